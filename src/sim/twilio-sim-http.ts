@@ -1,0 +1,62 @@
+import { type ServerResponse, STATUS_CODES } from "node:http";
+
+/** A response computed before it is written, so that faults can rewrite or replace it. */
+export interface Reply {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/** Twilio's codes for the few statuses whose code is not simply 20000 + status. */
+const SPECIAL_CODES: Record<number, { code: number; message: string }> = {
+  401: { code: 20003, message: "Authenticate" },
+  405: { code: 20004, message: "Method not allowed" },
+};
+
+export function jsonReply(status: number, value: unknown, headers?: Record<string, string>): Reply {
+  return { status, body: JSON.stringify(value), ...(headers ? { headers } : {}) };
+}
+
+/** Twilio's error body `{code, message, more_info, status}`. */
+export function twilioError(status: number, message?: string, headers?: Record<string, string>): Reply {
+  const special = SPECIAL_CODES[status];
+  const code = special?.code ?? 20000 + status;
+  const text = message ?? special?.message ?? STATUS_CODES[status] ?? "Error";
+  const extra = status === 401 ? { "WWW-Authenticate": 'Basic realm="Twilio API"', ...headers } : headers;
+  return jsonReply(
+    status,
+    { code, message: text, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+    extra,
+  );
+}
+
+export function notFound(path: string): Reply {
+  return twilioError(404, `The requested resource ${path} was not found`);
+}
+
+/** Half of a JSON document never parses, which is what a cut connection or a broken proxy delivers. */
+export function malformed(reply: Reply): Reply {
+  return { status: 200, body: reply.body.slice(0, Math.max(1, Math.floor(reply.body.length / 2))) };
+}
+
+/** Returns false when the client is already gone. */
+export function sendReply(res: ServerResponse, reply: Reply): boolean {
+  if (res.destroyed || res.writableEnded) return false;
+  res.writeHead(reply.status, {
+    "Content-Type": "application/json",
+    // An explicit length keeps keep-alive clients (axios, undici) from waiting for the socket to close.
+    "Content-Length": String(Buffer.byteLength(reply.body)),
+    ...reply.headers,
+  });
+  res.end(reply.body);
+  return true;
+}
+
+export function parseBasicAuth(header: string | undefined): { user: string; pass: string } | null {
+  const match = header ? /^Basic\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match?.[1]) return null;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  return { user: decoded.slice(0, colon), pass: decoded.slice(colon + 1) };
+}

@@ -1,0 +1,129 @@
+import { formatRfc2822 } from "./rfc2822.js";
+import { jsonReply, type Reply, twilioError } from "./twilio-sim-http.js";
+import type { StoredCall } from "./twilio-sim-types.js";
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 1000;
+
+export const accountPath = (accountSid: string): string => `/2010-04-01/Accounts/${accountSid}`;
+
+const rfc = (d: Date | null | undefined): string | null => (d ? formatRfc2822(d) : null);
+
+/** The call resource as Twilio serialises it (snake_case, RFC 2822 dates, `duration` a string). */
+export function callResource(accountSid: string, call: StoredCall): Record<string, unknown> {
+  const dateUpdated =
+    call.dateUpdated !== undefined ? call.dateUpdated : (call.endTime ?? call.startTime ?? call.dateCreated);
+  const from = call.from ?? "+15005550006";
+  const to = call.to ?? "+15005550001";
+  const resource: Record<string, unknown> = {
+    sid: call.sid,
+    account_sid: accountSid,
+    parent_call_sid: null,
+    date_created: rfc(call.dateCreated),
+    date_updated: rfc(dateUpdated),
+    to,
+    to_formatted: to,
+    from,
+    from_formatted: from,
+    phone_number_sid: null,
+    status: call.status,
+    start_time: rfc(call.startTime),
+    end_time: rfc(call.endTime),
+    duration: call.duration,
+    direction: "inbound",
+    answered_by: null,
+    annotation: null,
+    forwarded_from: null,
+    caller_name: null,
+    group_sid: null,
+    trunk_sid: null,
+    queue_time: "0",
+    price: null,
+    price_unit: "USD",
+    api_version: "2010-04-01",
+    uri: `${accountPath(accountSid)}/Calls/${call.sid}.json`,
+    subresource_uris: {},
+  };
+  for (const key of call.omitKeys ?? []) delete resource[key];
+  return resource;
+}
+
+interface SortKey {
+  ms: number;
+  sid: string;
+}
+
+/** Newest first, then by SID: a total order, so a token naming one position is unambiguous. */
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.ms !== b.ms) return b.ms - a.ms;
+  return a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0;
+}
+
+const keyOf = (c: StoredCall): SortKey => ({ ms: c.dateCreated.getTime(), sid: c.sid });
+
+/**
+ * `PA…` = the page after this position, `PB…` = the page before it. Encoding the position rather
+ * than an offset keeps paging consistent while calls are added or removed between requests.
+ */
+const encodeToken = (dir: "PA" | "PB", k: SortKey): string => `${dir}${k.ms}_${k.sid}`;
+
+function decodeToken(token: string): { dir: "PA" | "PB"; key: SortKey } | null {
+  const m = /^(PA|PB)(-?\d+)_(.+)$/.exec(token);
+  if (!m?.[1] || !m[2] || !m[3]) return null;
+  return { dir: m[1] as "PA" | "PB", key: { ms: Number(m[2]), sid: m[3] } };
+}
+
+function intParam(value: string | null, fallback: number): number {
+  const n = value === null ? Number.NaN : Number.parseInt(value, 10);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+export function listCalls(accountSid: string, all: Iterable<StoredCall>, params: URLSearchParams): Reply {
+  const status = params.get("Status");
+  const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, intParam(params.get("PageSize"), DEFAULT_PAGE_SIZE)));
+  const page = Math.max(0, intParam(params.get("Page"), 0));
+  const rawToken = params.get("PageToken");
+  const token = rawToken ? decodeToken(rawToken) : null;
+  if (rawToken && !token) return twilioError(400, `Invalid PageToken: ${rawToken}`);
+
+  const sorted = [...all].filter((c) => status === null || c.status === status);
+  sorted.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+
+  let items: StoredCall[];
+  if (!token) {
+    items = sorted.slice(page * pageSize, page * pageSize + pageSize);
+  } else if (token.dir === "PA") {
+    items = sorted.filter((c) => compareKeys(keyOf(c), token.key) > 0).slice(0, pageSize);
+  } else {
+    const before = sorted.filter((c) => compareKeys(keyOf(c), token.key) < 0);
+    items = before.slice(Math.max(0, before.length - pageSize));
+  }
+
+  const base = `${accountPath(accountSid)}/Calls.json`;
+  const uri = (p: number, t?: string): string => {
+    const q = new URLSearchParams();
+    if (status !== null) q.set("Status", status);
+    q.set("PageSize", String(pageSize));
+    q.set("Page", String(p));
+    if (t) q.set("PageToken", t);
+    return `${base}?${q.toString()}`;
+  };
+  const first = items[0];
+  const last = items[items.length - 1];
+  const hasNext = last !== undefined && sorted.some((c) => compareKeys(keyOf(c), keyOf(last)) > 0);
+  const hasPrev =
+    page > 0 && first !== undefined && sorted.some((c) => compareKeys(keyOf(c), keyOf(first)) < 0);
+  const start = page * pageSize;
+
+  return jsonReply(200, {
+    calls: items.map((c) => callResource(accountSid, c)),
+    end: Math.max(start, start + items.length - 1),
+    first_page_uri: uri(0),
+    next_page_uri: hasNext && last ? uri(page + 1, encodeToken("PA", keyOf(last))) : null,
+    page,
+    page_size: pageSize,
+    previous_page_uri: hasPrev && first ? uri(page - 1, encodeToken("PB", keyOf(first))) : null,
+    start,
+    uri: uri(page, rawToken ?? undefined),
+  });
+}

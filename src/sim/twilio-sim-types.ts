@@ -1,0 +1,50 @@
+export type SimFault =
+  /** `times`: fail only the first N requests, then answer normally; undefined = always. */
+  | { kind: "http"; status: number; retryAfterSeconds?: number; times?: number }
+  /** Answers 200 with a truncated, invalid JSON body. */
+  | { kind: "malformed"; times?: number }
+  /** Waits, then answers normally. */
+  | { kind: "delay"; ms: number; times?: number };
+
+export interface SimTwilioCall {
+  sid: string;
+  status: string;
+  startTime: Date | null;
+  endTime: Date | null;
+  duration: string | null;
+  /** Defaults to `startTime`, else the time of the first upsert. Lists are ordered by it. */
+  dateCreated?: Date;
+  /** Defaults to `endTime ?? startTime ?? dateCreated`; an explicit null stays null. */
+  dateUpdated?: Date | null;
+  from?: string;
+  to?: string;
+  /** JSON keys left out entirely (e.g. "end_time"), to reproduce the SDK's missing-key trap. */
+  omitKeys?: string[];
+  fault?: SimFault;
+}
+
+export interface SimTwilioOptions {
+  accountSid: string;
+  authToken: string;
+  apiKeys?: { sid: string; secret: string }[];
+  calls?: SimTwilioCall[];
+  /** Above this many served requests in any sliding second, answer 429 (code 20429, Retry-After: 1). */
+  maxRps?: number;
+}
+
+export interface SimTwilioStats {
+  /** Every request received, including rejected ones. */
+  requests: number;
+  /** Requests to the fetch-one-call route, whatever their outcome. */
+  fetches: number;
+  /** Requests to the list-calls route, whatever their outcome. */
+  lists: number;
+  responsesByStatus: Record<number, number>;
+  /** 429s caused by `maxRps` (not by injected faults). */
+  rateLimited: number;
+  /** Most requests received (served or not) within any 1-second sliding window: the client's real rate. */
+  maxRequestsInOneSecond: number;
+}
+
+/** A stored call: `dateCreated` is always known so that list ordering is total and stable. */
+export type StoredCall = Omit<SimTwilioCall, "fault" | "dateCreated"> & { dateCreated: Date };

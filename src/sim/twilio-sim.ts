@@ -1,0 +1,223 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  malformed,
+  notFound,
+  parseBasicAuth,
+  type Reply,
+  sendReply,
+  twilioError,
+} from "./twilio-sim-http.js";
+import { accountPath, callResource, listCalls } from "./twilio-sim-resources.js";
+import type {
+  SimFault,
+  SimTwilioCall,
+  SimTwilioOptions,
+  SimTwilioStats,
+  StoredCall,
+} from "./twilio-sim-types.js";
+import { SlidingWindow } from "./twilio-sim-window.js";
+
+export type { SimFault, SimTwilioCall, SimTwilioOptions, SimTwilioStats } from "./twilio-sim-types.js";
+
+export interface TwilioSimulator {
+  /** e.g. `http://127.0.0.1:12345`, no trailing slash. */
+  readonly url: string;
+  /** A snapshot: read it again after more requests. */
+  readonly stats: SimTwilioStats;
+  resetStats(): void;
+  /** Replaces the call with this SID. Its `fault`, when given, replaces the SID's fault and countdown. */
+  upsertCall(call: SimTwilioCall): void;
+  /** Later fetches of this SID answer 404, as for a call in another (sub)account. */
+  removeCall(sid: string): boolean;
+  getCall(sid: string): SimTwilioCall | undefined;
+  /** Faults fetches of one SID (known or not); `undefined` clears it. Restarts the `times` countdown. */
+  setFault(sid: string, fault: SimFault | undefined): void;
+  /** Applies to every request before anything else, e.g. a full outage or revoked credentials. */
+  setAccountFault(fault: SimFault | undefined): void;
+  /** Also drops idle keep-alive sockets and requests still waiting on a delay fault. */
+  close(): Promise<void>;
+}
+
+interface FaultSlot {
+  fault: SimFault;
+  /** undefined = never runs out. */
+  remaining: number | undefined;
+}
+
+const FETCH_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
+const LIST_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
+
+type Route = { kind: "fetch"; account: string; sid: string } | { kind: "list"; account: string } | null;
+
+function matchRoute(pathname: string): Route {
+  const fetch = FETCH_RE.exec(pathname);
+  if (fetch?.[1] && fetch[2]) return { kind: "fetch", account: fetch[1], sid: fetch[2] };
+  const list = LIST_RE.exec(pathname);
+  if (list?.[1]) return { kind: "list", account: list[1] };
+  return null;
+}
+
+const slotFor = (fault: SimFault): FaultSlot => ({ fault, remaining: fault.times });
+
+/** Consumes one use of the fault; returns it when it applies to this request. */
+function takeFault(slot: FaultSlot | undefined): SimFault | undefined {
+  if (!slot) return undefined;
+  if (slot.remaining === undefined) return slot.fault;
+  if (slot.remaining <= 0) return undefined;
+  slot.remaining--;
+  return slot.fault;
+}
+
+const emptyStats = (): SimTwilioStats => ({
+  requests: 0,
+  fetches: 0,
+  lists: 0,
+  responsesByStatus: {},
+  rateLimited: 0,
+  maxRequestsInOneSecond: 0,
+});
+
+export async function startTwilioSimulator(
+  opts: SimTwilioOptions,
+  listen: { host?: string; port?: number } = {},
+): Promise<TwilioSimulator> {
+  const calls = new Map<string, StoredCall>();
+  const callFaults = new Map<string, FaultSlot>();
+  let accountFault: FaultSlot | undefined;
+  let stats = emptyStats();
+  const arrivals = new SlidingWindow();
+  const served = new SlidingWindow();
+  const closing = new AbortController();
+  const credentials = new Map<string, string>([[opts.accountSid, opts.authToken]]);
+  for (const key of opts.apiKeys ?? []) credentials.set(key.sid, key.secret);
+
+  function upsertCall(call: SimTwilioCall): void {
+    const { fault, ...rest } = call;
+    const dateCreated = call.dateCreated ?? calls.get(call.sid)?.dateCreated ?? call.startTime ?? new Date();
+    calls.set(call.sid, { ...rest, dateCreated });
+    if (fault) callFaults.set(call.sid, slotFor(fault));
+  }
+  for (const call of opts.calls ?? []) upsertCall(call);
+
+  /** Faults are applied around `next` so that `malformed` can truncate whatever would have been sent. */
+  async function withFault(slot: FaultSlot | undefined, next: () => Promise<Reply>): Promise<Reply> {
+    const fault = takeFault(slot);
+    if (!fault) return next();
+    switch (fault.kind) {
+      case "http": {
+        const retry = fault.retryAfterSeconds;
+        return twilioError(
+          fault.status,
+          undefined,
+          retry === undefined ? undefined : { "Retry-After": String(retry) },
+        );
+      }
+      case "malformed":
+        return malformed(await next());
+      case "delay":
+        await sleep(fault.ms, undefined, { signal: closing.signal });
+        return next();
+    }
+  }
+
+  async function route(req: IncomingMessage, url: URL, r: Route): Promise<Reply> {
+    if (opts.maxRps !== undefined) {
+      const now = performance.now();
+      if (served.count(now) >= opts.maxRps) {
+        stats.rateLimited++;
+        return twilioError(429, "Too Many Requests", { "Retry-After": "1" });
+      }
+      served.add(now);
+    }
+    const auth = parseBasicAuth(req.headers.authorization);
+    if (!auth || credentials.get(auth.user) !== auth.pass) return twilioError(401);
+    if (req.method !== "GET") return twilioError(405, undefined, { Allow: "GET" });
+    if (!r || r.account !== opts.accountSid) return notFound(url.pathname);
+    if (r.kind === "list") return listCalls(opts.accountSid, calls.values(), url.searchParams);
+    const sid = r.sid;
+    return withFault(callFaults.get(sid), async () => {
+      const call = calls.get(sid);
+      if (!call) return notFound(`${accountPath(r.account)}/Calls/${sid}.json`);
+      return { status: 200, body: JSON.stringify(callResource(opts.accountSid, call)) };
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.resume();
+    stats.requests++;
+    stats.maxRequestsInOneSecond = Math.max(stats.maxRequestsInOneSecond, arrivals.add(performance.now()));
+    const url = new URL(req.url ?? "/", "http://sim.invalid");
+    const r = matchRoute(url.pathname);
+    if (r?.kind === "fetch") stats.fetches++;
+    else if (r?.kind === "list") stats.lists++;
+    let reply: Reply;
+    try {
+      reply = await withFault(accountFault, () => route(req, url, r));
+    } catch (err) {
+      if (closing.signal.aborted) {
+        res.destroy();
+        return;
+      }
+      reply = twilioError(500, `Simulator error: ${(err as Error).message}`);
+    }
+    reply.headers = { "Twilio-Request-Id": `RQ${randomUUID().replaceAll("-", "")}`, ...reply.headers };
+    if (sendReply(res, reply)) {
+      stats.responsesByStatus[reply.status] = (stats.responsesByStatus[reply.status] ?? 0) + 1;
+    }
+  }
+
+  const server = createServer((req, res) => {
+    req.on("error", () => {});
+    res.on("error", () => {});
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port ?? 0, listen.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = { "0.0.0.0": "127.0.0.1", "::": "::1" }[address.address] ?? address.address;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    get stats() {
+      return { ...stats, responsesByStatus: { ...stats.responsesByStatus } };
+    },
+    resetStats() {
+      stats = emptyStats();
+      arrivals.clear();
+    },
+    upsertCall,
+    removeCall: (sid) => calls.delete(sid),
+    getCall(sid) {
+      const call = calls.get(sid);
+      if (!call) return undefined;
+      const fault = callFaults.get(sid)?.fault;
+      return { ...call, ...(fault ? { fault } : {}) };
+    },
+    setFault(sid, fault) {
+      if (fault) callFaults.set(sid, slotFor(fault));
+      else callFaults.delete(sid);
+    },
+    setAccountFault(fault) {
+      accountFault = fault ? slotFor(fault) : undefined;
+    },
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        closing.abort();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,299 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { formatRfc2822 } from "../../src/sim/rfc2822.js";
+import { type SimTwilioCall, startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
+
+const ACCOUNT = "AC00000000000000000000000000000001";
+const TOKEN = "auth-token-secret";
+const KEY = { sid: "SK00000000000000000000000000000001", secret: "key-secret" };
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+const AUTH = basic(ACCOUNT, TOKEN);
+const MORE_INFO_20003 = "https://www.twilio.com/docs/errors/20003";
+
+const t = (iso: string) => new Date(iso);
+const sid = (n: number) => `CA${String(n).padStart(32, "0")}`;
+
+function call(n: number, over: Partial<SimTwilioCall> = {}): SimTwilioCall {
+  return {
+    sid: sid(n),
+    status: "completed",
+    startTime: t(`2024-05-01T10:00:0${n % 10}Z`),
+    endTime: t(`2024-05-01T10:05:0${n % 10}Z`),
+    duration: "300",
+    ...over,
+  };
+}
+
+let sim: TwilioSimulator;
+// biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary Twilio JSON and assert on it.
+type Json = Record<string, any>;
+
+async function get(path: string, auth: string | null = AUTH) {
+  const res = await fetch(`${sim.url}${path}`, auth ? { headers: { authorization: auth } } : {});
+  const text = await res.text();
+  let body: Json | undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { res, text, body: body as Json };
+}
+const fetchPath = (s: string, account = ACCOUNT) => `/2010-04-01/Accounts/${account}/Calls/${s}.json`;
+const listPath = (query = "") => `/2010-04-01/Accounts/${ACCOUNT}/Calls.json${query}`;
+
+describe("formatRfc2822", () => {
+  it("prints Twilio's format in UTC, second precision, zero-padded day", () => {
+    expect(formatRfc2822(t("2019-10-18T17:03:00Z"))).toBe("Fri, 18 Oct 2019 17:03:00 +0000");
+    expect(formatRfc2822(t("2024-02-05T07:08:09.999Z"))).toBe("Mon, 05 Feb 2024 07:08:09 +0000");
+    expect(formatRfc2822(t("2024-01-01T01:30:00+02:00"))).toBe("Sun, 31 Dec 2023 23:30:00 +0000");
+  });
+  it("rejects an invalid date", () => {
+    expect(() => formatRfc2822(new Date(Number.NaN))).toThrow(RangeError);
+  });
+});
+
+describe("Twilio simulator", () => {
+  beforeEach(async () => {
+    sim = await startTwilioSimulator({
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      apiKeys: [KEY],
+      calls: [
+        call(1, { from: "+15551230001", to: "+15559870001", dateUpdated: t("2024-05-01T10:05:02Z") }),
+        call(2, {
+          status: "busy",
+          startTime: null,
+          endTime: null,
+          duration: null,
+          dateCreated: t("2024-05-01T10:00:02Z"),
+        }),
+        call(3, { status: "in-progress", endTime: null, duration: null, omitKeys: ["end_time"] }),
+      ],
+    });
+  });
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it("fetches a call with Twilio's fields, RFC 2822 dates and explicit headers", async () => {
+    expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const { res, text, body } = await get(fetchPath(sid(1)));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+    expect(body).toMatchObject({
+      sid: sid(1),
+      account_sid: ACCOUNT,
+      parent_call_sid: null,
+      date_created: "Wed, 01 May 2024 10:00:01 +0000",
+      date_updated: "Wed, 01 May 2024 10:05:02 +0000",
+      to: "+15559870001",
+      from: "+15551230001",
+      status: "completed",
+      start_time: "Wed, 01 May 2024 10:00:01 +0000",
+      end_time: "Wed, 01 May 2024 10:05:01 +0000",
+      duration: "300",
+      direction: "inbound",
+      answered_by: null,
+      price: null,
+      price_unit: "USD",
+      api_version: "2010-04-01",
+      uri: fetchPath(sid(1)),
+      subresource_uris: {},
+    });
+  });
+
+  it("keeps nulls as null and leaves omitKeys out entirely", async () => {
+    const busy = await get(fetchPath(sid(2)));
+    expect(busy.body).toMatchObject({ status: "busy", start_time: null, end_time: null, duration: null });
+    const live = await get(fetchPath(sid(3)));
+    expect(live.body.status).toBe("in-progress");
+    expect("end_time" in live.body).toBe(false);
+    expect(live.body.start_time).toBe("Wed, 01 May 2024 10:00:03 +0000");
+  });
+
+  it("answers 404 in Twilio's error shape for an unknown SID or another account", async () => {
+    const unknown = await get(fetchPath(sid(99)));
+    expect(unknown.res.status).toBe(404);
+    expect(unknown.body).toEqual({
+      code: 20404,
+      message: `The requested resource ${fetchPath(sid(99))} was not found`,
+      more_info: "https://www.twilio.com/docs/errors/20404",
+      status: 404,
+    });
+    const other = "AC99999999999999999999999999999999";
+    const wrongAccount = await get(fetchPath(sid(1), other));
+    expect(wrongAccount.res.status).toBe(404);
+    expect(wrongAccount.body.code).toBe(20404);
+  });
+
+  it("requires Basic auth with the auth token or an API key", async () => {
+    for (const auth of [null, basic(ACCOUNT, "wrong"), basic(KEY.sid, TOKEN), "Bearer xyz"]) {
+      const r = await get(fetchPath(sid(1)), auth);
+      expect(r.res.status).toBe(401);
+      expect(r.body).toEqual({
+        code: 20003,
+        message: "Authenticate",
+        more_info: MORE_INFO_20003,
+        status: 401,
+      });
+    }
+    const withKey = await get(fetchPath(sid(1)), basic(KEY.sid, KEY.secret));
+    expect(withKey.res.status).toBe(200);
+    expect(withKey.body.sid).toBe(sid(1));
+  });
+
+  it("answers 405 to anything but GET", async () => {
+    const res = await fetch(`${sim.url}${fetchPath(sid(1))}`, {
+      method: "POST",
+      headers: { authorization: AUTH },
+      body: "Status=completed",
+    });
+    expect(res.status).toBe(405);
+    expect(await res.json()).toMatchObject({ code: 20004, status: 405 });
+  });
+
+  it("lists calls filtered by Status", async () => {
+    const { res, body } = await get(listPath("?Status=in-progress&PageSize=1000"));
+    expect(res.status).toBe(200);
+    expect(body.calls.map((c: { sid: string }) => c.sid)).toEqual([sid(3)]);
+    expect(body).toMatchObject({ page: 0, page_size: 1000, start: 0, next_page_uri: null });
+    const all = await get(listPath());
+    expect(all.body.page_size).toBe(50);
+    expect(all.body.calls).toHaveLength(3);
+  });
+
+  it("pages with PageSize=2 by following next_page_uri until null, consistently", async () => {
+    for (const n of [4, 5, 6]) sim.upsertCall(call(n));
+    const seen: string[] = [];
+    let next: string | null = listPath("?PageSize=2");
+    let pages = 0;
+    while (next) {
+      const { res, body } = await get(next);
+      expect(res.status).toBe(200);
+      expect(body.page).toBe(pages);
+      expect(body.page_size).toBe(2);
+      expect(body.start).toBe(pages * 2);
+      seen.push(...body.calls.map((c: { sid: string }) => c.sid));
+      if (pages === 0) {
+        expect(body.previous_page_uri).toBeNull();
+        // A newer call arriving mid-listing must not shift the remaining pages.
+        sim.upsertCall(call(9, { dateCreated: t("2030-01-01T00:00:00Z") }));
+      }
+      next = body.next_page_uri;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual([6, 5, 4, 3, 2, 1].map(sid));
+  });
+
+  it("keeps the Status filter on next_page_uri and clamps PageSize to 1000", async () => {
+    for (const n of [4, 5]) sim.upsertCall(call(n, { status: "ringing" }));
+    const first = await get(listPath("?Status=ringing&PageSize=1"));
+    expect(first.body.next_page_uri).toContain("Status=ringing");
+    const second = await get(first.body.next_page_uri);
+    expect(second.body.calls.map((c: { sid: string }) => c.sid)).toEqual([sid(4)]);
+    expect(second.body.next_page_uri).toBeNull();
+    const big = await get(listPath("?PageSize=5000"));
+    expect(big.body.page_size).toBe(1000);
+  });
+
+  it("injects an HTTP fault for the first `times` fetches, with Retry-After", async () => {
+    sim.setFault(sid(1), { kind: "http", status: 503, retryAfterSeconds: 7, times: 2 });
+    for (let i = 0; i < 2; i++) {
+      const r = await get(fetchPath(sid(1)));
+      expect(r.res.status).toBe(503);
+      expect(r.res.headers.get("retry-after")).toBe("7");
+      expect(r.body).toMatchObject({ code: 20503, status: 503 });
+    }
+    expect((await get(fetchPath(sid(1)))).res.status).toBe(200);
+    expect((await get(fetchPath(sid(2)))).res.status).toBe(200);
+  });
+
+  it("a fault without `times` lasts until cleared; 500 maps to 20500", async () => {
+    sim.upsertCall(call(1, { fault: { kind: "http", status: 500 } }));
+    expect(sim.getCall(sid(1))?.fault).toEqual({ kind: "http", status: 500 });
+    for (let i = 0; i < 3; i++) expect((await get(fetchPath(sid(1)))).body.code).toBe(20500);
+    sim.setFault(sid(1), undefined);
+    expect((await get(fetchPath(sid(1)))).res.status).toBe(200);
+  });
+
+  it("injects a malformed 200 body", async () => {
+    sim.setFault(sid(1), { kind: "malformed", times: 1 });
+    const bad = await get(fetchPath(sid(1)));
+    expect(bad.res.status).toBe(200);
+    expect(bad.res.headers.get("content-length")).toBe(String(Buffer.byteLength(bad.text)));
+    expect(() => JSON.parse(bad.text)).toThrow();
+    expect((await get(fetchPath(sid(1)))).body.sid).toBe(sid(1));
+  });
+
+  it("injects a delay, then answers normally", async () => {
+    sim.setFault(sid(1), { kind: "delay", ms: 150, times: 1 });
+    const started = performance.now();
+    const slow = await get(fetchPath(sid(1)));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(slow.body.sid).toBe(sid(1));
+  });
+
+  it("applies an account fault to every request until it runs out or is cleared", async () => {
+    sim.setAccountFault({ kind: "http", status: 503 });
+    expect((await get(listPath())).res.status).toBe(503);
+    expect((await get(fetchPath(sid(1)), null)).res.status).toBe(503);
+    sim.setAccountFault({ kind: "http", status: 401, times: 1 });
+    expect((await get(fetchPath(sid(1)))).body.code).toBe(20003);
+    expect((await get(fetchPath(sid(1)))).res.status).toBe(200);
+    sim.setAccountFault({ kind: "malformed" });
+    expect((await get(listPath())).body).toBeUndefined();
+    sim.setAccountFault(undefined);
+    expect((await get(listPath())).res.status).toBe(200);
+  });
+
+  it("counts requests, routes and statuses, and resets", async () => {
+    await get(fetchPath(sid(1)));
+    await get(fetchPath(sid(99)));
+    await get(listPath());
+    await get(listPath(), null);
+    await get("/nowhere");
+    expect(sim.stats).toEqual({
+      requests: 5,
+      fetches: 2,
+      lists: 2,
+      responsesByStatus: { 200: 2, 401: 1, 404: 2 },
+      rateLimited: 0,
+      maxRequestsInOneSecond: 5,
+    });
+    sim.resetStats();
+    expect(sim.stats).toMatchObject({ requests: 0, fetches: 0, responsesByStatus: {} });
+  });
+
+  it("close() does not hang on idle keep-alive sockets or pending delays", async () => {
+    await get(fetchPath(sid(1)));
+    sim.setFault(sid(1), { kind: "delay", ms: 60_000 });
+    const pending = fetch(`${sim.url}${fetchPath(sid(1))}`, { headers: { authorization: AUTH } }).catch(
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    await sim.close();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await pending).toBeInstanceOf(Error);
+  });
+});
+
+describe("Twilio simulator rate limit", () => {
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it("answers 429 (20429, Retry-After: 1) above maxRps in a sliding second", async () => {
+    sim = await startTwilioSimulator({ accountSid: ACCOUNT, authToken: TOKEN, calls: [call(1)], maxRps: 3 });
+    const results = await Promise.all(Array.from({ length: 6 }, () => get(fetchPath(sid(1)))));
+    const statuses = results.map((r) => r.res.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    for (const r of results.filter((x) => x.res.status === 429)) {
+      expect(r.res.headers.get("retry-after")).toBe("1");
+      expect(r.body).toMatchObject({ code: 20429, status: 429 });
+    }
+    expect(sim.stats).toMatchObject({ requests: 6, rateLimited: 3, maxRequestsInOneSecond: 6 });
+    await new Promise((r) => setTimeout(r, 1050));
+    expect((await get(fetchPath(sid(1)))).res.status).toBe(200);
+  });
+});
