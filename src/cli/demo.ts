@@ -1,0 +1,111 @@
+import type pg from "pg";
+import { type CallsTableMapping, loadConfig } from "../config/config.js";
+import { startEmbeddedPostgres } from "../db/embedded.js";
+import { migrate } from "../db/migrate.js";
+import { createPool } from "../db/pool.js";
+import { readActions, readCalls, seedCalls } from "../db/seed.js";
+import { PgCallStore } from "../db/store.js";
+import { createLogger } from "../log.js";
+import {
+  buildDemoScenario,
+  DEMO_ACCOUNT_SID,
+  DEMO_AUTH_TOKEN,
+  type ScenarioCall,
+} from "../sim/demo-scenario.js";
+import { startTwilioSimulator } from "../sim/twilio-sim.js";
+import { runAudit } from "./audit.js";
+import { EXIT } from "./errors.js";
+
+/**
+ * Zero-config tour: a real (embedded) Postgres and the Twilio simulator, a seeded incident, an audit, the
+ * same audit with --apply, and a final audit that finds nothing left to do.
+ */
+export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<number> {
+  const say = (line = "") => opts.out.write(`${line}\n`);
+  say("== call-reconciler demo ==");
+  say("starting an embedded PostgreSQL ...");
+  const pgServer = await startEmbeddedPostgres();
+  const now = new Date();
+  const scenario = buildDemoScenario(now);
+  const sim = await startTwilioSimulator({
+    accountSid: DEMO_ACCOUNT_SID,
+    authToken: DEMO_AUTH_TOKEN,
+    calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),
+  });
+  const config = loadConfig({
+    DATABASE_URL: pgServer.url,
+    TWILIO_ACCOUNT_SID: DEMO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
+    TWILIO_API_BASE_URL: sim.url,
+    LOG_LEVEL: "warn",
+  });
+  const logger = createLogger(config.logLevel);
+  const pool = createPool(pgServer.url, { max: 1 });
+  const store = new PgCallStore(pool, config.calls, config.activeStatuses);
+  const countActive = async () => (await store.activeSummary()).active;
+  try {
+    await migrate(pool, { withCallsTable: true, mapping: config.calls });
+    await seedCalls(
+      pool,
+      config.calls,
+      scenario.map((c) => c.row),
+    );
+    say(`PostgreSQL at ${pgServer.url.replace(/:[^:@/]*@/, ":***@")}, Twilio simulator at ${sim.url}`);
+    say(`seeded ${scenario.length} calls:`);
+    const kinds = new Map<string, number>();
+    for (const c of scenario) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+    for (const [kind, count] of kinds) say(`  ${String(count).padStart(3)}  ${kind}`);
+    const zombiesBefore = scenario.filter(
+      (c) => c.expect === "end_twilio" || c.expect === "end_age_bound",
+    ).length;
+    say(`rows marked active: ${await countActive()} (of which ${zombiesBefore} are really over)`);
+
+    say("\n$ call-reconciler audit            # dry run: nothing is written");
+    const dry = await runAudit(config, logger, { apply: false, json: false, out: opts.out });
+    say(`(exit code ${dry.exitCode}: 1 = zombies found and left as they are)`);
+
+    say("\n$ call-reconciler audit --apply");
+    const applied = await runAudit(config, logger, { apply: true, json: false, out: opts.out });
+    say(`(exit code ${applied.exitCode}: 3 = some calls could not be verified; they are left active)`);
+
+    say("\n$ call-reconciler audit            # again: a level-triggered pass is idempotent");
+    const again = await runAudit(config, logger, { apply: false, json: false, out: opts.out });
+
+    const remaining = scenario.filter((c) => c.expect === "end_twilio" || c.expect === "end_age_bound");
+    const wrong = await countWrongEnds(pool, config.calls, remaining);
+    say(
+      `\nzombies before: ${zombiesBefore}, ended: ${applied.result.ended}, zombies found by the last audit: ${
+        again.result.zombies.twilio + again.result.zombies.openai + again.result.zombies.age_bound
+      }`,
+    );
+    say(`rows still active: ${await countActive()} (live calls and calls nobody could verify)`);
+    say(`ended rows whose ended_at differs from the provider's end time: ${wrong}`);
+    say(`audit rows in call_reconciler_actions: ${(await readActions(pool, config.calls)).length}`);
+    return wrong === 0 ? EXIT.ok : EXIT.zombiesLeft;
+  } finally {
+    await pool.end();
+    await sim.close();
+    await pgServer.stop();
+  }
+}
+
+/** Rows the scenario says must be ended, whose stored status or end time is not exactly the expected one. */
+async function countWrongEnds(
+  pool: pg.Pool,
+  mapping: CallsTableMapping,
+  expected: ScenarioCall[],
+): Promise<number> {
+  const stored = new Map(
+    (
+      await readCalls(
+        pool,
+        mapping,
+        expected.map((c) => c.row.id),
+      )
+    ).map((r) => [r.id, r]),
+  );
+  return expected.filter((c) => {
+    const row = stored.get(c.row.id);
+    return row?.status !== c.expectedStatus || row?.endedAt?.getTime() !== c.expectedEndedAt?.getTime();
+  }).length;
+}

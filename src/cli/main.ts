@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config/config.js";
+import { createLogger } from "../log.js";
+import { runAudit } from "./audit.js";
+import { runDemo } from "./demo.js";
+import { EXIT, explainFatal, UsageError } from "./errors.js";
+import { COMMAND_HELP, MAIN_HELP } from "./help.js";
+import { runMigrate } from "./migrate.js";
+import { runDaemon } from "./run.js";
+
+const FLAGS = {
+  run: {},
+  audit: { apply: { type: "boolean" }, json: { type: "boolean" } },
+  migrate: { "with-calls-table": { type: "boolean" } },
+  demo: {},
+} as const;
+
+type Command = keyof typeof FLAGS;
+
+function parse(command: Command, args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...FLAGS[command], help: { type: "boolean", short: "h" } },
+      allowPositionals: false,
+      strict: true,
+    }).values as Record<string, boolean | undefined>;
+  } catch (err) {
+    throw new UsageError(`${command}: ${err instanceof Error ? err.message : String(err)} (see --help)`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return command === undefined ? EXIT.badConfig : EXIT.ok;
+  }
+  if (command === "-v" || command === "--version") {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    process.stdout.write(`${pkg.version}\n`);
+    return EXIT.ok;
+  }
+  if (!(command in FLAGS)) throw new UsageError(`unknown command "${command}" (try --help)`);
+  const cmd = command as Command;
+  const flags = parse(cmd, rest);
+  if (flags.help) {
+    process.stdout.write(`${COMMAND_HELP[cmd]}\n`);
+    return EXIT.ok;
+  }
+  if (cmd === "demo") return runDemo({ out: process.stdout });
+
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  switch (cmd) {
+    case "migrate":
+      await runMigrate(config, { withCallsTable: flags["with-calls-table"] === true, out: process.stdout });
+      return EXIT.ok;
+    case "audit": {
+      const { exitCode } = await runAudit(config, logger, {
+        apply: flags.apply === true,
+        json: flags.json === true,
+        out: process.stdout,
+      });
+      return exitCode;
+    }
+    case "run": {
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stop.signal.aborted) return;
+        logger.info({ signal }, "signal received: finishing in-flight work");
+        stop.abort();
+      };
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+      await runDaemon(config, logger, { signal: stop.signal });
+      return EXIT.ok;
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const explained = explainFatal(err);
+    if (explained !== null) {
+      process.stderr.write(`call-reconciler: ${explained}\n`);
+    } else {
+      process.stderr.write(
+        `call-reconciler: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+    }
+    process.exitCode = EXIT.badConfig;
+  },
+);

@@ -1,0 +1,22 @@
+import type { Config } from "../config/config.js";
+import { migrate } from "../db/migrate.js";
+import { createPool } from "../db/pool.js";
+import { requireDatabaseUrl } from "./runtime.js";
+
+export async function runMigrate(
+  config: Config,
+  opts: { withCallsTable: boolean; out: NodeJS.WritableStream },
+) {
+  const pool = createPool(requireDatabaseUrl(config), { max: 1 });
+  try {
+    const result = await migrate(pool, { withCallsTable: opts.withCallsTable, mapping: config.calls });
+    opts.out.write(
+      result.applied.length > 0
+        ? `applied migrations: ${result.applied.join(", ")}\n`
+        : "the daemon's tables are up to date\n",
+    );
+    if (opts.withCallsTable) opts.out.write(`calls table ${config.calls.table} is present\n`);
+  } finally {
+    await pool.end();
+  }
+}

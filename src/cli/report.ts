@@ -1,0 +1,163 @@
+import type { Evidence } from "../providers/evidence.js";
+import {
+  type Finding,
+  type PassResult,
+  passOutcome,
+  totalUnverified,
+  totalZombies,
+} from "../reconcile/pass.js";
+
+/** The machine-readable report of one pass: the shape of `audit --json` (and, later, GET /zombies). */
+export function reportJson(r: PassResult) {
+  return {
+    runId: r.runId,
+    dryRun: r.dryRun,
+    outcome: passOutcome(r),
+    startedAt: r.startedAt.toISOString(),
+    finishedAt: r.finishedAt.toISOString(),
+    summary: {
+      checked: r.checked,
+      live: r.live,
+      zombies: { ...r.zombies, total: totalZombies(r) },
+      ended: r.ended,
+      alreadyEnded: r.alreadyEnded,
+      writeFailures: r.writeFailures,
+      unverified: { ...r.unverified, total: totalUnverified(r) },
+    },
+    calls: r.findings.map((f) => ({
+      callId: f.call.id,
+      twilioCallSid: f.call.twilioSid,
+      openaiCallId: f.call.openaiId,
+      status: f.call.status,
+      startedAt: f.call.startedAt.toISOString(),
+      ageSeconds: f.ageSeconds,
+      evidence: f.evidence,
+      decision: f.verdict.action,
+      outcome: f.outcome,
+      ...(f.verdict.action === "end"
+        ? {
+            newStatus: f.verdict.newStatus,
+            endedAt: f.verdict.endedAt.toISOString(),
+            source: f.verdict.source,
+          }
+        : {}),
+      ...(f.verdict.action === "unverified" ? { reason: f.verdict.reason } : {}),
+      why: f.verdict.why,
+    })),
+    callsOmitted: r.findingsOmitted,
+  };
+}
+
+/** Provider times are whole seconds; milliseconds would only add noise to the table. */
+function isoSeconds(d: Date): string {
+  return d.getUTCMilliseconds() === 0 ? d.toISOString().replace(".000Z", "Z") : d.toISOString();
+}
+
+export function formatAge(seconds: number): string {
+  const d = Math.floor(seconds / 86_400);
+  const h = Math.floor((seconds % 86_400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${String(m).padStart(2, "0")}m`;
+  if (m > 0) return `${m}m${String(s).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+function twilioCell(e: Evidence["twilio"]): string {
+  switch (e.kind) {
+    case "skipped":
+      return e.why === "no_id" ? "-" : "not configured";
+    case "live":
+      return e.status;
+    case "ended":
+      return e.endTimeSource ? `${e.status} (${e.endTimeSource})` : `${e.status} (no time)`;
+    case "not_found":
+      return "404 not found";
+    case "error":
+      return `error: ${e.reason}`;
+  }
+}
+
+function openaiCell(e: Evidence["openai"]): string {
+  switch (e.kind) {
+    case "skipped":
+      return e.why === "no_id" || e.why === "not_needed" ? "-" : "not configured";
+    case "live":
+      return "live";
+    case "gone":
+      return e.firstSeenGoneAt ? "gone (confirmed)" : "gone (1st sighting)";
+    case "error":
+      return `error: ${e.reason}`;
+  }
+}
+
+function decisionCell(f: Finding): string {
+  const v = f.verdict;
+  if (v.action === "unverified") return `unverified: ${v.reason}`;
+  if (v.action === "keep") return "keep";
+  const verb = {
+    ended: "ended",
+    would_end: "would end",
+    already_ended: "raced, untouched",
+    write_failed: "WRITE FAILED",
+    unverified: "",
+  }[f.outcome];
+  return `${verb} → ${v.newStatus} (${v.source})`;
+}
+
+/** The human report: one line per zombie or unverified call, then the totals. */
+export function reportTable(r: PassResult): string {
+  const header = ["CALL ID", "AGE", "TWILIO", "OPENAI", "DECISION", "END TIME"];
+  // Oldest first: the longest-stuck rows are what on-call looks for.
+  const findings = [...r.findings].sort(
+    (a, b) => b.ageSeconds - a.ageSeconds || a.call.id.localeCompare(b.call.id),
+  );
+  const rows = findings.map((f) => [
+    f.call.id,
+    formatAge(f.ageSeconds),
+    twilioCell(f.evidence.twilio),
+    openaiCell(f.evidence.openai),
+    decisionCell(f),
+    f.verdict.action === "end" ? isoSeconds(f.verdict.endedAt) : "-",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  const out: string[] = [];
+  out.push(
+    r.dryRun
+      ? `call-reconciler audit: DRY RUN, nothing was written (run ${r.runId}; add --apply to end the zombies)`
+      : `call-reconciler audit: APPLIED (run ${r.runId})`,
+  );
+  if (rows.length > 0) out.push("", line(header), ...rows.map(line));
+  if (r.findingsOmitted > 0) out.push(`… and ${r.findingsOmitted} more (see --json or the logs)`);
+  out.push("", summaryLine(r));
+  return out.join("\n");
+}
+
+export function summaryLine(r: PassResult): string {
+  const zombies = totalZombies(r);
+  const bySource = Object.entries(r.zombies)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(", ");
+  const unverified = totalUnverified(r);
+  const byReason = Object.entries(r.unverified)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(", ");
+  const parts = [
+    `checked ${r.checked} active calls`,
+    `${r.live} live`,
+    `${zombies} zombies${bySource ? ` (${bySource})` : ""}`,
+    r.dryRun ? "0 ended (dry run)" : `${r.ended} ended`,
+  ];
+  if (r.alreadyEnded > 0) parts.push(`${r.alreadyEnded} already ended by a webhook`);
+  if (r.writeFailures > 0) parts.push(`${r.writeFailures} FAILED to write`);
+  parts.push(`${unverified} unverified${byReason ? ` (${byReason})` : ""}`);
+  if (r.aborted) parts.push("pass interrupted");
+  return parts.join(", ");
+}

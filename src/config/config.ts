@@ -1,0 +1,201 @@
+import { z } from "zod";
+import { quoteIdentifier, quoteQualifiedIdentifier } from "./identifiers.js";
+
+/** A configuration problem the operator must fix: printed as one line, exit code 2, no stack trace. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface TwilioCredentials {
+  accountSid: string;
+  /** Basic-auth user: the Account SID, or an API Key SID. */
+  username: string;
+  password: string;
+}
+
+export interface CallsTableMapping {
+  table: string;
+  id: string;
+  twilioSid: string;
+  openaiId: string;
+  status: string;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface Config {
+  databaseUrl: string | undefined;
+  twilio: TwilioCredentials | null;
+  twilioApiBaseUrl: string;
+  twilioConcurrency: number;
+  openaiApiKey: string | null;
+  openaiBaseUrl: string;
+  providerTimeoutMs: number;
+  reconcileIntervalSeconds: number;
+  minCallAgeSeconds: number;
+  maxCallDurationSeconds: number;
+  dbPageSize: number;
+  dryRun: boolean;
+  metricsHost: string;
+  metricsPort: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  calls: CallsTableMapping;
+  activeStatuses: string[];
+}
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+  .default("false")
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const httpUrl = (fallback: string) =>
+  z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .default(fallback)
+    .transform((u) => u.replace(/\/+$/, ""));
+const identifier = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine(
+      (v) => {
+        try {
+          quoteIdentifier(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: "must be a plain SQL identifier (letters, digits, _; at most 63 characters)" },
+    );
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+/** Keyed by the environment variable names, so every validation message can name the variable to fix. */
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+      error: "must be a postgres:// or postgresql:// URL",
+    }),
+  TWILIO_ACCOUNT_SID: optionalSecret.refine((v) => v === undefined || /^AC[0-9a-fA-F]{32}$/.test(v), {
+    error: "must look like AC followed by 32 hex digits",
+  }),
+  TWILIO_AUTH_TOKEN: optionalSecret,
+  TWILIO_API_KEY: optionalSecret.refine((v) => v === undefined || /^SK[0-9a-fA-F]{32}$/.test(v), {
+    error: "must look like SK followed by 32 hex digits",
+  }),
+  TWILIO_API_SECRET: optionalSecret,
+  TWILIO_API_BASE_URL: httpUrl("https://api.twilio.com"),
+  TWILIO_CONCURRENCY: positiveInt(4),
+  OPENAI_API_KEY: optionalSecret,
+  OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1"),
+  PROVIDER_TIMEOUT_MS: positiveInt(10_000),
+  RECONCILE_INTERVAL_SECONDS: positiveInt(60),
+  MIN_CALL_AGE_SECONDS: z.coerce.number().int().nonnegative().default(120),
+  MAX_CALL_DURATION_SECONDS: positiveInt(86_400),
+  DB_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  DRY_RUN: booleanFlag,
+  METRICS_HOST: z.string().min(1).default("0.0.0.0"),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CALLS_TABLE: z
+    .string()
+    .default("calls")
+    .refine(
+      (v) => {
+        try {
+          quoteQualifiedIdentifier(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: "must be a table name or schema.table of plain SQL identifiers" },
+    ),
+  CALLS_COL_ID: identifier("call_id"),
+  CALLS_COL_TWILIO_SID: identifier("twilio_call_sid"),
+  CALLS_COL_OPENAI_ID: identifier("openai_call_id"),
+  CALLS_COL_STATUS: identifier("status"),
+  CALLS_COL_STARTED_AT: identifier("started_at"),
+  CALLS_COL_ENDED_AT: identifier("ended_at"),
+  ACTIVE_STATUSES: z
+    .string()
+    .default("active")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
+    .refine((list) => list.length > 0, { error: "must name at least one status" }),
+});
+
+/** Parses and validates the environment once at start-up. Throws ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? "environment");
+    const value = env[variable];
+    // Never echo what might be a secret; numbers and names are safe to show.
+    const shown =
+      value !== undefined && !/TOKEN|SECRET|KEY|DATABASE_URL/.test(variable) ? ` (got "${value}")` : "";
+    throw new ConfigError(`${variable} ${issue?.message ?? "is invalid"}${shown}`);
+  }
+  const e = parsed.data;
+  if (e.MIN_CALL_AGE_SECONDS >= e.MAX_CALL_DURATION_SECONDS) {
+    throw new ConfigError("MIN_CALL_AGE_SECONDS must be smaller than MAX_CALL_DURATION_SECONDS");
+  }
+  return {
+    databaseUrl: e.DATABASE_URL,
+    twilio: twilioCredentials(e),
+    twilioApiBaseUrl: e.TWILIO_API_BASE_URL,
+    twilioConcurrency: e.TWILIO_CONCURRENCY,
+    openaiApiKey: e.OPENAI_API_KEY ?? null,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    minCallAgeSeconds: e.MIN_CALL_AGE_SECONDS,
+    maxCallDurationSeconds: e.MAX_CALL_DURATION_SECONDS,
+    dbPageSize: e.DB_PAGE_SIZE,
+    dryRun: e.DRY_RUN,
+    metricsHost: e.METRICS_HOST,
+    metricsPort: e.METRICS_PORT,
+    logLevel: e.LOG_LEVEL,
+    calls: {
+      table: e.CALLS_TABLE,
+      id: e.CALLS_COL_ID,
+      twilioSid: e.CALLS_COL_TWILIO_SID,
+      openaiId: e.CALLS_COL_OPENAI_ID,
+      status: e.CALLS_COL_STATUS,
+      startedAt: e.CALLS_COL_STARTED_AT,
+      endedAt: e.CALLS_COL_ENDED_AT,
+    },
+    activeStatuses: e.ACTIVE_STATUSES,
+  };
+}
+
+function twilioCredentials(e: z.infer<typeof envSchema>): TwilioCredentials | null {
+  const anyTwilio = e.TWILIO_ACCOUNT_SID ?? e.TWILIO_AUTH_TOKEN ?? e.TWILIO_API_KEY ?? e.TWILIO_API_SECRET;
+  if (anyTwilio === undefined) return null;
+  if (e.TWILIO_ACCOUNT_SID === undefined) {
+    throw new ConfigError("TWILIO_ACCOUNT_SID is required when any other TWILIO_ credential is set");
+  }
+  if (e.TWILIO_API_KEY !== undefined || e.TWILIO_API_SECRET !== undefined) {
+    if (e.TWILIO_API_KEY === undefined)
+      throw new ConfigError("TWILIO_API_KEY is required with TWILIO_API_SECRET");
+    if (e.TWILIO_API_SECRET === undefined)
+      throw new ConfigError("TWILIO_API_SECRET is required with TWILIO_API_KEY");
+    return { accountSid: e.TWILIO_ACCOUNT_SID, username: e.TWILIO_API_KEY, password: e.TWILIO_API_SECRET };
+  }
+  if (e.TWILIO_AUTH_TOKEN === undefined) {
+    throw new ConfigError(
+      "TWILIO_AUTH_TOKEN is required with TWILIO_ACCOUNT_SID (or TWILIO_API_KEY + TWILIO_API_SECRET)",
+    );
+  }
+  return { accountSid: e.TWILIO_ACCOUNT_SID, username: e.TWILIO_ACCOUNT_SID, password: e.TWILIO_AUTH_TOKEN };
+}

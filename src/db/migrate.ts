@@ -1,0 +1,44 @@
+import type pg from "pg";
+import type { CallsTableMapping } from "../config/config.js";
+import { buildStatements, createCallsIndexSql, MIGRATION_SQL, MIGRATIONS } from "./sql.js";
+
+export interface MigrateResult {
+  applied: number[];
+  createdCallsTable: boolean;
+}
+
+/**
+ * Brings the daemon's own tables up to date. The app's calls table is only ever created (never altered),
+ * and only when asked, for a new install or the demo.
+ */
+export async function migrate(
+  pool: pg.Pool,
+  opts: { withCallsTable: boolean; mapping: CallsTableMapping },
+): Promise<MigrateResult> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query(MIGRATION_SQL.lock);
+    await client.query(MIGRATION_SQL.createLedger);
+    const { rows } = await client.query<{ version: number }>(MIGRATION_SQL.appliedVersions);
+    const done = new Set(rows.map((r) => r.version));
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query(MIGRATION_SQL.recordVersion, [m.version, m.name]);
+      applied.push(m.version);
+    }
+    if (opts.withCallsTable) {
+      await client.query(buildStatements(opts.mapping).createCallsTable);
+      await client.query(createCallsIndexSql(opts.mapping));
+    }
+    await client.query("COMMIT");
+    return { applied, createdCallsTable: opts.withCallsTable };
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

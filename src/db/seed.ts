@@ -1,0 +1,81 @@
+import type pg from "pg";
+import type { CallsTableMapping } from "../config/config.js";
+import { buildStatements } from "./sql.js";
+
+export interface SeedCall {
+  id: string;
+  twilioSid: string | null;
+  openaiId: string | null;
+  status: string;
+  startedAt: Date;
+  endedAt: Date | null;
+}
+
+/** Inserts rows into the app's calls table, in one transaction (demo, tests, benchmark). */
+export async function seedCalls(
+  pool: pg.Pool,
+  mapping: CallsTableMapping,
+  calls: readonly SeedCall[],
+): Promise<void> {
+  const sql = buildStatements(mapping).insertCall;
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    for (const c of calls) {
+      await client.query(sql, [c.id, c.twilioSid, c.openaiId, c.status, c.startedAt, c.endedAt]);
+    }
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export interface StoredCall {
+  id: string;
+  status: string;
+  startedAt: Date;
+  endedAt: Date | null;
+}
+
+export interface StoredAction {
+  id: string;
+  runId: string;
+  callId: string;
+  previousStatus: string;
+  newStatus: string;
+  endedAt: Date;
+  source: string;
+  evidence: unknown;
+  decidedAt: Date;
+}
+
+/** Reads rows back by id (demo and tests check what a pass wrote). */
+export async function readCalls(
+  pool: pg.Pool,
+  mapping: CallsTableMapping,
+  ids: readonly string[],
+): Promise<StoredCall[]> {
+  const { rows } = await pool.query<{ id: string; status: string; started_at: Date; ended_at: Date | null }>(
+    buildStatements(mapping).callsByIds,
+    [ids],
+  );
+  return rows.map((r) => ({ id: r.id, status: r.status, startedAt: r.started_at, endedAt: r.ended_at }));
+}
+
+export async function readActions(pool: pg.Pool, mapping: CallsTableMapping): Promise<StoredAction[]> {
+  const { rows } = await pool.query(buildStatements(mapping).listActions);
+  return rows.map((r) => ({
+    id: r.id,
+    runId: r.run_id,
+    callId: r.call_id,
+    previousStatus: r.previous_status,
+    newStatus: r.new_status,
+    endedAt: r.ended_at,
+    source: r.source,
+    evidence: r.evidence,
+    decidedAt: r.decided_at,
+  }));
+}

@@ -1,0 +1,105 @@
+import {
+  type EndTimeSource,
+  TWILIO_LIVE_STATUSES,
+  TWILIO_TERMINAL_STATUSES,
+  type TwilioEvidence,
+  type TwilioLiveStatus,
+  type TwilioTerminalStatus,
+} from "./evidence.js";
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+// Twilio always writes UTC: "Fri, 18 Oct 2019 17:03:00 +0000". Anything else is not trusted as a time.
+const RFC2822_UTC =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:\+0000|-0000|GMT|UT|UTC)$/;
+
+class MalformedField extends Error {}
+
+/** Parses Twilio's RFC 2822 UTC timestamps exactly to the second. null/"" mean "no value". */
+export function parseTwilioDate(value: unknown, field: string): Date | null {
+  if (value === null || value === undefined || value === "") return null;
+  const m = typeof value === "string" ? RFC2822_UTC.exec(value) : null;
+  const month = m ? MONTHS.indexOf(m[2] as string) : -1;
+  if (!m || month < 0)
+    throw new MalformedField(`${field} is not an RFC 2822 UTC date: ${JSON.stringify(value)}`);
+  const [day, year, hh, mm, ss] = [m[1], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month, day, hh, mm, ss));
+  // Date.UTC silently rolls 31 Feb into March; a rolled date means the input was not a real date.
+  if (date.getUTCDate() !== day || hh > 23 || mm > 59 || ss > 60) {
+    throw new MalformedField(`${field} is not a real date: ${JSON.stringify(value)}`);
+  }
+  return date;
+}
+
+function parseDurationSeconds(value: unknown): number | null {
+  if (value === null || value === undefined || value === "") return null;
+  if (typeof value === "string" && /^\d+$/.test(value)) return Number(value);
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  throw new MalformedField(`duration is not a whole number of seconds: ${JSON.stringify(value)}`);
+}
+
+function rawString(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+/**
+ * Turns the raw JSON of a Twilio Call resource into evidence. Works on the raw body rather than the SDK's
+ * CallInstance because the SDK turns a *missing* end_time into `new Date()` (now), which must never become
+ * an end time; here a missing key and null are both simply "no value".
+ */
+export function normaliseTwilioCall(body: unknown): TwilioEvidence {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { kind: "error", reason: "malformed_response", detail: "call resource is not a JSON object" };
+  }
+  const call = body as Record<string, unknown>;
+  const status = call.status;
+  if (typeof status !== "string") {
+    return { kind: "error", reason: "malformed_response", detail: "call resource has no status" };
+  }
+  if ((TWILIO_LIVE_STATUSES as readonly string[]).includes(status)) {
+    return { kind: "live", status: status as TwilioLiveStatus };
+  }
+  if (!(TWILIO_TERMINAL_STATUSES as readonly string[]).includes(status)) {
+    return {
+      kind: "error",
+      reason: "unknown_status",
+      detail: `unknown Twilio status ${JSON.stringify(status)}`,
+    };
+  }
+  try {
+    const endTime = parseTwilioDate(call.end_time, "end_time");
+    const startTime = parseTwilioDate(call.start_time, "start_time");
+    const duration = parseDurationSeconds(call.duration);
+    const dateUpdated = parseTwilioDate(call.date_updated, "date_updated");
+    let endedAt: Date | null = null;
+    let endTimeSource: EndTimeSource | null = null;
+    if (endTime !== null) {
+      [endedAt, endTimeSource] = [endTime, "end_time"];
+    } else if (startTime !== null && duration !== null) {
+      [endedAt, endTimeSource] = [new Date(startTime.getTime() + duration * 1000), "start_time+duration"];
+    } else if (dateUpdated !== null) {
+      [endedAt, endTimeSource] = [dateUpdated, "date_updated"];
+    }
+    return {
+      kind: "ended",
+      status: status as TwilioTerminalStatus,
+      endedAt,
+      endTimeSource,
+      raw: {
+        start_time: rawString(call.start_time),
+        end_time: rawString(call.end_time),
+        duration: rawString(call.duration),
+        date_updated: rawString(call.date_updated),
+      },
+    };
+  } catch (err) {
+    if (err instanceof MalformedField)
+      return { kind: "error", reason: "malformed_response", detail: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,131 @@
+import twilio from "twilio";
+import type { TwilioCredentials } from "../config/config.js";
+import type { TwilioEvidence } from "./evidence.js";
+import { normaliseTwilioCall } from "./twilio-normalise.js";
+
+export interface TwilioProbeOptions {
+  credentials: TwilioCredentials;
+  /** https://api.twilio.com in production; the simulator's URL in tests and the demo. */
+  baseUrl: string;
+  timeoutMs: number;
+  /** Off in tests: under nock 14 the SDK's keep-alive agent makes mocked requests hang. */
+  keepAlive?: boolean;
+}
+
+export interface TwilioProbe {
+  fetchCall(callSid: string): Promise<TwilioEvidence>;
+}
+
+const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
+
+/**
+ * Asks Twilio about one call through the official SDK's client (auth, user agent, HTTP agent), using its
+ * generic `request()` with an absolute URI so that TWILIO_API_BASE_URL can point at a simulator (the SDK has
+ * no base-URL option) and so that the raw JSON can be normalised without the SDK's date trap.
+ */
+export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
+  const { credentials } = opts;
+  const client = twilio(credentials.username, credentials.password, {
+    accountSid: credentials.accountSid,
+    // Retries belong to one layer (ours): the SDK's autoRetry covers only 429 and ignores Retry-After.
+    httpClient: new twilio.RequestClient({
+      keepAlive: opts.keepAlive ?? true,
+      timeout: opts.timeoutMs,
+      autoRetry: false,
+    }),
+  });
+  const accountPath = `${opts.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(credentials.accountSid)}`;
+
+  return {
+    async fetchCall(callSid) {
+      if (!CALL_SID.test(callSid)) {
+        return {
+          kind: "error",
+          reason: "bad_request",
+          detail: `${JSON.stringify(callSid)} is not a Twilio Call SID`,
+        };
+      }
+      let response: { statusCode: number; body: unknown; headers?: Record<string, unknown> };
+      try {
+        response = await client.request({ method: "get", uri: `${accountPath}/Calls/${callSid}.json` });
+      } catch (err) {
+        return transportError(err);
+      }
+      return evidenceFromResponse(response.statusCode, response.body, response.headers ?? {});
+    },
+  };
+}
+
+export function evidenceFromResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, unknown>,
+): TwilioEvidence {
+  if (statusCode === 200) {
+    // axios hands back the raw string when the body is not valid JSON.
+    if (typeof body === "string") {
+      try {
+        return normaliseTwilioCall(JSON.parse(body));
+      } catch {
+        return {
+          kind: "error",
+          reason: "malformed_response",
+          detail: "response body is not valid JSON",
+          httpStatus: 200,
+        };
+      }
+    }
+    return normaliseTwilioCall(body);
+  }
+  const detail = `HTTP ${statusCode}${twilioErrorSuffix(body)}`;
+  if (statusCode === 404) return { kind: "not_found" };
+  if (statusCode === 401 || statusCode === 403) {
+    return { kind: "error", reason: "auth_failed", detail, httpStatus: statusCode };
+  }
+  if (statusCode === 429) {
+    const retryAfterMs = parseRetryAfter(headers["retry-after"]);
+    return {
+      kind: "error",
+      reason: "rate_limited",
+      detail,
+      httpStatus: statusCode,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
+  }
+  if (statusCode >= 500) return { kind: "error", reason: "server_error", detail, httpStatus: statusCode };
+  return { kind: "error", reason: "bad_request", detail, httpStatus: statusCode };
+}
+
+function twilioErrorSuffix(body: unknown): string {
+  const parsed = typeof body === "string" ? safeJson(body) : body;
+  if (typeof parsed === "object" && parsed !== null && "code" in parsed) {
+    const { code, message } = parsed as { code?: unknown; message?: unknown };
+    return ` (Twilio error ${String(code)}${typeof message === "string" ? `: ${message}` : ""})`;
+  }
+  return "";
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function transportError(err: unknown): TwilioEvidence {
+  const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout/i.test(message)) {
+    return { kind: "error", reason: "timeout", detail: `request timed out: ${message}` };
+  }
+  return { kind: "error", reason: "network", detail: `${code || "error"}: ${message}` };
+}

@@ -1,0 +1,83 @@
+import type { Evidence } from "../providers/evidence.js";
+import type { ActiveCall, DecisionPolicy, UnverifiedReason, Verdict } from "./types.js";
+
+/** Twilio's clock and ours may disagree a little; an end time further in the future than this is not trusted. */
+export const CLOCK_SKEW_TOLERANCE_MS = 5 * 60 * 1000;
+
+/** Status written when only the age bound or an OpenAI absence ends a call (Twilio ends use Twilio's own). */
+export const AGE_BOUND_STATUS = "timeout";
+export const OPENAI_ENDED_STATUS = "completed";
+
+/**
+ * The whole judgement of whether a row is a zombie, as a pure function of the row, what the providers said,
+ * the clock and the policy. It never ends a call on anything but a positive confirmation, except through
+ * the age bound, which no live call can outlast.
+ */
+export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionPolicy): Verdict {
+  const ageMs = now.getTime() - row.startedAt.getTime();
+  if (ageMs < policy.minCallAgeSeconds * 1000) return { action: "keep", why: "too_young" };
+
+  const twilio = evidence.twilio;
+  if (twilio.kind === "live") return { action: "keep", why: "twilio_live" };
+
+  let pending: { reason: UnverifiedReason; why: string };
+  if (twilio.kind === "ended") {
+    if (twilio.endedAt === null) {
+      pending = { reason: "no_end_time", why: `Twilio says ${twilio.status} but gives no end time` };
+    } else if (twilio.endedAt.getTime() > now.getTime() + CLOCK_SKEW_TOLERANCE_MS) {
+      pending = {
+        reason: "end_time_in_future",
+        why: `Twilio end time ${twilio.endedAt.toISOString()} is in the future`,
+      };
+    } else {
+      return {
+        action: "end",
+        newStatus: twilio.status,
+        endedAt: twilio.endedAt,
+        source: "twilio",
+        why: `Twilio status ${twilio.status}, end from ${twilio.endTimeSource}`,
+      };
+    }
+  } else if (twilio.kind === "not_found") {
+    // A 404 is not proof: SIP-trunked calls only appear once ended, and the SID may be another account's.
+    pending = { reason: "not_found", why: "Twilio does not know this SID" };
+  } else if (twilio.kind === "error") {
+    pending = { reason: twilio.reason, why: `Twilio: ${twilio.detail}` };
+  } else {
+    // Twilio had no say (no SID on the row, or no credentials): the realtime side may decide.
+    const openai = evidence.openai;
+    if (openai.kind === "live") return { action: "keep", why: "openai_live" };
+    if (openai.kind === "gone") {
+      const first = openai.firstSeenGoneAt;
+      if (first !== null && now.getTime() - first.getTime() >= policy.absenceConfirmSeconds * 1000) {
+        return {
+          action: "end",
+          newStatus: OPENAI_ENDED_STATUS,
+          // The session was already gone at the first sighting: the latest time it can have ended.
+          endedAt: first,
+          source: "openai",
+          why: `OpenAI realtime session gone since ${first.toISOString()} (seen twice)`,
+        };
+      }
+      pending = {
+        reason: "absence_unconfirmed",
+        why: "OpenAI realtime session gone, waiting for a second sighting",
+      };
+    } else if (openai.kind === "error") {
+      pending = { reason: openai.reason, why: `OpenAI: ${openai.detail}` };
+    } else {
+      pending = { reason: "no_provider", why: "no provider could be asked about this call" };
+    }
+  }
+
+  if (ageMs >= policy.maxCallDurationSeconds * 1000) {
+    return {
+      action: "end",
+      newStatus: AGE_BOUND_STATUS,
+      endedAt: new Date(row.startedAt.getTime() + policy.maxCallDurationSeconds * 1000),
+      source: "age_bound",
+      why: `older than ${policy.maxCallDurationSeconds}s and not confirmed live (${pending.why})`,
+    };
+  }
+  return { action: "unverified", ...pending };
+}

@@ -1,0 +1,194 @@
+import pLimit from "p-limit";
+import type { CallStore } from "../db/store.js";
+import type { Logger } from "../log.js";
+import type { Evidence } from "../providers/evidence.js";
+import { decide } from "./decide.js";
+import { gatherEvidence, type Probes } from "./evidence-gathering.js";
+import type { ActiveCall, DecisionPolicy, EndSource, UnverifiedReason, Verdict } from "./types.js";
+
+export interface PassDeps {
+  store: CallStore;
+  probes: Probes;
+  policy: DecisionPolicy;
+  clock: () => Date;
+  logger: Logger;
+  pageSize: number;
+  /** Rows checked at once: bounds both provider load and memory. */
+  concurrency: number;
+  /** Findings kept for the report; beyond it they are only counted (the pass itself stays flat in memory). */
+  maxFindings?: number;
+}
+
+export interface PassOptions {
+  runId: string;
+  dryRun: boolean;
+  /** Aborting stops taking new rows; ends already started commit or roll back on their own. */
+  signal?: AbortSignal;
+}
+
+/** What happened to a row that was not simply live. */
+export type FindingOutcome = "ended" | "would_end" | "already_ended" | "write_failed" | "unverified";
+
+export interface Finding {
+  call: ActiveCall;
+  ageSeconds: number;
+  evidence: Evidence;
+  verdict: Verdict;
+  outcome: FindingOutcome;
+}
+
+export interface PassResult {
+  runId: string;
+  dryRun: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+  checked: number;
+  live: number;
+  /** Confirmed zombies, by what confirmed them (in dry-run: would be ended). */
+  zombies: Record<EndSource, number>;
+  ended: number;
+  /** Zombies whose row was no longer active at write time: a webhook won the race. */
+  alreadyEnded: number;
+  writeFailures: number;
+  unverified: Partial<Record<UnverifiedReason, number>>;
+  /** True when a provider failed to answer for some rows: the pass saw less than it should. */
+  providerErrors: number;
+  aborted: boolean;
+  findings: Finding[];
+  findingsOmitted: number;
+}
+
+/** Reasons that are normal answers, not failures of a provider or of the pass. */
+const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
+  "not_found",
+  "no_provider",
+  "absence_unconfirmed",
+  "no_end_time",
+  "end_time_in_future",
+]);
+
+/**
+ * One level-triggered pass: page through the active rows, ask the providers, decide, end the confirmed
+ * zombies. Running it twice changes nothing the second time. Throws only when the database cannot be read.
+ */
+export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
+  const { store, logger } = deps;
+  const startedAt = deps.clock();
+  const result: PassResult = {
+    runId: opts.runId,
+    dryRun: opts.dryRun,
+    startedAt,
+    finishedAt: startedAt,
+    checked: 0,
+    live: 0,
+    zombies: { twilio: 0, openai: 0, age_bound: 0 },
+    ended: 0,
+    alreadyEnded: 0,
+    writeFailures: 0,
+    unverified: {},
+    providerErrors: 0,
+    aborted: false,
+    findings: [],
+    findingsOmitted: 0,
+  };
+  const maxFindings = deps.maxFindings ?? 10_000;
+  const limit = pLimit(deps.concurrency);
+  const cutoff = new Date(startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
+
+  const checkRow = async (row: ActiveCall): Promise<void> => {
+    if (opts.signal?.aborted) return;
+    const evidence = await gatherEvidence(row, deps.probes);
+    const now = deps.clock();
+    const verdict = decide(row, evidence, now, deps.policy);
+    result.checked++;
+    const outcome = await act(row, evidence, verdict, now);
+    if (outcome === null) return;
+    const finding: Finding = {
+      call: row,
+      ageSeconds: Math.floor((now.getTime() - row.startedAt.getTime()) / 1000),
+      evidence,
+      verdict,
+      outcome,
+    };
+    if (result.findings.length < maxFindings) result.findings.push(finding);
+    else result.findingsOmitted++;
+  };
+
+  const act = async (row: ActiveCall, evidence: Evidence, verdict: Verdict, now: Date) => {
+    if (verdict.action === "keep") {
+      result.live++;
+      return null;
+    }
+    if (verdict.action === "unverified") {
+      result.unverified[verdict.reason] = (result.unverified[verdict.reason] ?? 0) + 1;
+      if (!EXPECTED_UNVERIFIED.has(verdict.reason)) result.providerErrors++;
+      logger.info(
+        { runId: opts.runId, callId: row.id, reason: verdict.reason, why: verdict.why },
+        "call unverified",
+      );
+      return "unverified" as const;
+    }
+    result.zombies[verdict.source]++;
+    const action = {
+      runId: opts.runId,
+      callId: row.id,
+      newStatus: verdict.newStatus,
+      endedAt: verdict.endedAt.toISOString(),
+      source: verdict.source,
+      why: verdict.why,
+    };
+    if (opts.dryRun) {
+      logger.info(action, "zombie found (dry run, not ended)");
+      return "would_end" as const;
+    }
+    try {
+      const ended = await store.endCall({
+        call: row,
+        newStatus: verdict.newStatus,
+        endedAt: verdict.endedAt,
+        source: verdict.source,
+        runId: opts.runId,
+        evidence,
+        decidedAt: now,
+      });
+      if (ended) {
+        result.ended++;
+        logger.info(action, "zombie call ended");
+        return "ended" as const;
+      }
+      result.alreadyEnded++;
+      logger.info(action, "zombie already ended by someone else; left as it is");
+      return "already_ended" as const;
+    } catch (err) {
+      result.writeFailures++;
+      logger.error({ ...action, err }, "could not end zombie call; will retry next pass");
+      return "write_failed" as const;
+    }
+  };
+
+  let cursor = null;
+  do {
+    if (opts.signal?.aborted) break;
+    const page = await store.listActivePage(cursor, cutoff, deps.pageSize);
+    await Promise.all(page.rows.map((row) => limit(() => checkRow(row))));
+    cursor = page.next;
+  } while (cursor !== null);
+
+  result.aborted = opts.signal?.aborted ?? false;
+  result.finishedAt = deps.clock();
+  return result;
+}
+
+export type PassOutcome = "success" | "partial" | "failed";
+
+export function passOutcome(r: PassResult): PassOutcome {
+  return r.aborted || r.providerErrors > 0 || r.writeFailures > 0 ? "partial" : "success";
+}
+
+export function totalZombies(r: PassResult): number {
+  return r.zombies.twilio + r.zombies.openai + r.zombies.age_bound;
+}
+
+export function totalUnverified(r: PassResult): number {
+  return Object.values(r.unverified).reduce((a, b) => a + (b ?? 0), 0);
+}

@@ -1,0 +1,108 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readActions } from "../../src/db/seed.js";
+import { startCli } from "../helpers/cli.js";
+import { mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("run: the daemon", () => {
+  let world: SeededWorld;
+  beforeEach(async () => {
+    world = await seededWorld();
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  const zombieCount = (w: SeededWorld) =>
+    w.scenario.filter((c) => c.expect === "end_twilio" || c.expect === "end_age_bound").length;
+
+  it("ends the zombies on its interval, keeps live calls, and exits 0 on SIGTERM", async () => {
+    const { child, done } = startCli(["run"], {
+      ...world.env,
+      RECONCILE_INTERVAL_SECONDS: "1",
+      LOG_LEVEL: "info",
+    });
+    await until(
+      "all zombies ended",
+      async () => (await readActions(world.db.pool, world.config.calls)).length === zombieCount(world),
+    );
+    // Let it run a few more passes: level-triggered, they must change nothing.
+    await sleep(2500);
+    child.kill("SIGTERM");
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(mismatches(world.scenario, await world.rows(), true)).toEqual([]);
+    expect((await readActions(world.db.pool, world.config.calls)).length).toBe(zombieCount(world));
+    const lines = r.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const passes = lines.filter((l) => l.msg === "pass finished");
+    expect(passes.length).toBeGreaterThanOrEqual(2);
+    expect(passes.at(-1)).toMatchObject({ zombies: 0, ended: 0 });
+    expect(lines.filter((l) => l.msg === "zombie call ended")).toHaveLength(zombieCount(world));
+    expect(lines.at(-1)?.msg).toMatch(/shutting down/);
+  });
+
+  it("on SIGINT during a pass, stops taking calls and leaves no half-written end", async () => {
+    // Slow provider: a pass takes several seconds, so the signal lands in the middle of it.
+    for (const c of world.scenario)
+      if (c.twilio) world.sim.setFault(c.twilio.sid, { kind: "delay", ms: 400 });
+    const { child, done } = startCli(["run"], {
+      ...world.env,
+      RECONCILE_INTERVAL_SECONDS: "60",
+      TWILIO_CONCURRENCY: "2",
+    });
+    await until(
+      "the first end",
+      async () => (await readActions(world.db.pool, world.config.calls)).length > 0,
+    );
+    const started = Date.now();
+    child.kill("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const actions = await readActions(world.db.pool, world.config.calls);
+    expect(actions.length).toBeLessThan(zombieCount(world));
+    // Every row is either untouched or fully ended with its audit row: nothing in between.
+    const rows = await world.rows();
+    const audited = new Set(actions.map((a) => a.callId));
+    for (const c of world.scenario) {
+      const row = rows.get(c.row.id);
+      if (audited.has(c.row.id)) {
+        expect(row).toMatchObject({ status: c.expectedStatus, endedAt: c.expectedEndedAt });
+      } else {
+        expect(row).toMatchObject({ status: c.row.status, endedAt: c.row.endedAt });
+      }
+    }
+  });
+
+  it("survives a provider that is down: nothing is ended on its word, the daemon keeps running", async () => {
+    world.sim.setAccountFault({ kind: "http", status: 503 });
+    const { child, done } = startCli(["run"], {
+      ...world.env,
+      RECONCILE_INTERVAL_SECONDS: "1",
+      LOG_LEVEL: "info",
+    });
+    await until("two passes", async () => world.sim.stats.requests > 2 * 40);
+    child.kill("SIGTERM");
+    const r = await done;
+    expect(r.code).toBe(0);
+    const actions = await readActions(world.db.pool, world.config.calls);
+    // Only the age bound (no provider needed) may end a call while Twilio is down.
+    expect(actions.map((a) => a.source)).toEqual(["age_bound"]);
+    const lines = r.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.msg === "pass finished").every((l) => l.outcome === "partial")).toBe(true);
+  });
+});

@@ -1,0 +1,50 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment for the CLI: only what the test gives, so the developer's own variables never leak in. */
+export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...vars };
+}
+
+/** Runs the built CLI (the package's real `bin`) to completion. */
+export function runCli(args: string[], vars: Record<string, string>, timeoutMs = 20_000): Promise<CliResult> {
+  return collect(spawn(process.execPath, [CLI, ...args], { env: cliEnv(vars) }), timeoutMs);
+}
+
+export function startCli(
+  args: string[],
+  vars: Record<string, string>,
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(vars) });
+  return { child, done: collect(child, 60_000) };
+}
+
+function collect(child: ChildProcess, timeoutMs: number): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`CLI did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}

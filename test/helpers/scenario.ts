@@ -1,0 +1,98 @@
+import type { Config } from "../../src/config/config.js";
+import { loadConfig } from "../../src/config/config.js";
+import { migrate } from "../../src/db/migrate.js";
+import { readCalls, type StoredCall, seedCalls } from "../../src/db/seed.js";
+import {
+  buildDemoScenario,
+  DEMO_ACCOUNT_SID,
+  DEMO_AUTH_TOKEN,
+  type ScenarioCall,
+} from "../../src/sim/demo-scenario.js";
+import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
+import { type FreshDatabase, freshDatabase } from "./db.js";
+
+export interface SeededWorld {
+  db: FreshDatabase;
+  sim: TwilioSimulator;
+  scenario: ScenarioCall[];
+  config: Config;
+  /** Environment for the CLI pointing at this database and simulator. */
+  env: Record<string, string>;
+  rows(): Promise<Map<string, StoredCall>>;
+  close(): Promise<void>;
+}
+
+/** A fresh database with the default schema, the demo's incident seeded, and a simulator that knows it. */
+export async function seededWorld(extraEnv: Record<string, string> = {}): Promise<SeededWorld> {
+  const db = await freshDatabase();
+  const scenario = buildDemoScenario(new Date());
+  const sim = await startTwilioSimulator({
+    accountSid: DEMO_ACCOUNT_SID,
+    authToken: DEMO_AUTH_TOKEN,
+    calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),
+  });
+  const env = {
+    DATABASE_URL: db.url,
+    TWILIO_ACCOUNT_SID: DEMO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
+    TWILIO_API_BASE_URL: sim.url,
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
+  await migrate(db.pool, { withCallsTable: true, mapping: config.calls });
+  await seedCalls(
+    db.pool,
+    config.calls,
+    scenario.map((c) => c.row),
+  );
+  return {
+    db,
+    sim,
+    scenario,
+    config,
+    env,
+    rows: async () =>
+      new Map(
+        (
+          await readCalls(
+            db.pool,
+            config.calls,
+            scenario.map((c) => c.row.id),
+          )
+        ).map((r) => [r.id, r]),
+      ),
+    close: async () => {
+      await sim.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Asserts every row against what the scenario says a correct reconciler does; returns the problems. */
+export function mismatches(
+  scenario: ScenarioCall[],
+  rows: Map<string, StoredCall>,
+  applied: boolean,
+): string[] {
+  const problems: string[] = [];
+  for (const c of scenario) {
+    const row = rows.get(c.row.id);
+    if (!row) {
+      problems.push(`${c.row.id}: row missing`);
+      continue;
+    }
+    const shouldEnd = applied && (c.expect === "end_twilio" || c.expect === "end_age_bound");
+    if (shouldEnd) {
+      if (row.status !== c.expectedStatus || row.endedAt?.getTime() !== c.expectedEndedAt?.getTime()) {
+        problems.push(
+          `${c.row.id} (${c.kind}): got ${row.status}/${row.endedAt?.toISOString()}, want ${c.expectedStatus}/${c.expectedEndedAt?.toISOString()}`,
+        );
+      }
+    } else if (row.status !== c.row.status || row.endedAt?.getTime() !== c.row.endedAt?.getTime()) {
+      problems.push(
+        `${c.row.id} (${c.kind}): must be untouched, got ${row.status}/${row.endedAt?.toISOString()}`,
+      );
+    }
+  }
+  return problems;
+}

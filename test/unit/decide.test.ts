@@ -1,0 +1,347 @@
+import { describe, expect, it } from "vitest";
+import type { Evidence, TwilioEvidence } from "../../src/providers/evidence.js";
+import { CLOCK_SKEW_TOLERANCE_MS, decide } from "../../src/reconcile/decide.js";
+import type { ActiveCall, DecisionPolicy, Verdict } from "../../src/reconcile/types.js";
+
+const NOW = new Date("2026-11-25T12:00:00Z");
+const policy: DecisionPolicy = {
+  minCallAgeSeconds: 120,
+  maxCallDurationSeconds: 86_400,
+  absenceConfirmSeconds: 60,
+};
+const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
+const SID = `CA${"1".repeat(32)}`;
+const RTC = "rtc_u1_9c6574da8b8a41a18da9308f4ad974ce";
+
+function row(ageSeconds: number, ids: { sid?: string | null; rtc?: string | null } = {}): ActiveCall {
+  return {
+    id: "call-1",
+    twilioSid: ids.sid === undefined ? SID : ids.sid,
+    openaiId: ids.rtc === undefined ? null : ids.rtc,
+    status: "active",
+    startedAt: ago(ageSeconds),
+  };
+}
+
+const skipped = { kind: "skipped", why: "no_id" } as const;
+const notConfigured = { kind: "skipped", why: "not_configured" } as const;
+const ev = (twilio: Evidence["twilio"], openai: Evidence["openai"] = skipped): Evidence => ({
+  twilio,
+  openai,
+});
+const ended = (
+  status: "completed" | "busy" | "no-answer" | "canceled" | "failed",
+  endedAt: Date | null,
+  source: "end_time" | "start_time+duration" | "date_updated" | null = "end_time",
+): TwilioEvidence => ({
+  kind: "ended",
+  status,
+  endedAt,
+  endTimeSource: source,
+  raw: { start_time: null, end_time: null, duration: null, date_updated: null },
+});
+const err = (
+  reason:
+    | "timeout"
+    | "network"
+    | "rate_limited"
+    | "server_error"
+    | "auth_failed"
+    | "malformed_response"
+    | "unknown_status"
+    | "circuit_open",
+): TwilioEvidence => ({
+  kind: "error",
+  reason,
+  detail: reason,
+});
+
+type Expected =
+  | { action: "keep"; why: string }
+  | { action: "unverified"; reason: string }
+  | { action: "end"; newStatus: string; source: string; endedAt: Date };
+
+const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expected][] = [
+  // Live on Twilio: never ended, however old, whatever else is said.
+  [
+    "in-progress is kept",
+    row(3600),
+    ev({ kind: "live", status: "in-progress" }),
+    { action: "keep", why: "twilio_live" },
+  ],
+  [
+    "ringing is kept",
+    row(600),
+    ev({ kind: "live", status: "ringing" }),
+    { action: "keep", why: "twilio_live" },
+  ],
+  [
+    "queued is kept",
+    row(600),
+    ev({ kind: "live", status: "queued" }),
+    { action: "keep", why: "twilio_live" },
+  ],
+  [
+    "a 3-hour live call is kept (the 1-hour cron would kill it)",
+    row(10_800),
+    ev({ kind: "live", status: "in-progress" }),
+    { action: "keep", why: "twilio_live" },
+  ],
+  [
+    "live beyond the age bound is still kept",
+    row(90_000),
+    ev({ kind: "live", status: "in-progress" }),
+    { action: "keep", why: "twilio_live" },
+  ],
+  [
+    "Twilio live wins over OpenAI gone",
+    row(3600, { rtc: RTC }),
+    ev({ kind: "live", status: "in-progress" }, { kind: "gone", firstSeenGoneAt: ago(600) }),
+    { action: "keep", why: "twilio_live" },
+  ],
+  // Twilio terminal: ended with Twilio's status and true end time, on first sight.
+  [
+    "completed ends at end_time",
+    row(7200),
+    ev(ended("completed", ago(3000))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(3000) },
+  ],
+  [
+    "completed via start_time+duration",
+    row(7200),
+    ev(ended("completed", ago(3100), "start_time+duration")),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(3100) },
+  ],
+  [
+    "busy ends at date_updated",
+    row(7200),
+    ev(ended("busy", ago(7100), "date_updated")),
+    { action: "end", newStatus: "busy", source: "twilio", endedAt: ago(7100) },
+  ],
+  [
+    "no-answer ends",
+    row(7200),
+    ev(ended("no-answer", ago(7150), "date_updated")),
+    { action: "end", newStatus: "no-answer", source: "twilio", endedAt: ago(7150) },
+  ],
+  [
+    "canceled ends",
+    row(7200),
+    ev(ended("canceled", ago(7190), "date_updated")),
+    { action: "end", newStatus: "canceled", source: "twilio", endedAt: ago(7190) },
+  ],
+  [
+    "failed ends",
+    row(7200),
+    ev(ended("failed", ago(7199), "date_updated")),
+    { action: "end", newStatus: "failed", source: "twilio", endedAt: ago(7199) },
+  ],
+  [
+    "the incident: 60,000 s active, completed long ago",
+    row(61_000),
+    ev(ended("completed", ago(60_500))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(60_500) },
+  ],
+  [
+    "Twilio terminal beats the age bound (true end time kept)",
+    row(100_000),
+    ev(ended("completed", ago(99_000))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(99_000) },
+  ],
+  [
+    "Twilio terminal wins over OpenAI live",
+    row(3600, { rtc: RTC }),
+    ev(ended("completed", ago(100)), { kind: "live" }),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(100) },
+  ],
+  [
+    "end time slightly ahead of our clock is accepted",
+    row(3600),
+    ev(ended("completed", new Date(NOW.getTime() + 30_000))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: new Date(NOW.getTime() + 30_000) },
+  ],
+  [
+    "end time far in the future is not trusted",
+    row(3600),
+    ev(ended("completed", new Date(NOW.getTime() + CLOCK_SKEW_TOLERANCE_MS + 1000))),
+    { action: "unverified", reason: "end_time_in_future" },
+  ],
+  [
+    "terminal without any time is not ended",
+    row(3600),
+    ev(ended("busy", null, null)),
+    { action: "unverified", reason: "no_end_time" },
+  ],
+  [
+    "terminal without time past the age bound: age bound",
+    row(90_000),
+    ev(ended("busy", null, null)),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(90_000 - 86_400) },
+  ],
+  // Too young: the webhook may still arrive.
+  [
+    "too young, even if Twilio says completed",
+    row(60),
+    ev(ended("completed", ago(10))),
+    { action: "keep", why: "too_young" },
+  ],
+  [
+    "exactly at the minimum age is judged",
+    row(120),
+    ev(ended("completed", ago(5))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(5) },
+  ],
+  // Nothing that is not a confirmation ends a call.
+  ["404 is not proof", row(7200), ev({ kind: "not_found" }), { action: "unverified", reason: "not_found" }],
+  ["timeout", row(7200), ev(err("timeout")), { action: "unverified", reason: "timeout" }],
+  ["network error", row(7200), ev(err("network")), { action: "unverified", reason: "network" }],
+  ["429", row(7200), ev(err("rate_limited")), { action: "unverified", reason: "rate_limited" }],
+  ["5xx", row(7200), ev(err("server_error")), { action: "unverified", reason: "server_error" }],
+  ["wrong credentials", row(7200), ev(err("auth_failed")), { action: "unverified", reason: "auth_failed" }],
+  [
+    "malformed JSON",
+    row(7200),
+    ev(err("malformed_response")),
+    { action: "unverified", reason: "malformed_response" },
+  ],
+  [
+    "unknown status",
+    row(7200),
+    ev(err("unknown_status")),
+    { action: "unverified", reason: "unknown_status" },
+  ],
+  ["open breaker", row(7200), ev(err("circuit_open")), { action: "unverified", reason: "circuit_open" }],
+  [
+    "404 does not let OpenAI gone decide",
+    row(7200, { rtc: RTC }),
+    ev({ kind: "not_found" }, { kind: "gone", firstSeenGoneAt: ago(600) }),
+    { action: "unverified", reason: "not_found" },
+  ],
+  // Age bound: no live call outlasts 24 h.
+  [
+    "404 past the age bound",
+    row(86_401),
+    ev({ kind: "not_found" }),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(1) },
+  ],
+  [
+    "error exactly at the age bound",
+    row(86_400),
+    ev(err("server_error")),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: NOW },
+  ],
+  [
+    "error just under the age bound",
+    row(86_399),
+    ev(err("server_error")),
+    { action: "unverified", reason: "server_error" },
+  ],
+  [
+    "no provider at all, young",
+    row(3600, { sid: null }),
+    ev(skipped),
+    { action: "unverified", reason: "no_provider" },
+  ],
+  [
+    "no provider at all, past the bound",
+    row(200_000, { sid: null }),
+    ev(skipped),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(200_000 - 86_400) },
+  ],
+  [
+    "Twilio not configured, SID present",
+    row(3600),
+    ev(notConfigured),
+    { action: "unverified", reason: "no_provider" },
+  ],
+  // OpenAI realtime evidence, for rows Twilio cannot judge.
+  [
+    "no SID, OpenAI live",
+    row(3600, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "live" }),
+    { action: "keep", why: "openai_live" },
+  ],
+  [
+    "no SID, OpenAI live past the bound is kept",
+    row(90_000, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "live" }),
+    { action: "keep", why: "openai_live" },
+  ],
+  [
+    "no SID, OpenAI gone first sighting",
+    row(3600, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: null }),
+    { action: "unverified", reason: "absence_unconfirmed" },
+  ],
+  [
+    "no SID, OpenAI gone seen again too soon",
+    row(3600, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(30) }),
+    { action: "unverified", reason: "absence_unconfirmed" },
+  ],
+  [
+    "no SID, OpenAI gone seen again one interval later",
+    row(3600, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(60) }),
+    { action: "end", newStatus: "completed", source: "openai", endedAt: ago(60) },
+  ],
+  [
+    "Twilio not configured, OpenAI gone confirmed",
+    row(3600, { rtc: RTC }),
+    ev(notConfigured, { kind: "gone", firstSeenGoneAt: ago(120) }),
+    { action: "end", newStatus: "completed", source: "openai", endedAt: ago(120) },
+  ],
+  [
+    "no SID, OpenAI error",
+    row(3600, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "error", reason: "timeout", detail: "t" }),
+    { action: "unverified", reason: "timeout" },
+  ],
+  [
+    "no SID, OpenAI gone unconfirmed past the bound",
+    row(90_000, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: null }),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(90_000 - 86_400) },
+  ],
+];
+
+function shape(v: Verdict): Expected {
+  if (v.action === "keep") return { action: "keep", why: v.why };
+  if (v.action === "unverified") return { action: "unverified", reason: v.reason };
+  return { action: "end", newStatus: v.newStatus, source: v.source, endedAt: v.endedAt };
+}
+
+describe("decide", () => {
+  it("has a case table of at least 25 rows", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(cases)("%s", (_name, call, evidence, expected) => {
+    expect(shape(decide(call, evidence, NOW, policy))).toEqual(expected);
+  });
+
+  it("never ends a live Twilio call, at any age, whatever OpenAI says", () => {
+    const openaiAnswers: Evidence["openai"][] = [
+      skipped,
+      { kind: "live" },
+      { kind: "gone", firstSeenGoneAt: ago(10_000) },
+      { kind: "error", reason: "timeout", detail: "t" },
+    ];
+    for (const age of [0, 119, 120, 3600, 86_399, 86_400, 1_000_000]) {
+      for (const status of ["queued", "ringing", "in-progress"] as const) {
+        for (const openai of openaiAnswers) {
+          const v = decide(row(age, { rtc: RTC }), ev({ kind: "live", status }, openai), NOW, policy);
+          expect(v.action).toBe("keep");
+        }
+      }
+    }
+  });
+
+  it("is pure: the same inputs give the same verdict and the inputs are not changed", () => {
+    const call = row(7200);
+    const evidence = ev(ended("completed", ago(3000)));
+    const before = JSON.stringify({ call, evidence });
+    expect(decide(call, evidence, NOW, policy)).toEqual(decide(call, evidence, NOW, policy));
+    expect(JSON.stringify({ call, evidence })).toBe(before);
+  });
+});
