@@ -3,12 +3,10 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/config.js";
 import { createLogger } from "../log.js";
-import { runAudit } from "./audit.js";
-import { runDemo } from "./demo.js";
 import { EXIT, explainFatal, UsageError } from "./errors.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
-import { runMigrate } from "./migrate.js";
-import { runDaemon } from "./run.js";
+
+// Commands are imported when chosen: --help and config errors answer without loading the SDKs.
 
 const FLAGS = {
   run: {},
@@ -52,16 +50,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${COMMAND_HELP[cmd]}\n`);
     return EXIT.ok;
   }
-  if (cmd === "demo") return runDemo({ out: process.stdout });
+  if (cmd === "demo") return (await import("./demo.js")).runDemo({ out: process.stdout });
 
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   switch (cmd) {
     case "migrate":
-      await runMigrate(config, { withCallsTable: flags["with-calls-table"] === true, out: process.stdout });
+      await (await import("./migrate.js")).runMigrate(config, {
+        withCallsTable: flags["with-calls-table"] === true,
+        out: process.stdout,
+      });
       return EXIT.ok;
     case "audit": {
-      const { exitCode } = await runAudit(config, logger, {
+      const { exitCode } = await (await import("./audit.js")).runAudit(config, logger, {
         apply: flags.apply === true,
         json: flags.json === true,
         out: process.stdout,
@@ -77,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
       };
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);
-      await runDaemon(config, logger, { signal: stop.signal });
+      await (await import("./run.js")).runDaemon(config, logger, { signal: stop.signal });
       return EXIT.ok;
     }
   }

@@ -53,21 +53,19 @@ const httpUrl = (fallback: string) =>
     .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .default(fallback)
     .transform((u) => u.replace(/\/+$/, ""));
+/** True when `quote` accepts the name: the same check that guards the SQL text guards the config. */
+const quotable = (quote: (name: string) => string) => (name: string) => {
+  try {
+    quote(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const identifier = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine(
-      (v) => {
-        try {
-          quoteIdentifier(v);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { error: "must be a plain SQL identifier (letters, digits, _; at most 63 characters)" },
-    );
+  z.string().default(fallback).refine(quotable(quoteIdentifier), {
+    error: "must be a plain SQL identifier (letters, digits, _; at most 63 characters)",
+  });
 const optionalSecret = z
   .string()
   .optional()
@@ -102,20 +100,9 @@ const envSchema = z.object({
   METRICS_HOST: z.string().min(1).default("0.0.0.0"),
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  CALLS_TABLE: z
-    .string()
-    .default("calls")
-    .refine(
-      (v) => {
-        try {
-          quoteQualifiedIdentifier(v);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { error: "must be a table name or schema.table of plain SQL identifiers" },
-    ),
+  CALLS_TABLE: z.string().default("calls").refine(quotable(quoteQualifiedIdentifier), {
+    error: "must be a table name or schema.table of plain SQL identifiers",
+  }),
   CALLS_COL_ID: identifier("call_id"),
   CALLS_COL_TWILIO_SID: identifier("twilio_call_sid"),
   CALLS_COL_OPENAI_ID: identifier("openai_call_id"),

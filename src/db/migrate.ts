@@ -4,7 +4,8 @@ import { buildStatements, createCallsIndexSql, MIGRATION_SQL, MIGRATIONS } from 
 
 export interface MigrateResult {
   applied: number[];
-  createdCallsTable: boolean;
+  /** The calls table was asked for and now exists (created, or already there). */
+  callsTableEnsured: boolean;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function migrate(
       await client.query(createCallsIndexSql(opts.mapping));
     }
     await client.query("COMMIT");
-    return { applied, createdCallsTable: opts.withCallsTable };
+    return { applied, callsTableEnsured: opts.withCallsTable };
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;

@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import type { CallStore } from "../db/store.js";
+import type { CallStore, PageCursor } from "../db/store.js";
 import type { Logger } from "../log.js";
 import type { Evidence } from "../providers/evidence.js";
 import { decide } from "./decide.js";
@@ -166,7 +166,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     }
   };
 
-  let cursor = null;
+  let cursor: PageCursor | null = null;
   do {
     if (opts.signal?.aborted) break;
     const page = await store.listActivePage(cursor, cutoff, deps.pageSize);
