@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/config.js";
 import { SchemaMismatchError } from "../db/store.js";
 import type { Logger } from "../log.js";
+import { recordPass } from "../metrics/record-pass.js";
 import { passOutcome, runPass, totalUnverified, totalZombies } from "../reconcile/pass.js";
 import { createRuntime } from "./runtime.js";
 
@@ -18,6 +20,9 @@ export interface DaemonOptions {
 export async function runDaemon(config: Config, logger: Logger, opts: DaemonOptions): Promise<void> {
   const runtime = createRuntime(config, logger);
   const { signal } = opts;
+  // Every in-flight provider request listens on the shutdown signal; their number is bounded by the
+  // concurrency caps, so Node's default warning at 11 listeners would only be noise on stderr.
+  setMaxListeners(0, signal);
   try {
     try {
       await runtime.store.verifySchema();
@@ -33,6 +38,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
       const runId = randomUUID();
       try {
         const r = await runPass(runtime.passDeps, { runId, dryRun: config.dryRun, signal });
+        recordPass(runtime.metrics, r, passOutcome(r));
         logger.info(
           {
             runId,
@@ -45,11 +51,13 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
             writeFailures: r.writeFailures,
             unverified: totalUnverified(r),
             unverifiedByReason: r.unverified,
+            realtimeHangups: r.realtimeHangups,
             durationMs: r.finishedAt.getTime() - r.startedAt.getTime(),
           },
           "pass finished",
         );
       } catch (err) {
+        recordPass(runtime.metrics, null, "failed");
         logger.error(
           { runId, outcome: "failed", err: errorMessage(err) },
           "pass failed; retrying next interval",

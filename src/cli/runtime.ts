@@ -3,13 +3,15 @@ import { type Config, ConfigError } from "../config/config.js";
 import { createPool } from "../db/pool.js";
 import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
-import { createTwilioProbe } from "../providers/twilio.js";
-import type { Probes } from "../reconcile/evidence-gathering.js";
+import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { guardProviders, rawProviders } from "../providers/guarded.js";
+import { AbsenceMemory } from "../reconcile/absences.js";
 import type { PassDeps } from "../reconcile/pass.js";
 
 export interface Runtime {
   pool: pg.Pool;
   store: PgCallStore;
+  metrics: Metrics;
   passDeps: PassDeps;
   close(): Promise<void>;
 }
@@ -32,28 +34,25 @@ export function createRuntime(
       logger.warn({ err: err.message }, "database connection lost; the next query reconnects"),
   });
   const store = new PgCallStore(pool, config.calls, config.activeStatuses);
-  const probes: Probes = {
-    twilio:
-      config.twilio === null
-        ? null
-        : createTwilioProbe({
-            credentials: config.twilio,
-            baseUrl: config.twilioApiBaseUrl,
-            timeoutMs: config.providerTimeoutMs,
-            keepAlive: opts.twilioKeepAlive ?? true,
-          }),
-  };
-  if (probes.twilio === null) {
+  const metrics = createMetrics();
+  const raw = rawProviders(config, opts);
+  if (raw.twilio === null) {
     logger.warn(
       "Twilio is not configured (TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN): rows with a SID stay unverified",
     );
   }
+  if (raw.openai === null || config.openaiProbe === "off") {
+    logger.info("OpenAI realtime probe is off (OPENAI_API_KEY unset or OPENAI_PROBE=off)");
+  }
   return {
     pool,
     store,
+    metrics,
     passDeps: {
       store,
-      probes,
+      probes: guardProviders(config, raw, metrics, logger),
+      absences: new AbsenceMemory(),
+      metrics,
       policy: {
         minCallAgeSeconds: config.minCallAgeSeconds,
         maxCallDurationSeconds: config.maxCallDurationSeconds,
@@ -62,7 +61,8 @@ export function createRuntime(
       clock: () => new Date(),
       logger,
       pageSize: config.dbPageSize,
-      concurrency: config.twilioConcurrency,
+      // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
+      concurrency: config.twilioConcurrency + config.openaiConcurrency,
     },
     close: () => pool.end(),
   };

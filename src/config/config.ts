@@ -28,9 +28,18 @@ export interface Config {
   twilio: TwilioCredentials | null;
   twilioApiBaseUrl: string;
   twilioConcurrency: number;
+  twilioMaxRps: number;
   openaiApiKey: string | null;
   openaiBaseUrl: string;
+  openaiConcurrency: number;
+  openaiMaxRps: number;
+  /** `sideband`: probe realtime sessions over the sideband WebSocket; `off`: never ask OpenAI. */
+  openaiProbe: "sideband" | "off";
+  hangupOrphanedRealtime: boolean;
   providerTimeoutMs: number;
+  providerMaxAttempts: number;
+  breakerFailureThreshold: number;
+  breakerHalfOpenSeconds: number;
   reconcileIntervalSeconds: number;
   minCallAgeSeconds: number;
   maxCallDurationSeconds: number;
@@ -44,6 +53,7 @@ export interface Config {
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveNumber = (fallback: number) => z.coerce.number().positive().finite().default(fallback);
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
   .default("false")
@@ -89,9 +99,17 @@ const envSchema = z.object({
   TWILIO_API_SECRET: optionalSecret,
   TWILIO_API_BASE_URL: httpUrl("https://api.twilio.com"),
   TWILIO_CONCURRENCY: positiveInt(4),
+  TWILIO_MAX_RPS: positiveNumber(10),
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1"),
+  OPENAI_CONCURRENCY: positiveInt(4),
+  OPENAI_MAX_RPS: positiveNumber(5),
+  OPENAI_PROBE: z.enum(["sideband", "off"], { error: "must be sideband or off" }).default("sideband"),
+  HANGUP_ORPHANED_REALTIME: booleanFlag,
   PROVIDER_TIMEOUT_MS: positiveInt(10_000),
+  PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  BREAKER_FAILURE_THRESHOLD: positiveInt(5),
+  BREAKER_HALF_OPEN_SECONDS: positiveNumber(30),
   RECONCILE_INTERVAL_SECONDS: positiveInt(60),
   MIN_CALL_AGE_SECONDS: z.coerce.number().int().nonnegative().default(120),
   MAX_CALL_DURATION_SECONDS: positiveInt(86_400),
@@ -142,9 +160,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     twilio: twilioCredentials(e),
     twilioApiBaseUrl: e.TWILIO_API_BASE_URL,
     twilioConcurrency: e.TWILIO_CONCURRENCY,
+    twilioMaxRps: e.TWILIO_MAX_RPS,
     openaiApiKey: e.OPENAI_API_KEY ?? null,
     openaiBaseUrl: e.OPENAI_BASE_URL,
+    openaiConcurrency: e.OPENAI_CONCURRENCY,
+    openaiMaxRps: e.OPENAI_MAX_RPS,
+    openaiProbe: e.OPENAI_PROBE,
+    hangupOrphanedRealtime: e.HANGUP_ORPHANED_REALTIME,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
+    breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
+    breakerHalfOpenSeconds: e.BREAKER_HALF_OPEN_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     minCallAgeSeconds: e.MIN_CALL_AGE_SECONDS,
     maxCallDurationSeconds: e.MAX_CALL_DURATION_SECONDS,

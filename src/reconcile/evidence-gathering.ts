@@ -1,27 +1,85 @@
-import type { Evidence } from "../providers/evidence.js";
-import type { TwilioProbe } from "../providers/twilio.js";
+import type { Logger } from "../log.js";
+import type { Evidence, OpenAIEvidence, TwilioEvidence } from "../providers/evidence.js";
+import type { HangupResult, RealtimeObservation } from "../providers/openai.js";
+import type { AbsenceMemory } from "./absences.js";
 import type { ActiveCall } from "./types.js";
 
+/** The providers as the pass sees them: already behind their rate limit, retries and breaker. */
 export interface Probes {
-  twilio: TwilioProbe | null;
+  twilio: { fetchCall(callSid: string, signal?: AbortSignal): Promise<TwilioEvidence> } | null;
+  /** null when OpenAI is not configured or OPENAI_PROBE=off. */
+  openai: { probeSession(callId: string, signal?: AbortSignal): Promise<RealtimeObservation> } | null;
+  /** null unless HANGUP_ORPHANED_REALTIME=true and OPENAI_API_KEY is set. */
+  hangupRealtime: ((callId: string, signal?: AbortSignal) => Promise<HangupResult>) | null;
 }
 
+const CREDENTIAL_HINT = {
+  twilio: "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
+  openai: "OPENAI_API_KEY",
+} as const;
+
 /**
- * Asks each provider that can say something about the row. Twilio decides whenever it can be asked, so
- * the realtime side only matters when Twilio had no say (no SID, or no Twilio credentials).
+ * Evidence for one pass. Wrong credentials stop that provider for the rest of the pass (one clear error
+ * line instead of one rejected request per row); realtime absences are matched against earlier passes.
  */
-export async function gatherEvidence(row: ActiveCall, probes: Probes): Promise<Evidence> {
-  const twilio: Evidence["twilio"] =
-    row.twilioSid === null
-      ? { kind: "skipped", why: "no_id" }
-      : probes.twilio === null
-        ? { kind: "skipped", why: "not_configured" }
-        : await probes.twilio.fetchCall(row.twilioSid);
-  const openai: Evidence["openai"] =
-    row.openaiId === null
-      ? { kind: "skipped", why: "no_id" }
-      : twilio.kind !== "skipped"
-        ? { kind: "skipped", why: "not_needed" }
-        : { kind: "skipped", why: "not_configured" };
-  return { twilio, openai };
+export function passEvidence(probes: Probes, absences: AbsenceMemory, logger: Logger, clock: () => Date) {
+  const rejected = { twilio: false, openai: false };
+
+  const credentialsRejected = (provider: "twilio" | "openai", status: number | undefined) => {
+    if (rejected[provider]) return;
+    rejected[provider] = true;
+    logger.error(
+      { provider, httpStatus: status },
+      `${provider} rejected the credentials: check ${CREDENTIAL_HINT[provider]}; ${provider} is skipped for the rest of this pass`,
+    );
+  };
+  const skippedForPass = (provider: "twilio" | "openai") =>
+    ({
+      kind: "error",
+      reason: "auth_failed",
+      detail: `${provider} credentials were rejected earlier in this pass`,
+    }) as const;
+
+  const askTwilio = async (sid: string, signal?: AbortSignal): Promise<TwilioEvidence> => {
+    if (probes.twilio === null) throw new Error("unreachable: Twilio not configured");
+    if (rejected.twilio) return skippedForPass("twilio");
+    const e = await probes.twilio.fetchCall(sid, signal);
+    if (e.kind === "error" && e.reason === "auth_failed") credentialsRejected("twilio", e.httpStatus);
+    return e;
+  };
+
+  const askOpenAI = async (callId: string, signal?: AbortSignal): Promise<OpenAIEvidence> => {
+    if (probes.openai === null) throw new Error("unreachable: OpenAI not configured");
+    if (rejected.openai) return skippedForPass("openai");
+    const o = await probes.openai.probeSession(callId, signal);
+    if (o.kind === "live") {
+      absences.sawLive(callId);
+      return { kind: "live" };
+    }
+    if (o.kind === "gone") return { kind: "gone", firstSeenGoneAt: absences.sawGone(callId, clock()) };
+    absences.sawNothing(callId);
+    if (o.reason === "auth_failed") credentialsRejected("openai", o.httpStatus);
+    return { kind: "error", reason: o.reason, detail: o.detail };
+  };
+
+  return {
+    /** Twilio decides whenever it can be asked; the realtime side only matters when Twilio had no say. */
+    async gather(row: ActiveCall, signal?: AbortSignal): Promise<Evidence> {
+      const twilio: Evidence["twilio"] =
+        row.twilioSid === null
+          ? { kind: "skipped", why: "no_id" }
+          : probes.twilio === null
+            ? { kind: "skipped", why: "not_configured" }
+            : await askTwilio(row.twilioSid, signal);
+      const openai: Evidence["openai"] =
+        row.openaiId === null
+          ? { kind: "skipped", why: "no_id" }
+          : twilio.kind !== "skipped"
+            ? { kind: "skipped", why: "not_needed" }
+            : probes.openai === null
+              ? { kind: "skipped", why: "not_configured" }
+              : await askOpenAI(row.openaiId, signal);
+      return { twilio, openai };
+    },
+  };
 }

@@ -1,14 +1,19 @@
 import pLimit from "p-limit";
 import type { CallStore, PageCursor } from "../db/store.js";
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Evidence } from "../providers/evidence.js";
+import type { AbsenceMemory } from "./absences.js";
 import { decide } from "./decide.js";
-import { gatherEvidence, type Probes } from "./evidence-gathering.js";
+import { type Probes, passEvidence } from "./evidence-gathering.js";
 import type { ActiveCall, DecisionPolicy, EndSource, UnverifiedReason, Verdict } from "./types.js";
 
 export interface PassDeps {
   store: CallStore;
   probes: Probes;
+  /** Realtime absences seen by earlier passes (the daemon keeps one for its lifetime). */
+  absences: AbsenceMemory;
+  metrics?: Metrics;
   policy: DecisionPolicy;
   clock: () => Date;
   logger: Logger;
@@ -54,6 +59,7 @@ export interface PassResult {
   /** True when a provider failed to answer for some rows: the pass saw less than it should. */
   providerErrors: number;
   aborted: boolean;
+  realtimeHangups: { hung_up: number; already_gone: number; error: number };
   findings: Finding[];
   findingsOmitted: number;
 }
@@ -88,6 +94,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     unverified: {},
     providerErrors: 0,
     aborted: false,
+    realtimeHangups: { hung_up: 0, already_gone: 0, error: 0 },
     findings: [],
     findingsOmitted: 0,
   };
@@ -95,9 +102,12 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const limit = pLimit(deps.concurrency);
   const cutoff = new Date(startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
 
+  const evidenceFor = passEvidence(deps.probes, deps.absences, logger, deps.clock);
+  deps.absences.beginPass();
+
   const checkRow = async (row: ActiveCall): Promise<void> => {
     if (opts.signal?.aborted) return;
-    const evidence = await gatherEvidence(row, deps.probes);
+    const evidence = await evidenceFor.gather(row, opts.signal);
     const now = deps.clock();
     const verdict = decide(row, evidence, now, deps.policy);
     result.checked++;
@@ -153,7 +163,9 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       });
       if (ended) {
         result.ended++;
+        deps.metrics?.callsEnded.inc({ status: verdict.newStatus, source: verdict.source });
         logger.info(action, "zombie call ended");
+        if (verdict.source === "twilio" && row.openaiId !== null) await hangupOrphan(row.id, row.openaiId);
         return "ended" as const;
       }
       result.alreadyEnded++;
@@ -166,6 +178,18 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     }
   };
 
+  /** The phone leg is over but the realtime session may still be billing: end it (a 404 means it was gone). */
+  const hangupOrphan = async (callId: string, realtimeId: string) => {
+    if (deps.probes.hangupRealtime === null) return;
+    const outcome = await deps.probes.hangupRealtime(realtimeId, opts.signal);
+    deps.metrics?.realtimeHangups.inc({ outcome: outcome.kind === "error" ? "error" : outcome.kind });
+    result.realtimeHangups[outcome.kind === "error" ? "error" : outcome.kind]++;
+    const fields = { runId: opts.runId, callId, realtimeCallId: realtimeId, outcome: outcome.kind };
+    if (outcome.kind === "error")
+      logger.warn({ ...fields, detail: outcome.detail }, "could not hang up orphaned realtime session");
+    else logger.info(fields, "orphaned realtime session hung up");
+  };
+
   let cursor: PageCursor | null = null;
   do {
     if (opts.signal?.aborted) break;
@@ -175,6 +199,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   } while (cursor !== null);
 
   result.aborted = opts.signal?.aborted ?? false;
+  if (!result.aborted) deps.absences.endCompletePass();
   result.finishedAt = deps.clock();
   return result;
 }

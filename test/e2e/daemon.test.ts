@@ -85,17 +85,21 @@ describe("run: the daemon", () => {
     }
   });
 
-  it("survives a provider that is down: nothing is ended on its word, the daemon keeps running", async () => {
+  it("survives a provider that is down: the breaker opens, nothing is ended on its word, the daemon keeps running", async () => {
     world.sim.setAccountFault({ kind: "http", status: 503 });
     const { child, done } = startCli(["run"], {
       ...world.env,
       RECONCILE_INTERVAL_SECONDS: "1",
       LOG_LEVEL: "info",
+      BREAKER_HALF_OPEN_SECONDS: "60",
     });
-    await until("two passes", async () => world.sim.stats.requests > 2 * 40);
+    await until("the breaker to open", async () => world.sim.stats.requests >= 5);
+    await sleep(3000);
     child.kill("SIGTERM");
     const r = await done;
     expect(r.code).toBe(0);
+    // Five consecutive failures open the breaker; after that no request is sent for the rest of the run.
+    expect(world.sim.stats.requests).toBeLessThanOrEqual(5 + 8);
     const actions = await readActions(world.db.pool, world.config.calls);
     // Only the age bound (no provider needed) may end a call while Twilio is down.
     expect(actions.map((a) => a.source)).toEqual(["age_bound"]);
@@ -103,6 +107,10 @@ describe("run: the daemon", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(lines.filter((l) => l.msg === "pass finished").every((l) => l.outcome === "partial")).toBe(true);
+    expect(lines.some((l) => l.msg.includes("circuit breaker opened"))).toBe(true);
+    const passes = lines.filter((l) => l.msg === "pass finished");
+    expect(passes.length).toBeGreaterThanOrEqual(2);
+    expect(passes.every((l) => l.outcome === "partial")).toBe(true);
+    expect(passes.at(-1).unverifiedByReason).toMatchObject({ circuit_open: expect.any(Number) });
   });
 });

@@ -1,0 +1,72 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export type BreakerState = "closed" | "half-open" | "open";
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
+
+/**
+ * Every metric of the daemon, in one place (names and labels are a contract with the alert rules).
+ * Labels are bounded sets only: never a call id or SID.
+ */
+export function createMetrics(registry: Registry = new Registry()) {
+  const prefix = "call_reconciler_";
+  const m = {
+    registry,
+    zombieCalls: new Gauge({
+      name: `${prefix}zombie_calls`,
+      help: "Zombie calls found by the last pass (in dry-run: calls that would be ended), by evidence source",
+      labelNames: ["source"] as const,
+      registers: [registry],
+    }),
+    callsEnded: new Counter({
+      name: `${prefix}calls_ended_total`,
+      help: "Calls ended by the daemon",
+      labelNames: ["status", "source"] as const,
+      registers: [registry],
+    }),
+    unverifiedCalls: new Gauge({
+      name: `${prefix}unverified_calls`,
+      help: "Calls the last pass could not verify, by reason",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    providerRequests: new Counter({
+      name: `${prefix}provider_requests_total`,
+      help: "Requests sent to a provider, by outcome",
+      labelNames: ["provider", "outcome"] as const,
+      registers: [registry],
+    }),
+    providerRequestDuration: new Histogram({
+      name: `${prefix}provider_request_duration_seconds`,
+      help: "Duration of one provider request (one attempt)",
+      labelNames: ["provider"] as const,
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    circuitBreakerState: new Gauge({
+      name: `${prefix}circuit_breaker_state`,
+      help: "Circuit breaker per provider: 0 closed, 1 half-open, 2 open",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
+    realtimeHangups: new Counter({
+      name: `${prefix}realtime_hangups_total`,
+      help: "Orphaned OpenAI realtime sessions hung up after Twilio confirmed the phone leg was over",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    passes: new Counter({
+      name: `${prefix}passes_total`,
+      help: "Reconcile passes by result",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+  };
+  for (const provider of ["twilio", "openai"]) m.circuitBreakerState.set({ provider }, 0);
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function setBreakerState(metrics: Metrics, provider: string, state: BreakerState): void {
+  metrics.circuitBreakerState.set({ provider }, BREAKER_VALUE[state]);
+}

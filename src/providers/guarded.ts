@@ -1,0 +1,132 @@
+import type { Config } from "../config/config.js";
+import type { Logger } from "../log.js";
+import { type Metrics, setBreakerState } from "../metrics/metrics.js";
+import type { Probes } from "../reconcile/evidence-gathering.js";
+import type { ProviderErrorReason } from "./evidence.js";
+import { createOpenAIProbe, type HangupResult, type RealtimeObservation } from "./openai.js";
+import { type Classification, createProviderPolicy } from "./resilience.js";
+import { createTwilioProbe, type TwilioProbe } from "./twilio.js";
+
+type Provider = "twilio" | "openai";
+type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number };
+
+/** Only failures that another attempt may fix are retried: never 4xx, malformed bodies or unknown statuses. */
+const RETRYABLE: ReadonlySet<string> = new Set(["rate_limited", "server_error", "timeout", "network"]);
+
+export function classifyAnswer(a: Answer): Classification {
+  if (a.kind !== "error") return "ok";
+  return a.reason !== undefined && RETRYABLE.has(a.reason) ? "retryable" : "fatal";
+}
+
+/** A bounded label: the error reason, or what kind of good answer it was. */
+function outcomeLabel(a: Answer): string {
+  return a.kind === "error" ? (a.reason ?? "error") : a.kind === "not_found" ? "not_found" : "ok";
+}
+
+export interface RawProviders {
+  twilio: TwilioProbe | null;
+  openai: ReturnType<typeof createOpenAIProbe> | null;
+}
+
+/** Builds the SDK-backed probes from the config; a provider without credentials is left out. */
+export function rawProviders(config: Config, opts: { twilioKeepAlive?: boolean } = {}): RawProviders {
+  return {
+    twilio:
+      config.twilio === null
+        ? null
+        : createTwilioProbe({
+            credentials: config.twilio,
+            baseUrl: config.twilioApiBaseUrl,
+            timeoutMs: config.providerTimeoutMs,
+            keepAlive: opts.twilioKeepAlive ?? true,
+          }),
+    openai:
+      config.openaiApiKey === null
+        ? null
+        : createOpenAIProbe({
+            apiKey: config.openaiApiKey,
+            baseUrl: config.openaiBaseUrl,
+            timeoutMs: config.providerTimeoutMs,
+          }),
+  };
+}
+
+/**
+ * Puts every provider request behind that provider's policy (rate limit, concurrency cap, timeout, retries
+ * honouring Retry-After, circuit breaker) and counts it. The probes' own retries are off, so this is the
+ * only layer that retries.
+ */
+export function guardProviders(config: Config, raw: RawProviders, metrics: Metrics, logger: Logger): Probes {
+  const policyFor = (provider: Provider, maxRps: number, concurrency: number) =>
+    createProviderPolicy<Answer>({
+      provider,
+      maxRps,
+      concurrency,
+      timeoutMs: config.providerTimeoutMs,
+      maxAttempts: config.providerMaxAttempts,
+      breakerThreshold: config.breakerFailureThreshold,
+      breakerHalfOpenAfterMs: config.breakerHalfOpenSeconds * 1000,
+      classify: classifyAnswer,
+      retryAfterMs: (a) => a.retryAfterMs,
+      onBreakerStateChange: (state) => {
+        setBreakerState(metrics, provider, state);
+        const fields = { provider, breaker: state };
+        if (state === "open")
+          logger.warn(
+            fields,
+            `${provider} circuit breaker opened: its calls stay unverified until it recovers`,
+          );
+        else logger.info(fields, `${provider} circuit breaker ${state}`);
+      },
+      onRetry: ({ attempt, delayMs, result }) =>
+        logger.debug(
+          { provider, attempt, delayMs: Math.round(delayMs), reason: outcomeLabel(result) },
+          "retrying provider request",
+        ),
+    });
+  const counted =
+    <R extends Answer>(provider: Provider, request: (signal: AbortSignal) => Promise<R>) =>
+    async (signal: AbortSignal): Promise<R> => {
+      const stop = metrics.providerRequestDuration.startTimer({ provider });
+      const answer = await request(signal);
+      stop();
+      metrics.providerRequests.inc({ provider, outcome: outcomeLabel(answer) });
+      return answer;
+    };
+
+  const twilio = raw.twilio;
+  const openai = raw.openai;
+  const twilioPolicy = policyFor("twilio", config.twilioMaxRps, config.twilioConcurrency);
+  // Probe and hang-up share one budget and one breaker: they are the same provider.
+  const openaiPolicy = policyFor("openai", config.openaiMaxRps, config.openaiConcurrency);
+  return {
+    twilio:
+      twilio === null
+        ? null
+        : {
+            fetchCall: async (sid, signal) =>
+              (await twilioPolicy.execute(
+                counted("twilio", () => twilio.fetchCall(sid)),
+                signal,
+              )) as Awaited<ReturnType<TwilioProbe["fetchCall"]>>,
+          },
+    openai:
+      openai === null || config.openaiProbe === "off"
+        ? null
+        : {
+            probeSession: async (id, signal) =>
+              (await openaiPolicy.execute(
+                counted("openai", (s) => openai.probeSession(id, s)),
+                signal,
+              )) as RealtimeObservation,
+          },
+    hangupRealtime:
+      openai === null || !config.hangupOrphanedRealtime
+        ? null
+        : async (id, signal) =>
+            (await openaiPolicy.execute(
+              counted("openai", (s) => openai.hangup(id, s)),
+              signal,
+            )) as HangupResult,
+  };
+}

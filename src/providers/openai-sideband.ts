@@ -1,0 +1,124 @@
+import type { IncomingHttpHeaders } from "node:http";
+import WebSocket, { type RawData } from "ws";
+
+/** What happened on one sideband connection attempt, before any interpretation. */
+export type SidebandOutcome =
+  /** The socket opened and this was the first frame the server sent. */
+  | { kind: "frame"; data: Buffer; isBinary: boolean }
+  /** The server answered the upgrade with a normal HTTP response (404, 401, 429, …). */
+  | { kind: "refused"; status: number; headers: IncomingHttpHeaders; body: string }
+  /** The socket opened, then the server closed it before sending any frame. */
+  | { kind: "closed"; code: number }
+  | { kind: "timeout"; opened: boolean }
+  | { kind: "aborted" }
+  | { kind: "error"; error: Error };
+
+export interface SidebandOptions {
+  timeoutMs: number;
+  /** After the outcome is known: how long the close handshake may take before the socket is destroyed. */
+  closeGraceMs: number;
+  signal?: AbortSignal;
+}
+
+/** Refusal bodies are small JSON documents; anything longer is cut (and will not parse). */
+const MAX_REFUSAL_BODY = 64 * 1024;
+/** session.created carries the session config (instructions, tools): generous, but bounded. */
+const MAX_FRAME = 16 * 1024 * 1024;
+
+/**
+ * Opens the sideband WebSocket, waits for the first server frame or the refusal, and closes it.
+ *
+ * Guarantees: never sends a data frame (only the close control frame); the promise settles only once the
+ * socket is closed or destroyed, and after every timer and listener it installed is gone; one overall
+ * deadline (`timeoutMs`) covers connect, handshake and the first frame, plus at most `closeGraceMs` to close.
+ */
+export function openSideband(
+  url: URL,
+  headers: Record<string, string>,
+  opts: SidebandOptions,
+): Promise<SidebandOutcome> {
+  return new Promise((resolve) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        headers,
+        perMessageDeflate: false,
+        followRedirects: false,
+        maxPayload: MAX_FRAME,
+      });
+    } catch (err) {
+      resolve({ kind: "error", error: err instanceof Error ? err : new Error(String(err)) });
+      return;
+    }
+
+    let outcome: SidebandOutcome | undefined;
+    let closed = false;
+    let opened = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => settle({ kind: "timeout", opened }), opts.timeoutMs);
+    const onAbort = () => settle({ kind: "aborted" });
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+    function finishIfDone(): void {
+      if (!outcome || !closed) return;
+      clearTimeout(killTimer);
+      ws.removeAllListeners();
+      // `ws` may still emit a late 'error' (e.g. from a destroyed request): keep it handled.
+      ws.on("error", () => {});
+      resolve(outcome);
+    }
+
+    function settle(result: SidebandOutcome): void {
+      if (outcome) return;
+      outcome = result;
+      clearTimeout(deadline);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (closed) {
+        finishIfDone();
+        return;
+      }
+      if (ws.readyState === WebSocket.OPEN) {
+        // Status 1000 and nothing else: no client event is ever sent on this socket.
+        ws.close(1000);
+        killTimer = setTimeout(() => ws.terminate(), opts.closeGraceMs);
+      } else {
+        // CONNECTING: abort the request / drop the refused response. CLOSING: the peer is slow; don't wait.
+        ws.terminate();
+      }
+    }
+
+    ws.on("open", () => {
+      opened = true;
+    });
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      settle({ kind: "frame", data: toBuffer(data), isBinary });
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        if (size >= MAX_REFUSAL_BODY) return;
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on("error", (error: Error) => settle({ kind: "error", error }));
+      res.on("aborted", () => settle({ kind: "error", error: new Error("refusal response aborted") }));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY).toString("utf8");
+        settle({ kind: "refused", status: res.statusCode ?? 0, headers: res.headers, body });
+      });
+    });
+    ws.on("error", (error: Error) => settle({ kind: "error", error }));
+    ws.on("close", (code: number) => {
+      closed = true;
+      settle({ kind: "closed", code });
+      finishIfDone();
+    });
+  });
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

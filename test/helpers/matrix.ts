@@ -1,0 +1,135 @@
+import { Writable } from "node:stream";
+import { type Config, loadConfig } from "../../src/config/config.js";
+import { migrate } from "../../src/db/migrate.js";
+import { readActions, readCalls, type SeedCall, type StoredCall, seedCalls } from "../../src/db/seed.js";
+import { PgCallStore } from "../../src/db/store.js";
+import { createLogger } from "../../src/log.js";
+import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
+import { guardProviders, rawProviders } from "../../src/providers/guarded.js";
+import { AbsenceMemory } from "../../src/reconcile/absences.js";
+import { type PassDeps, type PassResult, runPass } from "../../src/reconcile/pass.js";
+import { fakeCallSid } from "../../src/sim/demo-scenario.js";
+import { type OpenAISimulator, startOpenAISimulator } from "../../src/sim/openai-sim.js";
+import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
+import { type FreshDatabase, freshDatabase } from "./db.js";
+
+export const ACCOUNT_SID = `AC${"f".repeat(32)}`;
+export const AUTH_TOKEN = "matrix-token-0123456789";
+export const OPENAI_KEY = "sk-matrix-key-0123456789";
+
+export const whole = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+export const sid = fakeCallSid;
+export const rtc = (name: string) => `rtc_m_${name}`;
+
+/**
+ * A real database, both simulators and the in-process pass wired exactly as the daemon wires it (policies,
+ * metrics, logs), with a clock the test can move to play several passes one interval apart.
+ */
+export interface Matrix {
+  db: FreshDatabase;
+  twilio: TwilioSimulator;
+  openai: OpenAISimulator;
+  config: Config;
+  metrics: Metrics;
+  logs: Record<string, unknown>[];
+  clockOffsetMs: number;
+  pass(opts?: { dryRun?: boolean }): Promise<PassResult>;
+  rows(ids: string[]): Promise<Map<string, StoredCall>>;
+  actions(): ReturnType<typeof readActions>;
+  close(): Promise<void>;
+}
+
+export async function startMatrix(
+  rows: SeedCall[],
+  env: Record<string, string> = {},
+  sim: { twilioMaxRps?: number } = {},
+): Promise<Matrix> {
+  const db = await freshDatabase();
+  const twilio = await startTwilioSimulator({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    ...(sim.twilioMaxRps !== undefined ? { maxRps: sim.twilioMaxRps } : {}),
+  });
+  const openai = await startOpenAISimulator({ apiKey: OPENAI_KEY });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_API_BASE_URL: twilio.url,
+    OPENAI_API_KEY: OPENAI_KEY,
+    OPENAI_BASE_URL: openai.url,
+    PROVIDER_TIMEOUT_MS: "500",
+    TWILIO_MAX_RPS: "50",
+    OPENAI_MAX_RPS: "50",
+    LOG_LEVEL: "debug",
+    ...env,
+  });
+  await migrate(db.pool, { withCallsTable: true, mapping: config.calls });
+  await seedCalls(db.pool, config.calls, rows);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const metrics = createMetrics();
+  const store = new PgCallStore(db.pool, config.calls, config.activeStatuses);
+  const matrix: Matrix = {
+    db,
+    twilio,
+    openai,
+    config,
+    metrics,
+    logs,
+    clockOffsetMs: 0,
+    pass: async () => {
+      throw new Error("replaced below");
+    },
+    rows: async (ids) => new Map((await readCalls(db.pool, config.calls, ids)).map((r) => [r.id, r])),
+    actions: () => readActions(db.pool, config.calls),
+    close: async () => {
+      await twilio.close();
+      await openai.close();
+      await db.drop();
+    },
+  };
+  const deps: PassDeps = {
+    store,
+    probes: guardProviders(config, rawProviders(config, { twilioKeepAlive: false }), metrics, logger),
+    absences: new AbsenceMemory(),
+    metrics,
+    policy: {
+      minCallAgeSeconds: config.minCallAgeSeconds,
+      maxCallDurationSeconds: config.maxCallDurationSeconds,
+      absenceConfirmSeconds: config.reconcileIntervalSeconds,
+    },
+    clock: () => new Date(Date.now() + matrix.clockOffsetMs),
+    logger,
+    pageSize: config.dbPageSize,
+    concurrency: config.twilioConcurrency + config.openaiConcurrency,
+  };
+  let n = 0;
+  matrix.pass = (opts = {}) =>
+    runPass(deps, {
+      runId: `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+      dryRun: opts.dryRun ?? false,
+    });
+  return matrix;
+}
+
+export function activeRow(
+  id: string,
+  startedAt: Date,
+  ids: { sid?: string | null; rtc?: string | null },
+): SeedCall {
+  return {
+    id,
+    twilioSid: ids.sid ?? null,
+    openaiId: ids.rtc ?? null,
+    status: "active",
+    startedAt,
+    endedAt: null,
+  };
+}

@@ -1,0 +1,145 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { createRateLimiter } from "../../src/providers/rate-limiter.js";
+
+/** The most events in any sliding window of `spanMs`, counted the way the provider simulator counts. */
+function maxInSlidingWindow(times: number[], spanMs = 1000): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let max = 0;
+  let head = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    while ((sorted[head] as number) <= (sorted[i] as number) - spanMs) head++;
+    max = Math.max(max, i - head + 1);
+  }
+  return max;
+}
+
+describe("createRateLimiter", () => {
+  it("never lets more than maxRps start in any sliding second", async () => {
+    const limiter = createRateLimiter({ maxRps: 20 });
+    const t0 = performance.now();
+    const starts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 60 }, async () => {
+        const release = await limiter.acquire();
+        starts.push(performance.now());
+        release();
+      }),
+    );
+    expect(starts).toHaveLength(60);
+    expect(maxInSlidingWindow(starts)).toBeLessThanOrEqual(20);
+    // 60 requests at 20 per second: three windows, the third starting at least 2 s after the first.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(2000);
+    expect(limiter.waiting).toBe(0);
+  });
+
+  it("lets a burst up to maxRps start at once", async () => {
+    const limiter = createRateLimiter({ maxRps: 5 });
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 5 }, async () => (await limiter.acquire())()));
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it("pauseFor delays every later acquire, and a shorter pause does not cut a longer one", async () => {
+    const limiter = createRateLimiter({ maxRps: 100 });
+    const t0 = performance.now();
+    limiter.pauseFor(300);
+    limiter.pauseFor(50);
+    await Promise.all([limiter.acquire().then((r) => r()), limiter.acquire().then((r) => r())]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(299);
+  });
+
+  it("pauseFor also pushes back acquires that were already waiting", async () => {
+    const limiter = createRateLimiter({ maxRps: 1 });
+    (await limiter.acquire())();
+    const t0 = performance.now();
+    const waiting = limiter.acquire().then((r) => r()); // due about 1 s from now
+    await sleep(20);
+    limiter.pauseFor(1300);
+    await waiting;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1300);
+  });
+
+  it("ignores pauses that are not positive finite durations", async () => {
+    const limiter = createRateLimiter({ maxRps: 10 });
+    for (const ms of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) limiter.pauseFor(ms);
+    const t0 = performance.now();
+    (await limiter.acquire())();
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it("rejects a waiting acquire when its signal aborts, and forgets it", async () => {
+    const limiter = createRateLimiter({ maxRps: 1 });
+    (await limiter.acquire())();
+    const ctrl = new AbortController();
+    const t0 = performance.now();
+    const waiting = limiter.acquire(ctrl.signal);
+    expect(limiter.waiting).toBe(1);
+    setTimeout(() => ctrl.abort(new Error("pass stopped")), 50);
+    await expect(waiting).rejects.toThrow("pass stopped");
+    expect(performance.now() - t0).toBeLessThan(900);
+    expect(limiter.waiting).toBe(0);
+  });
+
+  it("rejects at once when the signal is already aborted, without using the budget", async () => {
+    const limiter = createRateLimiter({ maxRps: 1 });
+    await expect(limiter.acquire(AbortSignal.abort())).rejects.toThrow();
+    const t0 = performance.now();
+    (await limiter.acquire())();
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it("serves waiters in order, and an aborted waiter does not hold up the next one", async () => {
+    const limiter = createRateLimiter({ maxRps: 1, guardMs: 0 });
+    (await limiter.acquire())();
+    const ctrl = new AbortController();
+    const order: string[] = [];
+    const first = limiter.acquire(ctrl.signal).then(() => order.push("first"));
+    const second = limiter.acquire().then((release) => {
+      release();
+      order.push("second");
+    });
+    const third = limiter.acquire().then((release) => {
+      release();
+      order.push("third");
+    });
+    ctrl.abort();
+    await expect(first).rejects.toThrow();
+    await second;
+    expect(limiter.waiting).toBe(1);
+    await third;
+    expect(order).toEqual(["second", "third"]);
+  });
+
+  it("holds a request's place until it is released, then dates it at the release", async () => {
+    const limiter = createRateLimiter({ maxRps: 2, guardMs: 0 });
+    const slow = await limiter.acquire();
+    (await limiter.acquire())();
+    const t0 = performance.now();
+    const third = limiter.acquire().then((r) => {
+      r();
+      return performance.now();
+    });
+    // The slow request is still in flight after a whole window: its place is still taken.
+    await sleep(1100);
+    expect(limiter.waiting).toBe(1);
+    slow();
+    const startedAt = await third;
+    // A window after the release, not after the slow request's start.
+    expect(startedAt - t0).toBeGreaterThanOrEqual(1100 + 999);
+  });
+
+  it("release is idempotent", async () => {
+    const limiter = createRateLimiter({ maxRps: 1, guardMs: 0 });
+    const release = await limiter.acquire();
+    release();
+    release();
+    const t0 = performance.now();
+    (await limiter.acquire())();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])("refuses maxRps %s", (maxRps) => {
+    expect(() => createRateLimiter({ maxRps })).toThrow(RangeError);
+  });
+});
