@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import { withTransaction } from "./pool.js";
 import { buildStatements, createCallsIndexSql, MIGRATION_SQL, MIGRATIONS } from "./sql.js";
 
 export interface MigrateResult {
@@ -16,9 +17,7 @@ export async function migrate(
   pool: pg.Pool,
   opts: { withCallsTable: boolean; mapping: CallsTableMapping },
 ): Promise<MigrateResult> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     await client.query(MIGRATION_SQL.lock);
     await client.query(MIGRATION_SQL.createLedger);
     const { rows } = await client.query<{ version: number }>(MIGRATION_SQL.appliedVersions);
@@ -34,12 +33,6 @@ export async function migrate(
       await client.query(buildStatements(opts.mapping).createCallsTable);
       await client.query(createCallsIndexSql(opts.mapping));
     }
-    await client.query("COMMIT");
     return { applied, callsTableEnsured: opts.withCallsTable };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

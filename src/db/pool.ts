@@ -22,3 +22,34 @@ export function createPool(connectionString: string, opts: PoolOptions = {}): pg
   pool.on("error", (err) => opts.onError?.(err));
   return pool;
 }
+
+/**
+ * Runs `fn` inside BEGIN/COMMIT on one client, rolling back on any error. While checked out, a client's
+ * connection errors (the server going away mid-transaction) are no longer the pool's to handle: without a
+ * listener of our own they would be an unhandled 'error' event and kill the process. The query in flight
+ * rejects anyway, which is how the caller learns of it; the server rolls back the open transaction.
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    if (broken === undefined) await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.off("error", onError);
+    // A client whose connection broke must not go back into the pool.
+    client.release(broken);
+  }
+}

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import { withTransaction } from "./pool.js";
 import { buildStatements } from "./sql.js";
 
 export interface SeedCall {
@@ -18,19 +19,10 @@ export async function seedCalls(
   calls: readonly SeedCall[],
 ): Promise<void> {
   const sql = buildStatements(mapping).insertCall;
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    for (const c of calls) {
+  await withTransaction(pool, async (client) => {
+    for (const c of calls)
       await client.query(sql, [c.id, c.twilioSid, c.openaiId, c.status, c.startedAt, c.endedAt]);
-    }
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface StoredCall {

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import type { ActiveCall, EndSource } from "../reconcile/types.js";
+import { withTransaction } from "./pool.js";
 import { buildStatements, type Statements } from "./sql.js";
 
 /** Where the next keyset page starts: the last row of the previous page, exact to the microsecond. */
@@ -97,10 +98,8 @@ export class PgCallStore implements CallStore {
   }
 
   async endCall(req: EndRequest): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await client.query(this.sql.endCall, [
+    const result = await withTransaction(this.pool, (client) =>
+      client.query(this.sql.endCall, [
         req.call.id,
         this.activeStatuses,
         req.newStatus,
@@ -109,15 +108,9 @@ export class PgCallStore implements CallStore {
         req.source,
         JSON.stringify(req.evidence),
         req.decidedAt,
-      ]);
-      await client.query("COMMIT");
-      return result.rowCount === 1;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      ]),
+    );
+    return result.rowCount === 1;
   }
 
   async activeSummary(): Promise<ActiveSummary> {
