@@ -67,7 +67,6 @@ export interface ProviderPolicy<R> {
   readonly limiter: RateLimiter;
 }
 
-const NEVER_ABORTED = new AbortController().signal;
 // setTimeout's largest delay; the handle is cleared long before it fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -161,7 +160,8 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
     breakerState: () => breakerStateOf(breaker.state),
 
     async execute(attempt, outerSignal) {
-      const signal = outerSignal ?? NEVER_ABORTED;
+      // A fresh signal per call, not a shared never-aborted one: every concurrent call adds listeners to it.
+      const signal = outerSignal ?? new AbortController().signal;
       if (signal.aborted) return abandoned(opts.provider);
       let attempts = 0;
       const run = retryPolicy
