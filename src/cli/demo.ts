@@ -10,15 +10,17 @@ import {
   buildDemoScenario,
   DEMO_ACCOUNT_SID,
   DEMO_AUTH_TOKEN,
+  DEMO_OPENAI_KEY,
   type ScenarioCall,
 } from "../sim/demo-scenario.js";
+import { startOpenAISimulator } from "../sim/openai-sim.js";
 import { startTwilioSimulator } from "../sim/twilio-sim.js";
 import { runAudit } from "./audit.js";
 import { EXIT } from "./errors.js";
 
 /**
- * Zero-config tour: a real (embedded) Postgres and the Twilio simulator, a seeded incident, an audit, the
- * same audit with --apply, and a final audit that finds nothing left to do.
+ * Zero-config tour: a real (embedded) Postgres and the Twilio and OpenAI simulators, a seeded incident, an
+ * audit, the same audit with --apply, and a final audit that finds nothing left to do.
  */
 export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<number> {
   const say = (line = "") => opts.out.write(`${line}\n`);
@@ -32,11 +34,18 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     authToken: DEMO_AUTH_TOKEN,
     calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),
   });
+  const openai = await startOpenAISimulator({
+    apiKey: DEMO_OPENAI_KEY,
+    sessions: scenario.flatMap((c) => (c.realtime ? [c.realtime] : [])),
+  });
   const config = loadConfig({
     DATABASE_URL: pgServer.url,
     TWILIO_ACCOUNT_SID: DEMO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
     TWILIO_API_BASE_URL: sim.url,
+    OPENAI_API_KEY: DEMO_OPENAI_KEY,
+    OPENAI_BASE_URL: openai.url,
+    HANGUP_ORPHANED_REALTIME: "true",
     LOG_LEVEL: "warn",
   });
   const logger = createLogger(config.logLevel);
@@ -50,14 +59,14 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
       config.calls,
       scenario.map((c) => c.row),
     );
-    say(`PostgreSQL at ${pgServer.url.replace(/:[^:@/]*@/, ":***@")}, Twilio simulator at ${sim.url}`);
+    say(`PostgreSQL at ${pgServer.url.replace(/:[^:@/]*@/, ":***@")}`);
+    say(`Twilio simulator at ${sim.url}, OpenAI simulator at ${openai.url}`);
     say(`seeded ${scenario.length} calls:`);
     const kinds = new Map<string, number>();
     for (const c of scenario) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
     for (const [kind, count] of kinds) say(`  ${String(count).padStart(3)}  ${kind}`);
-    const zombiesBefore = scenario.filter(
-      (c) => c.expect === "end_twilio" || c.expect === "end_age_bound",
-    ).length;
+    const oneShotZombies = scenario.filter((c) => c.expect === "end_twilio" || c.expect === "end_age_bound");
+    const zombiesBefore = oneShotZombies.length;
     say(`rows marked active: ${await countActive()} (of which ${zombiesBefore} are really over)`);
 
     say("\n$ call-reconciler audit            # dry run: nothing is written");
@@ -67,24 +76,30 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     say("\n$ call-reconciler audit --apply");
     const applied = await runAudit(config, logger, { apply: true, json: false, out: opts.out });
     say(`(exit code ${applied.exitCode}: 3 = some calls could not be verified; they are left active)`);
+    say(
+      `orphaned realtime sessions hung up (HANGUP_ORPHANED_REALTIME=true): ${applied.result.realtimeHangups.hung_up}`,
+    );
 
     say("\n$ call-reconciler audit            # again: a level-triggered pass is idempotent");
     const again = await runAudit(config, logger, { apply: false, json: false, out: opts.out });
 
-    const remaining = scenario.filter((c) => c.expect === "end_twilio" || c.expect === "end_age_bound");
-    const wrong = await countWrongEnds(pool, config.calls, remaining);
+    const wrong = await countWrongEnds(pool, config.calls, oneShotZombies);
     say(
       `\nzombies before: ${zombiesBefore}, ended: ${applied.result.ended}, zombies found by the last audit: ${
         again.result.zombies.twilio + again.result.zombies.openai + again.result.zombies.age_bound
       }`,
     );
     say(`rows still active: ${await countActive()} (live calls and calls nobody could verify)`);
+    say(
+      "the realtime session seen gone once is ended by `call-reconciler run` when a second pass, one interval later, sees it gone again",
+    );
     say(`ended rows whose ended_at differs from the provider's end time: ${wrong}`);
     say(`audit rows in call_reconciler_actions: ${(await readActions(pool, config.calls)).length}`);
     return wrong === 0 ? EXIT.ok : EXIT.zombiesLeft;
   } finally {
     await pool.end();
     await sim.close();
+    await openai.close();
     await pgServer.stop();
   }
 }

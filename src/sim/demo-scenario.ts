@@ -1,16 +1,27 @@
 import { createHash } from "node:crypto";
 import type { SeedCall } from "../db/seed.js";
+import type { SimRealtimeSession } from "./openai-sim.js";
 import type { SimTwilioCall } from "./twilio-sim.js";
 
 export const DEMO_ACCOUNT_SID = `AC${"d".repeat(32)}`;
 export const DEMO_AUTH_TOKEN = "demo-auth-token-not-a-secret";
+export const DEMO_OPENAI_KEY = "sk-demo-key-not-a-secret";
 
 /** What a correct reconciler must do with each seeded row: the demo prints it, the tests assert it. */
-export type Expectation = "keep" | "end_twilio" | "end_age_bound" | "unverified" | "not_listed";
+export type Expectation =
+  | "keep"
+  | "end_twilio"
+  | "end_age_bound"
+  | "unverified"
+  | "not_listed"
+  /** Realtime session gone: unverified after one pass, ended (source openai) by a second pass an interval later. */
+  | "end_openai_second_pass";
 
 export interface ScenarioCall {
   row: SeedCall;
   twilio: SimTwilioCall | null;
+  /** The realtime session behind the row's rtc_ id, when the OpenAI simulator should know it. */
+  realtime?: SimRealtimeSession;
   expect: Expectation;
   /** For ends: the exact status and end time the row must get. */
   expectedStatus?: string;
@@ -65,6 +76,7 @@ export function buildDemoScenario(now: Date): ScenarioCall[] {
       return {
         row: active(id, sid, start, fakeRealtimeId(id)),
         twilio: { sid, status: "in-progress", startTime: start, endTime: null, duration: null },
+        realtime: { callId: fakeRealtimeId(id), live: true },
         expect: "keep",
       };
     });
@@ -87,6 +99,8 @@ export function buildDemoScenario(now: Date): ScenarioCall[] {
       const end = new Date(start.getTime() + talk * 1000);
       return {
         row: active(id, sid, start, i % 3 === 0 ? fakeRealtimeId(id) : null),
+        // The agent's realtime session outlived the phone leg: billed until someone hangs it up.
+        ...(i % 3 === 0 ? { realtime: { callId: fakeRealtimeId(id), live: true } } : {}),
         twilio: { sid, status: "completed", startTime: start, endTime: end, duration: String(talk) },
         expect: "end_twilio",
         expectedStatus: "completed",
@@ -170,13 +184,19 @@ export function buildDemoScenario(now: Date): ScenarioCall[] {
     };
   });
   // Realtime-only rows: no Twilio SID. Without the OpenAI probe only the age bound can decide.
-  for (let i = 0; i < 2; i++) {
-    add("unverified (realtime only)", (id) => ({
-      row: active(id, null, secondsAgo(now, 2000 + i * 100), fakeRealtimeId(id)),
-      twilio: null,
-      expect: "unverified",
-    }));
-  }
+  // Realtime-only rows (no Twilio SID): the sideband WebSocket tells live from gone. A one-shot audit sees
+  // an absence only once, and one sighting is not enough to end a call; the daemon confirms it next pass.
+  add("live (realtime only)", (id) => ({
+    row: active(id, null, secondsAgo(now, 2000), fakeRealtimeId(id)),
+    twilio: null,
+    realtime: { callId: fakeRealtimeId(id), live: true },
+    expect: "keep",
+  }));
+  add("realtime gone (ended on a 2nd sighting)", (id) => ({
+    row: active(id, null, secondsAgo(now, 2100), fakeRealtimeId(id)),
+    twilio: null,
+    expect: "end_openai_second_pass",
+  }));
   add("zombie (older than 24 h, no provider)", (id) => {
     const start = secondsAgo(now, 30 * 3600);
     return {

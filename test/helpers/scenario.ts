@@ -6,14 +6,17 @@ import {
   buildDemoScenario,
   DEMO_ACCOUNT_SID,
   DEMO_AUTH_TOKEN,
+  DEMO_OPENAI_KEY,
   type ScenarioCall,
 } from "../../src/sim/demo-scenario.js";
+import { type OpenAISimulator, startOpenAISimulator } from "../../src/sim/openai-sim.js";
 import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { type FreshDatabase, freshDatabase } from "./db.js";
 
 export interface SeededWorld {
   db: FreshDatabase;
   sim: TwilioSimulator;
+  openai: OpenAISimulator;
   scenario: ScenarioCall[];
   config: Config;
   /** Environment for the CLI pointing at this database and simulator. */
@@ -31,11 +34,20 @@ export async function seededWorld(extraEnv: Record<string, string> = {}): Promis
     authToken: DEMO_AUTH_TOKEN,
     calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),
   });
+  const openai = await startOpenAISimulator({
+    apiKey: DEMO_OPENAI_KEY,
+    sessions: scenario.flatMap((c) => (c.realtime ? [c.realtime] : [])),
+  });
   const env = {
     DATABASE_URL: db.url,
     TWILIO_ACCOUNT_SID: DEMO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
     TWILIO_API_BASE_URL: sim.url,
+    OPENAI_API_KEY: DEMO_OPENAI_KEY,
+    OPENAI_BASE_URL: openai.url,
+    // The simulators take far more than the production defaults; fast passes keep the tests short.
+    TWILIO_MAX_RPS: "200",
+    OPENAI_MAX_RPS: "200",
     ...extraEnv,
   };
   const config = loadConfig(env);
@@ -48,6 +60,7 @@ export async function seededWorld(extraEnv: Record<string, string> = {}): Promis
   return {
     db,
     sim,
+    openai,
     scenario,
     config,
     env,
@@ -63,22 +76,51 @@ export async function seededWorld(extraEnv: Record<string, string> = {}): Promis
       ),
     close: async () => {
       await sim.close();
+      await openai.close();
       await db.drop();
     },
   };
 }
 
-/** Asserts every row against what the scenario says a correct reconciler does; returns the problems. */
+/** The rows a correct reconciler ends: in one pass, or (daemon) over passes an interval apart. */
+export function endedBy(scenario: ScenarioCall[], repeatedPasses: boolean): ScenarioCall[] {
+  return scenario.filter(
+    (c) =>
+      c.expect === "end_twilio" ||
+      c.expect === "end_age_bound" ||
+      (repeatedPasses && c.expect === "end_openai_second_pass"),
+  );
+}
+
+/**
+ * Asserts every row against what the scenario says a correct reconciler does; returns the problems.
+ * `repeatedPasses`: the daemon ran passes an interval apart, so confirmed realtime absences are ended too
+ * (status completed, ended_at = the first sighting, which must fall within the window given).
+ */
 export function mismatches(
   scenario: ScenarioCall[],
   rows: Map<string, StoredCall>,
   applied: boolean,
+  repeatedPasses?: { from: Date; to: Date },
 ): string[] {
   const problems: string[] = [];
   for (const c of scenario) {
     const row = rows.get(c.row.id);
     if (!row) {
       problems.push(`${c.row.id}: row missing`);
+      continue;
+    }
+    if (repeatedPasses && c.expect === "end_openai_second_pass") {
+      const t = row.endedAt?.getTime() ?? 0;
+      if (
+        row.status !== "completed" ||
+        t < repeatedPasses.from.getTime() ||
+        t > repeatedPasses.to.getTime()
+      ) {
+        problems.push(
+          `${c.row.id} (${c.kind}): got ${row.status}/${row.endedAt?.toISOString()}, want completed at a sighting`,
+        );
+      }
       continue;
     }
     const shouldEnd = applied && (c.expect === "end_twilio" || c.expect === "end_age_bound");
