@@ -14,6 +14,13 @@ export interface PassDeps {
   /** Realtime absences seen by earlier passes (the daemon keeps one for its lifetime). */
   absences: AbsenceMemory;
   metrics?: Metrics;
+  /**
+   * Asked before every end: false when this replica can no longer count on being the leader (its lease could
+   * not be renewed). The pass then stops writing at once; the next leader picks the rest up.
+   */
+  canWrite?: () => Promise<boolean>;
+  /** Told of every end after it committed (the downstream webhook); must not throw or block. */
+  onEnded?: (event: EndedEvent) => void;
   policy: DecisionPolicy;
   clock: () => Date;
   logger: Logger;
@@ -24,6 +31,14 @@ export interface PassDeps {
   maxFindings?: number;
 }
 
+export interface EndedEvent {
+  callId: string;
+  status: string;
+  endedAt: Date;
+  source: EndSource;
+  runId: string;
+}
+
 export interface PassOptions {
   runId: string;
   dryRun: boolean;
@@ -32,7 +47,14 @@ export interface PassOptions {
 }
 
 /** What happened to a row that was not simply live. */
-export type FindingOutcome = "ended" | "would_end" | "already_ended" | "write_failed" | "unverified";
+export type FindingOutcome =
+  | "ended"
+  | "would_end"
+  | "already_ended"
+  | "write_failed"
+  /** Left for the next leader: this replica lost its lease during the pass. */
+  | "not_leader"
+  | "unverified";
 
 export interface Finding {
   call: ActiveCall;
@@ -59,6 +81,8 @@ export interface PassResult {
   /** True when a provider failed to answer for some rows: the pass saw less than it should. */
   providerErrors: number;
   aborted: boolean;
+  /** The lease could not be renewed during the pass: it stopped writing. */
+  leadershipLost: boolean;
   realtimeHangups: { hung_up: number; already_gone: number; error: number };
   findings: Finding[];
   findingsOmitted: number;
@@ -94,6 +118,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     unverified: {},
     providerErrors: 0,
     aborted: false,
+    leadershipLost: false,
     realtimeHangups: { hung_up: 0, already_gone: 0, error: 0 },
     findings: [],
     findingsOmitted: 0,
@@ -105,8 +130,10 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const evidenceFor = passEvidence(deps.probes, deps.absences, logger, deps.clock);
   deps.absences.beginPass();
 
+  const stopped = () => opts.signal?.aborted === true || result.leadershipLost || result.writeFailures > 0;
+
   const checkRow = async (row: ActiveCall): Promise<void> => {
-    if (opts.signal?.aborted) return;
+    if (stopped()) return;
     const evidence = await evidenceFor.gather(row, opts.signal);
     const now = deps.clock();
     const verdict = decide(row, evidence, now, deps.policy);
@@ -151,6 +178,12 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       logger.info(action, "zombie found (dry run, not ended)");
       return "would_end" as const;
     }
+    if (result.leadershipLost || (deps.canWrite !== undefined && !(await deps.canWrite()))) {
+      if (!result.leadershipLost)
+        logger.warn({ runId: opts.runId }, "leader lease not renewed: this pass stops writing");
+      result.leadershipLost = true;
+      return "not_leader" as const;
+    }
     try {
       const ended = await store.endCall({
         call: row,
@@ -165,6 +198,13 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
         result.ended++;
         deps.metrics?.callsEnded.inc({ status: verdict.newStatus, source: verdict.source });
         logger.info(action, "zombie call ended");
+        deps.onEnded?.({
+          callId: row.id,
+          status: verdict.newStatus,
+          endedAt: verdict.endedAt,
+          source: verdict.source,
+          runId: opts.runId,
+        });
         if (verdict.source === "twilio" && row.openaiId !== null) await hangupOrphan(row.id, row.openaiId);
         return "ended" as const;
       }
@@ -173,7 +213,12 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       return "already_ended" as const;
     } catch (err) {
       result.writeFailures++;
-      logger.error({ ...action, err }, "could not end zombie call; will retry next pass");
+      // The write rolled back. Whatever the cause (most often the database going away), asking the providers
+      // about more rows is wasted: stop taking rows; the next pass starts over.
+      logger.error(
+        { ...action, err: err instanceof Error ? err.message : String(err) },
+        "could not end zombie call; the pass stops here and the next one retries",
+      );
       return "write_failed" as const;
     }
   };
@@ -192,22 +237,24 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
 
   let cursor: PageCursor | null = null;
   do {
-    if (opts.signal?.aborted) break;
+    if (stopped()) break;
     const page = await store.listActivePage(cursor, cutoff, deps.pageSize);
     await Promise.all(page.rows.map((row) => limit(() => checkRow(row))));
     cursor = page.next;
   } while (cursor !== null);
 
   result.aborted = opts.signal?.aborted ?? false;
-  if (!result.aborted) deps.absences.endCompletePass();
+  if (!stopped()) deps.absences.endCompletePass();
   result.finishedAt = deps.clock();
   return result;
 }
 
 export type PassOutcome = "success" | "partial" | "failed";
 
+/** A pass whose writes failed did not do its job (the database went away): failed, not partial. */
 export function passOutcome(r: PassResult): PassOutcome {
-  return r.aborted || r.providerErrors > 0 || r.writeFailures > 0 ? "partial" : "success";
+  if (r.writeFailures > 0) return "failed";
+  return r.aborted || r.leadershipLost || r.providerErrors > 0 ? "partial" : "success";
 }
 
 export function totalZombies(r: PassResult): number {

@@ -12,7 +12,14 @@ export interface CliResult {
 
 /** Environment for the CLI: only what the test gives, so the developer's own variables never leak in. */
 export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...vars };
+  // Port 0: daemons started in parallel test files must not fight over the default metrics port.
+  return {
+    PATH: process.env.PATH ?? "",
+    LOG_LEVEL: "warn",
+    METRICS_HOST: "127.0.0.1",
+    METRICS_PORT: "0",
+    ...vars,
+  };
 }
 
 /** Runs the built CLI (the package's real `bin`) to completion. */
@@ -47,4 +54,21 @@ function collect(child: ChildProcess, timeoutMs: number): Promise<CliResult> {
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * What a running child has written so far, for tests that must react to its logs before it exits.
+ * Attach it right after `startCli` (before the event loop turns) so that no output is missed; it adds its
+ * own listeners and leaves `done` untouched.
+ */
+export function watchOutput(child: ChildProcess): { stdout(): string; stderr(): string } {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return { stdout: () => stdout, stderr: () => stderr };
 }
