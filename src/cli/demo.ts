@@ -1,6 +1,6 @@
 import type pg from "pg";
-import { type CallsTableMapping, loadConfig } from "../config/config.js";
-import { startEmbeddedPostgres } from "../db/embedded.js";
+import { type CallsTableMapping, ConfigError, loadConfig } from "../config/config.js";
+import { EMBEDDED_NOT_INSTALLED_MESSAGE, startEmbeddedPostgres } from "../db/embedded.js";
 import { migrate } from "../db/migrate.js";
 import { createPool } from "../db/pool.js";
 import { readActions, readCalls, seedCalls } from "../db/seed.js";
@@ -26,7 +26,12 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
   const say = (line = "") => opts.out.write(`${line}\n`);
   say("== call-reconciler demo ==");
   say("starting an embedded PostgreSQL ...");
-  const pgServer = await startEmbeddedPostgres();
+  const pgServer = await startEmbeddedPostgres().catch((err: unknown) => {
+    // A production install omits the optional embedded server: that is a setup problem, not a crash.
+    if (err instanceof Error && err.message === EMBEDDED_NOT_INSTALLED_MESSAGE)
+      throw new ConfigError(err.message);
+    throw err;
+  });
   const now = new Date();
   const scenario = buildDemoScenario(now);
   const sim = await startTwilioSimulator({

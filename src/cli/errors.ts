@@ -1,5 +1,6 @@
 import { ConfigError } from "../config/config.js";
 import { pgCode, SchemaMismatchError } from "../db/store.js";
+import { ListenError } from "../server/http.js";
 
 /** Bad command-line usage: one line and exit code 2, like a bad config. */
 export class UsageError extends Error {
@@ -13,7 +14,12 @@ export const EXIT = { ok: 0, zombiesLeft: 1, badConfig: 2, unverified: 3 } as co
  * line. Anything else is a bug and keeps its stack trace.
  */
 export function explainFatal(err: unknown): string | null {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof SchemaMismatchError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof SchemaMismatchError ||
+    err instanceof ListenError
+  ) {
     return err.message;
   }
   const code = pgCode(err);

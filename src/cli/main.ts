@@ -75,6 +75,15 @@ async function main(argv: string[]): Promise<number> {
         if (stop.signal.aborted) return;
         logger.info({ signal }, "signal received: finishing in-flight work");
         stop.abort();
+        // The bound on a graceful stop: past it, exit anyway. An end still in flight dies with its
+        // connection, and Postgres rolls its transaction back: never half-written.
+        setTimeout(() => {
+          logger.warn(
+            { timeoutSeconds: config.shutdownTimeoutSeconds },
+            "shutdown took too long; exiting now",
+          );
+          process.exit(EXIT.ok);
+        }, config.shutdownTimeoutSeconds * 1000).unref();
       };
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);

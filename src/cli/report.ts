@@ -101,6 +101,7 @@ function decisionCell(f: Finding): string {
     would_end: "would end",
     already_ended: "raced, untouched",
     write_failed: "WRITE FAILED",
+    not_leader: "left (lease lost)",
     unverified: "",
   }[f.outcome];
   return `${verb} → ${v.newStatus} (${v.source})`;

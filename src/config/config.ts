@@ -41,6 +41,11 @@ export interface Config {
   breakerFailureThreshold: number;
   breakerHalfOpenSeconds: number;
   reconcileIntervalSeconds: number;
+  /** How long a leader's lease lasts without renewal: about 2.5 intervals. */
+  leaderLeaseSeconds: number;
+  shutdownTimeoutSeconds: number;
+  /** Downstream webhook for every ended call; null when NOTIFY_URL is unset. */
+  notify: { url: string; secret: string } | null;
   minCallAgeSeconds: number;
   maxCallDurationSeconds: number;
   dbPageSize: number;
@@ -111,6 +116,10 @@ const envSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: positiveInt(5),
   BREAKER_HALF_OPEN_SECONDS: positiveNumber(30),
   RECONCILE_INTERVAL_SECONDS: positiveInt(60),
+  LEADER_LEASE_SECONDS: z.coerce.number().positive().finite().optional(),
+  SHUTDOWN_TIMEOUT_SECONDS: positiveNumber(10),
+  NOTIFY_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  NOTIFY_SECRET: optionalSecret,
   MIN_CALL_AGE_SECONDS: z.coerce.number().int().nonnegative().default(120),
   MAX_CALL_DURATION_SECONDS: positiveInt(86_400),
   DB_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
@@ -172,6 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
     breakerHalfOpenSeconds: e.BREAKER_HALF_OPEN_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    leaderLeaseSeconds: leaseSeconds(e.LEADER_LEASE_SECONDS, e.RECONCILE_INTERVAL_SECONDS),
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    notify: notifyTarget(e.NOTIFY_URL, e.NOTIFY_SECRET),
     minCallAgeSeconds: e.MIN_CALL_AGE_SECONDS,
     maxCallDurationSeconds: e.MAX_CALL_DURATION_SECONDS,
     dbPageSize: e.DB_PAGE_SIZE,
@@ -211,4 +223,22 @@ function twilioCredentials(e: z.infer<typeof envSchema>): TwilioCredentials | nu
     );
   }
   return { accountSid: e.TWILIO_ACCOUNT_SID, username: e.TWILIO_ACCOUNT_SID, password: e.TWILIO_AUTH_TOKEN };
+}
+
+function leaseSeconds(configured: number | undefined, intervalSeconds: number): number {
+  const lease = configured ?? intervalSeconds * 2.5;
+  // Shorter than one interval, the lease would lapse between two renewals of a healthy leader.
+  if (lease <= intervalSeconds) {
+    throw new ConfigError(
+      "LEADER_LEASE_SECONDS must be longer than RECONCILE_INTERVAL_SECONDS (2-3 intervals)",
+    );
+  }
+  return lease;
+}
+
+function notifyTarget(url: string | undefined, secret: string | undefined): Config["notify"] {
+  if (url === undefined) return null;
+  if (secret === undefined)
+    throw new ConfigError("NOTIFY_SECRET is required with NOTIFY_URL (it signs every event)");
+  return { url, secret };
 }

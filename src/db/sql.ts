@@ -31,6 +31,9 @@ export interface Statements {
 }
 
 export const ACTIONS_TABLE = "call_reconciler_actions";
+export const LEASES_TABLE = "call_reconciler_leases";
+/** The channel of `pg_notify` sent, in the ending transaction, for every call the daemon ends. */
+export const ENDED_CHANNEL = "call_reconciler_ended";
 export const MIGRATIONS_TABLE = "call_reconciler_migrations";
 
 export function buildStatements(m: CallsTableMapping): Statements {
@@ -65,7 +68,7 @@ export function buildStatements(m: CallsTableMapping): Statements {
     activeSummary: `SELECT count(*)::bigint AS active, min(${started}) AS oldest_started_at
       FROM ${table} WHERE ${status} = ANY($1)`,
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended} FROM ${table} LIMIT 0`,
-    probeActionsTable: `SELECT id FROM ${ACTIONS_TABLE} LIMIT 0`,
+    probeActionsTable: `SELECT a.id, l.name FROM ${ACTIONS_TABLE} a, ${LEASES_TABLE} l LIMIT 0`,
     createCallsTable: `CREATE TABLE IF NOT EXISTS ${table} (
         ${id} text PRIMARY KEY,
         ${sid} text,
@@ -104,7 +107,44 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX IF NOT EXISTS ${ACTIONS_TABLE}_call_id_idx ON ${ACTIONS_TABLE} (call_id);
       CREATE INDEX IF NOT EXISTS ${ACTIONS_TABLE}_run_id_idx ON ${ACTIONS_TABLE} (run_id);`,
   },
+  {
+    version: 2,
+    name: "leader lease",
+    sql: `CREATE TABLE IF NOT EXISTS ${LEASES_TABLE} (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        acquired_at timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
 ];
+
+/**
+ * Leadership among replicas: a row per lease, taken or renewed with one conditional statement judged on the
+ * database's clock (so replicas' clocks never matter). Unlike a session advisory lock it survives PgBouncer's
+ * transaction pooling. Returns a row only when `$2` holds the lease afterwards.
+ * $1 name, $2 holder, $3 ttl seconds.
+ */
+export const LEASE_SQL = {
+  acquire: `INSERT INTO ${LEASES_TABLE} AS l (name, holder, expires_at)
+      VALUES ($1, $2, now() + make_interval(secs => $3))
+    ON CONFLICT (name) DO UPDATE
+      SET holder = EXCLUDED.holder,
+          expires_at = EXCLUDED.expires_at,
+          acquired_at = CASE WHEN l.holder = EXCLUDED.holder THEN l.acquired_at ELSE now() END
+      WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder
+    RETURNING holder`,
+  /** Hands the lease back at shutdown so another replica can take over at once. $1 name, $2 holder. */
+  release: `UPDATE ${LEASES_TABLE} SET expires_at = now() - interval '1 millisecond'
+    WHERE name = $1 AND holder = $2`,
+  current: `SELECT holder, expires_at FROM ${LEASES_TABLE} WHERE name = $1`,
+};
+
+/** Sent in the same transaction as the end, so listeners hear only of committed ends. $1 channel, $2 JSON. */
+export const NOTIFY_SQL = `SELECT pg_notify($1, $2)`;
+
+/** Readiness: the database answers. */
+export const PING_SQL = "SELECT 1";
 
 export const MIGRATION_SQL = {
   /** Serialises concurrent `migrate` runs; a transaction-level lock also works behind PgBouncer. */

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import type { ActiveCall, EndSource } from "../reconcile/types.js";
 import { withTransaction } from "./pool.js";
-import { buildStatements, type Statements } from "./sql.js";
+import { buildStatements, ENDED_CHANNEL, NOTIFY_SQL, PING_SQL, type Statements } from "./sql.js";
 
 /** Where the next keyset page starts: the last row of the previous page, exact to the microsecond. */
 export interface PageCursor {
@@ -98,8 +98,8 @@ export class PgCallStore implements CallStore {
   }
 
   async endCall(req: EndRequest): Promise<boolean> {
-    const result = await withTransaction(this.pool, (client) =>
-      client.query(this.sql.endCall, [
+    return withTransaction(this.pool, async (client) => {
+      const ended = await client.query(this.sql.endCall, [
         req.call.id,
         this.activeStatuses,
         req.newStatus,
@@ -108,9 +108,24 @@ export class PgCallStore implements CallStore {
         req.source,
         JSON.stringify(req.evidence),
         req.decidedAt,
-      ]),
-    );
-    return result.rowCount === 1;
+      ]);
+      if (ended.rowCount !== 1) return false;
+      // Delivered to LISTENers only if this transaction commits: never for an end that did not happen.
+      const payload = {
+        callId: req.call.id,
+        status: req.newStatus,
+        endedAt: req.endedAt.toISOString(),
+        source: req.source,
+        runId: req.runId,
+      };
+      await client.query(NOTIFY_SQL, [ENDED_CHANNEL, JSON.stringify(payload)]);
+      return true;
+    });
+  }
+
+  /** Readiness probe: does the database answer? */
+  async ping(): Promise<void> {
+    await this.pool.query(PING_SQL);
   }
 
   async activeSummary(): Promise<ActiveSummary> {
@@ -134,7 +149,7 @@ export class PgCallStore implements CallStore {
     } catch (err) {
       if (pgCode(err) === "42P01") {
         throw new SchemaMismatchError(
-          "the audit table call_reconciler_actions does not exist: run `call-reconciler migrate` first",
+          "the daemon's tables (call_reconciler_actions, call_reconciler_leases) are missing or outdated: run `call-reconciler migrate` first",
         );
       }
       throw err;

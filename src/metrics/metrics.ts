@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export type BreakerState = "closed" | "half-open" | "open";
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
@@ -60,7 +60,41 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ["result"] as const,
       registers: [registry],
     }),
+    passDuration: new Histogram({
+      name: `${prefix}pass_duration_seconds`,
+      help: "Duration of one reconcile pass",
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    lastSuccess: new Gauge({
+      name: `${prefix}last_success_timestamp_seconds`,
+      help: "Unix time of the end of the last pass that completed (success or partial)",
+      registers: [registry],
+    }),
+    activeCalls: new Gauge({
+      name: `${prefix}active_calls`,
+      help: "Rows still marked active in the calls table",
+      registers: [registry],
+    }),
+    oldestActiveCallAge: new Gauge({
+      name: `${prefix}oldest_active_call_age_seconds`,
+      help: "Age of the oldest row still marked active (0 when none)",
+      registers: [registry],
+    }),
+    isLeader: new Gauge({
+      name: `${prefix}is_leader`,
+      help: "1 when this replica holds the lease and reconciles, 0 when it stands by",
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: `${prefix}notifications_total`,
+      help: "Downstream webhook deliveries of ended calls, by outcome",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
   };
+  collectDefaultMetrics({ register: registry, prefix });
+  m.isLeader.set(0);
   for (const provider of ["twilio", "openai"]) m.circuitBreakerState.set({ provider }, 0);
   return m;
 }

@@ -1,0 +1,64 @@
+import type pg from "pg";
+import { LEASE_SQL } from "./sql.js";
+
+export interface LeaseOptions {
+  name: string;
+  /** Unique per process: host, pid and a random part. */
+  holder: string;
+  ttlSeconds: number;
+  /** Monotonic milliseconds (performance.now), injectable for tests. */
+  now?: () => number;
+}
+
+/**
+ * One replica's view of the shared lease. `validUntil` is computed on this process's monotonic clock from
+ * the moment the request was *sent* (not answered), so it can only under-estimate how long the database
+ * still considers us the holder; writes stop before the lease can have passed to someone else.
+ */
+export class Lease {
+  private validUntil = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly opts: LeaseOptions,
+  ) {
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  /** Takes the lease if free or expired, renews it if ours. Throws when the database cannot be reached. */
+  async acquireOrRenew(): Promise<boolean> {
+    const sentAt = this.now();
+    const { rows } = await this.pool.query<{ holder: string }>(LEASE_SQL.acquire, [
+      this.opts.name,
+      this.opts.holder,
+      this.opts.ttlSeconds,
+    ]);
+    if (rows[0]?.holder === this.opts.holder) {
+      this.validUntil = sentAt + this.opts.ttlSeconds * 1000;
+      return true;
+    }
+    this.validUntil = Number.NEGATIVE_INFINITY;
+    return false;
+  }
+
+  /** Milliseconds of leadership this process can still count on (≤ 0: not the leader). */
+  remainingMs(): number {
+    return this.validUntil - this.now();
+  }
+
+  /** Hands the lease back so another replica takes over without waiting for it to expire. */
+  async release(): Promise<void> {
+    this.validUntil = Number.NEGATIVE_INFINITY;
+    await this.pool.query(LEASE_SQL.release, [this.opts.name, this.opts.holder]);
+  }
+
+  /** Forgets leadership locally (a renewal failed): no more writes until a renewal succeeds. */
+  drop(): void {
+    this.validUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  get holder(): string {
+    return this.opts.holder;
+  }
+}
