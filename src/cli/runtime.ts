@@ -4,6 +4,8 @@ import { createPool } from "../db/pool.js";
 import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { callEndedEvent } from "../notify/event.js";
+import { createWebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, rawProviders } from "../providers/guarded.js";
 import { AbsenceMemory } from "../reconcile/absences.js";
 import type { PassDeps } from "../reconcile/pass.js";
@@ -15,6 +17,8 @@ export interface Runtime {
   passDeps: PassDeps;
   close(): Promise<void>;
 }
+
+const NOTIFY_DRAIN_MS = 3_000;
 
 export function requireDatabaseUrl(config: Config): string {
   if (config.databaseUrl === undefined) {
@@ -44,11 +48,21 @@ export function createRuntime(
   if (raw.openai === null || config.openaiProbe === "off") {
     logger.info("OpenAI realtime probe is off (OPENAI_API_KEY unset or OPENAI_PROBE=off)");
   }
+  const notifier =
+    config.notify === null
+      ? null
+      : createWebhookNotifier({
+          url: config.notify.url,
+          secret: config.notify.secret,
+          logger,
+          onOutcome: (outcome) => metrics.notifications.inc({ outcome }),
+        });
   return {
     pool,
     store,
     metrics,
     passDeps: {
+      ...(notifier === null ? {} : { onEnded: (e) => notifier.notify(callEndedEvent(e)) }),
       store,
       probes: guardProviders(config, raw, metrics, logger),
       absences: new AbsenceMemory(),
@@ -64,6 +78,10 @@ export function createRuntime(
       // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
       concurrency: config.twilioConcurrency + config.openaiConcurrency,
     },
-    close: () => pool.end(),
+    close: async () => {
+      // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.
+      await notifier?.drain(NOTIFY_DRAIN_MS);
+      await pool.end();
+    },
   };
 }
