@@ -88,6 +88,9 @@ async function main(argv: string[]): Promise<number> {
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);
       await (await import("./run.js")).runDaemon(config, logger, { signal: stop.signal });
+      // Everything that matters is closed (lease released, pool ended); a provider request abandoned at
+      // shutdown may still hold a socket open, and must not hold the process until its own timeout.
+      setImmediate(() => process.exit(EXIT.ok));
       return EXIT.ok;
     }
   }

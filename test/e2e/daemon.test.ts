@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readActions } from "../../src/db/seed.js";
-import { startCli } from "../helpers/cli.js";
+import { startCli, watchOutput } from "../helpers/cli.js";
 import { endedBy, mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -116,5 +116,106 @@ describe("run: the daemon", () => {
     expect(passes.length).toBeGreaterThanOrEqual(2);
     expect(passes.every((l) => l.outcome === "partial")).toBe(true);
     expect(passes.at(-1).unverifiedByReason).toMatchObject({ circuit_open: expect.any(Number) });
+  });
+});
+
+describe("run: shutdown", () => {
+  let world: SeededWorld;
+  beforeEach(async () => {
+    world = await seededWorld();
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it("releases the lease on SIGTERM so a stand-by takes over at once, and never logs a secret", async () => {
+    const env = {
+      ...world.env,
+      RECONCILE_INTERVAL_SECONDS: "1",
+      LEADER_LEASE_SECONDS: "60",
+      LOG_LEVEL: "trace",
+    };
+    const first = startCli(["run"], env);
+    await until(
+      "the first pass",
+      async () => (await readActions(world.db.pool, world.config.calls)).length > 0,
+    );
+    first.child.kill("SIGTERM");
+    const r = await first.done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("leader lease released");
+    for (const secret of [
+      world.env.TWILIO_AUTH_TOKEN,
+      world.env.OPENAI_API_KEY,
+      new URL(world.db.url).password,
+    ]) {
+      expect(r.stderr).not.toContain(secret);
+    }
+    // A 60 s lease, handed back: the next replica leads within its first interval.
+    const second = startCli(["run"], env);
+    const out = watchOutput(second.child);
+    await until("the second replica to lead", async () => out.stderr().includes("became the leader"), 5000);
+    second.child.kill("SIGTERM");
+    expect((await second.done).code).toBe(0);
+  });
+
+  it("exits 0 promptly on SIGTERM even when a provider never answers", async () => {
+    for (const c of world.scenario)
+      if (c.twilio) world.sim.setFault(c.twilio.sid, { kind: "delay", ms: 120_000 });
+    const { child, done } = startCli(["run"], {
+      ...world.env,
+      PROVIDER_TIMEOUT_MS: "120000",
+      SHUTDOWN_TIMEOUT_SECONDS: "2",
+      LOG_LEVEL: "info",
+    });
+    const out = watchOutput(child);
+    await until("a pass to start", async () => world.sim.stats.requests > 0);
+    const t0 = Date.now();
+    child.kill("SIGTERM");
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // The pass abandons the requests in flight and the daemon exits on its own, well within the bound.
+    expect(out.stderr()).toContain("shutting down: no new calls taken, in-flight ends finished");
+    // Nothing was half-written: no end happened at all (Twilio never answered).
+    expect(await readActions(world.db.pool, world.config.calls)).toHaveLength(
+      world.scenario.filter((c) => c.expect === "end_age_bound").length,
+    );
+  });
+
+  it("exits 0 within SHUTDOWN_TIMEOUT_SECONDS when an end is stuck in the database, and the end never half-happens", async () => {
+    const zombie = world.scenario.find((c) => c.kind === "zombie (completed)");
+    if (!zombie) throw new Error("no zombie in the scenario");
+    // Another session holds the row: the daemon's end waits on the lock, inside its transaction.
+    const blocker = await world.db.pool.connect();
+    await blocker.query("BEGIN");
+    await blocker.query("SELECT 1 FROM calls WHERE call_id = $1 FOR UPDATE", [zombie.row.id]);
+    try {
+      const { child, done } = startCli(["run"], {
+        ...world.env,
+        SHUTDOWN_TIMEOUT_SECONDS: "2",
+        LOG_LEVEL: "info",
+      });
+      const out = watchOutput(child);
+      await until("the daemon to wait on the lock", async () => {
+        const { rows } = await world.db.pool.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'call-reconciler' AND wait_event_type = 'Lock'",
+        );
+        return rows.length > 0;
+      });
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      const r = await done;
+      expect(r.code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(6000);
+      expect(out.stderr()).toContain("shutdown took too long; exiting now");
+    } finally {
+      await blocker.query("ROLLBACK");
+      blocker.release();
+    }
+    // The stuck end died with its connection: the row is untouched and has no audit row.
+    expect((await world.rows()).get(zombie.row.id)).toMatchObject({ status: "active", endedAt: null });
+    const actions = await readActions(world.db.pool, world.config.calls);
+    expect(actions.find((a) => a.callId === zombie.row.id)).toBeUndefined();
   });
 });
