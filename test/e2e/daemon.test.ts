@@ -3,14 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readActions } from "../../src/db/seed.js";
 import { startCli, watchOutput } from "../helpers/cli.js";
 import { endedBy, mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { until } from "../helpers/wait.js";
 
 describe("run: the daemon", () => {
   let world: SeededWorld;

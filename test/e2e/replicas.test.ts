@@ -4,20 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readActions } from "../../src/db/seed.js";
 import { type CliResult, startCli, watchOutput } from "../helpers/cli.js";
 import { endedBy, mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { until } from "../helpers/wait.js";
 
 interface Replica {
   child: ChildProcess;

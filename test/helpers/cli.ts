@@ -36,22 +36,19 @@ export function startCli(
 }
 
 function collect(child: ChildProcess, timeoutMs: number): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
+  const out = watchOutput(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`CLI did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `CLI did not finish within ${timeoutMs} ms\nstdout: ${out.stdout()}\nstderr: ${out.stderr()}`,
+        ),
+      );
     }, timeoutMs);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout: out.stdout(), stderr: out.stderr() });
     });
   });
 }
