@@ -75,6 +75,7 @@ export function createRuntime(
       clock: () => new Date(),
       logger,
       pageSize: config.dbPageSize,
+      twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },
       // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
       concurrency: config.twilioConcurrency + config.openaiConcurrency,
     },

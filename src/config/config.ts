@@ -29,6 +29,10 @@ export interface Config {
   twilioApiBaseUrl: string;
   twilioConcurrency: number;
   twilioMaxRps: number;
+  /** `per-call`: fetch every SID; `list-diff`: list live calls once, fetch the rest; `auto`: list-diff when worth it. */
+  twilioStrategy: "auto" | "list-diff" | "per-call";
+  /** In `auto`, list-diff is used when the first page of active rows holds at least this many SIDs. */
+  twilioListDiffThreshold: number;
   openaiApiKey: string | null;
   openaiBaseUrl: string;
   openaiConcurrency: number;
@@ -105,6 +109,10 @@ const envSchema = z.object({
   TWILIO_API_BASE_URL: httpUrl("https://api.twilio.com"),
   TWILIO_CONCURRENCY: positiveInt(4),
   TWILIO_MAX_RPS: positiveNumber(10),
+  TWILIO_STRATEGY: z
+    .enum(["auto", "list-diff", "per-call"], { error: "must be auto, list-diff or per-call" })
+    .default("auto"),
+  TWILIO_LIST_DIFF_THRESHOLD: positiveInt(100),
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1"),
   OPENAI_CONCURRENCY: positiveInt(4),
@@ -170,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     twilioApiBaseUrl: e.TWILIO_API_BASE_URL,
     twilioConcurrency: e.TWILIO_CONCURRENCY,
     twilioMaxRps: e.TWILIO_MAX_RPS,
+    twilioStrategy: e.TWILIO_STRATEGY,
+    twilioListDiffThreshold: e.TWILIO_LIST_DIFF_THRESHOLD,
     openaiApiKey: e.OPENAI_API_KEY ?? null,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     openaiConcurrency: e.OPENAI_CONCURRENCY,

@@ -5,7 +5,7 @@ import type { Probes } from "../reconcile/evidence-gathering.js";
 import type { ProviderErrorReason } from "./evidence.js";
 import { createOpenAIProbe, type HangupResult, type RealtimeObservation } from "./openai.js";
 import { type Classification, createProviderPolicy } from "./resilience.js";
-import { createTwilioProbe, type TwilioProbe } from "./twilio.js";
+import { createTwilioProbe, type TwilioListAnswer, type TwilioProbe } from "./twilio.js";
 
 type Provider = "twilio" | "openai";
 type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number };
@@ -109,6 +109,11 @@ export function guardProviders(config: Config, raw: RawProviders, metrics: Metri
                 counted("twilio", () => twilio.fetchCall(sid)),
                 signal,
               )) as Awaited<ReturnType<TwilioProbe["fetchCall"]>>,
+            listCallsPage: async (status, pageUri, signal) =>
+              (await twilioPolicy.execute(
+                counted("twilio", () => twilio.listCallsPage(status, pageUri)),
+                signal,
+              )) as TwilioListAnswer,
           },
     openai:
       openai === null || config.openaiProbe === "off"

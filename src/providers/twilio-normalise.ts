@@ -103,3 +103,42 @@ export function normaliseTwilioCall(body: unknown): TwilioEvidence {
     throw err;
   }
 }
+
+/** One page of Twilio's call list, reduced to what the list-diff needs. */
+export interface TwilioCallsPage {
+  kind: "page";
+  calls: { sid: string; status: string }[];
+  /** Relative URI of the next page (it carries the PageToken), or null on the last page. */
+  nextPageUri: string | null;
+}
+
+/**
+ * Validates a list page. Anything off (no `calls` array, a call without sid/status, a next page that is not
+ * a relative Calls.json URI of the same API) makes the whole list unusable: the pass then falls back to
+ * asking per call, which never ends a call on a list's word anyway.
+ */
+export function normaliseCallsPage(
+  body: unknown,
+): TwilioCallsPage | { kind: "error"; reason: "malformed_response"; detail: string } {
+  const bad = (detail: string) => ({ kind: "error" as const, reason: "malformed_response" as const, detail });
+  if (typeof body !== "object" || body === null || !Array.isArray((body as { calls?: unknown }).calls)) {
+    return bad("call list has no calls array");
+  }
+  const page = body as { calls: unknown[]; next_page_uri?: unknown };
+  const calls: TwilioCallsPage["calls"] = [];
+  for (const c of page.calls) {
+    const { sid, status } = (c ?? {}) as { sid?: unknown; status?: unknown };
+    if (typeof sid !== "string" || typeof status !== "string")
+      return bad("call list entry without sid or status");
+    calls.push({ sid, status });
+  }
+  const next = page.next_page_uri;
+  if (
+    next !== null &&
+    next !== undefined &&
+    (typeof next !== "string" || !/^\/2010-04-01\/Accounts\/[^?]+\/Calls\.json\?/.test(next))
+  ) {
+    return bad(`unexpected next_page_uri ${JSON.stringify(next)}`);
+  }
+  return { kind: "page", calls, nextPageUri: typeof next === "string" ? next : null };
+}

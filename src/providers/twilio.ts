@@ -1,7 +1,7 @@
 import twilio from "twilio";
 import type { TwilioCredentials } from "../config/config.js";
-import type { TwilioEvidence } from "./evidence.js";
-import { normaliseTwilioCall } from "./twilio-normalise.js";
+import type { TwilioEvidence, TwilioLiveStatus } from "./evidence.js";
+import { normaliseCallsPage, normaliseTwilioCall, type TwilioCallsPage } from "./twilio-normalise.js";
 
 export interface TwilioProbeOptions {
   credentials: TwilioCredentials;
@@ -12,9 +12,16 @@ export interface TwilioProbeOptions {
   keepAlive?: boolean;
 }
 
+export type TwilioListAnswer = TwilioCallsPage | Extract<TwilioEvidence, { kind: "error" }>;
+
 export interface TwilioProbe {
   fetchCall(callSid: string): Promise<TwilioEvidence>;
+  /** One page of the calls in `status`, the largest page Twilio allows; `pageUri` from the previous page. */
+  listCallsPage(status: TwilioLiveStatus, pageUri: string | null): Promise<TwilioListAnswer>;
 }
+
+/** Twilio's maximum page size: a few requests list tens of thousands of live calls. */
+export const LIST_PAGE_SIZE = 1000;
 
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 
@@ -52,6 +59,28 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
         return transportError(err);
       }
       return evidenceFromResponse(response.statusCode, response.body, response.headers ?? {});
+    },
+
+    async listCallsPage(status, pageUri) {
+      const uri =
+        pageUri === null
+          ? `${accountPath}/Calls.json?Status=${encodeURIComponent(status)}&PageSize=${LIST_PAGE_SIZE}`
+          : `${opts.baseUrl}${pageUri}`;
+      let response: { statusCode: number; body: unknown; headers?: Record<string, unknown> };
+      try {
+        response = await client.request({ method: "get", uri });
+      } catch (err) {
+        return transportError(err) as Extract<TwilioEvidence, { kind: "error" }>;
+      }
+      if (response.statusCode === 200) {
+        const body = typeof response.body === "string" ? safeJson(response.body) : response.body;
+        return normaliseCallsPage(body);
+      }
+      const e = evidenceFromResponse(response.statusCode, response.body, response.headers ?? {});
+      // A 404 on the list itself means a wrong account SID, not an unknown call.
+      return e.kind === "error"
+        ? e
+        : { kind: "error", reason: "bad_request", detail: `HTTP ${response.statusCode} listing calls` };
     },
   };
 }

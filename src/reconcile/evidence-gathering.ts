@@ -1,12 +1,20 @@
 import type { Logger } from "../log.js";
-import type { Evidence, OpenAIEvidence, TwilioEvidence } from "../providers/evidence.js";
+import type { Evidence, OpenAIEvidence, TwilioEvidence, TwilioLiveStatus } from "../providers/evidence.js";
 import type { HangupResult, RealtimeObservation } from "../providers/openai.js";
+import type { TwilioListAnswer } from "../providers/twilio.js";
 import type { AbsenceMemory } from "./absences.js";
 import type { ActiveCall } from "./types.js";
 
 /** The providers as the pass sees them: already behind their rate limit, retries and breaker. */
 export interface Probes {
-  twilio: { fetchCall(callSid: string, signal?: AbortSignal): Promise<TwilioEvidence> } | null;
+  twilio: {
+    fetchCall(callSid: string, signal?: AbortSignal): Promise<TwilioEvidence>;
+    listCallsPage(
+      status: TwilioLiveStatus,
+      pageUri: string | null,
+      signal?: AbortSignal,
+    ): Promise<TwilioListAnswer>;
+  } | null;
   /** null when OpenAI is not configured or OPENAI_PROBE=off. */
   openai: { probeSession(callId: string, signal?: AbortSignal): Promise<RealtimeObservation> } | null;
   /** null unless HANGUP_ORPHANED_REALTIME=true and OPENAI_API_KEY is set. */
@@ -23,6 +31,8 @@ const CREDENTIAL_HINT = {
  * line instead of one rejected request per row); realtime absences are matched against earlier passes.
  */
 export function passEvidence(probes: Probes, absences: AbsenceMemory, logger: Logger, clock: () => Date) {
+  /** Twilio's live calls, listed once this pass (list-diff); null: ask per call. */
+  let liveSet: ReadonlyMap<string, TwilioLiveStatus> | null = null;
   const rejected = { twilio: false, openai: false };
 
   const credentialsRejected = (provider: "twilio" | "openai", status: number | undefined) => {
@@ -43,6 +53,10 @@ export function passEvidence(probes: Probes, absences: AbsenceMemory, logger: Lo
   const askTwilio = async (sid: string, signal?: AbortSignal): Promise<TwilioEvidence> => {
     if (probes.twilio === null) throw new Error("unreachable: Twilio not configured");
     if (rejected.twilio) return skippedForPass("twilio");
+    // Listed live a moment ago: that is Twilio's own answer, and keeping a call is never the risky side.
+    // Anything not in the list is fetched on its own, which confirms the end and gives its true time.
+    const listed = liveSet?.get(sid);
+    if (listed !== undefined) return { kind: "live", status: listed };
     const e = await probes.twilio.fetchCall(sid, signal);
     if (e.kind === "error" && e.reason === "auth_failed") credentialsRejected("twilio", e.httpStatus);
     return e;
@@ -63,6 +77,9 @@ export function passEvidence(probes: Probes, absences: AbsenceMemory, logger: Lo
   };
 
   return {
+    useLiveSet(live: ReadonlyMap<string, TwilioLiveStatus>): void {
+      liveSet = live;
+    },
     /** Twilio decides whenever it can be asked; the realtime side only matters when Twilio had no say. */
     async gather(row: ActiveCall, signal?: AbortSignal): Promise<Evidence> {
       const twilio: Evidence["twilio"] =

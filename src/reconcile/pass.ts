@@ -6,7 +6,11 @@ import type { Evidence } from "../providers/evidence.js";
 import type { AbsenceMemory } from "./absences.js";
 import { decide } from "./decide.js";
 import { type Probes, passEvidence } from "./evidence-gathering.js";
+import { listLiveCalls } from "./live-set.js";
+import { type Finding, newPassResult, type PassResult } from "./pass-result.js";
 import type { ActiveCall, DecisionPolicy, EndSource, UnverifiedReason, Verdict } from "./types.js";
+
+export * from "./pass-result.js";
 
 export interface PassDeps {
   store: CallStore;
@@ -21,6 +25,8 @@ export interface PassDeps {
   canWrite?: () => Promise<boolean>;
   /** Told of every end after it committed (the downstream webhook); must not throw or block. */
   onEnded?: (event: EndedEvent) => void;
+  /** How Twilio is asked; default per call. */
+  twilioStrategy?: { mode: "auto" | "list-diff" | "per-call"; listDiffThreshold: number };
   policy: DecisionPolicy;
   clock: () => Date;
   logger: Logger;
@@ -46,48 +52,6 @@ export interface PassOptions {
   signal?: AbortSignal;
 }
 
-/** What happened to a row that was not simply live. */
-export type FindingOutcome =
-  | "ended"
-  | "would_end"
-  | "already_ended"
-  | "write_failed"
-  /** Left for the next leader: this replica lost its lease during the pass. */
-  | "not_leader"
-  | "unverified";
-
-export interface Finding {
-  call: ActiveCall;
-  ageSeconds: number;
-  evidence: Evidence;
-  verdict: Verdict;
-  outcome: FindingOutcome;
-}
-
-export interface PassResult {
-  runId: string;
-  dryRun: boolean;
-  startedAt: Date;
-  finishedAt: Date;
-  checked: number;
-  live: number;
-  /** Confirmed zombies, by what confirmed them (in dry-run: would be ended). */
-  zombies: Record<EndSource, number>;
-  ended: number;
-  /** Zombies whose row was no longer active at write time: a webhook won the race. */
-  alreadyEnded: number;
-  writeFailures: number;
-  unverified: Partial<Record<UnverifiedReason, number>>;
-  /** True when a provider failed to answer for some rows: the pass saw less than it should. */
-  providerErrors: number;
-  aborted: boolean;
-  /** The lease could not be renewed during the pass: it stopped writing. */
-  leadershipLost: boolean;
-  realtimeHangups: { hung_up: number; already_gone: number; error: number };
-  findings: Finding[];
-  findingsOmitted: number;
-}
-
 /** Reasons that are normal answers, not failures of a provider or of the pass. */
 const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
   "not_found",
@@ -104,25 +68,7 @@ const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
 export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
   const { store, logger } = deps;
   const startedAt = deps.clock();
-  const result: PassResult = {
-    runId: opts.runId,
-    dryRun: opts.dryRun,
-    startedAt,
-    finishedAt: startedAt,
-    checked: 0,
-    live: 0,
-    zombies: { twilio: 0, openai: 0, age_bound: 0 },
-    ended: 0,
-    alreadyEnded: 0,
-    writeFailures: 0,
-    unverified: {},
-    providerErrors: 0,
-    aborted: false,
-    leadershipLost: false,
-    realtimeHangups: { hung_up: 0, already_gone: 0, error: 0 },
-    findings: [],
-    findingsOmitted: 0,
-  };
+  const result = newPassResult(opts.runId, opts.dryRun, startedAt);
   const maxFindings = deps.maxFindings ?? 10_000;
   const limit = pLimit(deps.concurrency);
   const cutoff = new Date(startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
@@ -235,10 +181,38 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     else logger.info(fields, "orphaned realtime session hung up");
   };
 
+  /** List-diff: one listing of Twilio's live calls replaces a fetch per live call (DESIGN.md step 2). */
+  const maybeListLive = async (firstPage: ActiveCall[]) => {
+    const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };
+    if (strategy.mode === "per-call" || deps.probes.twilio === null) return;
+    const withSid = firstPage.filter((r) => r.twilioSid !== null).length;
+    if (strategy.mode === "auto" && withSid < strategy.listDiffThreshold) return;
+    const listed = await listLiveCalls(deps.probes.twilio, opts.signal);
+    result.listRequests = listed.requests;
+    if (!listed.ok) {
+      logger.warn(
+        { runId: opts.runId, detail: listed.detail },
+        "could not list Twilio's live calls; asking per call",
+      );
+      return;
+    }
+    result.twilioStrategy = "list-diff";
+    evidenceFor.useLiveSet(listed.live);
+    logger.debug(
+      { runId: opts.runId, live: listed.live.size, requests: listed.requests },
+      "listed Twilio's live calls",
+    );
+  };
+
   let cursor: PageCursor | null = null;
+  let firstPage = true;
   do {
     if (stopped()) break;
     const page = await store.listActivePage(cursor, cutoff, deps.pageSize);
+    if (firstPage) {
+      firstPage = false;
+      await maybeListLive(page.rows);
+    }
     await Promise.all(page.rows.map((row) => limit(() => checkRow(row))));
     cursor = page.next;
   } while (cursor !== null);
@@ -247,20 +221,4 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   if (!stopped()) deps.absences.endCompletePass();
   result.finishedAt = deps.clock();
   return result;
-}
-
-export type PassOutcome = "success" | "partial" | "failed";
-
-/** A pass whose writes failed did not do its job (the database went away): failed, not partial. */
-export function passOutcome(r: PassResult): PassOutcome {
-  if (r.writeFailures > 0) return "failed";
-  return r.aborted || r.leadershipLost || r.providerErrors > 0 ? "partial" : "success";
-}
-
-export function totalZombies(r: PassResult): number {
-  return r.zombies.twilio + r.zombies.openai + r.zombies.age_bound;
-}
-
-export function totalUnverified(r: PassResult): number {
-  return Object.values(r.unverified).reduce((a, b) => a + (b ?? 0), 0);
 }

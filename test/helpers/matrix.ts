@@ -33,6 +33,8 @@ export interface Matrix {
   metrics: Metrics;
   logs: Record<string, unknown>[];
   clockOffsetMs: number;
+  /** The pass's dependencies, as the daemon wires them: tests may wrap a probe. */
+  deps: PassDeps;
   pass(opts?: { dryRun?: boolean }): Promise<PassResult>;
   rows(ids: string[]): Promise<Map<string, StoredCall>>;
   actions(): ReturnType<typeof readActions>;
@@ -84,6 +86,7 @@ export async function startMatrix(
     metrics,
     logs,
     clockOffsetMs: 0,
+    deps: undefined as unknown as PassDeps,
     pass: async () => {
       throw new Error("replaced below");
     },
@@ -109,10 +112,12 @@ export async function startMatrix(
     logger,
     pageSize: config.dbPageSize,
     concurrency: config.twilioConcurrency + config.openaiConcurrency,
+    twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },
   };
+  matrix.deps = deps;
   let n = 0;
   matrix.pass = (opts = {}) =>
-    runPass(deps, {
+    runPass(matrix.deps, {
       runId: `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
       dryRun: opts.dryRun ?? false,
     });

@@ -250,3 +250,63 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 });
+
+describe("listing calls (list-diff)", () => {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+  afterAll(() => nock.enableNetConnect());
+
+  const LIST = `/2010-04-01/Accounts/${ACCOUNT}/Calls.json`;
+  const probe = () =>
+    createTwilioProbe({
+      credentials: { accountSid: ACCOUNT, username: ACCOUNT, password: TOKEN },
+      baseUrl: BASE,
+      timeoutMs: 2000,
+      keepAlive: false,
+    });
+
+  it("asks for one status at the largest page size and follows next_page_uri", async () => {
+    const next = `${LIST}?Status=in-progress&PageSize=1000&Page=1&PageToken=PA123`;
+    nock(BASE)
+      .get(LIST)
+      .query({ Status: "in-progress", PageSize: "1000" })
+      .reply(200, { calls: [{ sid: SID, status: "in-progress" }], next_page_uri: next });
+    nock(BASE)
+      .get(LIST)
+      .query({ Status: "in-progress", PageSize: "1000", Page: "1", PageToken: "PA123" })
+      .reply(200, { calls: [], next_page_uri: null });
+    const first = await probe().listCallsPage("in-progress", null);
+    expect(first).toEqual({ kind: "page", calls: [{ sid: SID, status: "in-progress" }], nextPageUri: next });
+    expect(await probe().listCallsPage("in-progress", next)).toEqual({
+      kind: "page",
+      calls: [],
+      nextPageUri: null,
+    });
+  });
+
+  it.each([
+    [{ calls: "nope" }, /no calls array/],
+    [{ calls: [{ sid: 1 }] }, /without sid or status/],
+    [{ calls: [], next_page_uri: "https://elsewhere.example/steal" }, /unexpected next_page_uri/],
+  ])("refuses a malformed page %j", async (body, detail) => {
+    nock(BASE).get(LIST).query(true).reply(200, body);
+    expect(await probe().listCallsPage("queued", null)).toMatchObject({
+      kind: "error",
+      reason: "malformed_response",
+      detail: expect.stringMatching(detail),
+    });
+  });
+
+  it("maps a failed list request to an error", async () => {
+    nock(BASE).get(LIST).query(true).reply(503, { code: 20503, message: "down", status: 503 });
+    expect(await probe().listCallsPage("ringing", null)).toMatchObject({
+      kind: "error",
+      reason: "server_error",
+    });
+    nock(BASE).get(LIST).query(true).reply(404, { code: 20404, message: "no account", status: 404 });
+    expect(await probe().listCallsPage("ringing", null)).toMatchObject({
+      kind: "error",
+      reason: "bad_request",
+    });
+  });
+});
