@@ -137,11 +137,9 @@ describe("run: shutdown", () => {
     const r = await first.done;
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("leader lease released");
-    for (const secret of [
-      world.env.TWILIO_AUTH_TOKEN,
-      world.env.OPENAI_API_KEY,
-      new URL(world.db.url).password,
-    ]) {
+    // (A trust-auth test server has no password: nothing to look for then.)
+    const secrets = [world.env.TWILIO_AUTH_TOKEN, world.env.OPENAI_API_KEY, new URL(world.db.url).password];
+    for (const secret of secrets.filter((s) => s !== undefined && s !== "")) {
       expect(r.stderr).not.toContain(secret);
     }
     // A 60 s lease, handed back: the next replica leads within its first interval.
