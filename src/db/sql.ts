@@ -11,11 +11,16 @@ export interface Statements {
   /** As firstActivePage, plus $4 cursor started_at (text, exact to the microsecond), $5 cursor id. */
   nextActivePage: string;
   /**
-   * Ends one call only if it is still active (a webhook that won the race is never overwritten) and
-   * appends the audit row in the same statement. Returns one row when it ended the call, none otherwise.
-   * $1 id, $2 active statuses, $3 new status, $4 ended_at, $5 run id, $6 source, $7 evidence, $8 decided_at.
+   * Ends a batch of calls in one statement, each only if it is still active (a webhook that won the race is
+   * never overwritten), appends one audit row per ended call and sends one `pg_notify` per audit row, all in
+   * the statement (so in the caller's transaction). Returns one row (`call_id`, the id as `id::text`) per
+   * call it ended. Needs the types of the id and status columns (see {@link COLUMN_TYPES_SQL}), which are
+   * validated here and spliced in as casts of the input arrays, never of the columns.
+   * Per-call arrays, same length, index i is one call: $1 ids, $2 new statuses, $3 ended_at, $4 sources,
+   * $5 evidence (JSON text), $7 run ids, $8 decided_at; plus $6 the active statuses.
+   * A call id given twice is ended once, with its first occurrence's values.
    */
-  endCall: string;
+  endCalls(types: ColumnTypes): string;
   /** $1 active statuses. */
   activeSummary: string;
   /** Fails with 42P01/42703 when the table or a column is missing. */
@@ -53,18 +58,47 @@ export function buildStatements(m: CallsTableMapping): Statements {
   return {
     firstActivePage: `${select} WHERE ${activeWhere} ${order}`,
     nextActivePage: `${select} WHERE ${activeWhere} AND (${started}, ${id}) > ($4, $5) ${order}`,
-    endCall: `WITH target AS (
-        SELECT ${id} AS id, ${status}::text AS previous_status FROM ${table}
-        WHERE ${id} = $1 AND ${status} = ANY($2) FOR UPDATE
+    endCalls: (types) => {
+      const idType = checkedTypeName(types.id, "CALLS_COL_ID");
+      const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
+      // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the
+      //   first occurrence winning. target: the rows still active, locked in id order, so two batches on
+      //   overlapping ids queue behind each other instead of deadlocking; a row a webhook ended meanwhile is
+      //   re-checked after the wait and dropped. ended: the conditional UPDATE (re-checking the status).
+      //   inserted: one audit row per ended call. The final SELECT evaluates pg_notify once per audit row.
+      return `WITH input AS (
+        SELECT DISTINCT ON (u.id) u.id, u.new_status, u.ended_at, u.source, u.evidence, u.run_id, u.decided_at
+        FROM unnest($1::${idType}[], $2::${statusType}[], $3::timestamptz[], $4::text[], $5::jsonb[],
+            $7::uuid[], $8::timestamptz[])
+          WITH ORDINALITY AS u(id, new_status, ended_at, source, evidence, run_id, decided_at, ord)
+        ORDER BY u.id, u.ord
+      ), target AS (
+        SELECT c.${id} AS id, c.${status}::text AS previous_status
+        FROM ${table} AS c
+        WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6)
+        ORDER BY c.${id}
+        FOR UPDATE OF c
       ), ended AS (
-        UPDATE ${table} AS c SET ${status} = $3, ${ended} = $4
-        FROM target WHERE c.${id} = target.id AND c.${status} = ANY($2)
-        RETURNING c.${id}::text AS id, target.previous_status
+        UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = input.ended_at
+        FROM target JOIN input ON input.id = target.id
+        WHERE c.${id} = target.id AND c.${status} = ANY($6)
+        RETURNING c.${id}::text AS call_id, target.previous_status, input.new_status::text AS new_status,
+          input.ended_at, input.source, input.evidence, input.run_id, input.decided_at
+      ), inserted AS (
+        INSERT INTO ${ACTIONS_TABLE}
+          (run_id, call_id, previous_status, new_status, ended_at, source, evidence, decided_at)
+        SELECT run_id, call_id, previous_status, new_status, ended_at, source, evidence, decided_at FROM ended
+        RETURNING call_id, new_status, ended_at, source, run_id
       )
-      INSERT INTO ${ACTIONS_TABLE}
-        (run_id, call_id, previous_status, new_status, ended_at, source, evidence, decided_at)
-      SELECT $5, ended.id, ended.previous_status, $3, $4, $6, $7, $8 FROM ended
-      RETURNING id`,
+      SELECT i.call_id, pg_notify('${ENDED_CHANNEL}', json_build_object(
+          'callId', i.call_id,
+          'status', i.new_status,
+          'endedAt', to_char(i.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'source', i.source,
+          'runId', i.run_id
+        )::text) AS notified
+      FROM inserted AS i`;
+    },
     activeSummary: `SELECT count(*)::bigint AS active, min(${started}) AS oldest_started_at
       FROM ${table} WHERE ${status} = ANY($1)`,
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended} FROM ${table} LIMIT 0`,
@@ -140,8 +174,43 @@ export const LEASE_SQL = {
   current: `SELECT holder, expires_at FROM ${LEASES_TABLE} WHERE name = $1`,
 };
 
-/** Sent in the same transaction as the end, so listeners hear only of committed ends. $1 channel, $2 JSON. */
-export const NOTIFY_SQL = `SELECT pg_notify($1, $2)`;
+/**
+ * The types of the columns named in $2 (`name[]`) of the table $1 (its quoted, possibly schema-qualified
+ * name, resolved like the statements resolve it: `$1::regclass`), as `format_type` spells them. The typmod
+ * is deliberately left out (-1): an explicit cast to `varchar(10)` or `char(5)` silently truncates, so a
+ * too-long id would match another row; without the typmod, `char(n)` reads as `bpchar` (never `character`,
+ * which means `char(1)`), and comparisons and assignments behave as they would against the column itself.
+ */
+export const COLUMN_TYPES_SQL = `SELECT a.attname::text AS name, format_type(a.atttypid, -1) AS type
+  FROM pg_attribute AS a
+  WHERE a.attrelid = $1::regclass AND a.attname = ANY($2::name[]) AND a.attnum > 0 AND NOT a.attisdropped`;
+
+/** The types (as `format_type` spells them) of the app table's columns that the batched end casts to. */
+export interface ColumnTypes {
+  id: string;
+  status: string;
+}
+
+/**
+ * What a type name spliced into SQL may look like: one or more words, separated by a single space (the
+ * built-in `timestamp with time zone`, `character varying`, `double precision`) or a dot (a schema-qualified
+ * type: `telephony.call_state`). A word is a plain identifier (letters, digits, `_`, `$`; not starting with
+ * a digit) or a double-quoted one holding only letters, digits, `_`, `$` and spaces (`"Call State"`), so
+ * quotes always balance and nothing can end the cast. Anything else — typmods, array types (`int[]`), other
+ * punctuation — is refused rather than spliced.
+ */
+const WORD = `(?:[A-Za-z_][A-Za-z0-9_$]*|"[A-Za-z0-9_$ ]+")`;
+const TYPE_NAME = new RegExp(`^${WORD}(?:[ .]${WORD})*$`);
+
+/** Returns `name` when it is safe to splice as a type (see TYPE_NAME), else throws naming the setting. */
+export function checkedTypeName(name: string, setting: string): string {
+  if (name.length > 200 || !TYPE_NAME.test(name)) {
+    throw new Error(
+      `${setting}: the column's type ${JSON.stringify(name)} is not supported (expected a scalar type)`,
+    );
+  }
+  return name;
+}
 
 /** Readiness: the database answers. */
 export const PING_SQL = "SELECT 1";

@@ -1,8 +1,9 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import { quoteQualifiedIdentifier } from "../config/identifiers.js";
 import type { ActiveCall, EndSource } from "../reconcile/types.js";
 import { withTransaction } from "./pool.js";
-import { buildStatements, ENDED_CHANNEL, NOTIFY_SQL, PING_SQL, type Statements } from "./sql.js";
+import { buildStatements, COLUMN_TYPES_SQL, type ColumnTypes, PING_SQL, type Statements } from "./sql.js";
 
 /** Where the next keyset page starts: the last row of the previous page, exact to the microsecond. */
 export interface PageCursor {
@@ -35,6 +36,12 @@ export interface CallStore {
   listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage>;
   /** True when this call was ended now; false when it was no longer active (a webhook won the race). */
   endCall(req: EndRequest): Promise<boolean>;
+  /**
+   * Ends a batch in one statement and one transaction, each call only if still active, with its audit row
+   * and its `pg_notify`; all or nothing. Returns the ids (as `id::text`, the form `listActivePage` gives)
+   * of the calls ended now. An id given twice is ended once, with its first request.
+   */
+  endCalls(reqs: readonly EndRequest[]): Promise<Set<string>>;
   activeSummary(): Promise<ActiveSummary>;
 }
 
@@ -54,6 +61,7 @@ interface ListedRow {
 
 export class PgCallStore implements CallStore {
   private readonly sql: Statements;
+  private endCallsSqlCache: Promise<string> | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -98,29 +106,72 @@ export class PgCallStore implements CallStore {
   }
 
   async endCall(req: EndRequest): Promise<boolean> {
-    return withTransaction(this.pool, async (client) => {
-      const ended = await client.query(this.sql.endCall, [
-        req.call.id,
-        this.activeStatuses,
-        req.newStatus,
-        req.endedAt,
-        req.runId,
-        req.source,
-        JSON.stringify(req.evidence),
-        req.decidedAt,
-      ]);
-      if (ended.rowCount !== 1) return false;
-      // Delivered to LISTENers only if this transaction commits: never for an end that did not happen.
-      const payload = {
-        callId: req.call.id,
-        status: req.newStatus,
-        endedAt: req.endedAt.toISOString(),
-        source: req.source,
-        runId: req.runId,
-      };
-      await client.query(NOTIFY_SQL, [ENDED_CHANNEL, JSON.stringify(payload)]);
-      return true;
-    });
+    // A batch of one ended something iff it ended this call; comparing sizes rather than `has(req.call.id)`
+    // also holds for an id not spelled canonically ('007' for bigint 7, an upper-case uuid).
+    return (await this.endCalls([req])).size === 1;
+  }
+
+  async endCalls(reqs: readonly EndRequest[]): Promise<Set<string>> {
+    if (reqs.length === 0) return new Set();
+    const sql = await this.endCallsSql();
+    const params = [
+      reqs.map((r) => r.call.id),
+      reqs.map((r) => r.newStatus),
+      reqs.map((r) => r.endedAt),
+      reqs.map((r) => r.source),
+      // `?? null`: an absent evidence is recorded as JSON null, not refused by the NOT NULL column.
+      reqs.map((r) => JSON.stringify(r.evidence ?? null)),
+      this.activeStatuses,
+      reqs.map((r) => r.runId),
+      reqs.map((r) => r.decidedAt),
+    ];
+    // The NOTIFYs are sent by the statement itself, so they reach listeners only if this transaction commits.
+    const { rows } = await withTransaction(this.pool, (client) =>
+      client.query<{ call_id: string }>(sql, params),
+    );
+    return new Set(rows.map((r) => r.call_id));
+  }
+
+  /**
+   * The batched end, once the id and status column types are known: read from the catalog on first use and
+   * kept for the store's life (a failed lookup is retried on the next call).
+   */
+  private endCallsSql(): Promise<string> {
+    if (this.endCallsSqlCache === undefined) {
+      const pending = this.columnTypes().then((types) => {
+        try {
+          return this.sql.endCalls(types);
+        } catch (err) {
+          throw new SchemaMismatchError(err instanceof Error ? err.message : String(err));
+        }
+      });
+      this.endCallsSqlCache = pending;
+      pending.catch(() => {
+        if (this.endCallsSqlCache === pending) this.endCallsSqlCache = undefined;
+      });
+    }
+    return this.endCallsSqlCache;
+  }
+
+  private async columnTypes(): Promise<ColumnTypes> {
+    const m = this.mapping;
+    let rows: { name: string; type: string }[];
+    try {
+      ({ rows } = await this.pool.query<{ name: string; type: string }>(COLUMN_TYPES_SQL, [
+        quoteQualifiedIdentifier(m.table),
+        [m.id, m.status],
+      ]));
+    } catch (err) {
+      throw explainSchemaError(err, m);
+    }
+    const typeOf = (column: string, setting: string): string => {
+      const row = rows.find((r) => r.name === column);
+      if (row === undefined) {
+        throw new SchemaMismatchError(`${setting}: table ${m.table} has no column ${column}`);
+      }
+      return row.type;
+    };
+    return { id: typeOf(m.id, "CALLS_COL_ID"), status: typeOf(m.status, "CALLS_COL_STATUS") };
   }
 
   /** Readiness probe: does the database answer? */
@@ -154,6 +205,8 @@ export class PgCallStore implements CallStore {
       }
       throw err;
     }
+    // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here.
+    await this.endCallsSql();
   }
 }
 

@@ -32,6 +32,8 @@ export interface PassResult {
   /** Zombies whose row was no longer active at write time: a webhook won the race. */
   alreadyEnded: number;
   writeFailures: number;
+  /** A write failed for a reason that is not about its row (connection lost, timeout): the pass stopped. */
+  databaseLost: boolean;
   unverified: Partial<Record<UnverifiedReason, number>>;
   /** True when a provider failed to answer for some rows: the pass saw less than it should. */
   providerErrors: number;
@@ -59,6 +61,7 @@ export function newPassResult(runId: string, dryRun: boolean, startedAt: Date): 
     ended: 0,
     alreadyEnded: 0,
     writeFailures: 0,
+    databaseLost: false,
     unverified: {},
     providerErrors: 0,
     aborted: false,
@@ -73,10 +76,10 @@ export function newPassResult(runId: string, dryRun: boolean, startedAt: Date): 
 
 export type PassOutcome = "success" | "partial" | "failed";
 
-/** A pass whose writes failed did not do its job (the database went away): failed, not partial. */
+/** A pass that lost the database did not do its job: failed. One refused row only makes it partial. */
 export function passOutcome(r: PassResult): PassOutcome {
-  if (r.writeFailures > 0) return "failed";
-  return r.aborted || r.leadershipLost || r.providerErrors > 0 ? "partial" : "success";
+  if (r.databaseLost) return "failed";
+  return r.aborted || r.leadershipLost || r.providerErrors > 0 || r.writeFailures > 0 ? "partial" : "success";
 }
 
 export function totalZombies(r: PassResult): number {

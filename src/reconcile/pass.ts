@@ -5,9 +5,10 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { Evidence } from "../providers/evidence.js";
 import type { AbsenceMemory } from "./absences.js";
 import { decide } from "./decide.js";
+import { createEndWriter, type PendingEnd } from "./end-writer.js";
 import { type Probes, passEvidence } from "./evidence-gathering.js";
 import { listLiveCalls } from "./live-set.js";
-import { type Finding, newPassResult, type PassResult } from "./pass-result.js";
+import { type FindingOutcome, newPassResult, type PassResult } from "./pass-result.js";
 import type { ActiveCall, DecisionPolicy, EndSource, UnverifiedReason, Verdict } from "./types.js";
 
 export * from "./pass-result.js";
@@ -76,28 +77,31 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const evidenceFor = passEvidence(deps.probes, deps.absences, logger, deps.clock);
   deps.absences.beginPass();
 
-  const stopped = () => opts.signal?.aborted === true || result.leadershipLost || result.writeFailures > 0;
+  const stopped = () => opts.signal?.aborted === true || result.leadershipLost || result.databaseLost;
 
-  const checkRow = async (row: ActiveCall): Promise<void> => {
-    if (stopped()) return;
+  const record = (
+    call: ActiveCall,
+    evidence: Evidence,
+    verdict: Verdict,
+    at: Date,
+    outcome: FindingOutcome,
+  ) => {
+    const ageSeconds = Math.floor((at.getTime() - call.startedAt.getTime()) / 1000);
+    if (result.findings.length < maxFindings)
+      result.findings.push({ call, ageSeconds, evidence, verdict, outcome });
+    else result.findingsOmitted++;
+  };
+  const writer = createEndWriter(deps, opts, result, (p, outcome) =>
+    record(p.row, p.evidence, p.verdict, p.decidedAt, outcome),
+  );
+
+  /** Asks, decides, and records; a zombie to end is returned for its page's batch write. */
+  const checkRow = async (row: ActiveCall): Promise<PendingEnd | null> => {
+    if (stopped()) return null;
     const evidence = await evidenceFor.gather(row, opts.signal);
     const now = deps.clock();
     const verdict = decide(row, evidence, now, deps.policy);
     result.checked++;
-    const outcome = await act(row, evidence, verdict, now);
-    if (outcome === null) return;
-    const finding: Finding = {
-      call: row,
-      ageSeconds: Math.floor((now.getTime() - row.startedAt.getTime()) / 1000),
-      evidence,
-      verdict,
-      outcome,
-    };
-    if (result.findings.length < maxFindings) result.findings.push(finding);
-    else result.findingsOmitted++;
-  };
-
-  const act = async (row: ActiveCall, evidence: Evidence, verdict: Verdict, now: Date) => {
     if (verdict.action === "keep") {
       result.live++;
       return null;
@@ -109,76 +113,26 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
         { runId: opts.runId, callId: row.id, reason: verdict.reason, why: verdict.why },
         "call unverified",
       );
-      return "unverified" as const;
+      record(row, evidence, verdict, now, "unverified");
+      return null;
     }
     result.zombies[verdict.source]++;
-    const action = {
-      runId: opts.runId,
-      callId: row.id,
-      newStatus: verdict.newStatus,
-      endedAt: verdict.endedAt.toISOString(),
-      source: verdict.source,
-      why: verdict.why,
-    };
     if (opts.dryRun) {
-      logger.info(action, "zombie found (dry run, not ended)");
-      return "would_end" as const;
-    }
-    if (result.leadershipLost || (deps.canWrite !== undefined && !(await deps.canWrite()))) {
-      if (!result.leadershipLost)
-        logger.warn({ runId: opts.runId }, "leader lease not renewed: this pass stops writing");
-      result.leadershipLost = true;
-      return "not_leader" as const;
-    }
-    try {
-      const ended = await store.endCall({
-        call: row,
-        newStatus: verdict.newStatus,
-        endedAt: verdict.endedAt,
-        source: verdict.source,
-        runId: opts.runId,
-        evidence,
-        decidedAt: now,
-      });
-      if (ended) {
-        result.ended++;
-        deps.metrics?.callsEnded.inc({ status: verdict.newStatus, source: verdict.source });
-        logger.info(action, "zombie call ended");
-        deps.onEnded?.({
-          callId: row.id,
-          status: verdict.newStatus,
-          endedAt: verdict.endedAt,
-          source: verdict.source,
+      logger.info(
+        {
           runId: opts.runId,
-        });
-        if (verdict.source === "twilio" && row.openaiId !== null) await hangupOrphan(row.id, row.openaiId);
-        return "ended" as const;
-      }
-      result.alreadyEnded++;
-      logger.info(action, "zombie already ended by someone else; left as it is");
-      return "already_ended" as const;
-    } catch (err) {
-      result.writeFailures++;
-      // The write rolled back. Whatever the cause (most often the database going away), asking the providers
-      // about more rows is wasted: stop taking rows; the next pass starts over.
-      logger.error(
-        { ...action, err: err instanceof Error ? err.message : String(err) },
-        "could not end zombie call; the pass stops here and the next one retries",
+          callId: row.id,
+          newStatus: verdict.newStatus,
+          endedAt: verdict.endedAt.toISOString(),
+          source: verdict.source,
+          why: verdict.why,
+        },
+        "zombie found (dry run, not ended)",
       );
-      return "write_failed" as const;
+      record(row, evidence, verdict, now, "would_end");
+      return null;
     }
-  };
-
-  /** The phone leg is over but the realtime session may still be billing: end it (a 404 means it was gone). */
-  const hangupOrphan = async (callId: string, realtimeId: string) => {
-    if (deps.probes.hangupRealtime === null) return;
-    const outcome = await deps.probes.hangupRealtime(realtimeId, opts.signal);
-    deps.metrics?.realtimeHangups.inc({ outcome: outcome.kind === "error" ? "error" : outcome.kind });
-    result.realtimeHangups[outcome.kind === "error" ? "error" : outcome.kind]++;
-    const fields = { runId: opts.runId, callId, realtimeCallId: realtimeId, outcome: outcome.kind };
-    if (outcome.kind === "error")
-      logger.warn({ ...fields, detail: outcome.detail }, "could not hang up orphaned realtime session");
-    else logger.info(fields, "orphaned realtime session hung up");
+    return { row, evidence, verdict, decidedAt: now };
   };
 
   /** List-diff: one listing of Twilio's live calls replaces a fetch per live call (DESIGN.md step 2). */
@@ -213,7 +167,10 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       firstPage = false;
       await maybeListLive(page.rows);
     }
-    await Promise.all(page.rows.map((row) => limit(() => checkRow(row))));
+    // Bounded: one page of rows in flight at most, and one batch write per page.
+    const decided = await Promise.all(page.rows.map((row) => limit(() => checkRow(row))));
+    // Even when shutting down: these were decided before the signal, and their ends are one transaction.
+    await writer.write(decided.filter((d): d is PendingEnd => d !== null));
     cursor = page.next;
   } while (cursor !== null);
 

@@ -57,6 +57,8 @@ describe("run: the daemon", () => {
       ...world.env,
       RECONCILE_INTERVAL_SECONDS: "60",
       TWILIO_CONCURRENCY: "2",
+      // Small pages: ends are written a page (one batch) at a time, so some are done when the signal lands.
+      DB_PAGE_SIZE: "5",
     });
     await until(
       "the first end",

@@ -457,7 +457,8 @@ describe.skipIf(!embeddedAvailable)("run: the database goes away under a running
       CREATE TRIGGER dbr_hold_end BEFORE INSERT ON call_reconciler_actions
         FOR EACH ROW EXECUTE FUNCTION dbr_hold_end();`);
 
-    daemon = startDaemon({ ...baseEnv, TWILIO_CONCURRENCY: "2" });
+    // Small pages: ends are written a page (one batch) at a time, so the pass is still ending calls when held.
+    daemon = startDaemon({ ...baseEnv, TWILIO_CONCURRENCY: "2", DB_PAGE_SIZE: "4" });
     const d = daemon;
     await until(
       "the first ends of the slow pass",

@@ -350,4 +350,21 @@ describe("fault matrix (real Postgres, both simulators, the daemon's own policie
     expect(m.twilio.stats.rateLimited).toBeGreaterThan(0);
     expect(result.ended).toBe(30);
   });
+
+  it("a row the calls table refuses does not hold up the rest of its batch", async () => {
+    const rows = ["ok-1", "ok-2", "refused", "ok-3"].map((id) => activeRow(id, START, { sid: sid(id) }));
+    m = await startMatrix(rows);
+    for (const r of rows) m.twilio.upsertCall(completed(r.id, r.id === "refused" ? { status: "busy" } : {}));
+    // The app's own rule: it has no 'busy' status. The batch statement fails as a whole on that row.
+    await m.db.pool.query("ALTER TABLE calls ADD CONSTRAINT app_statuses CHECK (status <> 'busy')");
+    const r = await m.pass();
+    expect(r.ended).toBe(3);
+    expect(r.writeFailures).toBe(1);
+    expect(r.databaseLost).toBe(false);
+    const stored = await m.rows(rows.map((x) => x.id));
+    expect(stored.get("refused")).toMatchObject({ status: "active", endedAt: null });
+    for (const id of ["ok-1", "ok-2", "ok-3"])
+      expect(stored.get(id)).toMatchObject({ status: "completed", endedAt: END });
+    expect((await m.actions()).map((a) => a.callId).sort()).toEqual(["ok-1", "ok-2", "ok-3"]);
+  });
 });
