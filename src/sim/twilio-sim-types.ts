@@ -30,6 +30,12 @@ export interface SimTwilioOptions {
   calls?: SimTwilioCall[];
   /** Above this many served requests in any sliding second, answer 429 (code 20429, Retry-After: 1). */
   maxRps?: number;
+  /**
+   * Every answer (429s and faults included) is sent this many milliseconds after its request arrived, at the
+   * earliest: a fixed server + network latency. Requests wait side by side, never one behind another; they
+   * are counted, rate-limited and routed on arrival as without it. Default 0.
+   */
+  latencyMs?: number;
 }
 
 export interface SimTwilioStats {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -11,7 +12,7 @@ import {
   sendReply,
   twilioError,
 } from "./twilio-sim-http.js";
-import { accountPath, callResource, listCalls } from "./twilio-sim-resources.js";
+import { accountPath, callResource, ListOrder, listCalls } from "./twilio-sim-resources.js";
 import type {
   SimFault,
   SimTwilioCall,
@@ -38,7 +39,7 @@ export interface TwilioSimulator {
   setFault(sid: string, fault: SimFault | undefined): void;
   /** Applies to every request before anything else, e.g. a full outage or revoked credentials. */
   setAccountFault(fault: SimFault | undefined): void;
-  /** Also drops idle keep-alive sockets and requests still waiting on a delay fault. */
+  /** Also drops idle keep-alive sockets and requests still waiting on a delay fault or on `latencyMs`. */
   close(): Promise<void>;
 }
 
@@ -86,12 +87,19 @@ export async function startTwilioSimulator(
   listen: { host?: string; port?: number } = {},
 ): Promise<TwilioSimulator> {
   const calls = new Map<string, StoredCall>();
+  const listOrder = new ListOrder(() => calls.values());
   const callFaults = new Map<string, FaultSlot>();
   let accountFault: FaultSlot | undefined;
   let stats = emptyStats();
   const arrivals = new SlidingWindow();
   const served = new SlidingWindow();
   const closing = new AbortController();
+  // Every request waiting on its latency or a delay fault listens on it: as many as are in flight.
+  setMaxListeners(0, closing.signal);
+  const latencyMs = opts.latencyMs ?? 0;
+  if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) {
+    throw new RangeError(`latencyMs must be a finite number >= 0, got ${latencyMs}`);
+  }
   const credentials = new Map<string, string>([[opts.accountSid, opts.authToken]]);
   for (const key of opts.apiKeys ?? []) credentials.set(key.sid, key.secret);
 
@@ -99,6 +107,7 @@ export async function startTwilioSimulator(
     const { fault, ...rest } = call;
     const dateCreated = call.dateCreated ?? calls.get(call.sid)?.dateCreated ?? call.startTime ?? new Date();
     calls.set(call.sid, { ...rest, dateCreated });
+    listOrder.invalidate();
     if (fault) callFaults.set(call.sid, slotFor(fault));
   }
   for (const call of opts.calls ?? []) upsertCall(call);
@@ -137,7 +146,7 @@ export async function startTwilioSimulator(
     if (!auth || credentials.get(auth.user) !== auth.pass) return twilioError(401);
     if (req.method !== "GET") return twilioError(405, undefined, { Allow: "GET" });
     if (!r || r.account !== opts.accountSid) return notFound(url.pathname);
-    if (r.kind === "list") return listCalls(opts.accountSid, calls.values(), url.searchParams);
+    if (r.kind === "list") return listCalls(opts.accountSid, listOrder, url.searchParams);
     const sid = r.sid;
     return withFault(callFaults.get(sid), async () => {
       const call = calls.get(sid);
@@ -148,8 +157,9 @@ export async function startTwilioSimulator(
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
+    const arrivedAt = performance.now();
     stats.requests++;
-    stats.maxRequestsInOneSecond = Math.max(stats.maxRequestsInOneSecond, arrivals.add(performance.now()));
+    stats.maxRequestsInOneSecond = Math.max(stats.maxRequestsInOneSecond, arrivals.add(arrivedAt));
     const url = new URL(req.url ?? "/", "http://sim.invalid");
     const r = matchRoute(url.pathname);
     if (r?.kind === "fetch") stats.fetches++;
@@ -157,6 +167,9 @@ export async function startTwilioSimulator(
     let reply: Reply;
     try {
       reply = await withFault(accountFault, () => route(req, url, r));
+      // The latency overlaps the time spent computing the answer (and a delay fault): it is a floor.
+      const wait = latencyMs - (performance.now() - arrivedAt);
+      if (wait > 0) await sleep(wait, undefined, { signal: closing.signal });
     } catch (err) {
       if (closing.signal.aborted) {
         res.destroy();
@@ -197,7 +210,10 @@ export async function startTwilioSimulator(
       arrivals.clear();
     },
     upsertCall,
-    removeCall: (sid) => calls.delete(sid),
+    removeCall(sid) {
+      listOrder.invalidate();
+      return calls.delete(sid);
+    },
     getCall(sid) {
       const call = calls.get(sid);
       if (!call) return undefined;

@@ -185,6 +185,26 @@ describe("Twilio simulator", () => {
     expect(seen).toEqual([6, 5, 4, 3, 2, 1].map(sid));
   });
 
+  it("pages back with previous_page_uri, and a change shows in the next listing", async () => {
+    for (const n of [4, 5, 6]) sim.upsertCall(call(n));
+    const first = await get(listPath("?PageSize=2"));
+    const second = await get(first.body.next_page_uri);
+    const third = await get(second.body.next_page_uri);
+    expect(third.body.calls.map((c: { sid: string }) => c.sid)).toEqual([2, 1].map(sid));
+    expect(third.body.next_page_uri).toBeNull();
+    const back = await get(third.body.previous_page_uri);
+    expect(back.body.calls.map((c: { sid: string }) => c.sid)).toEqual([4, 3].map(sid));
+    const front = await get(back.body.previous_page_uri);
+    expect(front.body.calls.map((c: { sid: string }) => c.sid)).toEqual([6, 5].map(sid));
+    expect(front.body.previous_page_uri).toBeNull();
+    sim.upsertCall(call(5, { status: "in-progress", endTime: null, duration: null }));
+    expect(sim.removeCall(sid(6))).toBe(true);
+    const live = await get(listPath("?Status=in-progress"));
+    expect(live.body.calls.map((c: { sid: string }) => c.sid)).toEqual([5, 3].map(sid));
+    const all = await get(listPath("?PageSize=2"));
+    expect(all.body.calls.map((c: { sid: string }) => c.sid)).toEqual([5, 4].map(sid));
+  });
+
   it("keeps the Status filter on next_page_uri and clamps PageSize to 1000", async () => {
     for (const n of [4, 5]) sim.upsertCall(call(n, { status: "ringing" }));
     const first = await get(listPath("?Status=ringing&PageSize=1"));
@@ -295,5 +315,65 @@ describe("Twilio simulator rate limit", () => {
     expect(sim.stats).toMatchObject({ requests: 6, rateLimited: 3, maxRequestsInOneSecond: 6 });
     await new Promise((r) => setTimeout(r, 1050));
     expect((await get(fetchPath(sid(1)))).res.status).toBe(200);
+  });
+});
+
+describe("Twilio simulator latency", () => {
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it("answers every request latencyMs after it arrived, side by side, counting on arrival", async () => {
+    sim = await startTwilioSimulator({
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      calls: [call(1), call(2)],
+      latencyMs: 200,
+    });
+    const started = performance.now();
+    const timed = (path: string) => get(path).then((r) => ({ ...r, ms: performance.now() - started }));
+    const pending = Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => timed(fetchPath(sid(1 + (i % 2))))),
+      timed(listPath()),
+      timed(fetchPath(sid(99))),
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    // Arrived and counted, not answered yet.
+    expect(sim.stats).toMatchObject({ requests: 10, fetches: 9, lists: 1, responsesByStatus: {} });
+    const results = await pending;
+    for (const r of results) expect(r.ms).toBeGreaterThanOrEqual(190);
+    // Concurrent, not serialised: ten requests take about one latency, not ten.
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(1000);
+    expect(results.map((r) => r.res.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 404]);
+    expect(results[0]?.body.sid).toBe(sid(1));
+    expect(sim.stats.responsesByStatus).toEqual({ 200: 9, 404: 1 });
+  });
+
+  it("rate-limits on arrival as without it, and delays the 429s too", async () => {
+    sim = await startTwilioSimulator({
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      calls: [call(1)],
+      maxRps: 2,
+      latencyMs: 150,
+    });
+    const started = performance.now();
+    const results = await Promise.all(Array.from({ length: 4 }, () => get(fetchPath(sid(1)))));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(results.map((r) => r.res.status).sort()).toEqual([200, 200, 429, 429]);
+    expect(sim.stats).toMatchObject({ requests: 4, rateLimited: 2, maxRequestsInOneSecond: 4 });
+  });
+
+  it("rejects a negative latency, and close() does not wait for pending answers", async () => {
+    await expect(
+      startTwilioSimulator({ accountSid: ACCOUNT, authToken: TOKEN, latencyMs: -1 }),
+    ).rejects.toThrow(RangeError);
+    sim = await startTwilioSimulator({ accountSid: ACCOUNT, authToken: TOKEN, latencyMs: 60_000 });
+    const pending = get(fetchPath(sid(1))).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    await sim.close();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await pending).toBeInstanceOf(Error);
   });
 });

@@ -1,0 +1,101 @@
+import { parseArgs } from "node:util";
+import { STRATEGIES, type Strategy } from "./protocol.js";
+
+export interface BenchOptions {
+  calls: number;
+  perCallCalls: number;
+  latencyMs: number;
+  limitRps: number;
+  strategies: Strategy[];
+  zombiePct: number;
+  concurrency: number;
+  writeCalls: number;
+  writeBatch: number;
+  databaseUrl: string | undefined;
+  json: string | undefined;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Seeds N active calls (all with a Twilio SID; --zombie-pct of them over at Twilio, the rest live) into a fresh
+database, starts the Twilio simulator with a per-request latency and a hard rate limit (429 above it), and runs
+one pass per strategy, each in its own process. Prints requests, 429s, wall time, achieved request rate, DB time,
+peak RSS and write rate, checks every end against the truth, and compares the strategies.
+
+  --calls N           rows for list-diff (and the per-call extrapolation)     default 100000
+  --per-call-calls M  rows for the per-call run, and a second list-diff run   default 10000
+                      (memory at M vs N rows); per-call at N is extrapolated
+  --latency-ms MS     simulator latency per request                           default 50
+  --limit-rps R       simulator rate limit, and TWILIO_MAX_RPS                default 100
+  --strategies LIST   comma list of list-diff, per-call, auto                 default list-diff,per-call
+  --zombie-pct P      share of rows Twilio reports completed                  default 1
+  --concurrency C     TWILIO_CONCURRENCY                                      default 16
+  --write-calls W     rows ended by the write-only runs (0 = skip)            default 10000
+  --write-batch B     rows per PgCallStore.endCalls() batch in that run       default 500
+  --database-url URL  a PostgreSQL role allowed to CREATE DATABASE
+                      (default: $BENCH_DATABASE_URL, else an embedded server)
+  --json FILE         also write every figure as JSON to FILE
+  --help`;
+
+const positive = (name: string, v: string | undefined, fallback: number, integer = true): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`--${name} must be a positive ${integer ? "whole " : ""}number, got "${v}"`);
+  }
+  return n;
+};
+
+export function parseOptions(argv: string[]): BenchOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      calls: { type: "string" },
+      "per-call-calls": { type: "string" },
+      "latency-ms": { type: "string" },
+      "limit-rps": { type: "string" },
+      strategies: { type: "string" },
+      "zombie-pct": { type: "string" },
+      concurrency: { type: "string" },
+      "write-calls": { type: "string" },
+      "write-batch": { type: "string" },
+      "database-url": { type: "string" },
+      json: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) return "help";
+  const strategies = (values.strategies ?? "list-diff,per-call")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const s of strategies) {
+    if (!STRATEGIES.includes(s as Strategy)) {
+      throw new Error(`--strategies: unknown strategy "${s}" (use ${STRATEGIES.join(", ")})`);
+    }
+  }
+  if (strategies.length === 0) throw new Error("--strategies must name at least one strategy");
+  const latency = values["latency-ms"];
+  const latencyMs = latency === undefined ? 50 : Number(latency);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0)
+    throw new Error(`--latency-ms must be >= 0, got "${latency}"`);
+  const zombiePct = positive("zombie-pct", values["zombie-pct"], 1, false);
+  if (zombiePct > 100) throw new Error("--zombie-pct must be at most 100");
+  const writeCalls =
+    values["write-calls"] === "0" ? 0 : positive("write-calls", values["write-calls"], 10_000);
+  const calls = positive("calls", values.calls, 100_000);
+  return {
+    calls,
+    perCallCalls: Math.min(calls, positive("per-call-calls", values["per-call-calls"], 10_000)),
+    latencyMs,
+    limitRps: positive("limit-rps", values["limit-rps"], 100),
+    strategies: [...new Set(strategies as Strategy[])],
+    zombiePct,
+    concurrency: positive("concurrency", values.concurrency, 16),
+    writeCalls,
+    writeBatch: positive("write-batch", values["write-batch"], 500),
+    databaseUrl: values["database-url"] ?? (process.env.BENCH_DATABASE_URL || undefined),
+    json: values.json,
+  };
+}

@@ -1,0 +1,69 @@
+/** What the parent (bench/run.ts) asks a child (bench/child.ts) to do, and what the child answers. */
+
+export type Strategy = "list-diff" | "per-call" | "auto";
+export const STRATEGIES: readonly Strategy[] = ["list-diff", "per-call", "auto"];
+
+export interface PassJob {
+  kind: "pass";
+  databaseUrl: string;
+  twilioUrl: string;
+  accountSid: string;
+  authToken: string;
+  strategy: Strategy;
+  limitRps: number;
+  concurrency: number;
+}
+
+/** Ends every active row of the database through the store, without providers: the write path alone. */
+export interface WriteJob {
+  kind: "write";
+  databaseUrl: string;
+  /** `endCalls` in batches of `batch`, or `endCall` one row at a time with `concurrency` in flight. */
+  method: "endCalls" | "endCall";
+  batch: number;
+  concurrency: number;
+}
+
+export type Job = PassJob | WriteJob;
+
+/** Time spent in the store, per method: `busyMs` counts wall time with at least one call in flight. */
+export interface DbTimes {
+  busyMs: number;
+  /** Same, for the methods that write (endCall, endCalls). */
+  writeBusyMs: number;
+  methods: Record<string, { calls: number; totalMs: number; rows: number }>;
+}
+
+export interface PassReport {
+  kind: "pass";
+  wallMs: number;
+  db: DbTimes;
+  maxRssBytes: number;
+  /** RSS once everything was imported and connected, before the pass. */
+  baselineRssBytes: number;
+  /** Sampled every 50 ms during the pass. */
+  peakHeapUsedBytes: number;
+  checked: number;
+  live: number;
+  ended: number;
+  alreadyEnded: number;
+  writeFailures: number;
+  unverified: Record<string, number>;
+  providerErrors: number;
+  /** The strategy the pass reports it used, when its result says (list-diff may fall back to per-call). */
+  usedStrategy: string | null;
+  /** Warnings and errors the daemon logged (first few). */
+  problems: string[];
+  problemCount: number;
+}
+
+export interface WriteReport {
+  kind: "write";
+  method: string;
+  rows: number;
+  ended: number;
+  wallMs: number;
+  maxRssBytes: number;
+}
+
+export type ChildMessage = PassReport | WriteReport | { kind: "error"; message: string };

@@ -1,0 +1,241 @@
+import type { Verification } from "./dataset.js";
+import type { BenchOptions } from "./options.js";
+import type { PassReport, Strategy } from "./protocol.js";
+
+export interface PassRun {
+  strategy: Strategy;
+  rows: number;
+  zombies: number;
+  seedMs: number;
+  error: string | null;
+  report: PassReport | null;
+  requests: number;
+  fetches: number;
+  lists: number;
+  /** 429s the simulator's rate limit sent: caused by the daemon. */
+  rateLimited: number;
+  responsesByStatus: Record<number, number>;
+  maxRequestsInOneSecond: number;
+  fetchPhase: { requests: number; spanMs: number | null; rate: number | null };
+  /** From the first request to the last list request: what listing cost (list-diff). */
+  listPhaseMs: number | null;
+  verification: Verification | null;
+}
+
+export interface WriteRun {
+  method: "endCalls" | "endCall";
+  rows: number;
+  batch: number;
+  concurrency: number;
+  wallMs: number | null;
+  rowsPerSecond: number | null;
+  maxRssBytes: number | null;
+  error: string | null;
+  verification: Verification | null;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+}
+
+/**
+ * The limiter lets a first burst of up to `limit` requests go at once, so a phase of S seconds can overstate
+ * the rate by up to 1/S of the limit: shorter phases are shown but not judged.
+ */
+export const MIN_RATE_SPAN_MS = 10_000;
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const secs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`);
+const int = (n: number) => n.toLocaleString("en-US");
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+export function endsPerSecond(run: PassRun): number | null {
+  const r = run.report;
+  if (!r || r.ended === 0 || r.db.writeBusyMs <= 0) return null;
+  return r.ended / (r.db.writeBusyMs / 1000);
+}
+
+export function fetchRate(run: PassRun): { rate: number; spanMs: number; short: boolean } | null {
+  const { rate, spanMs } = run.fetchPhase;
+  if (rate === null || spanMs === null) return null;
+  return { rate, spanMs, short: spanMs < MIN_RATE_SPAN_MS };
+}
+
+export interface Extrapolation {
+  rows: number;
+  requests: number;
+  wallMs: number;
+  /** The rate the time is computed from, and where it comes from. */
+  rate: number;
+  rateSource: string;
+}
+
+/** Per-call at N rows, from the per-call run at fewer rows: one fetch per row with a SID, at the rate achieved. */
+export function extrapolatePerCall(
+  perCall: PassRun | undefined,
+  rows: number,
+  limitRps: number,
+): Extrapolation {
+  const measured = perCall ? fetchRate(perCall) : null;
+  const usable = measured && !measured.short ? measured.rate : null;
+  return {
+    rows,
+    requests: rows,
+    wallMs: (rows / (usable ?? limitRps)) * 1000,
+    rate: usable ?? limitRps,
+    rateSource:
+      usable !== null && perCall
+        ? `the rate the per-call run achieved at ${int(perCall.rows)} rows`
+        : "the rate limit (no usable per-call run)",
+  };
+}
+
+export interface Comparison {
+  rows: number;
+  extrapolated: boolean;
+  requests: number | null;
+  time: number | null;
+}
+
+export function compare(
+  listDiff: PassRun | undefined,
+  perCall: PassRun | Extrapolation | undefined,
+): Comparison | null {
+  if (!listDiff?.report || !perCall) return null;
+  const isRun = "strategy" in perCall;
+  const pcRequests = perCall.requests;
+  const pcWall = isRun ? (perCall.report?.wallMs ?? null) : perCall.wallMs;
+  return {
+    rows: listDiff.rows,
+    extrapolated: !isRun,
+    requests: pcRequests > 0 ? listDiff.requests / pcRequests : null,
+    time: pcWall ? listDiff.report.wallMs / pcWall : null,
+  };
+}
+
+export interface Summary {
+  options: BenchOptions;
+  machine: Machine;
+  passes: PassRun[];
+  extrapolation: Extrapolation | null;
+  comparisons: Comparison[];
+  writes: WriteRun[];
+  targets: { name: string; value: string; met: boolean | null }[];
+}
+
+export function render(s: Summary): string {
+  const o = s.options;
+  const out: string[] = [];
+  out.push(
+    `Machine: ${s.machine.cpu}, ${s.machine.cores} cores, ${s.machine.memoryGiB} GiB; ${s.machine.os}; Node ${s.machine.node}; ${s.machine.postgres}`,
+    `Simulator: ${o.latencyMs} ms per request, 429 above ${o.limitRps} req/s (sliding second); TWILIO_MAX_RPS=${o.limitRps}, TWILIO_CONCURRENCY=${o.concurrency}, PROVIDER_TIMEOUT_MS=10000; ${o.zombiePct} % zombies`,
+    "",
+  );
+  const rows = s.passes.map((p) => {
+    const r = p.report;
+    const rate = fetchRate(p);
+    const eps = endsPerSecond(p);
+    const correct = p.error ? `FAILED: ${p.error}` : p.verification?.ok ? "yes" : "NO";
+    return [
+      p.strategy + (r?.usedStrategy && r.usedStrategy !== p.strategy ? ` (ran ${r.usedStrategy})` : ""),
+      int(p.rows),
+      int(p.zombies),
+      r ? `${int(p.requests)} (${int(p.lists)} list + ${int(p.fetches)} fetch)` : "-",
+      r ? int(p.rateLimited) : "-",
+      r ? `${secs(r.wallMs)}${p.listPhaseMs === null ? "" : ` (listing ${secs(p.listPhaseMs)})`}` : "-",
+      rate
+        ? `${rate.rate.toFixed(1)}/s = ${pct(rate.rate / o.limitRps)} over ${secs(rate.spanMs)}${rate.short ? " (short)" : ""}`
+        : "-",
+      r ? `${secs(r.db.busyMs)} (writes ${secs(r.db.writeBusyMs)})` : "-",
+      r ? mb(r.maxRssBytes) : "-",
+      eps === null ? "-" : int(Math.round(eps)),
+      correct,
+    ];
+  });
+  if (s.extrapolation) {
+    const e = s.extrapolation;
+    rows.push([
+      "per-call (EXTRAPOLATED)",
+      int(e.rows),
+      "-",
+      `${int(e.requests)} (1 fetch per row)`,
+      "-",
+      `${secs(e.wallMs)} (rows / ${e.rate.toFixed(1)}/s)`,
+      "-",
+      "-",
+      "-",
+      "-",
+      "not run",
+    ]);
+  }
+  out.push(
+    table(
+      [
+        "strategy",
+        "rows",
+        "zombies",
+        "provider requests",
+        "429s",
+        "wall time",
+        "fetch-phase rate / limit",
+        "DB time",
+        "peak RSS",
+        "ends/s",
+        "correct",
+      ],
+      rows,
+    ),
+  );
+  if (s.extrapolation) {
+    out.push(
+      "",
+      `EXTRAPOLATED: per-call at ${int(s.extrapolation.rows)} rows was not run (it would take ${secs(s.extrapolation.wallMs)}); requests = rows with a SID, time = rows / ${s.extrapolation.rateSource}.`,
+    );
+  }
+  out.push(
+    "",
+    "fetch-phase rate: the requests arriving between the first and the last fetch, over that span (timestamps ±2 ms), as a share of the limit;",
+    "  the limiter's first burst can overstate a phase of S seconds by up to 1/S of the limit: '(short)' phases, under 10 s, are not judged.",
+    "listing: from the first request to the last list page (list-diff).",
+    "DB time: wall time with at least one store call in flight (list pages + writes). ends/s: zombies ended per second of write time during the pass.",
+  );
+  if (s.comparisons.length > 0) {
+    out.push("", "list-diff / per-call:");
+    for (const c of s.comparisons) {
+      const ratio = (x: number | null) => (x === null ? "n/a" : `${pct(x)}`);
+      out.push(
+        `  at ${int(c.rows)} rows${c.extrapolated ? " (per-call EXTRAPOLATED)" : " (both measured)"}: requests ${ratio(c.requests)}, wall time ${ratio(c.time)}`,
+      );
+    }
+  }
+  if (s.writes.length > 0) {
+    out.push("", "Write path alone (fresh database, every row ended, no providers):");
+    for (const w of s.writes) {
+      const how =
+        w.method === "endCalls"
+          ? `store.endCalls(), batches of ${w.batch}`
+          : `store.endCall() per row, ${w.concurrency} in flight`;
+      const figure = w.error
+        ? w.error
+        : `${int(w.rows)} rows in ${secs(w.wallMs ?? 0)} = ${int(Math.round(w.rowsPerSecond ?? 0))} rows/s, peak RSS ${mb(w.maxRssBytes ?? 0)}, ${w.verification?.ok ? "correct" : "NOT CORRECT"}`;
+      out.push(`  ${how}: ${figure}`);
+    }
+  }
+  out.push("", "Targets:");
+  for (const t of s.targets) {
+    const mark = t.met === null ? "n/a " : t.met ? "met " : "MISS";
+    out.push(`  [${mark}] ${t.name}: ${t.value}`);
+  }
+  return out.join("\n");
+}

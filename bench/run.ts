@@ -1,0 +1,387 @@
+/**
+ * `npm run bench`: the strategies of a pass against a real PostgreSQL and the Twilio simulator with latency
+ * and a hard rate limit. See `npm run bench -- --help` and bench/RESULTS.md.
+ *
+ * The parent owns PostgreSQL (started once), seeds a fresh database per run, and runs the simulator; each pass
+ * runs in a child process (bench/child.ts) so that its peak RSS is its own.
+ */
+import { fork } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { cpus, release, totalmem, type } from "node:os";
+import { performance } from "node:perf_hooks";
+import pg from "pg";
+import { loadConfig } from "../src/config/config.js";
+import { startEmbeddedPostgres } from "../src/db/embedded.js";
+import { startTwilioSimulator } from "../src/sim/twilio-sim.js";
+import { type BenchDatabase, createDatabase, seedDataset, simulatorCalls, verify } from "./dataset.js";
+import { phaseRate, watchRequests } from "./measure.js";
+import { type BenchOptions, parseOptions, USAGE } from "./options.js";
+import type { ChildMessage, Job, PassReport, Strategy, WriteReport } from "./protocol.js";
+import {
+  type Comparison,
+  compare,
+  endsPerSecond,
+  extrapolatePerCall,
+  fetchRate,
+  type Machine,
+  type PassRun,
+  render,
+  type Summary,
+  type WriteRun,
+} from "./report.js";
+import { strategyWiring } from "./strategy.js";
+
+const ACCOUNT_SID = `AC${"b".repeat(32)}`;
+const AUTH_TOKEN = "bench-auth-token-0123456789";
+const CHILD = new URL("./child.js", import.meta.url);
+/** The default mapping: the bench creates the default calls table. */
+const MAPPING = loadConfig({}).calls;
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+/** Runs one job in a fresh Node process; rejects if it exits without a report or outlives `timeoutMs`. */
+function runChild<T extends PassReport | WriteReport>(job: Job, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [], {
+      env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execArgv: [],
+    });
+    let message: ChildMessage | undefined;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`gave up after ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    child.on("message", (m) => {
+      message = m as ChildMessage;
+    });
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (message === undefined) reject(new Error(`child exited (${signal ?? code}) without a report`));
+      else if (message.kind === "error") reject(new Error(message.message));
+      else resolve(message as T);
+    });
+  });
+}
+
+async function passRun(
+  adminUrl: string,
+  o: BenchOptions,
+  strategy: Strategy,
+  rows: number,
+): Promise<PassRun> {
+  const run: PassRun = {
+    strategy,
+    rows,
+    zombies: 0,
+    seedMs: 0,
+    error: null,
+    report: null,
+    requests: 0,
+    fetches: 0,
+    lists: 0,
+    rateLimited: 0,
+    responsesByStatus: {},
+    maxRequestsInOneSecond: 0,
+    fetchPhase: { requests: 0, spanMs: null, rate: null },
+    listPhaseMs: null,
+    verification: null,
+  };
+  const wiring = strategyWiring(loadConfig({ TWILIO_STRATEGY: strategy }), strategy);
+  if (!wiring.ok) {
+    run.error = wiring.reason;
+    log(`${strategy} at ${rows} rows: skipped: ${wiring.reason}`);
+    return run;
+  }
+  const db = await createDatabase(adminUrl, `${strategy}_${rows}`);
+  try {
+    const t0 = performance.now();
+    run.zombies = (await seedDataset(db, MAPPING, rows, o.zombiePct)).zombies;
+    const calls = await simulatorCalls(db);
+    run.seedMs = performance.now() - t0;
+    log(
+      `${strategy} at ${rows} rows: seeded ${rows} rows (${run.zombies} zombies) in ${Math.round(run.seedMs)} ms`,
+    );
+    const sim = await startTwilioSimulator({
+      accountSid: ACCOUNT_SID,
+      authToken: AUTH_TOKEN,
+      calls,
+      maxRps: o.limitRps,
+      latencyMs: o.latencyMs,
+    });
+    calls.length = 0;
+    const watch = watchRequests(sim);
+    try {
+      // One request per row at the limit, twice over, plus two minutes: a stuck pass fails instead of hanging.
+      const timeoutMs = ((2 * rows) / o.limitRps) * 1000 + 120_000;
+      run.report = await runChild<PassReport>(
+        {
+          kind: "pass",
+          databaseUrl: db.url,
+          twilioUrl: sim.url,
+          accountSid: ACCOUNT_SID,
+          authToken: AUTH_TOKEN,
+          strategy,
+          limitRps: o.limitRps,
+          concurrency: o.concurrency,
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      run.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      const timeline = watch.stop();
+      const stats = sim.stats;
+      await sim.close();
+      run.requests = stats.requests;
+      run.fetches = stats.fetches;
+      run.lists = stats.lists;
+      run.rateLimited = stats.rateLimited;
+      run.responsesByStatus = stats.responsesByStatus;
+      run.maxRequestsInOneSecond = stats.maxRequestsInOneSecond;
+      const span =
+        timeline.firstFetchAt !== null && timeline.lastFetchAt !== null
+          ? timeline.lastFetchAt - timeline.firstFetchAt
+          : null;
+      run.fetchPhase = {
+        requests: timeline.requestsInFetchPhase,
+        spanMs: span,
+        rate: phaseRate(timeline.requestsInFetchPhase, timeline.firstFetchAt, timeline.lastFetchAt),
+      };
+      run.listPhaseMs =
+        timeline.lastListAt !== null && timeline.firstRequestAt !== null
+          ? timeline.lastListAt - timeline.firstRequestAt
+          : null;
+    }
+    if (run.report) {
+      run.verification = await verify(db, MAPPING, true);
+      if (strategy === "list-diff" && run.lists === 0 && run.error === null) {
+        run.error = "no list request reached the simulator: list-diff is not in effect";
+      }
+      const r = run.report;
+      log(
+        `${strategy} at ${rows} rows: ${Math.round(r.wallMs)} ms, ${run.requests} requests (${run.lists} list), ` +
+          `${run.rateLimited} rate-limited, ${r.ended} ended, ${r.problemCount} warnings/errors logged, ` +
+          `${run.verification.ok ? "correct" : `NOT CORRECT ${JSON.stringify(run.verification)}`}`,
+      );
+      const methods = Object.entries(r.db.methods)
+        .map(([name, m]) => `${name} ${m.calls}x ${Math.round(m.totalMs)} ms`)
+        .join(", ");
+      const mib = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
+      log(
+        `  store: ${methods}; RSS ${mib(r.baselineRssBytes)} before the pass, peak ${mib(r.maxRssBytes)}, peak heap ${mib(r.peakHeapUsedBytes)}`,
+      );
+      for (const p of r.problems) log(`  logged: ${p}`);
+    } else {
+      log(`${strategy} at ${rows} rows: FAILED: ${run.error}`);
+    }
+  } finally {
+    await db.drop();
+  }
+  return run;
+}
+
+async function writeRun(adminUrl: string, o: BenchOptions, method: WriteRun["method"]): Promise<WriteRun> {
+  const run: WriteRun = {
+    method,
+    rows: o.writeCalls,
+    batch: o.writeBatch,
+    concurrency: 4,
+    wallMs: null,
+    rowsPerSecond: null,
+    maxRssBytes: null,
+    error: null,
+    verification: null,
+  };
+  const db: BenchDatabase = await createDatabase(adminUrl, `write_${method}`);
+  try {
+    await seedDataset(db, MAPPING, o.writeCalls, 100);
+    const report = await runChild<WriteReport>(
+      {
+        kind: "write",
+        databaseUrl: db.url,
+        method,
+        batch: o.writeBatch,
+        // The daemon's pool holds 4 connections (src/db/pool.ts).
+        concurrency: 4,
+      },
+      600_000,
+    );
+    run.rows = report.rows;
+    run.wallMs = report.wallMs;
+    run.rowsPerSecond = report.rows / (report.wallMs / 1000);
+    run.maxRssBytes = report.maxRssBytes;
+    run.verification = await verify(db, MAPPING, true);
+    log(`write ${method}: ${report.rows} rows in ${Math.round(report.wallMs)} ms`);
+  } catch (err) {
+    run.error = err instanceof Error ? err.message : String(err);
+    log(`write ${method}: ${run.error}`);
+  } finally {
+    await db.drop();
+  }
+  return run;
+}
+
+async function describeMachine(adminUrl: string): Promise<Machine> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  const { rows } = await client.query<{ v: string; fsync: string }>(
+    "SELECT split_part(version(), ' on ', 1) AS v, current_setting('fsync') AS fsync",
+  );
+  await client.end();
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? "unknown CPU",
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 1024 ** 3),
+    os: `${type()} ${release()}`,
+    node: process.version,
+    postgres: `${rows[0]?.v ?? "PostgreSQL"} (fsync=${rows[0]?.fsync ?? "?"})`,
+  };
+}
+
+function targets(s: Omit<Summary, "targets">): Summary["targets"] {
+  const o = s.options;
+  const at = (strategy: Strategy, rows: number) =>
+    s.passes.find((p) => p.strategy === strategy && p.rows === rows && p.report !== null);
+  const big = at("list-diff", o.calls);
+  const small = o.perCallCalls !== o.calls ? at("list-diff", o.perCallCalls) : undefined;
+  const cmp = s.comparisons.find((c) => c.rows === o.calls);
+  const ran = s.passes.filter((p) => p.report !== null);
+  const limited = ran.reduce((n, p) => n + p.rateLimited, 0);
+  const rates = ran
+    .map((p) => {
+      const r = fetchRate(p);
+      return { p, rate: r && !r.short ? r.rate : null };
+    })
+    .filter((x): x is { p: PassRun; rate: number } => x.rate !== null);
+  const endCalls = s.writes.find((w) => w.method === "endCalls");
+  const pctOf = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const mbOf = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+  return [
+    {
+      name: `list-diff requests <= 2 % of per-call's at ${o.calls.toLocaleString("en-US")} rows`,
+      value: cmp?.requests != null ? pctOf(cmp.requests) : "n/a (needs a list-diff and a per-call run)",
+      met: cmp?.requests != null ? cmp.requests <= 0.02 : null,
+    },
+    {
+      name: "0 rate-limit 429s caused by the daemon",
+      value: ran.length === 0 ? "n/a" : `${limited} in ${ran.length} passes`,
+      met: ran.length === 0 ? null : limited === 0,
+    },
+    {
+      name: "achieved rate >= 90 % of the limit while fetching (fetch phases of 10 s or more)",
+      value:
+        rates.length === 0
+          ? "n/a (no fetch phase long enough)"
+          : rates.map((x) => `${x.p.strategy}@${x.p.rows}: ${pctOf(x.rate / o.limitRps)}`).join(", "),
+      met: rates.length === 0 ? null : rates.every((x) => x.rate >= 0.9 * o.limitRps),
+    },
+    {
+      name: `peak RSS < 200 MB at ${o.calls.toLocaleString("en-US")} rows (list-diff)`,
+      value: big?.report ? mbOf(big.report.maxRssBytes) : "n/a",
+      met: big?.report ? big.report.maxRssBytes < 200 * 1024 * 1024 : null,
+    },
+    {
+      name: `peak RSS at ${o.calls.toLocaleString("en-US")} within 20 % of ${o.perCallCalls.toLocaleString("en-US")} rows (list-diff)`,
+      value:
+        big?.report && small?.report
+          ? `${mbOf(big.report.maxRssBytes)} vs ${mbOf(small.report.maxRssBytes)} (+${pctOf(big.report.maxRssBytes / small.report.maxRssBytes - 1)})`
+          : "n/a",
+      met: big?.report && small?.report ? big.report.maxRssBytes <= 1.2 * small.report.maxRssBytes : null,
+    },
+    {
+      name: "ends written at >= 5,000 rows/s (write path alone, endCalls)",
+      value:
+        endCalls?.rowsPerSecond != null
+          ? `${Math.round(endCalls.rowsPerSecond).toLocaleString("en-US")} rows/s`
+          : `n/a${endCalls?.error ? ` (${endCalls.error})` : ""}`,
+      met: endCalls?.rowsPerSecond != null ? endCalls.rowsPerSecond >= 5000 : null,
+    },
+  ];
+}
+
+async function main(): Promise<number> {
+  let o: BenchOptions;
+  try {
+    const parsed = parseOptions(process.argv.slice(2));
+    if (parsed === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    o = parsed;
+  } catch (err) {
+    console.error(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return 2;
+  }
+
+  let stopServer = async () => {};
+  let adminUrl = o.databaseUrl;
+  if (adminUrl === undefined) {
+    log("starting embedded PostgreSQL");
+    const server = await startEmbeddedPostgres();
+    adminUrl = server.url;
+    stopServer = () => server.stop();
+  }
+  try {
+    const machine = await describeMachine(adminUrl);
+    const passes: PassRun[] = [];
+    const plan: [Strategy, number][] = [];
+    for (const strategy of o.strategies) {
+      if (strategy === "per-call") plan.push([strategy, o.perCallCalls]);
+      else {
+        plan.push([strategy, o.calls]);
+        if (strategy === "list-diff" && o.perCallCalls !== o.calls) plan.push([strategy, o.perCallCalls]);
+      }
+    }
+    for (const [strategy, rows] of plan) passes.push(await passRun(adminUrl, o, strategy, rows));
+
+    const perCall = passes.find((p) => p.strategy === "per-call" && p.report !== null);
+    const extrapolation =
+      o.strategies.includes("per-call") && o.perCallCalls < o.calls
+        ? extrapolatePerCall(perCall, o.calls, o.limitRps)
+        : null;
+    const listDiffAt = (rows: number) =>
+      passes.find((p) => p.strategy === "list-diff" && p.rows === rows && p.report !== null);
+    const comparisons: Comparison[] = [];
+    const atN = compare(listDiffAt(o.calls), extrapolation ?? perCall);
+    if (atN) comparisons.push(atN);
+    if (extrapolation) {
+      const atSmall = compare(listDiffAt(o.perCallCalls), perCall);
+      if (atSmall) comparisons.push(atSmall);
+    }
+
+    const writes: WriteRun[] = [];
+    if (o.writeCalls > 0) {
+      writes.push(await writeRun(adminUrl, o, "endCalls"));
+      writes.push(await writeRun(adminUrl, o, "endCall"));
+    }
+
+    const partial = { options: o, machine, passes, extrapolation, comparisons, writes };
+    const summary: Summary = { ...partial, targets: targets(partial) };
+    console.log(`\n${render(summary)}`);
+    if (o.json) {
+      const derived = passes.map((p) => ({ ...p, endsPerSecond: endsPerSecond(p) }));
+      await writeFile(o.json, `${JSON.stringify({ ...summary, passes: derived }, null, 2)}\n`);
+      log(`figures written to ${o.json}`);
+    }
+    const failed = passes.some((p) => p.error !== null || p.verification?.ok === false);
+    return failed ? 1 : 0;
+  } finally {
+    await stopServer();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  },
+);
