@@ -6,7 +6,10 @@ import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../config/identi
  * Values are always parameters; only identifiers are spliced in, and only after quoting.
  */
 export interface Statements {
-  /** $1 active statuses, $2 cutoff (only rows started at or before it), $3 limit. */
+  /**
+   * $1 active statuses (or the one active status, see `buildStatements`), $2 cutoff (only rows started at or
+   * before it), $3 limit.
+   */
   firstActivePage: string;
   /** As firstActivePage, plus $4 cursor started_at (text, exact to the microsecond), $5 cursor id. */
   nextActivePage: string;
@@ -41,7 +44,12 @@ export const LEASES_TABLE = "call_reconciler_leases";
 export const ENDED_CHANNEL = "call_reconciler_ended";
 export const MIGRATIONS_TABLE = "call_reconciler_migrations";
 
-export function buildStatements(m: CallsTableMapping): Statements {
+/**
+ * `oneActiveStatus`: the listing compares `status = $1` instead of `status = ANY($1)`. With one value (the
+ * usual case) that lets an index on (status, started_at, id) return each keyset page in order; with ANY,
+ * PostgreSQL reads and sorts every active row after the cursor for every page, a pass growing with N².
+ */
+export function buildStatements(m: CallsTableMapping, opts: { oneActiveStatus?: boolean } = {}): Statements {
   const table = quoteQualifiedIdentifier(m.table);
   const id = q(m.id);
   const sid = q(m.twilioSid);
@@ -53,7 +61,7 @@ export function buildStatements(m: CallsTableMapping): Statements {
   const select = `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
       ${status}::text AS status, ${started} AS started_at, ${started}::text AS cursor_started_at
     FROM ${table}`;
-  const activeWhere = `${status} = ANY($1) AND ${started} <= $2`;
+  const activeWhere = `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${started} <= $2`;
   const order = `ORDER BY ${started}, ${id} LIMIT $3`;
   return {
     firstActivePage: `${select} WHERE ${activeWhere} ${order}`,

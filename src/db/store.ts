@@ -61,6 +61,8 @@ interface ListedRow {
 
 export class PgCallStore implements CallStore {
   private readonly sql: Statements;
+  /** The listing's $1: the one active status, or the list of them. */
+  private readonly activeParam: string | readonly string[];
   private endCallsSqlCache: Promise<string> | undefined;
 
   constructor(
@@ -68,7 +70,8 @@ export class PgCallStore implements CallStore {
     private readonly mapping: CallsTableMapping,
     private readonly activeStatuses: readonly string[],
   ) {
-    this.sql = buildStatements(mapping);
+    this.sql = buildStatements(mapping, { oneActiveStatus: activeStatuses.length === 1 });
+    this.activeParam = activeStatuses.length === 1 ? (activeStatuses[0] as string) : activeStatuses;
   }
 
   async listActivePage(
@@ -79,12 +82,12 @@ export class PgCallStore implements CallStore {
     const result =
       cursor === null
         ? await this.pool.query<ListedRow>(this.sql.firstActivePage, [
-            this.activeStatuses,
+            this.activeParam,
             startedAtOrBefore,
             limit,
           ])
         : await this.pool.query<ListedRow>(this.sql.nextActivePage, [
-            this.activeStatuses,
+            this.activeParam,
             startedAtOrBefore,
             limit,
             cursor.startedAt,

@@ -32,7 +32,7 @@ const CREDENTIAL_HINT = {
  */
 export function passEvidence(probes: Probes, absences: AbsenceMemory, logger: Logger, clock: () => Date) {
   /** Twilio's live calls, listed once this pass (list-diff); null: ask per call. */
-  let liveSet: ReadonlyMap<string, TwilioLiveStatus> | null = null;
+  let liveSet: { get(sid: string): TwilioLiveStatus | undefined } | null = null;
   const rejected = { twilio: false, openai: false };
 
   const credentialsRejected = (provider: "twilio" | "openai", status: number | undefined) => {
@@ -77,7 +77,7 @@ export function passEvidence(probes: Probes, absences: AbsenceMemory, logger: Lo
   };
 
   return {
-    useLiveSet(live: ReadonlyMap<string, TwilioLiveStatus>): void {
+    useLiveSet(live: { get(sid: string): TwilioLiveStatus | undefined }): void {
       liveSet = live;
     },
     /** Twilio decides whenever it can be asked; the realtime side only matters when Twilio had no say. */

@@ -1,11 +1,12 @@
-import { TWILIO_LIVE_STATUSES, type TwilioLiveStatus } from "../providers/evidence.js";
+import { TWILIO_LIVE_STATUSES } from "../providers/evidence.js";
 import type { Probes } from "./evidence-gathering.js";
+import { LiveCalls } from "./live-calls.js";
 
 /** Enough for 10 million live calls at 1,000 a page: a runaway paging loop ends here instead of never. */
 const MAX_PAGES = 10_000;
 
 export type LiveSetResult =
-  | { ok: true; live: Map<string, TwilioLiveStatus>; requests: number }
+  | { ok: true; live: LiveCalls; requests: number }
   | { ok: false; detail: string; requests: number };
 
 /**
@@ -16,7 +17,7 @@ export async function listLiveCalls(
   twilio: NonNullable<Probes["twilio"]>,
   signal?: AbortSignal,
 ): Promise<LiveSetResult> {
-  const live = new Map<string, TwilioLiveStatus>();
+  const live = new LiveCalls();
   let requests = 0;
   for (const status of TWILIO_LIVE_STATUSES) {
     let pageUri: string | null = null;
@@ -28,10 +29,10 @@ export async function listLiveCalls(
         return { ok: false, detail: `listing ${status} calls: ${page.detail}`, requests };
       for (const c of page.calls) {
         // The Status filter should already guarantee it; a call listed with another status is not trusted.
-        if (c.status === status) live.set(c.sid, status);
+        if (c.status === status) live.add(c.sid, status);
       }
       pageUri = page.nextPageUri;
     } while (pageUri !== null);
   }
-  return { ok: true, live, requests };
+  return { ok: true, live: live.seal(), requests };
 }

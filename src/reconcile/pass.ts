@@ -53,6 +53,9 @@ export interface PassOptions {
   signal?: AbortSignal;
 }
 
+/** Pages being checked at once: enough to keep a provider busy, few enough to keep memory flat. */
+const PAGES_IN_FLIGHT = 3;
+
 /** Reasons that are normal answers, not failures of a provider or of the pass. */
 const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
   "not_found",
@@ -158,21 +161,35 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     );
   };
 
-  let cursor: PageCursor | null = null;
-  let firstPage = true;
-  do {
-    if (stopped()) break;
-    const page = await store.listActivePage(cursor, cutoff, deps.pageSize);
-    if (firstPage) {
-      firstPage = false;
-      await maybeListLive(page.rows);
-    }
-    // Bounded: one page of rows in flight at most, and one batch write per page.
-    const decided = await Promise.all(page.rows.map((row) => limit(() => checkRow(row))));
+  /** Checks one page's rows, then writes its zombies as one batch. Never rejects. */
+  const processPage = async (rows: ActiveCall[]) => {
+    const decided = await Promise.all(rows.map((row) => limit(() => checkRow(row))));
     // Even when shutting down: these were decided before the signal, and their ends are one transaction.
     await writer.write(decided.filter((d): d is PendingEnd => d !== null));
-    cursor = page.next;
-  } while (cursor !== null);
+  };
+
+  // A few pages overlap: while one page's last provider answers come in, the next is already read and
+  // asked about, so a page that needs few requests (list-diff) does not leave the budget idle. Memory
+  // stays bounded by PAGES_IN_FLIGHT pages, and provider load by the shared concurrency limit.
+  const inFlight: Promise<void>[] = [];
+  let cursor: PageCursor | null = null;
+  let firstPage = true;
+  try {
+    do {
+      if (stopped()) break;
+      const page = await store.listActivePage(cursor, cutoff, deps.pageSize);
+      if (firstPage) {
+        firstPage = false;
+        await maybeListLive(page.rows);
+      }
+      inFlight.push(processPage(page.rows));
+      if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+      cursor = page.next;
+    } while (cursor !== null);
+  } finally {
+    // Also when reading a page failed: the pages already being checked finish (and write) first.
+    await Promise.all(inFlight);
+  }
 
   result.aborted = opts.signal?.aborted ?? false;
   if (!stopped()) deps.absences.endCompletePass();
