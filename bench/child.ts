@@ -8,13 +8,13 @@ import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { Writable } from "node:stream";
 import pLimit from "p-limit";
+import { passDepsFor } from "../src/cli/runtime.js";
 import { loadConfig } from "../src/config/config.js";
 import { createPool } from "../src/db/pool.js";
 import { type EndRequest, PgCallStore } from "../src/db/store.js";
 import { createLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics/metrics.js";
-import { guardProviders, rawProviders } from "../src/providers/guarded.js";
-import { AbsenceMemory } from "../src/reconcile/absences.js";
+import { rawProviders } from "../src/providers/guarded.js";
 import { type PassDeps, runPass } from "../src/reconcile/pass.js";
 import type { ActiveCall } from "../src/reconcile/types.js";
 import { formatRfc2822 } from "../src/sim/rfc2822.js";
@@ -66,19 +66,7 @@ async function runPassJob(job: PassJob): Promise<PassReport> {
   const { store, times } = timedStore(real);
   const metrics = createMetrics();
   const deps: PassDeps = {
-    store,
-    probes: guardProviders(config, rawProviders(config), metrics, logger),
-    absences: new AbsenceMemory(),
-    metrics,
-    policy: {
-      minCallAgeSeconds: config.minCallAgeSeconds,
-      maxCallDurationSeconds: config.maxCallDurationSeconds,
-      absenceConfirmSeconds: config.reconcileIntervalSeconds,
-    },
-    clock: () => new Date(),
-    logger,
-    pageSize: config.dbPageSize,
-    concurrency: config.twilioConcurrency + config.openaiConcurrency,
+    ...passDepsFor(config, { store, metrics, logger, raw: rawProviders(config) }),
     ...wiring.deps,
   };
   // As the daemon does (src/cli/run.ts): a shutdown signal every request listens on.

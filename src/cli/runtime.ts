@@ -1,14 +1,14 @@
 import type pg from "pg";
 import { type Config, ConfigError } from "../config/config.js";
 import { createPool } from "../db/pool.js";
-import { PgCallStore } from "../db/store.js";
+import { type CallStore, PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { callEndedEvent } from "../notify/event.js";
 import { createWebhookNotifier } from "../notify/webhook.js";
-import { guardProviders, rawProviders } from "../providers/guarded.js";
+import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
 import { AbsenceMemory } from "../reconcile/absences.js";
-import type { PassDeps } from "../reconcile/pass.js";
+import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
 
 export interface Runtime {
   pool: pg.Pool;
@@ -19,6 +19,33 @@ export interface Runtime {
 }
 
 const NOTIFY_DRAIN_MS = 3_000;
+
+/**
+ * The pass's dependencies as the daemon wires them, from one config: the demo, the tests' fault matrix and the
+ * benchmark use the same wiring, so what they measure is what runs.
+ */
+export function passDepsFor(
+  config: Config,
+  parts: { store: CallStore; metrics: Metrics; logger: Logger; raw: RawProviders; clock?: () => Date },
+): PassDeps {
+  return {
+    store: parts.store,
+    probes: guardProviders(config, parts.raw, parts.metrics, parts.logger),
+    absences: new AbsenceMemory(),
+    metrics: parts.metrics,
+    policy: {
+      minCallAgeSeconds: config.minCallAgeSeconds,
+      maxCallDurationSeconds: config.maxCallDurationSeconds,
+      absenceConfirmSeconds: config.reconcileIntervalSeconds,
+    },
+    clock: parts.clock ?? (() => new Date()),
+    logger: parts.logger,
+    pageSize: config.dbPageSize,
+    twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },
+    // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
+    concurrency: config.twilioConcurrency + config.openaiConcurrency,
+  };
+}
 
 export function requireDatabaseUrl(config: Config): string {
   if (config.databaseUrl === undefined) {
@@ -62,22 +89,8 @@ export function createRuntime(
     store,
     metrics,
     passDeps: {
-      ...(notifier === null ? {} : { onEnded: (e) => notifier.notify(callEndedEvent(e)) }),
-      store,
-      probes: guardProviders(config, raw, metrics, logger),
-      absences: new AbsenceMemory(),
-      metrics,
-      policy: {
-        minCallAgeSeconds: config.minCallAgeSeconds,
-        maxCallDurationSeconds: config.maxCallDurationSeconds,
-        absenceConfirmSeconds: config.reconcileIntervalSeconds,
-      },
-      clock: () => new Date(),
-      logger,
-      pageSize: config.dbPageSize,
-      twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },
-      // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
-      concurrency: config.twilioConcurrency + config.openaiConcurrency,
+      ...passDepsFor(config, { store, metrics, logger, raw }),
+      ...(notifier === null ? {} : { onEnded: (e: EndedEvent) => notifier.notify(callEndedEvent(e)) }),
     },
     close: async () => {
       // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.

@@ -1,12 +1,12 @@
 import { Writable } from "node:stream";
+import { passDepsFor } from "../../src/cli/runtime.js";
 import { type Config, loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
 import { readActions, readCalls, type SeedCall, type StoredCall, seedCalls } from "../../src/db/seed.js";
 import { PgCallStore } from "../../src/db/store.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
-import { guardProviders, rawProviders } from "../../src/providers/guarded.js";
-import { AbsenceMemory } from "../../src/reconcile/absences.js";
+import { rawProviders } from "../../src/providers/guarded.js";
 import { type PassDeps, type PassResult, runPass } from "../../src/reconcile/pass.js";
 import { fakeCallSid } from "../../src/sim/demo-scenario.js";
 import { type OpenAISimulator, startOpenAISimulator } from "../../src/sim/openai-sim.js";
@@ -98,22 +98,13 @@ export async function startMatrix(
       await db.drop();
     },
   };
-  const deps: PassDeps = {
+  const deps = passDepsFor(config, {
     store,
-    probes: guardProviders(config, rawProviders(config, { twilioKeepAlive: false }), metrics, logger),
-    absences: new AbsenceMemory(),
     metrics,
-    policy: {
-      minCallAgeSeconds: config.minCallAgeSeconds,
-      maxCallDurationSeconds: config.maxCallDurationSeconds,
-      absenceConfirmSeconds: config.reconcileIntervalSeconds,
-    },
-    clock: () => new Date(Date.now() + matrix.clockOffsetMs),
     logger,
-    pageSize: config.dbPageSize,
-    concurrency: config.twilioConcurrency + config.openaiConcurrency,
-    twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },
-  };
+    raw: rawProviders(config, { twilioKeepAlive: false }),
+    clock: () => new Date(Date.now() + matrix.clockOffsetMs),
+  });
   matrix.deps = deps;
   let n = 0;
   matrix.pass = (opts = {}) =>
