@@ -34,13 +34,17 @@ export type TwilioEvidence =
       raw: TwilioRawTimes;
     }
   | { kind: "not_found" }
-  | {
-      kind: "error";
-      reason: ProviderErrorReason;
-      detail: string;
-      httpStatus?: number;
-      retryAfterMs?: number;
-    };
+  | ProviderError;
+
+/** A provider that did not answer clearly: never evidence of an end. */
+export interface ProviderError {
+  kind: "error";
+  reason: ProviderErrorReason;
+  detail: string;
+  httpStatus?: number;
+  /** The provider's Retry-After, when it gave one: the minimum wait before asking again. */
+  retryAfterMs?: number;
+}
 
 /** The untouched time fields, kept so the audit row shows exactly what Twilio said. */
 export interface TwilioRawTimes {

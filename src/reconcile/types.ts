@@ -1,3 +1,5 @@
+import type { ProviderErrorReason } from "../providers/evidence.js";
+
 /** One row of the app's calls table as the daemon sees it, whatever the table's real column names. */
 export interface ActiveCall {
   id: string;
@@ -20,16 +22,9 @@ export type EndSource = "twilio" | "openai" | "age_bound";
 
 /** Bounded set: used as a metric label. */
 export type UnverifiedReason =
+  /** A provider did not answer clearly. */
+  | ProviderErrorReason
   | "not_found"
-  | "timeout"
-  | "network"
-  | "rate_limited"
-  | "server_error"
-  | "auth_failed"
-  | "bad_request"
-  | "malformed_response"
-  | "unknown_status"
-  | "circuit_open"
   | "no_end_time"
   | "end_time_in_future"
   | "no_provider"
