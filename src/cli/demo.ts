@@ -6,15 +6,8 @@ import { createPool } from "../db/pool.js";
 import { readActions, readCalls, seedCalls } from "../db/seed.js";
 import { PgCallStore } from "../db/store.js";
 import { createLogger } from "../log.js";
-import {
-  buildDemoScenario,
-  DEMO_ACCOUNT_SID,
-  DEMO_AUTH_TOKEN,
-  DEMO_OPENAI_KEY,
-  type ScenarioCall,
-} from "../sim/demo-scenario.js";
-import { startOpenAISimulator } from "../sim/openai-sim.js";
-import { startTwilioSimulator } from "../sim/twilio-sim.js";
+import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
+import { startDemoSimulators } from "../sim/demo-simulators.js";
 import { runAudit } from "./audit.js";
 import { EXIT } from "./errors.js";
 
@@ -34,22 +27,10 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
   });
   const now = new Date();
   const scenario = buildDemoScenario(now);
-  const sim = await startTwilioSimulator({
-    accountSid: DEMO_ACCOUNT_SID,
-    authToken: DEMO_AUTH_TOKEN,
-    calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),
-  });
-  const openai = await startOpenAISimulator({
-    apiKey: DEMO_OPENAI_KEY,
-    sessions: scenario.flatMap((c) => (c.realtime ? [c.realtime] : [])),
-  });
+  const sims = await startDemoSimulators(scenario);
   const config = loadConfig({
     DATABASE_URL: pgServer.url,
-    TWILIO_ACCOUNT_SID: DEMO_ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
-    TWILIO_API_BASE_URL: sim.url,
-    OPENAI_API_KEY: DEMO_OPENAI_KEY,
-    OPENAI_BASE_URL: openai.url,
+    ...sims.env,
     HANGUP_ORPHANED_REALTIME: "true",
     LOG_LEVEL: "warn",
   });
@@ -65,7 +46,7 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
       scenario.map((c) => c.row),
     );
     say(`PostgreSQL at ${pgServer.url.replace(/:[^:@/]*@/, ":***@")}`);
-    say(`Twilio simulator at ${sim.url}, OpenAI simulator at ${openai.url}`);
+    say(`Twilio simulator at ${sims.twilio.url}, OpenAI simulator at ${sims.openai.url}`);
     say(`seeded ${scenario.length} calls:`);
     const kinds = new Map<string, number>();
     for (const c of scenario) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
@@ -103,8 +84,7 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     return wrong === 0 ? EXIT.ok : EXIT.zombiesLeft;
   } finally {
     await pool.end();
-    await sim.close();
-    await openai.close();
+    await sims.close();
     await pgServer.stop();
   }
 }

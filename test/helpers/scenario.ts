@@ -2,15 +2,10 @@ import type { Config } from "../../src/config/config.js";
 import { loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
 import { readCalls, type StoredCall, seedCalls } from "../../src/db/seed.js";
-import {
-  buildDemoScenario,
-  DEMO_ACCOUNT_SID,
-  DEMO_AUTH_TOKEN,
-  DEMO_OPENAI_KEY,
-  type ScenarioCall,
-} from "../../src/sim/demo-scenario.js";
-import { type OpenAISimulator, startOpenAISimulator } from "../../src/sim/openai-sim.js";
-import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
+import { buildDemoScenario, type ScenarioCall } from "../../src/sim/demo-scenario.js";
+import { startDemoSimulators } from "../../src/sim/demo-simulators.js";
+import type { OpenAISimulator } from "../../src/sim/openai-sim.js";
+import type { TwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { type FreshDatabase, freshDatabase } from "./db.js";
 
 export interface SeededWorld {
@@ -29,22 +24,11 @@ export interface SeededWorld {
 export async function seededWorld(extraEnv: Record<string, string> = {}): Promise<SeededWorld> {
   const db = await freshDatabase();
   const scenario = buildDemoScenario(new Date());
-  const sim = await startTwilioSimulator({
-    accountSid: DEMO_ACCOUNT_SID,
-    authToken: DEMO_AUTH_TOKEN,
-    calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),
-  });
-  const openai = await startOpenAISimulator({
-    apiKey: DEMO_OPENAI_KEY,
-    sessions: scenario.flatMap((c) => (c.realtime ? [c.realtime] : [])),
-  });
+  const sims = await startDemoSimulators(scenario);
+  const { twilio: sim, openai } = sims;
   const env = {
     DATABASE_URL: db.url,
-    TWILIO_ACCOUNT_SID: DEMO_ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
-    TWILIO_API_BASE_URL: sim.url,
-    OPENAI_API_KEY: DEMO_OPENAI_KEY,
-    OPENAI_BASE_URL: openai.url,
+    ...sims.env,
     // The simulators take far more than the production defaults; fast passes keep the tests short.
     TWILIO_MAX_RPS: "200",
     OPENAI_MAX_RPS: "200",
@@ -75,8 +59,7 @@ export async function seededWorld(extraEnv: Record<string, string> = {}): Promis
         ).map((r) => [r.id, r]),
       ),
     close: async () => {
-      await sim.close();
-      await openai.close();
+      await sims.close();
       await db.drop();
     },
   };

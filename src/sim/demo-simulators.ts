@@ -1,0 +1,39 @@
+import { DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_OPENAI_KEY, type ScenarioCall } from "./demo-scenario.js";
+import { type OpenAISimulator, startOpenAISimulator } from "./openai-sim.js";
+import { startTwilioSimulator, type TwilioSimulator } from "./twilio-sim.js";
+
+export interface DemoSimulators {
+  twilio: TwilioSimulator;
+  openai: OpenAISimulator;
+  /** The provider settings that point the daemon at these simulators. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Both provider simulators, holding a scenario's calls and realtime sessions (demo and tests). */
+export async function startDemoSimulators(scenario: readonly ScenarioCall[]): Promise<DemoSimulators> {
+  const twilio = await startTwilioSimulator({
+    accountSid: DEMO_ACCOUNT_SID,
+    authToken: DEMO_AUTH_TOKEN,
+    calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),
+  });
+  const openai = await startOpenAISimulator({
+    apiKey: DEMO_OPENAI_KEY,
+    sessions: scenario.flatMap((c) => (c.realtime ? [c.realtime] : [])),
+  });
+  return {
+    twilio,
+    openai,
+    env: {
+      TWILIO_ACCOUNT_SID: DEMO_ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
+      TWILIO_API_BASE_URL: twilio.url,
+      OPENAI_API_KEY: DEMO_OPENAI_KEY,
+      OPENAI_BASE_URL: openai.url,
+    },
+    close: async () => {
+      await twilio.close();
+      await openai.close();
+    },
+  };
+}
