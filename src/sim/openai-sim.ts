@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type WebSocket, WebSocketServer } from "ws";
+import { listenLocal } from "./listen.js";
 import {
   bearer,
   callNotFound,
@@ -227,16 +227,7 @@ export async function startOpenAISimulator(
     socket.once("close", () => pendingUpgrades.delete(socket));
     void onUpgrade(req, socket, head);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port ?? 0, listen.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = { "0.0.0.0": "127.0.0.1", "::": "::1" }[address.address] ?? address.address;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}/v1`;
+  const url = `${await listenLocal(server, listen)}/v1`;
 
   let closed: Promise<void> | undefined;
   return {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { listenLocal } from "./listen.js";
 import {
   malformed,
   notFound,
@@ -188,16 +188,7 @@ export async function startTwilioSimulator(
     res.on("error", () => {});
     void handle(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port ?? 0, listen.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = { "0.0.0.0": "127.0.0.1", "::": "::1" }[address.address] ?? address.address;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  const url = await listenLocal(server, listen);
 
   let closed: Promise<void> | undefined;
   return {
