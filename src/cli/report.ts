@@ -1,4 +1,4 @@
-import type { Evidence } from "../providers/evidence.js";
+import type { Evidence } from "../model/index.js";
 import {
   type Finding,
   type PassResult,

@@ -1,9 +1,10 @@
 import type pg from "pg";
 import { type Config, ConfigError } from "../config/config.js";
 import { createPool } from "../db/pool.js";
-import { type CallStore, PgCallStore } from "../db/store.js";
+import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import type { CallStore } from "../model/index.js";
 import { callEndedEvent } from "../notify/event.js";
 import { createWebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";

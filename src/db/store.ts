@@ -1,49 +1,18 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteQualifiedIdentifier } from "../config/identifiers.js";
-import type { ActiveCall, EndSource } from "../reconcile/types.js";
+import { errorMessage } from "../error-message.js";
+import {
+  type ActiveCall,
+  type ActivePage,
+  type ActiveSummary,
+  type CallStore,
+  type EndRequest,
+  type PageCursor,
+  RowRefusedError,
+} from "../model/index.js";
 import { withTransaction } from "./pool.js";
 import { buildStatements, COLUMN_TYPES_SQL, type ColumnTypes, PING_SQL, type Statements } from "./sql.js";
-
-/** Where the next keyset page starts: the last row of the previous page, exact to the microsecond. */
-export interface PageCursor {
-  startedAt: string;
-  id: string;
-}
-
-export interface ActivePage {
-  rows: ActiveCall[];
-  next: PageCursor | null;
-}
-
-export interface EndRequest {
-  call: ActiveCall;
-  newStatus: string;
-  endedAt: Date;
-  source: EndSource;
-  runId: string;
-  evidence: unknown;
-  decidedAt: Date;
-}
-
-export interface ActiveSummary {
-  active: number;
-  oldestStartedAt: Date | null;
-}
-
-/** The daemon's whole view of the database. Tests hand in the real implementation on a real Postgres. */
-export interface CallStore {
-  listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage>;
-  /** True when this call was ended now; false when it was no longer active (a webhook won the race). */
-  endCall(req: EndRequest): Promise<boolean>;
-  /**
-   * Ends a batch in one statement and one transaction, each call only if still active, with its audit row
-   * and its `pg_notify`; all or nothing. Returns the ids (as `id::text`, the form `listActivePage` gives)
-   * of the calls ended now. An id given twice is ended once, with its first request.
-   */
-  endCalls(reqs: readonly EndRequest[]): Promise<Set<string>>;
-  activeSummary(): Promise<ActiveSummary>;
-}
 
 /** Raised with a message an operator can act on when the configured table does not match the database. */
 export class SchemaMismatchError extends Error {
@@ -129,10 +98,14 @@ export class PgCallStore implements CallStore {
       reqs.map((r) => r.decidedAt),
     ];
     // The NOTIFYs are sent by the statement itself, so they reach listeners only if this transaction commits.
-    const { rows } = await withTransaction(this.pool, (client) =>
-      client.query<{ call_id: string }>(sql, params),
-    );
-    return new Set(rows.map((r) => r.call_id));
+    try {
+      const { rows } = await withTransaction(this.pool, (client) =>
+        client.query<{ call_id: string }>(sql, params),
+      );
+      return new Set(rows.map((r) => r.call_id));
+    } catch (err) {
+      throw refusedOrAsIs(err);
+    }
   }
 
   /**
@@ -145,7 +118,7 @@ export class PgCallStore implements CallStore {
         try {
           return this.sql.endCalls(types);
         } catch (err) {
-          throw new SchemaMismatchError(err instanceof Error ? err.message : String(err));
+          throw new SchemaMismatchError(errorMessage(err));
         }
       });
       this.endCallsSqlCache = pending;
@@ -215,7 +188,7 @@ export class PgCallStore implements CallStore {
 
 function explainSchemaError(err: unknown, m: CallsTableMapping): Error {
   const code = pgCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (code === "42P01") {
     return new SchemaMismatchError(`CALLS_TABLE: table ${m.table} does not exist (${message})`);
   }
@@ -223,6 +196,17 @@ function explainSchemaError(err: unknown, m: CallsTableMapping): Error {
     return new SchemaMismatchError(`a CALLS_COL_* setting names a column that ${m.table} lacks: ${message}`);
   }
   return err instanceof Error ? err : new Error(message);
+}
+
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation) are about the values written,
+ * not the database: RowRefusedError lets the pass tell them from a lost connection or a timeout.
+ */
+function refusedOrAsIs(err: unknown): unknown {
+  const code = pgCode(err);
+  return code !== undefined && (code.startsWith("22") || code.startsWith("23"))
+    ? new RowRefusedError(errorMessage(err), code, { cause: err })
+    : err;
 }
 
 export function pgCode(err: unknown): string | undefined {

@@ -1,4 +1,4 @@
-import type { ActiveSummary } from "../db/store.js";
+import type { ActiveSummary } from "../model/index.js";
 import type { PassOutcome, PassResult } from "../reconcile/pass.js";
 import type { Metrics } from "./metrics.js";
 

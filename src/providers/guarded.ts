@@ -1,11 +1,16 @@
 import type { Config } from "../config/config.js";
 import type { Logger } from "../log.js";
 import { type Metrics, setBreakerState } from "../metrics/metrics.js";
-import type { Probes } from "../reconcile/evidence-gathering.js";
-import type { ProviderErrorReason } from "./evidence.js";
-import { createOpenAIProbe, type HangupResult, type RealtimeObservation } from "./openai.js";
+import type {
+  HangupResult,
+  ProviderErrorReason,
+  ProviderProbes,
+  RealtimeObservation,
+  TwilioListAnswer,
+} from "../model/index.js";
+import { createOpenAIProbe } from "./openai.js";
 import { type Classification, createProviderPolicy } from "./resilience.js";
-import { createTwilioProbe, type TwilioListAnswer, type TwilioProbe } from "./twilio.js";
+import { createTwilioProbe, type TwilioProbe } from "./twilio.js";
 
 type Provider = "twilio" | "openai";
 type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number };
@@ -56,7 +61,12 @@ export function rawProviders(config: Config, opts: { twilioKeepAlive?: boolean }
  * honouring Retry-After, circuit breaker) and counts it. The probes' own retries are off, so this is the
  * only layer that retries.
  */
-export function guardProviders(config: Config, raw: RawProviders, metrics: Metrics, logger: Logger): Probes {
+export function guardProviders(
+  config: Config,
+  raw: RawProviders,
+  metrics: Metrics,
+  logger: Logger,
+): ProviderProbes {
   const policyFor = (provider: Provider, maxRps: number, concurrency: number) =>
     createProviderPolicy<Answer>({
       provider,

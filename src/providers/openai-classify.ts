@@ -1,4 +1,4 @@
-import type { RealtimeObservation } from "./openai.js";
+import type { RealtimeObservation } from "../model/index.js";
 
 /** Pure interpretation of what the sideband (or the hang-up endpoint) answered: no I/O here. */
 

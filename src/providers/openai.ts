@@ -1,18 +1,9 @@
 import OpenAI from "openai";
-import type { ProviderError } from "./evidence.js";
+import type { HangupResult, RealtimeObservation } from "../model/index.js";
 import { classifyFirstFrame, classifyRefusal, classifyWsError } from "./openai-classify.js";
 import { openSideband } from "./openai-sideband.js";
 
 export { retryAfterFromHeaders } from "./openai-classify.js";
-
-/** What the sideband WebSocket told us about one realtime call. Anything unclear is an `error`. */
-export type RealtimeObservation = { kind: "live" } | { kind: "gone" } | ProviderError;
-
-export type HangupResult =
-  | { kind: "hung_up" }
-  /** 404: the call had already ended (or never existed): fine for an idempotent hang-up. */
-  | { kind: "already_gone" }
-  | ProviderError;
 
 export interface OpenAIProbeOptions {
   apiKey: string;

@@ -2,10 +2,11 @@ import {
   type EndTimeSource,
   TWILIO_LIVE_STATUSES,
   TWILIO_TERMINAL_STATUSES,
+  type TwilioCallsPage,
   type TwilioEvidence,
   type TwilioLiveStatus,
   type TwilioTerminalStatus,
-} from "./evidence.js";
+} from "../model/index.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 // Twilio always writes UTC: "Fri, 18 Oct 2019 17:03:00 +0000". Anything else is not trusted as a time.
@@ -102,14 +103,6 @@ export function normaliseTwilioCall(body: unknown): TwilioEvidence {
       return { kind: "error", reason: "malformed_response", detail: err.message };
     throw err;
   }
-}
-
-/** One page of Twilio's call list, reduced to what the list-diff needs. */
-export interface TwilioCallsPage {
-  kind: "page";
-  calls: { sid: string; status: string }[];
-  /** Relative URI of the next page (it carries the PageToken), or null on the last page. */
-  nextPageUri: string | null;
 }
 
 /**

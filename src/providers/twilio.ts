@@ -1,7 +1,7 @@
 import twilio from "twilio";
 import type { TwilioCredentials } from "../config/config.js";
-import type { TwilioEvidence, TwilioLiveStatus } from "./evidence.js";
-import { normaliseCallsPage, normaliseTwilioCall, type TwilioCallsPage } from "./twilio-normalise.js";
+import type { TwilioEvidence, TwilioListAnswer, TwilioLiveStatus } from "../model/index.js";
+import { normaliseCallsPage, normaliseTwilioCall } from "./twilio-normalise.js";
 
 export interface TwilioProbeOptions {
   credentials: TwilioCredentials;
@@ -11,8 +11,6 @@ export interface TwilioProbeOptions {
   /** Off in tests: under nock 14 the SDK's keep-alive agent makes mocked requests hang. */
   keepAlive?: boolean;
 }
-
-export type TwilioListAnswer = TwilioCallsPage | Extract<TwilioEvidence, { kind: "error" }>;
 
 export interface TwilioProbe {
   fetchCall(callSid: string): Promise<TwilioEvidence>;

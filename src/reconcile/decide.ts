@@ -1,5 +1,4 @@
-import type { Evidence } from "../providers/evidence.js";
-import type { ActiveCall, DecisionPolicy, UnverifiedReason, Verdict } from "./types.js";
+import type { ActiveCall, DecisionPolicy, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
 
 /** Twilio's clock and ours may disagree a little; an end time further in the future than this is not trusted. */
 export const CLOCK_SKEW_TOLERANCE_MS = 5 * 60 * 1000;

@@ -1,8 +1,7 @@
-import { type EndRequest, pgCode } from "../db/store.js";
-import type { Evidence } from "../providers/evidence.js";
+import type { ActiveCall, Evidence, Verdict } from "../model/index.js";
+import { type EndRequest, RowRefusedError } from "../model/index.js";
 import type { PassDeps, PassOptions } from "./pass.js";
 import type { FindingOutcome, PassResult } from "./pass-result.js";
-import type { ActiveCall, Verdict } from "./types.js";
 
 /** A zombie decided during the pass, waiting for its page's batch write. */
 export interface PendingEnd {
@@ -88,7 +87,7 @@ export function createEndWriter(
         failed.add(p.row.id);
         // A row the table refuses (a data or constraint error) is that row's problem; anything else
         // (connection lost, timeout) will fail the next row too.
-        databaseTrouble = !rowSpecific(err);
+        databaseTrouble = !(err instanceof RowRefusedError);
         logger.error(
           { ...fields(p), err: message(err) },
           databaseTrouble
@@ -140,12 +139,6 @@ export function createEndWriter(
       await Promise.all(hangups);
     },
   };
-}
-
-/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): about the row itself. */
-function rowSpecific(err: unknown): boolean {
-  const code = pgCode(err);
-  return code !== undefined && (code.startsWith("22") || code.startsWith("23"));
 }
 
 function message(err: unknown): string {

@@ -1,25 +1,13 @@
 import type { Logger } from "../log.js";
-import type { Evidence, OpenAIEvidence, TwilioEvidence, TwilioLiveStatus } from "../providers/evidence.js";
-import type { HangupResult, RealtimeObservation } from "../providers/openai.js";
-import type { TwilioListAnswer } from "../providers/twilio.js";
+import type {
+  ActiveCall,
+  Evidence,
+  OpenAIEvidence,
+  ProviderProbes,
+  TwilioEvidence,
+  TwilioLiveStatus,
+} from "../model/index.js";
 import type { AbsenceMemory } from "./absences.js";
-import type { ActiveCall } from "./types.js";
-
-/** The providers as the pass sees them: already behind their rate limit, retries and breaker. */
-export interface Probes {
-  twilio: {
-    fetchCall(callSid: string, signal?: AbortSignal): Promise<TwilioEvidence>;
-    listCallsPage(
-      status: TwilioLiveStatus,
-      pageUri: string | null,
-      signal?: AbortSignal,
-    ): Promise<TwilioListAnswer>;
-  } | null;
-  /** null when OpenAI is not configured or OPENAI_PROBE=off. */
-  openai: { probeSession(callId: string, signal?: AbortSignal): Promise<RealtimeObservation> } | null;
-  /** null unless HANGUP_ORPHANED_REALTIME=true and OPENAI_API_KEY is set. */
-  hangupRealtime: ((callId: string, signal?: AbortSignal) => Promise<HangupResult>) | null;
-}
 
 const CREDENTIAL_HINT = {
   twilio: "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
@@ -30,7 +18,12 @@ const CREDENTIAL_HINT = {
  * Evidence for one pass. Wrong credentials stop that provider for the rest of the pass (one clear error
  * line instead of one rejected request per row); realtime absences are matched against earlier passes.
  */
-export function passEvidence(probes: Probes, absences: AbsenceMemory, logger: Logger, clock: () => Date) {
+export function passEvidence(
+  probes: ProviderProbes,
+  absences: AbsenceMemory,
+  logger: Logger,
+  clock: () => Date,
+) {
   /** Twilio's live calls, listed once this pass (list-diff); null: ask per call. */
   let liveSet: { get(sid: string): TwilioLiveStatus | undefined } | null = null;
   const rejected = { twilio: false, openai: false };

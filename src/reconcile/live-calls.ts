@@ -1,4 +1,4 @@
-import { TWILIO_LIVE_STATUSES, type TwilioLiveStatus } from "../providers/evidence.js";
+import { TWILIO_LIVE_STATUSES, type TwilioLiveStatus } from "../model/index.js";
 
 const SID = /^CA[0-9a-fA-F]{32}$/;
 const KEY_BYTES = 16;

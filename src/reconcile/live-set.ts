@@ -1,5 +1,4 @@
-import { TWILIO_LIVE_STATUSES } from "../providers/evidence.js";
-import type { Probes } from "./evidence-gathering.js";
+import { type ProviderProbes, TWILIO_LIVE_STATUSES } from "../model/index.js";
 import { LiveCalls } from "./live-calls.js";
 
 /** Enough for 10 million live calls at 1,000 a page: a runaway paging loop ends here instead of never. */
@@ -14,7 +13,7 @@ export type LiveSetResult =
  * following next_page_uri. Any failure abandons the list: the caller then asks per call.
  */
 export async function listLiveCalls(
-  twilio: NonNullable<Probes["twilio"]>,
+  twilio: NonNullable<ProviderProbes["twilio"]>,
   signal?: AbortSignal,
 ): Promise<LiveSetResult> {
   const live = new LiveCalls();

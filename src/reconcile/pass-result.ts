@@ -1,5 +1,4 @@
-import type { Evidence } from "../providers/evidence.js";
-import type { ActiveCall, EndSource, UnverifiedReason, Verdict } from "./types.js";
+import type { ActiveCall, EndSource, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
 
 /** What happened to a row that was not simply live. */
 export type FindingOutcome =

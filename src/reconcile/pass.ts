@@ -1,21 +1,29 @@
 import pLimit from "p-limit";
-import type { CallStore, PageCursor } from "../db/store.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { Evidence } from "../providers/evidence.js";
+import type {
+  ActiveCall,
+  CallStore,
+  DecisionPolicy,
+  EndSource,
+  Evidence,
+  PageCursor,
+  ProviderProbes,
+  UnverifiedReason,
+  Verdict,
+} from "../model/index.js";
 import type { AbsenceMemory } from "./absences.js";
 import { decide } from "./decide.js";
 import { createEndWriter, type PendingEnd } from "./end-writer.js";
-import { type Probes, passEvidence } from "./evidence-gathering.js";
+import { passEvidence } from "./evidence-gathering.js";
 import { listLiveCalls } from "./live-set.js";
 import { type FindingOutcome, newPassResult, type PassResult } from "./pass-result.js";
-import type { ActiveCall, DecisionPolicy, EndSource, UnverifiedReason, Verdict } from "./types.js";
 
 export * from "./pass-result.js";
 
 export interface PassDeps {
   store: CallStore;
-  probes: Probes;
+  probes: ProviderProbes;
   /** Realtime absences seen by earlier passes (the daemon keeps one for its lifetime). */
   absences: AbsenceMemory;
   metrics?: Metrics;

@@ -7,8 +7,8 @@ import { loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
 import { readActions, readCalls, type StoredAction } from "../../src/db/seed.js";
 import { buildStatements, checkedTypeName, ENDED_CHANNEL } from "../../src/db/sql.js";
-import { type EndRequest, PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
-import type { EndSource } from "../../src/reconcile/types.js";
+import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
+import type { EndRequest, EndSource } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 import { until } from "../helpers/wait.js";
 

@@ -3,8 +3,8 @@ import type { CallsTableMapping } from "../../src/config/config.js";
 import { loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
 import { readActions, readCalls, seedCalls } from "../../src/db/seed.js";
-import { type PageCursor, PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
-import type { ActiveCall } from "../../src/reconcile/types.js";
+import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
+import type { ActiveCall, PageCursor } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 
 const DEFAULT = loadConfig({}).calls;

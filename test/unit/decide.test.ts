@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Evidence, TwilioEvidence } from "../../src/providers/evidence.js";
+import type { ActiveCall, DecisionPolicy, Evidence, TwilioEvidence, Verdict } from "../../src/model/index.js";
 import { CLOCK_SKEW_TOLERANCE_MS, decide } from "../../src/reconcile/decide.js";
-import type { ActiveCall, DecisionPolicy, Verdict } from "../../src/reconcile/types.js";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
 const policy: DecisionPolicy = {

@@ -67,3 +67,22 @@ export interface Evidence {
 }
 
 export type SkipReason = "no_id" | "not_configured" | "not_needed";
+
+/** What the sideband WebSocket told us about one realtime call. Anything unclear is an `error`. */
+export type RealtimeObservation = { kind: "live" } | { kind: "gone" } | ProviderError;
+
+export type HangupResult =
+  | { kind: "hung_up" }
+  /** 404: the call had already ended (or never existed): fine for an idempotent hang-up. */
+  | { kind: "already_gone" }
+  | ProviderError;
+
+/** One page of Twilio's call list, reduced to what the list-diff needs. */
+export interface TwilioCallsPage {
+  kind: "page";
+  calls: { sid: string; status: string }[];
+  /** Relative URI of the next page (it carries the PageToken), or null on the last page. */
+  nextPageUri: string | null;
+}
+
+export type TwilioListAnswer = TwilioCallsPage | ProviderError;

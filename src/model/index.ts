@@ -1,0 +1,5 @@
+/** The domain, a leaf: imports nothing of the project outside this folder. */
+export * from "./call.js";
+export * from "./evidence.js";
+export * from "./ports.js";
+export * from "./verdict.js";
