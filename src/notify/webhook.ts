@@ -1,14 +1,7 @@
-import {
-  ExponentialBackoff,
-  handleWhenResult,
-  type IBackoff,
-  type IBackoffFactory,
-  type IRetryBackoffContext,
-  retry,
-} from "cockatiel";
 import pLimit from "p-limit";
 import type { Logger } from "../log.js";
-import { type CallEndedEvent, EVENT_ID_HEADER, SIGNATURE_HEADER, serialiseEvent, signBody } from "./event.js";
+import { type CallEndedEvent, serialiseEvent } from "./event.js";
+import { type AttemptResult, createDeliveryPolicy, postEvent } from "./webhook-delivery.js";
 
 /** Exactly one per event handed to `notify`. */
 export type NotifyOutcome = "delivered" | "failed" | "dropped";
@@ -45,11 +38,6 @@ export interface WebhookNotifier {
   readonly pending: number;
 }
 
-type AttemptResult =
-  | { kind: "delivered"; status: number }
-  | { kind: "retryable"; detail: string; status?: number; retryAfterMs?: number }
-  | { kind: "permanent"; detail: string; status: number };
-
 interface Delivery {
   event: CallEndedEvent;
   body: string;
@@ -76,7 +64,7 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
   }
   if (opts.secret === "") throw new RangeError("the notify secret must not be empty");
   const { logger, secret, url } = opts;
-  const doFetch = opts.fetch ?? globalThis.fetch;
+  const delivery = { url, secret, timeoutMs, fetch: opts.fetch ?? globalThis.fetch };
   const log = logger.child({ component: "webhook-notifier", target: target.origin });
 
   const slots = pLimit(concurrency);
@@ -86,12 +74,7 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
   let closed = false;
   let idleWaiters: Array<() => void> = [];
 
-  const backoff = new ExponentialBackoff({ initialDelay: initialBackoffMs, maxDelay: maxBackoffMs });
-  // Unref'd: a backoff sleep must not keep a process alive that has stopped waiting for it.
-  const policy = retry(
-    handleWhenResult((r) => (r as AttemptResult).kind === "retryable"),
-    { maxAttempts: maxAttempts - 1, backoff: atLeastRetryAfter(backoff, maxBackoffMs) },
-  ).dangerouslyUnref();
+  const policy = createDeliveryPolicy({ maxAttempts, initialBackoffMs, maxBackoffMs });
 
   const report = (outcome: NotifyOutcome) => {
     try {
@@ -118,55 +101,6 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
     }
   };
 
-  const attemptOnce = async (d: Delivery): Promise<AttemptResult> => {
-    // A drain may have given up while this event slept in backoff: its abort event has fired already.
-    if (shutdown.signal.aborted) throw shutdown.signal.reason;
-    const attempt = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      attempt.abort(new Error("timeout"));
-    }, timeoutMs);
-    // Cleared here, not only in `finally`: no timer is left once drain has given up and returned.
-    const onShutdown = () => {
-      clearTimeout(timer);
-      attempt.abort(shutdown.signal.reason);
-    };
-    shutdown.signal.addEventListener("abort", onShutdown, { once: true });
-    try {
-      const res = await doFetch(url, {
-        method: "POST",
-        redirect: "manual",
-        signal: attempt.signal,
-        headers: {
-          "Content-Type": "application/json",
-          "User-Agent": "call-reconciler",
-          [SIGNATURE_HEADER]: signBody(d.body, secret, Math.floor(Date.now() / 1000)),
-          [EVENT_ID_HEADER]: d.event.id,
-        },
-        body: d.body,
-      });
-      const status = res.status;
-      if (status >= 200 && status < 300) {
-        await res.body?.cancel().catch(() => {});
-        return { kind: "delivered", status };
-      }
-      const detail = `HTTP ${status}${await snippet(res)}`;
-      if (status === 408 || status === 429 || status >= 500) {
-        const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
-        return { kind: "retryable", status, detail, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-      }
-      return { kind: "permanent", status, detail };
-    } catch (err) {
-      if (shutdown.signal.aborted) throw err; // given up by drain: stop here, no retry
-      if (timedOut) return { kind: "retryable", detail: `no answer within ${timeoutMs} ms` };
-      return { kind: "retryable", detail: `network: ${describeError(err)}` };
-    } finally {
-      clearTimeout(timer);
-      shutdown.signal.removeEventListener("abort", onShutdown);
-    }
-  };
-
   const deliver = async (d: Delivery): Promise<void> => {
     waiting--;
     if (d.settled || shutdown.signal.aborted) return;
@@ -176,7 +110,7 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
     try {
       last = await policy.execute(async () => {
         attempts++;
-        const r = await attemptOnce(d);
+        const r = await postEvent(delivery, { id: d.event.id, body: d.body }, shutdown.signal);
         if (r.kind === "retryable" && attempts < maxAttempts && !shutdown.signal.aborted) {
           log.debug({ ...fields, attempt: attempts, detail: r.detail }, "call-ended webhook retrying");
         }
@@ -241,50 +175,6 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
       for (const d of left) settle(d, "dropped");
     },
   };
-}
-
-/**
- * Each delay is at least the receiver's Retry-After (capped at maxBackoffMs, so that one receiver cannot park
- * an event for hours); the wrapped backoff still advances underneath. Same idea as providers/resilience.ts.
- */
-function atLeastRetryAfter(
-  base: IBackoffFactory<unknown>,
-  capMs: number,
-): IBackoffFactory<IRetryBackoffContext<unknown>> {
-  return {
-    next(context): IBackoff<IRetryBackoffContext<unknown>> {
-      const step = base.next(context);
-      const hinted = "value" in context.result ? (context.result.value as AttemptResult) : undefined;
-      const floor = hinted?.kind === "retryable" ? Math.min(hinted.retryAfterMs ?? 0, capMs) : 0;
-      return { duration: Math.max(step.duration, floor), next: atLeastRetryAfter(step, capMs).next };
-    },
-  };
-}
-
-/** `Retry-After`: delay-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  const v = value?.trim();
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.ceil(Number(v) * 1000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** The start of an error answer, for the log line (a receiver's body, never our request). */
-async function snippet(res: Response): Promise<string> {
-  try {
-    const text = (await res.text()).replace(/\s+/g, " ").trim();
-    return text === "" ? "" : `: ${text.slice(0, 200)}`;
-  } catch {
-    return "";
-  }
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
-  if (typeof cause?.message !== "string") return err.message;
-  return `${err.message} (${typeof cause.code === "string" ? `${cause.code}: ` : ""}${cause.message})`;
 }
 
 function positive(name: string, value: number): number {

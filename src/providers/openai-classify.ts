@@ -1,4 +1,6 @@
+import { safeJson } from "../json.js";
 import type { RealtimeObservation } from "../model/index.js";
+import { retryAfterFromHeaders } from "../retry/retry-after.js";
 
 /** Pure interpretation of what the sideband (or the hang-up endpoint) answered: no I/O here. */
 
@@ -71,21 +73,6 @@ export function classifyRefusal(
   return { kind: "error", reason: "bad_request", detail, httpStatus: status };
 }
 
-/** As the SDK reads them: `retry-after-ms` (milliseconds), else `retry-after` (seconds or an HTTP date). */
-export function retryAfterFromHeaders(
-  headers: Record<string, string | string[] | undefined>,
-  now = Date.now(),
-): number | undefined {
-  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim();
-  const ms = first(headers["retry-after-ms"]);
-  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
-  const value = first(headers["retry-after"]);
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /** `ws` and socket errors. Protocol violations are malformed answers; everything else is the network. */
 export function classifyWsError(error: Error): ErrorObservation {
   const code = (error as { code?: unknown }).code;
@@ -129,14 +116,6 @@ function describeError(err: OpenAIErrorObject | undefined, auth: boolean): strin
   const tags = [err.code && `code ${err.code}`, err.type && `type ${err.type}`].filter(Boolean).join(", ");
   const text = !auth && err.message ? `: ${err.message.slice(0, 200)}` : "";
   return `${tags ? ` (${tags})` : ""}${text}`;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function malformed(detail: string): ErrorObservation {

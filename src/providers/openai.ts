@@ -1,9 +1,8 @@
 import OpenAI from "openai";
+import { errorMessage } from "../error-message.js";
 import type { HangupResult, RealtimeObservation } from "../model/index.js";
 import { classifyFirstFrame, classifyRefusal, classifyWsError } from "./openai-classify.js";
 import { openSideband } from "./openai-sideband.js";
-
-export { retryAfterFromHeaders } from "./openai-classify.js";
 
 export interface OpenAIProbeOptions {
   apiKey: string;
@@ -78,7 +77,11 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
       try {
         url = sidebandUrl(opts.baseUrl, callId);
       } catch (err) {
-        return { kind: "error", reason: "bad_request", detail: `invalid OpenAI base URL: ${message(err)}` };
+        return {
+          kind: "error",
+          reason: "bad_request",
+          detail: `invalid OpenAI base URL: ${errorMessage(err)}`,
+        };
       }
       const outcome = await openSideband(url, headers, {
         timeoutMs: opts.timeoutMs,
@@ -129,7 +132,7 @@ function hangupError(err: unknown, signal: AbortSignal | undefined): HangupResul
     return { kind: "error", reason: "timeout", detail: `hangup timed out: ${err.message}` };
   }
   if (err instanceof OpenAI.APIConnectionError) {
-    const cause = err.cause instanceof Error ? `: ${message(err.cause)}` : "";
+    const cause = err.cause instanceof Error ? `: ${errorMessage(err.cause)}` : "";
     return { kind: "error", reason: "network", detail: `${err.message}${cause}` };
   }
   if (err instanceof OpenAI.APIError && typeof err.status === "number") {
@@ -155,7 +158,7 @@ function hangupError(err: unknown, signal: AbortSignal | undefined): HangupResul
       detail: `hangup answer unreadable: ${err.message}`,
     };
   }
-  return { kind: "error", reason: "network", detail: `hangup failed: ${message(err)}` };
+  return { kind: "error", reason: "network", detail: `hangup failed: ${errorMessage(err)}` };
 }
 
 function badId(callId: string): { kind: "error"; reason: "bad_request"; detail: string } {
@@ -170,8 +173,4 @@ function badId(callId: string): { kind: "error"; reason: "bad_request"; detail: 
 function aborted(signal: AbortSignal | undefined): { kind: "error"; reason: "timeout"; detail: string } {
   const why = signal?.reason instanceof Error ? `: ${signal.reason.message}` : "";
   return { kind: "error", reason: "timeout", detail: `aborted by the caller${why}` };
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

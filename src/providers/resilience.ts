@@ -6,15 +6,13 @@ import {
   decorrelatedJitterGenerator,
   ExponentialBackoff,
   handleType,
-  type IBackoff,
-  type IBackoffFactory,
-  type IRetryBackoffContext,
   retry,
   TaskCancelledError,
   TimeoutStrategy,
   timeout,
 } from "cockatiel";
 import pLimit from "p-limit";
+import { atLeastRetryAfter } from "../retry/backoff.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
 /**
@@ -116,7 +114,10 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
   // execute keeps the event loop alive itself while it is awaited (see `hold` below).
   const retryPolicy = retry(
     handleType(TaskCancelledError).orWhenResult((r) => opts.classify(r as R) === "retryable"),
-    { maxAttempts: maxAttempts - 1, backoff: atLeastRetryAfter(backoff, opts.retryAfterMs) },
+    {
+      maxAttempts: maxAttempts - 1,
+      backoff: atLeastRetryAfter(backoff, { retryAfterMs: opts.retryAfterMs }),
+    },
   ).dangerouslyUnref();
   const onRetry = opts.onRetry;
   if (onRetry) {
@@ -197,25 +198,6 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
         clearTimeout(hold);
         signal.removeEventListener("abort", onAbort);
       }
-    },
-  };
-}
-
-/**
- * Wraps a backoff so that each delay is at least the Retry-After of the answer being retried (cockatiel hands
- * the backoff that answer as `context.result`). The wrapped backoff still advances, so the jittered exponent
- * keeps growing underneath.
- */
-function atLeastRetryAfter<R>(
-  base: IBackoffFactory<unknown>,
-  retryAfterMs: ((result: R) => number | undefined) | undefined,
-): IBackoffFactory<IRetryBackoffContext<unknown>> {
-  return {
-    next(context): IBackoff<IRetryBackoffContext<unknown>> {
-      const step = base.next(context);
-      const hinted = retryAfterMs && "value" in context.result ? retryAfterMs(context.result.value as R) : 0;
-      const floor = hinted !== undefined && Number.isFinite(hinted) && hinted > 0 ? hinted : 0;
-      return { duration: Math.max(step.duration, floor), next: atLeastRetryAfter(step, retryAfterMs).next };
     },
   };
 }

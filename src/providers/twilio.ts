@@ -1,6 +1,9 @@
 import twilio from "twilio";
 import type { TwilioCredentials } from "../config/config.js";
+import { errorMessage } from "../error-message.js";
+import { safeJson } from "../json.js";
 import type { TwilioEvidence, TwilioListAnswer, TwilioLiveStatus } from "../model/index.js";
+import { parseRetryAfter } from "../retry/retry-after.js";
 import { normaliseCallsPage, normaliseTwilioCall } from "./twilio-normalise.js";
 
 export interface TwilioProbeOptions {
@@ -132,25 +135,9 @@ function twilioErrorSuffix(body: unknown): string {
   return "";
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Retry-After is either delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
-  if (typeof value !== "string" || value.trim() === "") return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 function transportError(err: unknown): TwilioEvidence {
   const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout/i.test(message)) {
     return { kind: "error", reason: "timeout", detail: `request timed out: ${message}` };
   }

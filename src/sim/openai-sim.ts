@@ -1,30 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
-import { type WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import { listenLocal } from "./listen.js";
-import {
-  bearer,
-  callNotFound,
-  faultReply,
-  invalidUrl,
-  openaiError,
-  refuseUpgrade,
-  type SimReply,
-  sendReply,
-  sessionCreated,
-  unauthorized,
-} from "./openai-sim-http.js";
-import {
-  type FaultSlot,
-  type OpenAISimulator,
-  type SimOpenAIOptions,
-  type SimOpenAIStats,
-  type SimRealtimeFault,
-  type SimRealtimeSession,
-  slotFor,
-  takeFault,
-} from "./openai-sim-types.js";
+import { refuseUpgrade, type SimReply, sendReply, sessionCreated } from "./openai-sim-http.js";
+import { createOpenAISimState, type SocketMode } from "./openai-sim-state.js";
+import type { OpenAISimulator, SimOpenAIOptions } from "./openai-sim-types.js";
 
 export type {
   OpenAISimulator,
@@ -38,88 +18,15 @@ function destroyOnEnd(this: Duplex): void {
   this.destroy();
 }
 
-const HANGUP_RE = /^\/v1\/realtime\/calls\/([^/]+)\/hangup$/;
-type SocketMode = "normal" | "silent" | "garbage";
-
-const emptyStats = (): SimOpenAIStats => ({
-  handshakes: 0,
-  accepted: 0,
-  refused404: 0,
-  hangups: 0,
-  clientFramesReceived: 0,
-  responsesByStatus: {},
-  openSockets: 0,
-  maxConcurrentSockets: 0,
-});
-
+/** The HTTP server and WebSocket upgrades in front of the simulated account (openai-sim-state.ts). */
 export async function startOpenAISimulator(
   opts: SimOpenAIOptions,
   listen: { host?: string; port?: number } = {},
 ): Promise<OpenAISimulator> {
-  const sessions = new Map<string, { live: boolean }>();
-  const faults = new Map<string, FaultSlot>();
-  const socketsByCall = new Map<string, Set<WebSocket>>();
-  const pendingUpgrades = new Set<Duplex>();
-  let accountFault: FaultSlot | undefined;
-  let stats = emptyStats();
-  let openSockets = 0;
   const closing = new AbortController();
+  const state = createOpenAISimState(opts, closing.signal);
+  const pendingUpgrades = new Set<Duplex>();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-
-  const count = (status: number) => {
-    stats.responsesByStatus[status] = (stats.responsesByStatus[status] ?? 0) + 1;
-  };
-
-  function endSessionSockets(callId: string): void {
-    for (const ws of socketsByCall.get(callId) ?? []) ws.close(1000, "call ended");
-  }
-
-  function upsertSession(session: SimRealtimeSession): void {
-    const { callId, live, fault } = session;
-    sessions.set(callId, { live });
-    if (fault) faults.set(callId, slotFor(fault));
-    if (!live) endSessionSockets(callId);
-  }
-  for (const s of opts.sessions ?? []) upsertSession(s);
-
-  /** A reply to send, or how to behave once the socket is accepted. Delay faults wait here. */
-  async function applyFault(fault: SimRealtimeFault | undefined): Promise<SimReply | SocketMode> {
-    if (!fault) return "normal";
-    switch (fault.kind) {
-      case "http":
-        return faultReply(fault.status, fault.retryAfterSeconds);
-      case "delay":
-        await sleep(fault.ms, undefined, { signal: closing.signal });
-        return "normal";
-      case "silent":
-      case "garbage":
-        return fault.kind;
-    }
-  }
-
-  /** Decides the upgrade: a refusal, or the accepted socket's mode. */
-  async function decideUpgrade(req: IncomingMessage, url: URL): Promise<SimReply | SocketMode> {
-    const account = await applyFault(takeFault(accountFault));
-    if (typeof account === "object") return account;
-    if (url.pathname !== "/v1/realtime") return invalidUrl("GET", url.pathname);
-    const key = bearer(req.headers.authorization);
-    if (key !== opts.apiKey) return unauthorized(key !== null);
-    const callId = url.searchParams.get("call_id");
-    if (!callId) {
-      return openaiError(
-        400,
-        "Missing required parameter: 'call_id'.",
-        "invalid_request_error",
-        "missing_required_parameter",
-      );
-    }
-    const own = await applyFault(takeFault(faults.get(callId)));
-    if (typeof own === "object") return own;
-    // A broken server (silent, garbage) misbehaves whatever the session's state.
-    const mode = own !== "normal" ? own : account;
-    if (mode !== "normal") return mode;
-    return sessions.get(callId)?.live ? "normal" : callNotFound();
-  }
 
   function accept(
     req: IncomingMessage,
@@ -129,68 +36,35 @@ export async function startOpenAISimulator(
     mode: SocketMode,
   ): void {
     wss.handleUpgrade(req, socket, head, (ws) => {
-      stats.accepted++;
-      count(101);
-      openSockets++;
-      stats.maxConcurrentSockets = Math.max(stats.maxConcurrentSockets, openSockets);
-      const set = socketsByCall.get(callId) ?? new Set<WebSocket>();
-      socketsByCall.set(callId, set);
-      set.add(ws);
+      const tracked = state.socketOpened(callId, ws);
+      state.count(101);
       ws.on("error", () => {});
       ws.on("message", () => {
-        stats.clientFramesReceived++;
+        state.countClientFrame();
       });
-      ws.on("close", () => {
-        openSockets--;
-        set.delete(ws);
-        if (set.size === 0) socketsByCall.delete(callId);
-      });
+      ws.on("close", () => tracked.closed());
       if (mode === "garbage") ws.send("<html><body>502 Bad Gateway</body></html> {not json");
       else if (mode === "normal") ws.send(sessionCreated());
     });
   }
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    stats.handshakes++;
+    state.countHandshake();
     const url = new URL(req.url ?? "/", "http://sim.invalid");
     let decision: SimReply | SocketMode;
     try {
-      decision = await decideUpgrade(req, url);
+      decision = await state.decideUpgrade(req.headers.authorization, url);
     } catch {
       socket.destroy(); // closing: a delay was cut short
       return;
     }
     if (socket.destroyed) return; // the client gave up while we were delaying
     if (typeof decision === "object") {
-      if (refuseUpgrade(socket, decision)) {
-        count(decision.status);
-        if (decision.status === 404) stats.refused404++;
-      }
+      if (refuseUpgrade(socket, decision)) state.countRefusal(decision.status);
       return;
     }
     socket.off("end", destroyOnEnd);
     accept(req, socket, head, url.searchParams.get("call_id") ?? "", decision);
-  }
-
-  async function hangupReply(req: IncomingMessage, url: URL): Promise<SimReply> {
-    const match = HANGUP_RE.exec(url.pathname);
-    if (match) stats.hangups++;
-    const account = await applyFault(takeFault(accountFault));
-    if (typeof account === "object") return account;
-    const key = bearer(req.headers.authorization);
-    if (key !== opts.apiKey) return unauthorized(key !== null);
-    if (!match?.[1] || req.method !== "POST") return invalidUrl(req.method ?? "GET", url.pathname);
-    let callId: string;
-    try {
-      callId = decodeURIComponent(match[1]);
-    } catch {
-      return callNotFound();
-    }
-    const session = sessions.get(callId);
-    if (!session?.live) return callNotFound();
-    session.live = false;
-    endSessionSockets(callId);
-    return { status: 200, body: "" };
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -198,7 +72,7 @@ export async function startOpenAISimulator(
     const url = new URL(req.url ?? "/", "http://sim.invalid");
     let reply: SimReply;
     try {
-      reply = await hangupReply(req, url);
+      reply = await state.hangupReply(req.method, req.headers.authorization, url);
     } catch {
       res.destroy(); // closing: a delay was cut short
       return;
@@ -208,10 +82,10 @@ export async function startOpenAISimulator(
       if (res.destroyed) return;
       res.writeHead(200, { "Content-Length": "0" });
       res.end();
-      count(200);
+      state.count(200);
       return;
     }
-    if (sendReply(res, reply)) count(reply.status);
+    if (sendReply(res, reply)) state.count(reply.status);
   }
 
   const server = createServer((req, res) => {
@@ -233,32 +107,14 @@ export async function startOpenAISimulator(
   return {
     url,
     get stats() {
-      return { ...stats, openSockets, responsesByStatus: { ...stats.responsesByStatus } };
+      return state.stats;
     },
-    resetStats() {
-      stats = emptyStats();
-      stats.maxConcurrentSockets = openSockets;
-    },
-    upsertSession,
-    getSession(callId) {
-      const s = sessions.get(callId);
-      if (!s) return undefined;
-      const fault = faults.get(callId)?.fault;
-      return { callId, live: s.live, ...(fault ? { fault } : {}) };
-    },
-    setLive(callId, live) {
-      const s = sessions.get(callId);
-      if (s) s.live = live;
-      else sessions.set(callId, { live });
-      if (!live) endSessionSockets(callId);
-    },
-    setFault(callId, fault) {
-      if (fault) faults.set(callId, slotFor(fault));
-      else faults.delete(callId);
-    },
-    setAccountFault(fault) {
-      accountFault = fault ? slotFor(fault) : undefined;
-    },
+    resetStats: state.resetStats,
+    upsertSession: state.upsertSession,
+    getSession: state.getSession,
+    setLive: state.setLive,
+    setFault: state.setFault,
+    setAccountFault: state.setAccountFault,
     connectionCount() {
       return new Promise((resolve, reject) =>
         server.getConnections((err, n) => (err ? reject(err) : resolve(n))),

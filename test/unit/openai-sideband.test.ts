@@ -4,11 +4,7 @@ import OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createOpenAIProbe, sidebandUrl } from "../../src/providers/openai.js";
-import {
-  classifyFirstFrame,
-  classifyRefusal,
-  retryAfterFromHeaders,
-} from "../../src/providers/openai-classify.js";
+import { classifyFirstFrame, classifyRefusal } from "../../src/providers/openai-classify.js";
 
 // The sideband's URL, its pure classifiers, and the close-handshake fallback. No nock here: nothing to mock.
 const KEY = "sk-probe-test-key-0123456789";
@@ -73,15 +69,6 @@ describe("classifiers", () => {
     expect(classifyRefusal(408, {}, "")).toMatchObject({ reason: "timeout" });
     expect(classifyRefusal(502, {}, "")).toMatchObject({ reason: "server_error" });
     expect(classifyRefusal(400, {}, "")).toMatchObject({ reason: "bad_request" });
-  });
-
-  it("reads retry-after-ms first, then retry-after seconds or date", () => {
-    const now = Date.parse("2026-01-01T00:00:00Z");
-    expect(retryAfterFromHeaders({ "retry-after-ms": "1500.5", "retry-after": "9" }, now)).toBe(1501);
-    expect(retryAfterFromHeaders({ "retry-after": "7" }, now)).toBe(7000);
-    expect(retryAfterFromHeaders({ "retry-after": "Thu, 01 Jan 2026 00:00:04 GMT" }, now)).toBe(4000);
-    expect(retryAfterFromHeaders({ "retry-after": "soon" }, now)).toBeUndefined();
-    expect(retryAfterFromHeaders({}, now)).toBeUndefined();
   });
 });
 

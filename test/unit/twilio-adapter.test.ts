@@ -1,6 +1,6 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTwilioProbe, parseRetryAfter } from "../../src/providers/twilio.js";
+import { createTwilioProbe } from "../../src/providers/twilio.js";
 import { normaliseTwilioCall, parseTwilioDate } from "../../src/providers/twilio-normalise.js";
 
 const ACCOUNT = `AC${"a".repeat(32)}`;
@@ -125,15 +125,6 @@ describe("normaliseTwilioCall", () => {
     ],
   ])("%j is an error (%s), never an end", (body, reason) => {
     expect(normaliseTwilioCall(body)).toMatchObject({ kind: "error", reason });
-  });
-});
-
-describe("parseRetryAfter", () => {
-  it("reads seconds and HTTP dates", () => {
-    expect(parseRetryAfter("7")).toBe(7000);
-    expect(parseRetryAfter("Wed, 25 Nov 2026 12:00:10 GMT", Date.parse("2026-11-25T12:00:00Z"))).toBe(10_000);
-    expect(parseRetryAfter(undefined)).toBeUndefined();
-    expect(parseRetryAfter("soon")).toBeUndefined();
   });
 });
 
