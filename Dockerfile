@@ -14,7 +14,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so that this layer is cached until the lockfile changes. The optional
-# embedded-postgres (demo and tests only) is left out: the build does not need it (src/db/embedded-loader.ts
+# embedded-postgres (demo and tests only) is left out: the build does not need it (src/dev/embedded-loader.ts
 # declares the types it uses), and no install script is needed to run tsc.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund

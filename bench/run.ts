@@ -11,7 +11,7 @@ import { cpus, release, totalmem, type } from "node:os";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { loadConfig } from "../src/config/config.js";
-import { startEmbeddedPostgres } from "../src/db/embedded.js";
+import { startEmbeddedPostgres } from "../src/dev/embedded.js";
 import { startTwilioSimulator } from "../src/sim/twilio-sim.js";
 import { type BenchDatabase, createDatabase, seedDataset, simulatorCalls, verify } from "./dataset.js";
 import { phaseRate, watchRequests } from "./measure.js";

@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedPostgres } from "../src/db/embedded.js";
+import { startEmbeddedPostgres } from "../src/dev/embedded.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

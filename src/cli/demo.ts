@@ -1,10 +1,10 @@
 import type pg from "pg";
 import { type CallsTableMapping, ConfigError, loadConfig } from "../config/config.js";
-import { EMBEDDED_NOT_INSTALLED_MESSAGE, startEmbeddedPostgres } from "../db/embedded.js";
 import { migrate } from "../db/migrate.js";
 import { createPool } from "../db/pool.js";
-import { readActions, readCalls, seedCalls } from "../db/seed.js";
 import { PgCallStore } from "../db/store.js";
+import { EMBEDDED_NOT_INSTALLED_MESSAGE, startEmbeddedPostgres } from "../dev/embedded.js";
+import { readActions, readCalls, seedCalls } from "../dev/seed.js";
 import { createLogger } from "../log.js";
 import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
 import { startDemoSimulators } from "../sim/demo-simulators.js";

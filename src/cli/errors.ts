@@ -1,5 +1,6 @@
 import { ConfigError } from "../config/config.js";
 import { pgCode, SchemaMismatchError } from "../db/store.js";
+import { errorMessage } from "../error-message.js";
 import { ListenError } from "../server/http.js";
 
 /** Bad command-line usage: one line and exit code 2, like a bad config. */
@@ -23,7 +24,7 @@ export function explainFatal(err: unknown): string | null {
     return err.message;
   }
   const code = pgCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ETIMEDOUT") {
     return `DATABASE_URL: cannot reach the database (${code}: ${message})`;
   }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/config.js";
+import { errorMessage } from "../error-message.js";
 import { createLogger } from "../log.js";
 import { EXIT, explainFatal, UsageError } from "./errors.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
@@ -26,7 +27,7 @@ function parse(command: Command, args: string[]) {
       strict: true,
     }).values as Record<string, boolean | undefined>;
   } catch (err) {
-    throw new UsageError(`${command}: ${err instanceof Error ? err.message : String(err)} (see --help)`);
+    throw new UsageError(`${command}: ${errorMessage(err)} (see --help)`);
   }
 }
 

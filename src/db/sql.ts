@@ -30,12 +30,6 @@ export interface Statements {
   probeCallsTable: string;
   probeActionsTable: string;
   createCallsTable: string;
-  /** Seeding for the demo, tests and benchmark. $1 id, $2 sid, $3 realtime id, $4 status, $5 started, $6 ended. */
-  insertCall: string;
-  /** Read-back for the demo and tests. $1 ids (text[]). */
-  callsByIds: string;
-  /** Audit rows, oldest first. */
-  listActions: string;
 }
 
 export const ACTIONS_TABLE = "call_reconciler_actions";
@@ -119,13 +113,6 @@ export function buildStatements(m: CallsTableMapping, opts: { oneActiveStatus?: 
         ${started} timestamptz NOT NULL,
         ${ended} timestamptz
       )`,
-    insertCall: `INSERT INTO ${table} (${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended})
-      VALUES ($1, $2, $3, $4, $5, $6)`,
-    callsByIds: `SELECT ${id}::text AS id, ${status}::text AS status, ${started} AS started_at, ${ended} AS ended_at
-      FROM ${table} WHERE ${id}::text = ANY($1) ORDER BY ${id}`,
-    listActions: `SELECT id::text, run_id::text, call_id, previous_status, new_status, ended_at, source, evidence,
-        decided_at
-      FROM ${ACTIONS_TABLE} ORDER BY id`,
   };
 }
 

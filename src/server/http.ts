@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { errorMessage } from "../error-message.js";
 
 export interface Readiness {
   ready: boolean;
@@ -29,7 +30,7 @@ export class ListenError extends Error {
 export async function startHttpServer(host: string, port: number, deps: HttpServerDeps): Promise<HttpServer> {
   const server = createServer((req, res) => {
     handle(req, res, deps).catch((err: unknown) => {
-      send(res, 500, "text/plain", `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      send(res, 500, "text/plain", `internal error: ${errorMessage(err)}\n`);
     });
   });
   // Scrapes and probes are short; do not let an idle keep-alive socket hold up shutdown.

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { SeedCall } from "../db/seed.js";
+import type { SeedCall } from "../dev/seed.js";
 import type { SimRealtimeSession } from "./openai-sim.js";
 import type { SimTwilioCall } from "./twilio-sim.js";
 

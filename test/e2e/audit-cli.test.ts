@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readActions } from "../../src/db/seed.js";
+import { readActions } from "../../src/dev/seed.js";
 import { runCli } from "../helpers/cli.js";
 import { mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
 

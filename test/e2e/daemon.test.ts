@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readActions } from "../../src/db/seed.js";
+import { readActions } from "../../src/dev/seed.js";
 import { startCli, watchOutput } from "../helpers/cli.js";
 import { endedBy, mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
 import { until } from "../helpers/wait.js";

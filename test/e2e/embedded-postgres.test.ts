@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startEmbeddedPostgres } from "../../src/db/embedded.js";
+import { startEmbeddedPostgres } from "../../src/dev/embedded.js";
 import { type FreshDatabase, freshDatabase, urlForDatabase, withAdminClient } from "../helpers/db.js";
 
 async function queryOnce<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { SeedCall } from "../../src/db/seed.js";
+import type { SeedCall } from "../../src/dev/seed.js";
 import type { SimTwilioCall } from "../../src/sim/twilio-sim.js";
 import { activeRow, type Matrix, sid, startMatrix, whole } from "../helpers/matrix.js";
 

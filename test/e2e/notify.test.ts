@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readActions } from "../../src/db/seed.js";
+import { readActions } from "../../src/dev/seed.js";
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifySignature } from "../../src/notify/event.js";
 import { runCli } from "../helpers/cli.js";
 import { endedBy, type SeededWorld, seededWorld } from "../helpers/scenario.js";

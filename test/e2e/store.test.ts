@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallsTableMapping } from "../../src/config/config.js";
 import { loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
-import { readActions, readCalls, seedCalls } from "../../src/db/seed.js";
 import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
+import { readActions, readCalls, seedCalls } from "../../src/dev/seed.js";
 import type { ActiveCall, PageCursor } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 

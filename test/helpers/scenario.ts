@@ -1,7 +1,7 @@
 import type { Config } from "../../src/config/config.js";
 import { loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
-import { readCalls, type StoredCall, seedCalls } from "../../src/db/seed.js";
+import { readCalls, type StoredCall, seedCalls } from "../../src/dev/seed.js";
 import { buildDemoScenario, type ScenarioCall } from "../../src/sim/demo-scenario.js";
 import { startDemoSimulators } from "../../src/sim/demo-simulators.js";
 import type { OpenAISimulator } from "../../src/sim/openai-sim.js";

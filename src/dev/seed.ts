@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
-import { withTransaction } from "./pool.js";
-import { buildStatements } from "./sql.js";
+import { withTransaction } from "../db/pool.js";
+import { buildSeedStatements } from "./seed-sql.js";
 
 export interface SeedCall {
   id: string;
@@ -18,7 +18,7 @@ export async function seedCalls(
   mapping: CallsTableMapping,
   calls: readonly SeedCall[],
 ): Promise<void> {
-  const sql = buildStatements(mapping).insertCall;
+  const sql = buildSeedStatements(mapping).insertCall;
   await withTransaction(pool, async (client) => {
     for (const c of calls)
       await client.query(sql, [c.id, c.twilioSid, c.openaiId, c.status, c.startedAt, c.endedAt]);
@@ -51,14 +51,14 @@ export async function readCalls(
   ids: readonly string[],
 ): Promise<StoredCall[]> {
   const { rows } = await pool.query<{ id: string; status: string; started_at: Date; ended_at: Date | null }>(
-    buildStatements(mapping).callsByIds,
+    buildSeedStatements(mapping).callsByIds,
     [ids],
   );
   return rows.map((r) => ({ id: r.id, status: r.status, startedAt: r.started_at, endedAt: r.ended_at }));
 }
 
 export async function readActions(pool: pg.Pool, mapping: CallsTableMapping): Promise<StoredAction[]> {
-  const { rows } = await pool.query(buildStatements(mapping).listActions);
+  const { rows } = await pool.query(buildSeedStatements(mapping).listActions);
   return rows.map((r) => ({
     id: r.id,
     runId: r.run_id,
