@@ -6,7 +6,7 @@ import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import type { CallStore } from "../model/index.js";
 import { callEndedEvent } from "../notify/event.js";
-import { createWebhookNotifier } from "../notify/webhook.js";
+import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
 import { AbsenceMemory } from "../reconcile/absences.js";
 import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
@@ -33,7 +33,8 @@ export function passDepsFor(
     store: parts.store,
     probes: guardProviders(config, parts.raw, parts.metrics, parts.logger),
     absences: new AbsenceMemory(),
-    metrics: parts.metrics,
+    onEnded: (e) => parts.metrics.callsEnded.inc({ status: e.status, source: e.source }),
+    onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),
     policy: {
       minCallAgeSeconds: config.minCallAgeSeconds,
       maxCallDurationSeconds: config.maxCallDurationSeconds,
@@ -89,14 +90,24 @@ export function createRuntime(
     pool,
     store,
     metrics,
-    passDeps: {
-      ...passDepsFor(config, { store, metrics, logger, raw }),
-      ...(notifier === null ? {} : { onEnded: (e: EndedEvent) => notifier.notify(callEndedEvent(e)) }),
-    },
+    passDeps: withNotifier(passDepsFor(config, { store, metrics, logger, raw }), notifier),
     close: async () => {
       // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.
       await notifier?.drain(NOTIFY_DRAIN_MS);
       await pool.end();
+    },
+  };
+}
+
+/** Every committed end is also announced downstream (the signed webhook), after the metrics see it. */
+function withNotifier(deps: PassDeps, notifier: WebhookNotifier | null): PassDeps {
+  if (notifier === null) return deps;
+  const counted = deps.onEnded;
+  return {
+    ...deps,
+    onEnded: (e: EndedEvent) => {
+      counted?.(e);
+      notifier.notify(callEndedEvent(e));
     },
   };
 }

@@ -1,32 +1,81 @@
 import type { Lease } from "../db/lease.js";
+import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 
+/** This replica's hold on the lease while it reconciles: "leadership lost" is an AbortSignal. */
+export interface Leadership {
+  /** Aborted once this replica can no longer count on being the leader; never un-aborted. */
+  readonly signal: AbortSignal;
+  /** One heartbeat (the timer calls it too): true while the lease is held. */
+  beat(): Promise<boolean>;
+  /** Stops the heartbeat; the lease itself is kept (the next interval renews or releases it). */
+  stop(): void;
+}
+
 /**
- * Decides, before every write, whether this replica may still write. While more than half the lease is left,
- * yes at once; below that it renews first (one renewal at a time), and a renewal that fails or finds the
- * lease taken means no: the pass stops writing long before the lease can have passed to another replica.
+ * Holds the lease during a pass. Six times a lease a heartbeat renews it once less than half is left (one
+ * renewal at a time), so a renewal starts with at least a third of the lease left. A renewal that fails or
+ * finds the lease taken aborts the signal, and so does one still unanswered when only a sixth is left: the
+ * pass stops writing before the lease can have passed to another replica. A pass can outlast the lease
+ * (slow providers, many rows), so a healthy leader keeps it for as long as the pass runs.
  */
-export function writeGuard(lease: Lease, ttlSeconds: number, logger: Logger): () => Promise<boolean> {
+export function holdLeadership(
+  lease: Lease,
+  ttlSeconds: number,
+  logger: Logger,
+  opts: { heartbeat?: boolean } = {},
+): Leadership {
+  const ttlMs = ttlSeconds * 1000;
+  const lost = new AbortController();
+  const lose = (why: string) => {
+    if (lost.signal.aborted) return;
+    logger.warn({ holder: lease.holder, why }, "leader lease not renewed: this pass stops writing");
+    lost.abort(new Error(why));
+  };
+
+  let deadline: NodeJS.Timeout | undefined;
+  /** Re-armed after each renewal: the latest moment at which the lease may still be counted on. */
+  const armDeadline = () => {
+    clearTimeout(deadline);
+    deadline = setTimeout(
+      () => lose("the lease ran short while its renewal went unanswered"),
+      lease.remainingMs() - ttlMs / 6,
+    );
+    deadline.unref();
+  };
+
   let renewing: Promise<boolean> | null = null;
   const renew = async (): Promise<boolean> => {
     try {
-      const held = await lease.acquireOrRenew();
-      if (!held) logger.warn({ holder: lease.holder }, "leader lease was taken by another replica");
-      return held;
+      if (await lease.acquireOrRenew()) {
+        armDeadline();
+        return true;
+      }
+      lose("the lease was taken by another replica");
     } catch (err) {
       lease.drop();
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "could not renew the leader lease",
-      );
-      return false;
+      lose(`could not renew the lease: ${errorMessage(err)}`);
     }
+    return false;
   };
-  return async () => {
-    if (lease.remainingMs() > (ttlSeconds * 1000) / 2) return true;
+
+  const beat = async (): Promise<boolean> => {
+    if (lost.signal.aborted) return false;
+    if (lease.remainingMs() > ttlMs / 2) return true;
     renewing ??= renew().finally(() => {
       renewing = null;
     });
     return renewing;
+  };
+
+  armDeadline();
+  const timer = opts.heartbeat === false ? undefined : setInterval(() => void beat(), ttlMs / 6);
+  return {
+    signal: lost.signal,
+    beat,
+    stop() {
+      clearInterval(timer);
+      clearTimeout(deadline);
+    },
   };
 }

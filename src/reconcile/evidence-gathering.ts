@@ -9,6 +9,11 @@ import type {
 } from "../model/index.js";
 import type { AbsenceMemory } from "./absences.js";
 
+/** Twilio's live calls by SID, as one listing saw them. */
+export interface LiveSet {
+  get(sid: string): TwilioLiveStatus | undefined;
+}
+
 const CREDENTIAL_HINT = {
   twilio: "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
   openai: "OPENAI_API_KEY",
@@ -18,14 +23,15 @@ const CREDENTIAL_HINT = {
  * Evidence for one pass. Wrong credentials stop that provider for the rest of the pass (one clear error
  * line instead of one rejected request per row); realtime absences are matched against earlier passes.
  */
-export function passEvidence(
-  probes: ProviderProbes,
-  absences: AbsenceMemory,
-  logger: Logger,
-  clock: () => Date,
-) {
+export function passEvidence(parts: {
+  probes: ProviderProbes;
+  absences: AbsenceMemory;
+  logger: Logger;
+  clock: () => Date;
   /** Twilio's live calls, listed once this pass (list-diff); null: ask per call. */
-  let liveSet: { get(sid: string): TwilioLiveStatus | undefined } | null = null;
+  liveSet: LiveSet | null;
+}) {
+  const { probes, absences, logger, clock, liveSet } = parts;
   const rejected = { twilio: false, openai: false };
 
   const credentialsRejected = (provider: "twilio" | "openai", status: number | undefined) => {
@@ -70,9 +76,6 @@ export function passEvidence(
   };
 
   return {
-    useLiveSet(live: { get(sid: string): TwilioLiveStatus | undefined }): void {
-      liveSet = live;
-    },
     /** Twilio decides whenever it can be asked; the realtime side only matters when Twilio had no say. */
     async gather(row: ActiveCall, signal?: AbortSignal): Promise<Evidence> {
       const twilio: Evidence["twilio"] =

@@ -1,5 +1,6 @@
-import { type ProviderProbes, TWILIO_LIVE_STATUSES } from "../model/index.js";
+import { type ActiveCall, type ProviderProbes, TWILIO_LIVE_STATUSES } from "../model/index.js";
 import { LiveCalls } from "./live-calls.js";
+import type { PassDeps, PassOptions } from "./pass-deps.js";
 
 /** Enough for 10 million live calls at 1,000 a page: a runaway paging loop ends here instead of never. */
 const MAX_PAGES = 10_000;
@@ -34,4 +35,39 @@ export async function listLiveCalls(
     } while (pageUri !== null);
   }
   return { ok: true, live: live.seal(), requests };
+}
+
+/** How this pass asks Twilio: the live set when it was listed (list-diff), and what listing it cost. */
+export interface TwilioPlan {
+  liveSet: LiveCalls | null;
+  listRequests: number;
+}
+
+/**
+ * List-diff (DESIGN.md step 2): one listing of Twilio's live calls replaces a fetch per live call. Decided on
+ * the first page: listed when forced, or in auto mode when enough of its rows have a SID.
+ */
+export async function planTwilio(
+  firstPage: readonly ActiveCall[],
+  deps: Pick<PassDeps, "probes" | "twilioStrategy" | "logger">,
+  opts: PassOptions,
+): Promise<TwilioPlan> {
+  const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };
+  if (strategy.mode === "per-call" || deps.probes.twilio === null) return { liveSet: null, listRequests: 0 };
+  const withSid = firstPage.filter((r) => r.twilioSid !== null).length;
+  if (strategy.mode === "auto" && withSid < strategy.listDiffThreshold)
+    return { liveSet: null, listRequests: 0 };
+  const listed = await listLiveCalls(deps.probes.twilio, opts.signal);
+  if (!listed.ok) {
+    deps.logger.warn(
+      { runId: opts.runId, detail: listed.detail },
+      "could not list Twilio's live calls; asking per call",
+    );
+    return { liveSet: null, listRequests: listed.requests };
+  }
+  deps.logger.debug(
+    { runId: opts.runId, live: listed.live.size, requests: listed.requests },
+    "listed Twilio's live calls",
+  );
+  return { liveSet: listed.live, listRequests: listed.requests };
 }

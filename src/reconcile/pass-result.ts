@@ -1,4 +1,5 @@
 import type { ActiveCall, EndSource, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
+import type { HangupOutcome } from "./pass-deps.js";
 
 /** What happened to a row that was not simply live. */
 export type FindingOutcome =
@@ -18,33 +19,62 @@ export interface Finding {
   outcome: FindingOutcome;
 }
 
-export interface PassResult {
-  runId: string;
-  dryRun: boolean;
-  startedAt: Date;
-  finishedAt: Date;
+/** What checking some rows found: returned by each page's check, added up by the pass. */
+export interface CheckTally {
   checked: number;
   live: number;
   /** Confirmed zombies, by what confirmed them (in dry-run: would be ended). */
   zombies: Record<EndSource, number>;
+  unverified: Partial<Record<UnverifiedReason, number>>;
+  /** Rows a provider failed to answer for: the pass saw less than it should. */
+  providerErrors: number;
+}
+
+/** What writing one page's zombies did: returned by the end writer, added up by the pass. */
+export interface WriteTally {
   ended: number;
   /** Zombies whose row was no longer active at write time: a webhook won the race. */
   alreadyEnded: number;
   writeFailures: number;
-  /** A write failed for a reason that is not about its row (connection lost, timeout): the pass stopped. */
+  /** A write failed for a reason that is not about its row (connection lost, timeout): the pass stops. */
   databaseLost: boolean;
-  unverified: Partial<Record<UnverifiedReason, number>>;
-  /** True when a provider failed to answer for some rows: the pass saw less than it should. */
-  providerErrors: number;
+  /** The lease could not be renewed: this batch was not written, and the pass stops writing. */
+  leadershipLost: boolean;
+  realtimeHangups: Record<HangupOutcome, number>;
+}
+
+export interface PassResult extends CheckTally, WriteTally {
+  runId: string;
+  dryRun: boolean;
+  startedAt: Date;
+  finishedAt: Date;
   aborted: boolean;
   /** How Twilio was asked this pass, and how many list requests that took. */
   twilioStrategy: "per-call" | "list-diff";
   listRequests: number;
-  /** The lease could not be renewed during the pass: it stopped writing. */
-  leadershipLost: boolean;
-  realtimeHangups: { hung_up: number; already_gone: number; error: number };
   findings: Finding[];
   findingsOmitted: number;
+}
+
+export function emptyCheckTally(): CheckTally {
+  return {
+    checked: 0,
+    live: 0,
+    zombies: { twilio: 0, openai: 0, age_bound: 0 },
+    unverified: {},
+    providerErrors: 0,
+  };
+}
+
+export function emptyWriteTally(): WriteTally {
+  return {
+    ended: 0,
+    alreadyEnded: 0,
+    writeFailures: 0,
+    databaseLost: false,
+    leadershipLost: false,
+    realtimeHangups: { hung_up: 0, already_gone: 0, error: 0 },
+  };
 }
 
 /** An empty result, before the pass has looked at anything. */
@@ -54,23 +84,45 @@ export function newPassResult(runId: string, dryRun: boolean, startedAt: Date): 
     dryRun,
     startedAt,
     finishedAt: startedAt,
-    checked: 0,
-    live: 0,
-    zombies: { twilio: 0, openai: 0, age_bound: 0 },
-    ended: 0,
-    alreadyEnded: 0,
-    writeFailures: 0,
-    databaseLost: false,
-    unverified: {},
-    providerErrors: 0,
+    ...emptyCheckTally(),
+    ...emptyWriteTally(),
     aborted: false,
     twilioStrategy: "per-call",
     listRequests: 0,
-    leadershipLost: false,
-    realtimeHangups: { hung_up: 0, already_gone: 0, error: 0 },
     findings: [],
     findingsOmitted: 0,
   };
+}
+
+/** Adds a page's check to the pass's result. */
+export function addCheck(r: PassResult, t: CheckTally): void {
+  r.checked += t.checked;
+  r.live += t.live;
+  r.providerErrors += t.providerErrors;
+  for (const [source, n] of Object.entries(t.zombies)) r.zombies[source as EndSource] += n;
+  for (const [reason, n] of Object.entries(t.unverified)) {
+    const key = reason as UnverifiedReason;
+    r.unverified[key] = (r.unverified[key] ?? 0) + (n ?? 0);
+  }
+}
+
+/** Adds a page's write to the pass's result. */
+export function addWrite(r: PassResult, w: WriteTally): void {
+  r.ended += w.ended;
+  r.alreadyEnded += w.alreadyEnded;
+  r.writeFailures += w.writeFailures;
+  r.databaseLost ||= w.databaseLost;
+  r.leadershipLost ||= w.leadershipLost;
+  for (const [outcome, n] of Object.entries(w.realtimeHangups))
+    r.realtimeHangups[outcome as HangupOutcome] += n;
+}
+
+/** Keeps findings for the report up to `max`; beyond it they are only counted. */
+export function addFindings(r: PassResult, findings: readonly Finding[], max: number): void {
+  for (const f of findings) {
+    if (r.findings.length < max) r.findings.push(f);
+    else r.findingsOmitted++;
+  }
 }
 
 export type PassOutcome = "success" | "partial" | "failed";

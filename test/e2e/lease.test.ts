@@ -1,7 +1,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
-import { writeGuard } from "../../src/daemon/leadership.js";
+import { holdLeadership } from "../../src/daemon/leadership.js";
 import { Lease } from "../../src/db/lease.js";
 import { migrate } from "../../src/db/migrate.js";
 import { createPool } from "../../src/db/pool.js";
@@ -55,27 +55,69 @@ describe("the leader lease (real Postgres)", () => {
     let clock = 0;
     const pool = createPool(db.url, { max: 1 });
     const lease = new Lease(pool, { name: "t4", holder: "a", ttlSeconds: 10, now: () => clock });
-    const canWrite = writeGuard(lease, 10, quiet);
     expect(await lease.acquireOrRenew()).toBe(true);
-    // Plenty of lease left: writes go ahead without asking the database.
-    clock = 4_000;
-    expect(await canWrite()).toBe(true);
-    // Past half the lease it renews first; with the database gone the renewal fails, so: no more writes,
-    // 4 s before the lease could have passed to anyone else.
-    await pool.end();
-    clock = 6_000;
-    expect(await canWrite()).toBe(false);
-    expect(lease.remainingMs()).toBeLessThan(0);
+    const leadership = holdLeadership(lease, 10, quiet, { heartbeat: false });
+    try {
+      // Plenty of lease left: writes go ahead without asking the database.
+      clock = 4_000;
+      expect(await leadership.beat()).toBe(true);
+      expect(leadership.signal.aborted).toBe(false);
+      // Past half the lease it renews first; with the database gone the renewal fails, so: no more writes,
+      // 4 s before the lease could have passed to anyone else.
+      await pool.end();
+      clock = 6_000;
+      expect(await leadership.beat()).toBe(false);
+      expect(leadership.signal.aborted).toBe(true);
+      expect(lease.remainingMs()).toBeLessThan(0);
+    } finally {
+      leadership.stop();
+    }
   });
 
   it("a leader whose lease was taken over stops writing", async () => {
     let clock = 0;
     const lease = new Lease(db.pool, { name: "t5", holder: "a", ttlSeconds: 1, now: () => clock });
-    const canWrite = writeGuard(lease, 1, quiet);
     expect(await lease.acquireOrRenew()).toBe(true);
     await new Promise((r) => setTimeout(r, 1100));
     expect(await new Lease(db.pool, { name: "t5", holder: "b", ttlSeconds: 60 }).acquireOrRenew()).toBe(true);
-    clock = 600;
-    expect(await canWrite()).toBe(false);
+    const leadership = holdLeadership(lease, 1, quiet, { heartbeat: false });
+    try {
+      clock = 600;
+      expect(await leadership.beat()).toBe(false);
+      expect(leadership.signal.aborted).toBe(true);
+    } finally {
+      leadership.stop();
+    }
+  });
+
+  it("a renewal that goes unanswered aborts leadership before the lease runs out", async () => {
+    const lease = new Lease(db.pool, { name: "t6", holder: "a", ttlSeconds: 3 });
+    expect(await lease.acquireOrRenew()).toBe(true);
+    // The heartbeat renews through this lease, whose database never answers.
+    Object.assign(lease, { acquireOrRenew: () => new Promise<boolean>(() => {}) });
+    const leadership = holdLeadership(lease, 3, quiet);
+    const leftWhenLost = new Promise<number>((resolve) =>
+      leadership.signal.addEventListener("abort", () => resolve(lease.remainingMs())),
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(leadership.signal.aborted).toBe(false);
+      expect(await leftWhenLost).toBeGreaterThan(0);
+    } finally {
+      leadership.stop();
+    }
+  });
+
+  it("a healthy leader keeps its lease through a pass longer than the lease", async () => {
+    const lease = new Lease(db.pool, { name: "t7", holder: "a", ttlSeconds: 1 });
+    expect(await lease.acquireOrRenew()).toBe(true);
+    const leadership = holdLeadership(lease, 1, quiet);
+    try {
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(leadership.signal.aborted).toBe(false);
+      expect(lease.remainingMs()).toBeGreaterThan(0);
+    } finally {
+      leadership.stop();
+    }
   });
 });

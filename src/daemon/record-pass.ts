@@ -1,6 +1,6 @@
+import type { Metrics } from "../metrics/metrics.js";
 import type { ActiveSummary } from "../model/index.js";
 import type { PassOutcome, PassResult } from "../reconcile/pass.js";
-import type { Metrics } from "./metrics.js";
 
 /** Publishes what one pass found. Gauges describe the last pass, so stale label values are reset first. */
 export function recordPass(metrics: Metrics, result: PassResult | null, outcome: PassOutcome): void {

@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Lease } from "../db/lease.js";
+import { errorMessage } from "../error-message.js";
+import type { PassResult } from "../reconcile/pass.js";
+import { recordPass } from "./record-pass.js";
+import { runTick, type TickDeps } from "./tick.js";
+
+/** What the probes and /zombies read of the loop. */
+export interface LoopState {
+  leader: boolean;
+  /** performance.now() of the last tick that did its job: a pass that did not fail, or a lease check. */
+  lastTickOkAt: number;
+  lastResult: PassResult | null;
+}
+
+/**
+ * Every interval: take or renew the lease; the leader runs a tick, the others stand by. A failed pass
+ * (database down, provider outage) is logged and the next interval tries again, so the daemon heals by
+ * itself. Returns once `signal` is aborted and the tick in flight has finished.
+ */
+export async function reconcileLoop(
+  deps: TickDeps & { intervalMs: number; lease: Lease },
+  state: LoopState,
+  signal: AbortSignal,
+): Promise<void> {
+  const { lease, logger } = deps;
+  while (!signal.aborted) {
+    const runId = randomUUID();
+    const leader = await checkLease(lease, deps, runId);
+    if (leader !== null && leader !== state.leader)
+      logger.info(
+        { leader },
+        leader ? "became the leader: reconciling" : "standing by: another replica leads",
+      );
+    state.leader = leader === true;
+    deps.metrics.isLeader.set(state.leader ? 1 : 0);
+    if (leader === false) {
+      // A stand-by replica is doing its job when it can see the lease: it is ready to take over.
+      state.lastTickOkAt = performance.now();
+    } else if (leader === true) {
+      const tick = await runTick(deps, runId, signal);
+      if (tick.result !== null) state.lastResult = tick.result;
+      if (tick.outcome !== "failed") state.lastTickOkAt = performance.now();
+    }
+    await sleep(deps.intervalMs, undefined, { signal }).catch(() => undefined);
+  }
+}
+
+/** Whether this replica leads this interval; null when the lease could not be checked (database trouble). */
+async function checkLease(lease: Lease, deps: TickDeps, runId: string): Promise<boolean | null> {
+  try {
+    return await lease.acquireOrRenew();
+  } catch (err) {
+    // No lease, no pass: for the operator this is a pass that failed on the database.
+    lease.drop();
+    recordPass(deps.metrics, null, "failed");
+    deps.logger.error(
+      { runId, outcome: "failed", stage: "lease", err: errorMessage(err) },
+      "pass failed; retrying next interval",
+    );
+    return null;
+  }
+}

@@ -1,0 +1,80 @@
+import type { Lease } from "../db/lease.js";
+import { errorMessage } from "../error-message.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { ActiveSummary } from "../model/index.js";
+import {
+  type PassDeps,
+  type PassOutcome,
+  type PassResult,
+  passOutcome,
+  runPass,
+  totalUnverified,
+  totalZombies,
+} from "../reconcile/pass.js";
+import { holdLeadership } from "./leadership.js";
+import { recordActive, recordPass } from "./record-pass.js";
+
+export interface TickDeps {
+  passDeps: PassDeps;
+  lease: Lease;
+  leaseSeconds: number;
+  dryRun: boolean;
+  metrics: Metrics;
+  activeSummary(): Promise<ActiveSummary>;
+  logger: Logger;
+}
+
+/** What one tick did: the outcome, and the pass's result unless the pass itself failed. */
+export interface Tick {
+  outcome: PassOutcome;
+  result: PassResult | null;
+}
+
+/**
+ * The leader's tick: one pass under its lease's heartbeat, its metrics, and one summary line. Never throws:
+ * a failed pass is logged and counted, and the next interval tries again.
+ */
+export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal): Promise<Tick> {
+  const { logger, metrics } = deps;
+  const leadership = holdLeadership(deps.lease, deps.leaseSeconds, logger);
+  let r: PassResult;
+  try {
+    r = await runPass(
+      { ...deps.passDeps, leadership: leadership.signal },
+      { runId, dryRun: deps.dryRun, signal },
+    );
+  } catch (err) {
+    recordPass(metrics, null, "failed");
+    logger.error({ runId, outcome: "failed", err: errorMessage(err) }, "pass failed; retrying next interval");
+    return { outcome: "failed", result: null };
+  } finally {
+    leadership.stop();
+  }
+  const outcome = passOutcome(r);
+  recordPass(metrics, r, outcome);
+  await deps.activeSummary().then(
+    (summary) => recordActive(metrics, summary, new Date()),
+    (err: unknown) => logger.warn({ err: errorMessage(err) }, "could not count the active calls"),
+  );
+  logger.info(summaryFields(r, outcome), "pass finished");
+  return { outcome, result: r };
+}
+
+function summaryFields(r: PassResult, outcome: PassOutcome) {
+  return {
+    runId: r.runId,
+    outcome,
+    checked: r.checked,
+    live: r.live,
+    zombies: totalZombies(r),
+    ended: r.ended,
+    alreadyEnded: r.alreadyEnded,
+    writeFailures: r.writeFailures,
+    unverified: totalUnverified(r),
+    unverifiedByReason: r.unverified,
+    realtimeHangups: r.realtimeHangups,
+    leadershipLost: r.leadershipLost,
+    durationMs: r.finishedAt.getTime() - r.startedAt.getTime(),
+  };
+}

@@ -1,0 +1,53 @@
+import type { Logger } from "../log.js";
+import type { CallStore, DecisionPolicy, EndSource, ProviderProbes } from "../model/index.js";
+import type { AbsenceMemory } from "./absences.js";
+
+/** What a pass works with; the daemon, the audit, the tests and the bench hand in their own. */
+export interface PassDeps {
+  store: CallStore;
+  probes: ProviderProbes;
+  /** Realtime absences seen by earlier passes (the daemon keeps one for its lifetime). */
+  absences: AbsenceMemory;
+  /**
+   * Aborted once this replica can no longer count on being the leader (its lease could not be renewed in
+   * time). The pass then stops writing at once; the next leader picks the rest up. Absent: always the writer.
+   */
+  leadership?: AbortSignal;
+  /** Told of every end after it committed (metrics, the downstream webhook); must not throw or block. */
+  onEnded?: (event: EndedEvent) => void;
+  /** Told how each hang-up of an orphaned realtime session went; must not throw or block. */
+  onHangup?: (outcome: HangupOutcome) => void;
+  /** How Twilio is asked; default per call. */
+  twilioStrategy?: TwilioStrategy;
+  policy: DecisionPolicy;
+  clock: () => Date;
+  logger: Logger;
+  pageSize: number;
+  /** Rows checked at once: bounds both provider load and memory. */
+  concurrency: number;
+  /** Findings kept for the report; beyond it they are only counted (the pass itself stays flat in memory). */
+  maxFindings?: number;
+}
+
+export interface TwilioStrategy {
+  mode: "auto" | "list-diff" | "per-call";
+  listDiffThreshold: number;
+}
+
+export interface PassOptions {
+  runId: string;
+  dryRun: boolean;
+  /** Aborting stops taking new rows; ends already started commit or roll back on their own. */
+  signal?: AbortSignal;
+}
+
+export interface EndedEvent {
+  callId: string;
+  status: string;
+  endedAt: Date;
+  source: EndSource;
+  runId: string;
+}
+
+/** A bounded set: used as a metric label. */
+export type HangupOutcome = "hung_up" | "already_gone" | "error";

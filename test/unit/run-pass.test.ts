@@ -1,0 +1,230 @@
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import {
+  type ActiveCall,
+  type ProviderProbes,
+  type RealtimeObservation,
+  RowRefusedError,
+  type TwilioEvidence,
+} from "../../src/model/index.js";
+import { AbsenceMemory } from "../../src/reconcile/absences.js";
+import { type PassDeps, type PassResult, runPass } from "../../src/reconcile/pass.js";
+import { MemoryCallStore } from "../helpers/memory-store.js";
+
+const NOW = new Date("2026-11-29T12:00:00Z");
+const HOUR = 3_600_000;
+const quiet = pino({ level: "silent" });
+
+const sid = (n: number) => `CA${n.toString(16).padStart(32, "0")}`;
+const call = (n: number, opts: Partial<ActiveCall> = {}): ActiveCall => ({
+  id: `call-${String(n).padStart(4, "0")}`,
+  twilioSid: sid(n),
+  openaiId: null,
+  status: "active",
+  startedAt: new Date(NOW.getTime() - HOUR + n * 1000),
+  ...opts,
+});
+const completed = (endedAt: Date): TwilioEvidence => ({
+  kind: "ended",
+  status: "completed",
+  endedAt,
+  endTimeSource: "end_time",
+  raw: { start_time: null, end_time: endedAt.toUTCString(), duration: null, date_updated: null },
+});
+const LIVE: TwilioEvidence = { kind: "live", status: "in-progress" };
+
+/** Fake providers: an answer per SID or realtime id, and a log of what was asked. */
+function fakeProbes(answers: {
+  twilio?: (sid: string) => TwilioEvidence;
+  openai?: (id: string) => RealtimeObservation;
+}) {
+  const asked = { twilio: [] as string[], openai: [] as string[], hangups: [] as string[] };
+  const probes: ProviderProbes = {
+    twilio:
+      answers.twilio === undefined
+        ? null
+        : {
+            fetchCall: async (s) => {
+              asked.twilio.push(s);
+              return (answers.twilio as (sid: string) => TwilioEvidence)(s);
+            },
+            listCallsPage: async () => ({ kind: "page", calls: [], nextPageUri: null }),
+          },
+    openai:
+      answers.openai === undefined
+        ? null
+        : {
+            probeSession: async (id) => {
+              asked.openai.push(id);
+              return (answers.openai as (id: string) => RealtimeObservation)(id);
+            },
+          },
+    hangupRealtime: async (id) => {
+      asked.hangups.push(id);
+      return { kind: "hung_up" };
+    },
+  };
+  return { probes, asked };
+}
+
+function depsFor(store: MemoryCallStore, probes: ProviderProbes, over: Partial<PassDeps> = {}): PassDeps {
+  return {
+    store,
+    probes,
+    absences: new AbsenceMemory(),
+    policy: { minCallAgeSeconds: 120, maxCallDurationSeconds: 86_400, absenceConfirmSeconds: 60 },
+    clock: () => NOW,
+    logger: quiet,
+    pageSize: 3,
+    concurrency: 2,
+    ...over,
+  };
+}
+const pass = (deps: PassDeps, dryRun = false, runId = "run-1"): Promise<PassResult> =>
+  runPass(deps, { runId, dryRun });
+
+describe("runPass with fake providers", () => {
+  it("ends the confirmed zombies with the provider's end time; a second pass changes nothing", async () => {
+    const store = new MemoryCallStore().add(...Array.from({ length: 8 }, (_, i) => call(i)));
+    const endOf = (n: number) => new Date(NOW.getTime() - HOUR / 2 + n * 1000);
+    const { probes, asked } = fakeProbes({
+      twilio: (s) =>
+        Number.parseInt(s.slice(2), 16) % 2 === 0 ? completed(endOf(Number.parseInt(s.slice(2), 16))) : LIVE,
+    });
+    const deps = depsFor(store, probes);
+
+    const first = await pass(deps);
+    expect(first).toMatchObject({ checked: 8, live: 4, ended: 4, alreadyEnded: 0, writeFailures: 0 });
+    expect(first.zombies).toEqual({ twilio: 4, openai: 0, age_bound: 0 });
+    for (const n of [0, 2, 4, 6])
+      expect(store.statusOf(call(n).id)).toEqual({ status: "completed", endedAt: endOf(n) });
+    for (const n of [1, 3, 5, 7])
+      expect(store.statusOf(call(n).id)).toEqual({ status: "active", endedAt: null });
+    // Pages of 3 rows: one batch statement per page that had zombies.
+    expect(store.writes).toEqual({ batches: 3, single: 0 });
+
+    const second = await pass(deps, false, "run-2");
+    expect(second).toMatchObject({ checked: 4, live: 4, ended: 0, findings: [] });
+    expect(store.ends).toHaveLength(4);
+    expect(asked.twilio).toHaveLength(12);
+  });
+
+  it("a dry run decides the same and writes nothing", async () => {
+    const store = new MemoryCallStore().add(call(1), call(2));
+    const { probes } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
+    const r = await pass(depsFor(store, probes), true);
+    expect(r).toMatchObject({ checked: 2, ended: 0 });
+    expect(r.zombies.twilio).toBe(2);
+    expect(r.findings.map((f) => f.outcome)).toEqual(["would_end", "would_end"]);
+    expect(store.writes).toEqual({ batches: 0, single: 0 });
+  });
+
+  it("a row a webhook ended first is left as the webhook wrote it", async () => {
+    const store = new MemoryCallStore().add(call(1));
+    const { probes } = fakeProbes({
+      twilio: () => {
+        store.endByApp(call(1).id, "completed-by-app", NOW);
+        return completed(new Date(NOW.getTime() - HOUR / 2));
+      },
+    });
+    const r = await pass(depsFor(store, probes));
+    expect(r).toMatchObject({ ended: 0, alreadyEnded: 1 });
+    expect(store.statusOf(call(1).id)).toEqual({ status: "completed-by-app", endedAt: NOW });
+  });
+
+  it("leadership lost mid-pass: the pass stops writing and leaves the rest to the next leader", async () => {
+    const store = new MemoryCallStore().add(...Array.from({ length: 9 }, (_, i) => call(i)));
+    const lost = new AbortController();
+    const { probes } = fakeProbes({
+      twilio: (s) => {
+        // The lease is lost while the second page is being asked about.
+        if (s === sid(4)) lost.abort();
+        return completed(new Date(NOW.getTime() - HOUR / 2));
+      },
+    });
+    const r = await pass(depsFor(store, probes, { leadership: lost.signal, concurrency: 1 }));
+    expect(r.leadershipLost).toBe(true);
+    expect(r.ended).toBe(3);
+    expect(store.ends.map((e) => e.call.id)).toEqual([call(0).id, call(1).id, call(2).id]);
+    expect(r.findings.filter((f) => f.outcome === "not_leader").map((f) => f.call.id)).toContain(call(4).id);
+    for (const n of [3, 4, 5, 6, 7, 8]) expect(store.statusOf(call(n).id)?.status).toBe("active");
+  });
+
+  it("a batch the table refuses falls back row by row: the refused row fails alone", async () => {
+    const store = new MemoryCallStore().add(call(1), call(2), call(3));
+    store.failBatch = () =>
+      new RowRefusedError('invalid input value for enum call_status: "completed"', "22P02");
+    store.failRow = (req) =>
+      req.call.id === call(2).id ? new RowRefusedError("invalid input value for enum", "22P02") : null;
+    const { probes } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
+    const r = await pass(depsFor(store, probes));
+    expect(r).toMatchObject({ ended: 2, writeFailures: 1, databaseLost: false });
+    expect(store.writes).toEqual({ batches: 1, single: 3 });
+    expect(store.statusOf(call(2).id)?.status).toBe("active");
+    expect(r.findings.find((f) => f.call.id === call(2).id)?.outcome).toBe("write_failed");
+  });
+
+  it("a row-by-row write that loses the database stops the pass there", async () => {
+    const store = new MemoryCallStore().add(...Array.from({ length: 6 }, (_, i) => call(i)));
+    store.failBatch = () => new Error("Connection terminated unexpectedly");
+    store.failRow = () => new Error("Connection terminated unexpectedly");
+    const { probes } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
+    const r = await pass(depsFor(store, probes, { concurrency: 1 }));
+    expect(r.databaseLost).toBe(true);
+    expect(r.ended).toBe(0);
+    // Each of the two pages retries row by row and stops at its first failure that is not about its row.
+    expect(store.writes.single).toBeLessThanOrEqual(2);
+    // Rows not yet asked about when the database was lost are left for the next pass.
+    expect(r.checked).toBeLessThan(6);
+    expect(r.writeFailures).toBe(r.checked);
+    expect(store.ends).toHaveLength(0);
+  });
+
+  it("a realtime absence needs two sightings one interval apart; a live sighting breaks the chain", async () => {
+    const rtc = (n: number) => call(n, { twilioSid: null, openaiId: `rtc_${n}` });
+    const store = new MemoryCallStore().add(rtc(1), rtc(2));
+    let flapping: RealtimeObservation = { kind: "gone" };
+    const { probes } = fakeProbes({ openai: (id) => (id === "rtc_2" ? flapping : { kind: "gone" }) });
+    let now = NOW;
+    const deps = depsFor(store, probes, { clock: () => now });
+
+    const first = await pass(deps);
+    expect(first.ended).toBe(0);
+    expect(first.unverified).toEqual({ absence_unconfirmed: 2 });
+
+    flapping = { kind: "live" };
+    now = new Date(NOW.getTime() + 61_000);
+    const second = await pass(deps);
+    expect(second.ended).toBe(1);
+    // Ended at the first sighting of the absence: the latest time it can have ended.
+    expect(store.statusOf(rtc(1).id)).toEqual({ status: "completed", endedAt: NOW });
+    expect(store.statusOf(rtc(2).id)?.status).toBe("active");
+
+    flapping = { kind: "gone" };
+    now = new Date(NOW.getTime() + 122_000);
+    const third = await pass(deps);
+    expect(third.ended).toBe(0);
+    expect(third.unverified).toEqual({ absence_unconfirmed: 1 });
+  });
+
+  it("an auth rejection stops asking that provider for the rest of the pass", async () => {
+    const store = new MemoryCallStore().add(...Array.from({ length: 7 }, (_, i) => call(i)));
+    const { probes, asked } = fakeProbes({
+      twilio: () => ({ kind: "error", reason: "auth_failed", detail: "HTTP 401", httpStatus: 401 }),
+    });
+    const r = await pass(depsFor(store, probes, { concurrency: 1 }));
+    expect(asked.twilio).toHaveLength(1);
+    expect(r.unverified).toEqual({ auth_failed: 7 });
+    expect(r.ended).toBe(0);
+  });
+
+  it("a Twilio end of a call with a realtime session hangs the session up", async () => {
+    const store = new MemoryCallStore().add(call(1, { openaiId: "rtc_1" }));
+    const { probes, asked } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
+    const hangups: string[] = [];
+    const r = await pass(depsFor(store, probes, { onHangup: (o) => hangups.push(o) }));
+    expect(r.realtimeHangups).toEqual({ hung_up: 1, already_gone: 0, error: 0 });
+    expect(asked.hangups).toEqual(["rtc_1"]);
+    expect(hangups).toEqual(["hung_up"]);
+  });
+});
