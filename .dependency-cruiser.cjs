@@ -1,0 +1,108 @@
+/**
+ * Import rules for src/ (README "Layout"): layers import downward only, no import cycles.
+ * Checked by `npm run lint:imports` (part of `npm test`); test/unit/import-rules.test.ts shows each rule can fail.
+ *
+ * A layer is the first path segment under src/. Each layer rule lists what the layer MAY import
+ * (`to.pathNot`); anything else of src/ is a violation. Imports of sim/ and dev/ are judged by one rule
+ * of their own, so every layer rule leaves them out and a violation is reported once.
+ */
+
+// Bottom helpers: may exist or not; importable from every layer.
+const HELPERS = "error-message\\.ts$|log\\.ts$|json\\.ts$|retry/";
+/** Regex for src/ paths in the given folders (or the bottom helpers, when `helpers` is true). */
+const under = (folders, helpers = true) =>
+  `^src/(?:${[...folders.map((f) => `${f}/`), ...(helpers ? [HELPERS] : [])].join("|")})`;
+
+/** One "layer may import only ..." rule. */
+const layer = (name, comment, from, allowed, helpers = true) => ({
+  name,
+  comment,
+  severity: "error",
+  from: { path: from },
+  to: { path: "^src/", pathNot: [under(allowed, helpers), under(["sim", "dev"], false)] },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      comment: "No import cycle between files of src/ (type-only imports count too).",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { circular: true },
+    },
+    layer(
+      "model-is-a-leaf",
+      "src/model/ is the domain: it imports nothing of src/ outside itself.",
+      "^src/model/",
+      ["model"],
+      false,
+    ),
+    layer(
+      "helpers-import-only-helpers-and-model",
+      "Bottom helpers (error-message.ts, log.ts, json.ts, retry/) import only each other and model/.",
+      `^src/(?:${HELPERS})`,
+      ["model"],
+    ),
+    layer(
+      "config-imports-only-model-and-helpers",
+      "src/config/ imports only model/ and the bottom helpers.",
+      "^src/config/",
+      ["config", "model"],
+    ),
+    layer(
+      "metrics-imports-only-config-model-helpers",
+      "src/metrics/ imports only config/, model/ and the bottom helpers (never reconcile/, adapters, daemon/).",
+      "^src/metrics/",
+      ["metrics", "config", "model"],
+    ),
+    layer(
+      "adapters-import-only-below-and-not-each-other",
+      "Adapters (db/, providers/, notify/, server/) import only metrics/, config/, model/, the bottom helpers " +
+        "and their own folder: never each other, reconcile/, daemon/ or cli/.",
+      "^src/(db|providers|notify|server)/",
+      ["$1", "metrics", "config", "model"],
+    ),
+    layer(
+      "reconcile-imports-only-config-model-helpers",
+      "src/reconcile/ works on the ports only: it imports config/, model/ and the bottom helpers, " +
+        "never db/, providers/, notify/, server/ or metrics/.",
+      "^src/reconcile/",
+      ["reconcile", "config", "model"],
+    ),
+    layer(
+      "daemon-imports-only-below",
+      "src/daemon/ may import every layer below it, never cli/.",
+      "^src/daemon/",
+      ["daemon", "reconcile", "db", "providers", "notify", "server", "metrics", "config", "model"],
+    ),
+    layer(
+      "sim-dev-import-only-db-config-model-helpers",
+      "src/sim/ and src/dev/ (simulators, embedded PostgreSQL, seeding) import only each other, db/, " +
+        "config/, model/ and the bottom helpers.",
+      "^src/(sim|dev)/",
+      ["sim", "dev", "db", "config", "model"],
+    ),
+    {
+      name: "only-cli-imports-sim-dev",
+      comment:
+        "src/sim/ and src/dev/ are for the demo, tests and bench: of src/, only cli/ (and sim/, dev/ themselves) may import them.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/(?:cli|sim|dev)/" },
+      to: { path: "^src/(?:sim|dev)/" },
+    },
+  ],
+  options: {
+    includeOnly: "^src/",
+    doNotFollow: { path: "node_modules" },
+    // TypeScript: see type-only imports too, and resolve "./x.js" specifiers to ./x.ts.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    moduleSystems: ["es6", "cjs"],
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+      extensions: [".ts", ".js", ".json"],
+    },
+  },
+};
