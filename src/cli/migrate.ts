@@ -7,7 +7,10 @@ export async function runMigrate(
   config: Config,
   opts: { withCallsTable: boolean; out: NodeJS.WritableStream },
 ) {
-  const pool = createPool(requireDatabaseUrl(config), { max: 1 });
+  const pool = createPool(requireDatabaseUrl(config), {
+    max: 1,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+  });
   try {
     const result = await migrate(pool, { withCallsTable: opts.withCallsTable, mapping: config.calls });
     opts.out.write(

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { withTransaction } from "./pool.js";
-import { buildStatements, createCallsIndexSql, MIGRATION_SQL, MIGRATIONS } from "./sql.js";
+import { createCallsIndexSql, createCallsTableSql, MIGRATION_SQL, MIGRATIONS } from "./sql.js";
 
 export interface MigrateResult {
   applied: number[];
@@ -18,7 +18,9 @@ export async function migrate(
   opts: { withCallsTable: boolean; mapping: CallsTableMapping },
 ): Promise<MigrateResult> {
   return withTransaction(pool, async (client) => {
+    await client.query(MIGRATION_SQL.noLockTimeout);
     await client.query(MIGRATION_SQL.lock);
+    await client.query(MIGRATION_SQL.defaultLockTimeout);
     await client.query(MIGRATION_SQL.createLedger);
     const { rows } = await client.query<{ version: number }>(MIGRATION_SQL.appliedVersions);
     const done = new Set(rows.map((r) => r.version));
@@ -30,7 +32,7 @@ export async function migrate(
       applied.push(m.version);
     }
     if (opts.withCallsTable) {
-      await client.query(buildStatements(opts.mapping).createCallsTable);
+      await client.query(createCallsTableSql(opts.mapping));
       await client.query(createCallsIndexSql(opts.mapping));
     }
     return { applied, callsTableEnsured: opts.withCallsTable };

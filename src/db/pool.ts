@@ -1,23 +1,67 @@
 import pg from "pg";
 
+/**
+ * How long the daemon's database links may take, and what its own sessions allow. The defaults are what
+ * `run` and `audit` use; only the statement timeout is a setting (DB_STATEMENT_TIMEOUT_MS), the rest follow.
+ */
 export interface PoolOptions {
   max?: number;
   onError?: (err: Error) => void;
+  /** Server side: a statement running longer is cancelled (57014). Default 30 s. */
+  statementTimeoutMs?: number;
+  /**
+   * Client side: a query without an answer for this long is rejected and its connection dropped, even when
+   * the link went silent (no RST) and the server can no longer cancel anything. Default: statement + 5 s.
+   */
+  queryTimeoutMs?: number;
+  /** Server side: a lock wait longer than this fails with 55P03 (the store raises RowLockedError). Default 5 s. */
+  lockTimeoutMs?: number;
+  /**
+   * Server side: a session of ours idle inside a transaction for this long is ended by the server, which
+   * releases its row locks: a daemon that died or went silent mid-transaction holds nothing for long.
+   * Default 30 s.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** Opening a connection (TCP, TLS, start-up) or waiting for a free client. Default 10 s. */
+  connectionTimeoutMs?: number;
+  /** TCP keepalive probes start after this much silence, so a dead peer is noticed. Default 10 s. */
+  keepAliveInitialDelayMs?: number;
 }
 
+export const POOL_DEFAULTS = {
+  statementTimeoutMs: 30_000,
+  /** Added to the statement timeout for the client-side query timeout. */
+  queryTimeoutMarginMs: 5_000,
+  lockTimeoutMs: 5_000,
+  idleInTransactionTimeoutMs: 30_000,
+  connectionTimeoutMs: 10_000,
+  keepAliveInitialDelayMs: 10_000,
+} as const;
+
 /**
- * A pool whose idle-client errors (the server restarting, a network cut) are reported instead of
- * crashing the process: pg emits them as 'error' events, which Node treats as fatal when unhandled.
+ * A pool whose links cannot hang and whose sessions cannot hold locks for long (see PoolOptions). The
+ * session settings are start-up parameters of each connection. Behind PgBouncer, which drops or refuses
+ * start-up parameters it does not know, set them on the daemon's role instead
+ * (`ALTER ROLE reconciler SET lock_timeout = '5s'`, and so on).
+ *
+ * Idle-client errors (the server restarting, a network cut) are reported instead of crashing the process:
+ * pg emits them as 'error' events, which Node treats as fatal when unhandled.
  */
 export function createPool(connectionString: string, opts: PoolOptions = {}): pg.Pool {
+  const d = POOL_DEFAULTS;
+  const statementTimeoutMs = opts.statementTimeoutMs ?? d.statementTimeoutMs;
   const pool = new pg.Pool({
     connectionString,
     max: opts.max ?? 4,
     application_name: "call-reconciler",
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? d.connectionTimeoutMs,
     idleTimeoutMillis: 30_000,
-    // A statement stuck behind a lock must not freeze a pass forever.
-    statement_timeout: 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: opts.keepAliveInitialDelayMs ?? d.keepAliveInitialDelayMs,
+    query_timeout: opts.queryTimeoutMs ?? statementTimeoutMs + d.queryTimeoutMarginMs,
+    statement_timeout: statementTimeoutMs,
+    lock_timeout: opts.lockTimeoutMs ?? d.lockTimeoutMs,
+    idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? d.idleInTransactionTimeoutMs,
   });
   pool.on("error", (err) => opts.onError?.(err));
   return pool;
@@ -28,6 +72,10 @@ export function createPool(connectionString: string, opts: PoolOptions = {}): pg
  * connection errors (the server going away mid-transaction) are no longer the pool's to handle: without a
  * listener of our own they would be an unhandled 'error' event and kill the process. The query in flight
  * rejects anyway, which is how the caller learns of it; the server rolls back the open transaction.
+ *
+ * An error without a SQLSTATE (a client-side query timeout, a reset) leaves the connection in an unknown
+ * state: no ROLLBACK is sent down a link that may be silent, and the client is dropped rather than pooled;
+ * the server rolls back when it sees the connection go (at the latest after idle_in_transaction_session_timeout).
  */
 export async function withTransaction<T>(
   pool: pg.Pool,
@@ -45,6 +93,8 @@ export async function withTransaction<T>(
     await client.query("COMMIT");
     return result;
   } catch (err) {
+    if (broken === undefined && !answeredByServer(err))
+      broken = err instanceof Error ? err : new Error(String(err));
     if (broken === undefined) await client.query("ROLLBACK").catch(() => undefined);
     throw err;
   } finally {
@@ -52,4 +102,9 @@ export async function withTransaction<T>(
     // A client whose connection broke must not go back into the pool.
     client.release(broken);
   }
+}
+
+/** The server answered with an error (a SQLSTATE): the connection is fine and can roll back. */
+function answeredByServer(err: unknown): boolean {
+  return err instanceof pg.DatabaseError;
 }

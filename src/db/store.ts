@@ -1,22 +1,36 @@
 import type pg from "pg";
-import type { CallsTableMapping } from "../config/config.js";
+import { type CallsTableMapping, mapStatus } from "../config/config.js";
 import { quoteQualifiedIdentifier } from "../config/identifiers.js";
 import { errorMessage } from "../error-message.js";
-import {
-  type ActiveCall,
-  type ActivePage,
-  type ActiveSummary,
-  type CallStore,
-  type EndRequest,
-  type PageCursor,
-  RowRefusedError,
+import type {
+  ActiveCall,
+  ActivePage,
+  ActiveSummary,
+  CallStore,
+  EndBatchResult,
+  EndRequest,
+  PageCursor,
 } from "../model/index.js";
+import { endError, explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
 import { withTransaction } from "./pool.js";
-import { buildStatements, COLUMN_TYPES_SQL, type ColumnTypes, PING_SQL, type Statements } from "./sql.js";
+import {
+  buildEndStatements,
+  buildPageStatements,
+  COLUMN_TYPES_SQL,
+  type ColumnTypes,
+  type EndStatements,
+  type PageStatements,
+  PING_SQL,
+  RECORD_REFUSAL_SQL,
+  REFUSED_BEFORE_SQL,
+} from "./sql.js";
+import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
 
-/** Raised with a message an operator can act on when the configured table does not match the database. */
-export class SchemaMismatchError extends Error {
-  override name = "SchemaMismatchError";
+export { pgCode, SchemaMismatchError } from "./errors.js";
+
+export interface StoreOptions {
+  /** STATUS_MAP: the provider's status → the value written into the calls table (and the audit row). */
+  statusMap?: Readonly<Record<string, string>>;
 }
 
 interface ListedRow {
@@ -29,18 +43,21 @@ interface ListedRow {
 }
 
 export class PgCallStore implements CallStore {
-  private readonly sql: Statements;
+  private readonly sql: PageStatements;
   /** The listing's $1: the one active status, or the list of them. */
   private readonly activeParam: string | readonly string[];
-  private endCallsSqlCache: Promise<string> | undefined;
+  private readonly statusMap: Readonly<Record<string, string>>;
+  private endSqlCache: Promise<EndStatements> | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly mapping: CallsTableMapping,
     private readonly activeStatuses: readonly string[],
+    opts: StoreOptions = {},
   ) {
-    this.sql = buildStatements(mapping, { oneActiveStatus: activeStatuses.length === 1 });
+    this.sql = buildPageStatements(mapping, { oneActiveStatus: activeStatuses.length === 1 });
     this.activeParam = activeStatuses.length === 1 ? (activeStatuses[0] as string) : activeStatuses;
+    this.statusMap = opts.statusMap ?? {};
   }
 
   async listActivePage(
@@ -77,18 +94,20 @@ export class PgCallStore implements CallStore {
     return { rows, next };
   }
 
-  async endCall(req: EndRequest): Promise<boolean> {
+  async endCall(req: EndRequest): Promise<"ended" | "not_active" | "locked"> {
     // A batch of one ended something iff it ended this call; comparing sizes rather than `has(req.call.id)`
     // also holds for an id not spelled canonically ('007' for bigint 7, an upper-case uuid).
-    return (await this.endCalls([req])).size === 1;
+    const { ended, locked } = await this.endCalls([req]);
+    return ended.size === 1 ? "ended" : locked.size === 1 ? "locked" : "not_active";
   }
 
-  async endCalls(reqs: readonly EndRequest[]): Promise<Set<string>> {
-    if (reqs.length === 0) return new Set();
-    const sql = await this.endCallsSql();
+  async endCalls(reqs: readonly EndRequest[]): Promise<EndBatchResult> {
+    if (reqs.length === 0) return { ended: new Set(), locked: new Set() };
+    const sql = await this.endSql();
+    const ids = reqs.map((r) => r.call.id);
     const params = [
-      reqs.map((r) => r.call.id),
-      reqs.map((r) => r.newStatus),
+      ids,
+      reqs.map((r) => mapStatus(this.statusMap, r.newStatus)),
       reqs.map((r) => r.endedAt),
       reqs.map((r) => r.source),
       // `?? null`: an absent evidence is recorded as JSON null, not refused by the NOT NULL column.
@@ -96,37 +115,69 @@ export class PgCallStore implements CallStore {
       this.activeStatuses,
       reqs.map((r) => r.runId),
       reqs.map((r) => r.decidedAt),
+      reqs.map((r) => r.newStatus),
     ];
     // The NOTIFYs are sent by the statement itself, so they reach listeners only if this transaction commits.
     try {
-      const { rows } = await withTransaction(this.pool, (client) =>
-        client.query<{ call_id: string }>(sql, params),
-      );
-      return new Set(rows.map((r) => r.call_id));
+      return await withTransaction(this.pool, async (client) => {
+        const { rows } = await client.query<{ call_id: string }>(sql.endCalls, params);
+        const ended = new Set(rows.map((r) => r.call_id));
+        // Every distinct id ended: nothing was skipped, no need to ask.
+        if (ended.size >= new Set(ids).size) return { ended, locked: new Set<string>() };
+        // Skipped rows are still active (after our own updates, which this statement sees). Asked in the
+        // same transaction but with a fresh snapshot: a row a webhook ended meanwhile is not reported locked.
+        const still = await client.query<{ call_id: string }>(sql.stillActive, [ids, this.activeStatuses]);
+        return { ended, locked: new Set(still.rows.map((r) => r.call_id).filter((id) => !ended.has(id))) };
+      });
     } catch (err) {
-      throw refusedOrAsIs(err);
+      throw endError(err);
     }
   }
 
+  async recordRefusal(req: EndRequest, detail: string): Promise<boolean> {
+    const { rows } = await this.pool.query(RECORD_REFUSAL_SQL, [
+      req.runId,
+      req.call.id,
+      req.call.status,
+      mapStatus(this.statusMap, req.newStatus),
+      req.newStatus,
+      req.endedAt,
+      req.source,
+      JSON.stringify(req.evidence ?? null),
+      req.decidedAt,
+      detail,
+    ]);
+    return rows.length === 1;
+  }
+
+  async refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>> {
+    if (reqs.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ call_id: string }>(REFUSED_BEFORE_SQL, [
+      reqs.map((r) => r.call.id),
+      reqs.map((r) => mapStatus(this.statusMap, r.newStatus)),
+    ]);
+    return new Set(rows.map((r) => r.call_id));
+  }
+
   /**
-   * The batched end, once the id and status column types are known: read from the catalog on first use and
-   * kept for the store's life (a failed lookup is retried on the next call).
+   * The batched end's statements, once the id and status column types are known: read from the catalog on
+   * first use and kept for the store's life (a failed lookup is retried on the next call).
    */
-  private endCallsSql(): Promise<string> {
-    if (this.endCallsSqlCache === undefined) {
+  private endSql(): Promise<EndStatements> {
+    if (this.endSqlCache === undefined) {
       const pending = this.columnTypes().then((types) => {
         try {
-          return this.sql.endCalls(types);
+          return buildEndStatements(this.mapping, types);
         } catch (err) {
           throw new SchemaMismatchError(errorMessage(err));
         }
       });
-      this.endCallsSqlCache = pending;
+      this.endSqlCache = pending;
       pending.catch(() => {
-        if (this.endCallsSqlCache === pending) this.endCallsSqlCache = undefined;
+        if (this.endSqlCache === pending) this.endSqlCache = undefined;
       });
     }
-    return this.endCallsSqlCache;
+    return this.endSqlCache;
   }
 
   private async columnTypes(): Promise<ColumnTypes> {
@@ -164,8 +215,12 @@ export class PgCallStore implements CallStore {
     return { active: Number(row?.active ?? 0), oldestStartedAt: row?.oldest_started_at ?? null };
   }
 
-  /** Checks the configured table, columns and the audit table before the first pass, with actionable errors. */
-  async verifySchema(): Promise<void> {
+  /**
+   * Checks before the first pass, with actionable errors (SchemaMismatchError): the configured table and
+   * columns, the daemon's tables (migrated to the last version), and that the status column accepts every
+   * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
+   */
+  async verifySchema(): Promise<StatusValuesReport> {
     try {
       await this.pool.query(this.sql.probeCallsTable);
     } catch (err) {
@@ -174,7 +229,8 @@ export class PgCallStore implements CallStore {
     try {
       await this.pool.query(this.sql.probeActionsTable);
     } catch (err) {
-      if (pgCode(err) === "42P01") {
+      const code = pgCode(err);
+      if (code === "42P01" || code === "42703") {
         throw new SchemaMismatchError(
           "the daemon's tables (call_reconciler_actions, call_reconciler_leases) are missing or outdated: run `call-reconciler migrate` first",
         );
@@ -182,37 +238,9 @@ export class PgCallStore implements CallStore {
       throw err;
     }
     // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here.
-    await this.endCallsSql();
+    await this.endSql();
+    return checkStatusValues(this.pool, this.mapping, this.statusMap, this.activeStatuses);
   }
-}
-
-function explainSchemaError(err: unknown, m: CallsTableMapping): Error {
-  const code = pgCode(err);
-  const message = errorMessage(err);
-  if (code === "42P01") {
-    return new SchemaMismatchError(`CALLS_TABLE: table ${m.table} does not exist (${message})`);
-  }
-  if (code === "42703") {
-    return new SchemaMismatchError(`a CALLS_COL_* setting names a column that ${m.table} lacks: ${message}`);
-  }
-  return err instanceof Error ? err : new Error(message);
-}
-
-/**
- * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation) are about the values written,
- * not the database: RowRefusedError lets the pass tell them from a lost connection or a timeout.
- */
-function refusedOrAsIs(err: unknown): unknown {
-  const code = pgCode(err);
-  return code !== undefined && (code.startsWith("22") || code.startsWith("23"))
-    ? new RowRefusedError(errorMessage(err), code, { cause: err })
-    : err;
-}
-
-export function pgCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string"
-    ? err.code
-    : undefined;
 }
 
 function blankToNull(v: string | null): string | null {

@@ -12,7 +12,7 @@ export interface SeedStatements {
   insertCall: string;
   /** Read-back of what a pass wrote. $1 ids (text[]). */
   callsByIds: string;
-  /** Audit rows, oldest first. */
+  /** Audit rows (ended and refused), oldest first. */
   listActions: string;
 }
 
@@ -29,8 +29,8 @@ export function buildSeedStatements(m: CallsTableMapping): SeedStatements {
       VALUES ($1, $2, $3, $4, $5, $6)`,
     callsByIds: `SELECT ${id}::text AS id, ${status}::text AS status, ${started} AS started_at, ${ended} AS ended_at
       FROM ${table} WHERE ${id}::text = ANY($1) ORDER BY ${id}`,
-    listActions: `SELECT id::text, run_id::text, call_id, previous_status, new_status, ended_at, source, evidence,
-        decided_at
+    listActions: `SELECT id::text, run_id::text, call_id, previous_status, new_status, provider_status, ended_at,
+        source, evidence, decided_at, outcome, detail
       FROM ${ACTIONS_TABLE} ORDER BY id`,
   };
 }

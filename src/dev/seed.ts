@@ -37,11 +37,17 @@ export interface StoredAction {
   runId: string;
   callId: string;
   previousStatus: string;
+  /** What the calls table was given (after STATUS_MAP). */
   newStatus: string;
+  /** What the provider said (before STATUS_MAP). */
+  providerStatus: string | null;
   endedAt: Date;
   source: string;
   evidence: unknown;
   decidedAt: Date;
+  /** `ended`, or `refused`: the table refused this end (recorded once; `detail` says why). */
+  outcome: "ended" | "refused";
+  detail: string | null;
 }
 
 /** Reads rows back by id (demo and tests check what a pass wrote). */
@@ -65,9 +71,12 @@ export async function readActions(pool: pg.Pool, mapping: CallsTableMapping): Pr
     callId: r.call_id,
     previousStatus: r.previous_status,
     newStatus: r.new_status,
+    providerStatus: r.provider_status,
     endedAt: r.ended_at,
     source: r.source,
     evidence: r.evidence,
     decidedAt: r.decided_at,
+    outcome: r.outcome,
+    detail: r.detail,
   }));
 }

@@ -3,12 +3,13 @@
  * (CallStore). reconcile/ knows only these; providers/ and db/ implement them, tests hand in fakes.
  */
 import type { ActiveCall, EndSource } from "./call.js";
-import type {
-  HangupResult,
-  RealtimeObservation,
-  TwilioEvidence,
-  TwilioListAnswer,
-  TwilioLiveStatus,
+import {
+  type HangupResult,
+  type RealtimeObservation,
+  TWILIO_TERMINAL_STATUSES,
+  type TwilioEvidence,
+  type TwilioListAnswer,
+  type TwilioLiveStatus,
 } from "./evidence.js";
 
 /** The providers as the pass sees them: already behind their rate limit, retries and breaker. */
@@ -38,14 +39,33 @@ export interface ActivePage {
   next: PageCursor | null;
 }
 
+/**
+ * Every status an end may carry in `EndRequest.newStatus`: Twilio's terminal statuses (an OpenAI end is
+ * `completed`) and `timeout` (the age bound). These are the keys STATUS_MAP may map to the app's own values.
+ */
+export const END_STATUSES = [...TWILIO_TERMINAL_STATUSES, "timeout"] as const;
+
 export interface EndRequest {
   call: ActiveCall;
+  /** The provider's status (one of END_STATUSES); the store writes it through STATUS_MAP. */
   newStatus: string;
   endedAt: Date;
   source: EndSource;
   runId: string;
   evidence: unknown;
   decidedAt: Date;
+}
+
+/** What a batched end did, by call id (as `id::text`, the form `listActivePage` gives). */
+export interface EndBatchResult {
+  /** Ended now, each with its audit row and `pg_notify`. */
+  ended: Set<string>;
+  /**
+   * Still active but not ended: the app holds a lock on the row (say, its webhook handler's transaction), and
+   * the daemon never waits for it. Try again on a later pass. An id in neither set was no longer active (a
+   * webhook won the race) or does not exist.
+   */
+  locked: Set<string>;
 }
 
 export interface ActiveSummary {
@@ -57,16 +77,29 @@ export interface ActiveSummary {
 export interface CallStore {
   listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage>;
   /**
-   * True when this call was ended now; false when it was no longer active (a webhook won the race).
-   * Throws RowRefusedError when the table refuses this row's values; anything else thrown is the database's.
+   * `ended` when this call was ended now; `not_active` when it no longer was (a webhook won the race);
+   * `locked` when the app holds its row locked (never waited for). Throws RowRefusedError when the table
+   * refuses this row's values, RowLockedError when a lock the end needs stayed taken for the whole
+   * lock_timeout (a table lock, a lock an app trigger waits for); anything else thrown is the database's.
    */
-  endCall(req: EndRequest): Promise<boolean>;
+  endCall(req: EndRequest): Promise<"ended" | "not_active" | "locked">;
   /**
-   * Ends a batch in one statement and one transaction, each call only if still active, with its audit row
-   * and its `pg_notify`; all or nothing. Returns the ids (as `id::text`, the form `listActivePage` gives)
-   * of the calls ended now. An id given twice is ended once, with its first request.
+   * Ends a batch in one statement and one transaction, each call only if still active and not locked by
+   * someone else (`FOR NO KEY UPDATE SKIP LOCKED`), with its audit row and its `pg_notify`; all or nothing.
+   * An id given twice is ended once, with its first request. Throws like `endCall`, for the whole batch.
    */
-  endCalls(reqs: readonly EndRequest[]): Promise<Set<string>>;
+  endCalls(reqs: readonly EndRequest[]): Promise<EndBatchResult>;
+  /**
+   * Records once that the table refused this end (RowRefusedError): an audit row with outcome `refused`,
+   * the proposed status and end time, the evidence and `detail` (the database's message). Nothing is
+   * written when a refusal of this call with this (mapped) status is already recorded. True when recorded now.
+   */
+  recordRefusal(req: EndRequest, detail: string): Promise<boolean>;
+  /**
+   * The ids of `reqs` whose end, with the status each request would write now, was already recorded as
+   * refused: a pass may try those alone, so one known refusal does not fail every batch it is in.
+   */
+  refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>>;
   activeSummary(): Promise<ActiveSummary>;
 }
 
@@ -84,4 +117,15 @@ export class RowRefusedError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A lock the end needs stayed taken for the whole `lock_timeout` (SQLSTATE 55P03): the app holds the table
+ * (a migration's `ALTER TABLE`) or something an app trigger needs. A problem of the rows involved, not of
+ * the database: the pass goes on and tries them again later. (Rows the app holds locked are not an error:
+ * they come back in `EndBatchResult.locked`.)
+ */
+export class RowLockedError extends Error {
+  override name = "RowLockedError";
+  readonly code = "55P03";
 }

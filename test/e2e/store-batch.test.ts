@@ -8,7 +8,7 @@ import { migrate } from "../../src/db/migrate.js";
 import { buildStatements, checkedTypeName, ENDED_CHANNEL } from "../../src/db/sql.js";
 import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import { readActions, readCalls, type StoredAction } from "../../src/dev/seed.js";
-import type { EndRequest, EndSource } from "../../src/model/index.js";
+import type { EndBatchResult, EndRequest, EndSource } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 import { until } from "../helpers/wait.js";
 
@@ -109,8 +109,9 @@ describe("batched ends on the default schema", () => {
     await seed(callIds);
     const reqs = callIds.map((id, i) => request(id, runId, i));
 
-    const ended = await store.endCalls(reqs);
+    const { ended, locked } = await store.endCalls(reqs);
     expect(ended).toEqual(new Set(callIds));
+    expect(locked).toEqual(new Set());
 
     const rows = await readCalls(db.pool, DEFAULT, callIds);
     expect(rows).toHaveLength(2000);
@@ -130,10 +131,13 @@ describe("batched ends on the default schema", () => {
         callId: req.call.id,
         previousStatus: "active",
         newStatus: req.newStatus,
+        providerStatus: req.newStatus,
         endedAt: req.endedAt,
         source: req.source,
         evidence: req.evidence,
         decidedAt: req.decidedAt,
+        outcome: "ended",
+        detail: null,
       });
     }
 
@@ -152,7 +156,10 @@ describe("batched ends on the default schema", () => {
     }
 
     // Level-triggered: the same batch again changes nothing, writes nothing, tells no one.
-    expect(await store.endCalls(reqs.map((r) => ({ ...r, runId: randomUUID() })))).toEqual(new Set());
+    expect(await store.endCalls(reqs.map((r) => ({ ...r, runId: randomUUID() })))).toEqual({
+      ended: new Set(),
+      locked: new Set(),
+    });
     expect(await readActions(db.pool, DEFAULT)).toHaveLength(2000);
   });
 
@@ -169,7 +176,8 @@ describe("batched ends on the default schema", () => {
     ]);
 
     const reqs = callIds.map((id, i) => request(id, runId, i, { newStatus: "timeout" }));
-    const ended = await store.endCalls(reqs);
+    const { ended, locked } = await store.endCalls(reqs);
+    expect(locked).toEqual(new Set());
     const others = callIds.filter((id) => !byWebhook.includes(id));
     expect(ended).toEqual(new Set(others));
 
@@ -198,7 +206,7 @@ describe("batched ends on the default schema", () => {
       request("dup-c", runId, 5),
       request("dup-c", runId, 6),
     ];
-    expect(await store.endCalls(reqs)).toEqual(new Set(["dup-a", "dup-b", "dup-c"]));
+    expect((await store.endCalls(reqs)).ended).toEqual(new Set(["dup-a", "dup-b", "dup-c"]));
     const actions = actionsOf(await readActions(db.pool, DEFAULT), runId);
     expect(countBy(actions.map((a) => a.callId))).toEqual(
       new Map([
@@ -219,12 +227,18 @@ describe("batched ends on the default schema", () => {
     expect(await notifiedFor(listener.received, runId, 3)).toHaveLength(3);
   });
 
-  /** Checks that the concurrent batches `batches` (all settled) ended each of `callIds` exactly once. */
+  /**
+   * Checks that the concurrent batches `batches` (all settled) ended each of `callIds` exactly once, and that a
+   * row a batch reported locked was one another batch held (and ended): none waited for another.
+   */
   async function expectEachEndedOnce(
     callIds: readonly string[],
-    batches: readonly { runId: string; ended: Set<string> }[],
+    batches: readonly { runId: string; ended: Set<string>; locked: Set<string> }[],
   ): Promise<void> {
     const all = batches.flatMap((b) => [...b.ended]);
+    for (const b of batches) {
+      for (const id of b.locked) expect(batches.some((o) => o !== b && o.ended.has(id))).toBe(true);
+    }
     expect(all).toHaveLength(callIds.length);
     expect(new Set(all)).toEqual(new Set(callIds));
     const runs = new Map(batches.map((b) => [b.runId, b.ended]));
@@ -257,14 +271,15 @@ describe("batched ends on the default schema", () => {
       .map((id, i) => request(id, runB, i));
     const [endedA, endedB] = await Promise.all([store.endCalls(a), store.endCalls(b)]);
     await expectEachEndedOnce(callIds, [
-      { runId: runA, ended: endedA },
-      { runId: runB, ended: endedB },
+      { runId: runA, ...endedA },
+      { runId: runB, ...endedB },
     ]);
   });
 
   it("many concurrent batches of different sizes on the same rows neither deadlock nor double-end", async () => {
-    // A table big enough for index lookups: each batch then meets its rows in its own (hash) order, and
-    // without the target's ORDER BY, lock waits form cycles (PostgreSQL reports deadlocks within a round).
+    // A table big enough for index lookups: each batch then meets its rows in its own (hash) order. Before
+    // SKIP LOCKED, without the target's ORDER BY, lock waits formed cycles (deadlocks within a round); now a
+    // batch never waits: it skips the rows another holds, and reports them locked.
     await db.pool.query(
       `INSERT INTO calls (call_id, status, started_at)
       SELECT 'filler-' || lpad(g::text, 6, '0'), 'active', $1 FROM generate_series(1, 100000) AS g`,
@@ -289,7 +304,7 @@ describe("batched ends on the default schema", () => {
       );
       await expectEachEndedOnce(
         callIds,
-        batches.map((bt, i) => ({ runId: bt.runId, ended: ended[i] as Set<string> })),
+        batches.map((bt, i) => ({ runId: bt.runId, ...(ended[i] as EndBatchResult) })),
       );
     }
   });
@@ -313,7 +328,7 @@ describe("batched ends on the default schema", () => {
     expect(listener.received.filter((n) => n.runId === runId)).toEqual([]);
 
     // Nothing was left locked or half-done: the good batch goes through.
-    expect(await store.endCalls(reqs)).toEqual(new Set(callIds));
+    expect((await store.endCalls(reqs)).ended).toEqual(new Set(callIds));
     expect(await notifiedFor(listener.received, runId, 5)).toHaveLength(5);
   });
 
@@ -321,8 +336,11 @@ describe("batched ends on the default schema", () => {
     const runId = randomUUID();
     await seed(["single"]);
     const req = request("single", runId, 1);
-    expect(await Promise.all([store.endCall(req), store.endCall(req), store.endCall(req)])).toEqual(
-      expect.arrayContaining([true, false, false]),
+    // One wins; the others find it ended, or (while the winner has not committed yet) locked.
+    const results = await Promise.all([store.endCall(req), store.endCall(req), store.endCall(req)]);
+    expect(results.filter((r) => r === "ended")).toHaveLength(1);
+    expect(results.filter((r) => r !== "ended").every((r) => r === "not_active" || r === "locked")).toBe(
+      true,
     );
     expect(actionsOf(await readActions(db.pool, DEFAULT), runId)).toHaveLength(1);
     expect(await notifiedFor(listener.received, runId, 1)).toHaveLength(1);
@@ -332,7 +350,7 @@ describe("batched ends on the default schema", () => {
     const connect = vi.spyOn(db.pool, "connect");
     const query = vi.spyOn(db.pool, "query");
     try {
-      expect(await store.endCalls([])).toEqual(new Set());
+      expect(await store.endCalls([])).toEqual({ ended: new Set(), locked: new Set() });
       expect(connect).not.toHaveBeenCalled();
       expect(query).not.toHaveBeenCalled();
     } finally {
@@ -352,7 +370,7 @@ describe("batched ends on the default schema", () => {
     let endedBatched = 0;
     for (let i = 0; i < batchIds.length; i += 500) {
       const chunk = batchIds.slice(i, i + 500).map((id, j) => request(id, runBatched, i + j));
-      endedBatched += (await store.endCalls(chunk)).size;
+      endedBatched += (await store.endCalls(chunk)).ended.size;
     }
     const batchedMs = performance.now() - t;
 
@@ -360,7 +378,7 @@ describe("batched ends on the default schema", () => {
     t = performance.now();
     let endedSingle = 0;
     for (const [i, id] of singleIds.entries()) {
-      if (await store.endCall(request(id, runSingle, i))) endedSingle++;
+      if ((await store.endCall(request(id, runSingle, i))) === "ended") endedSingle++;
     }
     const singleMs = performance.now() - t;
 
@@ -415,14 +433,16 @@ describe("batched ends on other id and status types", () => {
   });
 
   it("bigint ids and an enum status, in a schema-qualified mixed-case table", async () => {
-    const store = new PgCallStore(db.pool, telephony, ["active"]);
-    await store.verifySchema();
+    // The enum lacks four of the statuses the daemon writes; three are mapped, `busy` is not.
+    const statusMap = { "no-answer": "completed", canceled: "completed", failed: "completed" };
+    const store = new PgCallStore(db.pool, telephony, ["active"], { statusMap });
+    await expect(store.verifySchema()).rejects.toThrow(/does not accept busy, which the daemon may write/);
     const runId = randomUUID();
     const wanted = Array.from({ length: 250 }, (_, i) => String(i + 1));
     const reqs = [...wanted, "1000", "5", "99999"].map((id, i) =>
       request(id, runId, i, { newStatus: i % 2 === 0 ? "timeout" : "completed" }),
     );
-    expect(await store.endCalls(reqs)).toEqual(new Set(wanted));
+    expect((await store.endCalls(reqs)).ended).toEqual(new Set(wanted));
 
     const rows = await readCalls(db.pool, telephony, [...wanted, "251", "1000"]);
     expect(rows).toHaveLength(252);
@@ -461,6 +481,7 @@ describe("batched ends on other id and status types", () => {
         ["active"],
         [randomUUID(), randomUUID()],
         [new Date(), new Date()],
+        ["timeout", "timeout"],
       ]);
       const plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
       // The rows to lock are found by key lookups (a cast column would leave at best a full index scan).
@@ -485,16 +506,16 @@ describe("batched ends on other id and status types", () => {
     const ended = await store.endCalls(
       [...callIds, callIds[0] as string].map((id, i) => request(id, runId, i)),
     );
-    expect(ended).toEqual(new Set(callIds));
-    expect(await store.endCall(request(callIds[1] as string, runId, 1))).toBe(false);
+    expect(ended).toEqual({ ended: new Set(callIds), locked: new Set() });
+    expect(await store.endCall(request(callIds[1] as string, runId, 1))).toBe("not_active");
     // Ids are compared as values of the column's type: an upper-case uuid is the same call.
     const upper = randomUUID();
     await db.pool.query("INSERT INTO uuid_calls (call_id, status, started_at) VALUES ($1, 'active', $2)", [
       upper,
       STARTED,
     ]);
-    expect(await store.endCall(request(upper.toUpperCase(), runId, 1))).toBe(true);
-    expect(await store.endCall(request(randomUUID(), runId, 1))).toBe(false);
+    expect(await store.endCall(request(upper.toUpperCase(), runId, 1))).toBe("ended");
+    expect(await store.endCall(request(randomUUID(), runId, 1))).toBe("not_active");
     expect(actionsOf(await readActions(db.pool, uuids), runId)).toHaveLength(101);
     expect(await notifiedFor(listener.received, runId, 101)).toHaveLength(101);
   });
@@ -503,9 +524,12 @@ describe("batched ends on other id and status types", () => {
     const store = new PgCallStore(db.pool, short, ["active"]);
     const runId = randomUUID();
     // Cast to varchar(5), 'abcdefg' would become 'abcde' and end the wrong call.
-    expect(await store.endCalls([request("abcdefg", runId)])).toEqual(new Set());
+    expect(await store.endCalls([request("abcdefg", runId)])).toEqual({
+      ended: new Set(),
+      locked: new Set(),
+    });
     expect(await readCalls(db.pool, short, ["abcde"])).toMatchObject([{ status: "active", endedAt: null }]);
-    expect(await store.endCalls([request("abcde", runId)])).toEqual(new Set(["abcde"]));
+    expect((await store.endCalls([request("abcde", runId)])).ended).toEqual(new Set(["abcde"]));
   });
 
   it("refuses a configured column whose type cannot be spliced safely", async () => {

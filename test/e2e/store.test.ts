@@ -28,7 +28,7 @@ describe("PgCallStore on the default schema", () => {
   beforeAll(async () => {
     db = await freshDatabase();
     expect(await migrate(db.pool, { withCallsTable: true, mapping: DEFAULT })).toMatchObject({
-      applied: [1, 2],
+      applied: [1, 2, 3],
     });
     // Running it again is a no-op.
     expect(await migrate(db.pool, { withCallsTable: true, mapping: DEFAULT })).toMatchObject({ applied: [] });
@@ -90,13 +90,13 @@ describe("PgCallStore on the default schema", () => {
     };
     // Two replicas racing on the same row: exactly one wins.
     const results = await Promise.all([store.endCall(req), store.endCall(req), store.endCall(req)]);
-    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(results.filter((r) => r === "ended")).toHaveLength(1);
     expect((await readActions(db.pool, DEFAULT)).filter((a) => a.callId === "race")).toHaveLength(1);
     expect(await readCalls(db.pool, DEFAULT, ["race"])).toEqual([
       { id: "race", status: "completed", startedAt: call.startedAt, endedAt: req.endedAt },
     ]);
     // Already ended: a later attempt changes nothing.
-    expect(await store.endCall({ ...req, newStatus: "timeout", endedAt: new Date() })).toBe(false);
+    expect(await store.endCall({ ...req, newStatus: "timeout", endedAt: new Date() })).toBe("not_active");
     expect(await readCalls(db.pool, DEFAULT, ["race"])).toMatchObject([
       { status: "completed", endedAt: req.endedAt },
     ]);
@@ -171,7 +171,14 @@ describe("PgCallStore on a custom schema (names from config, validated and quote
   });
 
   it("lists and ends through the mapping", async () => {
-    const store = new PgCallStore(db.pool, mapping, ["active"]);
+    // The app's enum has no busy, no-answer, canceled or failed: STATUS_MAP says what to write instead.
+    const statusMap = {
+      busy: "completed",
+      "no-answer": "completed",
+      canceled: "completed",
+      failed: "completed",
+    };
+    const store = new PgCallStore(db.pool, mapping, ["active"], { statusMap });
     await store.verifySchema();
     const rows = await listAll(store, new Date(), 1);
     expect(rows.map((r) => r.id)).toEqual(["1", "2"]);
@@ -185,7 +192,7 @@ describe("PgCallStore on a custom schema (names from config, validated and quote
       evidence: {},
       decidedAt: new Date(),
     });
-    expect(ended).toBe(true);
+    expect(ended).toBe("ended");
     expect(await readCalls(db.pool, mapping, ["1", "2"])).toMatchObject([
       { id: "1", status: "timeout", endedAt: new Date("2026-11-02T00:00:00Z") },
       { id: "2", status: "active", endedAt: null },

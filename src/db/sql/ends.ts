@@ -1,0 +1,131 @@
+import type { CallsTableMapping } from "../../config/config.js";
+import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
+import { ACTIONS_TABLE, ENDED_CHANNEL } from "./tables.js";
+
+/** The types (as `format_type` spells them) of the app table's columns that the batched end casts to. */
+export interface ColumnTypes {
+  id: string;
+  status: string;
+}
+
+export interface EndStatements {
+  /**
+   * Ends a batch of calls in one statement, each only if it is still active (a webhook that won the race is
+   * never overwritten) and not locked by anyone else (`SKIP LOCKED`: the daemon never waits for the app's
+   * row locks), appends one audit row per ended call and sends one `pg_notify` per audit row, all in the
+   * statement (so in the caller's transaction). Returns one row (`call_id`, the id as `id::text`) per call it
+   * ended. The id and status column types (see {@link COLUMN_TYPES_SQL}) are validated here and spliced in as
+   * casts of the input arrays, never of the columns, so the primary key serves the lookup.
+   * Per-call arrays, same length, index i is one call: $1 ids, $2 statuses to write (after STATUS_MAP),
+   * $3 ended_at, $4 sources, $5 evidence (JSON text), $7 run ids, $8 decided_at, $9 the providers' statuses;
+   * plus $6 the active statuses. A call id given twice is ended once, with its first occurrence's values.
+   */
+  endCalls: string;
+  /**
+   * Run after `endCalls` in its transaction: which of the ids ($1, as for endCalls; $2 active statuses) are
+   * still active. Those the batch did not end were skipped as locked. A plain SELECT never waits on a row lock.
+   */
+  stillActive: string;
+}
+
+export function buildEndStatements(m: CallsTableMapping, types: ColumnTypes): EndStatements {
+  const table = quoteQualifiedIdentifier(m.table);
+  const id = q(m.id);
+  const status = q(m.status);
+  const ended = q(m.endedAt);
+  const idType = checkedTypeName(types.id, "CALLS_COL_ID");
+  const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
+  // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
+  //   occurrence winning. target: the rows still active, locked in id order; FOR NO KEY UPDATE is the lock the
+  //   UPDATE itself takes (an app's FK insert holding KEY SHARE does not block it), and SKIP LOCKED leaves out
+  //   any row someone holds, instead of waiting for it; a row a webhook ended meanwhile is re-checked and
+  //   dropped. ended: the conditional UPDATE (re-checking the status). inserted: one audit row per ended
+  //   call. The final SELECT evaluates pg_notify once per audit row.
+  const endCalls = `WITH input AS (
+      SELECT DISTINCT ON (u.id) u.id, u.new_status, u.ended_at, u.source, u.evidence, u.run_id, u.decided_at,
+        u.provider_status
+      FROM unnest($1::${idType}[], $2::${statusType}[], $3::timestamptz[], $4::text[], $5::jsonb[],
+          $7::uuid[], $8::timestamptz[], $9::text[])
+        WITH ORDINALITY AS u(id, new_status, ended_at, source, evidence, run_id, decided_at, provider_status, ord)
+      ORDER BY u.id, u.ord
+    ), target AS (
+      SELECT c.${id} AS id, c.${status}::text AS previous_status
+      FROM ${table} AS c
+      WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6)
+      ORDER BY c.${id}
+      FOR NO KEY UPDATE OF c SKIP LOCKED
+    ), ended AS (
+      UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = input.ended_at
+      FROM target JOIN input ON input.id = target.id
+      WHERE c.${id} = target.id AND c.${status} = ANY($6)
+      RETURNING c.${id}::text AS call_id, target.previous_status, input.new_status::text AS new_status,
+        input.provider_status, input.ended_at, input.source, input.evidence, input.run_id, input.decided_at
+    ), inserted AS (
+      INSERT INTO ${ACTIONS_TABLE}
+        (run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at)
+      SELECT run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at
+      FROM ended
+      RETURNING call_id, new_status, ended_at, source, run_id
+    )
+    SELECT i.call_id, pg_notify('${ENDED_CHANNEL}', json_build_object(
+        'callId', i.call_id,
+        'status', i.new_status,
+        'endedAt', to_char(i.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        'source', i.source,
+        'runId', i.run_id
+      )::text) AS notified
+    FROM inserted AS i`;
+  const stillActive = `SELECT c.${id}::text AS call_id FROM ${table} AS c
+    WHERE c.${id} = ANY($1::${idType}[]) AND c.${status} = ANY($2)`;
+  return { endCalls, stillActive };
+}
+
+/**
+ * A refused end, recorded once per call and (mapped) status: the partial unique index of migration 3 makes a
+ * second one a no-op. Returns a row only when recorded now. $1 run id, $2 call id, $3 previous status,
+ * $4 status the table refused, $5 provider's status, $6 proposed ended_at, $7 source, $8 evidence (JSON
+ * text), $9 decided_at, $10 the database's message.
+ */
+export const RECORD_REFUSAL_SQL = `INSERT INTO ${ACTIONS_TABLE} (run_id, call_id, previous_status, new_status,
+    provider_status, ended_at, source, evidence, decided_at, outcome, detail)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'refused', $10)
+  ON CONFLICT (call_id, new_status) WHERE outcome = 'refused' DO NOTHING
+  RETURNING id`;
+
+/** Which (call id $1[i], status $2[i]) pairs already have a refusal recorded; through the partial index. */
+export const REFUSED_BEFORE_SQL = `SELECT DISTINCT a.call_id FROM ${ACTIONS_TABLE} AS a
+  JOIN unnest($1::text[], $2::text[]) AS u(call_id, new_status)
+    ON a.call_id = u.call_id AND a.new_status = u.new_status
+  WHERE a.outcome = 'refused'`;
+
+/**
+ * The types of the columns named in $2 (`name[]`) of the table $1 (its quoted, possibly schema-qualified
+ * name, resolved like the statements resolve it: `$1::regclass`), as `format_type` spells them. The typmod
+ * is deliberately left out (-1): an explicit cast to `varchar(10)` or `char(5)` silently truncates, so a
+ * too-long id would match another row; without the typmod, `char(n)` reads as `bpchar` (never `character`,
+ * which means `char(1)`), and comparisons and assignments behave as they would against the column itself.
+ */
+export const COLUMN_TYPES_SQL = `SELECT a.attname::text AS name, format_type(a.atttypid, -1) AS type
+  FROM pg_attribute AS a
+  WHERE a.attrelid = $1::regclass AND a.attname = ANY($2::name[]) AND a.attnum > 0 AND NOT a.attisdropped`;
+
+/**
+ * What a type name spliced into SQL may look like: one or more words, separated by a single space (the
+ * built-in `timestamp with time zone`, `character varying`, `double precision`) or a dot (a schema-qualified
+ * type: `telephony.call_state`). A word is a plain identifier (letters, digits, `_`, `$`; not starting with
+ * a digit) or a double-quoted one holding only letters, digits, `_`, `$` and spaces (`"Call State"`), so
+ * quotes always balance and nothing can end the cast. Anything else — typmods, array types (`int[]`), other
+ * punctuation — is refused rather than spliced.
+ */
+const WORD = `(?:[A-Za-z_][A-Za-z0-9_$]*|"[A-Za-z0-9_$ ]+")`;
+const TYPE_NAME = new RegExp(`^${WORD}(?:[ .]${WORD})*$`);
+
+/** Returns `name` when it is safe to splice as a type (see TYPE_NAME), else throws naming the setting. */
+export function checkedTypeName(name: string, setting: string): string {
+  if (name.length > 200 || !TYPE_NAME.test(name)) {
+    throw new Error(
+      `${setting}: the column's type ${JSON.stringify(name)} is not supported (expected a scalar type)`,
+    );
+  }
+  return name;
+}

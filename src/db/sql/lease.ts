@@ -1,0 +1,22 @@
+import { LEASES_TABLE } from "./tables.js";
+
+/**
+ * Leadership among replicas: a row per lease, taken or renewed with one conditional statement judged on the
+ * database's clock (so replicas' clocks never matter). Unlike a session advisory lock it survives PgBouncer's
+ * transaction pooling. Returns a row only when `$2` holds the lease afterwards.
+ * $1 name, $2 holder, $3 ttl seconds.
+ */
+export const LEASE_SQL = {
+  acquire: `INSERT INTO ${LEASES_TABLE} AS l (name, holder, expires_at)
+      VALUES ($1, $2, now() + make_interval(secs => $3))
+    ON CONFLICT (name) DO UPDATE
+      SET holder = EXCLUDED.holder,
+          expires_at = EXCLUDED.expires_at,
+          acquired_at = CASE WHEN l.holder = EXCLUDED.holder THEN l.acquired_at ELSE now() END
+      WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder
+    RETURNING holder`,
+  /** Hands the lease back at shutdown so another replica can take over at once. $1 name, $2 holder. */
+  release: `UPDATE ${LEASES_TABLE} SET expires_at = now() - interval '1 millisecond'
+    WHERE name = $1 AND holder = $2`,
+  current: `SELECT holder, expires_at FROM ${LEASES_TABLE} WHERE name = $1`,
+};

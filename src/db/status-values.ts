@@ -1,0 +1,71 @@
+import type pg from "pg";
+import { type CallsTableMapping, mapStatus } from "../config/config.js";
+import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { END_STATUSES } from "../model/index.js";
+import { valuesAllowedByCheck } from "./check-values.js";
+import { SchemaMismatchError } from "./errors.js";
+import { ENUM_LABELS_SQL, STATUS_CHECKS_SQL } from "./sql.js";
+
+/** What the start-up check of the status column could read, for the logs. */
+export interface StatusValuesReport {
+  /** `enum`: its labels were checked; `check`: readable CHECK constraints were; `none`: nothing to check. */
+  checked: "enum" | "check" | "none";
+  /** CHECK constraints on the column that could not be read, so were not checked. */
+  unreadableChecks: string[];
+}
+
+/**
+ * Start-up check that every status the daemon may write (END_STATUSES, through STATUS_MAP) is one the status
+ * column accepts: an enum's labels, or the values of CHECK constraints of a readable form (see
+ * check-values.ts). Throws SchemaMismatchError, one line naming the missing values and STATUS_MAP; for an
+ * enum, also when an active status is not one of its labels (every listing would fail).
+ */
+export async function checkStatusValues(
+  pool: pg.Pool,
+  m: CallsTableMapping,
+  statusMap: Readonly<Record<string, string>>,
+  activeStatuses: readonly string[],
+): Promise<StatusValuesReport> {
+  const params = [quoteQualifiedIdentifier(m.table), m.status];
+  const writes = END_STATUSES.map((s) => ({ provider: s, value: mapStatus(statusMap, s) }));
+  const where = `the status column ${m.table}.${m.status}`;
+
+  const labels = await pool.query<{ label: string; type: string }>(ENUM_LABELS_SQL, params);
+  if (labels.rows.length > 0) {
+    const allowed = new Set(labels.rows.map((r) => r.label));
+    const what = `${where} (enum ${labels.rows[0]?.type})`;
+    refuseMissing(writes, allowed, what);
+    const inactive = activeStatuses.filter((s) => !allowed.has(s));
+    if (inactive.length > 0) {
+      throw new SchemaMismatchError(`ACTIVE_STATUSES names ${inactive.join(", ")}, which ${what} lacks`);
+    }
+  }
+
+  const checks = await pool.query<{ name: string; def: string; subject: string }>(STATUS_CHECKS_SQL, params);
+  const unreadableChecks: string[] = [];
+  for (const c of checks.rows) {
+    const allowed = valuesAllowedByCheck(c.def, c.subject);
+    if (allowed === null) unreadableChecks.push(c.name);
+    else refuseMissing(writes, allowed, `${where} (CHECK constraint ${c.name})`);
+  }
+  const checked =
+    labels.rows.length > 0 ? "enum" : checks.rows.length > unreadableChecks.length ? "check" : "none";
+  return { checked, unreadableChecks };
+}
+
+function refuseMissing(
+  writes: readonly { provider: string; value: string }[],
+  allowed: ReadonlySet<string>,
+  what: string,
+): void {
+  const missing = writes.filter((w) => !allowed.has(w.value));
+  if (missing.length === 0) return;
+  const names = missing.map((w) =>
+    w.value === w.provider ? w.value : `${w.value} (STATUS_MAP ${w.provider}:${w.value})`,
+  );
+  const example = missing[0]?.provider ?? "no-answer";
+  throw new SchemaMismatchError(
+    `${what} does not accept ${[...new Set(names)].join(", ")}, which the daemon may write: add them, or map each ` +
+      `to a value it accepts with STATUS_MAP (e.g. STATUS_MAP=${example}:<value>)`,
+  );
+}
