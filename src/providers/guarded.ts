@@ -1,6 +1,6 @@
 import type { Config } from "../config/config.js";
 import type { Logger } from "../log.js";
-import { type Metrics, setBreakerState } from "../metrics/metrics.js";
+import { type Metrics, recordBreakerTransition } from "../metrics/metrics.js";
 import type {
   HangupResult,
   ProviderErrorReason,
@@ -15,11 +15,15 @@ import { createTwilioProbe, type TwilioProbe } from "./twilio.js";
 type Provider = "twilio" | "openai";
 type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number };
 
-/** Only failures that another attempt may fix are retried: never 4xx, malformed bodies or unknown statuses. */
-const RETRYABLE: ReadonlySet<string> = new Set(["rate_limited", "server_error", "timeout", "network"]);
+/**
+ * Only failures that another attempt may fix are retried, and only they count against the breaker: never
+ * 4xx, malformed bodies or unknown statuses. A 429 is back-pressure: retried after its Retry-After, not a failure.
+ */
+const RETRYABLE: ReadonlySet<string> = new Set(["server_error", "timeout", "network"]);
 
 export function classifyAnswer(a: Answer): Classification {
   if (a.kind !== "error") return "ok";
+  if (a.reason === "rate_limited") return "rate_limited";
   return a.reason !== undefined && RETRYABLE.has(a.reason) ? "retryable" : "fatal";
 }
 
@@ -74,17 +78,19 @@ export function guardProviders(
       concurrency,
       timeoutMs: config.providerTimeoutMs,
       maxAttempts: config.providerMaxAttempts,
-      breakerThreshold: config.breakerFailureThreshold,
+      breakerFailureRate: config.breakerFailureRate,
+      breakerWindowMs: config.breakerWindowSeconds * 1000,
+      breakerMinThroughput: config.breakerMinThroughput,
       breakerHalfOpenAfterMs: config.breakerHalfOpenSeconds * 1000,
       classify: classifyAnswer,
       retryAfterMs: (a) => a.retryAfterMs,
       onBreakerStateChange: (state) => {
-        setBreakerState(metrics, provider, state);
+        recordBreakerTransition(metrics, provider, state);
         const fields = { provider, breaker: state };
         if (state === "open")
           logger.warn(
             fields,
-            `${provider} circuit breaker opened: its calls stay unverified until it recovers`,
+            `${provider} circuit breaker opened: its calls wait for the half-open trial, unverified if it fails`,
           );
         else logger.info(fields, `${provider} circuit breaker ${state}`);
       },
@@ -104,6 +110,14 @@ export function guardProviders(
       return answer;
     };
 
+  if (config.breakerFailureThreshold !== undefined) {
+    logger.warn(
+      { breakerMinThroughput: config.breakerMinThroughput },
+      "BREAKER_FAILURE_THRESHOLD is deprecated: the breakers judge a failure rate (BREAKER_FAILURE_RATE over " +
+        "BREAKER_WINDOW_SECONDS); unless BREAKER_MIN_THROUGHPUT is set, it is read as the number of requests " +
+        "the window needs before a breaker may open",
+    );
+  }
   const twilio = raw.twilio;
   const openai = raw.openai;
   const twilioPolicy = policyFor("twilio", config.twilioMaxRps, config.twilioConcurrency);

@@ -1,47 +1,60 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   BrokenCircuitError,
   CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
   decorrelatedJitterGenerator,
   ExponentialBackoff,
-  handleType,
-  retry,
+  type IBackoff,
+  type IRetryBackoffContext,
   TaskCancelledError,
   TimeoutStrategy,
   timeout,
 } from "cockatiel";
 import pLimit from "p-limit";
 import { atLeastRetryAfter } from "../retry/backoff.js";
+import {
+  BREAKER_DEFAULTS,
+  type BreakerSettings,
+  type BreakerState,
+  createProviderBreaker,
+} from "./breaker.js";
+import {
+  abandoned,
+  circuitOpen,
+  isRejection,
+  type PolicyRejection,
+  timeoutRejection,
+} from "./policy-answers.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
+export type { BreakerState } from "./breaker.js";
+export type { PolicyRejection } from "./policy-answers.js";
+
 /**
- * How the policy treats one provider answer. "ok" and "fatal" are both successes for the breaker: a 404 or a
- * terminal status is a good answer, and wrong credentials are not the provider failing.
+ * How the policy treats one provider answer. "ok" and "fatal" are answers (a 404, a terminal status, wrong
+ * credentials): never retried, never a breaker failure. "rate_limited" (429) is back-pressure: retried after
+ * its Retry-After, bounded by time, and never a breaker failure. "retryable" (5xx, network) is a failure.
  */
-export type Classification = "ok" | "retryable" | "breaker_failure_no_retry" | "fatal";
-
-export type BreakerState = "closed" | "half-open" | "open";
-
-/** What `execute` returns instead of an answer; shaped so that callers can return it as error evidence. */
-export interface PolicyRejection {
-  kind: "error";
-  reason: "circuit_open" | "timeout";
-  detail: string;
-}
+export type Classification = "ok" | "retryable" | "rate_limited" | "breaker_failure_no_retry" | "fatal";
 
 export interface ProviderPolicyOptions<R> {
   provider: "twilio" | "openai";
   maxRps: number;
   concurrency: number;
   timeoutMs: number;
-  /** Attempts per call, the first included. */
+  /** Attempts per call that may fail (5xx, timeout, network), the first included; 429s do not count. */
   maxAttempts?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Consecutive failed attempts that open the breaker. */
-  breakerThreshold?: number;
+  /** How long after its first attempt a call may still be retried after 429s. Default 60 s. */
+  rateLimitBudgetMs?: number;
+  /** Failure rate, window, minimum throughput and half-open delay of the breaker (see breaker.ts). */
+  breakerFailureRate?: number;
+  breakerWindowMs?: number;
+  breakerMinThroughput?: number;
   breakerHalfOpenAfterMs?: number;
+  /** How long a call that meets an open breaker may wait for its trial. Default half-open delay + timeoutMs. */
+  breakerWaitMs?: number;
   classify: (result: R) => Classification;
   /** The provider's Retry-After, if the answer carried one: the minimum wait before the next attempt. */
   retryAfterMs?: (result: R) => number | undefined;
@@ -55,7 +68,9 @@ export interface ProviderPolicyOptions<R> {
 export interface ProviderPolicy<R> {
   /**
    * Runs `attempt` under the policy. `attempt` must not throw (probes return error evidence); if it does,
-   * the error propagates unchanged, neither retried nor counted by the breaker.
+   * the error propagates unchanged, neither retried nor counted by the breaker. When `outerSignal` aborts,
+   * it returns at once: with the abort reason itself when that is an error value (`{kind: "error", reason,
+   * detail}`, e.g. "credentials rejected earlier in this pass"), else as abandoned (never an answer).
    */
   execute(
     attempt: (signal: AbortSignal) => Promise<R>,
@@ -68,74 +83,73 @@ export interface ProviderPolicy<R> {
 // setTimeout's largest delay; the handle is cleared long before it fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** A 429, thrown past the breaker so that it counts neither as a failure nor as a success. */
+class BackPressure<R> {
+  constructor(readonly answer: R) {}
+}
+
 /**
- * Composition, outermost first: retry → circuit breaker → concurrency slot → rate limiter → timeout → attempt.
+ * The retry loop is ours, around cockatiel's breaker, timeout and backoff, because cockatiel's `retry` has one
+ * attempt counter: here failures spend attempts while 429s spend time, and an open breaker is waited out
+ * rather than retried against.
  *
- * The breaker sits inside the retry, so it counts every attempt, not every logical call:
- * - a 500/503 burst opens it after `breakerThreshold` failed requests rather than threshold × maxAttempts;
- * - once it is open, retries already under way stop at their next attempt (BrokenCircuitError is never
- *   retried) instead of each call spending its remaining attempts on a provider known to be failing;
- * - half-open admits one request as the trial; its success closes the breaker, its failure re-opens it and
- *   the call that carried it ends as circuit_open at its next attempt.
- * Slot and limiter are taken per attempt, inside the breaker, so an open breaker costs neither, and a call
- * sleeping in backoff holds no slot. The slot is taken before the limiter token because a token taken while
- * queueing for a slot would let requests start in a burst later. The timeout covers only the request.
+ * Composition, outermost first: retry loop → circuit breaker → concurrency slot → rate limiter → timeout →
+ * attempt. The breaker sits inside the retries, so it judges every request, not every row:
+ * - failures (5xx, timeouts, network) are retried up to `maxAttempts`; a 429 is retried after its Retry-After
+ *   (which also pauses the provider's other requests) for as long as `rateLimitBudgetMs` allows;
+ * - a call that meets the open breaker before any failure of its own waits for the half-open trial (within
+ *   `breakerWaitMs` and its signal) and goes on when the trial succeeds; if it cannot, it ends as circuit_open;
+ * - a call that has already failed and meets the open breaker stops there with its last answer, so that it
+ *   neither spends its remaining attempts on a failing provider nor carries a trial;
+ * - slot and limiter are taken per attempt, inside the breaker: waiting for it, or for a backoff, costs neither.
+ *   The slot is taken before the limiter token (a token taken while queueing for a slot would let requests
+ *   start in a burst later). The timeout covers only the request.
  */
 export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): ProviderPolicy<R> {
   const maxAttempts = opts.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new RangeError(`maxAttempts must be a whole number of at least 1, got ${maxAttempts}`);
   }
-  const threshold = opts.breakerThreshold ?? 5;
+  const rateLimitBudgetMs = opts.rateLimitBudgetMs ?? 60_000;
+  const settings: BreakerSettings = {
+    failureRate: opts.breakerFailureRate,
+    windowMs: opts.breakerWindowMs,
+    minThroughput: opts.breakerMinThroughput,
+    halfOpenAfterMs: opts.breakerHalfOpenAfterMs,
+  };
+  const breakerWaitMs =
+    opts.breakerWaitMs ?? (opts.breakerHalfOpenAfterMs ?? BREAKER_DEFAULTS.halfOpenAfterMs) + opts.timeoutMs;
   const limiter = opts.limiter ?? createRateLimiter({ maxRps: opts.maxRps });
   const slots = pLimit(opts.concurrency);
-  const isBreakerFailure = (r: unknown) => {
-    const c = opts.classify(r as R);
-    return c === "retryable" || c === "breaker_failure_no_retry";
-  };
-
-  const breaker = circuitBreaker(handleType(TaskCancelledError).orWhenResult(isBreakerFailure), {
-    breaker: new ConsecutiveBreaker(threshold),
-    halfOpenAfter: opts.breakerHalfOpenAfterMs ?? 30_000,
-  });
-  const notify = opts.onBreakerStateChange;
-  if (notify) {
-    breaker.onBreak(() => notify("open"));
-    breaker.onHalfOpen(() => notify("half-open"));
-    breaker.onReset(() => notify("closed"));
-  }
-
-  const backoff = new ExponentialBackoff({
-    generator: decorrelatedJitterGenerator,
-    initialDelay: opts.initialBackoffMs ?? 200,
-    maxDelay: opts.maxBackoffMs ?? 10_000,
-  });
-  // Unref'd so that a backoff left behind by an aborted execute cannot hold a shutting-down process;
-  // execute keeps the event loop alive itself while it is awaited (see `hold` below).
-  const retryPolicy = retry(
-    handleType(TaskCancelledError).orWhenResult((r) => opts.classify(r as R) === "retryable"),
-    {
-      maxAttempts: maxAttempts - 1,
-      backoff: atLeastRetryAfter(backoff, { retryAfterMs: opts.retryAfterMs }),
+  const breaker = createProviderBreaker(
+    settings,
+    (r) => {
+      const c = opts.classify(r as R);
+      return c === "retryable" || c === "breaker_failure_no_retry";
     },
-  ).dangerouslyUnref();
-  const onRetry = opts.onRetry;
-  if (onRetry) {
-    retryPolicy.onRetry((e) => {
-      const result = "error" in e ? timeoutRejection(opts.timeoutMs, e.attempt) : (e.value as R);
-      onRetry({ attempt: e.attempt, delayMs: e.delay, result });
-    });
-  }
-
+    opts.onBreakerStateChange,
+  );
+  const backoff = atLeastRetryAfter(
+    new ExponentialBackoff({
+      generator: decorrelatedJitterGenerator,
+      initialDelay: opts.initialBackoffMs ?? 200,
+      maxDelay: opts.maxBackoffMs ?? 10_000,
+    }),
+    { retryAfterMs: opts.retryAfterMs },
+  );
   // Aggressive: an attempt that ignores its signal still ends at the deadline (and frees its slot).
   const attemptTimeout = timeout(opts.timeoutMs, TimeoutStrategy.Aggressive);
 
   const throwIfOpen = () => {
     // A call admitted while the breaker was closed may have queued for a slot or a token meanwhile.
-    if (breaker.state === CircuitState.Open) throw new BrokenCircuitError();
+    if (breaker.policy.state === CircuitState.Open) throw new BrokenCircuitError();
   };
 
-  const runAttempt = (attempt: (signal: AbortSignal) => Promise<R>, signal: AbortSignal): Promise<R> =>
+  const runAttempt = (
+    attempt: (signal: AbortSignal) => Promise<R>,
+    signal: AbortSignal,
+    onStart: () => void,
+  ): Promise<R> =>
     slots(async () => {
       if (signal.aborted) throw signal.reason;
       throwIfOpen();
@@ -143,6 +157,7 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
       let result: R;
       try {
         throwIfOpen();
+        onStart();
         result = await attemptTimeout.execute(({ signal: attemptSignal }) => attempt(attemptSignal), signal);
       } catch (err) {
         // A pass shutting down is not the provider failing: keep it out of the breaker's count.
@@ -153,46 +168,101 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
       }
       const pause = opts.retryAfterMs?.(result);
       if (pause !== undefined && pause > 0) limiter.pauseFor(pause);
+      if (opts.classify(result) === "rate_limited") throw new BackPressure(result);
       return result;
     });
 
+  /** One call: its attempts, retries and waits. Throws only the signal's reason or an attempt's own error. */
+  const call = async (
+    attempt: (signal: AbortSignal) => Promise<R>,
+    signal: AbortSignal,
+    state: { waitingForBreaker: boolean },
+  ): Promise<R | PolicyRejection> => {
+    const startedAt = performance.now();
+    let attempts = 0;
+    let failed: R | PolicyRejection | undefined;
+    let failures = 0;
+    let metBreakerAt: number | undefined;
+    let step: IBackoff<IRetryBackoffContext<unknown>> | undefined;
+    const nextDelay = (result: { value: R } | { error: Error }): number => {
+      const context = { attempt: attempts, result, signal };
+      step = step === undefined ? backoff.next(context) : step.next(context);
+      return step.duration;
+    };
+    const pause = (delayMs: number, answer: R | PolicyRejection) => {
+      opts.onRetry?.({ attempt: attempts, delayMs, result: answer });
+      return sleep(delayMs, undefined, { signal, ref: false });
+    };
+
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      let answer: R | PolicyRejection;
+      let result: { value: R } | { error: Error };
+      try {
+        answer = await breaker.policy.execute(() => runAttempt(attempt, signal, () => attempts++), signal);
+        result = { value: answer as R };
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        // instanceof, not cockatiel's is*Error helpers: in 3.2.1 isTaskCancelledError tests the bulkhead's marker.
+        if (err instanceof BrokenCircuitError) {
+          if (failed !== undefined) return failed;
+          metBreakerAt ??= Date.now();
+          if (breaker.nextTrialAt() > metBreakerAt + breakerWaitMs) return circuitOpen(opts.provider);
+          state.waitingForBreaker = true;
+          await breaker.waitForTrial(signal);
+          state.waitingForBreaker = false;
+          continue;
+        }
+        if (err instanceof BackPressure) {
+          const limited = err.answer as R;
+          const delay = nextDelay({ value: limited });
+          if (performance.now() + delay - startedAt > rateLimitBudgetMs) return limited;
+          await pause(delay, limited);
+          continue;
+        }
+        if (!(err instanceof TaskCancelledError)) throw err;
+        answer = timeoutRejection(opts.timeoutMs, attempts);
+        result = { error: err };
+      }
+      if ("error" in result || opts.classify(answer as R) === "retryable") {
+        failed = answer;
+        if (++failures >= maxAttempts) return answer;
+        await pause(nextDelay(result), answer);
+        continue;
+      }
+      return answer;
+    }
+  };
+
   return {
     limiter,
-    breakerState: () => breakerStateOf(breaker.state),
+    breakerState: breaker.state,
 
     async execute(attempt, outerSignal) {
       // A fresh signal per call, not a shared never-aborted one: every concurrent call adds listeners to it.
       const signal = outerSignal ?? new AbortController().signal;
-      if (signal.aborted) return abandoned(opts.provider);
-      let attempts = 0;
-      const run = retryPolicy
-        .execute(() => {
-          // Checked here too: after an abort, the retry loop's next call must not become a half-open trial.
-          if (signal.aborted) throw signal.reason;
-          attempts++;
-          return breaker.execute(() => runAttempt(attempt, signal), signal);
-        }, signal)
-        .catch((err: unknown): PolicyRejection => {
-          if (signal.aborted) return abandoned(opts.provider);
-          // instanceof, not cockatiel's is*Error helpers: in 3.2.1 isTaskCancelledError tests the bulkhead's marker.
-          if (err instanceof BrokenCircuitError) {
-            return {
-              kind: "error",
-              reason: "circuit_open",
-              detail: `${opts.provider} circuit breaker is open (${threshold} consecutive failures); not asked`,
-            };
-          }
-          if (err instanceof TaskCancelledError) return timeoutRejection(opts.timeoutMs, attempts);
-          throw err;
-        });
+      const state = { waitingForBreaker: false };
+      const stopped = () =>
+        isRejection(signal.reason)
+          ? signal.reason
+          : state.waitingForBreaker
+            ? circuitOpen(opts.provider)
+            : abandoned(opts.provider);
+      if (signal.aborted) return stopped();
+      const run = call(attempt, signal, state).catch((err: unknown) => {
+        if (signal.aborted) return stopped();
+        throw err;
+      });
       let onAbort = () => {};
       const aborted = new Promise<PolicyRejection>((resolve) => {
-        onAbort = () => resolve(abandoned(opts.provider));
+        onAbort = () => resolve(stopped());
         signal.addEventListener("abort", onAbort, { once: true });
       });
+      // The backoff and breaker timers are unref'd (one left behind by an aborted call must not hold a
+      // shutting-down process); this keeps the event loop alive while the call is awaited.
       const hold = setTimeout(() => {}, MAX_TIMER_MS);
       try {
-        // Returns at once on abort; the retry loop left behind sees the aborted signal and stops by itself.
+        // Returns at once on abort; the loop left behind sees the aborted signal and stops by itself.
         return await Promise.race([run, aborted]);
       } finally {
         clearTimeout(hold);
@@ -200,25 +270,4 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
       }
     },
   };
-}
-
-function breakerStateOf(state: CircuitState): BreakerState {
-  if (state === CircuitState.Closed) return "closed";
-  if (state === CircuitState.HalfOpen) return "half-open";
-  // Isolated (never used here) refuses calls like Open. Open stays Open until a call arrives after
-  // halfOpenAfter: cockatiel half-opens lazily, on the next execute.
-  return "open";
-}
-
-function timeoutRejection(timeoutMs: number, attempts: number): PolicyRejection {
-  return {
-    kind: "error",
-    reason: "timeout",
-    detail: `no answer within ${timeoutMs} ms (attempt ${attempts})`,
-  };
-}
-
-/** The caller stopped waiting (pass shutting down): as unverified as a timeout, never an answer. */
-function abandoned(provider: string): PolicyRejection {
-  return { kind: "error", reason: "timeout", detail: `abandoned: stopped before ${provider} answered` };
 }

@@ -1,54 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  type BreakerState,
-  type Classification,
-  createProviderPolicy,
-  type ProviderPolicyOptions,
-} from "../../src/providers/resilience.js";
+import { HANG, policy, script } from "./resilience-fixtures.js";
 
-/** A provider answer as the adapters would normalise it, reduced to what the policy looks at. */
-interface Answer {
-  status: number;
-  retryAfterMs?: number;
-}
-
-function classify(a: Answer): Classification {
-  if (a.status === 200 || a.status === 404) return "ok";
-  if (a.status === 401) return "fatal";
-  if (a.status === 429 || a.status >= 500) return "retryable";
-  return "breaker_failure_no_retry"; // e.g. a malformed 200 body
-}
-
-function policy(overrides: Partial<ProviderPolicyOptions<Answer>> = {}) {
-  return createProviderPolicy<Answer>({
-    provider: "twilio",
-    maxRps: 1000,
-    concurrency: 10,
-    timeoutMs: 1000,
-    initialBackoffMs: 5,
-    maxBackoffMs: 20,
-    classify,
-    retryAfterMs: (a) => a.retryAfterMs,
-    ...overrides,
-  });
-}
-
-const HANG = Symbol("hang");
-
-/** An attempt that gives the scripted answers in turn (the last one repeats) and records when each started. */
-function script(...answers: Array<Answer | typeof HANG>) {
-  const starts: number[] = [];
-  const signals: AbortSignal[] = [];
-  const attempt = vi.fn(async (signal: AbortSignal): Promise<Answer> => {
-    starts.push(performance.now());
-    signals.push(signal);
-    const next = answers[Math.min(starts.length - 1, answers.length - 1)] as Answer | typeof HANG;
-    if (next === HANG) return new Promise<Answer>(() => {});
-    return next;
-  });
-  return { attempt, starts, signals };
-}
+// The circuit breaker's own tests are in resilience-breaker.test.ts.
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -120,6 +74,52 @@ describe("retry", () => {
   });
 });
 
+describe("429: back-pressure, bounded by time rather than by the attempts for failures", () => {
+  it("a call answered 429 with Retry-After: 1 twice is asked a third time, and its answer returned", async () => {
+    const states: string[] = [];
+    // maxAttempts 1 and a breaker that one failure would open: neither is touched by 429s.
+    const p = policy({
+      maxAttempts: 1,
+      breakerMinThroughput: 1 / 30,
+      onBreakerStateChange: (s) => states.push(s),
+    });
+    const limited = script(
+      { status: 429, retryAfterMs: 1000 },
+      { status: 429, retryAfterMs: 1000 },
+      { status: 200 },
+    );
+    await expect(p.execute(limited.attempt)).resolves.toEqual({ status: 200 });
+    expect(limited.attempt).toHaveBeenCalledTimes(3);
+    const [t1, t2, t3] = limited.starts as [number, number, number];
+    expect(t2 - t1).toBeGreaterThanOrEqual(999);
+    expect(t3 - t2).toBeGreaterThanOrEqual(999);
+    expect(p.breakerState()).toBe("closed");
+    expect(states).toEqual([]);
+  });
+
+  it("429s do not use up the attempts that failures have", async () => {
+    const p = policy({ maxAttempts: 2 });
+    const mixed = script({ status: 429 }, { status: 503 }, { status: 429 }, { status: 429 }, { status: 200 });
+    await expect(p.execute(mixed.attempt)).resolves.toEqual({ status: 200 });
+    expect(mixed.attempt).toHaveBeenCalledTimes(5);
+  });
+
+  it("stops retrying once the next retry would start after rateLimitBudgetMs, with the 429 answer", async () => {
+    const p = policy({ rateLimitBudgetMs: 250 });
+    const limited = script({ status: 429, retryAfterMs: 100 });
+    const t0 = performance.now();
+    await expect(p.execute(limited.attempt)).resolves.toEqual({ status: 429, retryAfterMs: 100 });
+    expect(limited.attempt).toHaveBeenCalledTimes(3);
+    expect(performance.now() - t0).toBeLessThan(400);
+
+    const tooLong = script({ status: 429, retryAfterMs: 5000 }, { status: 200 });
+    await expect(policy({ rateLimitBudgetMs: 1000 }).execute(tooLong.attempt)).resolves.toMatchObject({
+      status: 429,
+    });
+    expect(tooLong.attempt).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe("timeout", () => {
   it("times out an attempt that never answers, aborts its signal, retries, then reports a timeout", async () => {
     const p = policy({ timeoutMs: 50, maxAttempts: 2 });
@@ -135,84 +135,6 @@ describe("timeout", () => {
     const { attempt } = script(HANG, { status: 200 });
     await expect(p.execute(attempt)).resolves.toEqual({ status: 200 });
     expect(attempt).toHaveBeenCalledTimes(2);
-  });
-});
-
-describe("circuit breaker", () => {
-  it("opens after N consecutive failures, refuses without calling, half-opens, then closes on success", async () => {
-    const states: BreakerState[] = [];
-    const p = policy({
-      maxAttempts: 1,
-      breakerThreshold: 3,
-      breakerHalfOpenAfterMs: 200,
-      onBreakerStateChange: (s) => states.push(s),
-    });
-    for (let i = 0; i < 3; i++) await p.execute(script({ status: 503 }).attempt);
-    expect(p.breakerState()).toBe("open");
-    expect(states).toEqual(["open"]);
-
-    const refused = script({ status: 200 });
-    await expect(p.execute(refused.attempt)).resolves.toMatchObject({
-      kind: "error",
-      reason: "circuit_open",
-    });
-    expect(refused.attempt).not.toHaveBeenCalled();
-
-    await sleep(220);
-    const trial = script({ status: 200 });
-    await expect(p.execute(trial.attempt)).resolves.toEqual({ status: 200 });
-    expect(trial.attempt).toHaveBeenCalledTimes(1);
-    expect(p.breakerState()).toBe("closed");
-    expect(states).toEqual(["open", "half-open", "closed"]);
-  });
-
-  it("re-opens when the half-open trial fails", async () => {
-    const states: BreakerState[] = [];
-    const p = policy({
-      maxAttempts: 1,
-      breakerThreshold: 2,
-      breakerHalfOpenAfterMs: 100,
-      onBreakerStateChange: (s) => states.push(s),
-    });
-    for (let i = 0; i < 2; i++) await p.execute(script({ status: 500 }).attempt);
-    await sleep(120);
-    await expect(p.execute(script({ status: 503 }).attempt)).resolves.toEqual({ status: 503 });
-    expect(p.breakerState()).toBe("open");
-    expect(states).toEqual(["open", "half-open", "open"]);
-  });
-
-  it("counts each attempt, so an open breaker also stops the retries of calls already under way", async () => {
-    const p = policy({ breakerThreshold: 5 });
-    const a = script({ status: 503 });
-    const b = script({ status: 503 });
-    await expect(p.execute(a.attempt)).resolves.toEqual({ status: 503 });
-    await expect(p.execute(b.attempt)).resolves.toMatchObject({ kind: "error", reason: "circuit_open" });
-    expect(a.attempt).toHaveBeenCalledTimes(3);
-    expect(b.attempt).toHaveBeenCalledTimes(2);
-  });
-
-  it("counts timeouts and non-retried failures, one attempt each", async () => {
-    const p = policy({ timeoutMs: 30, maxAttempts: 1, breakerThreshold: 3 });
-    await p.execute(script(HANG).attempt);
-    const malformed = script({ status: 422 });
-    await p.execute(malformed.attempt);
-    await p.execute(malformed.attempt);
-    expect(malformed.attempt).toHaveBeenCalledTimes(2);
-    expect(p.breakerState()).toBe("open");
-  });
-
-  it("is never opened by good answers (404, terminal) or by fatal ones (401), however many", async () => {
-    const states: BreakerState[] = [];
-    const p = policy({ breakerThreshold: 3, onBreakerStateChange: (s) => states.push(s) });
-    for (let i = 0; i < 20; i++) await p.execute(script({ status: i % 2 === 0 ? 404 : 401 }).attempt);
-    expect(p.breakerState()).toBe("closed");
-    expect(states).toEqual([]);
-  });
-
-  it("resets the consecutive count on a good answer", async () => {
-    const p = policy({ maxAttempts: 1, breakerThreshold: 3 });
-    for (const status of [503, 503, 404, 503, 503]) await p.execute(script({ status }).attempt);
-    expect(p.breakerState()).toBe("closed");
   });
 });
 
@@ -273,7 +195,7 @@ describe("outer signal", () => {
   });
 
   it("aborts an attempt in flight and does not count it against the breaker", async () => {
-    const p = policy({ maxAttempts: 1, breakerThreshold: 1, timeoutMs: 5000 });
+    const p = policy({ maxAttempts: 1, breakerMinThroughput: 1 / 30, timeoutMs: 5000 });
     const ctrl = new AbortController();
     const { attempt, signals } = script(HANG);
     setTimeout(() => ctrl.abort(), 50);
@@ -283,6 +205,28 @@ describe("outer signal", () => {
     });
     expect(signals[0]?.aborted).toBe(true);
     await sleep(10);
+    expect(p.breakerState()).toBe("closed");
+  });
+
+  it("aborted with an error value: calls not yet started answer with it and are never attempted", async () => {
+    const p = policy({ concurrency: 1 });
+    const stop = new AbortController();
+    const first = script(HANG);
+    const queued = script({ status: 200 });
+    const inFlight = p.execute(first.attempt, stop.signal);
+    const waiting = p.execute(queued.attempt, stop.signal);
+    await sleep(20);
+    const answer = {
+      kind: "error",
+      reason: "auth_failed",
+      detail: "credentials rejected earlier in this pass",
+    };
+    stop.abort(answer);
+    await expect(inFlight).resolves.toBe(answer);
+    await expect(waiting).resolves.toBe(answer);
+    await expect(p.execute(queued.attempt, stop.signal)).resolves.toBe(answer);
+    expect(first.attempt).toHaveBeenCalledTimes(1);
+    expect(queued.attempt).not.toHaveBeenCalled();
     expect(p.breakerState()).toBe("closed");
   });
 

@@ -1,0 +1,35 @@
+/** The error values a provider policy answers with when it has no answer of the provider's to give. */
+
+/** What `execute` returns instead of an answer; shaped so that callers can return it as error evidence. */
+export interface PolicyRejection {
+  kind: "error";
+  reason: "circuit_open" | "timeout" | "auth_failed";
+  detail: string;
+}
+
+export function isRejection(value: unknown): value is PolicyRejection {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<PolicyRejection>;
+  return v.kind === "error" && typeof v.reason === "string" && typeof v.detail === "string";
+}
+
+export function circuitOpen(provider: string): PolicyRejection {
+  return {
+    kind: "error",
+    reason: "circuit_open",
+    detail: `${provider} circuit breaker is open and its half-open trial did not succeed in time; not asked`,
+  };
+}
+
+export function timeoutRejection(timeoutMs: number, attempts: number): PolicyRejection {
+  return {
+    kind: "error",
+    reason: "timeout",
+    detail: `no answer within ${timeoutMs} ms (attempt ${attempts})`,
+  };
+}
+
+/** The caller stopped waiting (pass shutting down): as unverified as a timeout, never an answer. */
+export function abandoned(provider: string): PolicyRejection {
+  return { kind: "error", reason: "timeout", detail: `abandoned: stopped before ${provider} answered` };
+}
