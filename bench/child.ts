@@ -61,7 +61,7 @@ async function runPassJob(job: PassJob): Promise<PassReport> {
   const logs = logSink();
   const logger = createLogger(config.logLevel, logs.sink);
   const pool = createPool(job.databaseUrl);
-  const real = new PgCallStore(pool, config.calls, config.activeStatuses);
+  const real = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
   await real.ping(); // a warm pool, as between two passes of the daemon; not timed
   const { store, times } = timedStore(real);
   const metrics = createMetrics();
@@ -105,7 +105,9 @@ type BatchStore = PgCallStore & { endCalls?: (batch: EndRequest[]) => Promise<un
 async function runWriteJob(job: WriteJob): Promise<WriteReport> {
   const config = loadConfig({ DATABASE_URL: job.databaseUrl, LOG_LEVEL: "silent" });
   const pool = createPool(job.databaseUrl);
-  const store: BatchStore = new PgCallStore(pool, config.calls, config.activeStatuses);
+  const store: BatchStore = new PgCallStore(pool, config.calls, config.activeStatuses, {
+    statusMap: config.statusMap,
+  });
   const endCalls = store.endCalls;
   if (job.method === "endCalls" && typeof endCalls !== "function") {
     await pool.end();
@@ -166,7 +168,7 @@ async function runWriteJob(job: WriteJob): Promise<WriteReport> {
   } else {
     const limit = pLimit(job.concurrency);
     const results = await Promise.all(requests.map((req) => limit(() => store.endCall(req))));
-    ended = results.filter(Boolean).length;
+    ended = results.filter((r) => r === "ended").length;
   }
   const wallMs = performance.now() - t0;
   await pool.end();

@@ -15,7 +15,7 @@ export interface AuditOptions {
 
 /** The exit codes of DESIGN.md, first that applies: zombies left (1), then unverified calls (3). */
 export function auditExitCode(r: PassResult): number {
-  const zombiesLeft = r.dryRun ? totalZombies(r) : r.writeFailures;
+  const zombiesLeft = r.dryRun ? totalZombies(r) : r.writeFailures + r.locked + r.refused;
   if (zombiesLeft > 0) return EXIT.zombiesLeft;
   if (totalUnverified(r) > 0) return EXIT.unverified;
   return EXIT.ok;

@@ -36,7 +36,7 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
   });
   const logger = createLogger(config.logLevel);
   const pool = createPool(pgServer.url, { max: 1 });
-  const store = new PgCallStore(pool, config.calls, config.activeStatuses);
+  const store = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
   const countActive = async () => (await store.activeSummary()).active;
   try {
     await migrate(pool, { withCallsTable: true, mapping: config.calls });

@@ -22,6 +22,8 @@ export function reportJson(r: PassResult) {
       ended: r.ended,
       alreadyEnded: r.alreadyEnded,
       writeFailures: r.writeFailures,
+      locked: r.locked,
+      refused: r.refused,
       unverified: { ...r.unverified, total: totalUnverified(r) },
     },
     calls: r.findings.map((f) => ({
@@ -67,7 +69,7 @@ export function formatAge(seconds: number): string {
 function twilioCell(e: Evidence["twilio"]): string {
   switch (e.kind) {
     case "skipped":
-      return e.why === "no_id" ? "-" : "not configured";
+      return e.why === "no_id" ? "-" : e.why === "backing_off" ? "backing off" : "not configured";
     case "live":
       return e.status;
     case "ended":
@@ -82,7 +84,11 @@ function twilioCell(e: Evidence["twilio"]): string {
 function openaiCell(e: Evidence["openai"]): string {
   switch (e.kind) {
     case "skipped":
-      return e.why === "no_id" || e.why === "not_needed" ? "-" : "not configured";
+      return e.why === "no_id" || e.why === "not_needed"
+        ? "-"
+        : e.why === "backing_off"
+          ? "backing off"
+          : "not configured";
     case "live":
       return "live";
     case "gone":
@@ -101,6 +107,8 @@ function decisionCell(f: Finding): string {
     would_end: "would end",
     already_ended: "raced, untouched",
     write_failed: "WRITE FAILED",
+    locked: "left (row locked by the app)",
+    refused: "REFUSED by the table",
     not_leader: "left (lease lost)",
     unverified: "",
   }[f.outcome];
@@ -157,6 +165,8 @@ export function summaryLine(r: PassResult): string {
     r.dryRun ? "0 ended (dry run)" : `${r.ended} ended`,
   ];
   if (r.alreadyEnded > 0) parts.push(`${r.alreadyEnded} already ended by a webhook`);
+  if (r.locked > 0) parts.push(`${r.locked} left locked by the app (next pass)`);
+  if (r.refused > 0) parts.push(`${r.refused} REFUSED by the calls table (see STATUS_MAP)`);
   if (r.writeFailures > 0) parts.push(`${r.writeFailures} FAILED to write`);
   parts.push(`${unverified} unverified${byReason ? ` (${byReason})` : ""}`);
   if (r.aborted) parts.push("pass interrupted");

@@ -3,6 +3,7 @@ import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import type { Config } from "../config/config.js";
 import { type LoopState, reconcileLoop } from "../daemon/loop.js";
+import { Progress } from "../daemon/progress.js";
 import { Lease } from "../db/lease.js";
 import { SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
@@ -33,11 +34,16 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     ttlSeconds: config.leaderLeaseSeconds,
   });
   const state: LoopState = { leader: false, lastTickOkAt: Number.NEGATIVE_INFINITY, lastResult: null };
+  const progress = new Progress();
+  const deadlineMs = config.passDeadlineSeconds * 1000;
   const log = logger.child({ replica: lease.holder });
 
   const server = await startHttpServer(config.metricsHost, config.metricsPort, {
     registry: runtime.metrics.registry,
     readiness: () => readiness(runtime, state, intervalMs),
+    // The loop sleeps an interval between passes: that is not a stall.
+    health: () => health(progress, deadlineMs + intervalMs),
+    beforeScrape: () => runtime.metrics.secondsSinceProgress.set(progress.msSince() / 1000),
     zombies: () =>
       state.lastResult !== null
         ? { report: reportJson(state.lastResult) }
@@ -72,6 +78,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
       activeSummary: () => runtime.store.activeSummary(),
       logger: log,
       intervalMs,
+      progress,
+      passDeadlineMs: deadlineMs,
     };
     await reconcileLoop(tickDeps, state, signal);
     log.info("shutting down: no new calls taken, in-flight ends finished");
@@ -87,6 +95,20 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     await server.close();
     await runtime.close();
   }
+}
+
+/**
+ * Alive while the loop moves: a loop without progress for a whole pass deadline (a database link gone silent,
+ * a hung request) is restarted by the orchestrator rather than left holding a lease and row locks.
+ */
+function health(progress: Progress, boundMs: number): Readiness {
+  const stuckMs = progress.msSince();
+  return stuckMs > boundMs
+    ? {
+        ready: false,
+        reason: `no progress for ${Math.round(stuckMs / 1000)} s (bound: PASS_DEADLINE_SECONDS + RECONCILE_INTERVAL_SECONDS)`,
+      }
+    : { ready: true, reason: "ok" };
 }
 
 /** Ready: the database answers and the loop did its job (a pass, or a lease check) within 3 intervals. */

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { type Config, ConfigError } from "../config/config.js";
+import { mapStatus } from "../config/status-map.js";
 import { createPool } from "../db/pool.js";
 import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
@@ -10,6 +11,7 @@ import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.j
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
 import { AbsenceMemory } from "../reconcile/absences.js";
 import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
+import { RowBackoff } from "../reconcile/row-backoff.js";
 
 export interface Runtime {
   pool: pg.Pool;
@@ -33,8 +35,11 @@ export function passDepsFor(
     store: parts.store,
     probes: guardProviders(config, parts.raw, parts.metrics, parts.logger),
     absences: new AbsenceMemory(),
-    onEnded: (e) => parts.metrics.callsEnded.inc({ status: e.status, source: e.source }),
+    onEnded: (e) =>
+      parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source }),
     onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),
+    onRowCheckFailed: (reason) => parts.metrics.rowCheckFailures.inc({ reason }),
+    backoff: new RowBackoff(),
     policy: {
       minCallAgeSeconds: config.minCallAgeSeconds,
       maxCallDurationSeconds: config.maxCallDurationSeconds,
@@ -63,10 +68,11 @@ export function createRuntime(
   opts: { twilioKeepAlive?: boolean } = {},
 ): Runtime {
   const pool = createPool(requireDatabaseUrl(config), {
+    statementTimeoutMs: config.dbStatementTimeoutMs,
     onError: (err) =>
       logger.warn({ err: err.message }, "database connection lost; the next query reconnects"),
   });
-  const store = new PgCallStore(pool, config.calls, config.activeStatuses);
+  const store = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
   const metrics = createMetrics();
   const raw = rawProviders(config, opts);
   if (raw.twilio === null) {
@@ -90,7 +96,7 @@ export function createRuntime(
     pool,
     store,
     metrics,
-    passDeps: withNotifier(passDepsFor(config, { store, metrics, logger, raw }), notifier),
+    passDeps: withNotifier(passDepsFor(config, { store, metrics, logger, raw }), notifier, config.statusMap),
     close: async () => {
       // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.
       await notifier?.drain(NOTIFY_DRAIN_MS);
@@ -100,14 +106,19 @@ export function createRuntime(
 }
 
 /** Every committed end is also announced downstream (the signed webhook), after the metrics see it. */
-function withNotifier(deps: PassDeps, notifier: WebhookNotifier | null): PassDeps {
+function withNotifier(
+  deps: PassDeps,
+  notifier: WebhookNotifier | null,
+  statusMap: Config["statusMap"],
+): PassDeps {
   if (notifier === null) return deps;
   const counted = deps.onEnded;
   return {
     ...deps,
     onEnded: (e: EndedEvent) => {
       counted?.(e);
-      notifier.notify(callEndedEvent(e));
+      // The app hears the status its row now carries, as pg_notify says it.
+      notifier.notify(callEndedEvent({ ...e, status: mapStatus(statusMap, e.status) }));
     },
   };
 }

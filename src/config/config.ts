@@ -1,5 +1,8 @@
 import { z } from "zod";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "./identifiers.js";
+import { parseStatusMap } from "./status-map.js";
+
+export { mapStatus } from "./status-map.js";
 
 /** A configuration problem the operator must fix: printed as one line, exit code 2, no stack trace. */
 export class ConfigError extends Error {
@@ -42,12 +45,26 @@ export interface Config {
   hangupOrphanedRealtime: boolean;
   providerTimeoutMs: number;
   providerMaxAttempts: number;
-  breakerFailureThreshold: number;
+  /**
+   * Deprecated BREAKER_FAILURE_THRESHOLD, undefined when unset. The breaker judges a failure rate now; when this
+   * is set and BREAKER_MIN_THROUGHPUT is not, it becomes the minimum throughput (threshold / window).
+   */
+  breakerFailureThreshold: number | undefined;
+  /** Opens when more than this share of the window's requests failed (5xx, timeouts, network errors). */
+  breakerFailureRate: number;
+  breakerWindowSeconds: number;
+  /** Requests per second over the window below which the breaker never opens. */
+  breakerMinThroughput: number;
   breakerHalfOpenSeconds: number;
   reconcileIntervalSeconds: number;
   /** How long a leader's lease lasts without renewal: about 2.5 intervals. */
   leaderLeaseSeconds: number;
   shutdownTimeoutSeconds: number;
+  /**
+   * A pass stops taking rows at this age; a loop without progress for this long is unhealthy (/healthz 503)
+   * and stops renewing its lease.
+   */
+  passDeadlineSeconds: number;
   /** Downstream webhook for every ended call; null when NOTIFY_URL is unset. */
   notify: { url: string; secret: string } | null;
   minCallAgeSeconds: number;
@@ -59,7 +76,21 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   calls: CallsTableMapping;
   activeStatuses: string[];
+  /**
+   * STATUS_MAP: a provider status (one of END_STATUSES) → the value the app's table takes instead; a status
+   * not listed is written as it is. Read it through `mapStatus`.
+   */
+  statusMap: Record<string, string>;
+  /** DB_STATEMENT_TIMEOUT_MS: the server cancels a statement after this long; the client gives up 5 s later. */
+  dbStatementTimeoutMs: number;
 }
+
+/**
+ * Requests per second over the breaker's window below which it never opens: 60 requests in the default 30 s,
+ * so 20 rows failing all 3 attempts at the head of a listing cannot open it, while an outage answering at the
+ * default rate (up to 10 requests a second) opens it within seconds.
+ */
+export const DEFAULT_BREAKER_MIN_THROUGHPUT = 2;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const positiveNumber = (fallback: number) => z.coerce.number().positive().finite().default(fallback);
@@ -121,15 +152,25 @@ const envSchema = z.object({
   HANGUP_ORPHANED_REALTIME: booleanFlag,
   PROVIDER_TIMEOUT_MS: positiveInt(10_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
-  BREAKER_FAILURE_THRESHOLD: positiveInt(5),
+  BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().positive().optional(),
+  BREAKER_FAILURE_RATE: z.coerce
+    .number()
+    .gt(0, { error: "must be between 0 and 1 (exclusive)" })
+    .lt(1, { error: "must be between 0 and 1 (exclusive)" })
+    .default(0.5),
+  BREAKER_WINDOW_SECONDS: positiveNumber(30),
+  BREAKER_MIN_THROUGHPUT: z.coerce.number().positive().finite().optional(),
   BREAKER_HALF_OPEN_SECONDS: positiveNumber(30),
   RECONCILE_INTERVAL_SECONDS: positiveInt(60),
   LEADER_LEASE_SECONDS: z.coerce.number().positive().finite().optional(),
   SHUTDOWN_TIMEOUT_SECONDS: positiveNumber(10),
+  PASS_DEADLINE_SECONDS: positiveNumber(600),
   NOTIFY_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   NOTIFY_SECRET: optionalSecret,
   MIN_CALL_AGE_SECONDS: z.coerce.number().int().nonnegative().default(120),
   MAX_CALL_DURATION_SECONDS: positiveInt(86_400),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  STATUS_MAP: z.string().default(""),
   DB_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   DRY_RUN: booleanFlag,
   METRICS_HOST: z.string().min(1).default("0.0.0.0"),
@@ -189,10 +230,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
+    breakerFailureRate: e.BREAKER_FAILURE_RATE,
+    breakerWindowSeconds: e.BREAKER_WINDOW_SECONDS,
+    breakerMinThroughput:
+      e.BREAKER_MIN_THROUGHPUT ??
+      (e.BREAKER_FAILURE_THRESHOLD === undefined
+        ? DEFAULT_BREAKER_MIN_THROUGHPUT
+        : e.BREAKER_FAILURE_THRESHOLD / e.BREAKER_WINDOW_SECONDS),
     breakerHalfOpenSeconds: e.BREAKER_HALF_OPEN_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     leaderLeaseSeconds: leaseSeconds(e.LEADER_LEASE_SECONDS, e.RECONCILE_INTERVAL_SECONDS),
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    passDeadlineSeconds: e.PASS_DEADLINE_SECONDS,
     notify: notifyTarget(e.NOTIFY_URL, e.NOTIFY_SECRET),
     minCallAgeSeconds: e.MIN_CALL_AGE_SECONDS,
     maxCallDurationSeconds: e.MAX_CALL_DURATION_SECONDS,
@@ -211,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       endedAt: e.CALLS_COL_ENDED_AT,
     },
     activeStatuses: e.ACTIVE_STATUSES,
+    statusMap: statusMapOf(e.STATUS_MAP, e.ACTIVE_STATUSES),
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
   };
 }
 
@@ -251,4 +302,12 @@ function notifyTarget(url: string | undefined, secret: string | undefined): Conf
   if (secret === undefined)
     throw new ConfigError("NOTIFY_SECRET is required with NOTIFY_URL (it signs every event)");
   return { url, secret };
+}
+
+function statusMapOf(raw: string, activeStatuses: readonly string[]): Record<string, string> {
+  try {
+    return parseStatusMap(raw, activeStatuses);
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
 }

@@ -23,7 +23,11 @@ export function holdLeadership(
   lease: Lease,
   ttlSeconds: number,
   logger: Logger,
-  opts: { heartbeat?: boolean } = {},
+  opts: {
+    heartbeat?: boolean;
+    /** True once the pass has stopped moving: the lease is then no longer renewed, so a stand-by takes over. */
+    stalled?: () => boolean;
+  } = {},
 ): Leadership {
   const ttlMs = ttlSeconds * 1000;
   const lost = new AbortController();
@@ -62,6 +66,10 @@ export function holdLeadership(
   const beat = async (): Promise<boolean> => {
     if (lost.signal.aborted) return false;
     if (lease.remainingMs() > ttlMs / 2) return true;
+    if (opts.stalled?.() === true) {
+      lose("the pass has stopped making progress; the lease is left to expire");
+      return false;
+    }
     renewing ??= renew().finally(() => {
       renewing = null;
     });

@@ -35,6 +35,7 @@ export async function reconcileLoop(
       );
     state.leader = leader === true;
     deps.metrics.isLeader.set(state.leader ? 1 : 0);
+    if (leader !== null) deps.progress.mark();
     if (leader === false) {
       // A stand-by replica is doing its job when it can see the lease: it is ready to take over.
       state.lastTickOkAt = performance.now();

@@ -13,6 +13,7 @@ import {
   totalZombies,
 } from "../reconcile/pass.js";
 import { holdLeadership } from "./leadership.js";
+import type { Progress } from "./progress.js";
 import { recordActive, recordPass } from "./record-pass.js";
 
 export interface TickDeps {
@@ -23,6 +24,9 @@ export interface TickDeps {
   metrics: Metrics;
   activeSummary(): Promise<ActiveSummary>;
   logger: Logger;
+  progress: Progress;
+  /** A pass stops taking rows at this age (the rest waits for the next pass). */
+  passDeadlineMs: number;
 }
 
 /** What one tick did: the outcome, and the pass's result unless the pass itself failed. */
@@ -37,12 +41,21 @@ export interface Tick {
  */
 export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal): Promise<Tick> {
   const { logger, metrics } = deps;
-  const leadership = holdLeadership(deps.lease, deps.leaseSeconds, logger);
+  const { progress } = deps;
+  progress.mark();
+  const leadership = holdLeadership(deps.lease, deps.leaseSeconds, logger, {
+    stalled: () => progress.msSince() > (deps.leaseSeconds * 1000) / 2,
+  });
+  const deadline = AbortSignal.timeout(deps.passDeadlineMs);
   let r: PassResult;
   try {
     r = await runPass(
-      { ...deps.passDeps, leadership: leadership.signal },
-      { runId, dryRun: deps.dryRun, signal },
+      {
+        ...deps.passDeps,
+        leadership: leadership.signal,
+        onProgress: () => progress.mark(),
+      },
+      { runId, dryRun: deps.dryRun, signal: AbortSignal.any([signal, deadline]) },
     );
   } catch (err) {
     recordPass(metrics, null, "failed");
@@ -51,6 +64,11 @@ export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal
   } finally {
     leadership.stop();
   }
+  if (deadline.aborted && !signal.aborted)
+    logger.warn(
+      { runId, deadlineSeconds: deps.passDeadlineMs / 1000 },
+      "pass stopped at its deadline; the next pass goes on",
+    );
   const outcome = passOutcome(r);
   recordPass(metrics, r, outcome);
   await deps.activeSummary().then(

@@ -48,6 +48,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ["provider"] as const,
       registers: [registry],
     }),
+    circuitBreakerTransitions: new Counter({
+      name: `${prefix}circuit_breaker_transitions_total`,
+      help: "Circuit breaker state changes per provider, by the state entered",
+      labelNames: ["provider", "to"] as const,
+      registers: [registry],
+    }),
     realtimeHangups: new Counter({
       name: `${prefix}realtime_hangups_total`,
       help: "Orphaned OpenAI realtime sessions hung up after Twilio confirmed the phone leg was over",
@@ -86,6 +92,17 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: "1 when this replica holds the lease and reconciles, 0 when it stands by",
       registers: [registry],
     }),
+    rowCheckFailures: new Counter({
+      name: `${prefix}row_check_failures_total`,
+      help: "Rows whose provider check failed (no clear answer for that row), by reason",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    secondsSinceProgress: new Gauge({
+      name: `${prefix}seconds_since_progress`,
+      help: "Seconds since the loop last moved forward: a page read, a provider answer or a write (leader), a lease check (stand-by)",
+      registers: [registry],
+    }),
     notifications: new Counter({
       name: `${prefix}notifications_total`,
       help: "Downstream webhook deliveries of ended calls, by outcome",
@@ -95,7 +112,10 @@ export function createMetrics(registry: Registry = new Registry()) {
   };
   collectDefaultMetrics({ register: registry, prefix });
   m.isLeader.set(0);
-  for (const provider of ["twilio", "openai"]) m.circuitBreakerState.set({ provider }, 0);
+  for (const provider of ["twilio", "openai"]) {
+    m.circuitBreakerState.set({ provider }, 0);
+    for (const to of Object.keys(BREAKER_VALUE)) m.circuitBreakerTransitions.inc({ provider, to }, 0);
+  }
   return m;
 }
 
@@ -103,4 +123,10 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 export function setBreakerState(metrics: Metrics, provider: string, state: BreakerState): void {
   metrics.circuitBreakerState.set({ provider }, BREAKER_VALUE[state]);
+}
+
+/** A breaker changed state: the gauge follows it and the transition is counted. */
+export function recordBreakerTransition(metrics: Metrics, provider: string, state: BreakerState): void {
+  setBreakerState(metrics, provider, state);
+  metrics.circuitBreakerTransitions.inc({ provider, to: state });
 }

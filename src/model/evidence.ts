@@ -66,7 +66,8 @@ export interface Evidence {
   openai: OpenAIEvidence | { kind: "skipped"; why: SkipReason };
 }
 
-export type SkipReason = "no_id" | "not_configured" | "not_needed";
+/** `backing_off`: the row's last check failed and its backoff has not passed yet (not asked this pass). */
+export type SkipReason = "no_id" | "not_configured" | "not_needed" | "backing_off";
 
 /** What the sideband WebSocket told us about one realtime call. Anything unclear is an `error`. */
 export type RealtimeObservation = { kind: "live" } | { kind: "gone" } | ProviderError;

@@ -9,7 +9,9 @@ export type UnverifiedReason =
   | "no_end_time"
   | "end_time_in_future"
   | "no_provider"
-  | "absence_unconfirmed";
+  | "absence_unconfirmed"
+  /** Not asked this pass: its last check failed, and it waits out its backoff. */
+  | "backoff";
 
 export type Verdict =
   | { action: "end"; newStatus: string; endedAt: Date; source: EndSource; why: string }

@@ -1,5 +1,5 @@
 import type { LimitFunction } from "p-limit";
-import type { ActiveCall, EndVerdict, Evidence, UnverifiedReason } from "../model/index.js";
+import type { ActiveCall, EndVerdict, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
 import { decide } from "./decide.js";
 import type { PassDeps, PassOptions } from "./pass-deps.js";
 import { type CheckTally, emptyCheckTally, type Finding } from "./pass-result.js";
@@ -27,6 +27,11 @@ export interface PageCheckContext {
   limit: LimitFunction;
   /** True once the pass should take no new rows (shutdown, lost lease, lost database). */
   stopped(): boolean;
+  /**
+   * Offered each row whose backoff has passed: true when the pass takes it to ask after the rows that were
+   * not checked recently. Absent for those deferred rows themselves.
+   */
+  defer?: (row: ActiveCall) => boolean;
 }
 
 /** Reasons that are normal answers, not failures of a provider or of the pass. */
@@ -36,7 +41,24 @@ const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
   "absence_unconfirmed",
   "no_end_time",
   "end_time_in_future",
+  "backoff",
 ]);
+
+/** Failures that say nothing about the row itself (the whole provider is refused or failing): no backoff. */
+const PROVIDER_WIDE: ReadonlySet<UnverifiedReason> = new Set(["circuit_open", "auth_failed"]);
+
+const BACKING_OFF: Evidence = {
+  twilio: { kind: "skipped", why: "backing_off" },
+  openai: { kind: "skipped", why: "backing_off" },
+};
+
+/** A failed check backs the row off; any clear answer clears it. */
+function noteAnswer(deps: PassDeps, row: ActiveCall, verdict: Verdict, now: Date): void {
+  if (deps.backoff === undefined) return;
+  if (verdict.action !== "unverified" || EXPECTED_UNVERIFIED.has(verdict.reason))
+    deps.backoff.answered(row.id);
+  else if (!PROVIDER_WIDE.has(verdict.reason)) deps.backoff.failed(row.id, now);
+}
 
 export function ageSeconds(call: ActiveCall, at: Date): number {
   return Math.floor((at.getTime() - call.startedAt.getTime()) / 1000);
@@ -51,9 +73,20 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
   /** Returns the zombie to end, if any; counts and keeps the rest. */
   const checkRow = async (row: ActiveCall): Promise<PendingEnd | null> => {
     if (ctx.stopped()) return null;
-    const evidence = await ctx.gather(row, opts.signal);
+    const standing = deps.backoff?.standing(row.id, deps.clock()) ?? "fresh";
+    if (standing === "due" && ctx.defer?.(row) === true) return null;
+    const evidence = standing === "waiting" ? BACKING_OFF : await ctx.gather(row, opts.signal);
+    deps.onProgress?.();
     const now = deps.clock();
-    const verdict = decide(row, evidence, now, deps.policy);
+    let verdict = decide(row, evidence, now, deps.policy);
+    if (standing !== "waiting") noteAnswer(deps, row, verdict, now);
+    // Not asked, so unverified for that reason; the age bound still applies (no live call outlasts it).
+    else if (verdict.action === "unverified")
+      verdict = {
+        action: "unverified",
+        reason: "backoff",
+        why: "its last check failed; asked again once its backoff has passed",
+      };
     const finding = (outcome: Finding["outcome"]): Finding => ({
       call: row,
       ageSeconds: ageSeconds(row, now),
@@ -68,7 +101,10 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
     }
     if (verdict.action === "unverified") {
       tally.unverified[verdict.reason] = (tally.unverified[verdict.reason] ?? 0) + 1;
-      if (!EXPECTED_UNVERIFIED.has(verdict.reason)) tally.providerErrors++;
+      if (!EXPECTED_UNVERIFIED.has(verdict.reason)) {
+        tally.providerErrors++;
+        deps.onRowCheckFailed?.(verdict.reason);
+      }
       deps.logger.info(
         { runId: opts.runId, callId: row.id, reason: verdict.reason, why: verdict.why },
         "call unverified",

@@ -1,6 +1,13 @@
 import type { Logger } from "../log.js";
-import type { CallStore, DecisionPolicy, EndSource, ProviderProbes } from "../model/index.js";
+import type {
+  CallStore,
+  DecisionPolicy,
+  EndSource,
+  ProviderProbes,
+  UnverifiedReason,
+} from "../model/index.js";
 import type { AbsenceMemory } from "./absences.js";
+import type { RowBackoff } from "./row-backoff.js";
 
 /** What a pass works with; the daemon, the audit, the tests and the bench hand in their own. */
 export interface PassDeps {
@@ -8,6 +15,10 @@ export interface PassDeps {
   probes: ProviderProbes;
   /** Realtime absences seen by earlier passes (the daemon keeps one for its lifetime). */
   absences: AbsenceMemory;
+  /** Rows whose check failed, backed off across passes (the daemon keeps one for its lifetime). */
+  backoff?: RowBackoff;
+  /** Told whenever the pass moves forward (a page read, an answer, a write): the daemon's stall detector. */
+  onProgress?: () => void;
   /**
    * Aborted once this replica can no longer count on being the leader (its lease could not be renewed in
    * time). The pass then stops writing at once; the next leader picks the rest up. Absent: always the writer.
@@ -15,6 +26,8 @@ export interface PassDeps {
   leadership?: AbortSignal;
   /** Told of every end after it committed (metrics, the downstream webhook); must not throw or block. */
   onEnded?: (event: EndedEvent) => void;
+  /** Told of each row whose provider check failed (not a clear answer), by reason; must not throw or block. */
+  onRowCheckFailed?: (reason: UnverifiedReason) => void;
   /** Told how each hang-up of an orphaned realtime session went; must not throw or block. */
   onHangup?: (outcome: HangupOutcome) => void;
   /** How Twilio is asked; default per call. */

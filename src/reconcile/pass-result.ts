@@ -7,6 +7,10 @@ export type FindingOutcome =
   | "would_end"
   | "already_ended"
   | "write_failed"
+  /** The app held the row locked: not waited for, tried again next pass. */
+  | "locked"
+  /** The calls table refused the values (an enum without the status): recorded once, see STATUS_MAP. */
+  | "refused"
   /** Left for the next leader: this replica lost its lease during the pass. */
   | "not_leader"
   | "unverified";
@@ -35,7 +39,14 @@ export interface WriteTally {
   ended: number;
   /** Zombies whose row was no longer active at write time: a webhook won the race. */
   alreadyEnded: number;
+  /** Ends the database failed to write (connection lost, timeout): the pass stopped writing. */
   writeFailures: number;
+  /** Zombies whose row the app held locked: skipped, tried again next pass. */
+  locked: number;
+  /** Zombies whose end the table refused (new and already recorded refusals). */
+  refused: number;
+  /** Of those, refusals recorded for the first time by this pass. */
+  refusedNew: number;
   /** A write failed for a reason that is not about its row (connection lost, timeout): the pass stops. */
   databaseLost: boolean;
   /** The lease could not be renewed: this batch was not written, and the pass stops writing. */
@@ -71,6 +82,9 @@ export function emptyWriteTally(): WriteTally {
     ended: 0,
     alreadyEnded: 0,
     writeFailures: 0,
+    locked: 0,
+    refused: 0,
+    refusedNew: 0,
     databaseLost: false,
     leadershipLost: false,
     realtimeHangups: { hung_up: 0, already_gone: 0, error: 0 },
@@ -111,6 +125,9 @@ export function addWrite(r: PassResult, w: WriteTally): void {
   r.ended += w.ended;
   r.alreadyEnded += w.alreadyEnded;
   r.writeFailures += w.writeFailures;
+  r.locked += w.locked;
+  r.refused += w.refused;
+  r.refusedNew += w.refusedNew;
   r.databaseLost ||= w.databaseLost;
   r.leadershipLost ||= w.leadershipLost;
   for (const [outcome, n] of Object.entries(w.realtimeHangups))
@@ -127,10 +144,14 @@ export function addFindings(r: PassResult, findings: readonly Finding[], max: nu
 
 export type PassOutcome = "success" | "partial" | "failed";
 
-/** A pass that lost the database did not do its job: failed. One refused row only makes it partial. */
+/**
+ * A pass that lost the database did not do its job: failed. A new refusal makes it partial; a refusal already
+ * recorded, or a row the app held locked, does not (they are counted, and the next pass tries again).
+ */
 export function passOutcome(r: PassResult): PassOutcome {
   if (r.databaseLost) return "failed";
-  return r.aborted || r.leadershipLost || r.providerErrors > 0 || r.writeFailures > 0 ? "partial" : "success";
+  const failedSome = r.providerErrors > 0 || r.writeFailures > 0 || r.refusedNew > 0;
+  return r.aborted || r.leadershipLost || failedSome ? "partial" : "success";
 }
 
 export function totalZombies(r: PassResult): number {

@@ -1,7 +1,7 @@
-import { errorMessage } from "../error-message.js";
-import { type EndRequest, RowRefusedError } from "../model/index.js";
+import type { EndRequest } from "../model/index.js";
 import type { PendingEnd } from "./check-page.js";
 import { ageSeconds } from "./check-page.js";
+import { endBatch } from "./end-batch.js";
 import { hangupOrphans } from "./hangup-orphans.js";
 import type { PassDeps, PassOptions } from "./pass-deps.js";
 import { emptyWriteTally, type Finding, type FindingOutcome, type WriteTally } from "./pass-result.js";
@@ -12,16 +12,9 @@ export interface PageWrite {
   findings: Finding[];
 }
 
-interface EndAllResult {
-  ended: Set<string>;
-  failed: Set<string>;
-  databaseTrouble: boolean;
-}
-
 /**
- * Writes a page's zombies with one conditional statement (DESIGN.md step 4, batched): 10,000 ends are 20
- * round trips, not 10,000. Then logs and announces each end that committed, and hangs up the realtime
- * sessions that outlived their phone leg. Never rejects.
+ * Writes a page's zombies (one batch, see endBatch), then logs and announces each end that committed, and
+ * hangs up the realtime sessions that outlived their phone leg. Never rejects.
  */
 export async function writeEnds(
   pending: readonly PendingEnd[],
@@ -45,79 +38,60 @@ export async function writeEnds(
     return { tally, findings };
   }
 
-  const { ended, failed, databaseTrouble } = await endAll(pending, deps, opts);
-  tally.writeFailures = failed.size;
-  tally.databaseLost = databaseTrouble;
+  const outcomes = await endBatch(
+    pending.map((p) => endRequest(p, opts)),
+    deps.store,
+    deps.logger,
+    opts.runId,
+  );
+  deps.onProgress?.();
   const orphans: { callId: string; realtimeId: string }[] = [];
   for (const p of pending) {
-    if (failed.has(p.row.id)) {
-      found(p, "write_failed");
-    } else if (ended.has(p.row.id)) {
-      tally.ended++;
-      deps.logger.info(logFields(p, opts), "zombie call ended");
-      deps.onEnded?.({
-        callId: p.row.id,
-        status: p.verdict.newStatus,
-        endedAt: p.verdict.endedAt,
-        source: p.verdict.source,
-        runId: opts.runId,
-      });
-      if (p.verdict.source === "twilio" && p.row.openaiId !== null)
-        orphans.push({ callId: p.row.id, realtimeId: p.row.openaiId });
-      found(p, "ended");
-    } else {
-      tally.alreadyEnded++;
-      deps.logger.info(logFields(p, opts), "zombie already ended by someone else; left as it is");
-      found(p, "already_ended");
+    const outcome = outcomes.get(p.row.id) ?? "failed";
+    switch (outcome) {
+      case "ended":
+        tally.ended++;
+        deps.logger.info(logFields(p, opts), "zombie call ended");
+        deps.onEnded?.({
+          callId: p.row.id,
+          status: p.verdict.newStatus,
+          endedAt: p.verdict.endedAt,
+          source: p.verdict.source,
+          runId: opts.runId,
+        });
+        if (p.verdict.source === "twilio" && p.row.openaiId !== null)
+          orphans.push({ callId: p.row.id, realtimeId: p.row.openaiId });
+        found(p, "ended");
+        break;
+      case "not_active":
+        tally.alreadyEnded++;
+        deps.logger.info(logFields(p, opts), "zombie already ended by someone else; left as it is");
+        found(p, "already_ended");
+        break;
+      case "locked":
+        tally.locked++;
+        deps.logger.info(
+          logFields(p, opts),
+          "zombie row locked by the app; not waited for, tried again next pass",
+        );
+        found(p, "locked");
+        break;
+      case "refused_new":
+      case "refused_known":
+        tally.refused++;
+        // Only a new refusal makes this pass partial; a known one is counted, and stays in the audit table.
+        if (outcome === "refused_new") tally.refusedNew++;
+        found(p, "refused");
+        break;
+      case "failed":
+        tally.writeFailures++;
+        tally.databaseLost = true;
+        found(p, "write_failed");
+        break;
     }
   }
   tally.realtimeHangups = await hangupOrphans(orphans, deps, opts);
   return { tally, findings };
-}
-
-/**
- * One statement for the batch. If it fails as a whole (one row the app's table refuses, say an unknown enum
- * value), the rows are retried one by one so that one bad row does not hold up the rest; the first failure
- * there that is not about its row stops the pass (most often the database is gone) and leaves the rest for
- * the next pass.
- */
-async function endAll(
-  pending: readonly PendingEnd[],
-  deps: PassDeps,
-  opts: PassOptions,
-): Promise<EndAllResult> {
-  const { logger, store } = deps;
-  try {
-    const ended = await store.endCalls(pending.map((p) => endRequest(p, opts)));
-    return { ended, failed: new Set(), databaseTrouble: false };
-  } catch (err) {
-    logger.warn(
-      { runId: opts.runId, err: errorMessage(err), batch: pending.length },
-      "batch end failed; ending one by one",
-    );
-  }
-  const result: EndAllResult = { ended: new Set(), failed: new Set(), databaseTrouble: false };
-  for (const p of pending) {
-    if (result.databaseTrouble) {
-      result.failed.add(p.row.id);
-      continue;
-    }
-    try {
-      if (await store.endCall(endRequest(p, opts))) result.ended.add(p.row.id);
-    } catch (err) {
-      result.failed.add(p.row.id);
-      // A row the table refuses is that row's problem; anything else (connection lost, timeout) will fail
-      // the next row too.
-      result.databaseTrouble = !(err instanceof RowRefusedError);
-      logger.error(
-        { ...logFields(p, opts), err: errorMessage(err) },
-        result.databaseTrouble
-          ? "could not end zombie call; the pass stops here and the next one retries"
-          : "the calls table refused this end; it is retried next pass",
-      );
-    }
-  }
-  return result;
 }
 
 function endRequest(p: PendingEnd, opts: PassOptions): EndRequest {

@@ -12,6 +12,10 @@ export interface HttpServerDeps {
   registry: Registry;
   /** Whether this replica can do its job now (database reachable, loop not stuck). */
   readiness: () => Promise<Readiness>;
+  /** Whether the process itself still works (its loop moves); a 503 asks the orchestrator for a restart. */
+  health?: () => Readiness;
+  /** Sets the gauges that are read off the process at scrape time. */
+  beforeScrape?: () => void;
   /** The last pass's findings (the shape of `audit --json`), or why there are none. */
   zombies: () => { report: unknown } | { unavailable: string };
 }
@@ -67,11 +71,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   switch (path) {
     case "/metrics":
+      deps.beforeScrape?.();
       send(res, 200, deps.registry.contentType, await deps.registry.metrics());
       return;
-    case "/healthz":
-      send(res, 200, "text/plain", "ok\n");
+    case "/healthz": {
+      const h = deps.health?.() ?? { ready: true, reason: "ok" };
+      send(res, h.ready ? 200 : 503, "text/plain", `${h.reason}\n`);
       return;
+    }
     case "/readyz": {
       const r = await deps.readiness();
       send(res, r.ready ? 200 : 503, "text/plain", `${r.reason}\n`);

@@ -31,6 +31,12 @@ export interface SimTwilioOptions {
   /** Above this many served requests in any sliding second, answer 429 (code 20429, Retry-After: 1). */
   maxRps?: number;
   /**
+   * This share of requests (0..1), drawn at random, is answered 429 with Retry-After: 1 whatever the rate: a
+   * provider under load elsewhere. The draw is seeded (`randomSeed`, default 1) so a run can be replayed.
+   */
+  random429Share?: number;
+  randomSeed?: number;
+  /**
    * Every answer (429s and faults included) is sent this many milliseconds after its request arrived, at the
    * earliest: a fixed server + network latency. Requests wait side by side, never one behind another; they
    * are counted, rate-limited and routed on arrival as without it. Default 0.

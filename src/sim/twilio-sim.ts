@@ -100,6 +100,7 @@ export async function startTwilioSimulator(
   if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) {
     throw new RangeError(`latencyMs must be a finite number >= 0, got ${latencyMs}`);
   }
+  const random = seededRandom(opts.randomSeed ?? 1);
   const credentials = new Map<string, string>([[opts.accountSid, opts.authToken]]);
   for (const key of opts.apiKeys ?? []) credentials.set(key.sid, key.secret);
 
@@ -134,6 +135,10 @@ export async function startTwilioSimulator(
   }
 
   async function route(req: IncomingMessage, url: URL, r: Route): Promise<Reply> {
+    if (opts.random429Share !== undefined && random() < opts.random429Share) {
+      stats.rateLimited++;
+      return twilioError(429, "Too Many Requests", { "Retry-After": "1" });
+    }
     if (opts.maxRps !== undefined) {
       const now = performance.now();
       if (served.count(now) >= opts.maxRps) {
@@ -226,5 +231,17 @@ export async function startTwilioSimulator(
       });
       return closed;
     },
+  };
+}
+
+/** mulberry32: a few lines of a well-known seeded generator, so that a test's random faults can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

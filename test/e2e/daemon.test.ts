@@ -90,14 +90,18 @@ describe("run: the daemon", () => {
       ...world.env,
       RECONCILE_INTERVAL_SECONDS: "1",
       LOG_LEVEL: "info",
-      BREAKER_HALF_OPEN_SECONDS: "60",
+      // 3 requests in the 30 s window may open it (the default needs 60). A pass that meets it open waits for
+      // a half-open trial, within half-open + timeout (1 s here).
+      BREAKER_MIN_THROUGHPUT: "0.1",
+      BREAKER_HALF_OPEN_SECONDS: "0.5",
+      PROVIDER_TIMEOUT_MS: "500",
     });
-    await until("the breaker to open", async () => world.sim.stats.requests >= 5);
+    await until("the breaker to open", async () => world.sim.stats.requests >= 3);
     await sleep(3000);
     child.kill("SIGTERM");
     const r = await done;
     expect(r.code).toBe(0);
-    // Five consecutive failures open the breaker; after that no request is sent for the rest of the run.
+    // Three failures open the breaker (a few more may be under way); after that, one half-open trial per pass.
     expect(world.sim.stats.requests).toBeLessThanOrEqual(5 + 8);
     const actions = await readActions(world.db.pool, world.config.calls);
     // Nothing is ended on Twilio's word while it is down: only the age bound and the OpenAI side decide.
@@ -179,10 +183,11 @@ describe("run: shutdown", () => {
   it("exits 0 within SHUTDOWN_TIMEOUT_SECONDS when an end is stuck in the database, and the end never half-happens", async () => {
     const zombie = world.scenario.find((c) => c.kind === "zombie (completed)");
     if (!zombie) throw new Error("no zombie in the scenario");
-    // Another session holds the row: the daemon's end waits on the lock, inside its transaction.
+    // Another session holds the table against writes (a row lock would only be skipped): the daemon's end
+    // waits on the lock, inside its transaction, while its listing still reads.
     const blocker = await world.db.pool.connect();
     await blocker.query("BEGIN");
-    await blocker.query("SELECT 1 FROM calls WHERE call_id = $1 FOR UPDATE", [zombie.row.id]);
+    await blocker.query("LOCK TABLE calls IN EXCLUSIVE MODE");
     try {
       const { child, done } = startCli(["run"], {
         ...world.env,

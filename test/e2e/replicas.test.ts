@@ -1,43 +1,9 @@
-import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readActions } from "../../src/dev/seed.js";
-import { type CliResult, startCli, watchOutput } from "../helpers/cli.js";
+import { gauge, metricsUrl, type Replica, scrape, startReplica } from "../helpers/replica.js";
 import { endedBy, mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
 import { until } from "../helpers/wait.js";
-
-interface Replica {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  out: ReturnType<typeof watchOutput>;
-  lines(): Record<string, unknown>[];
-}
-
-function startReplica(env: Record<string, string>): Replica {
-  const { child, done } = startCli(["run"], env);
-  const out = watchOutput(child);
-  return {
-    child,
-    done,
-    out,
-    lines: () =>
-      out
-        .stderr()
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l)),
-  };
-}
-
-const metricsUrl = (r: Replica) =>
-  r.lines().find((l) => l.msg === "call-reconciler started")?.metrics as string | undefined;
-
-async function scrape(url: string, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${url}${path}`);
-  return { status: res.status, body: await res.text() };
-}
-
-const gauge = (body: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(body)?.[1]);
 
 describe("several replicas on one database", () => {
   let world: SeededWorld;

@@ -77,7 +77,9 @@ export async function startMatrix(
   });
   const logger = createLogger(config.logLevel, sink);
   const metrics = createMetrics();
-  const store = new PgCallStore(db.pool, config.calls, config.activeStatuses);
+  const store = new PgCallStore(db.pool, config.calls, config.activeStatuses, {
+    statusMap: config.statusMap,
+  });
   const matrix: Matrix = {
     db,
     twilio,

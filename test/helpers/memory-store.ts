@@ -3,6 +3,7 @@ import type {
   ActivePage,
   ActiveSummary,
   CallStore,
+  EndBatchResult,
   EndRequest,
   PageCursor,
 } from "../../src/model/index.js";
@@ -24,6 +25,10 @@ export class MemoryCallStore implements CallStore {
   readonly ends: EndRequest[] = [];
   /** Calls to endCalls / endCall, to see how a pass wrote. */
   readonly writes = { batches: 0, single: 0 };
+  /** Rows the app holds locked: skipped by an end, as SKIP LOCKED skips them. */
+  readonly lockedByApp = new Set<string>();
+  /** Refusals recorded, as call id + status. */
+  readonly refusals = new Set<string>();
   /** Lets a test make a batch, or one row, fail. */
   failBatch: ((reqs: readonly EndRequest[]) => Error | null) | null = null;
   failRow: ((req: EndRequest) => Error | null) | null = null;
@@ -58,20 +63,38 @@ export class MemoryCallStore implements CallStore {
     };
   }
 
-  async endCall(req: EndRequest): Promise<boolean> {
+  async endCall(req: EndRequest): Promise<"ended" | "not_active" | "locked"> {
     this.writes.single++;
     const err = this.failRow?.(req) ?? null;
     if (err !== null) throw err;
-    return this.apply(req);
+    if (this.lockedByApp.has(req.call.id)) return "locked";
+    return this.apply(req) ? "ended" : "not_active";
   }
 
-  async endCalls(reqs: readonly EndRequest[]): Promise<Set<string>> {
+  async endCalls(reqs: readonly EndRequest[]): Promise<EndBatchResult> {
     this.writes.batches++;
     const err = this.failBatch?.(reqs) ?? null;
     if (err !== null) throw err;
-    const ended = new Set<string>();
-    for (const req of reqs) if (!ended.has(req.call.id) && this.apply(req)) ended.add(req.call.id);
-    return ended;
+    const result: EndBatchResult = { ended: new Set(), locked: new Set() };
+    for (const req of reqs) {
+      const id = req.call.id;
+      if (this.lockedByApp.has(id)) result.locked.add(id);
+      else if (!result.ended.has(id) && this.apply(req)) result.ended.add(id);
+    }
+    return result;
+  }
+
+  async recordRefusal(req: EndRequest): Promise<boolean> {
+    const key = `${req.call.id}|${req.newStatus}`;
+    if (this.refusals.has(key)) return false;
+    this.refusals.add(key);
+    return true;
+  }
+
+  async refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>> {
+    return new Set(
+      reqs.filter((r) => this.refusals.has(`${r.call.id}|${r.newStatus}`)).map((r) => r.call.id),
+    );
   }
 
   async activeSummary(): Promise<ActiveSummary> {

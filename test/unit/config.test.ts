@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/config.js";
+import { ConfigError, loadConfig, mapStatus } from "../../src/config/config.js";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "../../src/config/identifiers.js";
 
 const SID = `AC${"0".repeat(32)}`;
@@ -117,6 +117,91 @@ describe("loadConfig", () => {
   it("never echoes a secret in its error", () => {
     expect(fails({ DATABASE_URL: "mysql://user:hunter2@x" })).not.toContain("hunter2");
     expect(fails({ TWILIO_API_KEY: "not-a-key-hunter2", TWILIO_ACCOUNT_SID: SID })).not.toContain("hunter2");
+  });
+});
+
+describe("STATUS_MAP and DB_STATEMENT_TIMEOUT_MS", () => {
+  it("default to no mapping and 30 s", () => {
+    expect(loadConfig({})).toMatchObject({ statusMap: {}, dbStatementTimeoutMs: 30_000 });
+  });
+
+  it("read the mapping; a status not listed is written as it is", () => {
+    const c = loadConfig({
+      STATUS_MAP: " no-answer:missed , canceled : cancelled,timeout:ended,",
+      DB_STATEMENT_TIMEOUT_MS: "45000",
+    });
+    expect(c.statusMap).toEqual({ "no-answer": "missed", canceled: "cancelled", timeout: "ended" });
+    expect(c.dbStatementTimeoutMs).toBe(45_000);
+    expect(mapStatus(c.statusMap, "no-answer")).toBe("missed");
+    expect(mapStatus(c.statusMap, "busy")).toBe("busy");
+    expect(mapStatus(c.statusMap, "toString")).toBe("toString");
+  });
+
+  it.each([
+    [{ STATUS_MAP: "no-answer" }, /^STATUS_MAP entry "no-answer" must be status:value \(e\.g\. STATUS_MAP=/],
+    [{ STATUS_MAP: "no-answer:" }, /^STATUS_MAP entry "no-answer:" must be status:value/],
+    [{ STATUS_MAP: ":missed" }, /^STATUS_MAP entry ":missed" must be status:value/],
+    [{ STATUS_MAP: "a:b:c" }, /^STATUS_MAP entry "a:b:c" must be status:value/],
+    [
+      { STATUS_MAP: "answered:missed" },
+      /^STATUS_MAP names "answered", which the daemon never writes \(it writes completed, busy, no-answer, canceled, failed, timeout\)$/,
+    ],
+    [{ STATUS_MAP: "busy:engaged,busy:missed" }, /^STATUS_MAP maps "busy" twice$/],
+    [{ STATUS_MAP: "timeout:active" }, /^STATUS_MAP maps "timeout" to "active", one of ACTIVE_STATUSES/],
+    [
+      { STATUS_MAP: "timeout:ringing", ACTIVE_STATUSES: "active,ringing" },
+      /^STATUS_MAP maps "timeout" to "ringing"/,
+    ],
+    [{ DB_STATEMENT_TIMEOUT_MS: "10" }, /^DB_STATEMENT_TIMEOUT_MS .*\(got "10"\)$/],
+  ])("rejects %j with one line naming the variable", (env, message) => {
+    const m = fails(env as Record<string, string>);
+    expect(m).toMatch(message);
+    expect(m).not.toContain("\n");
+  });
+});
+
+describe("circuit breaker settings", () => {
+  it("default to a rate over 30 s, 2 requests a second at least, 30 s half-open", () => {
+    expect(loadConfig({})).toMatchObject({
+      breakerFailureRate: 0.5,
+      breakerWindowSeconds: 30,
+      breakerMinThroughput: 2,
+      breakerHalfOpenSeconds: 30,
+      breakerFailureThreshold: undefined,
+    });
+  });
+
+  it("read every variable; the deprecated BREAKER_FAILURE_THRESHOLD sets the requests the window needs", () => {
+    const env = {
+      BREAKER_FAILURE_RATE: "0.25",
+      BREAKER_WINDOW_SECONDS: "60",
+      BREAKER_HALF_OPEN_SECONDS: "5",
+    };
+    expect(loadConfig({ ...env, BREAKER_MIN_THROUGHPUT: "0.5" })).toMatchObject({
+      breakerFailureRate: 0.25,
+      breakerWindowSeconds: 60,
+      breakerMinThroughput: 0.5,
+      breakerHalfOpenSeconds: 5,
+    });
+    expect(loadConfig({ ...env, BREAKER_FAILURE_THRESHOLD: "12" })).toMatchObject({
+      breakerFailureThreshold: 12,
+      breakerMinThroughput: 0.2,
+    });
+    // Set explicitly, the minimum throughput wins.
+    const both = loadConfig({ BREAKER_FAILURE_THRESHOLD: "12", BREAKER_MIN_THROUGHPUT: "3" });
+    expect(both.breakerMinThroughput).toBe(3);
+  });
+
+  it.each([
+    [{ BREAKER_FAILURE_RATE: "1" }, /^BREAKER_FAILURE_RATE must be between 0 and 1/],
+    [{ BREAKER_FAILURE_RATE: "0" }, /^BREAKER_FAILURE_RATE must be between 0 and 1/],
+    [{ BREAKER_WINDOW_SECONDS: "0" }, /^BREAKER_WINDOW_SECONDS /],
+    [{ BREAKER_MIN_THROUGHPUT: "-1" }, /^BREAKER_MIN_THROUGHPUT /],
+    [{ BREAKER_FAILURE_THRESHOLD: "2.5" }, /^BREAKER_FAILURE_THRESHOLD /],
+  ])("rejects %j with one line naming the variable", (env, message) => {
+    const m = fails(env as Record<string, string>);
+    expect(m).toMatch(message);
+    expect(m).not.toContain("\n");
   });
 });
 

@@ -36,6 +36,10 @@ const CONTRACT = [
   "last_success_timestamp_seconds",
   "is_leader",
   "realtime_hangups_total",
+  // Added for issue 9 (README "Metrics"): liveness under partial failure.
+  "seconds_since_progress",
+  "row_check_failures_total",
+  "circuit_breaker_transitions_total",
 ].map((name) => PREFIX + name);
 const CONTRACT_HISTOGRAMS = ["provider_request_duration_seconds", "pass_duration_seconds"].map(
   (name) => PREFIX + name,
@@ -53,6 +57,7 @@ const REQUIRED_ALERTS = [
   "CallReconcilerActiveCallOlderThanMax",
   "CallReconcilerAbsent",
   "CallReconcilerNoLeader",
+  "CallReconcilerStalled",
 ];
 
 /** prom-client's default process metrics, registered with the daemon's prefix (as createMetrics does). */

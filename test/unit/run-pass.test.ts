@@ -8,7 +8,8 @@ import {
   type TwilioEvidence,
 } from "../../src/model/index.js";
 import { AbsenceMemory } from "../../src/reconcile/absences.js";
-import { type PassDeps, type PassResult, runPass } from "../../src/reconcile/pass.js";
+import { type PassDeps, type PassResult, passOutcome, runPass } from "../../src/reconcile/pass.js";
+import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
@@ -150,18 +151,60 @@ describe("runPass with fake providers", () => {
     for (const n of [3, 4, 5, 6, 7, 8]) expect(store.statusOf(call(n).id)?.status).toBe("active");
   });
 
-  it("a batch the table refuses falls back row by row: the refused row fails alone", async () => {
+  it("a batch the table refuses falls back row by row: the refused row is recorded once, the others end", async () => {
     const store = new MemoryCallStore().add(call(1), call(2), call(3));
-    store.failBatch = () =>
-      new RowRefusedError('invalid input value for enum call_status: "completed"', "22P02");
+    const refuses = (id: string) => id === call(2).id;
+    store.failBatch = (reqs) =>
+      reqs.some((r) => refuses(r.call.id))
+        ? new RowRefusedError("invalid input value for enum", "22P02")
+        : null;
     store.failRow = (req) =>
-      req.call.id === call(2).id ? new RowRefusedError("invalid input value for enum", "22P02") : null;
+      refuses(req.call.id) ? new RowRefusedError("invalid input value for enum", "22P02") : null;
     const { probes } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
-    const r = await pass(depsFor(store, probes));
-    expect(r).toMatchObject({ ended: 2, writeFailures: 1, databaseLost: false });
+    const deps = depsFor(store, probes);
+    const r = await pass(deps);
+    expect(r).toMatchObject({ ended: 2, refused: 1, refusedNew: 1, writeFailures: 0, databaseLost: false });
+    expect(passOutcome(r)).toBe("partial");
     expect(store.writes).toEqual({ batches: 1, single: 3 });
     expect(store.statusOf(call(2).id)?.status).toBe("active");
-    expect(r.findings.find((f) => f.call.id === call(2).id)?.outcome).toBe("write_failed");
+    expect(r.findings.find((f) => f.call.id === call(2).id)?.outcome).toBe("refused");
+    expect([...store.refusals]).toEqual([`${call(2).id}|completed`]);
+
+    // Known now: tried alone, counted, and the pass is no longer partial for it.
+    store.writes.batches = 0;
+    store.writes.single = 0;
+    const again = await pass(deps, false, "run-2");
+    expect(again).toMatchObject({ ended: 0, refused: 1, refusedNew: 0, writeFailures: 0 });
+    expect(passOutcome(again)).toBe("success");
+    expect(store.writes).toEqual({ batches: 1, single: 1 });
+  });
+
+  it("a known refusal does not hold up the batch it is in", async () => {
+    const store = new MemoryCallStore().add(call(1), call(2), call(3));
+    store.refusals.add(`${call(2).id}|completed`);
+    store.failBatch = (reqs) =>
+      reqs.some((r) => r.call.id === call(2).id) ? new RowRefusedError("check constraint", "23514") : null;
+    store.failRow = (req) =>
+      req.call.id === call(2).id ? new RowRefusedError("check constraint", "23514") : null;
+    const { probes } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
+    const r = await pass(depsFor(store, probes));
+    expect(r).toMatchObject({ ended: 2, refused: 1, refusedNew: 0 });
+    // The failed batch, then the batch without the known refusal, then that row alone.
+    expect(store.writes).toEqual({ batches: 2, single: 1 });
+  });
+
+  it("a row the app holds locked is skipped, counted, and ended on a later pass", async () => {
+    const store = new MemoryCallStore().add(call(1), call(2), call(3));
+    store.lockedByApp.add(call(2).id);
+    const { probes } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
+    const deps = depsFor(store, probes);
+    const r = await pass(deps);
+    expect(r).toMatchObject({ ended: 2, locked: 1, writeFailures: 0 });
+    expect(passOutcome(r)).toBe("success");
+    expect(r.findings.find((f) => f.call.id === call(2).id)?.outcome).toBe("locked");
+    store.lockedByApp.clear();
+    expect(await pass(deps, false, "run-2")).toMatchObject({ ended: 1, locked: 0 });
+    expect(store.statusOf(call(2).id)?.status).toBe("completed");
   });
 
   it("a row-by-row write that loses the database stops the pass there", async () => {
@@ -174,8 +217,6 @@ describe("runPass with fake providers", () => {
     expect(r.ended).toBe(0);
     // Each of the two pages retries row by row and stops at its first failure that is not about its row.
     expect(store.writes.single).toBeLessThanOrEqual(2);
-    // Rows not yet asked about when the database was lost are left for the next pass.
-    expect(r.checked).toBeLessThan(6);
     expect(r.writeFailures).toBe(r.checked);
     expect(store.ends).toHaveLength(0);
   });
@@ -226,5 +267,64 @@ describe("runPass with fake providers", () => {
     expect(r.realtimeHangups).toEqual({ hung_up: 1, already_gone: 0, error: 0 });
     expect(asked.hangups).toEqual(["rtc_1"]);
     expect(hangups).toEqual(["hung_up"]);
+  });
+
+  it("rows whose check failed back off across passes and are asked after the rows not checked recently", async () => {
+    // The oldest rows fail (that resource answers 500), and they come first in the listing.
+    const failing = [0, 1, 2];
+    const store = new MemoryCallStore().add(...Array.from({ length: 6 }, (_, i) => call(i)));
+    const serverError: TwilioEvidence = { kind: "error", reason: "server_error", detail: "HTTP 500" };
+    const { probes, asked } = fakeProbes({
+      twilio: (s) => (failing.some((n) => sid(n) === s) ? serverError : LIVE),
+    });
+    let now = NOW;
+    const failed: string[] = [];
+    const deps = depsFor(store, probes, {
+      backoff: new RowBackoff(30_000, 120_000),
+      clock: () => now,
+      concurrency: 1,
+      onRowCheckFailed: (reason) => failed.push(reason),
+    });
+
+    const first = await pass(deps);
+    expect(asked.twilio.slice(0, 3)).toEqual(failing.map(sid));
+    expect(first.unverified).toEqual({ server_error: 3 });
+    expect(failed).toEqual(["server_error", "server_error", "server_error"]);
+
+    // Within their backoff they are not asked at all; the other rows are.
+    asked.twilio.length = 0;
+    now = new Date(NOW.getTime() + 10_000);
+    const second = await pass(deps);
+    expect(asked.twilio).toEqual([3, 4, 5].map(sid));
+    expect(second.unverified).toEqual({ backoff: 3 });
+    expect(second.findings.map((f) => f.evidence.twilio)).toEqual(
+      Array(3).fill({ kind: "skipped", why: "backing_off" }),
+    );
+    // A backed-off row is a known failure, not a new one: the pass is not partial for it.
+    expect(second.providerErrors).toBe(0);
+
+    // Once due, they are asked again, but after the fresh rows.
+    asked.twilio.length = 0;
+    now = new Date(NOW.getTime() + 31_000);
+    await pass(deps);
+    expect(asked.twilio).toEqual([3, 4, 5, 0, 1, 2].map(sid));
+
+    // Failed again: the backoff doubles (60 s), so 31 s later they still wait.
+    asked.twilio.length = 0;
+    now = new Date(NOW.getTime() + 62_000);
+    await pass(deps);
+    expect(asked.twilio).toEqual([3, 4, 5].map(sid));
+  });
+
+  it("a backed-off row past the age bound is still ended by it", async () => {
+    const old = call(1, { startedAt: new Date(NOW.getTime() - 25 * HOUR) });
+    const store = new MemoryCallStore().add(old);
+    const backoff = new RowBackoff();
+    backoff.failed(old.id, NOW);
+    const { probes, asked } = fakeProbes({ twilio: () => LIVE });
+    const r = await pass(depsFor(store, probes, { backoff }));
+    expect(asked.twilio).toEqual([]);
+    expect(r.zombies.age_bound).toBe(1);
+    expect(store.statusOf(old.id)?.status).toBe("timeout");
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * Rows whose check failed (a 500 for that resource, a timeout), remembered across passes so that a failing
+ * subset can never hold the head of every pass: such a row is not asked again until its backoff has passed
+ * (exponential, capped), and then only after the rows that were not checked recently.
+ *
+ * Kept in memory, like the realtime absences: a restart or a new leader starts without it, so the failing
+ * rows are asked once more in listing order on its first pass, and backed off again from there. It holds
+ * only failing rows (a bounded number of small entries), never the healthy ones.
+ */
+export class RowBackoff {
+  private readonly failing = new Map<string, { failures: number; retryAt: number }>();
+  private seen = new Set<string>();
+
+  constructor(
+    private readonly baseMs = 30_000,
+    private readonly capMs = 30 * 60_000,
+  ) {}
+
+  /**
+   * `fresh`: never failed, ask in listing order; `due`: failed before and its backoff has passed, ask after
+   * the fresh rows; `waiting`: still backing off, not asked this pass.
+   */
+  standing(callId: string, now: Date): "fresh" | "due" | "waiting" {
+    const entry = this.failing.get(callId);
+    if (entry === undefined) return "fresh";
+    this.seen.add(callId);
+    return entry.retryAt <= now.getTime() ? "due" : "waiting";
+  }
+
+  /** The check failed: back off twice as long as last time, up to the cap. */
+  failed(callId: string, now: Date): void {
+    const failures = (this.failing.get(callId)?.failures ?? 0) + 1;
+    const delay = Math.min(this.capMs, this.baseMs * 2 ** (failures - 1));
+    this.failing.set(callId, { failures, retryAt: now.getTime() + delay });
+    this.seen.add(callId);
+  }
+
+  /** The provider answered clearly (whatever the answer): the row is healthy again. */
+  answered(callId: string): void {
+    this.failing.delete(callId);
+  }
+
+  /** Starts a pass: only failing rows listed during it are remembered afterwards. */
+  beginPass(): void {
+    this.seen = new Set();
+  }
+
+  /** After a complete pass, forgets failing rows that were not listed (ended by the app, or gone). */
+  endCompletePass(): void {
+    for (const id of this.failing.keys()) if (!this.seen.has(id)) this.failing.delete(id);
+  }
+
+  get size(): number {
+    return this.failing.size;
+  }
+}

@@ -1,0 +1,38 @@
+import type { ChildProcess } from "node:child_process";
+import { type CliResult, startCli, watchOutput } from "./cli.js";
+
+/** A running `call-reconciler run`, with its JSON log lines as they come. */
+export interface Replica {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  out: ReturnType<typeof watchOutput>;
+  lines(): Record<string, unknown>[];
+}
+
+export function startReplica(env: Record<string, string>): Replica {
+  const { child, done } = startCli(["run"], env);
+  const out = watchOutput(child);
+  return {
+    child,
+    done,
+    out,
+    lines: () =>
+      out
+        .stderr()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l)),
+  };
+}
+
+/** The metrics server's URL, from the replica's start line (LOG_LEVEL info or finer). */
+export const metricsUrl = (r: Replica) =>
+  r.lines().find((l) => l.msg === "call-reconciler started")?.metrics as string | undefined;
+
+export async function scrape(url: string, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(5_000) });
+  return { status: res.status, body: await res.text() };
+}
+
+export const gauge = (body: string, name: string) =>
+  Number(new RegExp(`^${name} (\\S+)$`, "m").exec(body)?.[1]);
