@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import {
   BrokenCircuitError,
   CircuitState,
@@ -156,6 +156,10 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
       const release = await limiter.acquire(signal);
       let result: R;
       try {
+        // Let the answers already in hand take effect first: a 401 aborts its provider's signal a few
+        // microtasks after it freed its slot, and the request that slot admitted must not go out.
+        await setImmediate();
+        if (signal.aborted) throw signal.reason;
         throwIfOpen();
         onStart();
         result = await attemptTimeout.execute(({ signal: attemptSignal }) => attempt(attemptSignal), signal);

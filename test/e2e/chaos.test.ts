@@ -151,4 +151,26 @@ describe("chaos: nothing stalls reconciliation", () => {
       providerStatus: "no-answer",
     });
   });
+
+  it("wrong credentials: after the first 401 no new request goes to Twilio in that pass", async () => {
+    const zombies = Array.from({ length: 20 }, (_, i) => zombie(`zombie-${i}`, 200 - i));
+    w = await chaosWorld(
+      zombies.map((c) => c.row),
+      zombies.map((c) => c.call),
+      { env: { TWILIO_CONCURRENCY: "4", TWILIO_AUTH_TOKEN: "not-the-token" } },
+    );
+    const r = await runCli(["audit", "--apply", "--json"], w.env, 60_000);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).summary.unverified.auth_failed).toBe(20);
+    // Requests already on the wire may finish: at most the concurrency cap.
+    const rejected = w.twilio.stats.responsesByStatus[401] ?? 0;
+    expect(rejected).toBeGreaterThanOrEqual(1);
+    expect(rejected).toBeLessThanOrEqual(4);
+    expect(w.twilio.stats.requests).toBe(rejected);
+    const rows = await w.rows(zombies.map((c) => c.row.id));
+    for (const c of zombies) expect(rows.get(c.row.id)).toMatchObject({ status: "active", endedAt: null });
+    console.log(
+      `chaos/wrong-credentials: ${rejected} request(s) answered 401 at concurrency 4, 20 rows unverified`,
+    );
+  });
 });
