@@ -1,5 +1,5 @@
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quotedMapping } from "../config/quoted-mapping.js";
 import { ACTIONS_TABLE } from "../db/sql.js";
 
 /**
@@ -17,13 +17,7 @@ export interface SeedStatements {
 }
 
 export function buildSeedStatements(m: CallsTableMapping): SeedStatements {
-  const table = quoteQualifiedIdentifier(m.table);
-  const id = q(m.id);
-  const sid = q(m.twilioSid);
-  const rtc = q(m.openaiId);
-  const status = q(m.status);
-  const started = q(m.startedAt);
-  const ended = q(m.endedAt);
+  const { table, id, sid, rtc, status, started, ended } = quotedMapping(m);
   return {
     insertCall: `INSERT INTO ${table} (${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended})
       VALUES ($1, $2, $3, $4, $5, $6)`,

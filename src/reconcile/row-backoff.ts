@@ -1,3 +1,5 @@
+import { PassMemory } from "./pass-memory.js";
+
 /**
  * Rows whose check failed (a 500 for that resource, a timeout), remembered across passes so that a failing
  * subset can never hold the head of every pass: such a row is not asked again until its backoff has passed
@@ -8,8 +10,7 @@
  * only failing rows (a bounded number of small entries), never the healthy ones.
  */
 export class RowBackoff {
-  private readonly failing = new Map<string, { failures: number; retryAt: number }>();
-  private seen = new Set<string>();
+  private readonly failing = new PassMemory<{ failures: number; retryAt: number }>();
 
   constructor(
     private readonly baseMs = 30_000,
@@ -23,7 +24,7 @@ export class RowBackoff {
   standing(callId: string, now: Date): "fresh" | "due" | "waiting" {
     const entry = this.failing.get(callId);
     if (entry === undefined) return "fresh";
-    this.seen.add(callId);
+    this.failing.touch(callId);
     return entry.retryAt <= now.getTime() ? "due" : "waiting";
   }
 
@@ -32,7 +33,6 @@ export class RowBackoff {
     const failures = (this.failing.get(callId)?.failures ?? 0) + 1;
     const delay = Math.min(this.capMs, this.baseMs * 2 ** (failures - 1));
     this.failing.set(callId, { failures, retryAt: now.getTime() + delay });
-    this.seen.add(callId);
   }
 
   /** The provider answered clearly (whatever the answer): the row is healthy again. */
@@ -42,12 +42,12 @@ export class RowBackoff {
 
   /** Starts a pass: only failing rows listed during it are remembered afterwards. */
   beginPass(): void {
-    this.seen = new Set();
+    this.failing.beginPass();
   }
 
   /** After a complete pass, forgets failing rows that were not listed (ended by the app, or gone). */
   endCompletePass(): void {
-    for (const id of this.failing.keys()) if (!this.seen.has(id)) this.failing.delete(id);
+    this.failing.endCompletePass();
   }
 
   get size(): number {

@@ -1,5 +1,5 @@
 import type { CallsTableMapping } from "../../config/config.js";
-import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
+import { quotedMapping } from "../../config/quoted-mapping.js";
 import { ACTIONS_TABLE, LEASES_TABLE } from "./tables.js";
 
 /** The reads of a pass and of the start-up checks. */
@@ -28,13 +28,7 @@ export function buildPageStatements(
   m: CallsTableMapping,
   opts: { oneActiveStatus?: boolean } = {},
 ): PageStatements {
-  const table = quoteQualifiedIdentifier(m.table);
-  const id = q(m.id);
-  const sid = q(m.twilioSid);
-  const rtc = q(m.openaiId);
-  const status = q(m.status);
-  const started = q(m.startedAt);
-  const ended = q(m.endedAt);
+  const { table, id, sid, rtc, status, started, ended } = quotedMapping(m);
   // started_at::text round-trips exactly (microseconds); a JS Date cursor would lose them and repeat rows.
   const select = `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
       ${status}::text AS status, ${started} AS started_at, ${started}::text AS cursor_started_at

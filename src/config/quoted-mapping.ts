@@ -1,0 +1,15 @@
+import type { CallsTableMapping } from "./config.js";
+import { quoteIdentifier as q, quoteQualifiedIdentifier } from "./identifiers.js";
+
+/** The calls table's configured names, validated and quoted once, ready to be placed in SQL text. */
+export function quotedMapping(m: CallsTableMapping) {
+  return {
+    table: quoteQualifiedIdentifier(m.table),
+    id: q(m.id),
+    sid: q(m.twilioSid),
+    rtc: q(m.openaiId),
+    status: q(m.status),
+    started: q(m.startedAt),
+    ended: q(m.endedAt),
+  };
+}
