@@ -21,9 +21,31 @@ export type ProviderErrorReason =
   | "bad_request"
   | "malformed_response"
   | "unknown_status"
-  | "circuit_open";
+  | "circuit_open"
+  /** A clear answer about something else than what was asked (another call's SID, another account). */
+  | "answer_mismatch";
 
-export type TwilioEvidence =
+/**
+ * What an answer is about, kept with it so that an audit row lets anyone ask the provider again: the resource
+ * asked for and the provider's id of the request that answered. Identifiers only, never a credential (the
+ * account is the Account SID the URL names, never an API key). Set by the adapters on every answer about a
+ * well-formed id, including errors and answers the policy gave without asking (circuit open, timeout).
+ */
+export interface Asked {
+  /** Twilio: the Call SID asked for (`CA…`). */
+  sid?: string;
+  /** Twilio: the Account SID whose Calls resource was asked (`AC…`). */
+  account?: string;
+  /** OpenAI: the realtime call id asked for (`rtc_…`). */
+  callId?: string;
+  /** The provider's request id: Twilio's `Twilio-Request-Id` (`RQ…`), OpenAI's `x-request-id` (`req_…`). Absent when no answer carried one. */
+  requestId?: string;
+}
+
+/** Every variant of a provider answer, with what was asked. */
+export type WithAsked<T> = T & { asked?: Asked };
+
+export type TwilioEvidence = WithAsked<
   | { kind: "live"; status: TwilioLiveStatus }
   | {
       kind: "ended";
@@ -31,10 +53,16 @@ export type TwilioEvidence =
       /** null when Twilio gave no usable time at all: the end is confirmed, its time is not. */
       endedAt: Date | null;
       endTimeSource: EndTimeSource | null;
+      /**
+       * Twilio's own `start_time`, parsed (null when empty). The normaliser always sets it; absent only in
+       * hand-built evidence, where `decide()` then cannot check the end against it.
+       */
+      startedAt?: Date | null;
       raw: TwilioRawTimes;
     }
   | { kind: "not_found" }
-  | ProviderError;
+  | ProviderError
+>;
 
 /** A provider that did not answer clearly: never evidence of an end. */
 export interface ProviderError {
@@ -54,11 +82,15 @@ export interface TwilioRawTimes {
   date_updated: string | null;
 }
 
-export type OpenAIEvidence =
+export type OpenAIEvidence = WithAsked<
   | { kind: "live" }
-  /** The realtime session is gone. `firstSeenGoneAt` is when a previous pass first saw it gone (null: first sighting). */
-  | { kind: "gone"; firstSeenGoneAt: Date | null }
-  | { kind: "error"; reason: ProviderErrorReason; detail: string };
+  /**
+   * The realtime session is gone. `firstSeenGoneAt`: when an earlier pass first saw it gone in the current
+   * streak (null: this is the first sighting); `lastSeenLiveAt`: when a probe last saw it live (null: never).
+   */
+  | { kind: "gone"; firstSeenGoneAt: Date | null; lastSeenLiveAt: Date | null }
+  | { kind: "error"; reason: ProviderErrorReason; detail: string }
+>;
 
 /** `skipped` = not asked: no id on the row, provider not configured, or not needed. */
 export interface Evidence {
@@ -66,17 +98,24 @@ export interface Evidence {
   openai: OpenAIEvidence | { kind: "skipped"; why: SkipReason };
 }
 
-/** `backing_off`: the row's last check failed and its backoff has not passed yet (not asked this pass). */
-export type SkipReason = "no_id" | "not_configured" | "not_needed" | "backing_off";
+/**
+ * `backing_off`: the row's last check failed and its backoff has not passed yet (not asked this pass).
+ * `held`: the call is held (`hold`, or a revert): never asked, never ended, until `release`.
+ */
+export type SkipReason = "no_id" | "not_configured" | "not_needed" | "backing_off" | "held";
 
-/** What the sideband WebSocket told us about one realtime call. Anything unclear is an `error`. */
-export type RealtimeObservation = { kind: "live" } | { kind: "gone" } | ProviderError;
+/**
+ * What the sideband WebSocket told us about one realtime call: `live` = the handshake completed (101), `gone` =
+ * refused with 404 `call_id_not_found`. Anything unclear is an `error`.
+ */
+export type RealtimeObservation = WithAsked<{ kind: "live" } | { kind: "gone" } | ProviderError>;
 
-export type HangupResult =
+export type HangupResult = WithAsked<
   | { kind: "hung_up" }
-  /** 404: the call had already ended (or never existed): fine for an idempotent hang-up. */
+  /** 404 `call_id_not_found`: the call had already ended (or never existed); any other 404 is an error. */
   | { kind: "already_gone" }
-  | ProviderError;
+  | ProviderError
+>;
 
 /** One page of Twilio's call list, reduced to what the list-diff needs. */
 export interface TwilioCallsPage {

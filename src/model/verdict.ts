@@ -8,10 +8,18 @@ export type UnverifiedReason =
   | "not_found"
   | "no_end_time"
   | "end_time_in_future"
+  /** Twilio's end time is before the row's `started_at` (beyond rounding): not an end of this call. */
+  | "end_before_start"
+  /** Twilio's end time is before Twilio's own `start_time`: the answer contradicts itself. */
+  | "end_before_twilio_start"
   | "no_provider"
   | "absence_unconfirmed"
+  /** A realtime call seen live after the latest time its absence says it can have ended. */
+  | "sightings_conflict"
   /** Not asked this pass: its last check failed, and it waits out its backoff. */
-  | "backoff";
+  | "backoff"
+  /** Not asked and never ended, not even by the age bound: held (`hold`, or a revert) until `release`. */
+  | "held";
 
 export type Verdict =
   | { action: "end"; newStatus: string; endedAt: Date; source: EndSource; why: string }

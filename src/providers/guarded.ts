@@ -2,18 +2,27 @@ import type { Config } from "../config/config.js";
 import type { Logger } from "../log.js";
 import { type Metrics, recordBreakerTransition } from "../metrics/metrics.js";
 import type {
+  Asked,
   HangupResult,
   ProviderErrorReason,
   ProviderProbes,
   RealtimeObservation,
   TwilioListAnswer,
 } from "../model/index.js";
-import { createOpenAIProbe } from "./openai.js";
+import { createOpenAIProbe, isRealtimeCallId } from "./openai.js";
 import { type Classification, createProviderPolicy } from "./resilience.js";
-import { createTwilioProbe, type TwilioProbe } from "./twilio.js";
+import { createTwilioProbe, isCallSid, type TwilioProbe, twilioAsked } from "./twilio.js";
 
 type Provider = "twilio" | "openai";
-type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number };
+type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number; asked?: Asked };
+
+/**
+ * The policy's own answers (circuit open, timeout, abandoned) name what would have been asked too, like the
+ * probe's: an audit row then always says which resource its evidence is about. A malformed id stays without.
+ */
+function naming<R extends Answer>(answer: R, asked: Asked | null): R {
+  return answer.asked !== undefined || asked === null ? answer : { ...answer, asked };
+}
 
 /**
  * Only failures that another attempt may fix are retried, and only they count against the breaker: never
@@ -129,10 +138,13 @@ export function guardProviders(
         ? null
         : {
             fetchCall: async (sid, signal) =>
-              (await twilioPolicy.execute(
-                counted("twilio", () => twilio.fetchCall(sid)),
-                signal,
-              )) as Awaited<ReturnType<TwilioProbe["fetchCall"]>>,
+              naming(
+                (await twilioPolicy.execute(
+                  counted("twilio", () => twilio.fetchCall(sid)),
+                  signal,
+                )) as Awaited<ReturnType<TwilioProbe["fetchCall"]>>,
+                isCallSid(sid) && config.twilio !== null ? twilioAsked(sid, config.twilio.accountSid) : null,
+              ),
             listCallsPage: async (status, pageUri, signal) =>
               (await twilioPolicy.execute(
                 counted("twilio", () => twilio.listCallsPage(status, pageUri)),
@@ -144,18 +156,24 @@ export function guardProviders(
         ? null
         : {
             probeSession: async (id, signal) =>
-              (await openaiPolicy.execute(
-                counted("openai", (s) => openai.probeSession(id, s)),
-                signal,
-              )) as RealtimeObservation,
+              naming(
+                (await openaiPolicy.execute(
+                  counted("openai", (s) => openai.probeSession(id, s)),
+                  signal,
+                )) as RealtimeObservation,
+                isRealtimeCallId(id) ? { callId: id } : null,
+              ),
           },
     hangupRealtime:
       openai === null || !config.hangupOrphanedRealtime
         ? null
         : async (id, signal) =>
-            (await openaiPolicy.execute(
-              counted("openai", (s) => openai.hangup(id, s)),
-              signal,
-            )) as HangupResult,
+            naming(
+              (await openaiPolicy.execute(
+                counted("openai", (s) => openai.hangup(id, s)),
+                signal,
+              )) as HangupResult,
+              isRealtimeCallId(id) ? { callId: id } : null,
+            ),
   };
 }

@@ -2,35 +2,12 @@ import { safeJson } from "../json.js";
 import type { RealtimeObservation } from "../model/index.js";
 import { retryAfterFromHeaders } from "../retry/retry-after.js";
 
-/** Pure interpretation of what the sideband (or the hang-up endpoint) answered: no I/O here. */
+/**
+ * Pure interpretation of a refused sideband handshake (or a failed hang-up) and of socket errors: no I/O here.
+ * A completed handshake (101) needs no interpretation: it is the live signal (openai.ts).
+ */
 
 type ErrorObservation = Extract<RealtimeObservation, { kind: "error" }>;
-
-/**
- * The first server frame decides. OpenAI documents `session.created` as "emitted automatically when a new
- * connection is established as the first server event", sideband connections included, so only that
- * proves liveness; `session.updated` or any other first event is unexpected and stays unverified.
- */
-export function classifyFirstFrame(data: Buffer, isBinary: boolean): RealtimeObservation {
-  if (isBinary) return malformed("the first sideband frame is binary, expected a JSON event");
-  let event: unknown;
-  try {
-    event = JSON.parse(data.toString("utf8"));
-  } catch {
-    return malformed("the first sideband frame is not valid JSON");
-  }
-  if (typeof event !== "object" || event === null || Array.isArray(event)) {
-    return malformed("the first sideband frame is not a JSON object");
-  }
-  const type = (event as { type?: unknown }).type;
-  if (type === "session.created") return { kind: "live" };
-  if (type === "error") {
-    const detail = `the sideband sent an error event${describeError(errorObject(event), false)}`;
-    return { kind: "error", reason: "server_error", detail };
-  }
-  const shown = typeof type === "string" ? JSON.stringify(type.slice(0, 60)) : "an untyped object";
-  return malformed(`the first sideband event is ${shown}, expected "session.created"`);
-}
 
 const NO_SESSION = /no session found for the provided call_id/i;
 

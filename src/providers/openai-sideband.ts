@@ -1,15 +1,15 @@
 import type { IncomingHttpHeaders } from "node:http";
-import WebSocket, { type RawData } from "ws";
+import WebSocket from "ws";
 
 /** What happened on one sideband connection attempt, before any interpretation. */
 export type SidebandOutcome =
-  /** The socket opened and this was the first frame the server sent. */
-  | { kind: "frame"; data: Buffer; isBinary: boolean }
+  /** The server completed the WebSocket handshake (101); `headers` are those of the 101 response. */
+  | { kind: "opened"; headers: IncomingHttpHeaders }
   /** The server answered the upgrade with a normal HTTP response (404, 401, 429, …). */
   | { kind: "refused"; status: number; headers: IncomingHttpHeaders; body: string }
-  /** The socket opened, then the server closed it before sending any frame. */
+  /** The connection ended before a 101 or a complete refusal. */
   | { kind: "closed"; code: number }
-  | { kind: "timeout"; opened: boolean }
+  | { kind: "timeout" }
   | { kind: "aborted" }
   | { kind: "error"; error: Error };
 
@@ -22,15 +22,18 @@ export interface SidebandOptions {
 
 /** Refusal bodies are small JSON documents; anything longer is cut (and will not parse). */
 const MAX_REFUSAL_BODY = 64 * 1024;
-/** session.created carries the session config (instructions, tools): generous, but bounded. */
-const MAX_FRAME = 16 * 1024 * 1024;
+/**
+ * No frame is ever read for the answer, but the server may send some (session.created, with the session's
+ * config) while the close handshake runs: bounded, and too large only ends the socket sooner.
+ */
+const MAX_FRAME = 1024 * 1024;
 
 /**
- * Opens the sideband WebSocket, waits for the first server frame or the refusal, and closes it.
+ * Opens the sideband WebSocket, settles as soon as the handshake is answered (101, or a refusal), and closes.
  *
  * Guarantees: never sends a data frame (only the close control frame); the promise settles only once the
  * socket is closed or destroyed, and after every timer and listener it installed is gone; one overall
- * deadline (`timeoutMs`) covers connect, handshake and the first frame, plus at most `closeGraceMs` to close.
+ * deadline (`timeoutMs`) covers connect and handshake, plus at most `closeGraceMs` to close.
  */
 export function openSideband(
   url: URL,
@@ -53,9 +56,9 @@ export function openSideband(
 
     let outcome: SidebandOutcome | undefined;
     let closed = false;
-    let opened = false;
+    let upgradeHeaders: IncomingHttpHeaders = {};
     let killTimer: NodeJS.Timeout | undefined;
-    const deadline = setTimeout(() => settle({ kind: "timeout", opened }), opts.timeoutMs);
+    const deadline = setTimeout(() => settle({ kind: "timeout" }), opts.timeoutMs);
     const onAbort = () => settle({ kind: "aborted" });
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -87,12 +90,13 @@ export function openSideband(
       }
     }
 
-    ws.on("open", () => {
-      opened = true;
+    // 'upgrade' (the 101 response, whose headers carry x-request-id) comes just before 'open'; 'open' means
+    // `ws` checked the handshake (Sec-WebSocket-Accept). The answer is known then: no frame is awaited, as a
+    // control socket on an existing call may never be sent session.created.
+    ws.on("upgrade", (res) => {
+      upgradeHeaders = res.headers;
     });
-    ws.on("message", (data: RawData, isBinary: boolean) => {
-      settle({ kind: "frame", data: toBuffer(data), isBinary });
-    });
+    ws.on("open", () => settle({ kind: "opened", headers: upgradeHeaders }));
     ws.on("unexpected-response", (_req, res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -115,10 +119,4 @@ export function openSideband(
       finishIfDone();
     });
   });
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }

@@ -1,21 +1,25 @@
 import OpenAI from "openai";
 import { errorMessage } from "../error-message.js";
-import type { HangupResult, RealtimeObservation } from "../model/index.js";
-import { classifyFirstFrame, classifyRefusal, classifyWsError } from "./openai-classify.js";
+import type { Asked, HangupResult, RealtimeObservation } from "../model/index.js";
+import { classifyRefusal, classifyWsError } from "./openai-classify.js";
 import { openSideband } from "./openai-sideband.js";
+import { requestIdFrom } from "./request-id.js";
 
 export interface OpenAIProbeOptions {
   apiKey: string;
   /** https://api.openai.com/v1 in production; the simulator's http://127.0.0.1:PORT/v1 in tests and the demo. */
   baseUrl: string;
-  /** Bounds the whole probe (handshake + first event) and each hang-up request. */
+  /** Bounds the whole probe (connect + handshake) and each hang-up request. */
   timeoutMs: number;
   /** How long a close handshake may take before the socket is destroyed. Default min(1000, timeoutMs). */
   closeGraceMs?: number;
 }
 
 export interface OpenAIProbe {
-  /** Never sends a client event; the socket is closed (or destroyed) before the promise settles. */
+  /**
+   * `live` as soon as the sideband handshake completes (101); never sends a client event; the socket is
+   * closed (or destroyed) before the promise settles. Every answer about a well-formed id carries `asked`.
+   */
   probeSession(callId: string, signal?: AbortSignal): Promise<RealtimeObservation>;
   /** Ends the call. Never use it as a probe: on a live call it hangs up on the caller. */
   hangup(callId: string, signal?: AbortSignal): Promise<HangupResult>;
@@ -23,6 +27,19 @@ export interface OpenAIProbe {
 
 /** `rtc_` then an opaque, printable, space-free token (e.g. rtc_u1_9c6574da8b8a41a18da9308f4ad974ce). */
 const CALL_ID = /^rtc_[\x21-\x7e]{1,200}$/;
+
+export function isRealtimeCallId(callId: string): boolean {
+  return CALL_ID.test(callId);
+}
+
+/** OpenAI's request id header, on the sideband's 101 or refusal and on REST answers. */
+const REQUEST_ID_HEADER = "x-request-id";
+
+/** The call id asked for and, when the answer carried one, OpenAI's `x-request-id`. */
+function askedOf(callId: string, headers: unknown): Asked {
+  const requestId = requestIdFrom(headers, REQUEST_ID_HEADER);
+  return { callId, ...(requestId !== undefined ? { requestId } : {}) };
+}
 
 /**
  * The sideband URL exactly as `openai` 6.49's `buildRealtimeURL` (openai/realtime/internal-base.js) builds it
@@ -72,7 +89,8 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
   return {
     async probeSession(callId, signal) {
       if (!CALL_ID.test(callId)) return badId(callId);
-      if (signal?.aborted) return aborted(signal);
+      const asked = askedOf(callId, undefined);
+      if (signal?.aborted) return { ...aborted(signal), asked };
       let url: URL;
       try {
         url = sidebandUrl(opts.baseUrl, callId);
@@ -81,6 +99,7 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
           kind: "error",
           reason: "bad_request",
           detail: `invalid OpenAI base URL: ${errorMessage(err)}`,
+          asked,
         };
       }
       const outcome = await openSideband(url, headers, {
@@ -89,38 +108,48 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
         ...(signal ? { signal } : {}),
       });
       switch (outcome.kind) {
-        case "frame":
-          return classifyFirstFrame(outcome.data, outcome.isBinary);
+        case "opened":
+          // The 101 is the live signal: OpenAI refuses the handshake for a call it has no session of. No first
+          // event is awaited (a control socket on an existing call may never get session.created), and what
+          // the server sends or does after the 101 (an error event, a close) changes nothing.
+          return { kind: "live", asked: askedOf(callId, outcome.headers) };
         case "refused":
-          return classifyRefusal(outcome.status, outcome.headers, outcome.body);
+          return {
+            ...classifyRefusal(outcome.status, outcome.headers, outcome.body),
+            asked: askedOf(callId, outcome.headers),
+          };
         case "closed":
           return {
             kind: "error",
             reason: "network",
-            detail: `sideband socket closed by the server (code ${outcome.code}) before session.created`,
+            detail: `sideband connection closed (code ${outcome.code}) before the handshake completed`,
+            asked,
           };
         case "timeout":
           return {
             kind: "error",
             reason: "timeout",
-            detail: outcome.opened
-              ? `no session.created within ${opts.timeoutMs} ms`
-              : `sideband handshake not completed within ${opts.timeoutMs} ms`,
+            detail: `sideband handshake not completed within ${opts.timeoutMs} ms`,
+            asked,
           };
         case "aborted":
-          return aborted(signal);
+          return { ...aborted(signal), asked };
         case "error":
-          return classifyWsError(outcome.error);
+          return { ...classifyWsError(outcome.error), asked };
       }
     },
 
     async hangup(callId, signal) {
       if (!CALL_ID.test(callId)) return badId(callId);
       try {
-        await sdk().realtime.calls.hangup(callId, signal ? { signal } : {});
-        return { kind: "hung_up" };
+        const { response } = await sdk()
+          .realtime.calls.hangup(callId, signal ? { signal } : {})
+          .withResponse();
+        return { kind: "hung_up", asked: askedOf(callId, response.headers) };
       } catch (err) {
-        return hangupError(err, signal);
+        // An APIError carries the answer's headers; a transport error or a timeout has none.
+        const headers = err instanceof OpenAI.APIError ? err.headers : undefined;
+        return { ...hangupError(err, signal), asked: askedOf(callId, headers) };
       }
     },
   };
@@ -136,13 +165,15 @@ function hangupError(err: unknown, signal: AbortSignal | undefined): HangupResul
     return { kind: "error", reason: "network", detail: `${err.message}${cause}` };
   }
   if (err instanceof OpenAI.APIError && typeof err.status === "number") {
-    if (err.status === 404) return { kind: "already_gone" };
     const headers = {
       "retry-after-ms": err.headers?.get("retry-after-ms") ?? undefined,
       "retry-after": err.headers?.get("retry-after") ?? undefined,
     };
+    // Same rule as the sideband: a 404 is "already gone" only with OpenAI's `call_id_not_found`. An empty or
+    // HTML 404, or "Invalid URL" (a wrong OPENAI_BASE_URL), is an error, never a successful hang-up.
     const refusal = classifyRefusal(err.status, headers, JSON.stringify({ error: err.error ?? null }));
-    if (refusal.kind === "error") return refusal;
+    if (refusal.kind === "gone") return { kind: "already_gone" };
+    if (refusal.kind === "error") return { ...refusal, detail: `hangup: ${refusal.detail}` };
     return {
       kind: "error",
       reason: "bad_request",

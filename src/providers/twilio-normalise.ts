@@ -1,5 +1,6 @@
 import {
   type EndTimeSource,
+  type ProviderError,
   TWILIO_LIVE_STATUSES,
   TWILIO_TERMINAL_STATUSES,
   type TwilioCallsPage,
@@ -48,16 +49,49 @@ function rawString(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
 
+/** What a fetch asked for: the answer must be about exactly this call of exactly this account. */
+export interface AskedCall {
+  callSid: string;
+  accountSid: string;
+}
+
+/** An identifier as shown in a detail: bounded, and only what the answer itself carried. */
+function shown(value: unknown): string {
+  if (value === undefined) return "no value";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/**
+ * Is this body about the call asked for? Twilio's own examples carry SIDs other than the one in the URL, and
+ * a proxy or a mock may answer for anything: a body about another call or another account is no evidence.
+ */
+function mismatch(call: Record<string, unknown>, asked: AskedCall): ProviderError | null {
+  const differs = (field: string, want: string) =>
+    call[field] === want ? null : `${field} ${shown(call[field])}, asked ${JSON.stringify(want)}`;
+  const what = differs("sid", asked.callSid) ?? differs("account_sid", asked.accountSid);
+  if (what === null) return null;
+  return {
+    kind: "error",
+    reason: "answer_mismatch",
+    detail: `the answer is not about the call asked for (${what})`,
+    httpStatus: 200,
+  };
+}
+
 /**
  * Turns the raw JSON of a Twilio Call resource into evidence. Works on the raw body rather than the SDK's
  * CallInstance because the SDK turns a *missing* end_time into `new Date()` (now), which must never become
- * an end time; here a missing key and null are both simply "no value".
+ * an end time; here a missing key and null are both simply "no value". A body whose `sid` or `account_sid`
+ * is not the one asked for is `answer_mismatch`, whatever it says.
  */
-export function normaliseTwilioCall(body: unknown): TwilioEvidence {
+export function normaliseTwilioCall(body: unknown, asked: AskedCall): TwilioEvidence {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return { kind: "error", reason: "malformed_response", detail: "call resource is not a JSON object" };
   }
   const call = body as Record<string, unknown>;
+  const wrong = mismatch(call, asked);
+  if (wrong !== null) return wrong;
   const status = call.status;
   if (typeof status !== "string") {
     return { kind: "error", reason: "malformed_response", detail: "call resource has no status" };
@@ -91,6 +125,7 @@ export function normaliseTwilioCall(body: unknown): TwilioEvidence {
       status: status as TwilioTerminalStatus,
       endedAt,
       endTimeSource,
+      startedAt: startTime,
       raw: {
         start_time: rawString(call.start_time),
         end_time: rawString(call.end_time),
@@ -105,13 +140,28 @@ export function normaliseTwilioCall(body: unknown): TwilioEvidence {
   }
 }
 
+/** The only prefix a next page may have: the Calls list of the account being listed, with a query. */
+function callsListPrefix(accountSid: string): string {
+  return `/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Calls.json?`;
+}
+
+/**
+ * A `next_page_uri` (or a page URI handed back to the probe) that stays on the Calls list of `accountSid`:
+ * a relative URI with exactly that path, then a query of printable characters (no space, no fragment).
+ */
+export function isOwnCallsPageUri(uri: string, accountSid: string): boolean {
+  const prefix = callsListPrefix(accountSid);
+  return uri.startsWith(prefix) && /^[\x21-\x7e]*$/.test(uri) && !uri.includes("#");
+}
+
 /**
  * Validates a list page. Anything off (no `calls` array, a call without sid/status, a next page that is not
- * a relative Calls.json URI of the same API) makes the whole list unusable: the pass then falls back to
- * asking per call, which never ends a call on a list's word anyway.
+ * a relative Calls.json URI of the account being listed) makes the whole list unusable: the pass then falls
+ * back to asking per call, which never ends a call on a list's word anyway.
  */
 export function normaliseCallsPage(
   body: unknown,
+  accountSid: string,
 ): TwilioCallsPage | { kind: "error"; reason: "malformed_response"; detail: string } {
   const bad = (detail: string) => ({ kind: "error" as const, reason: "malformed_response" as const, detail });
   if (typeof body !== "object" || body === null || !Array.isArray((body as { calls?: unknown }).calls)) {
@@ -129,9 +179,9 @@ export function normaliseCallsPage(
   if (
     next !== null &&
     next !== undefined &&
-    (typeof next !== "string" || !/^\/2010-04-01\/Accounts\/[^?]+\/Calls\.json\?/.test(next))
+    (typeof next !== "string" || !isOwnCallsPageUri(next, accountSid))
   ) {
-    return bad(`unexpected next_page_uri ${JSON.stringify(next)}`);
+    return bad(`next_page_uri ${shown(next)} is not under ${callsListPrefix(accountSid)}`);
   }
   return { kind: "page", calls, nextPageUri: typeof next === "string" ? next : null };
 }

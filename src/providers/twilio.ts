@@ -2,9 +2,15 @@ import twilio from "twilio";
 import type { TwilioCredentials } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
-import type { TwilioEvidence, TwilioListAnswer, TwilioLiveStatus } from "../model/index.js";
+import type { Asked, TwilioEvidence, TwilioListAnswer, TwilioLiveStatus } from "../model/index.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
-import { normaliseCallsPage, normaliseTwilioCall } from "./twilio-normalise.js";
+import { requestIdFrom } from "./request-id.js";
+import {
+  type AskedCall,
+  isOwnCallsPageUri,
+  normaliseCallsPage,
+  normaliseTwilioCall,
+} from "./twilio-normalise.js";
 
 export interface TwilioProbeOptions {
   credentials: TwilioCredentials;
@@ -16,6 +22,7 @@ export interface TwilioProbeOptions {
 }
 
 export interface TwilioProbe {
+  /** Every answer about a well-formed SID carries `asked`: the SID, the account and Twilio's request id. */
   fetchCall(callSid: string): Promise<TwilioEvidence>;
   /** One page of the calls in `status`, the largest page Twilio allows; `pageUri` from the previous page. */
   listCallsPage(status: TwilioLiveStatus, pageUri: string | null): Promise<TwilioListAnswer>;
@@ -25,6 +32,19 @@ export interface TwilioProbe {
 export const LIST_PAGE_SIZE = 1000;
 
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
+
+export function isCallSid(callSid: string): boolean {
+  return CALL_SID.test(callSid);
+}
+
+/** Twilio's id of the request, on every answer of its REST API (errors included). */
+const REQUEST_ID_HEADER = "Twilio-Request-Id";
+
+/** What a fetch asked: the Call SID, the account whose Calls resource it was, and Twilio's request id. */
+export function twilioAsked(callSid: string, accountSid: string, headers?: unknown): Asked {
+  const requestId = requestIdFrom(headers, REQUEST_ID_HEADER);
+  return { sid: callSid, account: accountSid, ...(requestId !== undefined ? { requestId } : {}) };
+}
 
 /**
  * Asks Twilio about one call through the official SDK's client (auth, user agent, HTTP agent), using its
@@ -57,12 +77,25 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
       try {
         response = await client.request({ method: "get", uri: `${accountPath}/Calls/${callSid}.json` });
       } catch (err) {
-        return transportError(err);
+        return { ...transportError(err), asked: twilioAsked(callSid, credentials.accountSid) };
       }
-      return evidenceFromResponse(response.statusCode, response.body, response.headers ?? {});
+      const headers = response.headers ?? {};
+      const evidence = evidenceFromResponse(response.statusCode, response.body, headers, {
+        callSid,
+        accountSid: credentials.accountSid,
+      });
+      return { ...evidence, asked: twilioAsked(callSid, credentials.accountSid, headers) };
     },
 
     async listCallsPage(status, pageUri) {
+      // Checked again here: a page URI is only ever followed under the account this probe lists.
+      if (pageUri !== null && !isOwnCallsPageUri(pageUri, credentials.accountSid)) {
+        return {
+          kind: "error",
+          reason: "bad_request",
+          detail: "page URI is not under the Calls list of the configured account",
+        };
+      }
       const uri =
         pageUri === null
           ? `${accountPath}/Calls.json?Status=${encodeURIComponent(status)}&PageSize=${LIST_PAGE_SIZE}`
@@ -75,9 +108,9 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
       }
       if (response.statusCode === 200) {
         const body = typeof response.body === "string" ? safeJson(response.body) : response.body;
-        return normaliseCallsPage(body);
+        return normaliseCallsPage(body, credentials.accountSid);
       }
-      const e = evidenceFromResponse(response.statusCode, response.body, response.headers ?? {});
+      const e = errorFromResponse(response.statusCode, response.body, response.headers ?? {});
       // A 404 on the list itself means a wrong account SID, not an unknown call.
       return e.kind === "error"
         ? e
@@ -86,16 +119,19 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
   };
 }
 
+/** The answer to a fetch of one call: a 200 must be about exactly the call and account asked for. */
 export function evidenceFromResponse(
   statusCode: number,
   body: unknown,
   headers: Record<string, unknown>,
+  asked: AskedCall,
 ): TwilioEvidence {
   if (statusCode === 200) {
     // axios hands back the raw string when the body is not valid JSON.
     if (typeof body === "string") {
+      let parsed: unknown;
       try {
-        return normaliseTwilioCall(JSON.parse(body));
+        parsed = JSON.parse(body);
       } catch {
         return {
           kind: "error",
@@ -104,9 +140,19 @@ export function evidenceFromResponse(
           httpStatus: 200,
         };
       }
+      return normaliseTwilioCall(parsed, asked);
     }
-    return normaliseTwilioCall(body);
+    return normaliseTwilioCall(body, asked);
   }
+  return errorFromResponse(statusCode, body, headers);
+}
+
+/** Any answer but a 200: a 404 is `not_found` (proves nothing), the rest are errors. */
+function errorFromResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, unknown>,
+): TwilioEvidence {
   const detail = `HTTP ${statusCode}${twilioErrorSuffix(body)}`;
   if (statusCode === 404) return { kind: "not_found" };
   if (statusCode === 401 || statusCode === 403) {

@@ -63,11 +63,16 @@ export function faultReply(status: number, retryAfterSeconds: number | undefined
   return openaiError(status, STATUS_CODES[status] ?? "Error", "invalid_request_error", null, headers);
 }
 
+/** OpenAI's id of one request (`x-request-id: req_…`), sent on every answer, the sideband's 101 included. */
+export function requestIdHeader(): Record<"x-request-id", string> {
+  return { "x-request-id": `req_${randomBytes(16).toString("hex")}` };
+}
+
 function headerBlock(reply: SimReply): Record<string, string> {
   return {
     "Content-Type": "application/json",
     "Content-Length": String(Buffer.byteLength(reply.body)),
-    "x-request-id": `req_${randomBytes(16).toString("hex")}`,
+    ...requestIdHeader(),
     ...reply.headers,
   };
 }
@@ -116,6 +121,21 @@ export function sessionCreated(): string {
         output: { format: { type: "audio/pcmu" }, voice: "marin", speed: 1 },
       },
       include: null,
+    },
+  });
+}
+
+/** A server error event, as OpenAI sends on a realtime socket before closing it. */
+export function serverErrorEvent(): string {
+  return JSON.stringify({
+    type: "error",
+    event_id: `event_${randomBytes(11).toString("hex")}`,
+    error: {
+      type: "server_error",
+      code: null,
+      message: "The server had an error while processing your request.",
+      param: null,
+      event_id: null,
     },
   });
 }

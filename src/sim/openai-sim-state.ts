@@ -20,7 +20,7 @@ import {
 } from "./openai-sim-types.js";
 
 /** How an accepted sideband socket behaves: `normal` sends session.created. */
-export type SocketMode = "normal" | "silent" | "garbage";
+export type SocketMode = "normal" | "silent" | "garbage" | "error_event";
 
 /** What the server needs of an accepted socket to end it when its call ends. */
 export interface SessionSocket {
@@ -94,6 +94,7 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
         return "normal";
       case "silent":
       case "garbage":
+      case "error_event":
         return fault.kind;
     }
   }
@@ -143,6 +144,7 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
       if (typeof account === "object") return account;
       if (url.pathname !== "/v1/realtime") return invalidUrl("GET", url.pathname);
       const key = bearer(authorization);
+      if (key !== null && opts.otherProjectKeys?.includes(key)) return callNotFound();
       if (key !== opts.apiKey) return unauthorized(key !== null);
       const callId = url.searchParams.get("call_id");
       if (!callId) {

@@ -1,12 +1,17 @@
 export type SimRealtimeFault =
   /** Refuses the handshake (or a hang-up) with this status and OpenAI's error JSON. `times`: first N only. */
   | { kind: "http"; status: number; retryAfterSeconds?: number; times?: number }
-  /** Accepts the socket but never sends session.created (sockets only). */
+  /**
+   * Accepts the socket but never sends session.created (sockets only): public reports say a control socket on
+   * an existing call may receive none.
+   */
   | { kind: "silent"; times?: number }
   /** Waits, then answers normally (whatever the session's state is by then). */
   | { kind: "delay"; ms: number; times?: number }
   /** Accepts the socket and sends a non-JSON text frame instead of session.created (sockets only). */
-  | { kind: "garbage"; times?: number };
+  | { kind: "garbage"; times?: number }
+  /** Accepts the socket, sends an `error` event instead of session.created and closes it, 1011 (sockets only). */
+  | { kind: "error_event"; times?: number };
 
 export interface SimRealtimeSession {
   /** `rtc_…`, opaque. */
@@ -19,6 +24,11 @@ export interface SimRealtimeSession {
 
 export interface SimOpenAIOptions {
   apiKey: string;
+  /**
+   * Keys of other projects of the same organisation: accepted, but they see none of this project's calls,
+   * so the sideband refuses every call id with 404 call_id_not_found, exactly as for a call that ended.
+   */
+  otherProjectKeys?: string[];
   sessions?: SimRealtimeSession[];
 }
 

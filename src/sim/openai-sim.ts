@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { listenLocal } from "./listen.js";
-import { refuseUpgrade, type SimReply, sendReply, sessionCreated } from "./openai-sim-http.js";
+import {
+  refuseUpgrade,
+  requestIdHeader,
+  type SimReply,
+  sendReply,
+  serverErrorEvent,
+  sessionCreated,
+} from "./openai-sim-http.js";
 import { createOpenAISimState, type SocketMode } from "./openai-sim-state.js";
 import type { OpenAISimulator, SimOpenAIOptions } from "./openai-sim-types.js";
 
@@ -27,6 +34,10 @@ export async function startOpenAISimulator(
   const state = createOpenAISimState(opts, closing.signal);
   const pendingUpgrades = new Set<Duplex>();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  // The 101 carries OpenAI's request id like every other answer.
+  wss.on("headers", (headers) => {
+    for (const [name, value] of Object.entries(requestIdHeader())) headers.push(`${name}: ${value}`);
+  });
 
   function accept(
     req: IncomingMessage,
@@ -44,7 +55,10 @@ export async function startOpenAISimulator(
       });
       ws.on("close", () => tracked.closed());
       if (mode === "garbage") ws.send("<html><body>502 Bad Gateway</body></html> {not json");
-      else if (mode === "normal") ws.send(sessionCreated());
+      else if (mode === "error_event") {
+        ws.send(serverErrorEvent());
+        ws.close(1011, "server error");
+      } else if (mode === "normal") ws.send(sessionCreated());
     });
   }
 
@@ -80,7 +94,7 @@ export async function startOpenAISimulator(
     if (reply.status === 200 && reply.body === "") {
       // OpenAI answers a hang-up with an empty 200: no JSON content type, or the SDK would try to parse it.
       if (res.destroyed) return;
-      res.writeHead(200, { "Content-Length": "0" });
+      res.writeHead(200, { "Content-Length": "0", ...requestIdHeader() });
       res.end();
       state.count(200);
       return;

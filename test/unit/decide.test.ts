@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ActiveCall, DecisionPolicy, Evidence, TwilioEvidence, Verdict } from "../../src/model/index.js";
-import { CLOCK_SKEW_TOLERANCE_MS, decide } from "../../src/reconcile/decide.js";
+import { CLOCK_SKEW_TOLERANCE_MS, decide, START_ROUNDING_TOLERANCE_MS } from "../../src/reconcile/decide.js";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
 const policy: DecisionPolicy = {
   minCallAgeSeconds: 120,
   maxCallDurationSeconds: 86_400,
   absenceConfirmSeconds: 60,
+  openaiMaxSessionSeconds: 3600,
 };
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
 const SID = `CA${"1".repeat(32)}`;
@@ -38,6 +39,20 @@ const ended = (
   endedAt,
   endTimeSource: source,
   raw: { start_time: null, end_time: null, duration: null, date_updated: null },
+});
+/** Twilio terminal with its own start_time known (as the normaliser always supplies it). */
+const endedAfter = (twilioStart: Date | null, endedAt: Date): TwilioEvidence => ({
+  kind: "ended",
+  status: "completed",
+  endedAt,
+  endTimeSource: "end_time",
+  startedAt: twilioStart,
+  raw: {
+    start_time: twilioStart?.toUTCString() ?? null,
+    end_time: endedAt.toUTCString(),
+    duration: null,
+    date_updated: null,
+  },
 });
 const err = (
   reason:
@@ -95,7 +110,10 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
   [
     "Twilio live wins over OpenAI gone",
     row(3600, { rtc: RTC }),
-    ev({ kind: "live", status: "in-progress" }, { kind: "gone", firstSeenGoneAt: ago(600) }),
+    ev(
+      { kind: "live", status: "in-progress" },
+      { kind: "gone", firstSeenGoneAt: ago(600), lastSeenLiveAt: null },
+    ),
     { action: "keep", why: "twilio_live" },
   ],
   // Twilio terminal: ended with Twilio's status and true end time, on first sight.
@@ -177,6 +195,80 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
     ev(ended("busy", null, null)),
     { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(90_000 - 86_400) },
   ],
+  // The answer must fit the row: an end before the row's start (beyond Twilio's whole-second rounding) or
+  // before Twilio's own start_time is not this call's end.
+  [
+    "end 1 s before the row's start is rounding: ended, never before the row's start",
+    row(7200),
+    ev(ended("completed", ago(7201))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(7200) },
+  ],
+  [
+    "end exactly at the rounding tolerance before the row's start: ended at the row's start",
+    row(7200),
+    ev(ended("completed", ago(7200 + START_ROUNDING_TOLERANCE_MS / 1000))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(7200) },
+  ],
+  [
+    "end 1 ms beyond the rounding tolerance before the row's start: end_before_start",
+    row(7200),
+    ev(ended("completed", ago(7200 + START_ROUNDING_TOLERANCE_MS / 1000 + 0.001))),
+    { action: "unverified", reason: "end_before_start" },
+  ],
+  [
+    "a 2019 end for a call started minutes ago (Twilio's spec example): end_before_start",
+    row(600),
+    ev(ended("completed", new Date("2019-10-18T17:03:00Z"))),
+    { action: "unverified", reason: "end_before_start" },
+  ],
+  [
+    "end before the row's start, from date_updated: end_before_start",
+    row(7200),
+    ev(ended("busy", ago(9000), "date_updated")),
+    { action: "unverified", reason: "end_before_start" },
+  ],
+  [
+    "end before the row's start past the age bound: the age bound, not Twilio's time",
+    row(90_000),
+    ev(ended("completed", ago(100_000))),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(90_000 - 86_400) },
+  ],
+  [
+    "end 1 s before Twilio's own start_time: end_before_twilio_start",
+    row(7200),
+    ev(endedAfter(ago(3000), ago(3001))),
+    { action: "unverified", reason: "end_before_twilio_start" },
+  ],
+  [
+    "end equal to Twilio's own start_time (a 0 s call) ends",
+    row(7200),
+    ev(endedAfter(ago(3000), ago(3000))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(3000) },
+  ],
+  [
+    "end after Twilio's start_time ends",
+    row(7200),
+    ev(endedAfter(ago(7199), ago(3000))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(3000) },
+  ],
+  [
+    "Twilio start_time unknown (null): only the row's start is checked",
+    row(7200),
+    ev(endedAfter(null, ago(3000))),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(3000) },
+  ],
+  [
+    "Twilio contradicts itself within the row's tolerance: still end_before_twilio_start",
+    row(7200),
+    ev(endedAfter(ago(7200), ago(7201))),
+    { action: "unverified", reason: "end_before_twilio_start" },
+  ],
+  [
+    "an answer mismatch (another call's SID) is never an end",
+    row(7200),
+    ev({ kind: "error", reason: "answer_mismatch", detail: "sid" }),
+    { action: "unverified", reason: "answer_mismatch" },
+  ],
   // Too young: the webhook may still arrive.
   [
     "too young, even if Twilio says completed",
@@ -213,7 +305,7 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
   [
     "404 does not let OpenAI gone decide",
     row(7200, { rtc: RTC }),
-    ev({ kind: "not_found" }, { kind: "gone", firstSeenGoneAt: ago(600) }),
+    ev({ kind: "not_found" }, { kind: "gone", firstSeenGoneAt: ago(600), lastSeenLiveAt: null }),
     { action: "unverified", reason: "not_found" },
   ],
   // Age bound: no live call outlasts 24 h.
@@ -269,25 +361,49 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
   [
     "no SID, OpenAI gone first sighting",
     row(3600, { sid: null, rtc: RTC }),
-    ev(skipped, { kind: "gone", firstSeenGoneAt: null }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: null, lastSeenLiveAt: null }),
     { action: "unverified", reason: "absence_unconfirmed" },
   ],
   [
     "no SID, OpenAI gone seen again too soon",
     row(3600, { sid: null, rtc: RTC }),
-    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(30) }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(30), lastSeenLiveAt: null }),
     { action: "unverified", reason: "absence_unconfirmed" },
   ],
   [
     "no SID, OpenAI gone seen again one interval later",
     row(3600, { sid: null, rtc: RTC }),
-    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(60) }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(60), lastSeenLiveAt: null }),
     { action: "end", newStatus: "completed", source: "openai", endedAt: ago(60) },
+  ],
+  [
+    "no SID, gone confirmed on a 20 h-old row: ended at started_at + the session cap, not 20 h later",
+    row(72_000, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(120), lastSeenLiveAt: null }),
+    { action: "end", newStatus: "completed", source: "openai", endedAt: ago(72_000 - 3600) },
+  ],
+  [
+    "no SID, gone confirmed, last seen live before the first gone sighting",
+    row(3000, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(120), lastSeenLiveAt: ago(300) }),
+    { action: "end", newStatus: "completed", source: "openai", endedAt: ago(120) },
+  ],
+  [
+    "no SID, gone confirmed, last seen live exactly at the capped end",
+    row(7200, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(120), lastSeenLiveAt: ago(3600) }),
+    { action: "end", newStatus: "completed", source: "openai", endedAt: ago(3600) },
+  ],
+  [
+    "no SID, gone confirmed but seen live after the latest possible end: the sightings conflict",
+    row(72_000, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(120), lastSeenLiveAt: ago(600) }),
+    { action: "unverified", reason: "sightings_conflict" },
   ],
   [
     "Twilio not configured, OpenAI gone confirmed",
     row(3600, { rtc: RTC }),
-    ev(notConfigured, { kind: "gone", firstSeenGoneAt: ago(120) }),
+    ev(notConfigured, { kind: "gone", firstSeenGoneAt: ago(120), lastSeenLiveAt: null }),
     { action: "end", newStatus: "completed", source: "openai", endedAt: ago(120) },
   ],
   [
@@ -299,7 +415,7 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
   [
     "no SID, OpenAI gone unconfirmed past the bound",
     row(90_000, { sid: null, rtc: RTC }),
-    ev(skipped, { kind: "gone", firstSeenGoneAt: null }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: null, lastSeenLiveAt: null }),
     { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(90_000 - 86_400) },
   ],
 ];
@@ -323,7 +439,7 @@ describe("decide", () => {
     const openaiAnswers: Evidence["openai"][] = [
       skipped,
       { kind: "live" },
-      { kind: "gone", firstSeenGoneAt: ago(10_000) },
+      { kind: "gone", firstSeenGoneAt: ago(10_000), lastSeenLiveAt: null },
       { kind: "error", reason: "timeout", detail: "t" },
     ];
     for (const age of [0, 119, 120, 3600, 86_399, 86_400, 1_000_000]) {

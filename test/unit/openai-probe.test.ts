@@ -19,6 +19,10 @@ let sim: OpenAISimulator;
 let probe: OpenAIProbe;
 let fast: OpenAIProbe;
 
+/** What every answer about an id names: the id, and OpenAI's request id when the answer carried one. */
+const REQ_ID = /^req_[0-9a-f]{32}$/;
+const asked = (callId: string) => ({ callId, requestId: expect.stringMatching(REQ_ID) });
+
 /** No accepted socket, no TCP connection left on the simulator, and the probe never spoke. */
 async function expectCleanShutdown() {
   await vi.waitFor(async () => {
@@ -44,9 +48,25 @@ describe("probeSession against the simulator", () => {
     await sim.close();
   });
 
-  it("live: session.created received, socket closed, nothing sent", async () => {
-    expect(await probe.probeSession(LIVE)).toEqual({ kind: "live" });
+  it("live: the handshake completed (101), socket closed, nothing sent; the 101's x-request-id kept", async () => {
+    expect(await probe.probeSession(LIVE)).toEqual({ kind: "live", asked: asked(LIVE) });
     expect(sim.stats).toMatchObject({ handshakes: 1, accepted: 1 });
+    await expectCleanShutdown();
+  });
+
+  it("live without any event: a socket that opens and sends nothing is live at once, not a timeout", async () => {
+    sim.setFault(LIVE, { kind: "silent" });
+    const slow = createOpenAIProbe({ apiKey: KEY, baseUrl: sim.url, timeoutMs: 10_000 });
+    const t0 = performance.now();
+    expect(await slow.probeSession(LIVE)).toEqual({ kind: "live", asked: asked(LIVE) });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(sim.stats).toMatchObject({ accepted: 1, clientFramesReceived: 0 });
+    await expectCleanShutdown();
+  });
+
+  it("still live when the open socket then gets an error event and is closed by the server (the 101 proved the call)", async () => {
+    sim.setFault(LIVE, { kind: "error_event" });
+    expect(await probe.probeSession(LIVE)).toEqual({ kind: "live", asked: asked(LIVE) });
     await expectCleanShutdown();
   });
 
@@ -55,20 +75,23 @@ describe("probeSession against the simulator", () => {
     const handles = () =>
       process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "TCPSocketWrap");
     const before = handles().length;
-    sim.setFault("rtc_silent", { kind: "silent" });
+    sim.setFault("rtc_slow", { kind: "delay", ms: 3000 });
     const results = await Promise.all([
       probe.probeSession(LIVE),
       probe.probeSession(ENDED),
-      fast.probeSession("rtc_silent"),
+      fast.probeSession("rtc_slow"),
     ]);
     expect(results.map((r) => r.kind)).toEqual(["live", "gone", "error"]);
     await expectCleanShutdown();
     expect(handles().length).toBeLessThanOrEqual(before);
   });
 
-  it("gone: unknown and ended sessions are refused with 404 call_id_not_found", async () => {
-    expect(await probe.probeSession(ENDED)).toEqual({ kind: "gone" });
-    expect(await probe.probeSession("rtc_never_existed")).toEqual({ kind: "gone" });
+  it("gone: unknown and ended sessions are refused with 404 call_id_not_found; the refusal's x-request-id kept", async () => {
+    expect(await probe.probeSession(ENDED)).toEqual({ kind: "gone", asked: asked(ENDED) });
+    expect(await probe.probeSession("rtc_never_existed")).toEqual({
+      kind: "gone",
+      asked: asked("rtc_never_existed"),
+    });
     expect(sim.stats).toMatchObject({ refused404: 2, accepted: 0 });
     await expectCleanShutdown();
   });
@@ -79,13 +102,19 @@ describe("probeSession against the simulator", () => {
       kind: "error",
       reason: "bad_request",
       httpStatus: 404,
+      asked: asked(ENDED),
     });
   });
 
   it("401: auth_failed, and the key never appears in the detail", async () => {
     const bad = createOpenAIProbe({ apiKey: "sk-wrong-key", baseUrl: sim.url, timeoutMs: SLACK });
     const result = await bad.probeSession(LIVE);
-    expect(result).toMatchObject({ kind: "error", reason: "auth_failed", httpStatus: 401 });
+    expect(result).toMatchObject({
+      kind: "error",
+      reason: "auth_failed",
+      httpStatus: 401,
+      asked: asked(LIVE),
+    });
     expect(JSON.stringify(result)).not.toContain("sk-wrong-key");
     await expectCleanShutdown();
   });
@@ -98,7 +127,7 @@ describe("probeSession against the simulator", () => {
       httpStatus: 429,
       retryAfterMs: 7000,
     });
-    expect(await probe.probeSession(LIVE)).toEqual({ kind: "live" });
+    expect(await probe.probeSession(LIVE)).toMatchObject({ kind: "live" });
     await expectCleanShutdown();
   });
 
@@ -111,53 +140,50 @@ describe("probeSession against the simulator", () => {
     });
   });
 
-  it("silent socket: timeout after timeoutMs, socket closed", async () => {
-    sim.setFault(LIVE, { kind: "silent" });
-    const t0 = performance.now();
-    const result = await fast.probeSession(LIVE);
-    expect(result).toMatchObject({ kind: "error", reason: "timeout" });
-    if (result.kind === "error") expect(result.detail).toMatch(/no session\.created/);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(TIMEOUT - 5);
-    expect(performance.now() - t0).toBeLessThan(TIMEOUT + 1000);
-    await expectCleanShutdown();
-  });
-
-  it("handshake delayed beyond the timeout: timeout, connection dropped", async () => {
+  it("handshake delayed beyond the timeout: timeout after timeoutMs, connection dropped, the id still named", async () => {
     sim.setFault(LIVE, { kind: "delay", ms: 3000 });
     const t0 = performance.now();
     const result = await fast.probeSession(LIVE);
-    expect(result).toMatchObject({ kind: "error", reason: "timeout" });
-    if (result.kind === "error") expect(result.detail).toMatch(/handshake/);
+    expect(result).toEqual({
+      kind: "error",
+      reason: "timeout",
+      detail: `sideband handshake not completed within ${TIMEOUT} ms`,
+      asked: { callId: LIVE },
+    });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(TIMEOUT - 5);
     expect(performance.now() - t0).toBeLessThan(1500);
     await vi.waitFor(async () => expect(await sim.connectionCount()).toBe(0));
   });
 
-  it("garbage first frame: malformed_response", async () => {
+  it("frames after the 101 are never read: a garbage first frame is still live", async () => {
     sim.setFault(LIVE, { kind: "garbage" });
-    expect(await probe.probeSession(LIVE)).toMatchObject({ kind: "error", reason: "malformed_response" });
+    expect(await probe.probeSession(LIVE)).toMatchObject({ kind: "live" });
     await expectCleanShutdown();
   });
 
   it.each(["", "abc", "rtc_", "rtc_a b", "RTC_abc", "call_123", `rtc_${"x".repeat(300)}`])(
     "bad id %j: bad_request without connecting",
     async (id) => {
-      expect(await probe.probeSession(id)).toMatchObject({ kind: "error", reason: "bad_request" });
-      expect(await probe.hangup(id)).toMatchObject({ kind: "error", reason: "bad_request" });
+      const answers = [await probe.probeSession(id), await probe.hangup(id)];
+      for (const a of answers) {
+        expect(a).toMatchObject({ kind: "error", reason: "bad_request" });
+        expect(a).not.toHaveProperty("asked"); // nothing was asked
+      }
       expect(sim.stats).toMatchObject({ handshakes: 0, hangups: 0 });
     },
   );
 
   it("an abort signal ends the probe at once; an aborted signal never connects", async () => {
-    sim.setFault(LIVE, { kind: "silent" });
+    sim.setFault(LIVE, { kind: "delay", ms: 5000 });
     const slow = createOpenAIProbe({ apiKey: KEY, baseUrl: sim.url, timeoutMs: 10_000 });
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error("shutdown")), 100);
     const t0 = performance.now();
     const result = await slow.probeSession(LIVE, ac.signal);
-    expect(result).toMatchObject({ kind: "error", reason: "timeout" });
+    expect(result).toMatchObject({ kind: "error", reason: "timeout", asked: { callId: LIVE } });
     if (result.kind === "error") expect(result.detail).toMatch(/aborted by the caller: shutdown/);
     expect(performance.now() - t0).toBeLessThan(1500);
-    await expectCleanShutdown();
+    await vi.waitFor(async () => expect(await sim.connectionCount()).toBe(0));
     sim.resetStats();
     expect(await slow.probeSession(LIVE, AbortSignal.abort())).toMatchObject({ reason: "timeout" });
     expect(sim.stats.handshakes).toBe(0);
@@ -178,14 +204,15 @@ describe("probeSession against the simulator", () => {
     await gone.close();
     const dead = createOpenAIProbe({ apiKey: KEY, baseUrl: gone.url, timeoutMs: SLACK });
     const result = await dead.probeSession(LIVE);
-    expect(result).toMatchObject({ kind: "error", reason: "network" });
+    expect(result).toMatchObject({ kind: "error", reason: "network", asked: { callId: LIVE } });
+    expect(result.asked).not.toHaveProperty("requestId");
     if (result.kind === "error") expect(result.detail).toMatch(/ECONNREFUSED/);
   });
 
   it("hangup: live → hung_up, after which the probe says gone; again → already_gone", async () => {
-    expect(await probe.hangup(LIVE)).toEqual({ kind: "hung_up" });
-    expect(await probe.probeSession(LIVE)).toEqual({ kind: "gone" });
-    expect(await probe.hangup(LIVE)).toEqual({ kind: "already_gone" });
+    expect(await probe.hangup(LIVE)).toEqual({ kind: "hung_up", asked: asked(LIVE) });
+    expect(await probe.probeSession(LIVE)).toEqual({ kind: "gone", asked: asked(LIVE) });
+    expect(await probe.hangup(LIVE)).toEqual({ kind: "already_gone", asked: asked(LIVE) });
     expect(sim.stats.hangups).toBe(2);
   });
 });
@@ -223,23 +250,65 @@ describe("hangup against nock", () => {
         return [status, body, headers];
       });
 
-  it("200 → hung_up", async () => {
-    reply(200);
-    expect(await probe.hangup(LIVE)).toEqual({ kind: "hung_up" });
+  it("200 → hung_up, with the answer's x-request-id (any case)", async () => {
+    reply(200, "", { "X-Request-ID": "req_0123456789abcdef0123456789abcdef" });
+    expect(await probe.hangup(LIVE)).toEqual({
+      kind: "hung_up",
+      asked: { callId: LIVE, requestId: "req_0123456789abcdef0123456789abcdef" },
+    });
     expect(requests).toBe(1);
   });
 
-  it("404 → already_gone", async () => {
-    reply(404, errorBody("call_id_not_found", "No session found for the provided call_id"));
-    expect(await probe.hangup(LIVE)).toEqual({ kind: "already_gone" });
+  it("200 without x-request-id → hung_up naming the call only", async () => {
+    reply(200);
+    expect(await probe.hangup(LIVE)).toEqual({ kind: "hung_up", asked: { callId: LIVE } });
   });
 
-  it("500 → server_error after exactly one request (the SDK does not retry)", async () => {
-    reply(500, { error: { message: "boom", type: "server_error", code: null, param: null } });
+  it("404 call_id_not_found → already_gone, with the error's x-request-id", async () => {
+    reply(404, errorBody("call_id_not_found", "No session found for the provided call_id"), {
+      "x-request-id": "req_404",
+    });
+    expect(await probe.hangup(LIVE)).toEqual({
+      kind: "already_gone",
+      asked: { callId: LIVE, requestId: "req_404" },
+    });
+  });
+
+  it("404 with OpenAI's not-found message but no code → already_gone (the sideband's rule)", async () => {
+    reply(404, errorBody(null, "No session found for the provided call_id"));
+    expect(await probe.hangup(LIVE)).toEqual({ kind: "already_gone", asked: { callId: LIVE } });
+  });
+
+  it.each([
+    ["an empty body", "", "malformed_response"],
+    ["a proxy's HTML page", "<html><body>404 Not Found</body></html>", "malformed_response"],
+    [
+      "OpenAI's Invalid URL (a wrong OPENAI_BASE_URL)",
+      errorBody(null, "Invalid URL (POST /v2/x)"),
+      "bad_request",
+    ],
+    ["another error code", errorBody("model_not_found", "The model does not exist"), "bad_request"],
+  ])("a 404 with %s is an error, never already_gone", async (_label, body, reason) => {
+    reply(404, body, typeof body === "string" ? { "content-type": "text/html" } : {});
+    const result = await probe.hangup(LIVE);
+    expect(result).toMatchObject({ kind: "error", reason, httpStatus: 404 });
+    expect(result.kind === "error" && result.detail).toMatch(
+      /^hangup: HTTP 404.*does not prove the call ended/,
+    );
+    expect(requests).toBe(1);
+  });
+
+  it("500 → server_error after exactly one request (the SDK does not retry), with its x-request-id", async () => {
+    reply(
+      500,
+      { error: { message: "boom", type: "server_error", code: null, param: null } },
+      { "x-request-id": "req_500" },
+    );
     expect(await probe.hangup(LIVE)).toMatchObject({
       kind: "error",
       reason: "server_error",
       httpStatus: 500,
+      asked: { callId: LIVE, requestId: "req_500" },
     });
     expect(requests).toBe(1);
   });
@@ -275,7 +344,11 @@ describe("hangup against nock", () => {
         return [200, ""];
       });
     const t0 = performance.now();
-    expect(await probe.hangup(LIVE)).toMatchObject({ kind: "error", reason: "timeout" });
+    expect(await probe.hangup(LIVE)).toMatchObject({
+      kind: "error",
+      reason: "timeout",
+      asked: { callId: LIVE },
+    });
     expect(performance.now() - t0).toBeLessThan(2500);
   });
 });

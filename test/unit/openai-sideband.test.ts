@@ -4,9 +4,10 @@ import OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createOpenAIProbe, sidebandUrl } from "../../src/providers/openai.js";
-import { classifyFirstFrame, classifyRefusal } from "../../src/providers/openai-classify.js";
+import { classifyRefusal } from "../../src/providers/openai-classify.js";
 
-// The sideband's URL, its pure classifiers, and the close-handshake fallback. No nock here: nothing to mock.
+// The sideband's URL, its pure classifier, and hand-written servers: what a 101 alone proves, and the
+// close-handshake fallback. No nock here: nothing to mock.
 const KEY = "sk-probe-test-key-0123456789";
 const LIVE = "rtc_u1_9c6574da8b8a41a18da9308f4ad974ce";
 
@@ -31,20 +32,6 @@ describe("sidebandUrl", () => {
 });
 
 describe("classifiers", () => {
-  it("only session.created proves liveness", () => {
-    expect(classifyFirstFrame(Buffer.from('{"type":"session.created","session":{}}'), false)).toEqual({
-      kind: "live",
-    });
-    for (const frame of ['{"type":"session.updated"}', "[]", "null", '"x"', "{", ""]) {
-      expect(classifyFirstFrame(Buffer.from(frame), false)).toMatchObject({ reason: "malformed_response" });
-    }
-    expect(classifyFirstFrame(Buffer.from('{"type":"session.created"}'), true)).toMatchObject({
-      reason: "malformed_response",
-    });
-    const errorEvent = '{"type":"error","error":{"type":"server_error","code":null,"message":"boom"}}';
-    expect(classifyFirstFrame(Buffer.from(errorEvent), false)).toMatchObject({ reason: "server_error" });
-  });
-
   it("a 404 is gone only with call_id_not_found (or its message)", () => {
     const gone =
       '{"error":{"message":"x","type":"invalid_request_error","code":"call_id_not_found","param":null}}';
@@ -72,10 +59,26 @@ describe("classifiers", () => {
   });
 });
 
-describe("probeSession against a server that ignores the close handshake", () => {
+/** Sends a text frame (unmasked, as a server does) of up to 125 bytes. */
+const textFrame = (text: string) => {
+  const payload = Buffer.from(text);
+  return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
+};
+const CLOSE_1011 = Buffer.from([0x88, 0x02, 0x03, 0xf3]);
+
+/**
+ * What the hand-written server does once it has answered the handshake with a 101: OpenAI's sideband may
+ * send nothing (a control socket on an existing call), or an error event and close; and a peer may never
+ * answer the close handshake.
+ */
+type AfterUpgrade = "session_created_ignoring_close" | "nothing" | "error_event_then_close";
+
+describe("probeSession against hand-written WebSocket servers", () => {
   let server: Server;
+  let after: AfterUpgrade = "nothing";
   const sockets = new Set<Socket>();
   let closedByClient = 0;
+  let dataFramesFromClient = 0;
 
   beforeAll(async () => {
     server = createServer((socket) => {
@@ -90,11 +93,23 @@ describe("probeSession against a server that ignores the close handshake", () =>
         const accept = createHash("sha1")
           .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
           .digest("base64");
-        const event = Buffer.from('{"type":"session.created","event_id":"event_1","session":{}}');
         socket.write(
-          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            `Sec-WebSocket-Accept: ${accept}\r\nX-Request-Id: req_raw_101\r\n\r\n`,
         );
-        socket.write(Buffer.concat([Buffer.from([0x81, event.length]), event])); // never answers the close frame
+        // Every later client frame: opcode 0x8 is the close; anything else would be a data frame.
+        socket.on("data", (frame) => {
+          if (((frame[0] ?? 0) & 0x0f) !== 0x8) dataFramesFromClient++;
+          else if (after !== "session_created_ignoring_close") socket.end();
+        });
+        if (after === "session_created_ignoring_close") {
+          socket.write(textFrame('{"type":"session.created","event_id":"event_1","session":{}}'));
+        } else if (after === "error_event_then_close") {
+          socket.write(
+            textFrame('{"type":"error","error":{"type":"server_error","code":null,"message":"x"}}'),
+          );
+          socket.end(CLOSE_1011);
+        }
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -104,18 +119,41 @@ describe("probeSession against a server that ignores the close handshake", () =>
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  it("still answers live and destroys the socket after closeGraceMs", async () => {
-    const address = server.address() as { port: number };
-    const p = createOpenAIProbe({
+  const probeWith = (timeoutMs: number, closeGraceMs: number) =>
+    createOpenAIProbe({
       apiKey: KEY,
-      baseUrl: `http://127.0.0.1:${address.port}/v1`,
-      timeoutMs: 2000,
-      closeGraceMs: 150,
+      baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
+      timeoutMs,
+      closeGraceMs,
     });
+  const LIVE_ANSWER = { kind: "live", asked: { callId: LIVE, requestId: "req_raw_101" } };
+
+  it("a 101 and then nothing: live at once (no first event awaited), x-request-id read from the 101", async () => {
+    after = "nothing";
+    closedByClient = 0;
     const t0 = performance.now();
-    expect(await p.probeSession(LIVE)).toEqual({ kind: "live" });
+    expect(await probeWith(5000, 1000).probeSession(LIVE)).toEqual(LIVE_ANSWER);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    await vi.waitFor(() => expect(closedByClient).toBe(1));
+    expect(dataFramesFromClient).toBe(0);
+  });
+
+  it("a 101, then an error event and a close 1011: still live (the handshake proved the call exists)", async () => {
+    after = "error_event_then_close";
+    closedByClient = 0;
+    expect(await probeWith(5000, 1000).probeSession(LIVE)).toEqual(LIVE_ANSWER);
+    await vi.waitFor(() => expect(closedByClient).toBe(1));
+    expect(dataFramesFromClient).toBe(0);
+  });
+
+  it("a peer that ignores the close handshake: still live, the socket destroyed after closeGraceMs", async () => {
+    after = "session_created_ignoring_close";
+    closedByClient = 0;
+    const t0 = performance.now();
+    expect(await probeWith(2000, 150).probeSession(LIVE)).toEqual(LIVE_ANSWER);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
     expect(performance.now() - t0).toBeLessThan(1500);
     await vi.waitFor(() => expect(closedByClient).toBe(1));
+    expect(dataFramesFromClient).toBe(0);
   });
 });

@@ -13,7 +13,13 @@ let sim: OpenAISimulator;
 
 type Handshake =
   | { kind: "refused"; status: number; headers: IncomingHttpHeaders; body: string }
-  | { kind: "open"; ws: WebSocket; first: Promise<{ text: string; isBinary: boolean } | null> };
+  | {
+      kind: "open";
+      ws: WebSocket;
+      /** The 101's headers. */
+      headers: IncomingHttpHeaders;
+      first: Promise<{ text: string; isBinary: boolean } | null>;
+    };
 
 /** Opens a raw sideband connection; an accepted socket is left open for the test to inspect and close. */
 function handshake(
@@ -37,12 +43,16 @@ function handshake(
         ws.terminate();
       });
     });
+    let upgradeHeaders: IncomingHttpHeaders = {};
+    ws.on("upgrade", (res) => {
+      upgradeHeaders = res.headers;
+    });
     ws.on("open", () => {
       const first = new Promise<{ text: string; isBinary: boolean } | null>((done) => {
         ws.once("message", (data, isBinary) => done({ text: data.toString(), isBinary }));
         ws.once("close", () => done(null));
       });
-      resolve({ kind: "open", ws, first });
+      resolve({ kind: "open", ws, headers: upgradeHeaders, first });
     });
     setTimeout(() => reject(new Error("handshake did not finish")), 5000).unref();
   });
@@ -96,6 +106,17 @@ describe("OpenAI simulator: sideband handshake", () => {
     await closeSocket(h);
     expect(sim.stats).toMatchObject({ handshakes: 1, accepted: 1, clientFramesReceived: 0 });
     expect(sim.stats.responsesByStatus).toEqual({ 101: 1 });
+  });
+
+  it("sends x-request-id (req_…) on the 101, as on every other answer, a new one each time", async () => {
+    const a = await handshake(`?call_id=${LIVE}`);
+    const b = await handshake(`?call_id=${LIVE}`);
+    const refused = await handshake(`?call_id=${ENDED}`);
+    const ids = [a, b, refused].map((h) => h.headers["x-request-id"]);
+    for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(new Set(ids).size).toBe(3);
+    await closeSocket(a);
+    await closeSocket(b);
   });
 
   it.each([
@@ -165,6 +186,7 @@ describe("OpenAI simulator: hangup", () => {
   it("hangs up a live call (200, empty body), which then is gone", async () => {
     const res = await hangup(LIVE);
     expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{32}$/);
     expect(await res.text()).toBe("");
     expect(sim.getSession(LIVE)?.live).toBe(false);
     expect(await handshake(`?call_id=${LIVE}`)).toMatchObject({
@@ -174,6 +196,7 @@ describe("OpenAI simulator: hangup", () => {
     });
     const again = await hangup(LIVE);
     expect(again.status).toBe(404);
+    expect(again.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{32}$/);
     expect(await again.json()).toMatchObject({ error: { code: "call_id_not_found" } });
     expect(sim.stats).toMatchObject({ hangups: 2 });
   });
@@ -217,6 +240,21 @@ describe("OpenAI simulator: faults", () => {
     if (normal.kind !== "open") throw new Error("expected an open socket");
     expect(JSON.parse((await normal.first)?.text ?? "null").type).toBe("session.created");
     await closeSocket(normal);
+  });
+
+  it("error_event: accepts, sends an error event instead of session.created, and closes with 1011", async () => {
+    sim.setFault(LIVE, { kind: "error_event", times: 1 });
+    const h = await handshake(`?call_id=${LIVE}`);
+    if (h.kind !== "open") throw new Error("expected an open socket");
+    const code = new Promise<number>((r) => h.ws.once("close", (c) => r(c)));
+    const first = await h.first;
+    expect(JSON.parse(first?.text ?? "null")).toMatchObject({
+      type: "error",
+      error: { type: "server_error" },
+    });
+    expect(await code).toBe(1011);
+    await vi.waitFor(() => expect(sim.stats.openSockets).toBe(0));
+    expect(sim.stats.responsesByStatus).toEqual({ 101: 1 });
   });
 
   it("garbage: sends a non-JSON text frame", async () => {

@@ -1,13 +1,22 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ActiveCall, DecisionPolicy } from "../../src/model/index.js";
 import { createTwilioProbe } from "../../src/providers/twilio.js";
 import { normaliseTwilioCall, parseTwilioDate } from "../../src/providers/twilio-normalise.js";
+import { decide } from "../../src/reconcile/decide.js";
+import { startTwilioSimulator } from "../../src/sim/twilio-sim.js";
 
 const ACCOUNT = `AC${"a".repeat(32)}`;
 const TOKEN = "test-token";
 const SID = `CA${"b".repeat(32)}`;
 const BASE = "https://api.twilio.example";
 const PATH = `/2010-04-01/Accounts/${ACCOUNT}/Calls/${SID}.json`;
+const ASKED = { callSid: SID, accountSid: ACCOUNT };
+const OTHER_SID = `CA${"d".repeat(32)}`;
+const OTHER_ACCOUNT = `AC${"e".repeat(32)}`;
+const REQUEST_ID = `RQ${"0123456789abcdef".repeat(2)}`;
+/** What every answer about SID names when Twilio sent no request id. */
+const NAMED = { sid: SID, account: ACCOUNT };
 
 function resource(fields: Record<string, unknown>) {
   return { sid: SID, account_sid: ACCOUNT, direction: "inbound", ...fields };
@@ -46,6 +55,7 @@ describe("normaliseTwilioCall", () => {
         end_time: "Fri, 18 Oct 2019 17:03:00 +0000",
         duration: "180",
       }),
+      ASKED,
     );
     expect(e).toMatchObject({ kind: "ended", status: "completed", endTimeSource: "end_time" });
     expect(e.kind === "ended" && e.endedAt?.toISOString()).toBe("2019-10-18T17:03:00.000Z");
@@ -59,6 +69,7 @@ describe("normaliseTwilioCall", () => {
         duration: "61",
         date_updated: "Sat, 19 Oct 2019 01:00:00 +0000",
       }),
+      ASKED,
     );
     expect(e).toMatchObject({ kind: "ended", endTimeSource: "start_time+duration" });
     expect(e.kind === "ended" && e.endedAt?.toISOString()).toBe("2019-10-18T17:01:01.000Z");
@@ -73,6 +84,7 @@ describe("normaliseTwilioCall", () => {
         duration: "",
         date_updated: "Fri, 18 Oct 2019 17:00:25 +0000",
       }),
+      ASKED,
     );
     expect(e).toMatchObject({ kind: "ended", status: "busy", endTimeSource: "date_updated" });
     expect(e.kind === "ended" && e.endedAt?.toISOString()).toBe("2019-10-18T17:00:25.000Z");
@@ -81,6 +93,7 @@ describe("normaliseTwilioCall", () => {
   it("reports no time rather than inventing one", () => {
     const e = normaliseTwilioCall(
       resource({ status: "no-answer", start_time: null, end_time: null, duration: null, date_updated: null }),
+      ASKED,
     );
     expect(e).toMatchObject({ kind: "ended", status: "no-answer", endedAt: null, endTimeSource: null });
   });
@@ -93,6 +106,7 @@ describe("normaliseTwilioCall", () => {
         duration: "0",
         date_updated: "Fri, 18 Oct 2019 17:00:25 +0000",
       }),
+      ASKED,
     );
     expect(e.kind === "ended" && e.raw).toEqual({
       start_time: null,
@@ -103,7 +117,41 @@ describe("normaliseTwilioCall", () => {
   });
 
   it.each(["queued", "ringing", "in-progress"])("%s is live", (status) => {
-    expect(normaliseTwilioCall(resource({ status, end_time: null }))).toEqual({ kind: "live", status });
+    expect(normaliseTwilioCall(resource({ status, end_time: null }), ASKED)).toEqual({
+      kind: "live",
+      status,
+    });
+  });
+
+  it("carries Twilio's own start_time, parsed, for decide() to check the end against", () => {
+    const e = normaliseTwilioCall(
+      resource({
+        status: "completed",
+        start_time: "Fri, 18 Oct 2019 17:00:00 +0000",
+        end_time: "Fri, 18 Oct 2019 16:59:00 +0000",
+      }),
+      ASKED,
+    );
+    expect(e.kind === "ended" && e.startedAt?.toISOString()).toBe("2019-10-18T17:00:00.000Z");
+    const none = normaliseTwilioCall(resource({ status: "busy", start_time: null }), ASKED);
+    expect(none).toMatchObject({ kind: "ended", startedAt: null });
+  });
+
+  it.each([
+    ["another call's sid", { sid: OTHER_SID }, /sid "CAd+", asked "CAb+"/],
+    ["no sid", { sid: undefined }, /sid no value/],
+    ["a sid of another type", { sid: 42 }, /sid 42/],
+    ["another account_sid", { account_sid: OTHER_ACCOUNT }, /account_sid "ACe+", asked "ACa+"/],
+    ["no account_sid", { account_sid: null }, /account_sid null/],
+  ])("a body with %s is answer_mismatch, whatever its status says", (_label, fields, detail) => {
+    for (const status of ["completed", "in-progress"]) {
+      const body = { ...resource({ status, end_time: "Fri, 18 Oct 2019 17:03:00 +0000" }), ...fields };
+      expect(normaliseTwilioCall(body, ASKED)).toMatchObject({
+        kind: "error",
+        reason: "answer_mismatch",
+        detail: expect.stringMatching(detail),
+      });
+    }
   });
 
   it.each([
@@ -124,7 +172,7 @@ describe("normaliseTwilioCall", () => {
       "malformed_response",
     ],
   ])("%j is an error (%s), never an end", (body, reason) => {
-    expect(normaliseTwilioCall(body)).toMatchObject({ kind: "error", reason });
+    expect(normaliseTwilioCall(body, ASKED)).toMatchObject({ kind: "error", reason });
   });
 });
 
@@ -172,13 +220,129 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       timeoutMs: 2000,
       keepAlive: false,
     });
-    expect(await p.fetchCall(SID)).toEqual({ kind: "live", status: "in-progress" });
+    // The account asked is the Account SID of the URL, never the API key.
+    expect(await p.fetchCall(SID)).toEqual({ kind: "live", status: "in-progress", asked: NAMED });
     scope.done();
   });
 
   it("maps 404 to not_found", async () => {
     nock(BASE).get(PATH).reply(404, { code: 20404, message: "not found", more_info: "x", status: 404 });
-    expect(await probe().fetchCall(SID)).toEqual({ kind: "not_found" });
+    expect(await probe().fetchCall(SID)).toEqual({ kind: "not_found", asked: NAMED });
+  });
+
+  describe("every answer names what was asked and Twilio's request id", () => {
+    it.each([["Twilio-Request-Id"], ["twilio-request-id"], ["TWILIO-REQUEST-ID"]])(
+      "an end carries the SID, the account and %s (read case-insensitively)",
+      async (header) => {
+        nock(BASE)
+          .get(PATH)
+          .reply(
+            200,
+            resource({
+              status: "completed",
+              start_time: "Wed, 25 Nov 2026 10:00:00 +0000",
+              end_time: "Wed, 25 Nov 2026 10:07:13 +0000",
+            }),
+            { [header]: REQUEST_ID },
+          );
+        const e = await probe().fetchCall(SID);
+        expect(e).toMatchObject({
+          kind: "ended",
+          asked: { sid: SID, account: ACCOUNT, requestId: REQUEST_ID },
+        });
+        // As the audit row stores it.
+        expect(JSON.parse(JSON.stringify(e)).asked).toEqual({
+          sid: SID,
+          account: ACCOUNT,
+          requestId: REQUEST_ID,
+        });
+      },
+    );
+
+    it.each([
+      [404, { code: 20404, status: 404 }, "not_found"],
+      [401, { code: 20003, status: 401 }, "error"],
+      [429, { code: 20429, status: 429 }, "error"],
+      [503, { code: 20503, status: 503 }, "error"],
+    ])("a %i carries them too", async (status, body, kind) => {
+      nock(BASE).get(PATH).reply(status, body, { "Twilio-Request-Id": REQUEST_ID });
+      expect(await probe().fetchCall(SID)).toMatchObject({
+        kind,
+        asked: { sid: SID, account: ACCOUNT, requestId: REQUEST_ID },
+      });
+    });
+
+    it("so do a live answer, a mismatch and a malformed body", async () => {
+      const headers = { "Twilio-Request-Id": REQUEST_ID };
+      nock(BASE)
+        .get(PATH)
+        .reply(200, resource({ status: "ringing" }), headers)
+        .get(PATH)
+        .reply(200, resource({ status: "completed", sid: OTHER_SID }), headers)
+        .get(PATH)
+        .reply(200, '{"sid": "CA', { ...headers, "Content-Type": "application/json" });
+      const asked = { sid: SID, account: ACCOUNT, requestId: REQUEST_ID };
+      expect(await probe().fetchCall(SID)).toEqual({ kind: "live", status: "ringing", asked });
+      expect(await probe().fetchCall(SID)).toMatchObject({ reason: "answer_mismatch", asked });
+      expect(await probe().fetchCall(SID)).toMatchObject({ reason: "malformed_response", asked });
+    });
+
+    it("no answer (a connection error): the SID and account, no request id", async () => {
+      nock(BASE).get(PATH).replyWithError("socket hang up");
+      expect(await probe().fetchCall(SID)).toMatchObject({ kind: "error", reason: "network", asked: NAMED });
+    });
+
+    it.each([
+      ["free text", "not a request id"],
+      ["an overlong value", `RQ${"a".repeat(300)}`],
+      ["an empty value", ""],
+    ])("a request id header with %s is left out rather than stored", async (_label, value) => {
+      nock(BASE).get(PATH).reply(404, { code: 20404, status: 404 }, { "Twilio-Request-Id": value });
+      expect(await probe().fetchCall(SID)).toEqual({ kind: "not_found", asked: NAMED });
+    });
+
+    it("an id that is not a Call SID is not asked, so names nothing", async () => {
+      expect(await probe().fetchCall("CA123")).not.toHaveProperty("asked");
+    });
+
+    it("the simulator sends Twilio-Request-Id like the real API, and the evidence carries it", async () => {
+      nock.enableNetConnect("127.0.0.1");
+      const sim = await startTwilioSimulator({
+        accountSid: ACCOUNT,
+        authToken: TOKEN,
+        calls: [
+          {
+            sid: SID,
+            status: "completed",
+            startTime: new Date("2026-11-25T10:00:00Z"),
+            endTime: new Date("2026-11-25T10:05:00Z"),
+            duration: "300",
+          },
+        ],
+      });
+      try {
+        const p = createTwilioProbe({
+          credentials: { accountSid: ACCOUNT, username: ACCOUNT, password: TOKEN },
+          baseUrl: sim.url,
+          timeoutMs: 2000,
+          keepAlive: false,
+        });
+        const ended = await p.fetchCall(SID);
+        const unknown = await p.fetchCall(OTHER_SID);
+        expect(ended).toMatchObject({
+          kind: "ended",
+          asked: { sid: SID, account: ACCOUNT, requestId: expect.stringMatching(/^RQ[0-9a-f]{32}$/) },
+        });
+        expect(unknown).toMatchObject({
+          kind: "not_found",
+          asked: { sid: OTHER_SID, account: ACCOUNT, requestId: expect.stringMatching(/^RQ[0-9a-f]{32}$/) },
+        });
+        expect(ended.asked?.requestId).not.toBe(unknown.asked?.requestId);
+      } finally {
+        await sim.close();
+        nock.disableNetConnect();
+      }
+    });
   });
 
   it.each([401, 403])("maps %i to auth_failed", async (status) => {
@@ -233,6 +397,87 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
     expect(await probe().fetchCall(SID)).toMatchObject({ kind: "error", reason: "network" });
   });
 
+  it.each([
+    ["another call's sid", { sid: OTHER_SID }, OTHER_SID],
+    ["another account's account_sid", { account_sid: OTHER_ACCOUNT }, OTHER_ACCOUNT],
+  ])("a 200 about %s is answer_mismatch, never an end", async (_label, fields, named) => {
+    nock(BASE)
+      .get(PATH)
+      .reply(200, {
+        ...resource({
+          status: "completed",
+          start_time: "Fri, 18 Oct 2019 17:00:00 +0000",
+          end_time: "Fri, 18 Oct 2019 17:03:00 +0000",
+        }),
+        ...fields,
+      });
+    const e = await probe().fetchCall(SID);
+    expect(e).toMatchObject({ kind: "error", reason: "answer_mismatch", httpStatus: 200 });
+    expect(e.kind === "error" && e.detail).toContain(named);
+    expect(JSON.stringify(e)).not.toContain(TOKEN);
+  });
+
+  describe("an end that does not fit the row is not trusted (through decide)", () => {
+    const NOW = new Date("2026-11-25T12:00:00Z");
+    const policy: DecisionPolicy = {
+      minCallAgeSeconds: 120,
+      maxCallDurationSeconds: 86_400,
+      absenceConfirmSeconds: 60,
+      openaiMaxSessionSeconds: 3600,
+    };
+    const row: ActiveCall = {
+      id: "call-1",
+      twilioSid: SID,
+      openaiId: null,
+      status: "active",
+      startedAt: new Date("2026-11-25T11:50:00Z"),
+    };
+    const judge = async (fields: Record<string, unknown>) => {
+      nock(BASE).get(PATH).reply(200, resource(fields));
+      const twilio = await probe().fetchCall(SID);
+      return decide(row, { twilio, openai: { kind: "skipped", why: "no_id" } }, NOW, policy);
+    };
+
+    it("Twilio's own example answer (a 2019 end) for a call started minutes ago: end_before_start", async () => {
+      const v = await judge({
+        status: "completed",
+        start_time: "Fri, 18 Oct 2019 17:00:00 +0000",
+        end_time: "Fri, 18 Oct 2019 17:03:00 +0000",
+        duration: "180",
+      });
+      expect(v).toMatchObject({ action: "unverified", reason: "end_before_start" });
+    });
+
+    it("an end_time before Twilio's own start_time: end_before_twilio_start", async () => {
+      const v = await judge({
+        status: "completed",
+        start_time: "Wed, 25 Nov 2026 11:55:00 +0000",
+        end_time: "Wed, 25 Nov 2026 11:54:59 +0000",
+      });
+      expect(v).toMatchObject({ action: "unverified", reason: "end_before_twilio_start" });
+    });
+
+    it("a date_updated before start_time (as in Twilio's spec example): end_before_twilio_start", async () => {
+      const v = await judge({
+        status: "busy",
+        start_time: "Wed, 25 Nov 2026 11:55:00 +0000",
+        end_time: null,
+        duration: null,
+        date_updated: "Wed, 25 Nov 2026 11:50:30 +0000",
+      });
+      expect(v).toMatchObject({ action: "unverified", reason: "end_before_twilio_start" });
+    });
+
+    it("a fitting answer still ends the row at Twilio's end time", async () => {
+      const v = await judge({
+        status: "completed",
+        start_time: "Wed, 25 Nov 2026 11:50:00 +0000",
+        end_time: "Wed, 25 Nov 2026 11:53:20 +0000",
+      });
+      expect(v).toMatchObject({ action: "end", endedAt: new Date("2026-11-25T11:53:20Z") });
+    });
+  });
+
   it("does not send a request for something that is not a Call SID", async () => {
     expect(await probe().fetchCall("../Messages/SM1")).toMatchObject({
       kind: "error",
@@ -278,7 +523,27 @@ describe("listing calls (list-diff)", () => {
   it.each([
     [{ calls: "nope" }, /no calls array/],
     [{ calls: [{ sid: 1 }] }, /without sid or status/],
-    [{ calls: [], next_page_uri: "https://elsewhere.example/steal" }, /unexpected next_page_uri/],
+    [{ calls: [], next_page_uri: "https://elsewhere.example/steal" }, /next_page_uri .* is not under/],
+    [
+      {
+        calls: [],
+        next_page_uri: `/2010-04-01/Accounts/${OTHER_ACCOUNT}/Calls.json?Status=queued&PageSize=1000&Page=1&PageToken=PA1`,
+      },
+      /ACe+.* is not under \/2010-04-01\/Accounts\/ACa+\/Calls\.json\?/,
+    ],
+    [
+      {
+        calls: [],
+        next_page_uri: `/2010-04-01/Accounts/${ACCOUNT}/Calls/../../${OTHER_ACCOUNT}/Calls.json?Page=1`,
+      },
+      /is not under/,
+    ],
+    [{ calls: [], next_page_uri: `/2010-04-01/Accounts/${ACCOUNT}/Messages.json?Page=1` }, /is not under/],
+    [{ calls: [], next_page_uri: `/2010-04-01/Accounts/${ACCOUNT}/Calls.json` }, /is not under/],
+    [
+      { calls: [], next_page_uri: `/2010-04-01/Accounts/${ACCOUNT}/Calls.json?Page=1 HTTP/1.1\r\nX: y` },
+      /is not under/,
+    ],
   ])("refuses a malformed page %j", async (body, detail) => {
     nock(BASE).get(LIST).query(true).reply(200, body);
     expect(await probe().listCallsPage("queued", null)).toMatchObject({
@@ -286,6 +551,15 @@ describe("listing calls (list-diff)", () => {
       reason: "malformed_response",
       detail: expect.stringMatching(detail),
     });
+  });
+
+  it("never follows a page URI into another account (no request is sent)", async () => {
+    const foreign = `/2010-04-01/Accounts/${OTHER_ACCOUNT}/Calls.json?Status=queued&PageSize=1000&Page=1&PageToken=PA1`;
+    expect(await probe().listCallsPage("queued", foreign)).toMatchObject({
+      kind: "error",
+      reason: "bad_request",
+    });
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   it("maps a failed list request to an error", async () => {

@@ -266,6 +266,21 @@ describe("Twilio simulator", () => {
     expect((await get(listPath())).res.status).toBe(200);
   });
 
+  it("sends Twilio-Request-Id (RQ…) on every answer, a new one each time", async () => {
+    sim.setFault(sid(2), { kind: "http", status: 429, retryAfterSeconds: 1 });
+    const answers = [
+      await get(fetchPath(sid(1))),
+      await get(fetchPath(sid(99))),
+      await get(fetchPath(sid(2))),
+      await get(listPath()),
+      await get(listPath(), null),
+    ];
+    expect(answers.map((a) => a.res.status)).toEqual([200, 404, 429, 200, 401]);
+    const ids = answers.map((a) => a.res.headers.get("twilio-request-id"));
+    for (const id of ids) expect(id).toMatch(/^RQ[0-9a-f]{32}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("counts requests, routes and statuses, and resets", async () => {
     await get(fetchPath(sid(1)));
     await get(fetchPath(sid(99)));
