@@ -2,7 +2,11 @@ import type { CallsTableMapping } from "../../config/config.js";
 import { quotedMapping } from "../../config/quoted-mapping.js";
 import { ACTIONS_TABLE, LEASES_TABLE } from "./tables.js";
 
-/** The reads of a pass and of the start-up checks. */
+/**
+ * The reads of a pass and of the start-up checks. Built with `startedInZone` (a `timestamp without time zone`
+ * start column), the listing and the summary take one more parameter, last: the time zone (CALLS_TIME_ZONE)
+ * the column's wall times are in — $4, $6 and $2 below.
+ */
 export interface PageStatements {
   /**
    * $1 active statuses (or the one active status, see `buildPageStatements`), $2 cutoff (only rows started at
@@ -23,22 +27,37 @@ export interface PageStatements {
  * `oneActiveStatus`: the listing compares `status = $1` instead of `status = ANY($1)`. With one value (the
  * usual case) that lets an index on (status, started_at, id) return each keyset page in order; with ANY,
  * PostgreSQL reads and sorts every active row after the cursor for every page, a pass growing with N².
+ *
+ * `startedInZone`: the start column is `timestamp without time zone`. Its value is read as
+ * `started AT TIME ZONE $tz` (a timestamptz, whatever the session's TimeZone), but every comparison stays on
+ * the raw column: the cutoff is converted into the column's type (`$2::timestamptz AT TIME ZONE $tz`) and
+ * the cursor is the column's own text, so the (status, started_at, id) index still serves each page.
  */
 export function buildPageStatements(
   m: CallsTableMapping,
-  opts: { oneActiveStatus?: boolean } = {},
+  opts: { oneActiveStatus?: boolean; startedInZone?: boolean } = {},
 ): PageStatements {
   const { table, id, sid, rtc, status, started, ended } = quotedMapping(m);
+  const zoned = opts.startedInZone === true;
+  // The time zone is always a parameter, never SQL text: $4 in the first page, $6 in the next, $2 in the summary.
+  const read = (expr: string, tz: string) => (zoned ? `(${expr} AT TIME ZONE ${tz}::text)` : expr);
+  const cutoff = (tz: string) => (zoned ? `($2::timestamptz AT TIME ZONE ${tz}::text)` : "$2");
   // started_at::text round-trips exactly (microseconds); a JS Date cursor would lose them and repeat rows.
-  const select = `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
-      ${status}::text AS status, ${started} AS started_at, ${started}::text AS cursor_started_at
-    FROM ${table}`;
-  const activeWhere = `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${started} <= $2`;
-  const order = `ORDER BY ${started}, ${id} LIMIT $3`;
+  // A naive column's text has no offset and is compared as the column's own type: exact too.
+  const select = (
+    tz: string,
+  ) => `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
+      ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at
+    FROM ${table} AS c`;
+  const activeWhere = (tz: string) =>
+    `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${started} <= ${cutoff(tz)}`;
+  // Qualified: a bare name in ORDER BY means the output column first (the converted start, or `id::text`),
+  // which would sort by something the index and the keyset comparison do not follow.
+  const order = `ORDER BY c.${started}, c.${id} LIMIT $3`;
   return {
-    firstActivePage: `${select} WHERE ${activeWhere} ${order}`,
-    nextActivePage: `${select} WHERE ${activeWhere} AND (${started}, ${id}) > ($4, $5) ${order}`,
-    activeSummary: `SELECT count(*)::bigint AS active, min(${started}) AS oldest_started_at
+    firstActivePage: `${select("$4")} WHERE ${activeWhere("$4")} ${order}`,
+    nextActivePage: `${select("$6")} WHERE ${activeWhere("$6")} AND (${started}, ${id}) > ($4, $5) ${order}`,
+    activeSummary: `SELECT count(*)::bigint AS active, ${read(`min(${started})`, "$2")} AS oldest_started_at
       FROM ${table} WHERE ${status} = ANY($1)`,
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended} FROM ${table} LIMIT 0`,
     probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, l.name

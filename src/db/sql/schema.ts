@@ -1,6 +1,7 @@
 /**
- * Start-up reads of what the status column accepts. $1 the table (quoted, possibly schema-qualified, as
- * `$1::regclass`), $2 the status column's name.
+ * Start-up reads of the app table's columns: what the status column accepts, and whether the start and end
+ * columns carry a time zone. $1 the table (quoted, possibly schema-qualified, as `$1::regclass`), $2 the
+ * column's name (or names).
  */
 
 /** The labels of the column's enum type (or of the enum under its domain), in order; none if not an enum. */
@@ -22,3 +23,23 @@ export const STATUS_CHECKS_SQL = `SELECT c.conname::text AS name, pg_get_constra
     AND ((c.conrelid = a.attrelid AND a.attnum = ANY (c.conkey)) OR c.contypid = a.atttypid)
   WHERE a.attrelid = $1::regclass AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
   ORDER BY c.conname`;
+
+/** How `format_type` spells the type of a start or end column that holds no time zone (see TIME_COLUMN_TYPES_SQL). */
+export const NAIVE_TIMESTAMP = "timestamp without time zone";
+
+/**
+ * The base types (domains resolved, typmod left out) of the columns named in $2 (`name[]`) of the table $1 (as
+ * for COLUMN_TYPES_SQL): a start or end column of type NAIVE_TIMESTAMP is read and written through
+ * `AT TIME ZONE` and CALLS_TIME_ZONE; any other is used as it is.
+ */
+export const TIME_COLUMN_TYPES_SQL = `WITH RECURSIVE col(name, typ) AS (
+    SELECT a.attname::text, a.atttypid FROM pg_attribute AS a
+    WHERE a.attrelid = $1::regclass AND a.attname = ANY($2::name[]) AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT col.name, t.typbasetype FROM col JOIN pg_type AS t ON t.oid = col.typ WHERE t.typtype = 'd'
+  )
+  SELECT col.name, format_type(col.typ, -1) AS type
+  FROM col JOIN pg_type AS t ON t.oid = col.typ WHERE t.typtype <> 'd'`;
+
+/** Fails with 22023 when PostgreSQL does not know the time zone $1 (checked at start-up, before any pass). */
+export const CHECK_TIME_ZONE_SQL = "SELECT now() AT TIME ZONE $1::text AS local";

@@ -1,0 +1,105 @@
+import type pg from "pg";
+import type { CallsTableMapping } from "../config/config.js";
+import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { errorMessage } from "../error-message.js";
+import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
+import {
+  CHECK_TIME_ZONE_SQL,
+  COLUMN_TYPES_SQL,
+  type ColumnTypes,
+  NAIVE_TIMESTAMP,
+  TIME_COLUMN_TYPES_SQL,
+} from "./sql.js";
+
+/** How the store reads the start column and writes the end column (see TIME_COLUMN_TYPES_SQL). */
+export interface TimeColumns {
+  /** The start column's base type, as `format_type` spells it. */
+  startedAt: string;
+  /** The end column's base type: passed to `buildEndStatements` as `ColumnTypes.endedAt`. */
+  endedAt: string;
+  /** The extra, last parameter of the statements that read the start column: [CALLS_TIME_ZONE] if naive, else []. */
+  startedZone: string[];
+  /** The extra parameter ($10) of the batched end: [CALLS_TIME_ZONE] if the end column is naive, else []. */
+  endedZone: string[];
+}
+
+/**
+ * Reads the start and end columns' types. A `timestamp without time zone` column says nothing of the zone its
+ * wall times are in: read as the process's or the session's zone, a 20 h-old call in a UTC column looks 25.5 h
+ * old under TZ=Asia/Kolkata. Such a column needs CALLS_TIME_ZONE (which PostgreSQL must know), else this
+ * throws SchemaMismatchError, one line naming the column and the setting.
+ */
+export async function readTimeColumns(pool: pg.Pool, m: CallsTableMapping): Promise<TimeColumns> {
+  const typeOf = await readTypes(pool, m, TIME_COLUMN_TYPES_SQL, [m.startedAt, m.endedAt]);
+  const startedAt = typeOf(m.startedAt, "CALLS_COL_STARTED_AT");
+  const endedAt = typeOf(m.endedAt, "CALLS_COL_ENDED_AT");
+  const naive = [
+    ...(startedAt === NAIVE_TIMESTAMP ? [`CALLS_COL_STARTED_AT (${m.table}.${m.startedAt})`] : []),
+    ...(endedAt === NAIVE_TIMESTAMP ? [`CALLS_COL_ENDED_AT (${m.table}.${m.endedAt})`] : []),
+  ];
+  const zone = m.timeZone;
+  if (naive.length > 0 && zone === undefined) {
+    throw new SchemaMismatchError(
+      `${naive.join(" and ")}: ${NAIVE_TIMESTAMP} holds no time zone; set CALLS_TIME_ZONE to the IANA zone ` +
+        "the app writes its wall times in (e.g. UTC), or make the column timestamptz",
+    );
+  }
+  if (naive.length > 0 && zone !== undefined) await checkZoneKnown(pool, zone);
+  return {
+    startedAt,
+    endedAt,
+    startedZone: startedAt === NAIVE_TIMESTAMP && zone !== undefined ? [zone] : [],
+    endedZone: endedAt === NAIVE_TIMESTAMP && zone !== undefined ? [zone] : [],
+  };
+}
+
+/** The id and status column types the batched end casts to (COLUMN_TYPES_SQL), without `endedAt`. */
+export async function readEndColumnTypes(pool: pg.Pool, m: CallsTableMapping): Promise<ColumnTypes> {
+  const typeOf = await readTypes(pool, m, COLUMN_TYPES_SQL, [m.id, m.status]);
+  return { id: typeOf(m.id, "CALLS_COL_ID"), status: typeOf(m.status, "CALLS_COL_STATUS") };
+}
+
+/** Runs a column-types query ($1 table, $2 names); returns a lookup that names the setting of a missing column. */
+async function readTypes(pool: pg.Pool, m: CallsTableMapping, sql: string, names: string[]) {
+  let rows: { name: string; type: string }[];
+  try {
+    ({ rows } = await pool.query<{ name: string; type: string }>(sql, [
+      quoteQualifiedIdentifier(m.table),
+      names,
+    ]));
+  } catch (err) {
+    throw explainSchemaError(err, m);
+  }
+  return (column: string, setting: string): string => {
+    const row = rows.find((r) => r.name === column);
+    if (row === undefined)
+      throw new SchemaMismatchError(`${setting}: table ${m.table} has no column ${column}`);
+    return row.type;
+  };
+}
+
+async function checkZoneKnown(pool: pg.Pool, zone: string): Promise<void> {
+  try {
+    await pool.query(CHECK_TIME_ZONE_SQL, [zone]);
+  } catch (err) {
+    if (pgCode(err) !== "22023") throw err;
+    throw new SchemaMismatchError(
+      `CALLS_TIME_ZONE: PostgreSQL does not know the time zone ${zone} (${errorMessage(err)})`,
+    );
+  }
+}
+
+/** `load`'s promise, kept for the caller's life once it resolves; dropped if it rejects (asked again next time). */
+export function cachedUntilFailure<T>(load: () => Promise<T>): () => Promise<T> {
+  let cached: Promise<T> | undefined;
+  return () => {
+    if (cached === undefined) {
+      const pending = load();
+      cached = pending;
+      pending.catch(() => {
+        if (cached === pending) cached = undefined;
+      });
+    }
+    return cached;
+  };
+}
