@@ -9,11 +9,13 @@ export const REDACTED_PATHS = [
   "apiKey",
   "apiSecret",
   "databaseUrl",
+  "zombiesToken",
   "*.password",
   "*.authToken",
   "*.apiKey",
   "*.apiSecret",
   "*.databaseUrl",
+  "*.zombiesToken",
   "headers.authorization",
   "*.headers.authorization",
 ];

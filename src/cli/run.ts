@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import type { Config } from "../config/config.js";
 import { type LoopState, reconcileLoop } from "../daemon/loop.js";
 import { Progress } from "../daemon/progress.js";
-import { Lease } from "../db/lease.js";
+import { Lease, reconcileLeaseName } from "../db/lease.js";
 import { SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
@@ -29,7 +29,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   setMaxListeners(0, signal);
   const intervalMs = config.reconcileIntervalSeconds * 1000;
   const lease = new Lease(runtime.pool, {
-    name: `reconcile:${config.calls.table}`,
+    name: reconcileLeaseName(config.calls.table),
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlSeconds: config.leaderLeaseSeconds,
   });
@@ -44,14 +44,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     // The loop sleeps an interval between passes: that is not a stall.
     health: () => health(progress, deadlineMs + intervalMs),
     beforeScrape: () => runtime.metrics.secondsSinceProgress.set(progress.msSince() / 1000),
-    zombies: () =>
-      state.lastResult !== null
-        ? { report: reportJson(state.lastResult) }
-        : {
-            unavailable: state.leader
-              ? "no pass has completed yet"
-              : "this replica is standing by; the leader has the findings",
-          },
+    zombies: () => zombiesReport(state, lease),
+    zombiesToken: config.zombiesToken,
   });
   try {
     try {
@@ -95,6 +89,18 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     await server.close();
     await runtime.close();
   }
+}
+
+/**
+ * The findings of this leader's last pass; none from a replica that is not (or can no longer count on being)
+ * the leader, whose last report is stale: the current leader has the findings.
+ */
+function zombiesReport(state: LoopState, lease: Lease): { report: unknown } | { unavailable: string } {
+  if (!state.leader || lease.remainingMs() <= 0) {
+    return { unavailable: "this replica is standing by; the leader has the findings" };
+  }
+  if (state.lastResult === null) return { unavailable: "no pass has completed yet" };
+  return { report: reportJson(state.lastResult) };
 }
 
 /**

@@ -34,6 +34,9 @@ export async function reconcileLoop(
         leader ? "became the leader: reconciling" : "standing by: another replica leads",
       );
     state.leader = leader === true;
+    // A replica that does not lead has no findings to serve: its last report is stale (and it is not reused
+    // if it leads again later).
+    if (!state.leader) state.lastResult = null;
     deps.metrics.isLeader.set(state.leader ? 1 : 0);
     if (leader !== null) deps.progress.mark();
     if (leader === false) {

@@ -1,6 +1,17 @@
 import type pg from "pg";
 import { LEASE_SQL } from "./sql.js";
 
+/** The lease every reconciling writer of one calls table takes: the daemon's leader and `audit --apply`. */
+export const reconcileLeaseName = (callsTable: string): string => `reconcile:${callsTable}`;
+
+/** Who holds a lease, as the database sees it now. */
+export interface LeaseHolder {
+  holder: string;
+  expiresAt: Date;
+  /** Seconds until it expires unless renewed, on the database's clock. */
+  secondsLeft: number;
+}
+
 export interface LeaseOptions {
   name: string;
   /** Unique per process: host, pid and a random part. */
@@ -42,6 +53,18 @@ export class Lease {
     return false;
   }
 
+  /** The current holder of this lease (this process or another), or null when nobody holds it now. */
+  async currentHolder(): Promise<LeaseHolder | null> {
+    const { rows } = await this.pool.query<{ holder: string; expires_at: Date; seconds_left: number }>(
+      LEASE_SQL.current,
+      [this.opts.name],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : { holder: row.holder, expiresAt: row.expires_at, secondsLeft: Math.max(0, row.seconds_left) };
+  }
+
   /** Milliseconds of leadership this process can still count on (≤ 0: not the leader). */
   remainingMs(): number {
     return this.validUntil - this.now();
@@ -60,5 +83,9 @@ export class Lease {
 
   get holder(): string {
     return this.opts.holder;
+  }
+
+  get name(): string {
+    return this.opts.name;
   }
 }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
@@ -16,8 +17,13 @@ export interface HttpServerDeps {
   health?: () => Readiness;
   /** Sets the gauges that are read off the process at scrape time. */
   beforeScrape?: () => void;
-  /** The last pass's findings (the shape of `audit --json`), or why there are none. */
+  /** The last pass's findings (the shape of `audit --json`), or why there are none (503). */
   zombies: () => { report: unknown } | { unavailable: string };
+  /**
+   * ZOMBIES_TOKEN: `/zombies` names calls and SIDs, so it answers only `Authorization: Bearer <token>`;
+   * null or absent, `/zombies` is off (404). The other paths stay open.
+   */
+  zombiesToken?: string | null;
 }
 
 export interface HttpServer {
@@ -85,6 +91,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
       return;
     }
     case "/zombies": {
+      const token = deps.zombiesToken ?? null;
+      if (token === null) {
+        send(
+          res,
+          404,
+          "text/plain",
+          "/zombies is off: set ZOMBIES_TOKEN to serve it (with a bearer token)\n",
+        );
+        return;
+      }
+      if (!bearerMatches(req.headers.authorization, token)) {
+        res.setHeader("WWW-Authenticate", 'Bearer realm="call-reconciler"');
+        send(res, 401, "text/plain", "unauthorized: /zombies needs Authorization: Bearer <ZOMBIES_TOKEN>\n");
+        return;
+      }
+      // Only an authorised caller learns whether this replica leads.
       const z = deps.zombies();
       if ("report" in z) send(res, 200, "application/json", `${JSON.stringify(z.report, null, 2)}\n`);
       else send(res, 503, "application/json", `${JSON.stringify({ error: z.unavailable })}\n`);
@@ -93,6 +115,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
     default:
       send(res, 404, "text/plain", "not found: try /metrics, /healthz, /readyz or /zombies\n");
   }
+}
+
+/**
+ * Whether the header carries `Bearer <token>`, compared in constant time: both sides are hashed first, so
+ * the comparison neither depends on where they differ nor reveals the token's length.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  // Parsed by hand: a backtracking pattern over a 16 KiB header would be a cheap way to burn CPU.
+  if (header === undefined || header.slice(0, 7).toLowerCase() !== "bearer ") return false;
+  const given = header.slice(7).trim();
+  if (given === "") return false;
+  const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+  return timingSafeEqual(digest(given), digest(token));
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

@@ -4,6 +4,7 @@ import { readActions } from "../../src/dev/seed.js";
 import { gauge, metricsUrl, type Replica, scrape, startReplica } from "../helpers/replica.js";
 import { endedBy, mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
 import { until } from "../helpers/wait.js";
+import { bearer, fetchWith } from "../helpers/zombies.js";
 
 describe("several replicas on one database", () => {
   let world: SeededWorld;
@@ -82,7 +83,15 @@ describe("several replicas on one database", () => {
   });
 
   it("serves /metrics, /healthz, /readyz and /zombies from a running daemon", async () => {
-    replicas = [startReplica({ ...world.env, RECONCILE_INTERVAL_SECONDS: "1", LOG_LEVEL: "info" })];
+    const token = "replica-test-token";
+    replicas = [
+      startReplica({
+        ...world.env,
+        RECONCILE_INTERVAL_SECONDS: "1",
+        LOG_LEVEL: "info",
+        ZOMBIES_TOKEN: token,
+      }),
+    ];
     const [r] = replicas as [Replica];
     const url = await until("the metrics server", () => metricsUrl(r));
     await until("a finished pass", () => r.lines().some((l) => l.msg === "pass finished"));
@@ -115,7 +124,9 @@ describe("several replicas on one database", () => {
 
     expect(await scrape(url, "/healthz")).toEqual({ status: 200, body: "ok\n" });
     expect(await scrape(url, "/readyz")).toEqual({ status: 200, body: "ready (leader)\n" });
-    const zombies = await scrape(url, "/zombies");
+    // The findings name calls and SIDs: only for the bearer of ZOMBIES_TOKEN.
+    expect((await scrape(url, "/zombies")).status).toBe(401);
+    const zombies = await fetchWith(url, "/zombies", bearer(token));
     expect(zombies.status).toBe(200);
     const report = JSON.parse(zombies.body);
     expect(report).toMatchObject({ dryRun: false, summary: { checked: expect.any(Number) } });

@@ -18,5 +18,7 @@ export const LEASE_SQL = {
   /** Hands the lease back at shutdown so another replica can take over at once. $1 name, $2 holder. */
   release: `UPDATE ${LEASES_TABLE} SET expires_at = now() - interval '1 millisecond'
     WHERE name = $1 AND holder = $2`,
-  current: `SELECT holder, expires_at FROM ${LEASES_TABLE} WHERE name = $1`,
+  /** Who holds the lease $1 and until when, judged on the database's clock; no row when nobody holds it. */
+  current: `SELECT holder, expires_at, extract(epoch FROM expires_at - now())::float8 AS seconds_left
+    FROM ${LEASES_TABLE} WHERE name = $1 AND expires_at >= now()`,
 };
