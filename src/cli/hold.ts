@@ -1,0 +1,88 @@
+import { hostname, userInfo } from "node:os";
+import type { Config } from "../config/config.js";
+import { type Hold, HoldStore } from "../db/holds.js";
+import { createPool } from "../db/pool.js";
+import type { Logger } from "../log.js";
+import { EXIT, UsageError } from "./errors.js";
+import { requireDatabaseUrl } from "./runtime.js";
+
+export interface HoldOptions {
+  /** The call id as the operator typed it (read as the id column's type). */
+  callId: string;
+  reason?: string;
+  out: NodeJS.WritableStream;
+}
+
+/** Who runs this command, for `held_by` / `released_by` and the revert's audit rows: user@host. */
+export function operator(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    // A container user without a passwd entry.
+    user = `uid${process.getuid?.() ?? "?"}`;
+  }
+  return `${user}@${hostname()}`;
+}
+
+function describe(h: Hold): string {
+  return `held since ${h.heldAt.toISOString()} by ${h.heldBy}${h.reason === null ? "" : `, reason: ${h.reason}`}`;
+}
+
+async function withHolds<T>(config: Config, fn: (holds: HoldStore) => Promise<T>): Promise<T> {
+  const pool = createPool(requireDatabaseUrl(config), {
+    max: 1,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+  });
+  try {
+    return await fn(new HoldStore(pool, config.calls));
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * `hold <call-id> [--reason …]`: the daemon never ends the call (not even by the age bound) until it is
+ * released. Exit 0 when held (now or already); 2 when the calls table has no such call.
+ */
+export async function runHold(config: Config, logger: Logger, opts: HoldOptions): Promise<number> {
+  return withHolds(config, async (holds) => {
+    const call = await holds.callById(opts.callId);
+    if (call === null)
+      throw new UsageError(
+        `hold: no call ${opts.callId} in ${config.calls.table} (column ${config.calls.id})`,
+      );
+    const { made, hold } = await holds.hold(call.callId, {
+      reason: opts.reason ?? null,
+      heldBy: `hold:${operator()}`,
+    });
+    if (made) logger.info({ callId: call.callId, reason: hold.reason }, "call held");
+    const state = `status ${call.status}, ended_at ${call.endedAt ?? "NULL"}`;
+    opts.out.write(
+      made
+        ? `call ${call.callId} is held (${state}): no pass asks about it or ends it until ` +
+            `\`call-reconciler release ${call.callId}\`\n`
+        : `call ${call.callId} was already ${describe(hold)} (${state}); left as it is\n`,
+    );
+    return EXIT.ok;
+  });
+}
+
+/**
+ * `release <call-id>`: ends the call's hold (the hold stays in call_reconciler_holds, with released_at); the
+ * next pass judges the call again. Exit 0, also when it was not held.
+ */
+export async function runRelease(config: Config, logger: Logger, opts: HoldOptions): Promise<number> {
+  return withHolds(config, async (holds) => {
+    // A hold of a row the app deleted can still be released, under the id as typed.
+    const callId = (await holds.callById(opts.callId))?.callId ?? opts.callId;
+    const released = await holds.release(callId, `release:${operator()}`);
+    if (released === null) {
+      opts.out.write(`call ${callId} is not held: nothing to release\n`);
+      return EXIT.ok;
+    }
+    logger.info({ callId, heldBy: released.heldBy }, "call released");
+    opts.out.write(`call ${callId} released (it was ${describe(released)}); the next pass judges it again\n`);
+    return EXIT.ok;
+  });
+}

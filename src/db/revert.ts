@@ -1,0 +1,193 @@
+import type pg from "pg";
+import type { CallsTableMapping } from "../config/config.js";
+import { errorMessage } from "../error-message.js";
+import { readEndColumnTypes, readTimeColumns } from "./column-types.js";
+import { SchemaMismatchError } from "./errors.js";
+import { missingTables } from "./holds.js";
+import { withTransaction } from "./pool.js";
+import {
+  buildRevertStatements,
+  CALL_LAST_END_SQL,
+  type RevertStatements,
+  RUN_ENDS_SQL,
+  RUN_OUTCOMES_SQL,
+} from "./sql/revert.js";
+
+/** One end the daemon recorded (an audit row with outcome `ended`), and the revert that undid it, if any. */
+export interface RecordedEnd {
+  auditId: string;
+  runId: string;
+  callId: string;
+  previousStatus: string;
+  newStatus: string;
+  endedAt: Date;
+  source: string;
+  /** The run id of the revert that undid this end; null while it stands. */
+  revertedBy: string | null;
+  revertedAt: Date | null;
+}
+
+/** Where a call stands now, against what its end wrote. */
+export interface CallState {
+  /** The row still exists. */
+  present: boolean;
+  status: string | null;
+  endedAt: Date | null;
+  /** Its status and end time are still exactly what the end wrote. */
+  asWritten: boolean;
+  revertedBy: string | null;
+}
+
+interface EndRow {
+  action_id: string;
+  run_id: string;
+  call_id: string;
+  previous_status: string;
+  new_status: string;
+  ended_at: Date;
+  source: string;
+  reverted_by: string | null;
+  reverted_at: Date | null;
+}
+
+const toEnd = (r: EndRow): RecordedEnd => ({
+  auditId: r.action_id,
+  runId: r.run_id,
+  callId: r.call_id,
+  previousStatus: r.previous_status,
+  newStatus: r.new_status,
+  endedAt: r.ended_at,
+  source: r.source,
+  revertedBy: r.reverted_by,
+  revertedAt: r.reverted_at,
+});
+
+/** `revert`: reads the audit trail and restores ended calls, conditionally and in batches (see sql/revert.ts). */
+export class RevertStore {
+  private sqlCache: Promise<{ sql: RevertStatements; zone: string[] }> | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly mapping: CallsTableMapping,
+  ) {}
+
+  /** The audit rows of run `runId`, counted by outcome (empty: no such run in the audit table). */
+  async runOutcomes(runId: string): Promise<Record<string, number>> {
+    const { rows } = await this.read<{ outcome: string; n: number }>(RUN_OUTCOMES_SQL, [runId]);
+    return Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
+  }
+
+  /** One keyset page of run `runId`'s ends, after the audit row `afterAuditId` ("0" for the first). */
+  async runEnds(runId: string, afterAuditId: string, limit: number): Promise<RecordedEnd[]> {
+    return (await this.read<EndRow>(RUN_ENDS_SQL, [runId, afterAuditId, limit])).rows.map(toEnd);
+  }
+
+  /** The last end recorded for `callId` (its `id::text`), or null. */
+  async lastEndOf(callId: string): Promise<RecordedEnd | null> {
+    const row = (await this.read<EndRow>(CALL_LAST_END_SQL, [callId])).rows[0];
+    return row === undefined ? null : toEnd(row);
+  }
+
+  /** Where each end's call stands now, by audit row id. Reads only. */
+  async states(ends: readonly RecordedEnd[]): Promise<Map<string, CallState>> {
+    if (ends.length === 0) return new Map();
+    return this.statesWith(this.pool, await this.statements(), ends);
+  }
+
+  /**
+   * Restores, in one statement and one transaction, every call of `ends` still exactly as its end left it and
+   * whose end was not reverted yet (holding each, with one audit row per restore under `revertRunId`; `by` is
+   * user@host), then reads where every call stands.
+   * Returns the audit row ids of the ends restored now, and the states after the statement.
+   */
+  async restore(
+    ends: readonly RecordedEnd[],
+    revertRunId: string,
+    by: string,
+  ): Promise<{ restored: Set<string>; states: Map<string, CallState> }> {
+    if (ends.length === 0) return { restored: new Set(), states: new Map() };
+    const statements = await this.statements();
+    const params = [
+      ends.map((e) => e.callId),
+      ends.map((e) => e.auditId),
+      ends.map((e) => e.newStatus),
+      ends.map((e) => e.endedAt),
+      ends.map((e) => e.previousStatus),
+      revertRunId,
+      by,
+      ...statements.zone,
+    ];
+    try {
+      return await withTransaction(this.pool, async (client) => {
+        const { rows } = await client.query<{ action_id: string }>(statements.sql.restore, params);
+        const restored = new Set(rows.map((r) => r.action_id));
+        // A fresh snapshot in the same transaction: what the others are now (locked, changed, gone).
+        return { restored, states: await this.statesWith(client, statements, ends) };
+      });
+    } catch (err) {
+      throw missingTables(err);
+    }
+  }
+
+  private async statesWith(
+    db: pg.Pool | pg.PoolClient,
+    statements: { sql: RevertStatements; zone: string[] },
+    ends: readonly RecordedEnd[],
+  ): Promise<Map<string, CallState>> {
+    const { rows } = await db.query<{
+      action_id: string;
+      present: boolean;
+      status: string | null;
+      ended_at: Date | null;
+      as_written: boolean;
+      reverted_by: string | null;
+    }>(statements.sql.states, [
+      ends.map((e) => e.callId),
+      ends.map((e) => e.auditId),
+      ends.map((e) => e.newStatus),
+      ends.map((e) => e.endedAt),
+      ...statements.zone,
+    ]);
+    return new Map(
+      rows.map((r) => [
+        r.action_id,
+        {
+          present: r.present,
+          status: r.status,
+          endedAt: r.ended_at,
+          asWritten: r.as_written,
+          revertedBy: r.reverted_by,
+        },
+      ]),
+    );
+  }
+
+  private async read<T extends pg.QueryResultRow>(sql: string, params: unknown[]) {
+    try {
+      return await this.pool.query<T>(sql, params);
+    } catch (err) {
+      throw missingTables(err);
+    }
+  }
+
+  /**
+   * Built once the id, status and end column types are known (read from the catalog, like the batched end's);
+   * `zone` is [CALLS_TIME_ZONE] for a `timestamp without time zone` end column, else [].
+   */
+  private statements(): Promise<{ sql: RevertStatements; zone: string[] }> {
+    this.sqlCache ??= Promise.all([
+      readEndColumnTypes(this.pool, this.mapping),
+      readTimeColumns(this.pool, this.mapping),
+    ]).then(([types, time]) => {
+      try {
+        return {
+          sql: buildRevertStatements(this.mapping, { ...types, endedAt: time.endedAt }),
+          zone: time.endedZone,
+        };
+      } catch (err) {
+        throw new SchemaMismatchError(errorMessage(err));
+      }
+    });
+    return this.sqlCache;
+  }
+}

@@ -1,0 +1,106 @@
+import type { CallsTableMapping } from "../../config/config.js";
+import { quotedMapping } from "../../config/quoted-mapping.js";
+import { type ColumnTypes, checkedTypeName } from "./ends.js";
+import { HOLDS_TABLE } from "./holds.js";
+import { NAIVE_TIMESTAMP } from "./schema.js";
+import { ACTIONS_TABLE } from "./tables.js";
+
+/** The columns every read of revert candidates returns: one audit row with outcome 'ended', and its revert. */
+const END_COLUMNS = `a.id::text AS action_id, a.run_id::text AS run_id, a.call_id, a.previous_status,
+    a.new_status, a.ended_at, a.source, r.run_id::text AS reverted_by, r.recorded_at AS reverted_at
+  FROM ${ACTIONS_TABLE} AS a
+  LEFT JOIN ${ACTIONS_TABLE} AS r ON r.reverts = a.id`;
+
+/** The ends of run $1 (uuid), in audit order, after the audit row id $2 (keyset), at most $3. */
+export const RUN_ENDS_SQL = `SELECT ${END_COLUMNS}
+  WHERE a.run_id = $1::uuid AND a.outcome = 'ended' AND a.id > $2::bigint
+  ORDER BY a.id LIMIT $3`;
+
+/** The last end of call $1 (its `id::text`). */
+export const CALL_LAST_END_SQL = `SELECT ${END_COLUMNS}
+  WHERE a.call_id = $1 AND a.outcome = 'ended'
+  ORDER BY a.id DESC LIMIT 1`;
+
+/** What the audit table holds for run $1, by outcome: tells a run that ended nothing from an unknown id. */
+export const RUN_OUTCOMES_SQL = `SELECT outcome, count(*)::int AS n FROM ${ACTIONS_TABLE}
+  WHERE run_id = $1::uuid GROUP BY outcome ORDER BY outcome`;
+
+export interface RevertStatements {
+  /**
+   * Restores a batch of ended calls in one statement: each row is locked in id order (`SKIP LOCKED`: a row
+   * the app holds is left, never waited for) and restored to its status before the end with a NULL end time
+   * only if its status and end time are still exactly what the end wrote and that end was not reverted yet;
+   * one audit row (outcome `reverted`, `reverts` = the end's audit row, `ended_at` NULL) and one hold per
+   * restored call, all in the statement. Returns `call_id` (as `id::text`) and `action_id` (the end's audit
+   * row) per restored call.
+   * Per-call arrays, index i is one call: $1 ids, $2 audit row ids of the ends, $3 statuses the ends wrote,
+   * $4 end times they wrote, $5 statuses to restore; plus $6 this revert's run id, $7 who reverts (user@host).
+   * An end reverted already is never restored again (and a unique index keeps it so).
+   * Ids and statuses are cast on the parameter side, to the column types, so the primary key serves the lookup.
+   * A `timestamp without time zone` end column (`types.endedAt`) is compared in CALLS_TIME_ZONE, $8, as the
+   * batched end wrote it.
+   */
+  restore: string;
+  /**
+   * Where each call stands now: $1 ids, $2 audit row ids of the ends, $3 statuses they wrote, $4 end times
+   * they wrote. One row per input: `action_id`, `present` (the row exists), `status`, `ended_at`,
+   * `as_written` (status and end time still what the end wrote), `reverted_by` (the revert run, if any).
+   * A `timestamp without time zone` end column is read and compared in CALLS_TIME_ZONE, $5.
+   */
+  states: string;
+}
+
+export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes): RevertStatements {
+  const { table, id, status, ended } = quotedMapping(m);
+  const idType = checkedTypeName(types.id, "CALLS_COL_ID");
+  const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
+  // The end column as a timestamptz, and the end time the end wrote as the column holds it.
+  const naive = types.endedAt === NAIVE_TIMESTAMP;
+  const endedNow = (zone: string) => (naive ? `(c.${ended} AT TIME ZONE ${zone}::text)` : `c.${ended}`);
+  const restore = `WITH input AS (
+      SELECT DISTINCT ON (u.id) u.id, u.action_id, u.expected_status, u.expected_ended_at, u.restore_status
+      FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[], $5::${statusType}[])
+        WITH ORDINALITY AS u(id, action_id, expected_status, expected_ended_at, restore_status, ord)
+      ORDER BY u.id, u.ord
+    ), target AS (
+      SELECT c.${id} AS id, c.${status}::text AS current_status
+      FROM ${table} AS c
+      WHERE c.${id} IN (SELECT input.id FROM input)
+      ORDER BY c.${id}
+      FOR NO KEY UPDATE OF c SKIP LOCKED
+    ), restored AS (
+      UPDATE ${table} AS c SET ${status} = input.restore_status, ${ended} = NULL
+      FROM target JOIN input ON input.id = target.id
+      WHERE c.${id} = target.id AND c.${status}::text = input.expected_status
+        AND ${endedNow("$8")} IS NOT DISTINCT FROM input.expected_ended_at
+        AND NOT EXISTS (SELECT 1 FROM ${ACTIONS_TABLE} AS r WHERE r.reverts = input.action_id)
+      RETURNING c.${id}::text AS call_id, input.action_id, target.current_status,
+        input.restore_status::text AS restored_status
+    ), audited AS (
+      INSERT INTO ${ACTIONS_TABLE} (run_id, call_id, previous_status, new_status, ended_at, source, evidence,
+          decided_at, outcome, detail, reverts)
+      SELECT $6::uuid, x.call_id, x.current_status, x.restored_status, NULL, a.source,
+        jsonb_build_object('reverted', jsonb_build_object('auditId', a.id, 'runId', a.run_id,
+          'status', a.new_status, 'endedAt', a.ended_at, 'source', a.source), 'by', $7::text),
+        now(), 'reverted', 'revert of run ' || a.run_id::text || ' by ' || $7::text, a.id
+      FROM restored AS x JOIN ${ACTIONS_TABLE} AS a ON a.id = x.action_id
+      RETURNING call_id
+    ), held AS (
+      INSERT INTO ${HOLDS_TABLE} (call_id, reason, held_by, run_id)
+      SELECT x.call_id, 'end reverted (run ' || a.run_id::text || ')', 'revert:' || $7::text, a.run_id
+      FROM restored AS x JOIN ${ACTIONS_TABLE} AS a ON a.id = x.action_id
+      ON CONFLICT (call_id) WHERE released_at IS NULL DO NOTHING
+      RETURNING call_id
+    )
+    SELECT call_id, action_id::text AS action_id FROM restored`;
+  const states = `SELECT u.action_id::text AS action_id, c.${id} IS NOT NULL AS present,
+      c.${status}::text AS status, ${endedNow("$5")} AS ended_at,
+      COALESCE(c.${status}::text = u.expected_status
+        AND ${endedNow("$5")} IS NOT DISTINCT FROM u.expected_ended_at, false) AS as_written,
+      r.run_id::text AS reverted_by
+    FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[])
+      AS u(id, action_id, expected_status, expected_ended_at)
+    LEFT JOIN ${table} AS c ON c.${id} = u.id
+    LEFT JOIN ${ACTIONS_TABLE} AS r ON r.reverts = u.action_id`;
+  return { restore, states };
+}
