@@ -7,6 +7,9 @@ Commands:
   audit     one pass, dry-run unless --apply; prints what it found
   migrate   create or update the daemon's own tables
   demo      zero-config demo on an embedded Postgres and the provider simulator
+  revert    undo the ends of one run (or of one call), dry-run unless --apply; restored calls are held
+  hold      protect one call: the daemon never ends it until it is released
+  release   end a call's hold: the next pass judges it again
 
 Options:
   -h, --help      show help (also: call-reconciler <command> --help)
@@ -22,17 +25,26 @@ Runs a reconcile pass every RECONCILE_INTERVAL_SECONDS (default 60) until SIGTER
 fails (database down, provider outage) is logged and retried on the next interval. On a signal the daemon
 stops taking new calls, lets ends already in flight commit or roll back, closes its pool and exits 0.
 DRY_RUN=true finds zombies without ending them. Logs are JSON lines on stderr.`,
-  audit: `Usage: call-reconciler audit [--apply] [--json]
+  audit: `Usage: call-reconciler audit [--apply [--force] [--confirm-realtime-absences]] [--json]
 
 Runs one pass and prints every zombie and every call that could not be verified, with the providers'
 answers, the decision and the end time it would write. Nothing is written unless --apply is given.
+With --apply it takes the daemon's lease for the pass (and hands it back at the end): while a replica
+of the daemon leads, it exits 2 naming the holder and when the lease expires, and writes nothing.
 
 Options:
   --apply   end the confirmed zombies (conditional update + audit row per call)
+  --force   with --apply: write without the lease, even beside a leading daemon (each end is still
+            conditional); every audit row it writes is marked forced
+  --confirm-realtime-absences
+            with --apply: end the calls OpenAI says are gone even when that evidence looks suspect
+            (no live session seen within OPENAI_LIVE_CONTROL_SECONDS, or more than OPENAI_MAX_END_SHARE
+            of the realtime calls asked about would end): for a backlog the operator knows is real
   --json    print the report as JSON on stdout instead of a table
 
 Exit codes (the first that applies):
-  2  bad usage or configuration, or the database could not be used
+  2  bad usage or configuration, the database could not be used, or (--apply) another replica holds
+     the lease
   1  zombies found and left as they are (dry run, or a write failed)
   3  some calls could not be verified
   0  otherwise: no zombies, or all of them ended with --apply`,
@@ -49,4 +61,43 @@ Options:
 Zero configuration: starts an embedded PostgreSQL and the built-in Twilio simulator, seeds about 50 calls
 of mixed kinds (live, zombies with a true end time, busy/no-answer without one, unknown SIDs, ancient rows),
 runs an audit (dry run), then audit --apply, prints both and the zombie count before and after, and stops.`,
+  revert: `Usage: call-reconciler revert (--run <run-id> | --call <call-id>) [--apply] [--json]
+
+Undoes the daemon's ends: those of one run (its id is printed by audit --apply and stored in
+call_reconciler_actions.run_id), or the last end of one call. Prints, per call, where it stands now, what
+the run wrote, and what would be restored: the status before the end and ended_at NULL. Nothing is
+written unless --apply is given. With --apply, a call is restored only while its status and ended_at are
+still exactly what the end wrote (a conditional update, in batches; a row the app holds locked is
+skipped); each restore appends an audit row (outcome reverted) and holds the call, so the daemon never
+ends it again until call-reconciler release <call-id>. A call written since the run is left as it is.
+
+Options:
+  --run <run-id>    the run whose ends to undo
+  --call <call-id>  the call whose last end to undo
+  --apply           restore (and hold) the calls
+  --json            print the report as JSON on stdout instead of a table
+
+Exit codes (the first that applies):
+  2  bad usage or configuration, the database could not be used, or a run id no audit row carries
+     (a call id neither in the calls table nor in the audit rows)
+  1  calls left that could be restored (dry run, or rows the app held locked)
+  3  some calls cannot be restored: written since the run, or their row is gone
+  0  otherwise: all restored, already reverted, or nothing to revert`,
+  hold: `Usage: call-reconciler hold <call-id> [--reason <text>]
+
+Holds one call of the calls table: no pass asks a provider about it or ends it, not even by the age
+bound (MAX_CALL_DURATION_SECONDS); audit reports it as unverified (held). The hold is a row in the
+daemon's table call_reconciler_holds; revert --apply holds every call it restores. Holding a held call
+changes nothing.
+
+Options:
+  --reason <text>   why, kept with the hold
+
+Exit codes: 0 held (now or before); 2 bad usage or configuration, or no such call.`,
+  release: `Usage: call-reconciler release <call-id>
+
+Ends the hold of one call (call-reconciler hold, or a revert): the next pass judges it again, and may
+end it. The hold stays in call_reconciler_holds as history (released_at, released_by).
+
+Exit codes: 0 released, or not held; 2 bad usage or configuration.`,
 };

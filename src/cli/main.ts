@@ -11,24 +11,53 @@ import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 
 const FLAGS = {
   run: {},
-  audit: { apply: { type: "boolean" }, json: { type: "boolean" } },
+  audit: {
+    apply: { type: "boolean" },
+    force: { type: "boolean" },
+    "confirm-realtime-absences": { type: "boolean" },
+    json: { type: "boolean" },
+  },
   migrate: { "with-calls-table": { type: "boolean" } },
   demo: {},
+  revert: {
+    run: { type: "string" },
+    call: { type: "string" },
+    apply: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+  hold: { reason: { type: "string" } },
+  release: {},
 } as const;
 
 type Command = keyof typeof FLAGS;
 
+/** Commands that take one call id after their options (`hold <call-id>`). */
+const TAKES_CALL_ID: ReadonlySet<Command> = new Set(["hold", "release"]);
+
 function parse(command: Command, args: string[]) {
   try {
-    return parseArgs({
+    const { values, positionals } = parseArgs({
       args,
       options: { ...FLAGS[command], help: { type: "boolean", short: "h" } },
-      allowPositionals: false,
+      allowPositionals: TAKES_CALL_ID.has(command),
       strict: true,
-    }).values as Record<string, boolean | undefined>;
+    });
+    return { flags: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
     throw new UsageError(`${command}: ${errorMessage(err)} (see --help)`);
   }
+}
+
+const text = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** The one call id of `hold` / `release`. */
+function callIdOf(command: Command, positionals: string[]): string {
+  const [id, ...extra] = positionals;
+  if (id === undefined || id.trim() === "" || extra.length > 0)
+    throw new UsageError(
+      `${command}: give exactly one call id: call-reconciler ${command} <call-id> (see --help)`,
+    );
+  return id.trim();
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -46,12 +75,13 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!(command in FLAGS)) throw new UsageError(`unknown command "${command}" (try --help)`);
   const cmd = command as Command;
-  const flags = parse(cmd, rest);
+  const { flags, positionals } = parse(cmd, rest);
   if (flags.help) {
     process.stdout.write(`${COMMAND_HELP[cmd]}\n`);
     return EXIT.ok;
   }
   if (cmd === "demo") return (await import("./demo.js")).runDemo({ out: process.stdout });
+  const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";
 
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
@@ -65,10 +95,28 @@ async function main(argv: string[]): Promise<number> {
     case "audit": {
       const { exitCode } = await (await import("./audit.js")).runAudit(config, logger, {
         apply: flags.apply === true,
+        force: flags.force === true,
+        confirmRealtimeAbsences: flags["confirm-realtime-absences"] === true,
         json: flags.json === true,
         out: process.stdout,
       });
       return exitCode;
+    }
+    case "revert": {
+      const { exitCode } = await (await import("./revert.js")).runRevert(config, logger, {
+        run: text(flags.run),
+        call: text(flags.call),
+        apply: flags.apply === true,
+        json: flags.json === true,
+        out: process.stdout,
+      });
+      return exitCode;
+    }
+    case "hold":
+    case "release": {
+      const { runHold, runRelease } = await import("./hold.js");
+      const opts = { callId, reason: text(flags.reason), out: process.stdout };
+      return (cmd === "hold" ? runHold : runRelease)(config, logger, opts);
     }
     case "run": {
       const stop = new AbortController();

@@ -1,4 +1,4 @@
-import type { Evidence } from "../model/index.js";
+import type { Evidence, SkipReason } from "../model/index.js";
 import {
   type Finding,
   type PassResult,
@@ -24,6 +24,8 @@ export function reportJson(r: PassResult) {
       writeFailures: r.writeFailures,
       locked: r.locked,
       refused: r.refused,
+      realtimeHeldBack: r.realtimeHeldBack,
+      realtimeSuspect: r.realtimeSuspect,
       unverified: { ...r.unverified, total: totalUnverified(r) },
     },
     calls: r.findings.map((f) => ({
@@ -50,6 +52,15 @@ export function reportJson(r: PassResult) {
   };
 }
 
+/** Why a provider was not asked, for the cells below: "-" when there was nothing to ask. */
+const SKIPPED: Record<SkipReason, string> = {
+  no_id: "-",
+  not_needed: "-",
+  not_configured: "not configured",
+  backing_off: "backing off",
+  held: "held",
+};
+
 /** Provider times are whole seconds; milliseconds would only add noise to the table. */
 function isoSeconds(d: Date): string {
   return d.getUTCMilliseconds() === 0 ? d.toISOString().replace(".000Z", "Z") : d.toISOString();
@@ -69,7 +80,7 @@ export function formatAge(seconds: number): string {
 function twilioCell(e: Evidence["twilio"]): string {
   switch (e.kind) {
     case "skipped":
-      return e.why === "no_id" ? "-" : e.why === "backing_off" ? "backing off" : "not configured";
+      return SKIPPED[e.why];
     case "live":
       return e.status;
     case "ended":
@@ -84,11 +95,7 @@ function twilioCell(e: Evidence["twilio"]): string {
 function openaiCell(e: Evidence["openai"]): string {
   switch (e.kind) {
     case "skipped":
-      return e.why === "no_id" || e.why === "not_needed"
-        ? "-"
-        : e.why === "backing_off"
-          ? "backing off"
-          : "not configured";
+      return SKIPPED[e.why];
     case "live":
       return "live";
     case "gone":
@@ -109,6 +116,7 @@ function decisionCell(f: Finding): string {
     write_failed: "WRITE FAILED",
     locked: "left (row locked by the app)",
     refused: "REFUSED by the table",
+    evidence_suspect: "held (OpenAI evidence suspect)",
     not_leader: "left (lease lost)",
     unverified: "",
   }[f.outcome];
@@ -168,6 +176,8 @@ export function summaryLine(r: PassResult): string {
   if (r.locked > 0) parts.push(`${r.locked} left locked by the app (next pass)`);
   if (r.refused > 0) parts.push(`${r.refused} REFUSED by the calls table (see STATUS_MAP)`);
   if (r.writeFailures > 0) parts.push(`${r.writeFailures} FAILED to write`);
+  if (r.realtimeSuspect !== null)
+    parts.push(`${r.realtimeHeldBack} realtime-only zombies NOT ended: ${r.realtimeSuspect}`);
   parts.push(`${unverified} unverified${byReason ? ` (${byReason})` : ""}`);
   if (r.aborted) parts.push("pass interrupted");
   return parts.join(", ");

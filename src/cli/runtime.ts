@@ -9,7 +9,6 @@ import type { CallStore } from "../model/index.js";
 import { callEndedEvent } from "../notify/event.js";
 import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
-import { AbsenceMemory } from "../reconcile/absences.js";
 import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
 
@@ -29,12 +28,15 @@ const NOTIFY_DRAIN_MS = 3_000;
  */
 export function passDepsFor(
   config: Config,
-  parts: { store: CallStore; metrics: Metrics; logger: Logger; raw: RawProviders; clock?: () => Date },
+  parts: { store: CallStore; metrics: Metrics; logger: Logger; raw: RawProviders },
 ): PassDeps {
   return {
     store: parts.store,
     probes: guardProviders(config, parts.raw, parts.metrics, parts.logger),
-    absences: new AbsenceMemory(),
+    realtimeTrust: {
+      liveControlSeconds: config.openaiLiveControlSeconds,
+      maxEndShare: config.openaiMaxEndShare,
+    },
     onEnded: (e) =>
       parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source }),
     onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),
@@ -44,8 +46,8 @@ export function passDepsFor(
       minCallAgeSeconds: config.minCallAgeSeconds,
       maxCallDurationSeconds: config.maxCallDurationSeconds,
       absenceConfirmSeconds: config.reconcileIntervalSeconds,
+      openaiMaxSessionSeconds: config.openaiMaxSessionSeconds,
     },
-    clock: parts.clock ?? (() => new Date()),
     logger: parts.logger,
     pageSize: config.dbPageSize,
     twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },

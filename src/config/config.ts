@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "./identifiers.js";
 import { parseStatusMap } from "./status-map.js";
+import { timeZoneSetting } from "./time-zone.js";
 
 export { mapStatus } from "./status-map.js";
 
@@ -24,6 +25,11 @@ export interface CallsTableMapping {
   status: string;
   startedAt: string;
   endedAt: string;
+  /**
+   * CALLS_TIME_ZONE (an IANA name): the zone a `timestamp without time zone` start or end column is written
+   * in; the SQL converts with AT TIME ZONE. Unset: such a column is refused at start-up. Unused for timestamptz.
+   */
+  timeZone?: string | undefined;
 }
 
 export interface Config {
@@ -43,6 +49,12 @@ export interface Config {
   /** `sideband`: probe realtime sessions over the sideband WebSocket; `off`: never ask OpenAI. */
   openaiProbe: "sideband" | "off";
   hangupOrphanedRealtime: boolean;
+  /** OpenAI's cap on a realtime session: a realtime-only end is never later than started_at + this. */
+  openaiMaxSessionSeconds: number;
+  /** The positive control: OpenAI's "gone" is trusted only if a probe saw a live session this recently. */
+  openaiLiveControlSeconds: number;
+  /** A pass that would end more than this share of the realtime-only rows it probed ends none of them. */
+  openaiMaxEndShare: number;
   providerTimeoutMs: number;
   providerMaxAttempts: number;
   /**
@@ -83,6 +95,8 @@ export interface Config {
   statusMap: Record<string, string>;
   /** DB_STATEMENT_TIMEOUT_MS: the server cancels a statement after this long; the client gives up 5 s later. */
   dbStatementTimeoutMs: number;
+  /** ZOMBIES_TOKEN: `/zombies` answers only `Authorization: Bearer <it>`; null: `/zombies` is off. Never logged. */
+  zombiesToken: string | null;
 }
 
 /**
@@ -150,6 +164,13 @@ const envSchema = z.object({
   OPENAI_MAX_RPS: positiveNumber(5),
   OPENAI_PROBE: z.enum(["sideband", "off"], { error: "must be sideband or off" }).default("sideband"),
   HANGUP_ORPHANED_REALTIME: booleanFlag,
+  OPENAI_MAX_SESSION_SECONDS: positiveInt(3600),
+  OPENAI_LIVE_CONTROL_SECONDS: positiveInt(3600),
+  OPENAI_MAX_END_SHARE: z.coerce
+    .number()
+    .gt(0, { error: "must be greater than 0 and at most 1" })
+    .lte(1, { error: "must be greater than 0 and at most 1" })
+    .default(0.5),
   PROVIDER_TIMEOUT_MS: positiveInt(10_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().positive().optional(),
@@ -170,6 +191,7 @@ const envSchema = z.object({
   MIN_CALL_AGE_SECONDS: z.coerce.number().int().nonnegative().default(120),
   MAX_CALL_DURATION_SECONDS: positiveInt(86_400),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  ZOMBIES_TOKEN: optionalSecret,
   STATUS_MAP: z.string().default(""),
   DB_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   DRY_RUN: booleanFlag,
@@ -185,6 +207,7 @@ const envSchema = z.object({
   CALLS_COL_STATUS: identifier("status"),
   CALLS_COL_STARTED_AT: identifier("started_at"),
   CALLS_COL_ENDED_AT: identifier("ended_at"),
+  CALLS_TIME_ZONE: timeZoneSetting,
   ACTIVE_STATUSES: z
     .string()
     .default("active")
@@ -227,6 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     openaiMaxRps: e.OPENAI_MAX_RPS,
     openaiProbe: e.OPENAI_PROBE,
     hangupOrphanedRealtime: e.HANGUP_ORPHANED_REALTIME,
+    openaiMaxSessionSeconds: e.OPENAI_MAX_SESSION_SECONDS,
+    openaiLiveControlSeconds: e.OPENAI_LIVE_CONTROL_SECONDS,
+    openaiMaxEndShare: e.OPENAI_MAX_END_SHARE,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
@@ -258,10 +284,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       status: e.CALLS_COL_STATUS,
       startedAt: e.CALLS_COL_STARTED_AT,
       endedAt: e.CALLS_COL_ENDED_AT,
+      timeZone: e.CALLS_TIME_ZONE,
     },
     activeStatuses: e.ACTIVE_STATUSES,
     statusMap: statusMapOf(e.STATUS_MAP, e.ACTIVE_STATUSES),
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    zombiesToken: e.ZOMBIES_TOKEN ?? null,
   };
 }
 

@@ -69,10 +69,12 @@ export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal
       { runId, deadlineSeconds: deps.passDeadlineMs / 1000 },
       "pass stopped at its deadline; the next pass goes on",
     );
+  metrics.clockSkew.set(r.clockSkewMs / 1000);
+  metrics.evidenceSuspect.set({ provider: "openai" }, r.realtimeSuspect === null ? 0 : 1);
   const outcome = passOutcome(r);
   recordPass(metrics, r, outcome);
   await deps.activeSummary().then(
-    (summary) => recordActive(metrics, summary, new Date()),
+    (summary) => recordActive(metrics, summary, r.finishedAt),
     (err: unknown) => logger.warn({ err: errorMessage(err) }, "could not count the active calls"),
   );
   logger.info(summaryFields(r, outcome), "pass finished");

@@ -13,6 +13,7 @@ export * from "./sql/lease.js";
 export * from "./sql/migrations.js";
 export * from "./sql/pages.js";
 export * from "./sql/schema.js";
+export * from "./sql/sightings.js";
 export * from "./sql/tables.js";
 
 export interface Statements extends PageStatements {

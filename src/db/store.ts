@@ -1,6 +1,5 @@
 import type pg from "pg";
 import { type CallsTableMapping, mapStatus } from "../config/config.js";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
 import { errorMessage } from "../error-message.js";
 import type {
   ActiveCall,
@@ -10,19 +9,23 @@ import type {
   EndBatchResult,
   EndRequest,
   PageCursor,
+  Sighting,
 } from "../model/index.js";
+import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { endError, explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
 import { withTransaction } from "./pool.js";
+import { HELD_AMONG_SQL, PROBE_HOLDS_SQL } from "./sql/holds.js";
 import {
   buildEndStatements,
   buildPageStatements,
-  COLUMN_TYPES_SQL,
-  type ColumnTypes,
   type EndStatements,
+  NOW_SQL,
   type PageStatements,
   PING_SQL,
+  PROBE_FORCED_SQL,
   RECORD_REFUSAL_SQL,
   REFUSED_BEFORE_SQL,
+  SIGHTINGS_SQL,
 } from "./sql.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
 
@@ -31,6 +34,8 @@ export { pgCode, SchemaMismatchError } from "./errors.js";
 export interface StoreOptions {
   /** STATUS_MAP: the provider's status → the value written into the calls table (and the audit row). */
   statusMap?: Readonly<Record<string, string>>;
+  /** `audit --apply --force`: this store's audit rows are marked `forced` (written without the lease). */
+  forced?: boolean;
 }
 
 interface ListedRow {
@@ -47,17 +52,34 @@ export class PgCallStore implements CallStore {
   /** The listing's $1: the one active status, or the list of them. */
   private readonly activeParam: string | readonly string[];
   private readonly statusMap: Readonly<Record<string, string>>;
+  private readonly forced: boolean;
   private endSqlCache: Promise<EndStatements> | undefined;
+  /** The start and end columns' types and CALLS_TIME_ZONE (see readTimeColumns); then the listing for them. */
+  private readonly timeColumns = cachedUntilFailure(() => readTimeColumns(this.pool, this.mapping));
+  private readonly pages = cachedUntilFailure(async () =>
+    (await this.timeColumns()).startedZone.length === 0
+      ? this.sql
+      : buildPageStatements(this.mapping, {
+          oneActiveStatus: this.activeStatuses.length === 1,
+          startedInZone: true,
+        }),
+  );
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly mapping: CallsTableMapping,
     private readonly activeStatuses: readonly string[],
-    opts: StoreOptions = {},
+    private readonly opts: StoreOptions = {},
   ) {
     this.sql = buildPageStatements(mapping, { oneActiveStatus: activeStatuses.length === 1 });
     this.activeParam = activeStatuses.length === 1 ? (activeStatuses[0] as string) : activeStatuses;
     this.statusMap = opts.statusMap ?? {};
+    this.forced = opts.forced === true;
+  }
+
+  /** The same store, whose audit rows are marked `forced` (`audit --apply --force`, written without the lease). */
+  asForced(): PgCallStore {
+    return new PgCallStore(this.pool, this.mapping, this.activeStatuses, { ...this.opts, forced: true });
   }
 
   async listActivePage(
@@ -65,19 +87,22 @@ export class PgCallStore implements CallStore {
     startedAtOrBefore: Date,
     limit: number,
   ): Promise<ActivePage> {
+    const [sql, { startedZone }] = await Promise.all([this.pages(), this.timeColumns()]);
     const result =
       cursor === null
-        ? await this.pool.query<ListedRow>(this.sql.firstActivePage, [
+        ? await this.pool.query<ListedRow>(sql.firstActivePage, [
             this.activeParam,
             startedAtOrBefore,
             limit,
+            ...startedZone,
           ])
-        : await this.pool.query<ListedRow>(this.sql.nextActivePage, [
+        : await this.pool.query<ListedRow>(sql.nextActivePage, [
             this.activeParam,
             startedAtOrBefore,
             limit,
             cursor.startedAt,
             cursor.id,
+            ...startedZone,
           ]);
     const rows = result.rows.map(
       (r): ActiveCall => ({
@@ -116,6 +141,7 @@ export class PgCallStore implements CallStore {
       reqs.map((r) => r.runId),
       reqs.map((r) => r.decidedAt),
       reqs.map((r) => r.newStatus),
+      ...(await this.timeColumns()).endedZone,
     ];
     // The NOTIFYs are sent by the statement itself, so they reach listeners only if this transaction commits.
     try {
@@ -146,6 +172,7 @@ export class PgCallStore implements CallStore {
       JSON.stringify(req.evidence ?? null),
       req.decidedAt,
       detail,
+      this.forced,
     ]);
     return rows.length === 1;
   }
@@ -165,9 +192,14 @@ export class PgCallStore implements CallStore {
    */
   private endSql(): Promise<EndStatements> {
     if (this.endSqlCache === undefined) {
-      const pending = this.columnTypes().then((types) => {
+      const loaded = Promise.all([readEndColumnTypes(this.pool, this.mapping), this.timeColumns()]);
+      const pending = loaded.then(([types, time]) => {
         try {
-          return buildEndStatements(this.mapping, types);
+          return buildEndStatements(
+            this.mapping,
+            { ...types, endedAt: time.endedAt },
+            { forced: this.forced },
+          );
         } catch (err) {
           throw new SchemaMismatchError(errorMessage(err));
         }
@@ -180,36 +212,55 @@ export class PgCallStore implements CallStore {
     return this.endSqlCache;
   }
 
-  private async columnTypes(): Promise<ColumnTypes> {
-    const m = this.mapping;
-    let rows: { name: string; type: string }[];
-    try {
-      ({ rows } = await this.pool.query<{ name: string; type: string }>(COLUMN_TYPES_SQL, [
-        quoteQualifiedIdentifier(m.table),
-        [m.id, m.status],
-      ]));
-    } catch (err) {
-      throw explainSchemaError(err, m);
-    }
-    const typeOf = (column: string, setting: string): string => {
-      const row = rows.find((r) => r.name === column);
-      if (row === undefined) {
-        throw new SchemaMismatchError(`${setting}: table ${m.table} has no column ${column}`);
-      }
-      return row.type;
-    };
-    return { id: typeOf(m.id, "CALLS_COL_ID"), status: typeOf(m.status, "CALLS_COL_STATUS") };
+  /** Readiness probe: does the database answer? */
+  async sightings(realtimeIds: readonly string[]): Promise<Map<string, Sighting>> {
+    if (realtimeIds.length === 0) return new Map();
+    const { rows } = await this.pool.query<{
+      realtime_call_id: string;
+      first_gone_at: Date | null;
+      last_live_at: Date | null;
+    }>(SIGHTINGS_SQL.read, [realtimeIds]);
+    return new Map(
+      rows.map((r) => [r.realtime_call_id, { firstGoneAt: r.first_gone_at, lastLiveAt: r.last_live_at }]),
+    );
   }
 
-  /** Readiness probe: does the database answer? */
+  async saveSightings(sightings: ReadonlyMap<string, Sighting>): Promise<void> {
+    if (sightings.size === 0) return;
+    const entries = [...sightings];
+    await this.pool.query(SIGHTINGS_SQL.save, [
+      entries.map(([id]) => id),
+      entries.map(([, s]) => s.firstGoneAt),
+      entries.map(([, s]) => s.lastLiveAt),
+    ]);
+  }
+
+  async lastLiveSighting(): Promise<Date | null> {
+    await this.pool.query(SIGHTINGS_SQL.prune);
+    const { rows } = await this.pool.query<{ last_live_at: Date | null }>(SIGHTINGS_SQL.lastLive);
+    return rows[0]?.last_live_at ?? null;
+  }
+
+  async now(): Promise<Date> {
+    const { rows } = await this.pool.query<{ now: Date }>(NOW_SQL);
+    return (rows[0] as { now: Date }).now;
+  }
+
   async ping(): Promise<void> {
     await this.pool.query(PING_SQL);
   }
 
+  async heldAmong(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ call_id: string }>(HELD_AMONG_SQL, [ids]);
+    return new Set(rows.map((r) => r.call_id));
+  }
+
   async activeSummary(): Promise<ActiveSummary> {
+    const [sql, { startedZone }] = await Promise.all([this.pages(), this.timeColumns()]);
     const { rows } = await this.pool.query<{ active: string; oldest_started_at: Date | null }>(
-      this.sql.activeSummary,
-      [this.activeStatuses],
+      sql.activeSummary,
+      [this.activeStatuses, ...startedZone],
     );
     const row = rows[0];
     return { active: Number(row?.active ?? 0), oldestStartedAt: row?.oldest_started_at ?? null };
@@ -228,16 +279,20 @@ export class PgCallStore implements CallStore {
     }
     try {
       await this.pool.query(this.sql.probeActionsTable);
+      await this.pool.query(PROBE_FORCED_SQL);
+      await this.pool.query(PROBE_HOLDS_SQL);
     } catch (err) {
       const code = pgCode(err);
       if (code === "42P01" || code === "42703") {
         throw new SchemaMismatchError(
-          "the daemon's tables (call_reconciler_actions, call_reconciler_leases) are missing or outdated: run `call-reconciler migrate` first",
+          "the daemon's tables (call_reconciler_actions, call_reconciler_leases, call_reconciler_holds) are missing or outdated: run `call-reconciler migrate` first",
         );
       }
       throw err;
     }
-    // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here.
+    // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here, and so
+    // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.
+    await this.pages();
     await this.endSql();
     return checkStatusValues(this.pool, this.mapping, this.statusMap, this.activeStatuses);
   }

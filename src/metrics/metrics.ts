@@ -98,6 +98,17 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    evidenceSuspect: new Gauge({
+      name: `${prefix}evidence_suspect`,
+      help: "1 when the last pass did not trust a provider's absences (no live answer recently, or too many ends)",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
+    clockSkew: new Gauge({
+      name: `${prefix}clock_skew_seconds`,
+      help: "How far this host's clock is ahead of the database's (decisions use the database's)",
+      registers: [registry],
+    }),
     secondsSinceProgress: new Gauge({
       name: `${prefix}seconds_since_progress`,
       help: "Seconds since the loop last moved forward: a page read, a provider answer or a write (leader), a lease check (stand-by)",
@@ -112,6 +123,7 @@ export function createMetrics(registry: Registry = new Registry()) {
   };
   collectDefaultMetrics({ register: registry, prefix });
   m.isLeader.set(0);
+  m.evidenceSuspect.set({ provider: "openai" }, 0);
   for (const provider of ["twilio", "openai"]) {
     m.circuitBreakerState.set({ provider }, 0);
     for (const to of Object.keys(BREAKER_VALUE)) m.circuitBreakerTransitions.inc({ provider, to }, 0);

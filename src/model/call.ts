@@ -17,4 +17,6 @@ export interface DecisionPolicy {
   maxCallDurationSeconds: number;
   /** An absence (OpenAI session gone) must be seen again at least this long after the first sighting. */
   absenceConfirmSeconds: number;
+  /** OpenAI caps a realtime session's length: no realtime-only call can have ended later than this after it started. */
+  openaiMaxSessionSeconds: number;
 }

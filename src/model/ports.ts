@@ -28,6 +28,15 @@ export interface ProviderProbes {
   hangupRealtime: ((callId: string, signal?: AbortSignal) => Promise<HangupResult>) | null;
 }
 
+/**
+ * What probes saw of one realtime call: when the current streak of "gone" answers began (null: the last answer
+ * was live or an error, so there is no streak) and when it was last seen live (null: never).
+ */
+export interface Sighting {
+  firstGoneAt: Date | null;
+  lastLiveAt: Date | null;
+}
+
 /** Where the next keyset page starts: the last row of the previous page, exact to the microsecond. */
 export interface PageCursor {
   startedAt: string;
@@ -101,6 +110,19 @@ export interface CallStore {
    */
   refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>>;
   activeSummary(): Promise<ActiveSummary>;
+  /**
+   * Which of `ids` (as `listActivePage` gives them) are held (`call-reconciler hold`, or a revert) until
+   * `release`: a pass asks no provider about those and never ends them, not even by the age bound.
+   */
+  heldAmong(ids: readonly string[]): Promise<Set<string>>;
+  /** The database's clock: every decision of a pass is timed on it, never on the host's. */
+  now(): Promise<Date>;
+  /** What probes saw of these realtime calls on earlier passes (absent: never probed). */
+  sightings(realtimeIds: readonly string[]): Promise<Map<string, Sighting>>;
+  /** Keeps what this pass saw, for the next pass, the next leader, the next process. */
+  saveSightings(sightings: ReadonlyMap<string, Sighting>): Promise<void>;
+  /** The last time any probe saw a live realtime session (the positive control); null: never, or long ago. */
+  lastLiveSighting(): Promise<Date | null>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { LimitFunction } from "p-limit";
 import type { ActiveCall, EndVerdict, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
 import { decide } from "./decide.js";
-import type { PassDeps, PassOptions } from "./pass-deps.js";
+import type { PassOptions, PassRun } from "./pass-deps.js";
 import { type CheckTally, emptyCheckTally, type Finding } from "./pass-result.js";
 
 /** A zombie decided during the pass, waiting for its page's batch write. */
@@ -20,7 +20,7 @@ export interface PageCheck {
 }
 
 export interface PageCheckContext {
-  deps: PassDeps;
+  deps: PassRun;
   opts: PassOptions;
   gather(row: ActiveCall, signal?: AbortSignal): Promise<Evidence>;
   /** Shared by every page of the pass: the rows asked about at once. */
@@ -42,6 +42,7 @@ const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
   "no_end_time",
   "end_time_in_future",
   "backoff",
+  "held",
 ]);
 
 /** Failures that say nothing about the row itself (the whole provider is refused or failing): no backoff. */
@@ -52,8 +53,16 @@ const BACKING_OFF: Evidence = {
   openai: { kind: "skipped", why: "backing_off" },
 };
 
+/** A held call (`hold`, or a revert): asked nothing, ended by nothing, not even the age bound, until released. */
+const HELD: Evidence = { twilio: { kind: "skipped", why: "held" }, openai: { kind: "skipped", why: "held" } };
+const HELD_VERDICT: Verdict = {
+  action: "unverified",
+  reason: "held",
+  why: "held (call-reconciler hold, or a revert): never ended until call-reconciler release",
+};
+
 /** A failed check backs the row off; any clear answer clears it. */
-function noteAnswer(deps: PassDeps, row: ActiveCall, verdict: Verdict, now: Date): void {
+function noteAnswer(deps: PassRun, row: ActiveCall, verdict: Verdict, now: Date): void {
   if (deps.backoff === undefined) return;
   if (verdict.action !== "unverified" || EXPECTED_UNVERIFIED.has(verdict.reason))
     deps.backoff.answered(row.id);
@@ -69,10 +78,24 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
   const { deps, opts } = ctx;
   const check: PageCheck = { tally: emptyCheckTally(), findings: [], toEnd: [] };
   const { tally } = check;
+  // Once per page, before any provider is asked: the held rows are neither asked about nor decided.
+  const held = rows.length === 0 ? new Set<string>() : await deps.store.heldAmong(rows.map((r) => r.id));
 
   /** Returns the zombie to end, if any; counts and keeps the rest. */
   const checkRow = async (row: ActiveCall): Promise<PendingEnd | null> => {
     if (ctx.stopped()) return null;
+    if (held.has(row.id)) {
+      tally.checked++;
+      tally.unverified.held = (tally.unverified.held ?? 0) + 1;
+      check.findings.push({
+        call: row,
+        ageSeconds: ageSeconds(row, deps.clock()),
+        evidence: HELD,
+        verdict: HELD_VERDICT,
+        outcome: "unverified",
+      });
+      return null;
+    }
     const standing = deps.backoff?.standing(row.id, deps.clock()) ?? "fresh";
     if (standing === "due" && ctx.defer?.(row) === true) return null;
     const evidence = standing === "waiting" ? BACKING_OFF : await ctx.gather(row, opts.signal);

@@ -3,6 +3,12 @@ import type { ActiveCall, DecisionPolicy, Evidence, UnverifiedReason, Verdict } 
 /** Twilio's clock and ours may disagree a little; an end time further in the future than this is not trusted. */
 export const CLOCK_SKEW_TOLERANCE_MS = 5 * 60 * 1000;
 
+/**
+ * Twilio's times are whole seconds and the row's `started_at` may carry milliseconds (and the app's clock a
+ * little skew): an end up to this much before the row's start is rounding, further is not this call's end.
+ */
+export const START_ROUNDING_TOLERANCE_MS = 2000;
+
 /** Status written when only the age bound or an OpenAI absence ends a call (Twilio ends use Twilio's own). */
 export const AGE_BOUND_STATUS = "timeout";
 export const OPENAI_ENDED_STATUS = "completed";
@@ -28,11 +34,22 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
         reason: "end_time_in_future",
         why: `Twilio end time ${twilio.endedAt.toISOString()} is in the future`,
       };
+    } else if (twilio.startedAt != null && twilio.endedAt.getTime() < twilio.startedAt.getTime()) {
+      pending = {
+        reason: "end_before_twilio_start",
+        why: `Twilio end time ${twilio.endedAt.toISOString()} (from ${twilio.endTimeSource}) is before its own start_time ${twilio.startedAt.toISOString()}`,
+      };
+    } else if (twilio.endedAt.getTime() < row.startedAt.getTime() - START_ROUNDING_TOLERANCE_MS) {
+      pending = {
+        reason: "end_before_start",
+        why: `Twilio end time ${twilio.endedAt.toISOString()} is before the row's started_at ${row.startedAt.toISOString()}`,
+      };
     } else {
       return {
         action: "end",
         newStatus: twilio.status,
-        endedAt: twilio.endedAt,
+        // Within the rounding tolerance, never write an end before the row's own start.
+        endedAt: twilio.endedAt.getTime() < row.startedAt.getTime() ? row.startedAt : twilio.endedAt,
         source: "twilio",
         why: `Twilio status ${twilio.status}, end from ${twilio.endTimeSource}`,
       };
@@ -49,19 +66,26 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
     if (openai.kind === "gone") {
       const first = openai.firstSeenGoneAt;
       if (first !== null && now.getTime() - first.getTime() >= policy.absenceConfirmSeconds * 1000) {
-        return {
-          action: "end",
-          newStatus: OPENAI_ENDED_STATUS,
-          // The session was already gone at the first sighting: the latest time it can have ended.
-          endedAt: first,
-          source: "openai",
-          why: `OpenAI realtime session gone since ${first.toISOString()} (seen twice)`,
+        const ended = absenceEndTime(row, first, openai.lastSeenLiveAt, policy);
+        if (ended !== null) {
+          return {
+            action: "end",
+            newStatus: OPENAI_ENDED_STATUS,
+            endedAt: ended.at,
+            source: "openai",
+            why: `OpenAI realtime session gone since ${first.toISOString()} (seen twice); ${ended.why}`,
+          };
+        }
+        pending = {
+          reason: "sightings_conflict",
+          why: `OpenAI realtime session seen live at ${openai.lastSeenLiveAt?.toISOString()}, after the latest time it can have ended`,
+        };
+      } else {
+        pending = {
+          reason: "absence_unconfirmed",
+          why: "OpenAI realtime session gone, waiting for a second sighting",
         };
       }
-      pending = {
-        reason: "absence_unconfirmed",
-        why: "OpenAI realtime session gone, waiting for a second sighting",
-      };
     } else if (openai.kind === "error") {
       pending = { reason: openai.reason, why: `OpenAI: ${openai.detail}` };
     } else {
@@ -79,4 +103,27 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
     };
   }
   return { action: "unverified", ...pending };
+}
+
+/**
+ * When a realtime-only call confirmed gone ended: the latest time it can have, that is the first gone
+ * sighting, unless OpenAI's cap on a session's length says earlier (a 20 h-old row must not get a 20 h
+ * duration). Never before the last live sighting: null when the sightings contradict each other.
+ */
+export function absenceEndTime(
+  row: ActiveCall,
+  firstSeenGoneAt: Date,
+  lastSeenLiveAt: Date | null,
+  policy: DecisionPolicy,
+): { at: Date; why: string } | null {
+  const cap = new Date(row.startedAt.getTime() + policy.openaiMaxSessionSeconds * 1000);
+  const capped = cap.getTime() < firstSeenGoneAt.getTime();
+  const at = capped ? cap : firstSeenGoneAt;
+  if (lastSeenLiveAt !== null && lastSeenLiveAt.getTime() > at.getTime()) return null;
+  return {
+    at,
+    why: capped
+      ? `ended at the latest: started_at + OPENAI_MAX_SESSION_SECONDS (${policy.openaiMaxSessionSeconds}s)`
+      : "ended at the latest: the first gone sighting",
+  };
 }

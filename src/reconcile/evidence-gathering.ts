@@ -7,7 +7,7 @@ import type {
   TwilioEvidence,
   TwilioLiveStatus,
 } from "../model/index.js";
-import type { AbsenceMemory } from "./absences.js";
+import type { PassSightings } from "./sightings.js";
 
 /** Twilio's live calls by SID, as one listing saw them. */
 export interface LiveSet {
@@ -31,13 +31,14 @@ type NotAsked = { kind: "error"; reason: "auth_failed" | "circuit_open"; detail:
  */
 export function passEvidence(parts: {
   probes: ProviderProbes;
-  absences: AbsenceMemory;
+  /** This pass's realtime sightings, loaded for each page before its rows are asked about. */
+  sightings: PassSightings;
   logger: Logger;
   clock: () => Date;
   /** Twilio's live calls, listed once this pass (list-diff); null: ask per call. */
   liveSet: LiveSet | null;
 }) {
-  const { probes, absences, logger, clock, liveSet } = parts;
+  const { probes, sightings, logger, clock, liveSet } = parts;
   // Aborted with the answer that every later request to that provider gets instead (the policy returns it).
   const stops = { twilio: new AbortController(), openai: new AbortController() };
 
@@ -103,14 +104,15 @@ export function passEvidence(parts: {
     const stopped = notAsked("openai");
     if (stopped !== null) return stopped;
     const o = await probes.openai.probeSession(callId, signalFor("openai", signal));
+    // Spread: what was asked, and the request id, stay in the evidence (and so in the audit row).
     if (o.kind === "live") {
-      absences.sawLive(callId);
-      return { kind: "live" };
+      sightings.sawLive(callId, clock());
+      return { ...o };
     }
-    if (o.kind === "gone") return { kind: "gone", firstSeenGoneAt: absences.sawGone(callId, clock()) };
-    absences.sawNothing(callId);
+    if (o.kind === "gone") return { ...o, ...sightings.sawGone(callId, clock()) };
+    sightings.sawNothing(callId);
     noteError("openai", o);
-    return { kind: "error", reason: o.reason, detail: o.detail };
+    return { ...o };
   };
 
   return {

@@ -1,4 +1,4 @@
-import type { PassDeps, PassOptions } from "./pass-deps.js";
+import type { PassOptions, PassRun } from "./pass-deps.js";
 import type { WriteTally } from "./pass-result.js";
 
 /**
@@ -7,7 +7,7 @@ import type { WriteTally } from "./pass-result.js";
  */
 export async function hangupOrphans(
   orphans: readonly { callId: string; realtimeId: string }[],
-  deps: PassDeps,
+  deps: PassRun,
   opts: PassOptions,
 ): Promise<WriteTally["realtimeHangups"]> {
   const counts = { hung_up: 0, already_gone: 0, error: 0 };

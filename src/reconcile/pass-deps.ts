@@ -6,15 +6,14 @@ import type {
   ProviderProbes,
   UnverifiedReason,
 } from "../model/index.js";
-import type { AbsenceMemory } from "./absences.js";
 import type { RowBackoff } from "./row-backoff.js";
 
 /** What a pass works with; the daemon, the audit, the tests and the bench hand in their own. */
 export interface PassDeps {
   store: CallStore;
   probes: ProviderProbes;
-  /** Realtime absences seen by earlier passes (the daemon keeps one for its lifetime). */
-  absences: AbsenceMemory;
+  /** When OpenAI's absences are trusted (see realtime-guard.ts); defaults when absent. */
+  realtimeTrust?: { liveControlSeconds: number; maxEndShare: number };
   /** Rows whose check failed, backed off across passes (the daemon keeps one for its lifetime). */
   backoff?: RowBackoff;
   /** Told whenever the pass moves forward (a page read, an answer, a write): the daemon's stall detector. */
@@ -33,7 +32,6 @@ export interface PassDeps {
   /** How Twilio is asked; default per call. */
   twilioStrategy?: TwilioStrategy;
   policy: DecisionPolicy;
-  clock: () => Date;
   logger: Logger;
   pageSize: number;
   /** Rows checked at once: bounds both provider load and memory. */
@@ -41,6 +39,12 @@ export interface PassDeps {
   /** Findings kept for the report; beyond it they are only counted (the pass itself stays flat in memory). */
   maxFindings?: number;
 }
+
+/**
+ * What the steps of one pass work with: the deps, and the pass's clock, the database's `now()` read once at
+ * the start of the pass and carried forward on the monotonic clock (the host's wall clock may be hours off).
+ */
+export type PassRun = PassDeps & { clock: () => Date };
 
 export interface TwilioStrategy {
   mode: "auto" | "list-diff" | "per-call";
@@ -52,6 +56,8 @@ export interface PassOptions {
   dryRun: boolean;
   /** Aborting stops taking new rows; ends already started commit or roll back on their own. */
   signal?: AbortSignal;
+  /** The operator confirms a realtime backlog is real: OpenAI's absences are written even if suspect. */
+  confirmRealtimeAbsences?: boolean;
 }
 
 export interface EndedEvent {

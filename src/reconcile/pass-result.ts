@@ -11,6 +11,8 @@ export type FindingOutcome =
   | "locked"
   /** The calls table refused the values (an enum without the status): recorded once, see STATUS_MAP. */
   | "refused"
+  /** Confirmed only by OpenAI's absence, in a pass whose realtime evidence was suspect: not written. */
+  | "evidence_suspect"
   /** Left for the next leader: this replica lost its lease during the pass. */
   | "not_leader"
   | "unverified";
@@ -60,6 +62,12 @@ export interface PassResult extends CheckTally, WriteTally {
   startedAt: Date;
   finishedAt: Date;
   aborted: boolean;
+  /** Why this pass's realtime absences were not trusted (null: they were, or there were none). */
+  realtimeSuspect: string | null;
+  /** Zombies confirmed only by OpenAI's absence that were therefore not ended. */
+  realtimeHeldBack: number;
+  /** How far the host's clock was ahead of the database's at the start (decisions use the database's). */
+  clockSkewMs: number;
   /** How Twilio was asked this pass, and how many list requests that took. */
   twilioStrategy: "per-call" | "list-diff";
   listRequests: number;
@@ -101,6 +109,9 @@ export function newPassResult(runId: string, dryRun: boolean, startedAt: Date): 
     ...emptyCheckTally(),
     ...emptyWriteTally(),
     aborted: false,
+    clockSkewMs: 0,
+    realtimeSuspect: null,
+    realtimeHeldBack: 0,
     twilioStrategy: "per-call",
     listRequests: 0,
     findings: [],

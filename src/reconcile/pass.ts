@@ -1,10 +1,14 @@
 import pLimit from "p-limit";
 import type { ActiveCall, PageCursor } from "../model/index.js";
-import { checkPage } from "./check-page.js";
+import { checkPage, type PendingEnd } from "./check-page.js";
 import { passEvidence } from "./evidence-gathering.js";
+import { holdBack } from "./hold-back.js";
 import { planTwilio } from "./live-set.js";
-import type { PassDeps, PassOptions } from "./pass-deps.js";
+import type { PassDeps, PassOptions, PassRun } from "./pass-deps.js";
 import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from "./pass-result.js";
+import { RealtimeGuard } from "./realtime-guard.js";
+import { DeferredRows } from "./row-backoff.js";
+import { PassSightings } from "./sightings.js";
 import { writeEnds } from "./write-ends.js";
 
 export * from "./pass-deps.js";
@@ -13,50 +17,72 @@ export * from "./pass-result.js";
 /** Pages being checked at once: enough to keep a provider busy, few enough to keep memory flat. */
 const PAGES_IN_FLIGHT = 3;
 const DEFAULT_MAX_FINDINGS = 10_000;
+/** Beyond this, a host clock is worth an operator's look (NTP broken, a VM resumed from a snapshot). */
+const CLOCK_SKEW_WARN_MS = 5_000;
 /** Due rows kept for the end of the pass, in pages. */
 const MAX_DEFERRED_PAGES = 20;
 
 type Gather = ReturnType<typeof passEvidence>["gather"];
 
 /**
+ * The pass's clock: the database's `now()`, read once, carried forward on the monotonic clock, so that the
+ * minimum age, the age bound, the future-end check and the sightings never depend on the host's wall clock.
+ * How far the host's clock is ahead (the query's round trip included) is measured, and said when large.
+ */
+async function onDatabaseClock(deps: PassDeps, runId: string): Promise<{ deps: PassRun; skewMs: number }> {
+  const hostBefore = Date.now();
+  const database = (await deps.store.now()).getTime();
+  const t0 = performance.now();
+  const skewMs = Math.round((hostBefore + Date.now()) / 2 - database);
+  if (Math.abs(skewMs) > CLOCK_SKEW_WARN_MS)
+    deps.logger.warn(
+      { runId, clockSkewSeconds: skewMs / 1000 },
+      "this host's clock disagrees with the database's; decisions use the database's, but check NTP",
+    );
+  return { deps: { ...deps, clock: () => new Date(database + (performance.now() - t0)) }, skewMs };
+}
+
+/**
  * One level-triggered pass: page through the active rows, ask the providers, decide, end the confirmed
  * zombies. Running it twice changes nothing the second time. Throws only when the database cannot be read.
  */
-export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
+export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
+  const { deps, skewMs } = await onDatabaseClock(passDeps, opts.runId);
   const startedAt = deps.clock();
-  const result = newPassResult(opts.runId, opts.dryRun, startedAt);
+  const result = { ...newPassResult(opts.runId, opts.dryRun, startedAt), clockSkewMs: skewMs };
   const maxFindings = deps.maxFindings ?? DEFAULT_MAX_FINDINGS;
   const limit = pLimit(deps.concurrency);
   const cutoff = new Date(startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
   const stopped = () => opts.signal?.aborted === true || result.leadershipLost || result.databaseLost;
-  deps.absences.beginPass();
+  const sightings = new PassSightings(deps.store);
+  const realtime = new RealtimeGuard(deps, opts);
+  const deferred = new DeferredRows(deps.pageSize * MAX_DEFERRED_PAGES);
   deps.backoff?.beginPass();
-  // Rows that failed before and are due again wait here until the fresh rows are done; beyond the cap they
-  // are simply asked in place, so a large outage cannot make this list grow with the table.
-  const deferred: ActiveCall[] = [];
-  const defer = (row: ActiveCall): boolean => {
-    if (deferred.length >= deps.pageSize * MAX_DEFERRED_PAGES) return false;
-    deferred.push(row);
-    return true;
-  };
 
   /** Decided on the first page: how Twilio is asked this pass (list-diff or per call). */
   const evidenceFor = async (firstPage: ActiveCall[]) => {
     const plan = await planTwilio(firstPage, deps, opts);
     result.listRequests = plan.listRequests;
     if (plan.liveSet !== null) result.twilioStrategy = "list-diff";
-    return passEvidence({ ...deps, liveSet: plan.liveSet }).gather;
+    return passEvidence({ ...deps, sightings, liveSet: plan.liveSet }).gather;
+  };
+  const write = async (pending: readonly PendingEnd[]) => {
+    const written = await writeEnds(pending, deps, opts);
+    addWrite(result, written.tally);
+    addFindings(result, written.findings, maxFindings);
   };
 
   /** Page -> evidence -> verdicts -> one batch write; its tallies are added to the pass's result. */
   const processPage = async (rows: ActiveCall[], gather: Gather, last = false): Promise<void> => {
-    const checked = await checkPage(rows, { deps, opts, gather, limit, stopped, ...(last ? {} : { defer }) });
+    const realtimeIds = rows.flatMap((r) => (r.openaiId === null ? [] : [r.openaiId]));
+    await sightings.load(realtimeIds);
+    const defer = last ? {} : { defer: (row: ActiveCall) => deferred.offer(row) };
+    const checked = await checkPage(rows, { deps, opts, gather, limit, stopped, ...defer });
+    await sightings.save(realtimeIds);
     addCheck(result, checked.tally);
     addFindings(result, checked.findings, maxFindings);
     // Even when shutting down: these were decided before the signal, and their ends are one transaction.
-    const written = await writeEnds(checked.toEnd, deps, opts);
-    addWrite(result, written.tally);
-    addFindings(result, written.findings, maxFindings);
+    await write(realtime.takeAside(checked.toEnd));
   };
 
   // A few pages overlap: while one page's last provider answers come in, the next is already read and
@@ -76,18 +102,18 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       cursor = page.next;
     } while (cursor !== null);
     await Promise.all(inFlight.splice(0));
-    for (let i = 0; i < deferred.length && gather !== null && !stopped(); i += deps.pageSize)
-      await processPage(deferred.slice(i, i + deps.pageSize), gather, true);
+    for (const rows of deferred.pages(deps.pageSize))
+      if (gather !== null && !stopped()) await processPage(rows, gather, true);
   } finally {
     // Also when reading a page failed: the pages already being checked finish (and write) first.
     await Promise.all(inFlight);
   }
 
+  result.realtimeSuspect = await realtime.suspicion(sightings, result.zombies.openai);
+  if (result.realtimeSuspect === null) await write(realtime.heldBack);
+  else holdBack(result, realtime.heldBack, deps, maxFindings);
   result.aborted = opts.signal?.aborted ?? false;
-  if (!stopped()) {
-    deps.absences.endCompletePass();
-    deps.backoff?.endCompletePass();
-  }
+  if (!stopped()) deps.backoff?.endCompletePass();
   result.finishedAt = deps.clock();
   return result;
 }

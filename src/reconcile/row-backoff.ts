@@ -1,3 +1,4 @@
+import type { ActiveCall } from "../model/index.js";
 import { PassMemory } from "./pass-memory.js";
 
 /**
@@ -52,5 +53,26 @@ export class RowBackoff {
 
   get size(): number {
     return this.failing.size;
+  }
+}
+
+/**
+ * Rows that failed before and are due again, kept until the fresh rows are done; beyond `cap` they are simply
+ * asked in place, so a large outage cannot make this list grow with the table.
+ */
+export class DeferredRows {
+  private readonly rows: ActiveCall[] = [];
+
+  constructor(private readonly cap: number) {}
+
+  /** True when the row was taken to be asked at the end of the pass. */
+  offer(row: ActiveCall): boolean {
+    if (this.rows.length >= this.cap) return false;
+    this.rows.push(row);
+    return true;
+  }
+
+  *pages(pageSize: number): Generator<ActiveCall[]> {
+    for (let i = 0; i < this.rows.length; i += pageSize) yield this.rows.slice(i, i + pageSize);
   }
 }

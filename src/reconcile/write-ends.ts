@@ -3,7 +3,7 @@ import type { PendingEnd } from "./check-page.js";
 import { ageSeconds } from "./check-page.js";
 import { endBatch } from "./end-batch.js";
 import { hangupOrphans } from "./hangup-orphans.js";
-import type { PassDeps, PassOptions } from "./pass-deps.js";
+import type { PassOptions, PassRun } from "./pass-deps.js";
 import { emptyWriteTally, type Finding, type FindingOutcome, type WriteTally } from "./pass-result.js";
 
 /** One page's write: what it did, and a finding for every zombie it was given. */
@@ -18,7 +18,7 @@ export interface PageWrite {
  */
 export async function writeEnds(
   pending: readonly PendingEnd[],
-  deps: PassDeps,
+  deps: PassRun,
   opts: PassOptions,
 ): Promise<PageWrite> {
   const tally = emptyWriteTally();

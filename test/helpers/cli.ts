@@ -27,6 +27,20 @@ export function runCli(args: string[], vars: Record<string, string>, timeoutMs =
   return collect(spawn(process.execPath, [CLI, ...args], { env: cliEnv(vars) }), timeoutMs);
 }
 
+/** Runs the built CLI under a wrapper command (e.g. `faketime -f +3h`), to completion. */
+export function runUnder(
+  wrapper: string[],
+  args: string[],
+  vars: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<CliResult> {
+  const [command, ...wrapperArgs] = wrapper as [string, ...string[]];
+  return collect(
+    spawn(command, [...wrapperArgs, process.execPath, CLI, ...args], { env: cliEnv(vars) }),
+    timeoutMs,
+  );
+}
+
 export function startCli(
   args: string[],
   vars: Record<string, string>,

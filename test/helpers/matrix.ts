@@ -44,7 +44,7 @@ export interface Matrix {
 export async function startMatrix(
   rows: SeedCall[],
   env: Record<string, string> = {},
-  sim: { twilioMaxRps?: number } = {},
+  sim: { twilioMaxRps?: number; openaiOtherProjectKeys?: string[] } = {},
 ): Promise<Matrix> {
   const db = await freshDatabase();
   const twilio = await startTwilioSimulator({
@@ -52,7 +52,10 @@ export async function startMatrix(
     authToken: AUTH_TOKEN,
     ...(sim.twilioMaxRps !== undefined ? { maxRps: sim.twilioMaxRps } : {}),
   });
-  const openai = await startOpenAISimulator({ apiKey: OPENAI_KEY });
+  const openai = await startOpenAISimulator({
+    apiKey: OPENAI_KEY,
+    ...(sim.openaiOtherProjectKeys ? { otherProjectKeys: sim.openaiOtherProjectKeys } : {}),
+  });
   const config = loadConfig({
     DATABASE_URL: db.url,
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
@@ -100,12 +103,15 @@ export async function startMatrix(
       await db.drop();
     },
   };
+  // The database's clock, moved by the test to play passes an interval apart.
+  const movedClock = Object.assign(Object.create(store) as PgCallStore, {
+    now: async () => new Date((await store.now()).getTime() + matrix.clockOffsetMs),
+  });
   const deps = passDepsFor(config, {
-    store,
+    store: movedClock,
     metrics,
     logger,
     raw: rawProviders(config, { twilioKeepAlive: false }),
-    clock: () => new Date(Date.now() + matrix.clockOffsetMs),
   });
   matrix.deps = deps;
   let n = 0;

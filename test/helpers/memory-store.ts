@@ -6,6 +6,7 @@ import type {
   EndBatchResult,
   EndRequest,
   PageCursor,
+  Sighting,
 } from "../../src/model/index.js";
 
 interface StoredRow {
@@ -27,13 +28,47 @@ export class MemoryCallStore implements CallStore {
   readonly writes = { batches: 0, single: 0 };
   /** Rows the app holds locked: skipped by an end, as SKIP LOCKED skips them. */
   readonly lockedByApp = new Set<string>();
+  /** Held calls (`hold`, or a revert): a pass neither asks about nor ends them. */
+  readonly held = new Set<string>();
+  /** Calls to heldAmong, each with the ids asked about. */
+  readonly heldQueries: string[][] = [];
   /** Refusals recorded, as call id + status. */
   readonly refusals = new Set<string>();
   /** Lets a test make a batch, or one row, fail. */
   failBatch: ((reqs: readonly EndRequest[]) => Error | null) | null = null;
   failRow: ((req: EndRequest) => Error | null) | null = null;
 
+  /** The database's clock, as a test sets it. */
+  clock: () => Date = () => new Date();
+
   constructor(private readonly activeStatuses: readonly string[] = ["active"]) {}
+
+  async now(): Promise<Date> {
+    return this.clock();
+  }
+
+  /** The realtime sightings table, by realtime call id. */
+  readonly sightingsTable = new Map<string, Sighting>();
+
+  async sightings(realtimeIds: readonly string[]): Promise<Map<string, Sighting>> {
+    const found = new Map<string, Sighting>();
+    for (const id of realtimeIds) {
+      const s = this.sightingsTable.get(id);
+      if (s !== undefined) found.set(id, { ...s });
+    }
+    return found;
+  }
+
+  async saveSightings(sightings: ReadonlyMap<string, Sighting>): Promise<void> {
+    for (const [id, s] of sightings) this.sightingsTable.set(id, { ...s });
+  }
+
+  async lastLiveSighting(): Promise<Date | null> {
+    let last: Date | null = null;
+    for (const s of this.sightingsTable.values())
+      if (s.lastLiveAt !== null && (last === null || s.lastLiveAt > last)) last = s.lastLiveAt;
+    return last;
+  }
 
   add(...calls: ActiveCall[]): this {
     for (const call of calls) this.rows.set(call.id, { call, status: call.status, endedAt: null });
@@ -95,6 +130,11 @@ export class MemoryCallStore implements CallStore {
     return new Set(
       reqs.filter((r) => this.refusals.has(`${r.call.id}|${r.newStatus}`)).map((r) => r.call.id),
     );
+  }
+
+  async heldAmong(ids: readonly string[]): Promise<Set<string>> {
+    this.heldQueries.push([...ids]);
+    return new Set(ids.filter((id) => this.held.has(id)));
   }
 
   async activeSummary(): Promise<ActiveSummary> {

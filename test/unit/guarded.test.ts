@@ -6,8 +6,9 @@ import { createLogger } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
 import type { ActiveCall } from "../../src/model/index.js";
 import { classifyAnswer, guardProviders, rawProviders } from "../../src/providers/guarded.js";
-import { AbsenceMemory } from "../../src/reconcile/absences.js";
 import { passEvidence } from "../../src/reconcile/evidence-gathering.js";
+import { PassSightings } from "../../src/reconcile/sightings.js";
+import { MemoryCallStore } from "../helpers/memory-store.js";
 
 const ACCOUNT = `AC${"a".repeat(32)}`;
 const BASE = "https://api.twilio.example";
@@ -43,7 +44,13 @@ function setup(env: Record<string, string> = {}) {
   const metrics = createMetrics();
   const probes = guardProviders(config, rawProviders(config, { twilioKeepAlive: false }), metrics, logger);
   const evidence = () =>
-    passEvidence({ probes, absences: new AbsenceMemory(), logger, clock: () => new Date(), liveSet: null });
+    passEvidence({
+      probes,
+      sightings: new PassSightings(new MemoryCallStore()),
+      logger,
+      clock: () => new Date(),
+      liveSet: null,
+    });
   const metric = async (name: string) => metrics.registry.getSingleMetricAsString(`call_reconciler_${name}`);
   return { config, probes, evidence, metric, logs };
 }

@@ -40,6 +40,8 @@ const CONTRACT = [
   "seconds_since_progress",
   "row_check_failures_total",
   "circuit_breaker_transitions_total",
+  // Added for issue 10: realtime evidence that proves itself.
+  "evidence_suspect",
 ].map((name) => PREFIX + name);
 const CONTRACT_HISTOGRAMS = ["provider_request_duration_seconds", "pass_duration_seconds"].map(
   (name) => PREFIX + name,

@@ -7,7 +7,6 @@ import {
   RowRefusedError,
   type TwilioEvidence,
 } from "../../src/model/index.js";
-import { AbsenceMemory } from "../../src/reconcile/absences.js";
 import { type PassDeps, type PassResult, passOutcome, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
@@ -68,13 +67,18 @@ function fakeProbes(answers: {
   return { probes, asked };
 }
 
+/** The pass's dependencies; the database's clock reads NOW unless the test moves it afterwards. */
 function depsFor(store: MemoryCallStore, probes: ProviderProbes, over: Partial<PassDeps> = {}): PassDeps {
+  store.clock = () => NOW;
   return {
     store,
     probes,
-    absences: new AbsenceMemory(),
-    policy: { minCallAgeSeconds: 120, maxCallDurationSeconds: 86_400, absenceConfirmSeconds: 60 },
-    clock: () => NOW,
+    policy: {
+      minCallAgeSeconds: 120,
+      maxCallDurationSeconds: 86_400,
+      absenceConfirmSeconds: 60,
+      openaiMaxSessionSeconds: 3600,
+    },
     logger: quiet,
     pageSize: 3,
     concurrency: 2,
@@ -227,7 +231,8 @@ describe("runPass with fake providers", () => {
     let flapping: RealtimeObservation = { kind: "gone" };
     const { probes } = fakeProbes({ openai: (id) => (id === "rtc_2" ? flapping : { kind: "gone" }) });
     let now = NOW;
-    const deps = depsFor(store, probes, { clock: () => now });
+    const deps = depsFor(store, probes);
+    store.clock = () => now;
 
     const first = await pass(deps);
     expect(first.ended).toBe(0);
@@ -281,11 +286,11 @@ describe("runPass with fake providers", () => {
     const failed: string[] = [];
     const deps = depsFor(store, probes, {
       backoff: new RowBackoff(30_000, 120_000),
-      clock: () => now,
       concurrency: 1,
       onRowCheckFailed: (reason) => failed.push(reason),
     });
 
+    store.clock = () => now;
     const first = await pass(deps);
     expect(asked.twilio.slice(0, 3)).toEqual(failing.map(sid));
     expect(first.unverified).toEqual({ server_error: 3 });

@@ -1,11 +1,19 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
+import { HOLDS_TABLE } from "./holds.js";
+import { NAIVE_TIMESTAMP } from "./schema.js";
 import { ACTIONS_TABLE, ENDED_CHANNEL } from "./tables.js";
 
 /** The types (as `format_type` spells them) of the app table's columns that the batched end casts to. */
 export interface ColumnTypes {
   id: string;
   status: string;
+  /**
+   * The end column's base type (TIME_COLUMN_TYPES_SQL). When it is `timestamp without time zone`, the UPDATE
+   * writes `$3[i] AT TIME ZONE $10` (the wall time in CALLS_TIME_ZONE, whatever the session's TimeZone) and
+   * endCalls takes $10; otherwise (timestamptz, or not given) the value is written as it is, no $10.
+   */
+  endedAt?: string;
 }
 
 export interface EndStatements {
@@ -19,6 +27,7 @@ export interface EndStatements {
    * Per-call arrays, same length, index i is one call: $1 ids, $2 statuses to write (after STATUS_MAP),
    * $3 ended_at, $4 sources, $5 evidence (JSON text), $7 run ids, $8 decided_at, $9 the providers' statuses;
    * plus $6 the active statuses. A call id given twice is ended once, with its first occurrence's values.
+   * Each audit row's `forced` is the build option (`audit --apply --force`: written without the lease).
    */
   endCalls: string;
   /**
@@ -28,18 +37,25 @@ export interface EndStatements {
   stillActive: string;
 }
 
-export function buildEndStatements(m: CallsTableMapping, types: ColumnTypes): EndStatements {
+export function buildEndStatements(
+  m: CallsTableMapping,
+  types: ColumnTypes,
+  opts: { forced?: boolean } = {},
+): EndStatements {
   const table = quoteQualifiedIdentifier(m.table);
   const id = q(m.id);
   const status = q(m.status);
   const ended = q(m.endedAt);
+  const endedValue =
+    types.endedAt === NAIVE_TIMESTAMP ? "(input.ended_at AT TIME ZONE $10::text)" : "input.ended_at";
   const idType = checkedTypeName(types.id, "CALLS_COL_ID");
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
   //   occurrence winning. target: the rows still active, locked in id order; FOR NO KEY UPDATE is the lock the
   //   UPDATE itself takes (an app's FK insert holding KEY SHARE does not block it), and SKIP LOCKED leaves out
   //   any row someone holds, instead of waiting for it; a row a webhook ended meanwhile is re-checked and
-  //   dropped. ended: the conditional UPDATE (re-checking the status). inserted: one audit row per ended
+  //   dropped; so is a row held since the pass looked (reported as locked: tried, and seen held, next
+  //   pass). ended: the conditional UPDATE (re-checking the status). inserted: one audit row per ended
   //   call. The final SELECT evaluates pg_notify once per audit row.
   const endCalls = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.new_status, u.ended_at, u.source, u.evidence, u.run_id, u.decided_at,
@@ -52,18 +68,23 @@ export function buildEndStatements(m: CallsTableMapping, types: ColumnTypes): En
       SELECT c.${id} AS id, c.${status}::text AS previous_status
       FROM ${table} AS c
       WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6)
+        AND NOT EXISTS (
+          SELECT 1 FROM ${HOLDS_TABLE} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL
+        )
       ORDER BY c.${id}
       FOR NO KEY UPDATE OF c SKIP LOCKED
     ), ended AS (
-      UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = input.ended_at
+      UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = ${endedValue}
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status} = ANY($6)
       RETURNING c.${id}::text AS call_id, target.previous_status, input.new_status::text AS new_status,
         input.provider_status, input.ended_at, input.source, input.evidence, input.run_id, input.decided_at
     ), inserted AS (
       INSERT INTO ${ACTIONS_TABLE}
-        (run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at)
-      SELECT run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at
+        (run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
+          forced)
+      SELECT run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
+        ${opts.forced === true ? "true" : "false"}
       FROM ended
       RETURNING call_id, new_status, ended_at, source, run_id
     )
@@ -84,13 +105,16 @@ export function buildEndStatements(m: CallsTableMapping, types: ColumnTypes): En
  * A refused end, recorded once per call and (mapped) status: the partial unique index of migration 3 makes a
  * second one a no-op. Returns a row only when recorded now. $1 run id, $2 call id, $3 previous status,
  * $4 status the table refused, $5 provider's status, $6 proposed ended_at, $7 source, $8 evidence (JSON
- * text), $9 decided_at, $10 the database's message.
+ * text), $9 decided_at, $10 the database's message, $11 whether the run is forced (see endCalls).
  */
 export const RECORD_REFUSAL_SQL = `INSERT INTO ${ACTIONS_TABLE} (run_id, call_id, previous_status, new_status,
-    provider_status, ended_at, source, evidence, decided_at, outcome, detail)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'refused', $10)
+    provider_status, ended_at, source, evidence, decided_at, outcome, detail, forced)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'refused', $10, $11::boolean)
   ON CONFLICT (call_id, new_status) WHERE outcome = 'refused' DO NOTHING
   RETURNING id`;
+
+/** Fails (42703) on an audit table that lacks migration 4's `forced` column: checked at start-up. */
+export const PROBE_FORCED_SQL = `SELECT forced FROM ${ACTIONS_TABLE} LIMIT 0`;
 
 /** Which (call id $1[i], status $2[i]) pairs already have a refusal recorded; through the partial index. */
 export const REFUSED_BEFORE_SQL = `SELECT DISTINCT a.call_id FROM ${ACTIONS_TABLE} AS a

@@ -1,6 +1,7 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
-import { ACTIONS_TABLE, LEASES_TABLE, MIGRATIONS_TABLE } from "./tables.js";
+import { HOLDS_TABLE } from "./holds.js";
+import { ACTIONS_TABLE, LEASES_TABLE, MIGRATIONS_TABLE, SIGHTINGS_TABLE } from "./tables.js";
 
 /** The daemon's own tables, applied in order, each exactly once; never edit a shipped entry, append. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -47,6 +48,57 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         CHECK (outcome IN ('ended', 'refused')) NOT VALID;
       CREATE UNIQUE INDEX IF NOT EXISTS ${ACTIONS_TABLE}_refused_once_idx
         ON ${ACTIONS_TABLE} (call_id, new_status) WHERE outcome = 'refused';`,
+  },
+  {
+    // forced: written by `audit --apply --force`, which does not take the lease (another replica may have been
+    // reconciling at the same time). A constant default: adding the column does not rewrite the table.
+    version: 4,
+    name: "audit: forced runs",
+    sql: `ALTER TABLE ${ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS forced boolean NOT NULL DEFAULT false;`,
+  },
+  {
+    // `revert` and holds. A revert's audit row has outcome 'reverted', `reverts` = the audit row of the end it
+    // undid (at most one revert per end: the unique index) and `ended_at` NULL, which is what it wrote; every
+    // other row keeps an end time (the second CHECK). The CHECKs are NOT VALID (no scan; old rows comply) and
+    // dropping NOT NULL only changes the catalog. Holds: see sql/holds.ts; a released hold stays, as history.
+    version: 5,
+    name: "revert and holds",
+    sql: `ALTER TABLE ${ACTIONS_TABLE}
+        ADD COLUMN IF NOT EXISTS reverts bigint,
+        ALTER COLUMN ended_at DROP NOT NULL;
+      ALTER TABLE ${ACTIONS_TABLE} DROP CONSTRAINT IF EXISTS ${ACTIONS_TABLE}_outcome_check;
+      ALTER TABLE ${ACTIONS_TABLE} ADD CONSTRAINT ${ACTIONS_TABLE}_outcome_check
+        CHECK (outcome IN ('ended', 'refused', 'reverted')) NOT VALID;
+      ALTER TABLE ${ACTIONS_TABLE} ADD CONSTRAINT ${ACTIONS_TABLE}_revert_check
+        CHECK (CASE WHEN outcome = 'reverted' THEN reverts IS NOT NULL AND ended_at IS NULL
+          ELSE reverts IS NULL AND ended_at IS NOT NULL END) NOT VALID;
+      CREATE UNIQUE INDEX IF NOT EXISTS ${ACTIONS_TABLE}_reverts_idx
+        ON ${ACTIONS_TABLE} (reverts) WHERE reverts IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS ${HOLDS_TABLE} (
+        id bigserial PRIMARY KEY,
+        call_id text NOT NULL,
+        reason text,
+        held_by text NOT NULL,
+        run_id uuid,
+        held_at timestamptz NOT NULL DEFAULT now(),
+        released_at timestamptz,
+        released_by text
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS ${HOLDS_TABLE}_current_idx
+        ON ${HOLDS_TABLE} (call_id) WHERE released_at IS NULL;`,
+  },
+  {
+    // What probes saw of each realtime call, kept across passes, restarts and leaders: see sql/sightings.ts.
+    version: 6,
+    name: "realtime sightings",
+    sql: `CREATE TABLE IF NOT EXISTS ${SIGHTINGS_TABLE} (
+        realtime_call_id text PRIMARY KEY,
+        first_gone_at timestamptz,
+        last_live_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT statement_timestamp()
+      );
+      CREATE INDEX IF NOT EXISTS ${SIGHTINGS_TABLE}_last_live_idx ON ${SIGHTINGS_TABLE} (last_live_at);
+      CREATE INDEX IF NOT EXISTS ${SIGHTINGS_TABLE}_updated_idx ON ${SIGHTINGS_TABLE} (updated_at);`,
   },
 ];
 
