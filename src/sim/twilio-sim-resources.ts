@@ -16,8 +16,8 @@ export function callResource(accountSid: string, call: StoredCall): Record<strin
   const from = call.from ?? "+15005550006";
   const to = call.to ?? "+15005550001";
   const resource: Record<string, unknown> = {
-    sid: call.sid,
-    account_sid: accountSid,
+    sid: call.answerAs?.sid ?? call.sid,
+    account_sid: call.answerAs?.accountSid ?? accountSid,
     parent_call_sid: null,
     date_created: rfc(call.dateCreated),
     date_updated: rfc(dateUpdated),

@@ -20,6 +20,8 @@ export interface SimTwilioCall {
   to?: string;
   /** JSON keys left out entirely (e.g. "end_time"), to reproduce the SDK's missing-key trap. */
   omitKeys?: string[];
+  /** Answers with another call's sid or account_sid (a mock or proxy that answers about the wrong call). */
+  answerAs?: { sid?: string; accountSid?: string };
   fault?: SimFault;
 }
 

@@ -173,4 +173,38 @@ describe("chaos: nothing stalls reconciliation", () => {
       `chaos/wrong-credentials: ${rejected} request(s) answered 401 at concurrency 4, 20 rows unverified`,
     );
   });
+
+  it("answers that do not fit the row end nothing: another call's SID, another account, an end before the start", async () => {
+    const ok = zombie("ok-1", 100);
+    const foreign = zombie("foreign-1", 90, { answerAs: { sid: `CA${"e".repeat(32)}` } });
+    const otherAccount = zombie("account-1", 80, { answerAs: { accountSid: `AC${"d".repeat(32)}` } });
+    // Twilio's own example answers carry 2019 times: an end long before this row started.
+    const early = zombie("early-1", 70, {
+      startTime: new Date("2019-10-18T17:00:00Z"),
+      endTime: new Date("2019-10-18T17:03:00Z"),
+    });
+    const all = [ok, foreign, otherAccount, early];
+    w = await chaosWorld(
+      all.map((c) => c.row),
+      all.map((c) => c.call),
+    );
+    const r = await runCli(["audit", "--apply", "--json"], w.env, 60_000);
+    expect(r.code).toBe(3);
+    const reasons = Object.fromEntries(
+      JSON.parse(r.stdout).calls.map((c: { callId: string; reason?: string; outcome: string }) => [
+        c.callId,
+        c.reason ?? c.outcome,
+      ]),
+    );
+    expect(reasons).toEqual({
+      "ok-1": "ended",
+      "foreign-1": "answer_mismatch",
+      "account-1": "answer_mismatch",
+      "early-1": "end_before_start",
+    });
+    const rows = await w.rows(all.map((c) => c.row.id));
+    expect(rows.get("ok-1")).toMatchObject({ status: "completed", endedAt: ok.endedAt });
+    for (const c of [foreign, otherAccount, early])
+      expect(rows.get(c.row.id), c.row.id).toMatchObject({ status: "active", endedAt: null });
+  });
 });

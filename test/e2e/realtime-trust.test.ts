@@ -3,6 +3,9 @@
  * daemon wires a pass: a key of another project, a real backlog, and sightings that outlive the process.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { passDepsFor } from "../../src/cli/runtime.js";
+import { createMetrics } from "../../src/metrics/metrics.js";
+import { rawProviders } from "../../src/providers/guarded.js";
 import { activeRow, type Matrix, rtc, startMatrix, whole } from "../helpers/matrix.js";
 
 const NOW = Date.now();
@@ -69,5 +72,35 @@ describe("realtime evidence that proves itself (real Postgres, the OpenAI simula
       expect(end).toBe(Math.min(cap, firstGoneAt.get(x.openaiId as string) as number));
       expect(end).toBeGreaterThanOrEqual(x.startedAt.getTime());
     }
+  });
+
+  it("a returning leader continues from the table: a live answer another replica saw meanwhile is not missed", async () => {
+    const rows = [
+      activeRow("rt-1", started(20), { sid: null, rtc: rtc("rt-1") }),
+      activeRow("rt-2", started(20), { sid: null, rtc: rtc("rt-2") }),
+    ];
+    m = await startMatrix(rows);
+    m.openai.upsertSession({ callId: rtc("rt-1"), live: false });
+    m.openai.upsertSession({ callId: rtc("rt-2"), live: true });
+    const replicaA = m.deps;
+    // Another process: its own wiring, nothing shared but the database.
+    const replicaB = passDepsFor(m.config, {
+      store: m.deps.store,
+      metrics: createMetrics(),
+      logger: m.deps.logger,
+      raw: rawProviders(m.config, { twilioKeepAlive: false }),
+    });
+    await m.pass(); // A sees rt-1 gone for the first time.
+    m.openai.setLive(rtc("rt-1"), true);
+    m.clockOffsetMs = 30_000;
+    m.deps = replicaB; // B leads for a while and sees it live.
+    await m.pass();
+    m.openai.setLive(rtc("rt-1"), false);
+    m.clockOffsetMs = 2 * MIN;
+    m.deps = replicaA; // A leads again: its old first sighting must not count.
+    const back = await m.pass();
+    expect(back.ended).toBe(0);
+    expect(back.unverified).toEqual({ absence_unconfirmed: 1 });
+    expect((await m.rows(["rt-1"])).get("rt-1")).toMatchObject({ status: "active", endedAt: null });
   });
 });
