@@ -1,44 +1,34 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readActions } from "../../src/dev/seed.js";
-import { gauge, metricsUrl, type Replica, scrape, startReplica } from "../helpers/replica.js";
-import { endedBy, mismatches, type SeededWorld, seededWorld } from "../helpers/scenario.js";
+import { gauge, metricsUrl, type Replica, scrape, seededReplicas } from "../helpers/replica.js";
+import { endedBy, mismatches } from "../helpers/scenario.js";
 import { until } from "../helpers/wait.js";
 import { bearer, fetchWith } from "../helpers/zombies.js";
 
 describe("several replicas on one database", () => {
-  let world: SeededWorld;
-  let replicas: Replica[] = [];
-  beforeEach(async () => {
-    world = await seededWorld();
-  });
-  afterEach(async () => {
-    for (const r of replicas) r.child.kill("SIGKILL");
-    await Promise.allSettled(replicas.map((r) => r.done));
-    replicas = [];
-    await world.close();
-  });
+  const suite = seededReplicas();
 
   it("exactly one reconciles; when it is SIGKILLed another takes over; every zombie is ended exactly once", async () => {
     // Slow Twilio answers: the first leader is killed in the middle of its work.
-    for (const c of world.scenario)
-      if (c.twilio && !c.twilio.fault) world.sim.setFault(c.twilio.sid, { kind: "delay", ms: 250 });
+    for (const c of suite.world.scenario)
+      if (c.twilio && !c.twilio.fault) suite.world.sim.setFault(c.twilio.sid, { kind: "delay", ms: 250 });
     const env = {
-      ...world.env,
+      ...suite.world.env,
       RECONCILE_INTERVAL_SECONDS: "1",
       LEADER_LEASE_SECONDS: "3",
       LOG_LEVEL: "info",
       TWILIO_CONCURRENCY: "2",
     };
     const started = new Date();
-    replicas = [startReplica(env), startReplica(env), startReplica(env)];
+    const replicas = [suite.start(env), suite.start(env), suite.start(env)];
     const urls = await until("three metrics servers", () => {
       const u = replicas.map(metricsUrl);
       return u.every((x) => x !== undefined) ? (u as string[]) : undefined;
     });
 
     const leaderIndex = await until("a leader that has ended a call", async () => {
-      if ((await readActions(world.db.pool, world.config.calls)).length === 0) return undefined;
+      if ((await readActions(suite.world.db.pool, suite.world.config.calls)).length === 0) return undefined;
       const i = replicas.findIndex((r) => r.lines().some((l) => l.msg === "became the leader: reconciling"));
       return i >= 0 ? i : undefined;
     });
@@ -54,13 +44,13 @@ describe("several replicas on one database", () => {
     const leader = replicas[leaderIndex] as Replica;
     leader.child.kill("SIGKILL");
     await leader.done;
-    const endedBeforeKill = (await readActions(world.db.pool, world.config.calls)).length;
-    expect(endedBeforeKill).toBeLessThan(endedBy(world.scenario, true).length);
+    const endedBeforeKill = (await readActions(suite.world.db.pool, suite.world.config.calls)).length;
+    expect(endedBeforeKill).toBeLessThan(endedBy(suite.world.scenario, true).length);
 
-    const wanted = endedBy(world.scenario, true).length;
+    const wanted = endedBy(suite.world.scenario, true).length;
     await until(
       "every zombie ended",
-      async () => (await readActions(world.db.pool, world.config.calls)).length >= wanted,
+      async () => (await readActions(suite.world.db.pool, suite.world.config.calls)).length >= wanted,
       40_000,
     );
     await sleep(1500);
@@ -74,19 +64,19 @@ describe("several replicas on one database", () => {
     const results = await Promise.all(survivors.map((r) => r.done));
     expect(results.map((r) => r.code)).toEqual([0, 0]);
 
-    const actions = await readActions(world.db.pool, world.config.calls);
+    const actions = await readActions(suite.world.db.pool, suite.world.config.calls);
     expect(actions).toHaveLength(wanted);
     expect(new Set(actions.map((a) => a.callId)).size).toBe(wanted);
-    expect(mismatches(world.scenario, await world.rows(), true, { from: started, to: new Date() })).toEqual(
-      [],
-    );
+    expect(
+      mismatches(suite.world.scenario, await suite.world.rows(), true, { from: started, to: new Date() }),
+    ).toEqual([]);
   });
 
   it("serves /metrics, /healthz, /readyz and /zombies from a running daemon", async () => {
     const token = "replica-test-token";
-    replicas = [
-      startReplica({
-        ...world.env,
+    const replicas = [
+      suite.start({
+        ...suite.world.env,
         RECONCILE_INTERVAL_SECONDS: "1",
         LOG_LEVEL: "info",
         ZOMBIES_TOKEN: token,
@@ -134,7 +124,7 @@ describe("several replicas on one database", () => {
     expect((await scrape(url, "/nope")).status).toBe(404);
 
     // The database goes away: not ready (with a reason), but still alive.
-    await world.db.pool.query(
+    await suite.world.db.pool.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
     );
     r.child.kill("SIGTERM");

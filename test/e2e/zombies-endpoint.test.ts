@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { metricsUrl, type Replica, startReplica } from "../helpers/replica.js";
-import { type SeededWorld, seededWorld } from "../helpers/scenario.js";
+import { describe, expect, it } from "vitest";
+import { metricsUrl, type Replica, seededReplicas } from "../helpers/replica.js";
 import { until } from "../helpers/wait.js";
 import { bearer, fetchWith } from "../helpers/zombies.js";
 
@@ -8,28 +7,17 @@ const TOKEN = "s3cret-zombies-token-0123456789";
 
 /** Private findings: /zombies names calls and SIDs, so it is off without ZOMBIES_TOKEN, and bearer-only with it. */
 describe("GET /zombies (the built CLI, real Postgres)", () => {
-  let world: SeededWorld;
-  let replicas: Replica[] = [];
-  beforeEach(async () => {
-    world = await seededWorld();
-  });
-  afterEach(async () => {
-    for (const r of replicas) r.child.kill("SIGKILL");
-    await Promise.allSettled(replicas.map((r) => r.done));
-    replicas = [];
-    await world.close();
-  });
+  const suite = seededReplicas();
 
   const start = (extra: Record<string, string>) => {
-    const r = startReplica({
-      ...world.env,
+    const r = suite.start({
+      ...suite.world.env,
       DRY_RUN: "true",
       RECONCILE_INTERVAL_SECONDS: "1",
       LEADER_LEASE_SECONDS: "3",
       LOG_LEVEL: "debug",
       ...extra,
     });
-    replicas.push(r);
     return r;
   };
   const passFinished = (r: Replica) =>
@@ -87,7 +75,7 @@ describe("GET /zombies (the built CLI, real Postgres)", () => {
     expect((await fetchWith(urlB, "/zombies")).status).toBe(401);
 
     // Someone else takes the lease over: the former leader stops serving its last report.
-    await world.db.pool.query(
+    await suite.world.db.pool.query(
       "UPDATE call_reconciler_leases SET holder = 'intruder', expires_at = now() + interval '60 seconds'",
     );
     await until("the former leader stands by", () =>
