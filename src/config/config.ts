@@ -1,102 +1,24 @@
 import { z } from "zod";
-import { quoteIdentifier, quoteQualifiedIdentifier } from "./identifiers.js";
+import type { Config, TwilioCredentials } from "./config-types.js";
+import {
+  booleanFlag,
+  httpUrl,
+  identifier,
+  optionalSecret,
+  positiveInt,
+  positiveNumber,
+  quotable,
+} from "./env-fields.js";
+import { quoteQualifiedIdentifier } from "./identifiers.js";
 import { parseStatusMap } from "./status-map.js";
 import { timeZoneSetting } from "./time-zone.js";
 
+export type { CallsTableMapping, Config, TwilioCredentials } from "./config-types.js";
 export { mapStatus } from "./status-map.js";
 
 /** A configuration problem the operator must fix: printed as one line, exit code 2, no stack trace. */
 export class ConfigError extends Error {
   override name = "ConfigError";
-}
-
-export interface TwilioCredentials {
-  accountSid: string;
-  /** Basic-auth user: the Account SID, or an API Key SID. */
-  username: string;
-  password: string;
-}
-
-export interface CallsTableMapping {
-  table: string;
-  id: string;
-  twilioSid: string;
-  openaiId: string;
-  status: string;
-  startedAt: string;
-  endedAt: string;
-  /**
-   * CALLS_TIME_ZONE (an IANA name): the zone a `timestamp without time zone` start or end column is written
-   * in; the SQL converts with AT TIME ZONE. Unset: such a column is refused at start-up. Unused for timestamptz.
-   */
-  timeZone?: string | undefined;
-}
-
-export interface Config {
-  databaseUrl: string | undefined;
-  twilio: TwilioCredentials | null;
-  twilioApiBaseUrl: string;
-  twilioConcurrency: number;
-  twilioMaxRps: number;
-  /** `per-call`: fetch every SID; `list-diff`: list live calls once, fetch the rest; `auto`: list-diff when worth it. */
-  twilioStrategy: "auto" | "list-diff" | "per-call";
-  /** In `auto`, list-diff is used when the first page of active rows holds at least this many SIDs. */
-  twilioListDiffThreshold: number;
-  openaiApiKey: string | null;
-  openaiBaseUrl: string;
-  openaiConcurrency: number;
-  openaiMaxRps: number;
-  /** `sideband`: probe realtime sessions over the sideband WebSocket; `off`: never ask OpenAI. */
-  openaiProbe: "sideband" | "off";
-  hangupOrphanedRealtime: boolean;
-  /** OpenAI's cap on a realtime session: a realtime-only end is never later than started_at + this. */
-  openaiMaxSessionSeconds: number;
-  /** The positive control: OpenAI's "gone" is trusted only if a probe saw a live session this recently. */
-  openaiLiveControlSeconds: number;
-  /** A pass that would end more than this share of the realtime-only rows it probed ends none of them. */
-  openaiMaxEndShare: number;
-  providerTimeoutMs: number;
-  providerMaxAttempts: number;
-  /**
-   * Deprecated BREAKER_FAILURE_THRESHOLD, undefined when unset. The breaker judges a failure rate now; when this
-   * is set and BREAKER_MIN_THROUGHPUT is not, it becomes the minimum throughput (threshold / window).
-   */
-  breakerFailureThreshold: number | undefined;
-  /** Opens when more than this share of the window's requests failed (5xx, timeouts, network errors). */
-  breakerFailureRate: number;
-  breakerWindowSeconds: number;
-  /** Requests per second over the window below which the breaker never opens. */
-  breakerMinThroughput: number;
-  breakerHalfOpenSeconds: number;
-  reconcileIntervalSeconds: number;
-  /** How long a leader's lease lasts without renewal: about 2.5 intervals. */
-  leaderLeaseSeconds: number;
-  shutdownTimeoutSeconds: number;
-  /**
-   * A pass stops taking rows at this age; a loop without progress for this long is unhealthy (/healthz 503)
-   * and stops renewing its lease.
-   */
-  passDeadlineSeconds: number;
-  /** Downstream webhook for every ended call; null when NOTIFY_URL is unset. */
-  notify: { url: string; secret: string } | null;
-  minCallAgeSeconds: number;
-  maxCallDurationSeconds: number;
-  dbPageSize: number;
-  dryRun: boolean;
-  metricsHost: string;
-  metricsPort: number;
-  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  calls: CallsTableMapping;
-  activeStatuses: string[];
-  /**
-   * STATUS_MAP: a provider status (one of END_STATUSES) → the value the app's table takes instead; a status
-   * not listed is written as it is. Read it through `mapStatus`.
-   */
-  statusMap: Record<string, string>;
-  /** DB_STATEMENT_TIMEOUT_MS: the server cancels a statement after this long; the client gives up 5 s later. */
-  dbStatementTimeoutMs: number;
-  /** ZOMBIES_TOKEN: `/zombies` answers only `Authorization: Bearer <it>`; null: `/zombies` is off. Never logged. */
-  zombiesToken: string | null;
 }
 
 /**
@@ -105,35 +27,6 @@ export interface Config {
  * default rate (up to 10 requests a second) opens it within seconds.
  */
 export const DEFAULT_BREAKER_MIN_THROUGHPUT = 2;
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const positiveNumber = (fallback: number) => z.coerce.number().positive().finite().default(fallback);
-const booleanFlag = z
-  .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
-  .default("false")
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-const httpUrl = (fallback: string) =>
-  z
-    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-    .default(fallback)
-    .transform((u) => u.replace(/\/+$/, ""));
-/** True when `quote` accepts the name: the same check that guards the SQL text guards the config. */
-const quotable = (quote: (name: string) => string) => (name: string) => {
-  try {
-    quote(name);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const identifier = (fallback: string) =>
-  z.string().default(fallback).refine(quotable(quoteIdentifier), {
-    error: "must be a plain SQL identifier (letters, digits, _; at most 63 characters)",
-  });
-const optionalSecret = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
 /** Keyed by the environment variable names, so every validation message can name the variable to fix. */
 const envSchema = z.object({

@@ -12,9 +12,11 @@ import type {
   Sighting,
 } from "../model/index.js";
 import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
-import { endError, explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
+import { endError, SchemaMismatchError } from "./errors.js";
 import { withTransaction } from "./pool.js";
-import { HELD_AMONG_SQL, PROBE_HOLDS_SQL } from "./sql/holds.js";
+import { recordRefusal, refusedBefore } from "./refusals.js";
+import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
+import { HELD_AMONG_SQL } from "./sql/holds.js";
 import {
   buildEndStatements,
   buildPageStatements,
@@ -22,12 +24,9 @@ import {
   NOW_SQL,
   type PageStatements,
   PING_SQL,
-  PROBE_FORCED_SQL,
-  RECORD_REFUSAL_SQL,
-  REFUSED_BEFORE_SQL,
-  SIGHTINGS_SQL,
 } from "./sql.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
+import { probeTables } from "./verify-schema.js";
 
 export { pgCode, SchemaMismatchError } from "./errors.js";
 
@@ -160,30 +159,12 @@ export class PgCallStore implements CallStore {
     }
   }
 
-  async recordRefusal(req: EndRequest, detail: string): Promise<boolean> {
-    const { rows } = await this.pool.query(RECORD_REFUSAL_SQL, [
-      req.runId,
-      req.call.id,
-      req.call.status,
-      mapStatus(this.statusMap, req.newStatus),
-      req.newStatus,
-      req.endedAt,
-      req.source,
-      JSON.stringify(req.evidence ?? null),
-      req.decidedAt,
-      detail,
-      this.forced,
-    ]);
-    return rows.length === 1;
+  recordRefusal(req: EndRequest, detail: string): Promise<boolean> {
+    return recordRefusal(this.pool, this.statusMap, this.forced, req, detail);
   }
 
-  async refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>> {
-    if (reqs.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ call_id: string }>(REFUSED_BEFORE_SQL, [
-      reqs.map((r) => r.call.id),
-      reqs.map((r) => mapStatus(this.statusMap, r.newStatus)),
-    ]);
-    return new Set(rows.map((r) => r.call_id));
+  refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>> {
+    return refusedBefore(this.pool, this.statusMap, reqs);
   }
 
   /**
@@ -212,33 +193,16 @@ export class PgCallStore implements CallStore {
     return this.endSqlCache;
   }
 
-  /** Readiness probe: does the database answer? */
-  async sightings(realtimeIds: readonly string[]): Promise<Map<string, Sighting>> {
-    if (realtimeIds.length === 0) return new Map();
-    const { rows } = await this.pool.query<{
-      realtime_call_id: string;
-      first_gone_at: Date | null;
-      last_live_at: Date | null;
-    }>(SIGHTINGS_SQL.read, [realtimeIds]);
-    return new Map(
-      rows.map((r) => [r.realtime_call_id, { firstGoneAt: r.first_gone_at, lastLiveAt: r.last_live_at }]),
-    );
+  sightings(realtimeIds: readonly string[]): Promise<Map<string, Sighting>> {
+    return readSightings(this.pool, realtimeIds);
   }
 
-  async saveSightings(sightings: ReadonlyMap<string, Sighting>): Promise<void> {
-    if (sightings.size === 0) return;
-    const entries = [...sightings];
-    await this.pool.query(SIGHTINGS_SQL.save, [
-      entries.map(([id]) => id),
-      entries.map(([, s]) => s.firstGoneAt),
-      entries.map(([, s]) => s.lastLiveAt),
-    ]);
+  saveSightings(sightings: ReadonlyMap<string, Sighting>): Promise<void> {
+    return saveSightings(this.pool, sightings);
   }
 
-  async lastLiveSighting(): Promise<Date | null> {
-    await this.pool.query(SIGHTINGS_SQL.prune);
-    const { rows } = await this.pool.query<{ last_live_at: Date | null }>(SIGHTINGS_SQL.lastLive);
-    return rows[0]?.last_live_at ?? null;
+  lastLiveSighting(): Promise<Date | null> {
+    return lastLiveSighting(this.pool);
   }
 
   async now(): Promise<Date> {
@@ -246,6 +210,7 @@ export class PgCallStore implements CallStore {
     return (rows[0] as { now: Date }).now;
   }
 
+  /** Readiness probe: does the database answer? */
   async ping(): Promise<void> {
     await this.pool.query(PING_SQL);
   }
@@ -272,24 +237,7 @@ export class PgCallStore implements CallStore {
    * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
    */
   async verifySchema(): Promise<StatusValuesReport> {
-    try {
-      await this.pool.query(this.sql.probeCallsTable);
-    } catch (err) {
-      throw explainSchemaError(err, this.mapping);
-    }
-    try {
-      await this.pool.query(this.sql.probeActionsTable);
-      await this.pool.query(PROBE_FORCED_SQL);
-      await this.pool.query(PROBE_HOLDS_SQL);
-    } catch (err) {
-      const code = pgCode(err);
-      if (code === "42P01" || code === "42703") {
-        throw new SchemaMismatchError(
-          "the daemon's tables (call_reconciler_actions, call_reconciler_leases, call_reconciler_holds) are missing or outdated: run `call-reconciler migrate` first",
-        );
-      }
-      throw err;
-    }
+    await probeTables(this.pool, this.sql, this.mapping);
     // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here, and so
     // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.
     await this.pages();

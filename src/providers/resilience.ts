@@ -1,17 +1,15 @@
-import { setImmediate, setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   BrokenCircuitError,
-  CircuitState,
   decorrelatedJitterGenerator,
   ExponentialBackoff,
   type IBackoff,
   type IRetryBackoffContext,
   TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
 } from "cockatiel";
 import pLimit from "p-limit";
 import { atLeastRetryAfter } from "../retry/backoff.js";
+import { BackPressure, createAttemptRunner } from "./attempt-runner.js";
 import {
   BREAKER_DEFAULTS,
   type BreakerSettings,
@@ -83,11 +81,6 @@ export interface ProviderPolicy<R> {
 // setTimeout's largest delay; the handle is cleared long before it fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** A 429, thrown past the breaker so that it counts neither as a failure nor as a success. */
-class BackPressure<R> {
-  constructor(readonly answer: R) {}
-}
-
 /**
  * The retry loop is ours, around cockatiel's breaker, timeout and backoff, because cockatiel's `retry` has one
  * attempt counter: here failures spend attempts while 429s spend time, and an open breaker is waited out
@@ -103,7 +96,7 @@ class BackPressure<R> {
  *   neither spends its remaining attempts on a failing provider nor carries a trial;
  * - slot and limiter are taken per attempt, inside the breaker: waiting for it, or for a backoff, costs neither.
  *   The slot is taken before the limiter token (a token taken while queueing for a slot would let requests
- *   start in a burst later). The timeout covers only the request.
+ *   start in a burst later). The timeout covers only the request (see attempt-runner.ts).
  */
 export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): ProviderPolicy<R> {
   const maxAttempts = opts.maxAttempts ?? 3;
@@ -137,44 +130,7 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
     }),
     { retryAfterMs: opts.retryAfterMs },
   );
-  // Aggressive: an attempt that ignores its signal still ends at the deadline (and frees its slot).
-  const attemptTimeout = timeout(opts.timeoutMs, TimeoutStrategy.Aggressive);
-
-  const throwIfOpen = () => {
-    // A call admitted while the breaker was closed may have queued for a slot or a token meanwhile.
-    if (breaker.policy.state === CircuitState.Open) throw new BrokenCircuitError();
-  };
-
-  const runAttempt = (
-    attempt: (signal: AbortSignal) => Promise<R>,
-    signal: AbortSignal,
-    onStart: () => void,
-  ): Promise<R> =>
-    slots(async () => {
-      if (signal.aborted) throw signal.reason;
-      throwIfOpen();
-      const release = await limiter.acquire(signal);
-      let result: R;
-      try {
-        // Let the answers already in hand take effect first: a 401 aborts its provider's signal a few
-        // microtasks after it freed its slot, and the request that slot admitted must not go out.
-        await setImmediate();
-        if (signal.aborted) throw signal.reason;
-        throwIfOpen();
-        onStart();
-        result = await attemptTimeout.execute(({ signal: attemptSignal }) => attempt(attemptSignal), signal);
-      } catch (err) {
-        // A pass shutting down is not the provider failing: keep it out of the breaker's count.
-        if (signal.aborted) throw signal.reason;
-        throw err;
-      } finally {
-        release();
-      }
-      const pause = opts.retryAfterMs?.(result);
-      if (pause !== undefined && pause > 0) limiter.pauseFor(pause);
-      if (opts.classify(result) === "rate_limited") throw new BackPressure(result);
-      return result;
-    });
+  const runAttempt = createAttemptRunner(opts, slots, limiter, breaker);
 
   /** One call: its attempts, retries and waits. Throws only the signal's reason or an attempt's own error. */
   const call = async (
