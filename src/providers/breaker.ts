@@ -87,6 +87,7 @@ export function createProviderBreaker(
   });
 
   let openedAt = Number.NEGATIVE_INFINITY;
+  const TRIAL_WAKE_MARGIN_MS = 5;
   const waiters: Array<() => void> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const nextTrialAt = () => openedAt + s.halfOpenAfterMs;
@@ -99,8 +100,10 @@ export function createProviderBreaker(
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (waiters.length === 0) return;
-    // At least 1 ms: cockatiel compares its own clock reading, which may be a millisecond behind ours.
-    timer = setTimeout(wakeAll, Math.max(1, nextTrialAt() - Date.now()));
+    // A few ms late on purpose: cockatiel compares its own clock reading, which may be behind ours, and a
+    // waiter woken before cockatiel lets a trial through would meet the breaker open and go back to waiting
+    // behind the others (then the oldest, not the latest, may carry the trial).
+    timer = setTimeout(wakeAll, Math.max(1, nextTrialAt() - Date.now()) + TRIAL_WAKE_MARGIN_MS);
     // The caller keeps the process alive while it waits (see resilience.ts).
     timer.unref();
   };

@@ -83,7 +83,9 @@ describe("probeSession against the simulator", () => {
     ]);
     expect(results.map((r) => r.kind)).toEqual(["live", "gone", "error"]);
     await expectCleanShutdown();
-    expect(handles().length).toBeLessThanOrEqual(before);
+    // The simulator drops its delayed handshake when the client hangs up; on a loaded machine that close
+    // may arrive a little after the probe settled.
+    await vi.waitFor(() => expect(handles().length).toBeLessThanOrEqual(before), { timeout: 5000 });
   });
 
   it("gone: unknown and ended sessions are refused with 404 call_id_not_found; the refusal's x-request-id kept", async () => {
