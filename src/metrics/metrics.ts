@@ -122,6 +122,14 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
   };
   collectDefaultMetrics({ register: registry, prefix });
+  // prom-client exports these counts as gauges named `_total`, which `promtool check metrics` rejects (a
+  // `_total` suffix promises a counter). The same counts stay available, by type, in the gauges without it.
+  for (const name of [
+    "nodejs_active_handles_total",
+    "nodejs_active_requests_total",
+    "nodejs_active_resources_total",
+  ])
+    registry.removeSingleMetric(`${prefix}${name}`);
   m.isLeader.set(0);
   m.evidenceSuspect.set({ provider: "openai" }, 0);
   for (const provider of ["twilio", "openai"]) {

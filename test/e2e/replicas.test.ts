@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { readActions } from "../../src/dev/seed.js";
+import { inCI, promtool, promtoolVersion } from "../helpers/promtool.js";
 import { gauge, metricsUrl, type Replica, scrape, seededReplicas } from "../helpers/replica.js";
 import { endedBy, mismatches } from "../helpers/scenario.js";
 import { until } from "../helpers/wait.js";
@@ -89,6 +90,11 @@ describe("several replicas on one database", () => {
     const metrics = await scrape(url, "/metrics");
     expect(metrics.status).toBe(200);
     const body = metrics.body;
+    // The live scrape passes Prometheus' own linter (required under CI, where .ci/run installs promtool).
+    if (inCI || promtoolVersion() !== null) {
+      const lint = promtool(["check", "metrics"], { input: body });
+      expect(lint.status, `promtool check metrics:\n${lint.output}`).toBe(0);
+    }
     expect(gauge(body, "call_reconciler_is_leader")).toBe(1);
     expect(body).toMatch(/^call_reconciler_calls_ended_total\{status="completed",source="twilio"\} 21$/m);
     expect(body).toMatch(/^call_reconciler_calls_ended_total\{status="timeout",source="age_bound"\} 1$/m);

@@ -6,7 +6,6 @@
  * tests are skipped, except when CI is set: .ci/run installs it (Debian's `prometheus` package), so there a
  * missing promtool is a failure, not a skip. The checks of metric names need no promtool.
  */
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +13,7 @@ import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createMetrics } from "../../src/metrics/metrics.js";
+import { inCI, promtool, promtoolVersion } from "../helpers/promtool.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const RULES = "config/prometheus/alerts.yml";
@@ -244,24 +244,6 @@ describe(DASHBOARD, () => {
 
 // ---- promtool ----------------------------------------------------------------------------------------------
 
-const inCI = (() => {
-  const ci = (process.env.CI ?? "").trim().toLowerCase();
-  return ci !== "" && ci !== "0" && ci !== "false";
-})();
-
-/** `promtool --version`'s first line, or null when promtool is not on PATH. */
-function promtoolVersion(): string | null {
-  const probe = spawnSync("promtool", ["--version"], { encoding: "utf8" });
-  if (probe.error !== undefined) return null;
-  return `${probe.stdout}${probe.stderr}`.split("\n")[0] ?? "promtool";
-}
-
-function promtool(args: string[]): { status: number | null; output: string } {
-  const r = spawnSync("promtool", args, { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
-  if (r.error !== undefined) throw new Error(`could not run promtool ${args.join(" ")}: ${r.error.message}`);
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
 describe("promtool", () => {
   const version = promtoolVersion();
 
@@ -280,8 +262,16 @@ describe("promtool", () => {
   ]) {
     it(`promtool ${args.join(" ")}`, () => {
       expect(version, "promtool not found on PATH").not.toBeNull();
-      const { status, output } = promtool(args);
+      const { status, output } = promtool(args, { cwd: ROOT });
       expect(status, `promtool ${args.join(" ")} (${version}) exited ${status}:\n${output}`).toBe(0);
     });
   }
+
+  it("promtool check metrics: every metric the daemon registers (prom-client's defaults included)", async () => {
+    expect(version, "promtool not found on PATH").not.toBeNull();
+    const { status, output } = promtool(["check", "metrics"], {
+      input: await createMetrics().registry.metrics(),
+    });
+    expect(status, `promtool check metrics exited ${status}:\n${output}`).toBe(0);
+  });
 });
