@@ -62,6 +62,11 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
       autoRetry: false,
     }),
   });
+  // The SDK rewrites every request's host name with TWILIO_REGION / TWILIO_EDGE (api.twilio.com becomes
+  // api.dublin.ie1.twilio.com), and mangles a two-label host even without them (twilio-sim.internal becomes
+  // twilio-sim.internal.twilio-sim.internal). That is for Twilio's own hosts only: a TWILIO_API_BASE_URL of
+  // another host (a simulator, a proxy) is used exactly as given.
+  if (!new URL(opts.baseUrl).hostname.endsWith(".twilio.com")) client.getHostname = (hostname) => hostname;
   const accountPath = `${opts.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(credentials.accountSid)}`;
 
   return {

@@ -1,5 +1,5 @@
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ActiveCall, DecisionPolicy } from "../../src/model/index.js";
 import { createTwilioProbe } from "../../src/providers/twilio.js";
 import { normaliseTwilioCall, parseTwilioDate } from "../../src/providers/twilio-normalise.js";
@@ -188,6 +188,44 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       timeoutMs,
       keepAlive: false,
     });
+
+  describe("TWILIO_REGION / TWILIO_EDGE", () => {
+    const saved = { region: process.env.TWILIO_REGION, edge: process.env.TWILIO_EDGE };
+    beforeEach(() => {
+      process.env.TWILIO_REGION = "ie1";
+      process.env.TWILIO_EDGE = "dublin";
+    });
+    afterEach(() => {
+      for (const [k, v] of [
+        ["TWILIO_REGION", saved.region],
+        ["TWILIO_EDGE", saved.edge],
+      ] as const)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    });
+    const live = () => resource({ status: "in-progress", start_time: "Wed, 25 Nov 2026 10:00:00 +0000" });
+    const fetchVia = (baseUrl: string) =>
+      createTwilioProbe({
+        credentials: { accountSid: ACCOUNT, username: ACCOUNT, password: TOKEN },
+        baseUrl,
+        timeoutMs: 2000,
+        keepAlive: false,
+      }).fetchCall(SID);
+
+    it("pick Twilio's regional host for api.twilio.com (api.dublin.ie1.twilio.com)", async () => {
+      const scope = nock("https://api.dublin.ie1.twilio.com").get(PATH).reply(200, live());
+      expect(await fetchVia("https://api.twilio.com")).toMatchObject({ kind: "live" });
+      expect(scope.isDone()).toBe(true);
+    });
+
+    it("leave any other TWILIO_API_BASE_URL (a simulator, a proxy) exactly as given", async () => {
+      // A host name (the URL parser refuses the SDK's rewrite of an IP literal anyway): the SDK would make
+      // it twilio-sim.dublin.ie1.internal, or twilio-sim.internal.twilio-sim.internal without region/edge.
+      const scope = nock("http://twilio-sim.internal:4010").get(PATH).reply(200, live());
+      expect(await fetchVia("http://twilio-sim.internal:4010")).toMatchObject({ kind: "live" });
+      expect(scope.isDone()).toBe(true);
+    });
+  });
 
   it("fetches the call from TWILIO_API_BASE_URL with Basic auth and keeps the end time exact", async () => {
     const scope = nock(BASE)
