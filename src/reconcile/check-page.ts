@@ -69,6 +69,17 @@ function noteAnswer(deps: PassRun, row: ActiveCall, verdict: Verdict, now: Date)
   else if (!PROVIDER_WIDE.has(verdict.reason)) deps.backoff.failed(row.id, now);
 }
 
+/** The report's line for a zombie decided earlier in the pass, with what became of it. */
+export function pendingFinding(p: PendingEnd, outcome: Finding["outcome"]): Finding {
+  return {
+    call: p.row,
+    ageSeconds: ageSeconds(p.row, p.decidedAt),
+    evidence: p.evidence,
+    verdict: p.verdict,
+    outcome,
+  };
+}
+
 export function ageSeconds(call: ActiveCall, at: Date): number {
   return Math.floor((at.getTime() - call.startedAt.getTime()) / 1000);
 }

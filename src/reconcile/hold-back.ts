@@ -1,4 +1,4 @@
-import { ageSeconds, type PendingEnd } from "./check-page.js";
+import { type PendingEnd, pendingFinding } from "./check-page.js";
 import type { PassRun } from "./pass-deps.js";
 import { addFindings, type PassResult } from "./pass-result.js";
 
@@ -17,13 +17,7 @@ export function holdBack(
   );
   addFindings(
     result,
-    held.map((p) => ({
-      call: p.row,
-      ageSeconds: ageSeconds(p.row, p.decidedAt),
-      evidence: p.evidence,
-      verdict: p.verdict,
-      outcome: "evidence_suspect" as const,
-    })),
+    held.map((p) => pendingFinding(p, "evidence_suspect")),
     maxFindings,
   );
 }

@@ -1,17 +1,18 @@
 import type { ActiveCall } from "../model/index.js";
-import { PassMemory } from "./pass-memory.js";
 
 /**
  * Rows whose check failed (a 500 for that resource, a timeout), remembered across passes so that a failing
  * subset can never hold the head of every pass: such a row is not asked again until its backoff has passed
  * (exponential, capped), and then only after the rows that were not checked recently.
  *
- * Kept in memory, like the realtime absences: a restart or a new leader starts without it, so the failing
+ * Kept in memory (unlike the realtime sightings): a restart or a new leader starts without it, so the failing
  * rows are asked once more in listing order on its first pass, and backed off again from there. It holds
  * only failing rows (a bounded number of small entries), never the healthy ones.
  */
 export class RowBackoff {
-  private readonly failing = new PassMemory<{ failures: number; retryAt: number }>();
+  private readonly failing = new Map<string, { failures: number; retryAt: number }>();
+  /** Failing rows listed during this pass: the others are forgotten after a complete pass. */
+  private seen = new Set<string>();
 
   constructor(
     private readonly baseMs = 30_000,
@@ -25,7 +26,7 @@ export class RowBackoff {
   standing(callId: string, now: Date): "fresh" | "due" | "waiting" {
     const entry = this.failing.get(callId);
     if (entry === undefined) return "fresh";
-    this.failing.touch(callId);
+    this.seen.add(callId);
     return entry.retryAt <= now.getTime() ? "due" : "waiting";
   }
 
@@ -34,6 +35,7 @@ export class RowBackoff {
     const failures = (this.failing.get(callId)?.failures ?? 0) + 1;
     const delay = Math.min(this.capMs, this.baseMs * 2 ** (failures - 1));
     this.failing.set(callId, { failures, retryAt: now.getTime() + delay });
+    this.seen.add(callId);
   }
 
   /** The provider answered clearly (whatever the answer): the row is healthy again. */
@@ -43,12 +45,12 @@ export class RowBackoff {
 
   /** Starts a pass: only failing rows listed during it are remembered afterwards. */
   beginPass(): void {
-    this.failing.beginPass();
+    this.seen = new Set();
   }
 
   /** After a complete pass, forgets failing rows that were not listed (ended by the app, or gone). */
   endCompletePass(): void {
-    this.failing.endCompletePass();
+    for (const id of this.failing.keys()) if (!this.seen.has(id)) this.failing.delete(id);
   }
 
   get size(): number {

@@ -1,6 +1,5 @@
 import type { EndRequest } from "../model/index.js";
-import type { PendingEnd } from "./check-page.js";
-import { ageSeconds } from "./check-page.js";
+import { type PendingEnd, pendingFinding } from "./check-page.js";
 import { endBatch } from "./end-batch.js";
 import { hangupOrphans } from "./hangup-orphans.js";
 import type { PassOptions, PassRun } from "./pass-deps.js";
@@ -23,14 +22,7 @@ export async function writeEnds(
 ): Promise<PageWrite> {
   const tally = emptyWriteTally();
   const findings: Finding[] = [];
-  const found = (p: PendingEnd, outcome: FindingOutcome) =>
-    findings.push({
-      call: p.row,
-      ageSeconds: ageSeconds(p.row, p.decidedAt),
-      evidence: p.evidence,
-      verdict: p.verdict,
-      outcome,
-    });
+  const found = (p: PendingEnd, outcome: FindingOutcome) => findings.push(pendingFinding(p, outcome));
   if (pending.length === 0) return { tally, findings };
   if (deps.leadership?.aborted === true) {
     tally.leadershipLost = true;
