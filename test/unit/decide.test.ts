@@ -1,14 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ActiveCall, DecisionPolicy, Evidence, TwilioEvidence, Verdict } from "../../src/model/index.js";
+import type { ActiveCall, Evidence, TwilioEvidence, Verdict } from "../../src/model/index.js";
 import { CLOCK_SKEW_TOLERANCE_MS, decide, START_ROUNDING_TOLERANCE_MS } from "../../src/reconcile/decide.js";
+import { TEST_POLICY } from "../helpers/policy.js";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
-const policy: DecisionPolicy = {
-  minCallAgeSeconds: 120,
-  maxCallDurationSeconds: 86_400,
-  absenceConfirmSeconds: 60,
-  openaiMaxSessionSeconds: 3600,
-};
+const policy = TEST_POLICY;
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
 const SID = `CA${"1".repeat(32)}`;
 const RTC = "rtc_u1_9c6574da8b8a41a18da9308f4ad974ce";

@@ -4,6 +4,7 @@ import type { ActiveCall, ProviderProbes, TwilioEvidence } from "../../src/model
 import { type PassDeps, passOutcome, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
+import { TEST_POLICY } from "../helpers/policy.js";
 
 // runPass with fake providers and the in-memory store (as in run-pass.test.ts), for held calls.
 const NOW = new Date("2026-11-29T12:00:00Z");
@@ -59,12 +60,7 @@ function world() {
     store,
     probes,
     backoff: new RowBackoff(),
-    policy: {
-      minCallAgeSeconds: 120,
-      maxCallDurationSeconds: 86_400,
-      absenceConfirmSeconds: 60,
-      openaiMaxSessionSeconds: 3_600,
-    },
+    policy: TEST_POLICY,
     logger: pino({ level: "silent" }),
     pageSize: 3,
     concurrency: 2,

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { ActiveCall, ProviderProbes, RealtimeObservation } from "../../src/model/index.js";
 import { type PassDeps, runPass } from "../../src/reconcile/pass.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
+import { TEST_POLICY } from "../helpers/policy.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
 const quiet = pino({ level: "silent" });
@@ -31,12 +32,7 @@ function world(answer: (id: string) => RealtimeObservation, rows: ActiveCall[]) 
   const deps: PassDeps = {
     store,
     probes,
-    policy: {
-      minCallAgeSeconds: 120,
-      maxCallDurationSeconds: 86_400,
-      absenceConfirmSeconds: 60,
-      openaiMaxSessionSeconds: 3600,
-    },
+    policy: TEST_POLICY,
     logger: quiet,
     pageSize: 4,
     concurrency: 2,

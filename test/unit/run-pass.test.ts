@@ -10,6 +10,7 @@ import {
 import { type PassDeps, type PassResult, passOutcome, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
+import { TEST_POLICY } from "../helpers/policy.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
 const HOUR = 3_600_000;
@@ -73,12 +74,7 @@ function depsFor(store: MemoryCallStore, probes: ProviderProbes, over: Partial<P
   return {
     store,
     probes,
-    policy: {
-      minCallAgeSeconds: 120,
-      maxCallDurationSeconds: 86_400,
-      absenceConfirmSeconds: 60,
-      openaiMaxSessionSeconds: 3600,
-    },
+    policy: TEST_POLICY,
     logger: quiet,
     pageSize: 3,
     concurrency: 2,

@@ -1,10 +1,11 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ActiveCall, DecisionPolicy } from "../../src/model/index.js";
+import type { ActiveCall } from "../../src/model/index.js";
 import { createTwilioProbe } from "../../src/providers/twilio.js";
 import { normaliseTwilioCall, parseTwilioDate } from "../../src/providers/twilio-normalise.js";
 import { decide } from "../../src/reconcile/decide.js";
 import { startTwilioSimulator } from "../../src/sim/twilio-sim.js";
+import { TEST_POLICY } from "../helpers/policy.js";
 
 const ACCOUNT = `AC${"a".repeat(32)}`;
 const TOKEN = "test-token";
@@ -457,12 +458,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
 
   describe("an end that does not fit the row is not trusted (through decide)", () => {
     const NOW = new Date("2026-11-25T12:00:00Z");
-    const policy: DecisionPolicy = {
-      minCallAgeSeconds: 120,
-      maxCallDurationSeconds: 86_400,
-      absenceConfirmSeconds: 60,
-      openaiMaxSessionSeconds: 3600,
-    };
+    const policy = TEST_POLICY;
     const row: ActiveCall = {
       id: "call-1",
       twilioSid: SID,
