@@ -52,7 +52,7 @@ export function passDepsFor(
     pageSize: config.dbPageSize,
     twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },
     // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
-    concurrency: config.twilioConcurrency + config.openaiConcurrency,
+    concurrency: passConcurrency(config),
   };
 }
 
@@ -124,3 +124,18 @@ function withNotifier(
     },
   };
 }
+
+/**
+ * Rows checked at once. Each Twilio account has its own TWILIO_CONCURRENCY, so with a subaccount column the
+ * pass keeps enough rows in flight for several accounts at once (or for the overall cap, when one is set).
+ */
+export function passConcurrency(config: Config): number {
+  const twilio =
+    config.calls.twilioAccount === undefined
+      ? config.twilioConcurrency
+      : (config.twilioTotalConcurrency ?? config.twilioConcurrency * ACCOUNTS_IN_FLIGHT);
+  return twilio + config.openaiConcurrency;
+}
+
+/** Accounts whose rows the pass keeps busy at once when no overall cap says otherwise. */
+const ACCOUNTS_IN_FLIGHT = 32;

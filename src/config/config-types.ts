@@ -20,6 +20,11 @@ export interface CallsTableMapping {
    * in; the SQL converts with AT TIME ZONE. Unset: such a column is refused at start-up. Unused for timestamptz.
    */
   timeZone?: string | undefined;
+  /**
+   * CALLS_COL_TWILIO_ACCOUNT: the column holding the Twilio (sub)account SID a row's call belongs to. Unset:
+   * every call is asked under TWILIO_ACCOUNT_SID. A row with NULL there is too.
+   */
+  twilioAccount?: string | undefined;
 }
 
 export interface Config {
@@ -32,6 +37,12 @@ export interface Config {
   twilioStrategy: "auto" | "list-diff" | "per-call";
   /** In `auto`, list-diff is used when the first page of active rows holds at least this many SIDs. */
   twilioListDiffThreshold: number;
+  /**
+   * TWILIO_MAX_RPS and TWILIO_CONCURRENCY hold per account (Twilio limits each subaccount on its own); these
+   * optional caps hold over all accounts together. null: no overall cap.
+   */
+  twilioTotalMaxRps: number | null;
+  twilioTotalConcurrency: number | null;
   openaiApiKey: string | null;
   openaiBaseUrl: string;
   openaiConcurrency: number;

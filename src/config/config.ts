@@ -4,6 +4,8 @@ import {
   booleanFlag,
   httpUrl,
   identifier,
+  optionalIdentifier,
+  optionalPositiveInt,
   optionalSecret,
   positiveInt,
   positiveNumber,
@@ -51,6 +53,8 @@ const envSchema = z.object({
     .enum(["auto", "list-diff", "per-call"], { error: "must be auto, list-diff or per-call" })
     .default("auto"),
   TWILIO_LIST_DIFF_THRESHOLD: positiveInt(100),
+  TWILIO_TOTAL_MAX_RPS: optionalPositiveInt,
+  TWILIO_TOTAL_CONCURRENCY: optionalPositiveInt,
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1"),
   OPENAI_CONCURRENCY: positiveInt(4),
@@ -100,6 +104,7 @@ const envSchema = z.object({
   CALLS_COL_STATUS: identifier("status"),
   CALLS_COL_STARTED_AT: identifier("started_at"),
   CALLS_COL_ENDED_AT: identifier("ended_at"),
+  CALLS_COL_TWILIO_ACCOUNT: optionalIdentifier,
   CALLS_TIME_ZONE: timeZoneSetting,
   ACTIVE_STATUSES: z
     .string()
@@ -137,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     twilioMaxRps: e.TWILIO_MAX_RPS,
     twilioStrategy: e.TWILIO_STRATEGY,
     twilioListDiffThreshold: e.TWILIO_LIST_DIFF_THRESHOLD,
+    twilioTotalMaxRps: e.TWILIO_TOTAL_MAX_RPS ?? null,
+    twilioTotalConcurrency: e.TWILIO_TOTAL_CONCURRENCY ?? null,
     openaiApiKey: e.OPENAI_API_KEY ?? null,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     openaiConcurrency: e.OPENAI_CONCURRENCY,
@@ -178,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       startedAt: e.CALLS_COL_STARTED_AT,
       endedAt: e.CALLS_COL_ENDED_AT,
       timeZone: e.CALLS_TIME_ZONE,
+      twilioAccount: e.CALLS_COL_TWILIO_ACCOUNT,
     },
     activeStatuses: e.ACTIVE_STATUSES,
     statusMap: statusMapOf(e.STATUS_MAP, e.ACTIVE_STATUSES),

@@ -26,6 +26,21 @@ export const identifier = (fallback: string) =>
   z.string().default(fallback).refine(quotable(quoteIdentifier), {
     error: "must be a plain SQL identifier (letters, digits, _; at most 63 characters)",
   });
+/** Unset or blank: none (an optional column, a cap that is off by default). */
+export const optionalIdentifier = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()))
+  .refine((v) => v === undefined || quotable(quoteIdentifier)(v), {
+    error: "must be a plain SQL identifier (letters, digits, _; at most 63 characters)",
+  });
+export const optionalPositiveInt = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : Number(v)))
+  .refine((v) => v === undefined || (Number.isInteger(v) && v > 0), {
+    error: "must be a whole number above 0",
+  });
 export const optionalSecret = z
   .string()
   .optional()

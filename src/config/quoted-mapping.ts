@@ -11,5 +11,7 @@ export function quotedMapping(m: CallsTableMapping) {
     status: q(m.status),
     started: q(m.startedAt),
     ended: q(m.endedAt),
+    /** The account column, or null when CALLS_COL_TWILIO_ACCOUNT is unset. */
+    account: m.twilioAccount === undefined ? null : q(m.twilioAccount),
   };
 }

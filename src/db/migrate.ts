@@ -1,7 +1,13 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { withTransaction } from "./pool.js";
-import { createCallsIndexSql, createCallsTableSql, MIGRATION_SQL, MIGRATIONS } from "./sql.js";
+import {
+  addCallsAccountColumnSql,
+  createCallsIndexSql,
+  createCallsTableSql,
+  MIGRATION_SQL,
+  MIGRATIONS,
+} from "./sql.js";
 
 export interface MigrateResult {
   applied: number[];
@@ -33,6 +39,7 @@ export async function migrate(
     }
     if (opts.withCallsTable) {
       await client.query(createCallsTableSql(opts.mapping));
+      await client.query(addCallsAccountColumnSql(opts.mapping));
       await client.query(createCallsIndexSql(opts.mapping));
     }
     return { applied, callsTableEnsured: opts.withCallsTable };

@@ -41,6 +41,7 @@ interface ListedRow {
   id: string;
   twilio_sid: string | null;
   openai_id: string | null;
+  twilio_account: string | null;
   status: string;
   started_at: Date;
   cursor_started_at: string;
@@ -107,6 +108,7 @@ export class PgCallStore implements CallStore {
       (r): ActiveCall => ({
         id: r.id,
         twilioSid: blankToNull(r.twilio_sid),
+        twilioAccount: blankToNull(r.twilio_account),
         openaiId: blankToNull(r.openai_id),
         status: r.status,
         startedAt: r.started_at,

@@ -2,6 +2,11 @@
 export interface ActiveCall {
   id: string;
   twilioSid: string | null;
+  /**
+   * The Twilio (sub)account the call belongs to, as the table holds it (not validated yet: a malformed one is
+   * never put in a URL). null: the configured TWILIO_ACCOUNT_SID.
+   */
+  twilioAccount: string | null;
   openaiId: string | null;
   status: string;
   startedAt: Date;

@@ -15,9 +15,14 @@ import {
 /** The providers as the pass sees them: already behind their rate limit, retries and breaker. */
 export interface ProviderProbes {
   twilio: {
-    fetchCall(callSid: string, signal?: AbortSignal): Promise<TwilioEvidence>;
+    /**
+     * `account`: the (sub)account the call belongs to (ActiveCall.twilioAccount); null: the configured account.
+     * Each account is asked under its own rate limit, concurrency cap and breaker, as Twilio limits each.
+     */
+    fetchCall(callSid: string, account: string | null, signal?: AbortSignal): Promise<TwilioEvidence>;
+    /** One page of `query`; `pageUri` from the previous page of the same query, null for the first. */
     listCallsPage(
-      status: TwilioLiveStatus,
+      query: TwilioListQuery,
       pageUri: string | null,
       signal?: AbortSignal,
     ): Promise<TwilioListAnswer>;
@@ -26,6 +31,16 @@ export interface ProviderProbes {
   openai: { probeSession(callId: string, signal?: AbortSignal): Promise<RealtimeObservation> } | null;
   /** null unless HANGUP_ORPHANED_REALTIME=true and OPENAI_API_KEY is set. */
   hangupRealtime: ((callId: string, signal?: AbortSignal) => Promise<HangupResult>) | null;
+}
+
+/** One listing of an account's calls in one status, optionally a slice of them by start time. */
+export interface TwilioListQuery {
+  /** null: the configured account. */
+  account: string | null;
+  status: TwilioLiveStatus;
+  /** Twilio's `StartTime>` and `StartTime<` filters, whole seconds, both inclusive; absent: unbounded. */
+  startedFrom?: Date;
+  startedTo?: Date;
 }
 
 /**

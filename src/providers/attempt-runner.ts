@@ -4,7 +4,6 @@
  */
 import { setImmediate } from "node:timers/promises";
 import { BrokenCircuitError, CircuitState, TimeoutStrategy, timeout } from "cockatiel";
-import type { LimitFunction } from "p-limit";
 import type { ProviderBreaker } from "./breaker.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
@@ -21,6 +20,9 @@ export interface AttemptRunnerOptions<R> {
   retryAfterMs?: ((result: R) => number | undefined) | undefined;
 }
 
+/** A concurrency slot around `fn` (p-limit's, or an account's slot under an overall one). */
+export type Slots = <T>(fn: () => Promise<T>) => Promise<T>;
+
 export type RunAttempt<R> = (
   attempt: (signal: AbortSignal) => Promise<R>,
   signal: AbortSignal,
@@ -35,7 +37,7 @@ export type RunAttempt<R> = (
  */
 export function createAttemptRunner<R>(
   opts: AttemptRunnerOptions<R>,
-  slots: LimitFunction,
+  slots: Slots,
   limiter: RateLimiter,
   breaker: ProviderBreaker,
 ): RunAttempt<R> {

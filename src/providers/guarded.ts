@@ -1,17 +1,17 @@
 import type { Config } from "../config/config.js";
 import type { Logger } from "../log.js";
-import { type Metrics, recordBreakerTransition } from "../metrics/metrics.js";
+import { type Metrics, recordBreakerTransition, setBreakerState } from "../metrics/metrics.js";
 import type {
   Asked,
   HangupResult,
   ProviderErrorReason,
   ProviderProbes,
   RealtimeObservation,
-  TwilioListAnswer,
 } from "../model/index.js";
 import { createOpenAIProbe, isRealtimeCallId } from "./openai.js";
-import { type Classification, createProviderPolicy } from "./resilience.js";
-import { createTwilioProbe, isCallSid, type TwilioProbe, twilioAsked } from "./twilio.js";
+import { type BreakerState, type Classification, createProviderPolicy } from "./resilience.js";
+import { createTwilioProbe } from "./twilio.js";
+import { accountPolicies, guardedTwilio, type OverallCaps } from "./twilio-accounts.js";
 
 type Provider = "twilio" | "openai";
 type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number; asked?: Asked };
@@ -42,7 +42,7 @@ function outcomeLabel(a: Answer): string {
 }
 
 export interface RawProviders {
-  twilio: TwilioProbe | null;
+  twilio: ReturnType<typeof createTwilioProbe> | null;
   openai: ReturnType<typeof createOpenAIProbe> | null;
 }
 
@@ -80,11 +80,26 @@ export function guardProviders(
   metrics: Metrics,
   logger: Logger,
 ): ProviderProbes {
-  const policyFor = (provider: Provider, maxRps: number, concurrency: number) =>
+  const logBreaker = (provider: Provider, state: BreakerState, account?: string) => {
+    const fields = { provider, breaker: state, ...(account !== undefined ? { account } : {}) };
+    if (state === "open")
+      logger.warn(
+        fields,
+        `${provider} circuit breaker opened: its calls wait for the half-open trial, unverified if it fails`,
+      );
+    else logger.info(fields, `${provider} circuit breaker ${state}`);
+  };
+  const policyFor = (
+    provider: Provider,
+    maxRps: number,
+    concurrency: number,
+    perAccount?: { account: string; overall: OverallCaps; onBreakerStateChange: (s: BreakerState) => void },
+  ) =>
     createProviderPolicy<Answer>({
       provider,
       maxRps,
       concurrency,
+      ...(perAccount !== undefined ? { overall: perAccount.overall } : {}),
       timeoutMs: config.providerTimeoutMs,
       maxAttempts: config.providerMaxAttempts,
       breakerFailureRate: config.breakerFailureRate,
@@ -94,18 +109,19 @@ export function guardProviders(
       classify: classifyAnswer,
       retryAfterMs: (a) => a.retryAfterMs,
       onBreakerStateChange: (state) => {
-        recordBreakerTransition(metrics, provider, state);
-        const fields = { provider, breaker: state };
-        if (state === "open")
-          logger.warn(
-            fields,
-            `${provider} circuit breaker opened: its calls wait for the half-open trial, unverified if it fails`,
-          );
-        else logger.info(fields, `${provider} circuit breaker ${state}`);
+        if (perAccount !== undefined) perAccount.onBreakerStateChange(state);
+        else recordBreakerTransition(metrics, provider, state);
+        logBreaker(provider, state, perAccount?.account);
       },
       onRetry: ({ attempt, delayMs, result }) =>
         logger.debug(
-          { provider, attempt, delayMs: Math.round(delayMs), reason: outcomeLabel(result) },
+          {
+            provider,
+            ...(perAccount !== undefined ? { account: perAccount.account } : {}),
+            attempt,
+            delayMs: Math.round(delayMs),
+            reason: outcomeLabel(result),
+          },
           "retrying provider request",
         ),
     });
@@ -129,28 +145,27 @@ export function guardProviders(
   }
   const twilio = raw.twilio;
   const openai = raw.openai;
-  const twilioPolicy = policyFor("twilio", config.twilioMaxRps, config.twilioConcurrency);
+  const twilioPolicyOf = accountPolicies<Answer>(config, {
+    make: (account, overall, onBreakerStateChange) =>
+      policyFor("twilio", config.twilioMaxRps, config.twilioConcurrency, {
+        account,
+        overall,
+        onBreakerStateChange,
+      }),
+    onBreakerStateChange: ({ state, worst }) => {
+      metrics.circuitBreakerTransitions.inc({ provider: "twilio", to: state });
+      setBreakerState(metrics, "twilio", worst);
+    },
+  });
   // Probe and hang-up share one budget and one breaker: they are the same provider.
   const openaiPolicy = policyFor("openai", config.openaiMaxRps, config.openaiConcurrency);
   return {
     twilio:
-      twilio === null
+      twilio === null || config.twilio === null
         ? null
-        : {
-            fetchCall: async (sid, signal) =>
-              naming(
-                (await twilioPolicy.execute(
-                  counted("twilio", () => twilio.fetchCall(sid)),
-                  signal,
-                )) as Awaited<ReturnType<TwilioProbe["fetchCall"]>>,
-                isCallSid(sid) && config.twilio !== null ? twilioAsked(sid, config.twilio.accountSid) : null,
-              ),
-            listCallsPage: async (status, pageUri, signal) =>
-              (await twilioPolicy.execute(
-                counted("twilio", () => twilio.listCallsPage(status, pageUri)),
-                signal,
-              )) as TwilioListAnswer,
-          },
+        : guardedTwilio(twilio, config.twilio.accountSid, twilioPolicyOf, (request) =>
+            counted("twilio", request as () => Promise<Answer>),
+          ),
     openai:
       openai === null || config.openaiProbe === "off"
         ? null

@@ -39,6 +39,33 @@ export interface RateLimiterOptions {
   guardMs?: number;
 }
 
+/**
+ * An account's own limiter under an overall one (TWILIO_TOTAL_MAX_RPS): a request takes its own place first,
+ * so waiting for the shared budget never holds another account back, then one in the shared window. A 429
+ * pauses only `own`: Twilio's limits, and its Retry-After, are per account.
+ */
+export function underOverallLimit(own: RateLimiter, overall: RateLimiter): RateLimiter {
+  return {
+    async acquire(signal) {
+      const releaseOwn = await own.acquire(signal);
+      try {
+        const releaseOverall = await overall.acquire(signal);
+        return () => {
+          releaseOwn();
+          releaseOverall();
+        };
+      } catch (err) {
+        releaseOwn();
+        throw err;
+      }
+    },
+    pauseFor: (ms) => own.pauseFor(ms),
+    get waiting() {
+      return own.waiting;
+    },
+  };
+}
+
 interface Waiter {
   grant(release: Release): void;
 }

@@ -9,7 +9,7 @@ import {
 } from "cockatiel";
 import pLimit from "p-limit";
 import { atLeastRetryAfter } from "../retry/backoff.js";
-import { BackPressure, createAttemptRunner } from "./attempt-runner.js";
+import { BackPressure, createAttemptRunner, type Slots } from "./attempt-runner.js";
 import {
   BREAKER_DEFAULTS,
   type BreakerSettings,
@@ -23,7 +23,7 @@ import {
   type PolicyRejection,
   timeoutRejection,
 } from "./policy-answers.js";
-import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
+import { createRateLimiter, type RateLimiter, underOverallLimit } from "./rate-limiter.js";
 
 export type { BreakerState } from "./breaker.js";
 export type { PolicyRejection } from "./policy-answers.js";
@@ -61,6 +61,11 @@ export interface ProviderPolicyOptions<R> {
   onRetry?: (info: { attempt: number; delayMs: number; result: R | PolicyRejection }) => void;
   /** Pass one limiter to several policies of the same provider so that they share one request budget. */
   limiter?: RateLimiter;
+  /**
+   * Caps shared with other policies of the same provider (one per Twilio account) on top of this policy's own:
+   * each attempt takes its own slot and rate place first, then the shared ones.
+   */
+  overall?: { limiter?: RateLimiter | undefined; slots?: Slots | undefined };
 }
 
 export interface ProviderPolicy<R> {
@@ -112,8 +117,12 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
   };
   const breakerWaitMs =
     opts.breakerWaitMs ?? (opts.breakerHalfOpenAfterMs ?? BREAKER_DEFAULTS.halfOpenAfterMs) + opts.timeoutMs;
-  const limiter = opts.limiter ?? createRateLimiter({ maxRps: opts.maxRps });
-  const slots = pLimit(opts.concurrency);
+  const ownLimiter = opts.limiter ?? createRateLimiter({ maxRps: opts.maxRps });
+  const limiter =
+    opts.overall?.limiter === undefined ? ownLimiter : underOverallLimit(ownLimiter, opts.overall.limiter);
+  const ownSlots = pLimit(opts.concurrency);
+  const sharedSlots = opts.overall?.slots;
+  const slots: Slots = sharedSlots === undefined ? ownSlots : (fn) => ownSlots(() => sharedSlots(fn));
   const breaker = createProviderBreaker(
     settings,
     (r) => {

@@ -2,7 +2,7 @@ import twilio from "twilio";
 import type { TwilioCredentials } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
-import type { Asked, TwilioEvidence, TwilioListAnswer, TwilioLiveStatus } from "../model/index.js";
+import type { Asked, TwilioEvidence, TwilioListAnswer, TwilioListQuery } from "../model/index.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
 import { requestIdFrom } from "./request-id.js";
 import {
@@ -22,10 +22,14 @@ export interface TwilioProbeOptions {
 }
 
 export interface TwilioProbe {
-  /** Every answer about a well-formed SID carries `asked`: the SID, the account and Twilio's request id. */
-  fetchCall(callSid: string): Promise<TwilioEvidence>;
-  /** One page of the calls in `status`, the largest page Twilio allows; `pageUri` from the previous page. */
-  listCallsPage(status: TwilioLiveStatus, pageUri: string | null): Promise<TwilioListAnswer>;
+  /**
+   * Asked under `account` (a subaccount of the configured one) with the configured credentials, or under the
+   * configured account when null. Every answer about a well-formed SID and account carries `asked`: the SID,
+   * the account and Twilio's request id.
+   */
+  fetchCall(callSid: string, account: string | null): Promise<TwilioEvidence>;
+  /** One page of `query`, the largest page Twilio allows; `pageUri` from the previous page. */
+  listCallsPage(query: TwilioListQuery, pageUri: string | null): Promise<TwilioListAnswer>;
 }
 
 /** Twilio's maximum page size: a few requests list tens of thousands of live calls. */
@@ -35,6 +39,33 @@ const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 
 export function isCallSid(callSid: string): boolean {
   return CALL_SID.test(callSid);
+}
+
+const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+
+/** An account SID read from the app's table is checked before it can become part of a URL. */
+export function isAccountSid(accountSid: string): boolean {
+  return ACCOUNT_SID.test(accountSid);
+}
+
+/** The answer for a row whose account column holds something that is not an Account SID: nothing is sent. */
+export function notAnAccount(account: string): Extract<TwilioEvidence, { kind: "error" }> {
+  return {
+    kind: "error",
+    reason: "bad_request",
+    detail: `${JSON.stringify(account.slice(0, 64))} is not a Twilio Account SID (AC + 32 hex digits)`,
+  };
+}
+
+/** Twilio's StartTime filter value: whole seconds, UTC, as the SDK serialises a Date. */
+const startTimeParam = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
+
+/** The first page's query string of one listing. */
+function listQueryString(query: TwilioListQuery): string {
+  const q = new URLSearchParams({ Status: query.status, PageSize: String(LIST_PAGE_SIZE) });
+  if (query.startedFrom !== undefined) q.set("StartTime>", startTimeParam(query.startedFrom));
+  if (query.startedTo !== undefined) q.set("StartTime<", startTimeParam(query.startedTo));
+  return q.toString();
 }
 
 /** Twilio's id of the request, on every answer of its REST API (errors included). */
@@ -67,10 +98,13 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
   // twilio-sim.internal.twilio-sim.internal). That is for Twilio's own hosts only: a TWILIO_API_BASE_URL of
   // another host (a simulator, a proxy) is used exactly as given.
   if (!new URL(opts.baseUrl).hostname.endsWith(".twilio.com")) client.getHostname = (hostname) => hostname;
-  const accountPath = `${opts.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(credentials.accountSid)}`;
+  // Only ever with a validated Account SID: nothing read from the table reaches a URL unchecked.
+  const accountPath = (accountSid: string) => `${opts.baseUrl}/2010-04-01/Accounts/${accountSid}`;
 
   return {
-    async fetchCall(callSid) {
+    async fetchCall(callSid, account) {
+      const accountSid = account ?? credentials.accountSid;
+      if (!ACCOUNT_SID.test(accountSid)) return notAnAccount(accountSid);
       if (!CALL_SID.test(callSid)) {
         return {
           kind: "error",
@@ -80,30 +114,35 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
       }
       let response: { statusCode: number; body: unknown; headers?: Record<string, unknown> };
       try {
-        response = await client.request({ method: "get", uri: `${accountPath}/Calls/${callSid}.json` });
+        response = await client.request({
+          method: "get",
+          uri: `${accountPath(accountSid)}/Calls/${callSid}.json`,
+        });
       } catch (err) {
-        return { ...transportError(err), asked: twilioAsked(callSid, credentials.accountSid) };
+        return { ...transportError(err), asked: twilioAsked(callSid, accountSid) };
       }
       const headers = response.headers ?? {};
       const evidence = evidenceFromResponse(response.statusCode, response.body, headers, {
         callSid,
-        accountSid: credentials.accountSid,
+        accountSid,
       });
-      return { ...evidence, asked: twilioAsked(callSid, credentials.accountSid, headers) };
+      return { ...evidence, asked: twilioAsked(callSid, accountSid, headers) };
     },
 
-    async listCallsPage(status, pageUri) {
-      // Checked again here: a page URI is only ever followed under the account this probe lists.
-      if (pageUri !== null && !isOwnCallsPageUri(pageUri, credentials.accountSid)) {
+    async listCallsPage(query, pageUri) {
+      const accountSid = query.account ?? credentials.accountSid;
+      if (!ACCOUNT_SID.test(accountSid)) return notAnAccount(accountSid);
+      // Checked again here: a page URI is only ever followed under the account this listing is for.
+      if (pageUri !== null && !isOwnCallsPageUri(pageUri, accountSid)) {
         return {
           kind: "error",
           reason: "bad_request",
-          detail: "page URI is not under the Calls list of the configured account",
+          detail: "page URI is not under the Calls list of the account being listed",
         };
       }
       const uri =
         pageUri === null
-          ? `${accountPath}/Calls.json?Status=${encodeURIComponent(status)}&PageSize=${LIST_PAGE_SIZE}`
+          ? `${accountPath(accountSid)}/Calls.json?${listQueryString(query)}`
           : `${opts.baseUrl}${pageUri}`;
       let response: { statusCode: number; body: unknown; headers?: Record<string, unknown> };
       try {
@@ -113,7 +152,7 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
       }
       if (response.statusCode === 200) {
         const body = typeof response.body === "string" ? safeJson(response.body) : response.body;
-        return normaliseCallsPage(body, credentials.accountSid);
+        return normaliseCallsPage(body, accountSid);
       }
       const e = errorFromResponse(response.statusCode, response.body, response.headers ?? {});
       // A 404 on the list itself means a wrong account SID, not an unknown call.

@@ -14,12 +14,19 @@ export interface LiveSet {
   get(sid: string): TwilioLiveStatus | undefined;
 }
 
+/** Each account's live set, listed the first time the pass needs it; null: ask that account per call. */
+export interface LiveSets {
+  forAccount(account: string | null): Promise<LiveSet | null>;
+}
+
 const CREDENTIAL_HINT = {
   twilio: "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
   openai: "OPENAI_API_KEY",
 } as const;
 
 type Provider = "twilio" | "openai";
+/** What one stop covers: OpenAI, or one Twilio account (each has its own credentials' reach and breaker). */
+type StopKey = "openai" | `twilio:${string}`;
 /** An error answer for a call not asked: also the abort reason that stops a provider's queued requests. */
 type NotAsked = { kind: "error"; reason: "auth_failed" | "circuit_open"; detail: string };
 
@@ -35,45 +42,65 @@ export function passEvidence(parts: {
   sightings: PassSightings;
   logger: Logger;
   clock: () => Date;
-  /** Twilio's live calls, listed once this pass (list-diff); null: ask per call. */
-  liveSet: LiveSet | null;
+  /** Twilio's live calls per account (list-diff); null: ask per call. */
+  liveSets: LiveSets | null;
 }) {
-  const { probes, sightings, logger, clock, liveSet } = parts;
-  // Aborted with the answer that every later request to that provider gets instead (the policy returns it).
-  const stops = { twilio: new AbortController(), openai: new AbortController() };
-
-  const stopProvider = (provider: Provider, answer: NotAsked, log: () => void) => {
-    if (stops[provider].signal.aborted) return;
-    log();
-    stops[provider].abort(answer);
+  const { probes, sightings, logger, clock, liveSets } = parts;
+  // Aborted with the answer that every later request there gets instead (the policy returns it).
+  const stops = new Map<StopKey, AbortController>();
+  const stopOf = (key: StopKey) => {
+    let stop = stops.get(key);
+    if (stop === undefined) {
+      stop = new AbortController();
+      stops.set(key, stop);
+    }
+    return stop;
   };
-  const noteError = (provider: Provider, e: { reason: string; httpStatus?: number | undefined }) => {
+  const twilioKey = (account: string | null): StopKey => `twilio:${account ?? ""}`;
+
+  const stopProvider = (key: StopKey, answer: NotAsked, log: () => void) => {
+    if (stopOf(key).signal.aborted) return;
+    log();
+    stopOf(key).abort(answer);
+  };
+  const noteError = (
+    provider: Provider,
+    key: StopKey,
+    e: { reason: string; httpStatus?: number | undefined },
+    account: string | null = null,
+  ) => {
+    // Credentials the configured account accepts may still not reach a subaccount (closed, or another parent's).
+    const where = account === null ? "" : ` for account ${account}`;
+    const hint =
+      account === null
+        ? CREDENTIAL_HINT[provider]
+        : "that it is a subaccount of TWILIO_ACCOUNT_SID, and is open";
     if (e.reason === "auth_failed")
       stopProvider(
-        provider,
+        key,
         {
           kind: "error",
           reason: "auth_failed",
-          detail: `${provider} credentials rejected earlier in this pass`,
+          detail: `${provider} credentials rejected${where} earlier in this pass`,
         },
         () =>
           logger.error(
-            { provider, httpStatus: e.httpStatus },
-            `${provider} rejected the credentials: check ${CREDENTIAL_HINT[provider]}; ${provider} is skipped for the rest of this pass`,
+            { provider, httpStatus: e.httpStatus, ...(account === null ? {} : { account }) },
+            `${provider} rejected the credentials${where}: check ${hint}; it is skipped for the rest of this pass`,
           ),
       );
     else if (e.reason === "circuit_open")
       stopProvider(
-        provider,
+        key,
         {
           kind: "error",
           reason: "circuit_open",
-          detail: `${provider} circuit breaker stayed open through its half-open trial earlier in this pass`,
+          detail: `${provider} circuit breaker${where} stayed open through its half-open trial earlier in this pass`,
         },
         () =>
           logger.warn(
-            { provider },
-            `${provider} is still failing after its breaker's half-open trial: the rest of this pass does not ask it`,
+            { provider, ...(account === null ? {} : { account }) },
+            `${provider}${where} is still failing after its breaker's half-open trial: the rest of this pass does not ask it`,
           ),
       );
   };
@@ -81,21 +108,22 @@ export function passEvidence(parts: {
    * The pass's signal and the provider's own, one per request (listeners are added per request): a request
    * not started yet is answered without being sent.
    */
-  const signalFor = (provider: Provider, signal: AbortSignal | undefined) =>
-    AbortSignal.any(signal === undefined ? [stops[provider].signal] : [signal, stops[provider].signal]);
-  const notAsked = (provider: Provider): NotAsked | null =>
-    stops[provider].signal.aborted ? (stops[provider].signal.reason as NotAsked) : null;
+  const signalFor = (key: StopKey, signal: AbortSignal | undefined) =>
+    AbortSignal.any(signal === undefined ? [stopOf(key).signal] : [signal, stopOf(key).signal]);
+  const notAsked = (key: StopKey): NotAsked | null =>
+    stops.get(key)?.signal.aborted ? (stops.get(key)?.signal.reason as NotAsked) : null;
 
-  const askTwilio = async (sid: string, signal?: AbortSignal): Promise<TwilioEvidence> => {
+  const askTwilio = async (row: ActiveCall, sid: string, signal?: AbortSignal): Promise<TwilioEvidence> => {
     if (probes.twilio === null) throw new Error("unreachable: Twilio not configured");
-    const stopped = notAsked("twilio");
+    const key = twilioKey(row.twilioAccount);
+    const stopped = notAsked(key);
     if (stopped !== null) return stopped;
     // Listed live a moment ago: that is Twilio's own answer, and keeping a call is never the risky side.
     // Anything not in the list is fetched on its own, which confirms the end and gives its true time.
-    const listed = liveSet?.get(sid);
+    const listed = (await liveSets?.forAccount(row.twilioAccount))?.get(sid);
     if (listed !== undefined) return { kind: "live", status: listed };
-    const e = await probes.twilio.fetchCall(sid, signalFor("twilio", signal));
-    if (e.kind === "error") noteError("twilio", e);
+    const e = await probes.twilio.fetchCall(sid, row.twilioAccount, signalFor(key, signal));
+    if (e.kind === "error") noteError("twilio", key, e, row.twilioAccount);
     return e;
   };
 
@@ -111,7 +139,7 @@ export function passEvidence(parts: {
     }
     if (o.kind === "gone") return { ...o, ...sightings.sawGone(callId, clock()) };
     sightings.sawNothing(callId);
-    noteError("openai", o);
+    noteError("openai", "openai", o);
     return { ...o };
   };
 
@@ -123,7 +151,7 @@ export function passEvidence(parts: {
           ? { kind: "skipped", why: "no_id" }
           : probes.twilio === null
             ? { kind: "skipped", why: "not_configured" }
-            : await askTwilio(row.twilioSid, signal);
+            : await askTwilio(row, row.twilioSid, signal);
       const openai: Evidence["openai"] =
         row.openaiId === null
           ? { kind: "skipped", why: "no_id" }

@@ -1,73 +1,134 @@
-import { type ActiveCall, type ProviderProbes, TWILIO_LIVE_STATUSES } from "../model/index.js";
+import {
+  type ActiveCall,
+  type ProviderProbes,
+  TWILIO_LIVE_STATUSES,
+  type TwilioListQuery,
+} from "../model/index.js";
+import type { LiveSet, LiveSets } from "./evidence-gathering.js";
 import { LiveCalls } from "./live-calls.js";
 import type { PassDeps, PassOptions } from "./pass-deps.js";
 
 /** Enough for 10 million live calls at 1,000 a page: a runaway paging loop ends here instead of never. */
 const MAX_PAGES = 10_000;
 
+type Twilio = NonNullable<ProviderProbes["twilio"]>;
+
 export type LiveSetResult =
   | { ok: true; live: LiveCalls; requests: number }
   | { ok: false; detail: string; requests: number };
 
 /**
- * Lists Twilio's live calls (queued, ringing, in-progress: one status per request, as the API filters),
- * following next_page_uri. Any failure abandons the list: the caller then asks per call.
+ * Lists one account's live calls: one chain of pages per query (queued, ringing, in-progress, or slices of
+ * them), all chains at once so that the account's rate budget is not left idle while one page is answered.
+ * Any failure abandons the whole list (the other chains stop): the caller then asks per call.
  */
 export async function listLiveCalls(
-  twilio: NonNullable<ProviderProbes["twilio"]>,
+  twilio: Twilio,
+  queries: readonly TwilioListQuery[],
   signal?: AbortSignal,
 ): Promise<LiveSetResult> {
   const live = new LiveCalls();
+  const failed = new AbortController();
+  const chainSignal = signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]);
   let requests = 0;
-  for (const status of TWILIO_LIVE_STATUSES) {
+  let failure: string | null = null;
+  const fail = (detail: string) => {
+    failure ??= detail;
+    failed.abort();
+  };
+  const chain = async (query: TwilioListQuery) => {
     let pageUri: string | null = null;
     do {
-      if (requests >= MAX_PAGES) return { ok: false, detail: `more than ${MAX_PAGES} list pages`, requests };
-      const page = await twilio.listCallsPage(status, pageUri, signal);
+      if (failed.signal.aborted) return;
+      if (requests >= MAX_PAGES) return fail(`more than ${MAX_PAGES} list pages`);
       requests++;
-      if (page.kind === "error")
-        return { ok: false, detail: `listing ${status} calls: ${page.detail}`, requests };
+      const page = await twilio.listCallsPage(query, pageUri, chainSignal);
+      if (page.kind === "error") return fail(`listing ${query.status} calls: ${page.detail}`);
       for (const c of page.calls) {
         // The Status filter should already guarantee it; a call listed with another status is not trusted.
-        if (c.status === status) live.add(c.sid, status);
+        if (c.status === query.status) live.add(c.sid, query.status);
       }
       pageUri = page.nextPageUri;
     } while (pageUri !== null);
-  }
-  return { ok: true, live: live.seal(), requests };
+  };
+  await Promise.all(queries.map(chain));
+  return failure === null
+    ? { ok: true, live: live.seal(), requests }
+    : { ok: false, detail: failure, requests };
 }
 
-/** How this pass asks Twilio: the live set when it was listed (list-diff), and what listing it cost. */
-export interface TwilioPlan {
-  liveSet: LiveCalls | null;
-  listRequests: number;
-}
+/** Each live status of one account, listed whole. */
+export const wholeAccount = (account: string | null): TwilioListQuery[] =>
+  TWILIO_LIVE_STATUSES.map((status) => ({ account, status }));
 
 /**
- * List-diff (DESIGN.md step 2): one listing of Twilio's live calls replaces a fetch per live call. Decided on
- * the first page: listed when forced, or in auto mode when enough of its rows have a SID.
+ * List-diff (DESIGN.md step 2), per Twilio account: one listing of an account's live calls replaces a fetch
+ * per live call. An account is listed once the pass has met enough of its rows (TWILIO_LIST_DIFF_THRESHOLD in
+ * `auto`, the first in `list-diff`); its rows met before that are asked per call. Rows read after the listing
+ * started wait for it, so a page is never asked about twice.
  */
-export async function planTwilio(
-  firstPage: readonly ActiveCall[],
+export class AccountLiveSets implements LiveSets {
+  private readonly rowsSeen = new Map<string, number>();
+  private readonly listings = new Map<string, Promise<LiveSet | null>>();
+  private requests = 0;
+  private listed = 0;
+
+  constructor(
+    private readonly twilio: Twilio,
+    private readonly threshold: number,
+    private readonly deps: Pick<PassDeps, "logger">,
+    private readonly opts: PassOptions,
+  ) {}
+
+  /** Counts a page's rows per account; an account that reaches the threshold starts its listing now. */
+  note(rows: readonly ActiveCall[]): void {
+    for (const row of rows) {
+      if (row.twilioSid === null) continue;
+      const key = row.twilioAccount ?? "";
+      const seen = (this.rowsSeen.get(key) ?? 0) + 1;
+      this.rowsSeen.set(key, seen);
+      if (seen >= this.threshold && !this.listings.has(key))
+        this.listings.set(key, this.list(row.twilioAccount));
+    }
+  }
+
+  forAccount(account: string | null): Promise<LiveSet | null> {
+    return this.listings.get(account ?? "") ?? Promise.resolve(null);
+  }
+
+  /** What listing cost this pass, and whether any account's listing was used. */
+  summary(): { listRequests: number; listedAccounts: number } {
+    return { listRequests: this.requests, listedAccounts: this.listed };
+  }
+
+  private async list(account: string | null): Promise<LiveSet | null> {
+    const { logger } = this.deps;
+    const fields = { runId: this.opts.runId, ...(account === null ? {} : { account }) };
+    const listed = await listLiveCalls(this.twilio, wholeAccount(account), this.opts.signal);
+    this.requests += listed.requests;
+    if (!listed.ok) {
+      logger.warn(
+        { ...fields, detail: listed.detail },
+        "could not list Twilio's live calls; asking per call",
+      );
+      return null;
+    }
+    this.listed++;
+    logger.debug(
+      { ...fields, live: listed.live.size, requests: listed.requests },
+      "listed Twilio's live calls",
+    );
+    return listed.live;
+  }
+}
+
+/** How this pass asks Twilio: per account, listed once enough of its rows are met; null: always per call. */
+export function liveSetsFor(
   deps: Pick<PassDeps, "probes" | "twilioStrategy" | "logger">,
   opts: PassOptions,
-): Promise<TwilioPlan> {
+): AccountLiveSets | null {
   const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };
-  if (strategy.mode === "per-call" || deps.probes.twilio === null) return { liveSet: null, listRequests: 0 };
-  const withSid = firstPage.filter((r) => r.twilioSid !== null).length;
-  if (strategy.mode === "auto" && withSid < strategy.listDiffThreshold)
-    return { liveSet: null, listRequests: 0 };
-  const listed = await listLiveCalls(deps.probes.twilio, opts.signal);
-  if (!listed.ok) {
-    deps.logger.warn(
-      { runId: opts.runId, detail: listed.detail },
-      "could not list Twilio's live calls; asking per call",
-    );
-    return { liveSet: null, listRequests: listed.requests };
-  }
-  deps.logger.debug(
-    { runId: opts.runId, live: listed.live.size, requests: listed.requests },
-    "listed Twilio's live calls",
-  );
-  return { liveSet: listed.live, listRequests: listed.requests };
+  if (strategy.mode === "per-call" || deps.probes.twilio === null) return null;
+  const threshold = strategy.mode === "list-diff" ? 1 : Math.max(1, strategy.listDiffThreshold);
+  return new AccountLiveSets(deps.probes.twilio, threshold, deps, opts);
 }

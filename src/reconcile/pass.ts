@@ -3,7 +3,7 @@ import type { ActiveCall, PageCursor } from "../model/index.js";
 import { checkPage, type PendingEnd } from "./check-page.js";
 import { passEvidence } from "./evidence-gathering.js";
 import { holdBack } from "./hold-back.js";
-import { planTwilio } from "./live-set.js";
+import { liveSetsFor } from "./live-set.js";
 import type { PassDeps, PassOptions, PassRun } from "./pass-deps.js";
 import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from "./pass-result.js";
 import { RealtimeGuard } from "./realtime-guard.js";
@@ -21,8 +21,6 @@ const DEFAULT_MAX_FINDINGS = 10_000;
 const CLOCK_SKEW_WARN_MS = 5_000;
 /** Due rows kept for the end of the pass, in pages. */
 const MAX_DEFERRED_PAGES = 20;
-
-type Gather = ReturnType<typeof passEvidence>["gather"];
 
 /**
  * The pass's clock: the database's `now()`, read once, carried forward on the monotonic clock, so that the
@@ -59,13 +57,9 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   const deferred = new DeferredRows(deps.pageSize * MAX_DEFERRED_PAGES);
   deps.backoff?.beginPass();
 
-  /** Decided on the first page: how Twilio is asked this pass (list-diff or per call). */
-  const evidenceFor = async (firstPage: ActiveCall[]) => {
-    const plan = await planTwilio(firstPage, deps, opts);
-    result.listRequests = plan.listRequests;
-    if (plan.liveSet !== null) result.twilioStrategy = "list-diff";
-    return passEvidence({ ...deps, sightings, liveSet: plan.liveSet }).gather;
-  };
+  // How Twilio is asked this pass: each account listed once enough of its rows are met, or per call.
+  const liveSets = liveSetsFor(deps, opts);
+  const gather = passEvidence({ ...deps, sightings, liveSets }).gather;
   const write = async (pending: readonly PendingEnd[]) => {
     const written = await writeEnds(pending, deps, opts);
     addWrite(result, written.tally);
@@ -73,7 +67,7 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   };
 
   /** Page -> evidence -> verdicts -> one batch write; its tallies are added to the pass's result. */
-  const processPage = async (rows: ActiveCall[], gather: Gather, last = false): Promise<void> => {
+  const processPage = async (rows: ActiveCall[], last = false): Promise<void> => {
     const realtimeIds = rows.flatMap((r) => (r.openaiId === null ? [] : [r.openaiId]));
     await sightings.load(realtimeIds);
     const defer = last ? {} : { defer: (row: ActiveCall) => deferred.offer(row) };
@@ -90,23 +84,24 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   // stays bounded by PAGES_IN_FLIGHT pages, and provider load by the shared concurrency limit.
   const inFlight: Promise<void>[] = [];
   let cursor: PageCursor | null = null;
-  let gather: Gather | null = null;
   try {
     do {
       if (stopped()) break;
       const page = await deps.store.listActivePage(cursor, cutoff, deps.pageSize);
       deps.onProgress?.();
-      gather ??= await evidenceFor(page.rows);
-      inFlight.push(processPage(page.rows, gather));
+      liveSets?.note(page.rows);
+      inFlight.push(processPage(page.rows));
       if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
       cursor = page.next;
     } while (cursor !== null);
     await Promise.all(inFlight.splice(0));
-    for (const rows of deferred.pages(deps.pageSize))
-      if (gather !== null && !stopped()) await processPage(rows, gather, true);
+    for (const rows of deferred.pages(deps.pageSize)) if (!stopped()) await processPage(rows, true);
   } finally {
     // Also when reading a page failed: the pages already being checked finish (and write) first.
     await Promise.all(inFlight);
+    const listing = liveSets?.summary();
+    result.listRequests = listing?.listRequests ?? 0;
+    if ((listing?.listedAccounts ?? 0) > 0) result.twilioStrategy = "list-diff";
   }
 
   result.realtimeSuspect = await realtime.suspicion(sightings, result.zombies.openai);

@@ -60,3 +60,20 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
   if (colon < 0) return null;
   return { user: decoded.slice(0, colon), pass: decoded.slice(colon + 1) };
 }
+
+const FETCH_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
+const LIST_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
+
+export type Route =
+  | { kind: "fetch"; account: string; sid: string }
+  | { kind: "list"; account: string }
+  | null;
+
+/** Which resource a path names: one call, or an account's call list. */
+export function matchRoute(pathname: string): Route {
+  const fetch = FETCH_RE.exec(pathname);
+  if (fetch?.[1] && fetch[2]) return { kind: "fetch", account: fetch[1], sid: fetch[2] };
+  const list = LIST_RE.exec(pathname);
+  if (list?.[1]) return { kind: "list", account: list[1] };
+  return null;
+}

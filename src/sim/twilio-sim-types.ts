@@ -8,6 +8,8 @@ export type SimFault =
 
 export interface SimTwilioCall {
   sid: string;
+  /** The (sub)account the call belongs to; default the simulator's `accountSid` (the parent). */
+  accountSid?: string;
   status: string;
   startTime: Date | null;
   endTime: Date | null;
@@ -28,9 +30,14 @@ export interface SimTwilioCall {
 export interface SimTwilioOptions {
   accountSid: string;
   authToken: string;
+  /** Subaccounts of `accountSid`: the parent's credentials reach their Calls too. Any other account's URLs answer 404. */
+  subaccounts?: string[];
   apiKeys?: { sid: string; secret: string }[];
   calls?: SimTwilioCall[];
-  /** Above this many served requests in any sliding second, answer 429 (code 20429, Retry-After: 1). */
+  /**
+   * Above this many served requests in any sliding second, answer 429 (code 20429, Retry-After: 1). Counted per
+   * account in the URL, as Twilio limits each subaccount on its own.
+   */
   maxRps?: number;
   /**
    * This share of requests (0..1), drawn at random, is answered 429 with Retry-After: 1 whatever the rate: a
@@ -46,6 +53,15 @@ export interface SimTwilioOptions {
   latencyMs?: number;
 }
 
+/** What one account's URLs received. */
+export interface SimAccountStats {
+  requests: number;
+  fetches: number;
+  lists: number;
+  rateLimited: number;
+  maxRequestsInOneSecond: number;
+}
+
 export interface SimTwilioStats {
   /** Every request received, including rejected ones. */
   requests: number;
@@ -58,7 +74,12 @@ export interface SimTwilioStats {
   rateLimited: number;
   /** Most requests received (served or not) within any 1-second sliding window: the client's real rate. */
   maxRequestsInOneSecond: number;
+  /** The same, per account SID in the request's URL (requests to no account's URL are left out). */
+  byAccount: Record<string, SimAccountStats>;
 }
 
 /** A stored call: `dateCreated` is always known so that list ordering is total and stable. */
-export type StoredCall = Omit<SimTwilioCall, "fault" | "dateCreated"> & { dateCreated: Date };
+export type StoredCall = Omit<SimTwilioCall, "fault" | "dateCreated" | "accountSid"> & {
+  dateCreated: Date;
+  accountSid: string;
+};

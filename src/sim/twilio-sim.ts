@@ -6,14 +6,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./listen.js";
 import {
   malformed,
+  matchRoute,
   notFound,
   parseBasicAuth,
   type Reply,
+  type Route,
   sendReply,
   twilioError,
 } from "./twilio-sim-http.js";
 import { accountPath, callResource, ListOrder, listCalls } from "./twilio-sim-resources.js";
+import { AccountWindows, emptyAccountStats, emptyStats } from "./twilio-sim-stats.js";
 import type {
+  SimAccountStats,
   SimFault,
   SimTwilioCall,
   SimTwilioOptions,
@@ -22,7 +26,13 @@ import type {
 } from "./twilio-sim-types.js";
 import { SlidingWindow } from "./twilio-sim-window.js";
 
-export type { SimFault, SimTwilioCall, SimTwilioOptions, SimTwilioStats } from "./twilio-sim-types.js";
+export type {
+  SimAccountStats,
+  SimFault,
+  SimTwilioCall,
+  SimTwilioOptions,
+  SimTwilioStats,
+} from "./twilio-sim-types.js";
 
 export interface TwilioSimulator {
   /** e.g. `http://127.0.0.1:12345`, no trailing slash. */
@@ -49,19 +59,6 @@ interface FaultSlot {
   remaining: number | undefined;
 }
 
-const FETCH_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
-const LIST_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
-
-type Route = { kind: "fetch"; account: string; sid: string } | { kind: "list"; account: string } | null;
-
-function matchRoute(pathname: string): Route {
-  const fetch = FETCH_RE.exec(pathname);
-  if (fetch?.[1] && fetch[2]) return { kind: "fetch", account: fetch[1], sid: fetch[2] };
-  const list = LIST_RE.exec(pathname);
-  if (list?.[1]) return { kind: "list", account: list[1] };
-  return null;
-}
-
 const slotFor = (fault: SimFault): FaultSlot => ({ fault, remaining: fault.times });
 
 /** Consumes one use of the fault; returns it when it applies to this request. */
@@ -73,15 +70,6 @@ function takeFault(slot: FaultSlot | undefined): SimFault | undefined {
   return slot.fault;
 }
 
-const emptyStats = (): SimTwilioStats => ({
-  requests: 0,
-  fetches: 0,
-  lists: 0,
-  responsesByStatus: {},
-  rateLimited: 0,
-  maxRequestsInOneSecond: 0,
-});
-
 export async function startTwilioSimulator(
   opts: SimTwilioOptions,
   listen: { host?: string; port?: number } = {},
@@ -92,7 +80,8 @@ export async function startTwilioSimulator(
   let accountFault: FaultSlot | undefined;
   let stats = emptyStats();
   const arrivals = new SlidingWindow();
-  const served = new SlidingWindow();
+  const accountWindows = new AccountWindows();
+  const reachable = new Set([opts.accountSid, ...(opts.subaccounts ?? [])]);
   const closing = new AbortController();
   // Every request waiting on its latency or a delay fault listens on it: as many as are in flight.
   setMaxListeners(0, closing.signal);
@@ -107,7 +96,7 @@ export async function startTwilioSimulator(
   function upsertCall(call: SimTwilioCall): void {
     const { fault, ...rest } = call;
     const dateCreated = call.dateCreated ?? calls.get(call.sid)?.dateCreated ?? call.startTime ?? new Date();
-    calls.set(call.sid, { ...rest, dateCreated });
+    calls.set(call.sid, { ...rest, dateCreated, accountSid: call.accountSid ?? opts.accountSid });
     listOrder.invalidate();
     if (fault) callFaults.set(call.sid, slotFor(fault));
   }
@@ -134,15 +123,22 @@ export async function startTwilioSimulator(
     }
   }
 
+  function accountStats(account: string): SimAccountStats {
+    stats.byAccount[account] ??= emptyAccountStats();
+    return stats.byAccount[account];
+  }
+
   async function route(req: IncomingMessage, url: URL, r: Route): Promise<Reply> {
     if (opts.random429Share !== undefined && random() < opts.random429Share) {
       stats.rateLimited++;
       return twilioError(429, "Too Many Requests", { "Retry-After": "1" });
     }
-    if (opts.maxRps !== undefined) {
+    if (opts.maxRps !== undefined && r !== null) {
       const now = performance.now();
+      const served = accountWindows.of(r.account).served;
       if (served.count(now) >= opts.maxRps) {
         stats.rateLimited++;
+        accountStats(r.account).rateLimited++;
         return twilioError(429, "Too Many Requests", { "Retry-After": "1" });
       }
       served.add(now);
@@ -150,13 +146,17 @@ export async function startTwilioSimulator(
     const auth = parseBasicAuth(req.headers.authorization);
     if (!auth || credentials.get(auth.user) !== auth.pass) return twilioError(401);
     if (req.method !== "GET") return twilioError(405, undefined, { Allow: "GET" });
-    if (!r || r.account !== opts.accountSid) return notFound(url.pathname);
-    if (r.kind === "list") return listCalls(opts.accountSid, listOrder, url.searchParams);
+    if (!r) return notFound(url.pathname);
+    // The parent's credentials reach its subaccounts; another account's resources are not found for them.
+    if (!reachable.has(r.account)) return notFound(url.pathname);
+    if (r.kind === "list") return listCalls(r.account, listOrder, url.searchParams);
     const sid = r.sid;
     return withFault(callFaults.get(sid), async () => {
       const call = calls.get(sid);
-      if (!call) return notFound(`${accountPath(r.account)}/Calls/${sid}.json`);
-      return { status: 200, body: JSON.stringify(callResource(opts.accountSid, call)) };
+      // A call of another (sub)account is not under this account's Calls: 404, as Twilio answers.
+      if (!call || call.accountSid !== r.account)
+        return notFound(`${accountPath(r.account)}/Calls/${sid}.json`);
+      return { status: 200, body: JSON.stringify(callResource(call)) };
     });
   }
 
@@ -169,6 +169,16 @@ export async function startTwilioSimulator(
     const r = matchRoute(url.pathname);
     if (r?.kind === "fetch") stats.fetches++;
     else if (r?.kind === "list") stats.lists++;
+    if (r !== null) {
+      const a = accountStats(r.account);
+      a.requests++;
+      if (r.kind === "fetch") a.fetches++;
+      else a.lists++;
+      a.maxRequestsInOneSecond = Math.max(
+        a.maxRequestsInOneSecond,
+        accountWindows.of(r.account).arrivals.add(arrivedAt),
+      );
+    }
     let reply: Reply;
     try {
       reply = await withFault(accountFault, () => route(req, url, r));
@@ -199,11 +209,13 @@ export async function startTwilioSimulator(
   return {
     url,
     get stats() {
-      return { ...stats, responsesByStatus: { ...stats.responsesByStatus } };
+      const byAccount = Object.fromEntries(Object.entries(stats.byAccount).map(([k, v]) => [k, { ...v }]));
+      return { ...stats, responsesByStatus: { ...stats.responsesByStatus }, byAccount };
     },
     resetStats() {
       stats = emptyStats();
       arrivals.clear();
+      accountWindows.clearArrivals();
     },
     upsertCall,
     removeCall(sid) {

@@ -37,7 +37,7 @@ async function insertRows(db: FreshDatabase, table: string, zone: string, rows: 
 
 function endRequest(id: string, startedAt: Date, endedAt: Date): EndRequest {
   return {
-    call: { id, twilioSid: null, openaiId: null, status: "active", startedAt },
+    call: { id, twilioSid: null, twilioAccount: null, openaiId: null, status: "active", startedAt },
     newStatus: "completed",
     endedAt,
     source: "twilio",

@@ -15,6 +15,7 @@ const ENDED = new Date("2026-11-25T10:01:30.123Z");
 const active = (id: string): ActiveCall => ({
   id,
   twilioSid: null,
+  twilioAccount: null,
   openaiId: null,
   status: "active",
   startedAt: STARTED,

@@ -13,7 +13,14 @@ const ALL_BUT_NO_ANSWER = "'active', 'completed', 'busy', 'canceled', 'failed', 
 
 function request(id: string, newStatus: string, runId = randomUUID()): EndRequest {
   return {
-    call: { id, twilioSid: `CA${id}`, openaiId: null, status: "active", startedAt: STARTED },
+    call: {
+      id,
+      twilioSid: `CA${id}`,
+      twilioAccount: null,
+      openaiId: null,
+      status: "active",
+      startedAt: STARTED,
+    },
     newStatus,
     endedAt: new Date("2026-11-01T00:04:00.250Z"),
     source: "twilio",

@@ -48,7 +48,7 @@ async function notifiedFor(received: Notified[], runId: string, expected: number
 
 function request(id: string, runId: string, i = 0, overrides: Partial<EndRequest> = {}): EndRequest {
   return {
-    call: { id, twilioSid: null, openaiId: null, status: "active", startedAt: STARTED },
+    call: { id, twilioSid: null, twilioAccount: null, openaiId: null, status: "active", startedAt: STARTED },
     newStatus: STATUSES[i % STATUSES.length] as string,
     // Distinct per call, with milliseconds, so a mix-up between rows would show.
     endedAt: new Date(STARTED.getTime() + 60_000 + i * 1_001),

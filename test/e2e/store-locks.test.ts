@@ -14,7 +14,7 @@ const STARTED = new Date("2026-11-01T00:00:00Z");
 
 function request(id: string, runId: string, i = 0): EndRequest {
   return {
-    call: { id, twilioSid: null, openaiId: null, status: "active", startedAt: STARTED },
+    call: { id, twilioSid: null, twilioAccount: null, openaiId: null, status: "active", startedAt: STARTED },
     newStatus: "completed",
     endedAt: new Date(STARTED.getTime() + 60_000 + i * 1_000),
     source: "twilio",

@@ -76,6 +76,7 @@ describe("PgCallStore on the default schema", () => {
     const call: ActiveCall = {
       id: "race",
       twilioSid: null,
+      twilioAccount: null,
       openaiId: null,
       status: "active",
       startedAt: new Date("2026-11-01T00:00:00Z"),
@@ -118,6 +119,7 @@ describe("PgCallStore on the default schema", () => {
       call: {
         id: "atomic",
         twilioSid: null,
+        twilioAccount: null,
         openaiId: null,
         status: "active",
         startedAt: new Date("2026-11-01T00:00:00Z"),

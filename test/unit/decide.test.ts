@@ -13,6 +13,7 @@ function row(ageSeconds: number, ids: { sid?: string | null; rtc?: string | null
   return {
     id: "call-1",
     twilioSid: ids.sid === undefined ? SID : ids.sid,
+    twilioAccount: null,
     openaiId: ids.rtc === undefined ? null : ids.rtc,
     status: "active",
     startedAt: ago(ageSeconds),

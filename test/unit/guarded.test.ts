@@ -49,7 +49,7 @@ function setup(env: Record<string, string> = {}) {
       sightings: new PassSightings(new MemoryCallStore()),
       logger,
       clock: () => new Date(),
-      liveSet: null,
+      liveSets: null,
     });
   const metric = async (name: string) => metrics.registry.getSingleMetricAsString(`call_reconciler_${name}`);
   return { config, probes, evidence, metric, logs };
@@ -58,6 +58,7 @@ function setup(env: Record<string, string> = {}) {
 const row = (i: number): ActiveCall => ({
   id: `row-${i}`,
   twilioSid: sid(i),
+  twilioAccount: null,
   openaiId: null,
   status: "active",
   startedAt: new Date(Date.now() - 3_600_000),
@@ -110,7 +111,7 @@ describe("the breaker behind the adapters", () => {
     const { probes, metric } = setup({ BREAKER_MIN_THROUGHPUT: "0.1", BREAKER_WINDOW_SECONDS: "10" });
     nock(BASE).get(CALLS).times(10).reply(404, { code: 20404, status: 404 });
     nock(BASE).get(CALLS).times(10).reply(401, UNAUTHORISED);
-    for (let i = 0; i < 20; i++) await probes.twilio?.fetchCall(sid(i));
+    for (let i = 0; i < 20; i++) await probes.twilio?.fetchCall(sid(i), null);
     expect(await metric("circuit_breaker_state")).toContain('{provider="twilio"} 0');
     expect(await metric("circuit_breaker_transitions_total")).toContain('{provider="twilio",to="open"} 0');
   });
@@ -128,7 +129,7 @@ describe("the breaker behind the adapters", () => {
       .reply(429, { code: 20429, status: 429 }, { "Retry-After": "1" })
       .get(CALLS)
       .reply(200, (path) => completed(path));
-    const answer = await probes.twilio?.fetchCall(sid(1));
+    const answer = await probes.twilio?.fetchCall(sid(1), null);
     expect(answer).toMatchObject({ kind: "ended", status: "completed" });
     expect(scope.isDone()).toBe(true);
     expect(await metric("circuit_breaker_transitions_total")).toContain('{provider="twilio",to="open"} 0');
@@ -143,13 +144,13 @@ describe("the breaker behind the adapters", () => {
       BREAKER_HALF_OPEN_SECONDS: "0.2",
     });
     nock(BASE).get(CALLS).times(3).reply(503, { status: 503 });
-    for (let i = 0; i < 3; i++) await probes.twilio?.fetchCall(sid(i));
+    for (let i = 0; i < 3; i++) await probes.twilio?.fetchCall(sid(i), null);
     expect(await metric("circuit_breaker_state")).toContain('{provider="twilio"} 2');
     nock(BASE)
       .get(CALLS)
       .reply(200, (path) => completed(path));
     // Meets the open breaker, waits for the half-open trial, carries it and gets the answer.
-    await expect(probes.twilio?.fetchCall(sid(9))).resolves.toMatchObject({ kind: "ended" });
+    await expect(probes.twilio?.fetchCall(sid(9), null)).resolves.toMatchObject({ kind: "ended" });
     const transitions = await metric("circuit_breaker_transitions_total");
     for (const to of ["open", "half-open", "closed"])
       expect(transitions).toContain(`{provider="twilio",to="${to}"} 1`);

@@ -13,6 +13,7 @@ const sid = (n: number) => `CA${n.toString(16).padStart(32, "0")}`;
 const call = (n: number, opts: Partial<ActiveCall> = {}): ActiveCall => ({
   id: `call-${n}`,
   twilioSid: sid(n),
+  twilioAccount: null,
   openaiId: null,
   status: "active",
   startedAt: new Date(NOW.getTime() - HOUR + n * 1000),

@@ -49,7 +49,7 @@ describe("answers the policy gives without asking the provider still name what w
   const probes = guardProviders(config, raw, createMetrics(), quiet);
 
   it("a request that times out in the policy: the SID and account, the realtime call id", async () => {
-    expect(await probes.twilio?.fetchCall(SID)).toMatchObject({
+    expect(await probes.twilio?.fetchCall(SID, null)).toMatchObject({
       kind: "error",
       reason: "timeout",
       asked: { sid: SID, account: ACCOUNT },
@@ -63,7 +63,7 @@ describe("answers the policy gives without asking the provider still name what w
   });
 
   it("a call abandoned before it was sent: the same, without a request id", async () => {
-    const answer = await probes.twilio?.fetchCall(SID, AbortSignal.abort());
+    const answer = await probes.twilio?.fetchCall(SID, null, AbortSignal.abort());
     expect(answer).toEqual({
       kind: "error",
       reason: "timeout",
@@ -73,7 +73,7 @@ describe("answers the policy gives without asking the provider still name what w
   });
 
   it("an id that is not one names nothing", async () => {
-    const answer = await probes.twilio?.fetchCall("not-a-sid", AbortSignal.abort());
+    const answer = await probes.twilio?.fetchCall("not-a-sid", null, AbortSignal.abort());
     expect(answer).not.toHaveProperty("asked");
   });
 });

@@ -15,6 +15,7 @@ const quiet = pino({ level: "silent" });
 const rtcRow = (n: number, ageSeconds: number): ActiveCall => ({
   id: `rt-${n}`,
   twilioSid: null,
+  twilioAccount: null,
   openaiId: `rtc_${n}`,
   status: "active",
   startedAt: new Date(NOW.getTime() - ageSeconds * 1000),

@@ -20,6 +20,7 @@ const sid = (n: number) => `CA${n.toString(16).padStart(32, "0")}`;
 const call = (n: number, opts: Partial<ActiveCall> = {}): ActiveCall => ({
   id: `call-${String(n).padStart(4, "0")}`,
   twilioSid: sid(n),
+  twilioAccount: null,
   openaiId: null,
   status: "active",
   startedAt: new Date(NOW.getTime() - HOUR + n * 1000),
@@ -222,7 +223,7 @@ describe("runPass with fake providers", () => {
   });
 
   it("a realtime absence needs two sightings one interval apart; a live sighting breaks the chain", async () => {
-    const rtc = (n: number) => call(n, { twilioSid: null, openaiId: `rtc_${n}` });
+    const rtc = (n: number) => call(n, { twilioSid: null, twilioAccount: null, openaiId: `rtc_${n}` });
     const store = new MemoryCallStore().add(rtc(1), rtc(2));
     let flapping: RealtimeObservation = { kind: "gone" };
     const { probes } = fakeProbes({ openai: (id) => (id === "rtc_2" ? flapping : { kind: "gone" }) });

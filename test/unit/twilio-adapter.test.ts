@@ -211,7 +211,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
         baseUrl,
         timeoutMs: 2000,
         keepAlive: false,
-      }).fetchCall(SID);
+      }).fetchCall(SID, null);
 
     it("pick Twilio's regional host for api.twilio.com (api.dublin.ie1.twilio.com)", async () => {
       const scope = nock("https://api.dublin.ie1.twilio.com").get(PATH).reply(200, live());
@@ -241,7 +241,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
           duration: "433",
         }),
       );
-    const e = await probe().fetchCall(SID);
+    const e = await probe().fetchCall(SID, null);
     expect(e).toMatchObject({ kind: "ended", status: "completed" });
     expect(e.kind === "ended" && e.endedAt?.toISOString()).toBe("2026-11-25T10:07:13.000Z");
     scope.done();
@@ -260,13 +260,13 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       keepAlive: false,
     });
     // The account asked is the Account SID of the URL, never the API key.
-    expect(await p.fetchCall(SID)).toEqual({ kind: "live", status: "in-progress", asked: NAMED });
+    expect(await p.fetchCall(SID, null)).toEqual({ kind: "live", status: "in-progress", asked: NAMED });
     scope.done();
   });
 
   it("maps 404 to not_found", async () => {
     nock(BASE).get(PATH).reply(404, { code: 20404, message: "not found", more_info: "x", status: 404 });
-    expect(await probe().fetchCall(SID)).toEqual({ kind: "not_found", asked: NAMED });
+    expect(await probe().fetchCall(SID, null)).toEqual({ kind: "not_found", asked: NAMED });
   });
 
   describe("every answer names what was asked and Twilio's request id", () => {
@@ -284,7 +284,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
             }),
             { [header]: REQUEST_ID },
           );
-        const e = await probe().fetchCall(SID);
+        const e = await probe().fetchCall(SID, null);
         expect(e).toMatchObject({
           kind: "ended",
           asked: { sid: SID, account: ACCOUNT, requestId: REQUEST_ID },
@@ -305,7 +305,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       [503, { code: 20503, status: 503 }, "error"],
     ])("a %i carries them too", async (status, body, kind) => {
       nock(BASE).get(PATH).reply(status, body, { "Twilio-Request-Id": REQUEST_ID });
-      expect(await probe().fetchCall(SID)).toMatchObject({
+      expect(await probe().fetchCall(SID, null)).toMatchObject({
         kind,
         asked: { sid: SID, account: ACCOUNT, requestId: REQUEST_ID },
       });
@@ -321,14 +321,18 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
         .get(PATH)
         .reply(200, '{"sid": "CA', { ...headers, "Content-Type": "application/json" });
       const asked = { sid: SID, account: ACCOUNT, requestId: REQUEST_ID };
-      expect(await probe().fetchCall(SID)).toEqual({ kind: "live", status: "ringing", asked });
-      expect(await probe().fetchCall(SID)).toMatchObject({ reason: "answer_mismatch", asked });
-      expect(await probe().fetchCall(SID)).toMatchObject({ reason: "malformed_response", asked });
+      expect(await probe().fetchCall(SID, null)).toEqual({ kind: "live", status: "ringing", asked });
+      expect(await probe().fetchCall(SID, null)).toMatchObject({ reason: "answer_mismatch", asked });
+      expect(await probe().fetchCall(SID, null)).toMatchObject({ reason: "malformed_response", asked });
     });
 
     it("no answer (a connection error): the SID and account, no request id", async () => {
       nock(BASE).get(PATH).replyWithError("socket hang up");
-      expect(await probe().fetchCall(SID)).toMatchObject({ kind: "error", reason: "network", asked: NAMED });
+      expect(await probe().fetchCall(SID, null)).toMatchObject({
+        kind: "error",
+        reason: "network",
+        asked: NAMED,
+      });
     });
 
     it.each([
@@ -337,11 +341,11 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       ["an empty value", ""],
     ])("a request id header with %s is left out rather than stored", async (_label, value) => {
       nock(BASE).get(PATH).reply(404, { code: 20404, status: 404 }, { "Twilio-Request-Id": value });
-      expect(await probe().fetchCall(SID)).toEqual({ kind: "not_found", asked: NAMED });
+      expect(await probe().fetchCall(SID, null)).toEqual({ kind: "not_found", asked: NAMED });
     });
 
     it("an id that is not a Call SID is not asked, so names nothing", async () => {
-      expect(await probe().fetchCall("CA123")).not.toHaveProperty("asked");
+      expect(await probe().fetchCall("CA123", null)).not.toHaveProperty("asked");
     });
 
     it("the simulator sends Twilio-Request-Id like the real API, and the evidence carries it", async () => {
@@ -366,8 +370,8 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
           timeoutMs: 2000,
           keepAlive: false,
         });
-        const ended = await p.fetchCall(SID);
-        const unknown = await p.fetchCall(OTHER_SID);
+        const ended = await p.fetchCall(SID, null);
+        const unknown = await p.fetchCall(OTHER_SID, null);
         expect(ended).toMatchObject({
           kind: "ended",
           asked: { sid: SID, account: ACCOUNT, requestId: expect.stringMatching(/^RQ[0-9a-f]{32}$/) },
@@ -386,7 +390,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
 
   it.each([401, 403])("maps %i to auth_failed", async (status) => {
     nock(BASE).get(PATH).reply(status, { code: 20003, message: "Authenticate", status });
-    expect(await probe().fetchCall(SID)).toMatchObject({
+    expect(await probe().fetchCall(SID, null)).toMatchObject({
       kind: "error",
       reason: "auth_failed",
       httpStatus: status,
@@ -397,7 +401,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
     nock(BASE)
       .get(PATH)
       .reply(429, { code: 20429, message: "Too Many Requests", status: 429 }, { "Retry-After": "3" });
-    expect(await probe().fetchCall(SID)).toMatchObject({
+    expect(await probe().fetchCall(SID, null)).toMatchObject({
       kind: "error",
       reason: "rate_limited",
       retryAfterMs: 3000,
@@ -406,7 +410,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
 
   it.each([500, 502, 503])("maps %i to server_error", async (status) => {
     nock(BASE).get(PATH).reply(status, { code: 20500, message: "oops", status });
-    expect(await probe().fetchCall(SID)).toMatchObject({
+    expect(await probe().fetchCall(SID, null)).toMatchObject({
       kind: "error",
       reason: "server_error",
       httpStatus: status,
@@ -415,12 +419,12 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
 
   it("maps a 400 to bad_request", async () => {
     nock(BASE).get(PATH).reply(400, { code: 21211, message: "bad", status: 400 });
-    expect(await probe().fetchCall(SID)).toMatchObject({ kind: "error", reason: "bad_request" });
+    expect(await probe().fetchCall(SID, null)).toMatchObject({ kind: "error", reason: "bad_request" });
   });
 
   it("maps a truncated JSON body to malformed_response", async () => {
     nock(BASE).get(PATH).reply(200, '{"sid": "CA', { "Content-Type": "application/json" });
-    expect(await probe().fetchCall(SID)).toMatchObject({ kind: "error", reason: "malformed_response" });
+    expect(await probe().fetchCall(SID, null)).toMatchObject({ kind: "error", reason: "malformed_response" });
   });
 
   it("maps an answer slower than the timeout to timeout", async () => {
@@ -428,12 +432,12 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       .get(PATH)
       .delay(1500)
       .reply(200, resource({ status: "completed" }));
-    expect(await probe(200).fetchCall(SID)).toMatchObject({ kind: "error", reason: "timeout" });
+    expect(await probe(200).fetchCall(SID, null)).toMatchObject({ kind: "error", reason: "timeout" });
   });
 
   it("maps a connection error to network", async () => {
     nock(BASE).get(PATH).replyWithError("socket hang up");
-    expect(await probe().fetchCall(SID)).toMatchObject({ kind: "error", reason: "network" });
+    expect(await probe().fetchCall(SID, null)).toMatchObject({ kind: "error", reason: "network" });
   });
 
   it.each([
@@ -450,7 +454,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
         }),
         ...fields,
       });
-    const e = await probe().fetchCall(SID);
+    const e = await probe().fetchCall(SID, null);
     expect(e).toMatchObject({ kind: "error", reason: "answer_mismatch", httpStatus: 200 });
     expect(e.kind === "error" && e.detail).toContain(named);
     expect(JSON.stringify(e)).not.toContain(TOKEN);
@@ -462,13 +466,14 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
     const row: ActiveCall = {
       id: "call-1",
       twilioSid: SID,
+      twilioAccount: null,
       openaiId: null,
       status: "active",
       startedAt: new Date("2026-11-25T11:50:00Z"),
     };
     const judge = async (fields: Record<string, unknown>) => {
       nock(BASE).get(PATH).reply(200, resource(fields));
-      const twilio = await probe().fetchCall(SID);
+      const twilio = await probe().fetchCall(SID, null);
       return decide(row, { twilio, openai: { kind: "skipped", why: "no_id" } }, NOW, policy);
     };
 
@@ -513,7 +518,7 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
   });
 
   it("does not send a request for something that is not a Call SID", async () => {
-    expect(await probe().fetchCall("../Messages/SM1")).toMatchObject({
+    expect(await probe().fetchCall("../Messages/SM1", null)).toMatchObject({
       kind: "error",
       reason: "bad_request",
     });
@@ -545,9 +550,9 @@ describe("listing calls (list-diff)", () => {
       .get(LIST)
       .query({ Status: "in-progress", PageSize: "1000", Page: "1", PageToken: "PA123" })
       .reply(200, { calls: [], next_page_uri: null });
-    const first = await probe().listCallsPage("in-progress", null);
+    const first = await probe().listCallsPage({ account: null, status: "in-progress" }, null);
     expect(first).toEqual({ kind: "page", calls: [{ sid: SID, status: "in-progress" }], nextPageUri: next });
-    expect(await probe().listCallsPage("in-progress", next)).toEqual({
+    expect(await probe().listCallsPage({ account: null, status: "in-progress" }, next)).toEqual({
       kind: "page",
       calls: [],
       nextPageUri: null,
@@ -580,7 +585,7 @@ describe("listing calls (list-diff)", () => {
     ],
   ])("refuses a malformed page %j", async (body, detail) => {
     nock(BASE).get(LIST).query(true).reply(200, body);
-    expect(await probe().listCallsPage("queued", null)).toMatchObject({
+    expect(await probe().listCallsPage({ account: null, status: "queued" }, null)).toMatchObject({
       kind: "error",
       reason: "malformed_response",
       detail: expect.stringMatching(detail),
@@ -589,7 +594,7 @@ describe("listing calls (list-diff)", () => {
 
   it("never follows a page URI into another account (no request is sent)", async () => {
     const foreign = `/2010-04-01/Accounts/${OTHER_ACCOUNT}/Calls.json?Status=queued&PageSize=1000&Page=1&PageToken=PA1`;
-    expect(await probe().listCallsPage("queued", foreign)).toMatchObject({
+    expect(await probe().listCallsPage({ account: null, status: "queued" }, foreign)).toMatchObject({
       kind: "error",
       reason: "bad_request",
     });
@@ -598,12 +603,12 @@ describe("listing calls (list-diff)", () => {
 
   it("maps a failed list request to an error", async () => {
     nock(BASE).get(LIST).query(true).reply(503, { code: 20503, message: "down", status: 503 });
-    expect(await probe().listCallsPage("ringing", null)).toMatchObject({
+    expect(await probe().listCallsPage({ account: null, status: "ringing" }, null)).toMatchObject({
       kind: "error",
       reason: "server_error",
     });
     nock(BASE).get(LIST).query(true).reply(404, { code: 20404, message: "no account", status: 404 });
-    expect(await probe().listCallsPage("ringing", null)).toMatchObject({
+    expect(await probe().listCallsPage({ account: null, status: "ringing" }, null)).toMatchObject({
       kind: "error",
       reason: "bad_request",
     });

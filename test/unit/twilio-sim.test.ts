@@ -294,6 +294,9 @@ describe("Twilio simulator", () => {
       responsesByStatus: { 200: 2, 401: 1, 404: 2 },
       rateLimited: 0,
       maxRequestsInOneSecond: 5,
+      byAccount: {
+        [ACCOUNT]: { requests: 4, fetches: 2, lists: 2, rateLimited: 0, maxRequestsInOneSecond: 4 },
+      },
     });
     sim.resetStats();
     expect(sim.stats).toMatchObject({ requests: 0, fetches: 0, responsesByStatus: {} });

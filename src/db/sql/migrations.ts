@@ -119,11 +119,20 @@ export const MIGRATION_SQL = {
   recordVersion: `INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES ($1, $2)`,
 };
 
+/** The default table's subaccount column: CALLS_COL_TWILIO_ACCOUNT, else `twilio_account_sid`. */
+const accountColumn = (m: CallsTableMapping): string => m.twilioAccount ?? "twilio_account_sid";
+
+/** A default calls table created before the subaccount column existed gets it (nullable: nothing to fill). */
+export function addCallsAccountColumnSql(m: CallsTableMapping): string {
+  return `ALTER TABLE ${quoteQualifiedIdentifier(m.table)} ADD COLUMN IF NOT EXISTS ${q(accountColumn(m))} text`;
+}
+
 /** The default calls table, for a new install or the demo (`migrate --with-calls-table`). */
 export function createCallsTableSql(m: CallsTableMapping): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteQualifiedIdentifier(m.table)} (
       ${q(m.id)} text PRIMARY KEY,
       ${q(m.twilioSid)} text,
+      ${q(accountColumn(m))} text,
       ${q(m.openaiId)} text,
       ${q(m.status)} text NOT NULL,
       ${q(m.startedAt)} timestamptz NOT NULL,

@@ -37,7 +37,7 @@ export function buildPageStatements(
   m: CallsTableMapping,
   opts: { oneActiveStatus?: boolean; startedInZone?: boolean } = {},
 ): PageStatements {
-  const { table, id, sid, rtc, status, started, ended } = quotedMapping(m);
+  const { table, id, sid, rtc, status, started, ended, account } = quotedMapping(m);
   const zoned = opts.startedInZone === true;
   // The time zone is always a parameter, never SQL text: $4 in the first page, $6 in the next, $2 in the summary.
   const read = (expr: string, tz: string) => (zoned ? `(${expr} AT TIME ZONE ${tz}::text)` : expr);
@@ -47,7 +47,7 @@ export function buildPageStatements(
   const select = (
     tz: string,
   ) => `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
-      ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at
+      ${account === null ? "NULL" : account}::text AS twilio_account, ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at
     FROM ${table} AS c`;
   const activeWhere = (tz: string) =>
     `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${started} <= ${cutoff(tz)}`;
@@ -59,7 +59,8 @@ export function buildPageStatements(
     nextActivePage: `${select("$6")} WHERE ${activeWhere("$6")} AND (${started}, ${id}) > ($4, $5) ${order}`,
     activeSummary: `SELECT count(*)::bigint AS active, ${read(`min(${started})`, "$2")} AS oldest_started_at
       FROM ${table} WHERE ${status} = ANY($1)`,
-    probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended} FROM ${table} LIMIT 0`,
+    probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}${account === null ? "" : `, ${account}`}
+      FROM ${table} LIMIT 0`,
     probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, l.name
       FROM ${ACTIONS_TABLE} a, ${LEASES_TABLE} l LIMIT 0`,
   };

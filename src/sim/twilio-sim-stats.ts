@@ -1,0 +1,38 @@
+/** The Twilio simulator's counters: overall and per account in the URL. */
+import type { SimAccountStats, SimTwilioStats } from "./twilio-sim-types.js";
+import { SlidingWindow } from "./twilio-sim-window.js";
+
+export const emptyStats = (): SimTwilioStats => ({
+  requests: 0,
+  fetches: 0,
+  lists: 0,
+  responsesByStatus: {},
+  rateLimited: 0,
+  maxRequestsInOneSecond: 0,
+  byAccount: {},
+});
+
+export const emptyAccountStats = (): SimAccountStats => ({
+  requests: 0,
+  fetches: 0,
+  lists: 0,
+  rateLimited: 0,
+  maxRequestsInOneSecond: 0,
+});
+
+/** Arrival and served windows, one set per account in the URL (Twilio limits each account on its own). */
+export class AccountWindows {
+  private readonly windows = new Map<string, { arrivals: SlidingWindow; served: SlidingWindow }>();
+  of(account: string) {
+    let w = this.windows.get(account);
+    if (w === undefined) {
+      w = { arrivals: new SlidingWindow(), served: new SlidingWindow() };
+      this.windows.set(account, w);
+    }
+    return w;
+  }
+  /** Forgets the arrivals (for stats), not what the rate limit has served. */
+  clearArrivals(): void {
+    for (const w of this.windows.values()) w.arrivals.clear();
+  }
+}
