@@ -8,7 +8,7 @@ import { ACTIONS_TABLE } from "../db/sql.js";
  * parameters; only identifiers are spliced in, and only after quoting.
  */
 export interface SeedStatements {
-  /** Seeding. $1 id, $2 sid, $3 realtime id, $4 status, $5 started, $6 ended. */
+  /** Seeding. $1 id, $2 sid, $3 realtime id, $4 status, $5 started, $6 ended, $7 account (when mapped). */
   insertCall: string;
   /** Read-back of what a pass wrote. $1 ids (text[]). */
   callsByIds: string;
@@ -17,10 +17,14 @@ export interface SeedStatements {
 }
 
 export function buildSeedStatements(m: CallsTableMapping): SeedStatements {
-  const { table, id, sid, rtc, status, started, ended } = quotedMapping(m);
+  const { table, id, sid, rtc, status, started, ended, account } = quotedMapping(m);
   return {
-    insertCall: `INSERT INTO ${table} (${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended})
-      VALUES ($1, $2, $3, $4, $5, $6)`,
+    insertCall:
+      account === null
+        ? `INSERT INTO ${table} (${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended})
+      VALUES ($1, $2, $3, $4, $5, $6)`
+        : `INSERT INTO ${table} (${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}, ${account})
+      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     callsByIds: `SELECT ${id}::text AS id, ${status}::text AS status, ${started} AS started_at, ${ended} AS ended_at
       FROM ${table} WHERE ${id}::text = ANY($1) ORDER BY ${id}`,
     listActions: `SELECT id::text, run_id::text, call_id, previous_status, new_status, provider_status, ended_at,

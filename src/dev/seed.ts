@@ -10,6 +10,8 @@ export interface SeedCall {
   status: string;
   startedAt: Date;
   endedAt: Date | null;
+  /** Only written when the mapping has an account column (CALLS_COL_TWILIO_ACCOUNT). */
+  twilioAccount?: string | null;
 }
 
 /** Inserts rows into the app's calls table, in one transaction (demo, tests, benchmark). */
@@ -19,9 +21,12 @@ export async function seedCalls(
   calls: readonly SeedCall[],
 ): Promise<void> {
   const sql = buildSeedStatements(mapping).insertCall;
+  const withAccount = mapping.twilioAccount !== undefined;
   await withTransaction(pool, async (client) => {
-    for (const c of calls)
-      await client.query(sql, [c.id, c.twilioSid, c.openaiId, c.status, c.startedAt, c.endedAt]);
+    for (const c of calls) {
+      const values = [c.id, c.twilioSid, c.openaiId, c.status, c.startedAt, c.endedAt];
+      await client.query(sql, withAccount ? [...values, c.twilioAccount ?? null] : values);
+    }
   });
 }
 

@@ -44,13 +44,14 @@ export interface Matrix {
 export async function startMatrix(
   rows: SeedCall[],
   env: Record<string, string> = {},
-  sim: { twilioMaxRps?: number; openaiOtherProjectKeys?: string[] } = {},
+  sim: { twilioMaxRps?: number; twilioSubaccounts?: string[]; openaiOtherProjectKeys?: string[] } = {},
 ): Promise<Matrix> {
   const db = await freshDatabase();
   const twilio = await startTwilioSimulator({
     accountSid: ACCOUNT_SID,
     authToken: AUTH_TOKEN,
     ...(sim.twilioMaxRps !== undefined ? { maxRps: sim.twilioMaxRps } : {}),
+    ...(sim.twilioSubaccounts !== undefined ? { subaccounts: sim.twilioSubaccounts } : {}),
   });
   const openai = await startOpenAISimulator({
     apiKey: OPENAI_KEY,
@@ -126,10 +127,11 @@ export async function startMatrix(
 export function activeRow(
   id: string,
   startedAt: Date,
-  ids: { sid?: string | null; rtc?: string | null },
+  ids: { sid?: string | null; rtc?: string | null; account?: string | null },
 ): SeedCall {
   return {
     id,
+    twilioAccount: ids.account ?? null,
     twilioSid: ids.sid ?? null,
     openaiId: ids.rtc ?? null,
     status: "active",
