@@ -24,3 +24,4 @@ export interface Statements extends PageStatements {
 export function buildStatements(m: CallsTableMapping, opts: { oneActiveStatus?: boolean } = {}): Statements {
   return { ...buildPageStatements(m, opts), endCalls: (types) => buildEndStatements(m, types).endCalls };
 }
+export * from "./sql/shares.js";

@@ -10,6 +10,7 @@ import type {
   EndRequest,
   PageCursor,
   Sighting,
+  StartShares,
 } from "../model/index.js";
 import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { endError, SchemaMismatchError } from "./errors.js";
@@ -25,6 +26,7 @@ import {
   type PageStatements,
   PING_SQL,
 } from "./sql.js";
+import { readStartShares } from "./start-shares.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
 import { probeTables } from "./verify-schema.js";
 
@@ -221,6 +223,11 @@ export class PgCallStore implements CallStore {
     if (ids.length === 0) return new Set();
     const { rows } = await this.pool.query<{ call_id: string }>(HELD_AMONG_SQL, [ids]);
     return new Set(rows.map((r) => r.call_id));
+  }
+
+  async activeStartShares(parts: number): Promise<Map<string | null, StartShares>> {
+    const { startedZone } = await this.timeColumns();
+    return readStartShares(this.pool, this.mapping, this.activeStatuses, startedZone, parts);
   }
 
   async activeSummary(): Promise<ActiveSummary> {

@@ -92,6 +92,11 @@ export interface EndBatchResult {
   locked: Set<string>;
 }
 
+export interface StartShares {
+  rows: number;
+  cuts: Date[];
+}
+
 export interface ActiveSummary {
   active: number;
   oldestStartedAt: Date | null;
@@ -125,6 +130,12 @@ export interface CallStore {
    */
   refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>>;
   activeSummary(): Promise<ActiveSummary>;
+  /**
+   * For each Twilio account (null: the configured one), how many active rows have a Call SID, and the start
+   * times that cut them into `parts` equal shares (parts − 1 of them, ascending): where a listing of that
+   * account's live calls can be cut into slices of similar size. Optional: without it, accounts are listed whole.
+   */
+  activeStartShares?(parts: number): Promise<Map<string | null, StartShares>>;
   /**
    * Which of `ids` (as `listActivePage` gives them) are held (`call-reconciler hold`, or a revert) until
    * `release`: a pass asks no provider about those and never ends them, not even by the age bound.

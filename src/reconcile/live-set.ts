@@ -1,10 +1,7 @@
-import {
-  type ActiveCall,
-  type ProviderProbes,
-  TWILIO_LIVE_STATUSES,
-  type TwilioListQuery,
-} from "../model/index.js";
+import { errorMessage } from "../error-message.js";
+import type { ActiveCall, ProviderProbes, StartShares, TwilioListQuery } from "../model/index.js";
 import type { LiveSet, LiveSets } from "./evidence-gathering.js";
+import { listQueries, MAX_SLICES } from "./list-slices.js";
 import { LiveCalls } from "./live-calls.js";
 import type { PassDeps, PassOptions } from "./pass-deps.js";
 
@@ -57,10 +54,6 @@ export async function listLiveCalls(
     : { ok: false, detail: failure, requests };
 }
 
-/** Each live status of one account, listed whole. */
-export const wholeAccount = (account: string | null): TwilioListQuery[] =>
-  TWILIO_LIVE_STATUSES.map((status) => ({ account, status }));
-
 /**
  * List-diff (DESIGN.md step 2), per Twilio account: one listing of an account's live calls replaces a fetch
  * per live call. An account is listed once the pass has met enough of its rows (TWILIO_LIST_DIFF_THRESHOLD in
@@ -72,11 +65,13 @@ export class AccountLiveSets implements LiveSets {
   private readonly listings = new Map<string, Promise<LiveSet | null>>();
   private requests = 0;
   private listed = 0;
+  /** Where each account's in-progress listing is cut, read once, when the first listing starts. */
+  private shares: Promise<Map<string | null, StartShares>> | undefined;
 
   constructor(
     private readonly twilio: Twilio,
     private readonly threshold: number,
-    private readonly deps: Pick<PassDeps, "logger">,
+    private readonly deps: Pick<PassDeps, "logger" | "store">,
     private readonly opts: PassOptions,
   ) {}
 
@@ -104,7 +99,9 @@ export class AccountLiveSets implements LiveSets {
   private async list(account: string | null): Promise<LiveSet | null> {
     const { logger } = this.deps;
     const fields = { runId: this.opts.runId, ...(account === null ? {} : { account }) };
-    const listed = await listLiveCalls(this.twilio, wholeAccount(account), this.opts.signal);
+    const shares = await this.startShares();
+    const queries = listQueries(account, shares.get(account));
+    const listed = await listLiveCalls(this.twilio, queries, this.opts.signal);
     this.requests += listed.requests;
     if (!listed.ok) {
       logger.warn(
@@ -115,16 +112,30 @@ export class AccountLiveSets implements LiveSets {
     }
     this.listed++;
     logger.debug(
-      { ...fields, live: listed.live.size, requests: listed.requests },
+      { ...fields, live: listed.live.size, requests: listed.requests, queries: queries.length },
       "listed Twilio's live calls",
     );
     return listed.live;
+  }
+
+  /** Without them (no such read, or it failed) every account is listed whole: slower, never wrong. */
+  private startShares(): Promise<Map<string | null, StartShares>> {
+    this.shares ??= (this.deps.store.activeStartShares?.(MAX_SLICES) ?? Promise.resolve(new Map())).catch(
+      (err: unknown) => {
+        this.deps.logger.warn(
+          { runId: this.opts.runId, err: errorMessage(err) },
+          "could not read where to slice Twilio's listing; listing each account whole",
+        );
+        return new Map();
+      },
+    );
+    return this.shares;
   }
 }
 
 /** How this pass asks Twilio: per account, listed once enough of its rows are met; null: always per call. */
 export function liveSetsFor(
-  deps: Pick<PassDeps, "probes" | "twilioStrategy" | "logger">,
+  deps: Pick<PassDeps, "probes" | "twilioStrategy" | "logger" | "store">,
   opts: PassOptions,
 ): AccountLiveSets | null {
   const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };

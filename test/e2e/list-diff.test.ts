@@ -14,8 +14,10 @@ function population(live: number, zombies: number): { rows: SeedCall[]; calls: S
   for (let i = 0; i < live; i++) {
     const id = `live-${i}`;
     const status = i % 100 === 1 ? "ringing" : i % 100 === 2 ? "queued" : "in-progress";
-    rows.push(activeRow(id, START, { sid: sid(id) }));
-    calls.push({ sid: sid(id), status, startTime: START, endTime: null, duration: null });
+    // Spread over 10 minutes, as calls are: the listing is cut into slices where the rows' start times say.
+    const startedAt = whole(START.getTime() + (i % 600) * 1000);
+    rows.push(activeRow(id, startedAt, { sid: sid(id) }));
+    calls.push({ sid: sid(id), status, startTime: startedAt, endTime: null, duration: null });
   }
   for (let i = 0; i < zombies; i++) {
     const id = `zombie-${i}`;
@@ -57,7 +59,7 @@ describe("Twilio list-diff (real Postgres, the simulator's list and paging)", ()
     for (const c of calls) m.twilio.upsertCall(c);
     const r = await m.pass();
     expect(r.twilioStrategy).toBe("list-diff");
-    // in-progress: 2,450 calls = 3 pages of 1,000; ringing and queued: 25 each = 1 page each.
+    // in-progress: 2,450 calls, 2,525 rows with a SID = 3 slices of one page each; ringing and queued: 1 page each.
     expect(m.twilio.stats.lists).toBe(5);
     expect(r.listRequests).toBe(5);
     expect(m.twilio.stats.fetches).toBe(25);

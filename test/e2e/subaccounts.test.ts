@@ -151,3 +151,29 @@ describe("Twilio subaccounts (real Postgres, the simulator limiting each account
     expect(JSON.stringify(finding?.evidence)).toContain("is not a Twilio Account SID");
   });
 });
+
+describe("where each account's listing is cut (PgCallStore.activeStartShares, real Postgres)", () => {
+  let m: Matrix | undefined;
+  afterEach(async () => {
+    await m?.close();
+    m = undefined;
+  });
+
+  it("counts each account's active rows with a SID and cuts their start times into equal shares", async () => {
+    const at = (i: number) => new Date(START.getTime() + i * 1000);
+    const rows = [
+      ...Array.from({ length: 40 }, (_, i) =>
+        activeRow(`a-${i}`, at(i), { sid: sid(`a-${i}`), account: SUBACCOUNTS[0] }),
+      ),
+      ...Array.from({ length: 8 }, (_, i) => activeRow(`p-${i}`, at(100 + i), { sid: sid(`p-${i}`) })),
+      activeRow("blank", at(200), { sid: sid("blank"), account: "" }),
+      activeRow("no-sid", at(300), { account: SUBACCOUNTS[0] }),
+    ];
+    m = await startMatrix(rows, { CALLS_COL_TWILIO_ACCOUNT: "twilio_account_sid" });
+    const shares = await m.deps.store.activeStartShares?.(4);
+    expect(shares?.get(SUBACCOUNTS[0] as string)).toEqual({ rows: 40, cuts: [at(9), at(19), at(29)] });
+    // NULL and blank are both the configured account.
+    expect(shares?.get(null)).toEqual({ rows: 9, cuts: [at(102), at(104), at(106)] });
+    expect(shares?.size).toBe(2);
+  });
+});
