@@ -1,5 +1,12 @@
+import pLimit, { type LimitFunction } from "p-limit";
 import { errorMessage } from "../error-message.js";
-import type { ActiveCall, ProviderProbes, StartShares, TwilioListQuery } from "../model/index.js";
+import type {
+  ActiveCall,
+  ProviderProbes,
+  StartShares,
+  TwilioListAnswer,
+  TwilioListQuery,
+} from "../model/index.js";
 import type { LiveSet, LiveSets } from "./evidence-gathering.js";
 import { listQueries, MAX_SLICES } from "./list-slices.js";
 import { LiveCalls } from "./live-calls.js";
@@ -7,6 +14,12 @@ import type { PassDeps, PassOptions } from "./pass-deps.js";
 
 /** Enough for 10 million live calls at 1,000 a page: a runaway paging loop ends here instead of never. */
 const MAX_PAGES = 10_000;
+/**
+ * List pages asked at once in a pass, over all accounts and slices. A page of 1,000 calls arrives as about
+ * 1 MB of JSON that is parsed whole: enough of them in flight keep the rate budget busy (a page is answered in
+ * tens of milliseconds), more would only add to the garbage the process holds between collections.
+ */
+export const LIST_PAGES_IN_FLIGHT = 8;
 
 type Twilio = NonNullable<ProviderProbes["twilio"]>;
 
@@ -23,6 +36,7 @@ export async function listLiveCalls(
   twilio: Twilio,
   queries: readonly TwilioListQuery[],
   signal?: AbortSignal,
+  pages: LimitFunction = pLimit(LIST_PAGES_IN_FLIGHT),
 ): Promise<LiveSetResult> {
   const live = new LiveCalls();
   const failed = new AbortController();
@@ -39,7 +53,10 @@ export async function listLiveCalls(
       if (failed.signal.aborted) return;
       if (requests >= MAX_PAGES) return fail(`more than ${MAX_PAGES} list pages`);
       requests++;
-      const page = await twilio.listCallsPage(query, pageUri, chainSignal);
+      const uri: string | null = pageUri;
+      const page: TwilioListAnswer = await pages(
+        (): Promise<TwilioListAnswer> => twilio.listCallsPage(query, uri, chainSignal),
+      );
       if (page.kind === "error") return fail(`listing ${query.status} calls: ${page.detail}`);
       for (const c of page.calls) {
         // The Status filter should already guarantee it; a call listed with another status is not trusted.
@@ -65,6 +82,8 @@ export class AccountLiveSets implements LiveSets {
   private readonly listings = new Map<string, Promise<LiveSet | null>>();
   private requests = 0;
   private listed = 0;
+  /** Shared by every account's listing: bounds the list pages in flight in the whole pass. */
+  private readonly pages = pLimit(LIST_PAGES_IN_FLIGHT);
   /** Where each account's in-progress listing is cut, read once, when the first listing starts. */
   private shares: Promise<Map<string | null, StartShares>> | undefined;
 
@@ -101,7 +120,7 @@ export class AccountLiveSets implements LiveSets {
     const fields = { runId: this.opts.runId, ...(account === null ? {} : { account }) };
     const shares = await this.startShares();
     const queries = listQueries(account, shares.get(account));
-    const listed = await listLiveCalls(this.twilio, queries, this.opts.signal);
+    const listed = await listLiveCalls(this.twilio, queries, this.opts.signal, this.pages);
     this.requests += listed.requests;
     if (!listed.ok) {
       logger.warn(
