@@ -53,6 +53,7 @@ async function runPassJob(job: PassJob): Promise<PassReport> {
     TWILIO_MAX_RPS: String(job.limitRps),
     TWILIO_CONCURRENCY: String(job.concurrency),
     TWILIO_STRATEGY: job.strategy,
+    ...(job.accountColumn ? { CALLS_COL_TWILIO_ACCOUNT: "twilio_account_sid" } : {}),
     PROVIDER_TIMEOUT_MS: "10000",
     LOG_LEVEL: "info",
   });

@@ -71,6 +71,8 @@ export async function seedDataset(
   mapping: CallsTableMapping,
   rows: number,
   zombiePct: number,
+  /** Spread the rows over this many Twilio subaccounts (the mapping needs its account column); 0: none. */
+  accounts = 0,
 ): Promise<{ zombies: number }> {
   await migrate(db.pool, { withCallsTable: true, mapping });
   await db.pool.query(
@@ -80,10 +82,12 @@ export async function seedDataset(
             'CA' || lpad(to_hex(i), 32, '0') AS sid,
             base - make_interval(secs => i % 7200) AS started_at,
             floor(i * $2::numeric / 100) > floor((i - 1) * $2::numeric / 100) AS zombie,
-            30 + (i * 7919) % 1200 AS duration_s
+            30 + (i * 7919) % 1200 AS duration_s,
+            -- Blocks of 100 rows take turns: every account gets its share of rows and of zombies.
+            CASE WHEN $3::int > 0 THEN 'AC' || lpad(to_hex(1 + (i / 100) % $3::int), 32, '0') END AS account
      FROM generate_series(1, $1::int) AS i,
           (SELECT date_trunc('second', now()) - interval '1 hour' AS base) AS b`,
-    [rows, zombiePct],
+    [rows, zombiePct, accounts],
   );
   await db.pool.query(
     `ALTER TABLE bench_truth ADD PRIMARY KEY (call_id);
@@ -91,10 +95,11 @@ export async function seedDataset(
      UPDATE bench_truth SET ended_at = started_at + make_interval(secs => duration_s) WHERE zombie`,
   );
   const m = mapping;
+  const account = m.twilioAccount === undefined ? "" : `, ${q(m.twilioAccount)}`;
   await db.pool.query(
     `INSERT INTO ${quoteQualifiedIdentifier(m.table)}
-       (${q(m.id)}, ${q(m.twilioSid)}, ${q(m.openaiId)}, ${q(m.status)}, ${q(m.startedAt)}, ${q(m.endedAt)})
-     SELECT call_id, sid, NULL, 'active', started_at, NULL FROM bench_truth ORDER BY i`,
+       (${q(m.id)}, ${q(m.twilioSid)}, ${q(m.openaiId)}, ${q(m.status)}, ${q(m.startedAt)}, ${q(m.endedAt)}${account})
+     SELECT call_id, sid, NULL, 'active', started_at, NULL${account === "" ? "" : ", account"} FROM bench_truth ORDER BY i`,
   );
   await db.pool.query(`VACUUM ANALYZE ${quoteQualifiedIdentifier(m.table)}`);
   const { rows: counted } = await db.pool.query<{ zombies: number }>(
@@ -111,17 +116,26 @@ export async function simulatorCalls(db: BenchDatabase): Promise<SimTwilioCall[]
     zombie: boolean;
     duration_s: number;
     ended_at: Date | null;
-  }>("SELECT sid, started_at, zombie, duration_s, ended_at FROM bench_truth ORDER BY i");
+    account: string | null;
+  }>("SELECT sid, started_at, zombie, duration_s, ended_at, account FROM bench_truth ORDER BY i");
   return rows.map((r) =>
     r.zombie
       ? {
           sid: r.sid,
+          ...(r.account !== null ? { accountSid: r.account } : {}),
           status: "completed",
           startTime: r.started_at,
           endTime: r.ended_at,
           duration: String(r.duration_s),
         }
-      : { sid: r.sid, status: "in-progress", startTime: r.started_at, endTime: null, duration: null },
+      : {
+          sid: r.sid,
+          ...(r.account !== null ? { accountSid: r.account } : {}),
+          status: "in-progress",
+          startTime: r.started_at,
+          endTime: null,
+          duration: null,
+        },
   );
 }
 

@@ -11,6 +11,8 @@ export interface BenchOptions {
   concurrency: number;
   writeCalls: number;
   writeBatch: number;
+  accounts: number;
+  accountCalls: number;
   databaseUrl: string | undefined;
   json: string | undefined;
 }
@@ -30,6 +32,8 @@ peak RSS and write rate, checks every end against the truth, and compares the st
   --strategies LIST   comma list of list-diff, per-call, auto                 default list-diff,per-call
   --zombie-pct P      share of rows Twilio reports completed                  default 1
   --concurrency C     TWILIO_CONCURRENCY                                      default 16
+  --accounts A        a list-diff run over A Twilio subaccounts (0 = skip)    default 20
+  --account-calls K   rows per subaccount in that run                         default 5000
   --write-calls W     rows ended by the write-only runs (0 = skip)            default 10000
   --write-batch B     rows per PgCallStore.endCalls() batch in that run       default 500
   --database-url URL  a PostgreSQL role allowed to CREATE DATABASE
@@ -60,6 +64,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       concurrency: { type: "string" },
       "write-calls": { type: "string" },
       "write-batch": { type: "string" },
+      accounts: { type: "string" },
+      "account-calls": { type: "string" },
       "database-url": { type: "string" },
       json: { type: "string" },
       help: { type: "boolean" },
@@ -95,6 +101,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     concurrency: positive("concurrency", values.concurrency, 16),
     writeCalls,
     writeBatch: positive("write-batch", values["write-batch"], 500),
+    accounts: values.accounts === "0" ? 0 : positive("accounts", values.accounts, 20),
+    accountCalls: positive("account-calls", values["account-calls"], 5000),
     databaseUrl: values["database-url"] ?? (process.env.BENCH_DATABASE_URL || undefined),
     json: values.json,
   };

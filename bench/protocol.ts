@@ -12,6 +12,8 @@ export interface PassJob {
   strategy: Strategy;
   limitRps: number;
   concurrency: number;
+  /** The rows name their Twilio subaccount (CALLS_COL_TWILIO_ACCOUNT). */
+  accountColumn: boolean;
 }
 
 /** Ends every active row of the database through the store, without providers: the write path alone. */

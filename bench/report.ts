@@ -5,6 +5,13 @@ import type { PassReport, Strategy } from "./protocol.js";
 export interface PassRun {
   strategy: Strategy;
   rows: number;
+  /** Twilio subaccounts the rows are spread over (0: all under the configured account). */
+  accounts: number;
+  /**
+   * The physical limit: the busiest account's requests ÷ its rate limit (accounts are limited each on its
+   * own, so a pass can be no faster than its busiest account).
+   */
+  physicalMs: number | null;
   zombies: number;
   seedMs: number;
   error: string | null;
@@ -148,12 +155,15 @@ export function render(s: Summary): string {
     const eps = endsPerSecond(p);
     const correct = p.error ? `FAILED: ${p.error}` : p.verification?.ok ? "yes" : "NO";
     return [
-      p.strategy + (r?.usedStrategy && r.usedStrategy !== p.strategy ? ` (ran ${r.usedStrategy})` : ""),
+      p.strategy +
+        (r?.usedStrategy && r.usedStrategy !== p.strategy ? ` (ran ${r.usedStrategy})` : "") +
+        (p.accounts > 0 ? `, ${p.accounts} accounts` : ""),
       int(p.rows),
       int(p.zombies),
       r ? `${int(p.requests)} (${int(p.lists)} list + ${int(p.fetches)} fetch)` : "-",
       r ? int(p.rateLimited) : "-",
       r ? `${secs(r.wallMs)}${p.listPhaseMs === null ? "" : ` (listing ${secs(p.listPhaseMs)})`}` : "-",
+      r && p.physicalMs ? `${(r.wallMs / p.physicalMs).toFixed(2)}× of ${secs(p.physicalMs)}` : "-",
       rate
         ? `${rate.rate.toFixed(1)}/s = ${pct(rate.rate / o.limitRps)} over ${secs(rate.spanMs)}${rate.short ? " (short)" : ""}`
         : "-",
@@ -176,6 +186,7 @@ export function render(s: Summary): string {
       "-",
       "-",
       "-",
+      "-",
       "not run",
     ]);
   }
@@ -188,6 +199,7 @@ export function render(s: Summary): string {
         "provider requests",
         "429s",
         "wall time",
+        "× physical limit",
         "fetch-phase rate / limit",
         "DB time",
         "peak RSS",
@@ -208,6 +220,7 @@ export function render(s: Summary): string {
     "fetch-phase rate: the requests arriving between the first and the last fetch, over that span (timestamps ±2 ms), as a share of the limit;",
     "  the limiter's first burst can overstate a phase of S seconds by up to 1/S of the limit: '(short)' phases, under 10 s, are not judged.",
     "listing: from the first request to the last list page (list-diff).",
+    "× physical limit: wall time ÷ (the busiest account's requests ÷ the rate limit), the fastest any pass could be.",
     "DB time: wall time with at least one store call in flight (list pages + writes). ends/s: zombies ended per second of write time during the pass.",
   );
   if (s.comparisons.length > 0) {

@@ -36,6 +36,11 @@ const AUTH_TOKEN = "bench-auth-token-0123456789";
 const CHILD = new URL("./child.js", import.meta.url);
 /** The default mapping: the bench creates the default calls table. */
 const MAPPING = loadConfig({}).calls;
+/** The same table, each row naming its Twilio subaccount (the multi-account run). */
+const ACCOUNT_MAPPING = loadConfig({ CALLS_COL_TWILIO_ACCOUNT: "twilio_account_sid" }).calls;
+/** The subaccount SIDs the dataset spreads rows over: AC + the number 1…n in 32 hex digits. */
+const subaccounts = (n: number) =>
+  Array.from({ length: n }, (_, k) => `AC${(k + 1).toString(16).padStart(32, "0")}`);
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -73,10 +78,14 @@ async function passRun(
   o: BenchOptions,
   strategy: Strategy,
   rows: number,
+  accounts = 0,
 ): Promise<PassRun> {
+  const mapping = accounts > 0 ? ACCOUNT_MAPPING : MAPPING;
   const run: PassRun = {
     strategy,
     rows,
+    accounts,
+    physicalMs: null,
     zombies: 0,
     seedMs: 0,
     error: null,
@@ -100,7 +109,7 @@ async function passRun(
   const db = await createDatabase(adminUrl, `${strategy}_${rows}`);
   try {
     const t0 = performance.now();
-    run.zombies = (await seedDataset(db, MAPPING, rows, o.zombiePct)).zombies;
+    run.zombies = (await seedDataset(db, mapping, rows, o.zombiePct, accounts)).zombies;
     const calls = await simulatorCalls(db);
     run.seedMs = performance.now() - t0;
     log(
@@ -110,6 +119,7 @@ async function passRun(
       accountSid: ACCOUNT_SID,
       authToken: AUTH_TOKEN,
       calls,
+      subaccounts: subaccounts(accounts),
       maxRps: o.limitRps,
       latencyMs: o.latencyMs,
     });
@@ -128,6 +138,7 @@ async function passRun(
           strategy,
           limitRps: o.limitRps,
           concurrency: o.concurrency,
+          accountColumn: accounts > 0,
         },
         timeoutMs,
       );
@@ -143,6 +154,8 @@ async function passRun(
       run.rateLimited = stats.rateLimited;
       run.responsesByStatus = stats.responsesByStatus;
       run.maxRequestsInOneSecond = stats.maxRequestsInOneSecond;
+      const busiest = Math.max(0, ...Object.values(stats.byAccount).map((a) => a.requests));
+      run.physicalMs = busiest > 0 ? (busiest / o.limitRps) * 1000 : null;
       const span =
         timeline.firstFetchAt !== null && timeline.lastFetchAt !== null
           ? timeline.lastFetchAt - timeline.firstFetchAt
@@ -158,7 +171,7 @@ async function passRun(
           : null;
     }
     if (run.report) {
-      run.verification = await verify(db, MAPPING, true);
+      run.verification = await verify(db, mapping, true);
       if (strategy === "list-diff" && run.lists === 0 && run.error === null) {
         run.error = "no list request reached the simulator: list-diff is not in effect";
       }
@@ -247,13 +260,14 @@ async function describeMachine(adminUrl: string): Promise<Machine> {
 function targets(s: Omit<Summary, "targets">): Summary["targets"] {
   const o = s.options;
   const at = (strategy: Strategy, rows: number) =>
-    s.passes.find((p) => p.strategy === strategy && p.rows === rows && p.report !== null);
+    s.passes.find((p) => p.strategy === strategy && p.rows === rows && p.accounts === 0 && p.report !== null);
   const big = at("list-diff", o.calls);
   const small = o.perCallCalls !== o.calls ? at("list-diff", o.perCallCalls) : undefined;
   const cmp = s.comparisons.find((c) => c.rows === o.calls);
   const ran = s.passes.filter((p) => p.report !== null);
   const limited = ran.reduce((n, p) => n + p.rateLimited, 0);
   const rates = ran
+    .filter((p) => p.accounts === 0)
     .map((p) => {
       const r = fetchRate(p);
       return { p, rate: r && !r.short ? r.rate : null };
@@ -262,7 +276,25 @@ function targets(s: Omit<Summary, "targets">): Summary["targets"] {
   const endCalls = s.writes.find((w) => w.method === "endCalls");
   const pctOf = (x: number) => `${(x * 100).toFixed(1)} %`;
   const mbOf = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+  const multi = s.passes.find((p) => p.accounts > 0 && p.report !== null);
+  /** At most 1.2 × the physical limit plus one round trip (the simulator's latency). */
+  const nearLimit = (p: PassRun | undefined) => {
+    if (!p?.report || p.physicalMs === null) return { value: "n/a", met: null };
+    const bound = 1.2 * p.physicalMs + o.latencyMs;
+    return {
+      value: `${(p.report.wallMs / 1000).toFixed(2)} s against ${(bound / 1000).toFixed(2)} s (${(p.report.wallMs / p.physicalMs).toFixed(2)}×)`,
+      met: p.report.wallMs <= bound,
+    };
+  };
   return [
+    {
+      name: `list-diff at ${o.calls.toLocaleString("en-US")} rows within 1.2 × the physical limit + one round trip`,
+      ...nearLimit(big),
+    },
+    {
+      name: `${o.accounts} accounts × ${o.accountCalls.toLocaleString("en-US")} rows within 1.2 × the busiest account's physical limit + one round trip`,
+      ...nearLimit(multi),
+    },
     {
       name: `list-diff requests <= 2 % of per-call's at ${o.calls.toLocaleString("en-US")} rows`,
       value: cmp?.requests != null ? pctOf(cmp.requests) : "n/a (needs a list-diff and a per-call run)",
@@ -339,6 +371,8 @@ async function main(): Promise<number> {
       }
     }
     for (const [strategy, rows] of plan) passes.push(await passRun(adminUrl, o, strategy, rows));
+    if (o.accounts > 0 && o.strategies.includes("list-diff"))
+      passes.push(await passRun(adminUrl, o, "list-diff", o.accounts * o.accountCalls, o.accounts));
 
     const perCall = passes.find((p) => p.strategy === "per-call" && p.report !== null);
     const extrapolation =
@@ -346,7 +380,9 @@ async function main(): Promise<number> {
         ? extrapolatePerCall(perCall, o.calls, o.limitRps)
         : null;
     const listDiffAt = (rows: number) =>
-      passes.find((p) => p.strategy === "list-diff" && p.rows === rows && p.report !== null);
+      passes.find(
+        (p) => p.strategy === "list-diff" && p.rows === rows && p.accounts === 0 && p.report !== null,
+      );
     const comparisons: Comparison[] = [];
     const atN = compare(listDiffAt(o.calls), extrapolation ?? perCall);
     if (atN) comparisons.push(atN);

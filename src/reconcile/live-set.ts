@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import pLimit, { type LimitFunction } from "p-limit";
 import { errorMessage } from "../error-message.js";
 import type {
@@ -41,6 +42,8 @@ export async function listLiveCalls(
   const live = new LiveCalls();
   const failed = new AbortController();
   const chainSignal = signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]);
+  // Every page in flight or queued listens on it (up to one per slice): not a leak.
+  setMaxListeners(0, chainSignal);
   let requests = 0;
   let failure: string | null = null;
   const fail = (detail: string) => {
