@@ -66,7 +66,9 @@ export async function inspectListingIndex(
   const used = new Set<string>();
   collectIndexNames(plan[0]?.["QUERY PLAN"], used);
   const serving = indexes.find((i) => used.has(i.name) && i.valid && (i.partial || i.leading === m.status));
-  const parts = await quotedParts(client, t, freeName(m.table, indexes));
+  // The name of the index that serves the listing is not taken: the statement is then the one it answers to.
+  const others = indexes.filter((i) => i !== serving);
+  const parts = await quotedParts(client, t, freeName(m.table, others));
   return {
     usable: serving !== undefined,
     index: serving?.name ?? null,
