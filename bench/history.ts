@@ -52,8 +52,8 @@ async function seed(pool: pg.Pool, active: number, ended: number): Promise<void>
   await pool.query(
     `INSERT INTO calls (call_id, twilio_call_sid, status, started_at, ended_at)
      SELECT 'ended-' || i, 'CA' || lpad(to_hex(i), 32, '0'), 'completed',
-            now() - make_interval(secs => 3 * 3600 + (i * 7919) % (365 * 86400)),
-            now() - make_interval(secs => (i * 7919) % (365 * 86400))
+            now() - make_interval(secs => 3 * 3600 + (i::bigint * 7919) % (365 * 86400)),
+            now() - make_interval(secs => (i::bigint * 7919) % (365 * 86400))
      FROM generate_series(1, $1::int) AS i`,
     [ended],
   );
