@@ -15,6 +15,10 @@ export interface BenchOptions {
   accountCalls: number;
   databaseUrl: string | undefined;
   json: string | undefined;
+  /** `--listing`: only the listing on a table of history, with and without the index (bench/history.ts). */
+  listing: boolean;
+  listingCalls: number;
+  historyFactor: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -39,6 +43,10 @@ peak RSS and write rate, checks every end against the truth, and compares the st
   --database-url URL  a PostgreSQL role allowed to CREATE DATABASE
                       (default: $BENCH_DATABASE_URL, else an embedded server)
   --json FILE         also write every figure as JSON to FILE
+  --listing           instead: the listing's database time on a table of history (ended calls),
+                      with the recommended partial index and without it
+  --listing-calls A   active rows for --listing                               default 20000
+  --history-factor F  ended rows per active row for --listing (>= 20)         default 100
   --help`;
 
 const positive = (name: string, v: string | undefined, fallback: number, integer = true): number => {
@@ -68,6 +76,9 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "account-calls": { type: "string" },
       "database-url": { type: "string" },
       json: { type: "string" },
+      listing: { type: "boolean" },
+      "listing-calls": { type: "string" },
+      "history-factor": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -105,5 +116,15 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     accountCalls: positive("account-calls", values["account-calls"], 5000),
     databaseUrl: values["database-url"] ?? (process.env.BENCH_DATABASE_URL || undefined),
     json: values.json,
+    listing: values.listing === true,
+    listingCalls: positive("listing-calls", values["listing-calls"], 20_000),
+    historyFactor: historyFactor(values["history-factor"]),
   };
+}
+
+/** A table of history is what the listing mode is about: at least 20 ended rows per active one. */
+function historyFactor(v: string | undefined): number {
+  const f = positive("history-factor", v, 100);
+  if (f < 20) throw new Error(`--history-factor must be at least 20, got "${v}"`);
+  return f;
 }

@@ -14,6 +14,7 @@ import { loadConfig } from "../src/config/config.js";
 import { startEmbeddedPostgres } from "../src/dev/embedded.js";
 import { startTwilioSimulator } from "../src/sim/twilio-sim.js";
 import { type BenchDatabase, createDatabase, seedDataset, simulatorCalls, verify } from "./dataset.js";
+import { renderListing, runListingBench } from "./history.js";
 import { phaseRate, watchRequests } from "./measure.js";
 import { type BenchOptions, parseOptions, USAGE } from "./options.js";
 import type { ChildMessage, Job, PassReport, Strategy, WriteReport } from "./protocol.js";
@@ -361,6 +362,14 @@ async function main(): Promise<number> {
   }
   try {
     const machine = await describeMachine(adminUrl);
+    if (o.listing) {
+      const summary = await runListingBench(adminUrl, o.listingCalls, o.historyFactor, log);
+      console.log(
+        `\n${machine.cpu}, ${machine.cores} cores; ${machine.postgres}\n\n${renderListing(summary)}`,
+      );
+      if (o.json) await writeFile(o.json, `${JSON.stringify({ machine, ...summary }, null, 2)}\n`);
+      return 0;
+    }
     const passes: PassRun[] = [];
     const plan: [Strategy, number][] = [];
     for (const strategy of o.strategies) {

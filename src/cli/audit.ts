@@ -7,6 +7,7 @@ import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import { type PassDeps, type PassResult, runPass, totalUnverified, totalZombies } from "../reconcile/pass.js";
 import { EXIT, UsageError } from "./errors.js";
+import { listingIndexNote } from "./listing-index-report.js";
 import { reportJson, reportTable } from "./report.js";
 import { createRuntime } from "./runtime.js";
 
@@ -58,6 +59,8 @@ export async function runAudit(
   try {
     const store = force ? runtime.store.asForced() : runtime.store;
     await store.verifySchema();
+    // Also logged as a warning (runtime's onListingIndex); printed below with the statement to run.
+    const listingIndex = await store.listingIndex();
     const passDeps: PassDeps = { ...runtime.passDeps, store };
     const runId = randomUUID();
     const lease = new Lease(runtime.pool, {
@@ -81,7 +84,9 @@ export async function runAudit(
       );
     }
     opts.out.write(
-      opts.json ? `${JSON.stringify(reportJson(result), null, 2)}\n` : `${reportTable(result)}\n`,
+      opts.json
+        ? `${JSON.stringify({ ...reportJson(result), listingIndex }, null, 2)}\n`
+        : `${reportTable(result)}${listingIndexNote(listingIndex)}\n`,
     );
     return { result, exitCode: auditExitCode(result) };
   } finally {

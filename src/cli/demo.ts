@@ -39,7 +39,11 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
   const store = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
   const countActive = async () => (await store.activeSummary()).active;
   try {
-    await migrate(pool, { withCallsTable: true, mapping: config.calls });
+    await migrate(pool, {
+      withCallsTable: true,
+      mapping: config.calls,
+      activeStatuses: config.activeStatuses,
+    });
     await seedCalls(
       pool,
       config.calls,

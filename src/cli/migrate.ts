@@ -12,13 +12,19 @@ export async function runMigrate(
     statementTimeoutMs: config.dbStatementTimeoutMs,
   });
   try {
-    const result = await migrate(pool, { withCallsTable: opts.withCallsTable, mapping: config.calls });
+    const result = await migrate(pool, {
+      withCallsTable: opts.withCallsTable,
+      mapping: config.calls,
+      activeStatuses: config.activeStatuses,
+    });
     opts.out.write(
       result.applied.length > 0
         ? `applied migrations: ${result.applied.join(", ")}\n`
         : "the daemon's tables are up to date\n",
     );
     if (opts.withCallsTable) opts.out.write(`calls table ${config.calls.table} is present\n`);
+    if (result.listingIndexCreated !== null)
+      opts.out.write(`created index ${result.listingIndexCreated} for the listing of active calls\n`);
   } finally {
     await pool.end();
   }

@@ -50,6 +50,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   try {
     try {
       await runtime.store.verifySchema();
+      // Warns (once) and sets the gauge when no index serves the listing; every pass asks again.
+      await runtime.store.listingIndex();
     } catch (err) {
       if (err instanceof SchemaMismatchError) throw err;
       log.warn({ err: errorMessage(err) }, "database not usable yet; passes will retry");

@@ -11,6 +11,7 @@ import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.j
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
 import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
+import { watchListingIndex } from "./listing-index-report.js";
 
 export interface Runtime {
   pool: pg.Pool;
@@ -74,8 +75,11 @@ export function createRuntime(
     onError: (err) =>
       logger.warn({ err: err.message }, "database connection lost; the next query reconnects"),
   });
-  const store = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
   const metrics = createMetrics();
+  const store = new PgCallStore(pool, config.calls, config.activeStatuses, {
+    statusMap: config.statusMap,
+    onListingIndex: watchListingIndex(metrics, logger, config.calls.table),
+  });
   const raw = rawProviders(config, opts);
   if (raw.twilio === null) {
     logger.warn(

@@ -1,18 +1,15 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import { ensureListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
-import {
-  addCallsAccountColumnSql,
-  createCallsIndexSql,
-  createCallsTableSql,
-  MIGRATION_SQL,
-  MIGRATIONS,
-} from "./sql.js";
+import { addCallsAccountColumnSql, createCallsTableSql, MIGRATION_SQL, MIGRATIONS } from "./sql.js";
 
 export interface MigrateResult {
   applied: number[];
   /** The calls table was asked for and now exists (created, or already there). */
   callsTableEnsured: boolean;
+  /** The partial index created for the listing of active calls (null: one already served it, or not asked). */
+  listingIndexCreated: string | null;
 }
 
 /**
@@ -21,7 +18,7 @@ export interface MigrateResult {
  */
 export async function migrate(
   pool: pg.Pool,
-  opts: { withCallsTable: boolean; mapping: CallsTableMapping },
+  opts: { withCallsTable: boolean; mapping: CallsTableMapping; activeStatuses?: readonly string[] },
 ): Promise<MigrateResult> {
   return withTransaction(pool, async (client) => {
     await client.query(MIGRATION_SQL.noLockTimeout);
@@ -37,11 +34,15 @@ export async function migrate(
       await client.query(MIGRATION_SQL.recordVersion, [m.version, m.name]);
       applied.push(m.version);
     }
+    let listingIndexCreated: string | null = null;
     if (opts.withCallsTable) {
       await client.query(createCallsTableSql(opts.mapping));
       await client.query(addCallsAccountColumnSql(opts.mapping));
-      await client.query(createCallsIndexSql(opts.mapping));
+      listingIndexCreated = await ensureListingIndex(client, {
+        mapping: opts.mapping,
+        activeStatuses: opts.activeStatuses ?? ["active"],
+      });
     }
-    return { applied, callsTableEnsured: opts.withCallsTable };
+    return { applied, callsTableEnsured: opts.withCallsTable, listingIndexCreated };
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Every SQL statement of the daemon, kept together by statement family under sql/ (the way graphile-worker
- * keeps its SQL): pages.ts (the listing and start-up probes), ends.ts (batched ends, refusals), schema.ts
+ * keeps its SQL): pages.ts (the listing and start-up probes), listing-index.ts (which index serves it), ends.ts (batched ends, refusals), schema.ts
  * (what the status column accepts), lease.ts, migrations.ts. Built from the (validated, quoted) table mapping;
  * values are always parameters, only identifiers are spliced in, and only after quoting.
  */
@@ -10,6 +10,7 @@ import { buildPageStatements, type PageStatements } from "./sql/pages.js";
 
 export * from "./sql/ends.js";
 export * from "./sql/lease.js";
+export * from "./sql/listing-index.js";
 export * from "./sql/migrations.js";
 export * from "./sql/pages.js";
 export * from "./sql/schema.js";

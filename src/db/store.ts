@@ -2,7 +2,6 @@ import type pg from "pg";
 import { type CallsTableMapping, mapStatus } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import type {
-  ActiveCall,
   ActivePage,
   ActiveSummary,
   CallStore,
@@ -14,6 +13,8 @@ import type {
 } from "../model/index.js";
 import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { endError, SchemaMismatchError } from "./errors.js";
+import { ActiveListing } from "./listing.js";
+import { type ListingIndex, readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
 import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
@@ -37,22 +38,14 @@ export interface StoreOptions {
   statusMap?: Readonly<Record<string, string>>;
   /** `audit --apply --force`: this store's audit rows are marked `forced` (written without the lease). */
   forced?: boolean;
-}
-
-interface ListedRow {
-  id: string;
-  twilio_sid: string | null;
-  openai_id: string | null;
-  twilio_account: string | null;
-  status: string;
-  started_at: Date;
-  cursor_started_at: string;
+  /** Hears every answer of `listingIndex()` (the gauge of whether an index serves the listing). */
+  onListingIndex?: (found: ListingIndex) => void;
 }
 
 export class PgCallStore implements CallStore {
   private readonly sql: PageStatements;
+  private readonly listing: ActiveListing;
   /** The listing's $1: the one active status, or the list of them. */
-  private readonly activeParam: string | readonly string[];
   private readonly statusMap: Readonly<Record<string, string>>;
   private readonly forced: boolean;
   private endSqlCache: Promise<EndStatements> | undefined;
@@ -74,7 +67,15 @@ export class PgCallStore implements CallStore {
     private readonly opts: StoreOptions = {},
   ) {
     this.sql = buildPageStatements(mapping, { oneActiveStatus: activeStatuses.length === 1 });
-    this.activeParam = activeStatuses.length === 1 ? (activeStatuses[0] as string) : activeStatuses;
+    this.listing = new ActiveListing({
+      pool,
+      statements: async () => ({
+        sql: await this.pages(),
+        startedZone: (await this.timeColumns()).startedZone,
+      }),
+      activeParam: activeStatuses.length === 1 ? (activeStatuses[0] as string) : activeStatuses,
+      checkIndex: () => this.listingIndex(),
+    });
     this.statusMap = opts.statusMap ?? {};
     this.forced = opts.forced === true;
   }
@@ -84,42 +85,23 @@ export class PgCallStore implements CallStore {
     return new PgCallStore(this.pool, this.mapping, this.activeStatuses, { ...this.opts, forced: true });
   }
 
-  async listActivePage(
-    cursor: PageCursor | null,
-    startedAtOrBefore: Date,
-    limit: number,
-  ): Promise<ActivePage> {
-    const [sql, { startedZone }] = await Promise.all([this.pages(), this.timeColumns()]);
-    const result =
-      cursor === null
-        ? await this.pool.query<ListedRow>(sql.firstActivePage, [
-            this.activeParam,
-            startedAtOrBefore,
-            limit,
-            ...startedZone,
-          ])
-        : await this.pool.query<ListedRow>(sql.nextActivePage, [
-            this.activeParam,
-            startedAtOrBefore,
-            limit,
-            cursor.startedAt,
-            cursor.id,
-            ...startedZone,
-          ]);
-    const rows = result.rows.map(
-      (r): ActiveCall => ({
-        id: r.id,
-        twilioSid: blankToNull(r.twilio_sid),
-        twilioAccount: blankToNull(r.twilio_account),
-        openaiId: blankToNull(r.openai_id),
-        status: r.status,
-        startedAt: r.started_at,
-      }),
-    );
-    const last = result.rows[result.rows.length - 1];
-    const next =
-      last !== undefined && rows.length === limit ? { startedAt: last.cursor_started_at, id: last.id } : null;
-    return { rows, next };
+  listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage> {
+    return this.listing.page(cursor, startedAtOrBefore, limit);
+  }
+
+  /**
+   * Whether an index serves the listing (and the statement that creates one), as the planner sees it now.
+   * Asked at start-up (`run`, `audit`) and at the start of every listing; `onListingIndex` hears each answer.
+   */
+  async listingIndex(): Promise<ListingIndex> {
+    const { startedZone } = await this.timeColumns();
+    const found = await readListingIndex(this.pool, {
+      mapping: this.mapping,
+      activeStatuses: this.activeStatuses,
+      startedZone,
+    });
+    this.opts.onListingIndex?.(found);
+    return found;
   }
 
   async endCall(req: EndRequest): Promise<"ended" | "not_active" | "locked"> {
@@ -253,8 +235,4 @@ export class PgCallStore implements CallStore {
     await this.endSql();
     return checkStatusValues(this.pool, this.mapping, this.statusMap, this.activeStatuses);
   }
-}
-
-function blankToNull(v: string | null): string | null {
-  return v === null || v.trim() === "" ? null : v.trim();
 }

@@ -114,6 +114,11 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: "Seconds since the loop last moved forward: a page read, a provider answer or a write (leader), a lease check (stand-by)",
       registers: [registry],
     }),
+    listingIndexUsable: new Gauge({
+      name: `${prefix}listing_index_usable`,
+      help: "1 when an index serves the listing of active calls; 0 when each pass scans the whole calls table (the log and `audit` print the CREATE INDEX statement)",
+      registers: [registry],
+    }),
     notifications: new Counter({
       name: `${prefix}notifications_total`,
       help: "Downstream webhook deliveries of ended calls, by outcome",

@@ -42,6 +42,8 @@ const CONTRACT = [
   "circuit_breaker_transitions_total",
   // Added for issue 10: realtime evidence that proves itself.
   "evidence_suspect",
+  // Added for issue 12: whether an index serves the listing of active calls.
+  "listing_index_usable",
 ].map((name) => PREFIX + name);
 const CONTRACT_HISTOGRAMS = ["provider_request_duration_seconds", "pass_duration_seconds"].map(
   (name) => PREFIX + name,

@@ -139,11 +139,3 @@ export function createCallsTableSql(m: CallsTableMapping): string {
       ${q(m.endedAt)} timestamptz
     )`;
 }
-
-/** Creates an index that lets the active listing walk (status, started_at, id) instead of the table. */
-export function createCallsIndexSql(m: CallsTableMapping): string {
-  const bare = m.table.split(".").pop() ?? m.table;
-  const indexName = q(`${bare}_reconciler_active_idx`.slice(0, 63));
-  return `CREATE INDEX IF NOT EXISTS ${indexName} ON ${quoteQualifiedIdentifier(m.table)}
-    (${q(m.status)}, ${q(m.startedAt)}, ${q(m.id)})`;
-}
