@@ -13,6 +13,8 @@ export interface BenchOptions {
   writeBatch: number;
   accounts: number;
   accountCalls: number;
+  /** The children's --max-old-space-size; undefined: Node's default (sized from the machine's memory). */
+  childHeapMb: number | undefined;
   databaseUrl: string | undefined;
   json: string | undefined;
   /** `--listing`: only the listing on a table of history, with and without the index (bench/history.ts). */
@@ -38,6 +40,8 @@ peak RSS and write rate, checks every end against the truth, and compares the st
   --concurrency C     TWILIO_CONCURRENCY                                      default 16
   --accounts A        a list-diff run over A Twilio subaccounts (0 = skip)    default 20
   --account-calls K   rows per subaccount in that run                         default 5000
+  --child-heap-mb H   run each pass with --max-old-space-size=H, as a         default unset
+                      deployment caps it (the Kubernetes example: 160)
   --write-calls W     rows ended by the write-only runs (0 = skip)            default 10000
   --write-batch B     rows per PgCallStore.endCalls() batch in that run       default 500
   --database-url URL  a PostgreSQL role allowed to CREATE DATABASE
@@ -74,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "write-batch": { type: "string" },
       accounts: { type: "string" },
       "account-calls": { type: "string" },
+      "child-heap-mb": { type: "string" },
       "database-url": { type: "string" },
       json: { type: "string" },
       listing: { type: "boolean" },
@@ -114,6 +119,10 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     writeBatch: positive("write-batch", values["write-batch"], 500),
     accounts: values.accounts === "0" ? 0 : positive("accounts", values.accounts, 20),
     accountCalls: positive("account-calls", values["account-calls"], 5000),
+    childHeapMb:
+      values["child-heap-mb"] === undefined
+        ? undefined
+        : positive("child-heap-mb", values["child-heap-mb"], 0),
     databaseUrl: values["database-url"] ?? (process.env.BENCH_DATABASE_URL || undefined),
     json: values.json,
     listing: values.listing === true,

@@ -146,7 +146,7 @@ export function render(s: Summary): string {
   const out: string[] = [];
   out.push(
     `Machine: ${s.machine.cpu}, ${s.machine.cores} cores, ${s.machine.memoryGiB} GiB; ${s.machine.os}; Node ${s.machine.node}; ${s.machine.postgres}`,
-    `Simulator: ${o.latencyMs} ms per request, 429 above ${o.limitRps} req/s (sliding second); TWILIO_MAX_RPS=${o.limitRps}, TWILIO_CONCURRENCY=${o.concurrency}, PROVIDER_TIMEOUT_MS=10000; ${o.zombiePct} % zombies`,
+    `Simulator: ${o.latencyMs} ms per request, 429 above ${o.limitRps} req/s (sliding second); TWILIO_MAX_RPS=${o.limitRps}, TWILIO_CONCURRENCY=${o.concurrency}, PROVIDER_TIMEOUT_MS=10000; ${o.zombiePct} % zombies${o.childHeapMb === undefined ? "" : `; passes run with --max-old-space-size=${o.childHeapMb}`}`,
     "",
   );
   const rows = s.passes.map((p) => {

@@ -46,12 +46,16 @@ const subaccounts = (n: number) =>
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 /** Runs one job in a fresh Node process; rejects if it exits without a report or outlives `timeoutMs`. */
-function runChild<T extends PassReport | WriteReport>(job: Job, timeoutMs: number): Promise<T> {
+function runChild<T extends PassReport | WriteReport>(
+  job: Job,
+  timeoutMs: number,
+  heapMb?: number,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], {
       env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: [],
+      execArgv: heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`],
     });
     let message: ChildMessage | undefined;
     const timer = setTimeout(() => {
@@ -142,6 +146,7 @@ async function passRun(
           accountColumn: accounts > 0,
         },
         timeoutMs,
+        o.childHeapMb,
       );
     } catch (err) {
       run.error = err instanceof Error ? err.message : String(err);
