@@ -14,8 +14,12 @@ import { writeEnds } from "./write-ends.js";
 export * from "./pass-deps.js";
 export * from "./pass-result.js";
 
-/** Pages being checked at once: enough to keep a provider busy, few enough to keep memory flat. */
-const PAGES_IN_FLIGHT = 3;
+/**
+ * Pages being checked at once: enough to keep providers busy (with many Twilio accounts, a page's few fetches
+ * go to accounts that are each far from their limit, so pages must overlap more), few enough to keep memory
+ * flat (a page is DB_PAGE_SIZE rows, about 150 KB at 500).
+ */
+const PAGES_IN_FLIGHT = 8;
 const DEFAULT_MAX_FINDINGS = 10_000;
 /** Beyond this, a host clock is worth an operator's look (NTP broken, a VM resumed from a snapshot). */
 const CLOCK_SKEW_WARN_MS = 5_000;

@@ -87,23 +87,38 @@ const matches = (c: StoredCall, f: ListFilter): boolean => {
  */
 export class ListOrder {
   private readonly sorted = new Map<string, StoredCall[]>();
+  /** The calls by account: a listing of one of 20 subaccounts scans its own calls, not everyone's. */
+  private byAccount: Map<string, StoredCall[]> | undefined;
 
   constructor(private readonly all: () => Iterable<StoredCall>) {}
 
   /** Call after any change to the calls. */
   invalidate(): void {
     this.sorted.clear();
+    this.byAccount = undefined;
   }
 
   of(filter: ListFilter): readonly StoredCall[] {
     const key = JSON.stringify(filter);
     let list = this.sorted.get(key);
     if (list === undefined) {
-      list = [...this.all()].filter((c) => matches(c, filter));
+      list = this.accountCalls(filter.accountSid).filter((c) => matches(c, filter));
       list.sort(compareCalls);
       this.sorted.set(key, list);
     }
     return list;
+  }
+
+  private accountCalls(accountSid: string): StoredCall[] {
+    if (this.byAccount === undefined) {
+      this.byAccount = new Map();
+      for (const c of this.all()) {
+        const calls = this.byAccount.get(c.accountSid);
+        if (calls === undefined) this.byAccount.set(c.accountSid, [c]);
+        else calls.push(c);
+      }
+    }
+    return this.byAccount.get(accountSid) ?? [];
   }
 }
 
