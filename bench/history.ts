@@ -8,6 +8,7 @@
  *   database's share: listing, holds, sightings;
  * - for reference, the listing as it was before (one keyset statement per page) on the table without index.
  */
+
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Writable } from "node:stream";
@@ -19,6 +20,7 @@ import { migrate } from "../src/db/migrate.js";
 import { createPool } from "../src/db/pool.js";
 import { buildPageStatements } from "../src/db/sql.js";
 import { PgCallStore } from "../src/db/store.js";
+import { countingListings } from "../src/dev/counting-pool.js";
 import { createLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 import type { ActivePage, PageCursor } from "../src/model/index.js";
@@ -67,21 +69,6 @@ async function seed(pool: pg.Pool, active: number, ended: number): Promise<void>
   await pool.query("VACUUM ANALYZE calls");
 }
 
-/** A pool that counts the listing statements (the only ones with ORDER BY … LIMIT $3). */
-function counting(pool: pg.Pool): { pool: pg.Pool; statements: () => number } {
-  let n = 0;
-  const proxy = new Proxy(pool, {
-    get(target, prop, receiver) {
-      if (prop !== "query") return Reflect.get(target, prop, receiver);
-      return (...args: unknown[]) => {
-        if (typeof args[0] === "string" && /ORDER BY[^;]*LIMIT \$3/.test(args[0])) n++;
-        return (target.query as (...a: unknown[]) => unknown)(...args);
-      };
-    },
-  });
-  return { pool: proxy, statements: () => n };
-}
-
 async function timeListing(list: (c: PageCursor | null) => Promise<ActivePage>): Promise<[number, number]> {
   const t0 = performance.now();
   let rows = 0;
@@ -96,7 +83,7 @@ async function timeListing(list: (c: PageCursor | null) => Promise<ActivePage>):
 
 async function measure(url: string, variant: string, before: boolean): Promise<ListingRow> {
   const pool = createPool(url);
-  const counted = counting(pool);
+  const counted = countingListings(pool);
   const logger = createLogger("silent", new Writable({ write: (_c, _e, done) => done() }));
   const row: ListingRow = { variant, statements: 0, listingMs: [], passMs: [], rows: 0 };
   const cutoff = new Date(Date.now() - CONFIG.minCallAgeSeconds * 1000);
@@ -113,12 +100,12 @@ async function measure(url: string, variant: string, before: boolean): Promise<L
         activeParam: "active",
         checkIndex: async () => ({ usable: true, index: null, statement: "" }),
       });
-      const start = counted.statements();
+      const start = counted.listings();
       const [ms, rows] = await timeListing((c) =>
         before ? old.page(c, cutoff, CONFIG.dbPageSize) : store.listActivePage(c, cutoff, CONFIG.dbPageSize),
       );
       row.listingMs.push(ms);
-      row.statements = counted.statements() - start;
+      row.statements = counted.listings() - start;
       row.rows = rows;
       if (before) continue;
       const deps = passDepsFor(CONFIG, {

@@ -8,6 +8,7 @@ import { migrate } from "../../src/db/migrate.js";
 import { createPool } from "../../src/db/pool.js";
 import { buildPageStatements } from "../../src/db/sql.js";
 import { PgCallStore } from "../../src/db/store.js";
+import { countingListings } from "../../src/dev/counting-pool.js";
 import type { ActivePage, PageCursor } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 
@@ -18,21 +19,6 @@ const EXPECTED = [
   ...Array.from({ length: 23 }, (_, i) => `tie-${String(i).padStart(2, "0")}`),
   "late",
 ];
-
-/** A pool that counts the listing statements it runs (the only statements with ORDER BY … LIMIT). */
-function counting(pool: pg.Pool): { pool: pg.Pool; listings: () => number } {
-  let n = 0;
-  const proxy = new Proxy(pool, {
-    get(target, prop, receiver) {
-      if (prop !== "query") return Reflect.get(target, prop, receiver);
-      return (...args: unknown[]) => {
-        if (typeof args[0] === "string" && /ORDER BY[^;]*LIMIT \$3/.test(args[0])) n++;
-        return (target.query as (...a: unknown[]) => unknown)(...args);
-      };
-    },
-  });
-  return { pool: proxy, listings: () => n };
-}
 
 /** The windowed listing as PgCallStore builds it, with a window small enough to need several. */
 function listing(pool: pg.Pool, windowRows: number): ActiveListing {
@@ -103,11 +89,11 @@ describe("the listing without an index: one scan, not one per page", () => {
   });
 
   it("reads the table once per window, where keyset pages would read it once per page", async () => {
-    const c = counting(db.pool);
+    const c = countingListings(db.pool);
     const store = new PgCallStore(c.pool, DEFAULT, ["active"]);
     expect(await listAll((cur) => store.listActivePage(cur, CUTOFF, 4))).toEqual(EXPECTED);
     expect(c.listings()).toBe(1);
-    const small = counting(db.pool);
+    const small = countingListings(db.pool);
     const windowed = listing(small.pool, 10);
     expect(await listAll((cur) => windowed.page(cur, CUTOFF, 4))).toEqual(EXPECTED);
     // 25 rows in windows of 10: three statements (the last one short, so nothing follows it).
@@ -142,7 +128,7 @@ describe("the listing without an index: one scan, not one per page", () => {
   });
 
   it("goes back to keyset pages once an index serves the listing", async () => {
-    const c = counting(db.pool);
+    const c = countingListings(db.pool);
     const store = new PgCallStore(c.pool, DEFAULT, ["active"]);
     await db.pool.query(
       "CREATE INDEX calls_active_idx ON calls (started_at, call_id) WHERE status = 'active'",
