@@ -9,20 +9,13 @@ import type {
   RealtimeObservation,
 } from "../model/index.js";
 import { createOpenAIProbe, isRealtimeCallId } from "./openai.js";
+import { naming } from "./policy-answers.js";
 import { type BreakerState, type Classification, createProviderPolicy } from "./resilience.js";
 import { createTwilioProbe } from "./twilio.js";
 import { accountPolicies, guardedTwilio, type OverallCaps } from "./twilio-accounts.js";
 
 type Provider = "twilio" | "openai";
 type Answer = { kind: string; reason?: ProviderErrorReason; retryAfterMs?: number; asked?: Asked };
-
-/**
- * The policy's own answers (circuit open, timeout, abandoned) name what would have been asked too, like the
- * probe's: an audit row then always says which resource its evidence is about. A malformed id stays without.
- */
-function naming<R extends Answer>(answer: R, asked: Asked | null): R {
-  return answer.asked !== undefined || asked === null ? answer : { ...answer, asked };
-}
 
 /**
  * Only failures that another attempt may fix are retried, and only they count against the breaker: never

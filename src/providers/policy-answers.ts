@@ -1,10 +1,19 @@
 /** The error values a provider policy answers with when it has no answer of the provider's to give. */
+import type { Asked } from "../model/index.js";
 
 /** What `execute` returns instead of an answer; shaped so that callers can return it as error evidence. */
 export interface PolicyRejection {
   kind: "error";
   reason: "circuit_open" | "timeout" | "auth_failed";
   detail: string;
+}
+
+/**
+ * The policy's own answers (circuit open, timeout, abandoned) name what would have been asked too, like the
+ * probe's: an audit row then always says which resource its evidence is about. A malformed id stays without.
+ */
+export function naming<R extends { asked?: Asked }>(answer: R, asked: Asked | null): R {
+  return answer.asked !== undefined || asked === null ? answer : { ...answer, asked };
 }
 
 export function isRejection(value: unknown): value is PolicyRejection {

@@ -8,6 +8,7 @@ import pLimit from "p-limit";
 import type { Config } from "../config/config.js";
 import type { ProviderProbes, TwilioEvidence, TwilioListAnswer } from "../model/index.js";
 import type { Slots } from "./attempt-runner.js";
+import { naming } from "./policy-answers.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import type { BreakerState, ProviderPolicy } from "./resilience.js";
 import { isAccountSid, isCallSid, notAnAccount, type TwilioProbe, twilioAsked } from "./twilio.js";
@@ -86,10 +87,7 @@ export function guardedTwilio(
         counted(() => twilio.fetchCall(sid, account)),
         signal,
       )) as TwilioEvidence;
-      // The policy's own answers (circuit open, timeout, abandoned) name what would have been asked too.
-      return answer.asked !== undefined || !isCallSid(sid)
-        ? answer
-        : { ...answer, asked: twilioAsked(sid, accountSid) };
+      return naming(answer, isCallSid(sid) ? twilioAsked(sid, accountSid) : null);
     },
     async listCallsPage(query, pageUri, signal) {
       const accountSid = query.account ?? configuredAccount;

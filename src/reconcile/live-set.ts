@@ -20,7 +20,7 @@ const MAX_PAGES = 10_000;
  * 1 MB of JSON that is parsed whole: enough of them in flight keep the rate budget busy (a page is answered in
  * tens of milliseconds), more would only add to the garbage the process holds between collections.
  */
-export const LIST_PAGES_IN_FLIGHT = 8;
+const LIST_PAGES_IN_FLIGHT = 8;
 
 type Twilio = NonNullable<ProviderProbes["twilio"]>;
 
@@ -36,8 +36,9 @@ export type LiveSetResult =
 export async function listLiveCalls(
   twilio: Twilio,
   queries: readonly TwilioListQuery[],
-  signal?: AbortSignal,
-  pages: LimitFunction = pLimit(LIST_PAGES_IN_FLIGHT),
+  signal: AbortSignal | undefined,
+  /** Shared by every listing of the pass: bounds the list pages in flight. */
+  pages: LimitFunction,
 ): Promise<LiveSetResult> {
   const live = new LiveCalls();
   const failed = new AbortController();
