@@ -51,7 +51,11 @@ export function passDepsFor(
     },
     logger: parts.logger,
     pageSize: config.dbPageSize,
-    twilioStrategy: { mode: config.twilioStrategy, listDiffThreshold: config.twilioListDiffThreshold },
+    twilioStrategy: {
+      mode: config.twilioStrategy,
+      listDiffThreshold: config.twilioListDiffThreshold,
+      configuredAccount: config.twilio?.accountSid,
+    },
     // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
     concurrency: passConcurrency(config),
   };

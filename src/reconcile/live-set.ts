@@ -94,24 +94,30 @@ export class AccountLiveSets implements LiveSets {
   constructor(
     private readonly twilio: Twilio,
     private readonly threshold: number,
+    private readonly configuredAccount: string | undefined,
     private readonly deps: Pick<PassDeps, "logger" | "store">,
     private readonly opts: PassOptions,
   ) {}
+
+  /** One key per account: "" for the configured one, whether a row leaves its column empty or names it. */
+  private keyOf(account: string | null): string {
+    return account === null || account === this.configuredAccount ? "" : account;
+  }
 
   /** Counts a page's rows per account; an account that reaches the threshold starts its listing now. */
   note(rows: readonly ActiveCall[]): void {
     for (const row of rows) {
       if (row.twilioSid === null) continue;
-      const key = row.twilioAccount ?? "";
+      const key = this.keyOf(row.twilioAccount);
       const seen = (this.rowsSeen.get(key) ?? 0) + 1;
       this.rowsSeen.set(key, seen);
       if (seen >= this.threshold && !this.listings.has(key))
-        this.listings.set(key, this.list(row.twilioAccount));
+        this.listings.set(key, this.list(key === "" ? null : key));
     }
   }
 
   forAccount(account: string | null): Promise<LiveSet | null> {
-    return this.listings.get(account ?? "") ?? Promise.resolve(null);
+    return this.listings.get(this.keyOf(account)) ?? Promise.resolve(null);
   }
 
   /** What listing cost this pass, and whether any account's listing was used. */
@@ -122,8 +128,7 @@ export class AccountLiveSets implements LiveSets {
   private async list(account: string | null): Promise<LiveSet | null> {
     const { logger } = this.deps;
     const fields = { runId: this.opts.runId, ...(account === null ? {} : { account }) };
-    const shares = await this.startShares();
-    const queries = listQueries(account, shares.get(account));
+    const queries = listQueries(account, await this.sharesOf(account));
     const listed = await listLiveCalls(this.twilio, queries, this.opts.signal, this.pages);
     this.requests += listed.requests;
     if (!listed.ok) {
@@ -139,6 +144,20 @@ export class AccountLiveSets implements LiveSets {
       "listed Twilio's live calls",
     );
     return listed.live;
+  }
+
+  /**
+   * The configured account's rows may come as NULL and as its SID, two groups of the database's answer: their
+   * rows add up, and the larger group's cuts stand for both (cuts only place the slices).
+   */
+  private async sharesOf(account: string | null): Promise<StartShares | undefined> {
+    const shares = await this.startShares();
+    if (account !== null) return shares.get(account);
+    const named = this.configuredAccount === undefined ? undefined : shares.get(this.configuredAccount);
+    const groups = [shares.get(null), named].filter((g): g is StartShares => g !== undefined);
+    if (groups.length < 2) return groups[0];
+    const [a, b] = groups as [StartShares, StartShares];
+    return { rows: a.rows + b.rows, cuts: (a.rows >= b.rows ? a : b).cuts };
   }
 
   /** Without them (no such read, or it failed) every account is listed whole: slower, never wrong. */
@@ -164,5 +183,5 @@ export function liveSetsFor(
   const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };
   if (strategy.mode === "per-call" || deps.probes.twilio === null) return null;
   const threshold = strategy.mode === "list-diff" ? 1 : Math.max(1, strategy.listDiffThreshold);
-  return new AccountLiveSets(deps.probes.twilio, threshold, deps, opts);
+  return new AccountLiveSets(deps.probes.twilio, threshold, strategy.configuredAccount, deps, opts);
 }

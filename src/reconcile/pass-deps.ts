@@ -49,6 +49,11 @@ export type PassRun = PassDeps & { clock: () => Date };
 export interface TwilioStrategy {
   mode: "auto" | "list-diff" | "per-call";
   listDiffThreshold: number;
+  /**
+   * TWILIO_ACCOUNT_SID: a row that names it in its account column is in the same account as a row with none,
+   * and that account is listed once.
+   */
+  configuredAccount?: string | undefined;
 }
 
 export interface PassOptions {
