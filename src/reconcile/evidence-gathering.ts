@@ -7,6 +7,7 @@ import type {
   TwilioEvidence,
   TwilioLiveStatus,
 } from "../model/index.js";
+import { rowAccount } from "./account-key.js";
 import type { PassSightings } from "./sightings.js";
 
 /** Twilio's live calls by SID, as one listing saw them. */
@@ -44,8 +45,10 @@ export function passEvidence(parts: {
   clock: () => Date;
   /** Twilio's live calls per account (list-diff); null: ask per call. */
   liveSets: LiveSets | null;
+  /** TWILIO_ACCOUNT_SID: a row naming it is asked, and stopped, as a row naming no account. */
+  configuredAccount?: string | undefined;
 }) {
-  const { probes, sightings, logger, clock, liveSets } = parts;
+  const { probes, sightings, logger, clock, liveSets, configuredAccount } = parts;
   // Aborted with the answer that every later request there gets instead (the policy returns it).
   const stops = new Map<StopKey, AbortController>();
   const stopOf = (key: StopKey) => {
@@ -115,15 +118,16 @@ export function passEvidence(parts: {
 
   const askTwilio = async (row: ActiveCall, sid: string, signal?: AbortSignal): Promise<TwilioEvidence> => {
     if (probes.twilio === null) throw new Error("unreachable: Twilio not configured");
-    const key = twilioKey(row.twilioAccount);
+    const account = rowAccount(row.twilioAccount, configuredAccount);
+    const key = twilioKey(account);
     const stopped = notAsked(key);
     if (stopped !== null) return stopped;
     // Listed live a moment ago: that is Twilio's own answer, and keeping a call is never the risky side.
     // Anything not in the list is fetched on its own, which confirms the end and gives its true time.
-    const listed = (await liveSets?.forAccount(row.twilioAccount))?.get(sid);
+    const listed = (await liveSets?.forAccount(account))?.get(sid);
     if (listed !== undefined) return { kind: "live", status: listed };
-    const e = await probes.twilio.fetchCall(sid, row.twilioAccount, signalFor(key, signal));
-    if (e.kind === "error") noteError("twilio", key, e, row.twilioAccount);
+    const e = await probes.twilio.fetchCall(sid, account, signalFor(key, signal));
+    if (e.kind === "error") noteError("twilio", key, e, account);
     return e;
   };
 

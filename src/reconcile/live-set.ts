@@ -8,6 +8,7 @@ import type {
   TwilioListAnswer,
   TwilioListQuery,
 } from "../model/index.js";
+import { rowAccount } from "./account-key.js";
 import type { LiveSet, LiveSets } from "./evidence-gathering.js";
 import { listQueries, MAX_SLICES } from "./list-slices.js";
 import { LiveCalls } from "./live-calls.js";
@@ -99,9 +100,9 @@ export class AccountLiveSets implements LiveSets {
     private readonly opts: PassOptions,
   ) {}
 
-  /** One key per account: "" for the configured one, whether a row leaves its column empty or names it. */
+  /** One key per account: "" for the configured one. */
   private keyOf(account: string | null): string {
-    return account === null || account === this.configuredAccount ? "" : account;
+    return rowAccount(account, this.configuredAccount) ?? "";
   }
 
   /** Counts a page's rows per account; an account that reaches the threshold starts its listing now. */

@@ -50,8 +50,8 @@ export interface TwilioStrategy {
   mode: "auto" | "list-diff" | "per-call";
   listDiffThreshold: number;
   /**
-   * TWILIO_ACCOUNT_SID: a row that names it in its account column is in the same account as a row with none,
-   * and that account is listed once.
+   * TWILIO_ACCOUNT_SID: a row that names it in its account column is in the same account as a row with none
+   * (see account-key.ts): one listing, one stop, and the configured account's messages.
    */
   configuredAccount?: string | undefined;
 }

@@ -63,7 +63,8 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
 
   // How Twilio is asked this pass: each account listed once enough of its rows are met, or per call.
   const liveSets = liveSetsFor(deps, opts);
-  const gather = passEvidence({ ...deps, sightings, liveSets }).gather;
+  const configuredAccount = deps.twilioStrategy?.configuredAccount;
+  const gather = passEvidence({ ...deps, sightings, liveSets, configuredAccount }).gather;
   const write = async (pending: readonly PendingEnd[]) => {
     const written = await writeEnds(pending, deps, opts);
     addWrite(result, written.tally);
