@@ -9,7 +9,7 @@ import pg from "pg";
 import type { CallsTableMapping } from "../src/config/config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../src/config/identifiers.js";
 import { migrate } from "../src/db/migrate.js";
-import { ACTIONS_TABLE } from "../src/db/sql.js";
+import { daemonTables } from "../src/db/sql.js";
 import type { SimTwilioCall } from "../src/sim/twilio-sim.js";
 
 export interface BenchDatabase {
@@ -168,8 +168,8 @@ export async function verify(
                             )::int AS "zombiesWrong",
             count(*) FILTER (WHERE NOT t.zombie AND (c.${q(m.status)} <> 'active'
                              OR c.${q(m.endedAt)} IS NOT NULL))::int AS "liveTouched",
-            (SELECT count(*)::int FROM ${ACTIONS_TABLE}) AS "auditRows",
-            (SELECT count(*)::int FROM ${ACTIONS_TABLE} a LEFT JOIN bench_truth z ON z.call_id = a.call_id
+            (SELECT count(*)::int FROM ${daemonTables().actions}) AS "auditRows",
+            (SELECT count(*)::int FROM ${daemonTables().actions} a LEFT JOIN bench_truth z ON z.call_id = a.call_id
               WHERE z.zombie IS NOT TRUE OR a.source <> 'twilio' OR a.new_status <> 'completed'
                  OR a.ended_at <> z.ended_at) AS "auditRowsWrong"
      FROM bench_truth t JOIN ${quoteQualifiedIdentifier(m.table)} c ON c.${q(m.id)} = t.call_id`,

@@ -67,6 +67,7 @@ export async function runAudit(
       name: reconcileLeaseName(config.calls.table),
       holder: `audit:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       ttlSeconds: config.leaderLeaseSeconds,
+      schema: config.calls.daemonSchema,
     });
     let result: PassResult;
     if (!opts.apply) {

@@ -50,8 +50,9 @@ Exit codes (the first that applies):
   0  otherwise: no zombies, or all of them ended with --apply`,
   migrate: `Usage: call-reconciler migrate [--with-calls-table]
 
-Creates or updates the daemon's own table call_reconciler_actions (the audit trail). It never alters the
-app's calls table.
+Creates or updates the daemon's own tables (call_reconciler_actions, the audit trail, and its lease, holds
+and sightings) in RECONCILER_SCHEMA (default public), creating that schema if it is missing, and prints
+where it wrote. It never alters the app's calls table.
 
 Options:
   --with-calls-table   also create the default calls table (CALLS_TABLE and CALLS_COL_* names) if it

@@ -17,10 +17,11 @@ export async function runMigrate(
       mapping: config.calls,
       activeStatuses: config.activeStatuses,
     });
+    if (result.schemaCreated) opts.out.write(`created schema ${result.schema}\n`);
     opts.out.write(
       result.applied.length > 0
-        ? `applied migrations: ${result.applied.join(", ")}\n`
-        : "the daemon's tables are up to date\n",
+        ? `applied migrations: ${result.applied.join(", ")} in schema ${result.schema}\n`
+        : `the daemon's tables in schema ${result.schema} are up to date\n`,
     );
     if (opts.withCallsTable) opts.out.write(`calls table ${config.calls.table} is present\n`);
     if (result.listingIndexCreated !== null)

@@ -32,6 +32,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     name: reconcileLeaseName(config.calls.table),
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlSeconds: config.leaderLeaseSeconds,
+    schema: config.calls.daemonSchema,
   });
   const state: LoopState = { leader: false, lastTickOkAt: Number.NEGATIVE_INFINITY, lastResult: null };
   const progress = new Progress();

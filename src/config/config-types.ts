@@ -25,6 +25,11 @@ export interface CallsTableMapping {
    * every call is asked under TWILIO_ACCOUNT_SID. A row with NULL there is too.
    */
   twilioAccount?: string | undefined;
+  /**
+   * RECONCILER_SCHEMA: the schema of the daemon's own tables (audit trail, lease, holds, sightings); every
+   * statement names it. Unset: `public`.
+   */
+  daemonSchema?: string | undefined;
 }
 
 export interface Config {

@@ -106,6 +106,7 @@ const envSchema = z.object({
   CALLS_COL_ENDED_AT: identifier("ended_at"),
   CALLS_COL_TWILIO_ACCOUNT: optionalIdentifier,
   CALLS_TIME_ZONE: timeZoneSetting,
+  RECONCILER_SCHEMA: identifier("public"),
   ACTIVE_STATUSES: z
     .string()
     .default("active")
@@ -186,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       endedAt: e.CALLS_COL_ENDED_AT,
       timeZone: e.CALLS_TIME_ZONE,
       twilioAccount: e.CALLS_COL_TWILIO_ACCOUNT,
+      daemonSchema: e.RECONCILER_SCHEMA,
     },
     activeStatuses: e.ACTIVE_STATUSES,
     statusMap: statusMapOf(e.STATUS_MAP, e.ACTIVE_STATUSES),

@@ -1,7 +1,8 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
-import { CURRENT_HOLD_SQL, callByIdSql, HOLD_SQL, RELEASE_SQL } from "./sql/holds.js";
+import { callByIdSql, holdsSql } from "./sql/holds.js";
+import { daemonTables } from "./sql/tables.js";
 
 /** A call of the app's table as it stands now, under its canonical id (`id::text`). */
 export interface CallNow {
@@ -38,10 +39,14 @@ const toHold = (r: HoldRow): Hold => ({
 
 /** Holds by hand (`hold`, `release`) on the daemon's table `call_reconciler_holds`; the calls table is only read. */
 export class HoldStore {
+  private readonly sql: ReturnType<typeof holdsSql>;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly mapping: CallsTableMapping,
-  ) {}
+  ) {
+    this.sql = holdsSql(daemonTables(mapping.daemonSchema));
+  }
 
   /**
    * The call an operator named, read as the id column's type (so `007` finds bigint 7), or null when the table
@@ -67,7 +72,7 @@ export class HoldStore {
     callId: string,
     by: { reason: string | null; heldBy: string; runId?: string | null },
   ): Promise<{ made: boolean; hold: Hold }> {
-    const made = await this.query(HOLD_SQL, [callId, by.reason, by.heldBy, by.runId ?? null]);
+    const made = await this.query(this.sql.hold, [callId, by.reason, by.heldBy, by.runId ?? null]);
     if (made !== null) return { made: true, hold: made };
     const current = await this.current(callId);
     // Released between the two statements: hold it again.
@@ -75,12 +80,12 @@ export class HoldStore {
   }
 
   async current(callId: string): Promise<Hold | null> {
-    return this.query(CURRENT_HOLD_SQL, [callId]);
+    return this.query(this.sql.current, [callId]);
   }
 
   /** Ends the current hold of `callId`; returns it, or null when the call was not held. */
   async release(callId: string, releasedBy: string): Promise<Hold | null> {
-    return this.query(RELEASE_SQL, [callId, releasedBy]);
+    return this.query(this.sql.release, [callId, releasedBy]);
   }
 
   private async query(sql: string, params: unknown[]): Promise<Hold | null> {

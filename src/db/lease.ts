@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { LEASE_SQL } from "./sql.js";
+import { daemonTables } from "./sql/tables.js";
+import { leaseSql } from "./sql.js";
 
 /** The lease every reconciling writer of one calls table takes: the daemon's leader and `audit --apply`. */
 export const reconcileLeaseName = (callsTable: string): string => `reconcile:${callsTable}`;
@@ -19,6 +20,8 @@ export interface LeaseOptions {
   ttlSeconds: number;
   /** Monotonic milliseconds (performance.now), injectable for tests. */
   now?: () => number;
+  /** RECONCILER_SCHEMA: where the lease table lives. Default `public`. */
+  schema?: string | undefined;
 }
 
 /**
@@ -29,18 +32,20 @@ export interface LeaseOptions {
 export class Lease {
   private validUntil = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
+  private readonly sql: ReturnType<typeof leaseSql>;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly opts: LeaseOptions,
   ) {
     this.now = opts.now ?? (() => performance.now());
+    this.sql = leaseSql(daemonTables(opts.schema));
   }
 
   /** Takes the lease if free or expired, renews it if ours. Throws when the database cannot be reached. */
   async acquireOrRenew(): Promise<boolean> {
     const sentAt = this.now();
-    const { rows } = await this.pool.query<{ holder: string }>(LEASE_SQL.acquire, [
+    const { rows } = await this.pool.query<{ holder: string }>(this.sql.acquire, [
       this.opts.name,
       this.opts.holder,
       this.opts.ttlSeconds,
@@ -56,7 +61,7 @@ export class Lease {
   /** The current holder of this lease (this process or another), or null when nobody holds it now. */
   async currentHolder(): Promise<LeaseHolder | null> {
     const { rows } = await this.pool.query<{ holder: string; expires_at: Date; seconds_left: number }>(
-      LEASE_SQL.current,
+      this.sql.current,
       [this.opts.name],
     );
     const row = rows[0];
@@ -73,7 +78,7 @@ export class Lease {
   /** Hands the lease back so another replica takes over without waiting for it to expire. */
   async release(): Promise<void> {
     this.validUntil = Number.NEGATIVE_INFINITY;
-    await this.pool.query(LEASE_SQL.release, [this.opts.name, this.opts.holder]);
+    await this.pool.query(this.sql.release, [this.opts.name, this.opts.holder]);
   }
 
   /** Forgets leadership locally (a renewal failed): no more writes until a renewal succeeds. */

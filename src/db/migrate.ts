@@ -2,10 +2,14 @@ import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { ensureListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
-import { addCallsAccountColumnSql, createCallsTableSql, MIGRATION_SQL, MIGRATIONS } from "./sql.js";
+import { daemonTables } from "./sql/tables.js";
+import { addCallsAccountColumnSql, createCallsTableSql, migrationSql, migrations } from "./sql.js";
 
 export interface MigrateResult {
   applied: number[];
+  /** The schema the daemon's tables are in (RECONCILER_SCHEMA), and whether this run created it. */
+  schema: string;
+  schemaCreated: boolean;
   /** The calls table was asked for and now exists (created, or already there). */
   callsTableEnsured: boolean;
   /** The partial index created for the listing of active calls (null: one already served it, or not asked). */
@@ -20,18 +24,23 @@ export async function migrate(
   pool: pg.Pool,
   opts: { withCallsTable: boolean; mapping: CallsTableMapping; activeStatuses?: readonly string[] },
 ): Promise<MigrateResult> {
+  const own = daemonTables(opts.mapping.daemonSchema);
+  const sql = migrationSql(own);
   return withTransaction(pool, async (client) => {
-    await client.query(MIGRATION_SQL.noLockTimeout);
-    await client.query(MIGRATION_SQL.lock);
-    await client.query(MIGRATION_SQL.defaultLockTimeout);
-    await client.query(MIGRATION_SQL.createLedger);
-    const { rows } = await client.query<{ version: number }>(MIGRATION_SQL.appliedVersions);
+    await client.query(sql.noLockTimeout);
+    await client.query(sql.lock);
+    await client.query(sql.defaultLockTimeout);
+    const exists = await client.query<{ present: boolean }>(sql.schemaExists, [own.schema]);
+    const schemaCreated = exists.rows[0]?.present !== true;
+    if (schemaCreated) await client.query(sql.createSchema);
+    await client.query(sql.createLedger);
+    const { rows } = await client.query<{ version: number }>(sql.appliedVersions);
     const done = new Set(rows.map((r) => r.version));
     const applied: number[] = [];
-    for (const m of MIGRATIONS) {
+    for (const m of migrations(own)) {
       if (done.has(m.version)) continue;
       await client.query(m.sql);
-      await client.query(MIGRATION_SQL.recordVersion, [m.version, m.name]);
+      await client.query(sql.recordVersion, [m.version, m.name]);
       applied.push(m.version);
     }
     let listingIndexCreated: string | null = null;
@@ -43,6 +52,12 @@ export async function migrate(
         activeStatuses: opts.activeStatuses ?? ["active"],
       });
     }
-    return { applied, callsTableEnsured: opts.withCallsTable, listingIndexCreated };
+    return {
+      applied,
+      schema: own.schema,
+      schemaCreated,
+      callsTableEnsured: opts.withCallsTable,
+      listingIndexCreated,
+    };
   });
 }

@@ -5,17 +5,19 @@
 import type pg from "pg";
 import { mapStatus } from "../config/config.js";
 import type { EndRequest } from "../model/index.js";
-import { RECORD_REFUSAL_SQL, REFUSED_BEFORE_SQL } from "./sql.js";
+import type { DaemonTables } from "./sql/tables.js";
+import { refusalSql } from "./sql.js";
 
 /** True when recorded now; false when the same refusal was recorded before. */
 export async function recordRefusal(
   pool: pg.Pool,
+  tables: DaemonTables,
   statusMap: Readonly<Record<string, string>>,
   forced: boolean,
   req: EndRequest,
   detail: string,
 ): Promise<boolean> {
-  const { rows } = await pool.query(RECORD_REFUSAL_SQL, [
+  const { rows } = await pool.query(refusalSql(tables).recordRefusal, [
     req.runId,
     req.call.id,
     req.call.status,
@@ -34,11 +36,12 @@ export async function recordRefusal(
 /** The ids of the requests whose (mapped) status was refused for that call before. */
 export async function refusedBefore(
   pool: pg.Pool,
+  tables: DaemonTables,
   statusMap: Readonly<Record<string, string>>,
   reqs: readonly EndRequest[],
 ): Promise<Set<string>> {
   if (reqs.length === 0) return new Set();
-  const { rows } = await pool.query<{ call_id: string }>(REFUSED_BEFORE_SQL, [
+  const { rows } = await pool.query<{ call_id: string }>(refusalSql(tables).refusedBefore, [
     reqs.map((r) => r.call.id),
     reqs.map((r) => mapStatus(statusMap, r.newStatus)),
   ]);

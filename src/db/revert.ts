@@ -5,13 +5,8 @@ import { readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { SchemaMismatchError } from "./errors.js";
 import { missingTables } from "./holds.js";
 import { withTransaction } from "./pool.js";
-import {
-  buildRevertStatements,
-  CALL_LAST_END_SQL,
-  type RevertStatements,
-  RUN_ENDS_SQL,
-  RUN_OUTCOMES_SQL,
-} from "./sql/revert.js";
+import { buildRevertStatements, type RevertStatements, revertReadSql } from "./sql/revert.js";
+import { daemonTables } from "./sql/tables.js";
 
 /** One end the daemon recorded (an audit row with outcome `ended`), and the revert that undid it, if any. */
 export interface RecordedEnd {
@@ -65,26 +60,29 @@ const toEnd = (r: EndRow): RecordedEnd => ({
 /** `revert`: reads the audit trail and restores ended calls, conditionally and in batches (see sql/revert.ts). */
 export class RevertStore {
   private sqlCache: Promise<{ sql: RevertStatements; zone: string[] }> | undefined;
+  private readonly reads: ReturnType<typeof revertReadSql>;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly mapping: CallsTableMapping,
-  ) {}
+  ) {
+    this.reads = revertReadSql(daemonTables(mapping.daemonSchema));
+  }
 
   /** The audit rows of run `runId`, counted by outcome (empty: no such run in the audit table). */
   async runOutcomes(runId: string): Promise<Record<string, number>> {
-    const { rows } = await this.read<{ outcome: string; n: number }>(RUN_OUTCOMES_SQL, [runId]);
+    const { rows } = await this.read<{ outcome: string; n: number }>(this.reads.runOutcomes, [runId]);
     return Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
   }
 
   /** One keyset page of run `runId`'s ends, after the audit row `afterAuditId` ("0" for the first). */
   async runEnds(runId: string, afterAuditId: string, limit: number): Promise<RecordedEnd[]> {
-    return (await this.read<EndRow>(RUN_ENDS_SQL, [runId, afterAuditId, limit])).rows.map(toEnd);
+    return (await this.read<EndRow>(this.reads.runEnds, [runId, afterAuditId, limit])).rows.map(toEnd);
   }
 
   /** The last end recorded for `callId` (its `id::text`), or null. */
   async lastEndOf(callId: string): Promise<RecordedEnd | null> {
-    const row = (await this.read<EndRow>(CALL_LAST_END_SQL, [callId])).rows[0];
+    const row = (await this.read<EndRow>(this.reads.callLastEnd, [callId])).rows[0];
     return row === undefined ? null : toEnd(row);
   }
 

@@ -18,7 +18,8 @@ import { type ListingIndex, readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
 import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
-import { HELD_AMONG_SQL } from "./sql/holds.js";
+import { holdsSql } from "./sql/holds.js";
+import { type DaemonTables, daemonTables } from "./sql/tables.js";
 import {
   buildEndStatements,
   buildPageStatements,
@@ -48,6 +49,8 @@ export class PgCallStore implements CallStore {
   /** The listing's $1: the one active status, or the list of them. */
   private readonly statusMap: Readonly<Record<string, string>>;
   private readonly forced: boolean;
+  /** The daemon's own tables, in RECONCILER_SCHEMA. */
+  private readonly own: DaemonTables;
   private endSqlCache: Promise<EndStatements> | undefined;
   /** The start and end columns' types and CALLS_TIME_ZONE (see readTimeColumns); then the listing for them. */
   private readonly timeColumns = cachedUntilFailure(() => readTimeColumns(this.pool, this.mapping));
@@ -67,6 +70,7 @@ export class PgCallStore implements CallStore {
     private readonly opts: StoreOptions = {},
   ) {
     this.sql = buildPageStatements(mapping, { oneActiveStatus: activeStatuses.length === 1 });
+    this.own = daemonTables(mapping.daemonSchema);
     this.listing = new ActiveListing({
       pool,
       statements: async () => ({
@@ -146,11 +150,11 @@ export class PgCallStore implements CallStore {
   }
 
   recordRefusal(req: EndRequest, detail: string): Promise<boolean> {
-    return recordRefusal(this.pool, this.statusMap, this.forced, req, detail);
+    return recordRefusal(this.pool, this.own, this.statusMap, this.forced, req, detail);
   }
 
   refusedBefore(reqs: readonly EndRequest[]): Promise<Set<string>> {
-    return refusedBefore(this.pool, this.statusMap, reqs);
+    return refusedBefore(this.pool, this.own, this.statusMap, reqs);
   }
 
   /**
@@ -180,15 +184,15 @@ export class PgCallStore implements CallStore {
   }
 
   sightings(realtimeIds: readonly string[]): Promise<Map<string, Sighting>> {
-    return readSightings(this.pool, realtimeIds);
+    return readSightings(this.pool, this.own, realtimeIds);
   }
 
   saveSightings(sightings: ReadonlyMap<string, Sighting>): Promise<void> {
-    return saveSightings(this.pool, sightings);
+    return saveSightings(this.pool, this.own, sightings);
   }
 
   lastLiveSighting(): Promise<Date | null> {
-    return lastLiveSighting(this.pool);
+    return lastLiveSighting(this.pool, this.own);
   }
 
   async now(): Promise<Date> {
@@ -203,7 +207,7 @@ export class PgCallStore implements CallStore {
 
   async heldAmong(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ call_id: string }>(HELD_AMONG_SQL, [ids]);
+    const { rows } = await this.pool.query<{ call_id: string }>(holdsSql(this.own).heldAmong, [ids]);
     return new Set(rows.map((r) => r.call_id));
   }
 
@@ -228,7 +232,7 @@ export class PgCallStore implements CallStore {
    * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
    */
   async verifySchema(): Promise<StatusValuesReport> {
-    await probeTables(this.pool, this.sql, this.mapping);
+    await probeTables(this.pool, this.sql, this.own, this.mapping);
     // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here, and so
     // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.
     await this.pages();

@@ -5,12 +5,14 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
-import { PROBE_HOLDS_SQL } from "./sql/holds.js";
-import { type PageStatements, PROBE_FORCED_SQL } from "./sql.js";
+import { holdsSql } from "./sql/holds.js";
+import { type DaemonTables, TABLE_NAMES } from "./sql/tables.js";
+import { type PageStatements, refusalSql } from "./sql.js";
 
 export async function probeTables(
   pool: pg.Pool,
   sql: Pick<PageStatements, "probeCallsTable" | "probeActionsTable">,
+  own: DaemonTables,
   mapping: CallsTableMapping,
 ): Promise<void> {
   try {
@@ -20,13 +22,13 @@ export async function probeTables(
   }
   try {
     await pool.query(sql.probeActionsTable);
-    await pool.query(PROBE_FORCED_SQL);
-    await pool.query(PROBE_HOLDS_SQL);
+    await pool.query(refusalSql(own).probeForced);
+    await pool.query(holdsSql(own).probe);
   } catch (err) {
     const code = pgCode(err);
     if (code === "42P01" || code === "42703") {
       throw new SchemaMismatchError(
-        "the daemon's tables (call_reconciler_actions, call_reconciler_leases, call_reconciler_holds) are missing or outdated: run `call-reconciler migrate` first",
+        `the daemon's tables (${TABLE_NAMES.actions}, ${TABLE_NAMES.leases}, ${TABLE_NAMES.holds}) are missing or outdated in schema ${own.schema} (RECONCILER_SCHEMA): run \`call-reconciler migrate\` first`,
       );
     }
     throw err;

@@ -1,6 +1,6 @@
 import type { CallsTableMapping } from "../config/config.js";
 import { quotedMapping } from "../config/quoted-mapping.js";
-import { ACTIONS_TABLE } from "../db/sql.js";
+import { daemonTables } from "../db/sql.js";
 
 /**
  * The statements only the demo, the tests and the benchmark run (the daemon never does), built from the
@@ -29,6 +29,6 @@ export function buildSeedStatements(m: CallsTableMapping): SeedStatements {
       FROM ${table} WHERE ${id}::text = ANY($1) ORDER BY ${id}`,
     listActions: `SELECT id::text, run_id::text, call_id, previous_status, new_status, provider_status, ended_at,
         source, evidence, decided_at, outcome, detail
-      FROM ${ACTIONS_TABLE} ORDER BY id`,
+      FROM ${daemonTables(m.daemonSchema).actions} ORDER BY id`,
   };
 }

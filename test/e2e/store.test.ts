@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallsTableMapping } from "../../src/config/config.js";
 import { loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
-import { MIGRATIONS } from "../../src/db/sql.js";
+import { daemonTables, migrations } from "../../src/db/sql.js";
 import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import { readActions, readCalls, seedCalls } from "../../src/dev/seed.js";
 import type { ActiveCall, PageCursor } from "../../src/model/index.js";
@@ -29,7 +29,7 @@ describe("PgCallStore on the default schema", () => {
   beforeAll(async () => {
     db = await freshDatabase();
     expect(await migrate(db.pool, { withCallsTable: true, mapping: DEFAULT })).toMatchObject({
-      applied: MIGRATIONS.map((m) => m.version),
+      applied: migrations(daemonTables()).map((m) => m.version),
     });
     // Running it again is a no-op.
     expect(await migrate(db.pool, { withCallsTable: true, mapping: DEFAULT })).toMatchObject({ applied: [] });

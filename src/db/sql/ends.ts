@@ -1,8 +1,7 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
-import { HOLDS_TABLE } from "./holds.js";
 import { NAIVE_TIMESTAMP } from "./schema.js";
-import { ACTIONS_TABLE, ENDED_CHANNEL } from "./tables.js";
+import { type DaemonTables, daemonTables, ENDED_CHANNEL } from "./tables.js";
 
 /** The types (as `format_type` spells them) of the app table's columns that the batched end casts to. */
 export interface ColumnTypes {
@@ -43,6 +42,7 @@ export function buildEndStatements(
   opts: { forced?: boolean } = {},
 ): EndStatements {
   const table = quoteQualifiedIdentifier(m.table);
+  const own = daemonTables(m.daemonSchema);
   const id = q(m.id);
   const status = q(m.status);
   const ended = q(m.endedAt);
@@ -69,7 +69,7 @@ export function buildEndStatements(
       FROM ${table} AS c
       WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6)
         AND NOT EXISTS (
-          SELECT 1 FROM ${HOLDS_TABLE} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL
+          SELECT 1 FROM ${own.holds} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL
         )
       ORDER BY c.${id}
       FOR NO KEY UPDATE OF c SKIP LOCKED
@@ -80,7 +80,7 @@ export function buildEndStatements(
       RETURNING c.${id}::text AS call_id, target.previous_status, input.new_status::text AS new_status,
         input.provider_status, input.ended_at, input.source, input.evidence, input.run_id, input.decided_at
     ), inserted AS (
-      INSERT INTO ${ACTIONS_TABLE}
+      INSERT INTO ${own.actions}
         (run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
           forced)
       SELECT run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
@@ -101,26 +101,29 @@ export function buildEndStatements(
   return { endCalls, stillActive };
 }
 
-/**
- * A refused end, recorded once per call and (mapped) status: the partial unique index of migration 3 makes a
- * second one a no-op. Returns a row only when recorded now. $1 run id, $2 call id, $3 previous status,
- * $4 status the table refused, $5 provider's status, $6 proposed ended_at, $7 source, $8 evidence (JSON
- * text), $9 decided_at, $10 the database's message, $11 whether the run is forced (see endCalls).
- */
-export const RECORD_REFUSAL_SQL = `INSERT INTO ${ACTIONS_TABLE} (run_id, call_id, previous_status, new_status,
+/** The audit table's refused ends and the start-up probe of its last columns. */
+export const refusalSql = (t: DaemonTables) => ({
+  /**
+   * A refused end, recorded once per call and (mapped) status: the partial unique index of migration 3 makes a
+   * second one a no-op. Returns a row only when recorded now. $1 run id, $2 call id, $3 previous status,
+   * $4 status the table refused, $5 provider's status, $6 proposed ended_at, $7 source, $8 evidence (JSON
+   * text), $9 decided_at, $10 the database's message, $11 whether the run is forced (see endCalls).
+   */
+  recordRefusal: `INSERT INTO ${t.actions} (run_id, call_id, previous_status, new_status,
     provider_status, ended_at, source, evidence, decided_at, outcome, detail, forced)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'refused', $10, $11::boolean)
   ON CONFLICT (call_id, new_status) WHERE outcome = 'refused' DO NOTHING
-  RETURNING id`;
+  RETURNING id`,
 
-/** Fails (42703) on an audit table that lacks migration 4's `forced` column: checked at start-up. */
-export const PROBE_FORCED_SQL = `SELECT forced FROM ${ACTIONS_TABLE} LIMIT 0`;
+  /** Fails (42703) on an audit table that lacks migration 4's `forced` column: checked at start-up. */
+  probeForced: `SELECT forced FROM ${t.actions} LIMIT 0`,
 
-/** Which (call id $1[i], status $2[i]) pairs already have a refusal recorded; through the partial index. */
-export const REFUSED_BEFORE_SQL = `SELECT DISTINCT a.call_id FROM ${ACTIONS_TABLE} AS a
+  /** Which (call id $1[i], status $2[i]) pairs already have a refusal recorded; through the partial index. */
+  refusedBefore: `SELECT DISTINCT a.call_id FROM ${t.actions} AS a
   JOIN unnest($1::text[], $2::text[]) AS u(call_id, new_status)
     ON a.call_id = u.call_id AND a.new_status = u.new_status
-  WHERE a.outcome = 'refused'`;
+  WHERE a.outcome = 'refused'`,
+});
 
 /**
  * The types of the columns named in $2 (`name[]`) of the table $1 (its quoted, possibly schema-qualified

@@ -1,4 +1,4 @@
-import { LEASES_TABLE } from "./tables.js";
+import type { DaemonTables } from "./tables.js";
 
 /**
  * Leadership among replicas: a row per lease, taken or renewed with one conditional statement judged on the
@@ -6,8 +6,8 @@ import { LEASES_TABLE } from "./tables.js";
  * transaction pooling. Returns a row only when `$2` holds the lease afterwards.
  * $1 name, $2 holder, $3 ttl seconds.
  */
-export const LEASE_SQL = {
-  acquire: `INSERT INTO ${LEASES_TABLE} AS l (name, holder, expires_at)
+export const leaseSql = (t: DaemonTables) => ({
+  acquire: `INSERT INTO ${t.leases} AS l (name, holder, expires_at)
       VALUES ($1, $2, now() + make_interval(secs => $3))
     ON CONFLICT (name) DO UPDATE
       SET holder = EXCLUDED.holder,
@@ -16,9 +16,9 @@ export const LEASE_SQL = {
       WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder
     RETURNING holder`,
   /** Hands the lease back at shutdown so another replica can take over at once. $1 name, $2 holder. */
-  release: `UPDATE ${LEASES_TABLE} SET expires_at = now() - interval '1 millisecond'
+  release: `UPDATE ${t.leases} SET expires_at = now() - interval '1 millisecond'
     WHERE name = $1 AND holder = $2`,
   /** Who holds the lease $1 and until when, judged on the database's clock; no row when nobody holds it. */
   current: `SELECT holder, expires_at, extract(epoch FROM expires_at - now())::float8 AS seconds_left
-    FROM ${LEASES_TABLE} WHERE name = $1 AND expires_at >= now()`,
-};
+    FROM ${t.leases} WHERE name = $1 AND expires_at >= now()`,
+});

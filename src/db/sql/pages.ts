@@ -1,6 +1,6 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quotedMapping } from "../../config/quoted-mapping.js";
-import { ACTIONS_TABLE, LEASES_TABLE } from "./tables.js";
+import { daemonTables } from "./tables.js";
 
 /**
  * The reads of a pass and of the start-up checks. Built with `startedInZone` (a `timestamp without time zone`
@@ -38,6 +38,7 @@ export function buildPageStatements(
   opts: { oneActiveStatus?: boolean; startedInZone?: boolean } = {},
 ): PageStatements {
   const { table, id, sid, rtc, status, started, ended, account } = quotedMapping(m);
+  const own = daemonTables(m.daemonSchema);
   const zoned = opts.startedInZone === true;
   // The time zone is always a parameter, never SQL text: $4 in the first page, $6 in the next, $2 in the summary.
   const read = (expr: string, tz: string) => (zoned ? `(${expr} AT TIME ZONE ${tz}::text)` : expr);
@@ -62,6 +63,6 @@ export function buildPageStatements(
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}${account === null ? "" : `, ${account}`}
       FROM ${table} LIMIT 0`,
     probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, l.name
-      FROM ${ACTIONS_TABLE} a, ${LEASES_TABLE} l LIMIT 0`,
+      FROM ${own.actions} a, ${own.leases} l LIMIT 0`,
   };
 }

@@ -1,29 +1,30 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quotedMapping } from "../../config/quoted-mapping.js";
 import { type ColumnTypes, checkedTypeName } from "./ends.js";
-import { HOLDS_TABLE } from "./holds.js";
 import { NAIVE_TIMESTAMP } from "./schema.js";
-import { ACTIONS_TABLE } from "./tables.js";
+import { type DaemonTables, daemonTables } from "./tables.js";
 
-/** The columns every read of revert candidates returns: one audit row with outcome 'ended', and its revert. */
-const END_COLUMNS = `a.id::text AS action_id, a.run_id::text AS run_id, a.call_id, a.previous_status,
+/** The reads of revert candidates in the audit table. */
+export function revertReadSql(t: DaemonTables) {
+  /** The columns every read returns: one audit row with outcome 'ended', and its revert. */
+  const endColumns = `a.id::text AS action_id, a.run_id::text AS run_id, a.call_id, a.previous_status,
     a.new_status, a.ended_at, a.source, r.run_id::text AS reverted_by, r.recorded_at AS reverted_at
-  FROM ${ACTIONS_TABLE} AS a
-  LEFT JOIN ${ACTIONS_TABLE} AS r ON r.reverts = a.id`;
-
-/** The ends of run $1 (uuid), in audit order, after the audit row id $2 (keyset), at most $3. */
-export const RUN_ENDS_SQL = `SELECT ${END_COLUMNS}
-  WHERE a.run_id = $1::uuid AND a.outcome = 'ended' AND a.id > $2::bigint
-  ORDER BY a.id LIMIT $3`;
-
-/** The last end of call $1 (its `id::text`). */
-export const CALL_LAST_END_SQL = `SELECT ${END_COLUMNS}
-  WHERE a.call_id = $1 AND a.outcome = 'ended'
-  ORDER BY a.id DESC LIMIT 1`;
-
-/** What the audit table holds for run $1, by outcome: tells a run that ended nothing from an unknown id. */
-export const RUN_OUTCOMES_SQL = `SELECT outcome, count(*)::int AS n FROM ${ACTIONS_TABLE}
-  WHERE run_id = $1::uuid GROUP BY outcome ORDER BY outcome`;
+  FROM ${t.actions} AS a
+  LEFT JOIN ${t.actions} AS r ON r.reverts = a.id`;
+  return {
+    /** The ends of run $1 (uuid), in audit order, after the audit row id $2 (keyset), at most $3. */
+    runEnds: `SELECT ${endColumns}
+      WHERE a.run_id = $1::uuid AND a.outcome = 'ended' AND a.id > $2::bigint
+      ORDER BY a.id LIMIT $3`,
+    /** The last end of call $1 (its `id::text`). */
+    callLastEnd: `SELECT ${endColumns}
+      WHERE a.call_id = $1 AND a.outcome = 'ended'
+      ORDER BY a.id DESC LIMIT 1`,
+    /** What the audit table holds for run $1, by outcome: tells a run that ended nothing from an unknown id. */
+    runOutcomes: `SELECT outcome, count(*)::int AS n FROM ${t.actions}
+      WHERE run_id = $1::uuid GROUP BY outcome ORDER BY outcome`,
+  };
+}
 
 export interface RevertStatements {
   /**
@@ -52,6 +53,7 @@ export interface RevertStatements {
 
 export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes): RevertStatements {
   const { table, id, status, ended } = quotedMapping(m);
+  const own = daemonTables(m.daemonSchema);
   const idType = checkedTypeName(types.id, "CALLS_COL_ID");
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   // The end column as a timestamptz, and the end time the end wrote as the column holds it.
@@ -73,22 +75,22 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status}::text = input.expected_status
         AND ${endedNow("$8")} IS NOT DISTINCT FROM input.expected_ended_at
-        AND NOT EXISTS (SELECT 1 FROM ${ACTIONS_TABLE} AS r WHERE r.reverts = input.action_id)
+        AND NOT EXISTS (SELECT 1 FROM ${own.actions} AS r WHERE r.reverts = input.action_id)
       RETURNING c.${id}::text AS call_id, input.action_id, target.current_status,
         input.restore_status::text AS restored_status
     ), audited AS (
-      INSERT INTO ${ACTIONS_TABLE} (run_id, call_id, previous_status, new_status, ended_at, source, evidence,
+      INSERT INTO ${own.actions} (run_id, call_id, previous_status, new_status, ended_at, source, evidence,
           decided_at, outcome, detail, reverts)
       SELECT $6::uuid, x.call_id, x.current_status, x.restored_status, NULL, a.source,
         jsonb_build_object('reverted', jsonb_build_object('auditId', a.id, 'runId', a.run_id,
           'status', a.new_status, 'endedAt', a.ended_at, 'source', a.source), 'by', $7::text),
         now(), 'reverted', 'revert of run ' || a.run_id::text || ' by ' || $7::text, a.id
-      FROM restored AS x JOIN ${ACTIONS_TABLE} AS a ON a.id = x.action_id
+      FROM restored AS x JOIN ${own.actions} AS a ON a.id = x.action_id
       RETURNING call_id
     ), held AS (
-      INSERT INTO ${HOLDS_TABLE} (call_id, reason, held_by, run_id)
+      INSERT INTO ${own.holds} (call_id, reason, held_by, run_id)
       SELECT x.call_id, 'end reverted (run ' || a.run_id::text || ')', 'revert:' || $7::text, a.run_id
-      FROM restored AS x JOIN ${ACTIONS_TABLE} AS a ON a.id = x.action_id
+      FROM restored AS x JOIN ${own.actions} AS a ON a.id = x.action_id
       ON CONFLICT (call_id) WHERE released_at IS NULL DO NOTHING
       RETURNING call_id
     )
@@ -101,6 +103,6 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
     FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[])
       AS u(id, action_id, expected_status, expected_ended_at)
     LEFT JOIN ${table} AS c ON c.${id} = u.id
-    LEFT JOIN ${ACTIONS_TABLE} AS r ON r.reverts = u.action_id`;
+    LEFT JOIN ${own.actions} AS r ON r.reverts = u.action_id`;
   return { restore, states };
 }

@@ -1,8 +1,45 @@
-/** The daemon's own tables and channel: created by `migrate` (see migrations.ts), never the app's. */
-export const ACTIONS_TABLE = "call_reconciler_actions";
-export const LEASES_TABLE = "call_reconciler_leases";
-export const MIGRATIONS_TABLE = "call_reconciler_migrations";
-export const SIGHTINGS_TABLE = "call_reconciler_sightings";
+import { quoteIdentifier } from "../../config/identifiers.js";
+
+/** The daemon's own tables' names (created by `migrate`, see migrations.ts), never the app's. */
+export const TABLE_NAMES = {
+  actions: "call_reconciler_actions",
+  leases: "call_reconciler_leases",
+  migrations: "call_reconciler_migrations",
+  sightings: "call_reconciler_sightings",
+  holds: "call_reconciler_holds",
+} as const;
+
+/** Where the daemon's tables live when RECONCILER_SCHEMA is unset: where earlier releases created them. */
+export const DEFAULT_DAEMON_SCHEMA = "public";
+
+/**
+ * The daemon's tables, each schema-qualified and quoted, ready for SQL text. Always qualified: a bare name
+ * would resolve through the role's search_path, so `migrate` and `run` under different roles could create and
+ * read tables in different schemas.
+ */
+export interface DaemonTables {
+  /** The schema's plain name, as configured (for messages and catalog lookups). */
+  schema: string;
+  actions: string;
+  leases: string;
+  migrations: string;
+  sightings: string;
+  holds: string;
+}
+
+export function daemonTables(schema: string = DEFAULT_DAEMON_SCHEMA): DaemonTables {
+  const s = quoteIdentifier(schema);
+  const at = (name: string) => `${s}.${quoteIdentifier(name)}`;
+  return {
+    schema,
+    actions: at(TABLE_NAMES.actions),
+    leases: at(TABLE_NAMES.leases),
+    migrations: at(TABLE_NAMES.migrations),
+    sightings: at(TABLE_NAMES.sightings),
+    holds: at(TABLE_NAMES.holds),
+  };
+}
+
 /** The channel of `pg_notify` sent, in the ending transaction, for every call the daemon ends. */
 export const ENDED_CHANNEL = "call_reconciler_ended";
 
