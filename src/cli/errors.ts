@@ -30,6 +30,9 @@ export function explainFatal(err: unknown): string | null {
   }
   if (code === "28P01" || code === "28000") return `DATABASE_URL: authentication failed (${message})`;
   if (code === "3D000") return `DATABASE_URL: ${message}`;
+  if (code === "42501") {
+    return `the database role may not do this (${message}): \`migrate\` runs as the owner of the daemon's tables, or a role with CREATE on RECONCILER_SCHEMA; run, audit, revert and hold need the GRANTs that README's "Database privileges" lists`;
+  }
   if (/timeout exceeded when trying to connect|Connection terminated/i.test(message)) {
     return `DATABASE_URL: cannot reach the database (${message})`;
   }

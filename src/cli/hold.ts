@@ -2,6 +2,7 @@ import { hostname, userInfo } from "node:os";
 import type { Config } from "../config/config.js";
 import { type Hold, HoldStore } from "../db/holds.js";
 import { createPool } from "../db/pool.js";
+import { verifyPrivileges } from "../db/privileges.js";
 import type { Logger } from "../log.js";
 import { EXIT, UsageError } from "./errors.js";
 import { requireDatabaseUrl } from "./runtime.js";
@@ -35,6 +36,7 @@ async function withHolds<T>(config: Config, fn: (holds: HoldStore) => Promise<T>
     statementTimeoutMs: config.dbStatementTimeoutMs,
   });
   try {
+    await verifyPrivileges(pool, config.calls);
     return await fn(new HoldStore(pool, config.calls));
   } finally {
     await pool.end();

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Config } from "../config/config.js";
 import { HoldStore } from "../db/holds.js";
 import { createPool } from "../db/pool.js";
+import { verifyPrivileges } from "../db/privileges.js";
 import { type CallState, type RecordedEnd, RevertStore } from "../db/revert.js";
 import type { Logger } from "../log.js";
 import { EXIT, UsageError } from "./errors.js";
@@ -71,6 +72,7 @@ export async function runRevert(
     statementTimeoutMs: config.dbStatementTimeoutMs,
   });
   try {
+    await verifyPrivileges(pool, config.calls);
     const store = new RevertStore(pool, config.calls);
     const report: RevertReport = {
       revertRunId: randomUUID(),

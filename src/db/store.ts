@@ -16,6 +16,7 @@ import { endError, SchemaMismatchError } from "./errors.js";
 import { ActiveListing } from "./listing.js";
 import { type ListingIndex, readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
+import { verifyPrivileges } from "./privileges.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
 import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
 import { holdsSql } from "./sql/holds.js";
@@ -232,6 +233,8 @@ export class PgCallStore implements CallStore {
    * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
    */
   async verifySchema(): Promise<StatusValuesReport> {
+    // First: without USAGE on a schema the probes below would fail with a bare "permission denied".
+    await verifyPrivileges(this.pool, this.mapping);
     await probeTables(this.pool, this.sql, this.own, this.mapping);
     // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here, and so
     // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.

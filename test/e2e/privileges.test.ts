@@ -1,0 +1,118 @@
+/**
+ * A least-privilege runtime role: the README's GRANTs are exactly enough for `audit --apply`, `hold` and
+ * `revert`; without them every command names the missing privilege and its GRANT in one line, before anything
+ * is read or written; and the role can append to the audit trail but never rewrite it.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { type FreshDatabase, freshDatabase, withAdminClient } from "../helpers/db.js";
+
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+
+/** The README's runtime GRANTs, for the role `role`: the block of the "Database privileges" section. */
+function readmeGrants(role: string): string {
+  const section = README.slice(README.indexOf("## Database privileges"));
+  const block = /```sql\n([\s\S]*?)```/.exec(section)?.[1];
+  if (block === undefined) throw new Error("README: no sql block under Database privileges");
+  return block.replace(/\breconciler\b/g, role);
+}
+
+describe("the runtime role's privileges", () => {
+  let db: FreshDatabase;
+  const role = `rec_${randomBytes(4).toString("hex")}`;
+  const password = randomBytes(12).toString("hex");
+  let asRole: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    await withAdminClient((c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`));
+    await db.pool.query("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    asRole = { DATABASE_URL: url.toString(), RECONCILER_SCHEMA: "call_reconciler", LOG_LEVEL: "error" };
+    // Once, as the owner.
+    const migrated = await runCli(["migrate", "--with-calls-table"], {
+      DATABASE_URL: db.url,
+      RECONCILER_SCHEMA: "call_reconciler",
+    });
+    expect(migrated.code).toBe(0);
+    await db.pool.query(
+      `INSERT INTO calls (call_id, status, started_at) VALUES ('old', 'active', now() - interval '2 days')`,
+    );
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await withAdminClient((c) => c.query(`DROP ROLE IF EXISTS ${role}`));
+  });
+
+  it("without the GRANTs, each command names what is missing and the GRANT, in one line, and writes nothing", async () => {
+    for (const args of [["audit"], ["audit", "--apply"], ["hold", "old"], ["revert", "--call", "old"]]) {
+      const r = await runCli(args, asRole);
+      expect(r.code, args.join(" ")).toBe(2);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `the database role ${role} lacks SELECT on public\\.calls; UPDATE \\(status, ended_at\\) on public\\.calls; USAGE on schema call_reconciler; SELECT, INSERT on call_reconciler\\.call_reconciler_actions;`,
+        ),
+      );
+      expect(lines[0]).toMatch(new RegExp(`GRANT USAGE ON SCHEMA "call_reconciler" TO "${role}"`));
+      expect(lines[0]).toMatch(
+        new RegExp(`GRANT UPDATE \\("status", "ended_at"\\) ON "public"."calls" TO "${role}"`),
+      );
+    }
+    const { rows } = await db.pool.query("SELECT status FROM calls");
+    expect(rows).toEqual([{ status: "active" }]);
+  });
+
+  it("migrate as the runtime role: one line saying who runs migrate", async () => {
+    const r = await runCli(["migrate"], { ...asRole, RECONCILER_SCHEMA: "public" });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/the database role may not do this \(permission denied for schema public\)/);
+    expect(r.stderr).toMatch(/`migrate` runs as the owner of the daemon's tables/);
+  });
+
+  it("one privilege short: names just that one", async () => {
+    await db.pool.query(readmeGrants(role));
+    await db.pool.query(`REVOKE INSERT ON call_reconciler.call_reconciler_actions FROM ${role}`);
+    const r = await runCli(["audit"], asRole);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `call-reconciler: the database role ${role} lacks INSERT on call_reconciler.call_reconciler_actions. As the tables' owner, run: GRANT INSERT ON "call_reconciler"."call_reconciler_actions" TO "${role}"`,
+    );
+  });
+
+  it("with the README's GRANTs: audit --apply, hold and revert work, and the audit trail is append-only", async () => {
+    await db.pool.query(readmeGrants(role));
+    const audit = await runCli(["audit", "--apply"], asRole);
+    expect(audit.stderr).toBe("");
+    expect(audit.code).toBe(0);
+    const ended = await db.pool.query("SELECT status FROM calls WHERE call_id = 'old'");
+    expect(ended.rows).toEqual([{ status: "timeout" }]);
+    const revert = await runCli(["revert", "--call", "old", "--apply"], asRole);
+    expect(revert.stderr).toBe("");
+    expect(revert.code).toBe(0);
+    const release = await runCli(["release", "old"], asRole);
+    expect(release.stderr).toBe("");
+    expect(release.code).toBe(0);
+
+    const client = new pg.Client({ connectionString: asRole.DATABASE_URL });
+    await client.connect();
+    try {
+      for (const sql of [
+        "UPDATE call_reconciler.call_reconciler_actions SET new_status = 'x'",
+        "DELETE FROM call_reconciler.call_reconciler_actions",
+        "UPDATE public.calls SET call_id = 'renamed'",
+      ]) {
+        await expect(client.query(sql), sql).rejects.toMatchObject({ code: "42501" });
+      }
+    } finally {
+      await client.end();
+    }
+  });
+});
