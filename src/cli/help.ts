@@ -6,6 +6,7 @@ Commands:
   run       the daemon: a reconcile pass every RECONCILE_INTERVAL_SECONDS
   audit     one pass, dry-run unless --apply; prints what it found
   migrate   create or update the daemon's own tables
+  doctor    check the setup (database, privileges, tables, index, clock, providers); writes nothing
   demo      zero-config demo on an embedded Postgres and the provider simulator
   revert    undo the ends of one run (or of one call), dry-run unless --apply; restored calls are held
   hold      protect one call: the daemon never ends it until it is released
@@ -48,6 +49,22 @@ Exit codes (the first that applies):
   1  zombies found and left as they are (dry run, or a write failed)
   3  some calls could not be verified
   0  otherwise: no zombies, or all of them ended with --apply`,
+  doctor: `Usage: call-reconciler doctor [--json]
+
+Checks everything a pass relies on, before anything is written, and prints one line per check with what to
+do about it: the configuration, that the database answers (and as which role), the host's clock against the
+database's, the role's privileges (with the GRANTs that are missing), the calls table, its columns and types
+and the daemon's tables (migrated), the status values that would be written (after STATUS_MAP) and whether
+the column accepts them, the listing index, that some rows hold ACTIVE_STATUSES, and the Twilio credentials
+(one request: the first page of the account's calls in progress). Reads only.
+
+Options:
+  --json   the checks as JSON: {"checks": [{"name", "state": "pass"|"warn"|"fail", "detail"}]}
+
+Exit codes:
+  0  every check passed
+  1  some checks warn (the daemon runs, but look at them)
+  2  some checks failed (run and audit would refuse to start), or bad usage or configuration`,
   migrate: `Usage: call-reconciler migrate [--with-calls-table]
 
 Creates or updates the daemon's own tables (call_reconciler_actions, the audit trail, and its lease, holds

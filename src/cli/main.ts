@@ -18,6 +18,7 @@ const FLAGS = {
     json: { type: "boolean" },
   },
   migrate: { "with-calls-table": { type: "boolean" } },
+  doctor: { json: { type: "boolean" } },
   demo: {},
   revert: {
     run: { type: "string" },
@@ -92,6 +93,11 @@ async function main(argv: string[]): Promise<number> {
         out: process.stdout,
       });
       return EXIT.ok;
+    case "doctor":
+      return (await import("./doctor.js")).runDoctor(config, logger, {
+        json: flags.json === true,
+        out: process.stdout,
+      });
     case "audit": {
       const { exitCode } = await (await import("./audit.js")).runAudit(config, logger, {
         apply: flags.apply === true,

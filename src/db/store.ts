@@ -28,6 +28,7 @@ import {
   NOW_SQL,
   type PageStatements,
   PING_SQL,
+  SERVER_INFO_SQL,
 } from "./sql.js";
 import { readStartShares } from "./start-shares.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
@@ -199,6 +200,12 @@ export class PgCallStore implements CallStore {
   async now(): Promise<Date> {
     const { rows } = await this.pool.query<{ now: Date }>(NOW_SQL);
     return (rows[0] as { now: Date }).now;
+  }
+
+  /** The connected role, the server's version and the database's clock. */
+  async serverInfo(): Promise<{ role: string; version: string; now: Date }> {
+    const { rows } = await this.pool.query<{ role: string; version: string; now: Date }>(SERVER_INFO_SQL);
+    return rows[0] as { role: string; version: string; now: Date };
   }
 
   /** Readiness probe: does the database answer? */

@@ -67,6 +67,11 @@ describe("the runtime role's privileges", () => {
     }
     const { rows } = await db.pool.query("SELECT status FROM calls");
     expect(rows).toEqual([{ status: "active" }]);
+    const doctor = await runCli(["doctor"], asRole);
+    expect(doctor.code).toBe(2);
+    expect(doctor.stdout).toMatch(
+      new RegExp(`✗ privileges +as the tables' owner, run: GRANT SELECT ON "public"."calls" TO "${role}";`),
+    );
   });
 
   it("migrate as the runtime role: one line saying who runs migrate", async () => {

@@ -47,3 +47,6 @@ export const ENDED_CHANNEL = "call_reconciler_ended";
 export const PING_SQL = "SELECT 1";
 /** The database's clock: statement_timestamp(), not now(), which would be frozen at a transaction's start. */
 export const NOW_SQL = "SELECT statement_timestamp() AS now";
+/** Who the daemon is connected as, to which server, and the database's clock (for `doctor`). */
+export const SERVER_INFO_SQL = `SELECT current_user::text AS role, current_setting('server_version') AS version,
+  statement_timestamp() AS now`;
