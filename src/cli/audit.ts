@@ -86,8 +86,8 @@ export async function runAudit(
     }
     opts.out.write(
       opts.json
-        ? `${JSON.stringify({ ...reportJson(result), listingIndex }, null, 2)}\n`
-        : `${reportTable(result)}${listingIndexNote(listingIndex)}\n`,
+        ? `${JSON.stringify({ ...reportJson(result, config.statusMap), listingIndex }, null, 2)}\n`
+        : `${reportTable(result, config.statusMap)}${listingIndexNote(listingIndex)}\n`,
     );
     return { result, exitCode: auditExitCode(result) };
   } finally {

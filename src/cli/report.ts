@@ -1,3 +1,4 @@
+import { mapStatus } from "../config/status-map.js";
 import type { Evidence, SkipReason } from "../model/index.js";
 import {
   type Finding,
@@ -8,7 +9,10 @@ import {
 } from "../reconcile/pass.js";
 
 /** The machine-readable report of one pass: the shape of `audit --json` (and, later, GET /zombies). */
-export function reportJson(r: PassResult) {
+/** STATUS_MAP: the reports show the value the calls table gets (or would get), not the provider's word for it. */
+type StatusMap = Readonly<Record<string, string>>;
+
+export function reportJson(r: PassResult, statusMap: StatusMap = {}) {
   return {
     runId: r.runId,
     dryRun: r.dryRun,
@@ -40,7 +44,8 @@ export function reportJson(r: PassResult) {
       outcome: f.outcome,
       ...(f.verdict.action === "end"
         ? {
-            newStatus: f.verdict.newStatus,
+            newStatus: mapStatus(statusMap, f.verdict.newStatus),
+            providerStatus: f.verdict.newStatus,
             endedAt: f.verdict.endedAt.toISOString(),
             source: f.verdict.source,
           }
@@ -105,7 +110,7 @@ function openaiCell(e: Evidence["openai"]): string {
   }
 }
 
-function decisionCell(f: Finding): string {
+function decisionCell(f: Finding, statusMap: StatusMap): string {
   const v = f.verdict;
   if (v.action === "unverified") return `unverified: ${v.reason}`;
   if (v.action === "keep") return "keep";
@@ -120,11 +125,11 @@ function decisionCell(f: Finding): string {
     not_leader: "left (lease lost)",
     unverified: "",
   }[f.outcome];
-  return `${verb} → ${v.newStatus} (${v.source})`;
+  return `${verb} → ${mapStatus(statusMap, v.newStatus)} (${v.source})`;
 }
 
 /** The human report: one line per zombie or unverified call, then the totals. */
-export function reportTable(r: PassResult): string {
+export function reportTable(r: PassResult, statusMap: StatusMap = {}): string {
   const header = ["CALL ID", "AGE", "TWILIO", "OPENAI", "DECISION", "END TIME"];
   // Oldest first: the longest-stuck rows are what on-call looks for.
   const findings = [...r.findings].sort(
@@ -135,7 +140,7 @@ export function reportTable(r: PassResult): string {
     formatAge(f.ageSeconds),
     twilioCell(f.evidence.twilio),
     openaiCell(f.evidence.openai),
-    decisionCell(f),
+    decisionCell(f, statusMap),
     f.verdict.action === "end" ? isoSeconds(f.verdict.endedAt) : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
@@ -148,7 +153,9 @@ export function reportTable(r: PassResult): string {
   out.push(
     r.dryRun
       ? `call-reconciler audit: DRY RUN, nothing was written (run ${r.runId}; add --apply to end the zombies)`
-      : `call-reconciler audit: APPLIED (run ${r.runId})`,
+      : r.writeFailures + r.refused > 0
+        ? `call-reconciler audit: APPLIED WITH FAILURES (run ${r.runId}): ${r.writeFailures + r.refused} ends were not written (the rows marked WRITE FAILED or REFUSED; the log says why)`
+        : `call-reconciler audit: APPLIED (run ${r.runId})`,
   );
   if (rows.length > 0) out.push("", line(header), ...rows.map(line));
   if (r.findingsOmitted > 0) out.push(`… and ${r.findingsOmitted} more (see --json or the logs)`);

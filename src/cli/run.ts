@@ -45,7 +45,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     // The loop sleeps an interval between passes: that is not a stall.
     health: () => health(progress, deadlineMs + intervalMs),
     beforeScrape: () => runtime.metrics.secondsSinceProgress.set(progress.msSince() / 1000),
-    zombies: () => zombiesReport(state, lease),
+    zombies: () => zombiesReport(state, lease, config.statusMap),
     zombiesToken: config.zombiesToken,
   });
   try {
@@ -98,12 +98,16 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
  * The findings of this leader's last pass; none from a replica that is not (or can no longer count on being)
  * the leader, whose last report is stale: the current leader has the findings.
  */
-function zombiesReport(state: LoopState, lease: Lease): { report: unknown } | { unavailable: string } {
+function zombiesReport(
+  state: LoopState,
+  lease: Lease,
+  statusMap: Config["statusMap"],
+): { report: unknown } | { unavailable: string } {
   if (!state.leader || lease.remainingMs() <= 0) {
     return { unavailable: "this replica is standing by; the leader has the findings" };
   }
   if (state.lastResult === null) return { unavailable: "no pass has completed yet" };
-  return { report: reportJson(state.lastResult) };
+  return { report: reportJson(state.lastResult, statusMap) };
 }
 
 /**

@@ -12,6 +12,9 @@ import {
 } from "./sql.js";
 
 /** How the store reads the start column and writes the end column (see TIME_COLUMN_TYPES_SQL). */
+/** How `format_type` spells timestamptz. */
+const ZONED_TIMESTAMP = "timestamp with time zone";
+
 export interface TimeColumns {
   /** The start column's base type, as `format_type` spells it. */
   startedAt: string;
@@ -33,6 +36,17 @@ export async function readTimeColumns(pool: pg.Pool, m: CallsTableMapping): Prom
   const typeOf = await readTypes(pool, m, TIME_COLUMN_TYPES_SQL, [m.startedAt, m.endedAt]);
   const startedAt = typeOf(m.startedAt, "CALLS_COL_STARTED_AT");
   const endedAt = typeOf(m.endedAt, "CALLS_COL_ENDED_AT");
+  for (const [type, setting, column] of [
+    [startedAt, "CALLS_COL_STARTED_AT", m.startedAt],
+    [endedAt, "CALLS_COL_ENDED_AT", m.endedAt],
+  ] as const) {
+    // The daemon reads and writes instants: any other type would fail only at the first --apply.
+    if (type !== NAIVE_TIMESTAMP && type !== ZONED_TIMESTAMP) {
+      throw new SchemaMismatchError(
+        `${setting} (${m.table}.${column}) is ${type}, not a timestamp: map the column that holds the call's ${setting === "CALLS_COL_ENDED_AT" ? "end" : "start"} as timestamptz (or timestamp with CALLS_TIME_ZONE)`,
+      );
+    }
+  }
   const naive = [
     ...(startedAt === NAIVE_TIMESTAMP ? [`CALLS_COL_STARTED_AT (${m.table}.${m.startedAt})`] : []),
     ...(endedAt === NAIVE_TIMESTAMP ? [`CALLS_COL_ENDED_AT (${m.table}.${m.endedAt})`] : []),
