@@ -9,6 +9,7 @@ import { SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import { type Readiness, startHttpServer } from "../server/http.js";
+import { isDatabaseConfigError } from "./errors.js";
 import { reportJson } from "./report.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 
@@ -53,7 +54,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
       // Warns (once) and sets the gauge when no index serves the listing; every pass asks again.
       await runtime.store.listingIndex();
     } catch (err) {
-      if (err instanceof SchemaMismatchError) throw err;
+      if (err instanceof SchemaMismatchError || isDatabaseConfigError(err)) throw err;
       log.warn({ err: errorMessage(err) }, "database not usable yet; passes will retry");
     }
     log.info(
