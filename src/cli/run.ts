@@ -5,6 +5,7 @@ import type { Config } from "../config/config.js";
 import { type LoopState, reconcileLoop } from "../daemon/loop.js";
 import { Progress } from "../daemon/progress.js";
 import { Lease, reconcileLeaseName } from "../db/lease.js";
+import { statusColumnWarning } from "../db/schema-hints.js";
 import { SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
@@ -51,6 +52,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   try {
     try {
       await runtime.store.verifySchema();
+      const statusWarning = await statusColumnWarning(runtime.pool, config.calls, config.activeStatuses);
+      if (statusWarning !== null) log.warn(statusWarning);
       // Warns (once) and sets the gauge when no index serves the listing; every pass asks again.
       await runtime.store.listingIndex();
     } catch (err) {
