@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Config } from "../config/config.js";
 import { holdLeadership } from "../daemon/leadership.js";
 import { Lease, type LeaseHolder, reconcileLeaseName } from "../db/lease.js";
+import { statusColumnWarning } from "../db/schema-hints.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import { type PassDeps, type PassResult, runPass, totalUnverified, totalZombies } from "../reconcile/pass.js";
@@ -59,6 +60,9 @@ export async function runAudit(
   try {
     const store = force ? runtime.store.asForced() : runtime.store;
     await store.verifySchema();
+    // Checked 0 active calls because CALLS_COL_STATUS names the wrong column should not look like a clean bill.
+    const statusWarning = await statusColumnWarning(runtime.pool, config.calls, config.activeStatuses);
+    if (statusWarning !== null) logger.warn(statusWarning);
     // Also logged as a warning (runtime's onListingIndex); printed below with the statement to run.
     const listingIndex = await store.listingIndex();
     const passDeps: PassDeps = { ...runtime.passDeps, store };

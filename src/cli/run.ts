@@ -5,10 +5,12 @@ import type { Config } from "../config/config.js";
 import { type LoopState, reconcileLoop } from "../daemon/loop.js";
 import { Progress } from "../daemon/progress.js";
 import { Lease, reconcileLeaseName } from "../db/lease.js";
+import { statusColumnWarning } from "../db/schema-hints.js";
 import { SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import { type Readiness, startHttpServer } from "../server/http.js";
+import { isDatabaseConfigError } from "./errors.js";
 import { reportJson } from "./report.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 
@@ -51,10 +53,12 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   try {
     try {
       await runtime.store.verifySchema();
+      const statusWarning = await statusColumnWarning(runtime.pool, config.calls, config.activeStatuses);
+      if (statusWarning !== null) log.warn(statusWarning);
       // Warns (once) and sets the gauge when no index serves the listing; every pass asks again.
       await runtime.store.listingIndex();
     } catch (err) {
-      if (err instanceof SchemaMismatchError) throw err;
+      if (err instanceof SchemaMismatchError || isDatabaseConfigError(err)) throw err;
       log.warn({ err: errorMessage(err) }, "database not usable yet; passes will retry");
     }
     log.info(

@@ -13,6 +13,17 @@ export function pgCode(err: unknown): string | undefined {
     : undefined;
 }
 
+/** Each CALLS_COL_* variable and the mapping key it sets. */
+const CALLS_COLUMN_VARIABLES: ReadonlyArray<[string, keyof CallsTableMapping]> = [
+  ["CALLS_COL_ID", "id"],
+  ["CALLS_COL_TWILIO_SID", "twilioSid"],
+  ["CALLS_COL_OPENAI_ID", "openaiId"],
+  ["CALLS_COL_STATUS", "status"],
+  ["CALLS_COL_STARTED_AT", "startedAt"],
+  ["CALLS_COL_ENDED_AT", "endedAt"],
+  ["CALLS_COL_TWILIO_ACCOUNT", "twilioAccount"],
+];
+
 export function explainSchemaError(err: unknown, m: CallsTableMapping): Error {
   const code = pgCode(err);
   const message = errorMessage(err);
@@ -20,7 +31,13 @@ export function explainSchemaError(err: unknown, m: CallsTableMapping): Error {
     return new SchemaMismatchError(`CALLS_TABLE: table ${m.table} does not exist (${message})`);
   }
   if (code === "42703") {
-    return new SchemaMismatchError(`a CALLS_COL_* setting names a column that ${m.table} lacks: ${message}`);
+    // pg names the column it could not find: `column "twiliosid" does not exist`.
+    const column = /column "([^"]+)"/.exec(message)?.[1];
+    const variables = CALLS_COLUMN_VARIABLES.filter(([, key]) => column !== undefined && m[key] === column);
+    const which = variables.length > 0 ? variables.map(([v]) => v).join(" / ") : "a CALLS_COL_* setting";
+    return new SchemaMismatchError(
+      `${which}: table ${m.table} lacks the column (${message}); names are case-sensitive`,
+    );
   }
   return err instanceof Error ? err : new Error(message);
 }

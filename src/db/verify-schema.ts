@@ -5,6 +5,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
+import { missingColumnMessage, missingTableMessage } from "./schema-hints.js";
 import { holdsSql } from "./sql/holds.js";
 import { type DaemonTables, TABLE_NAMES } from "./sql/tables.js";
 import { type PageStatements, refusalSql } from "./sql.js";
@@ -18,7 +19,7 @@ export async function probeTables(
   try {
     await pool.query(sql.probeCallsTable);
   } catch (err) {
-    throw explainSchemaError(err, mapping);
+    throw await withHint(pool, err, mapping);
   }
   try {
     await pool.query(sql.probeActionsTable);
@@ -33,4 +34,19 @@ export async function probeTables(
     }
     throw err;
   }
+}
+
+/** The probe's error as one line, with what the database has instead when a name is wrong. */
+async function withHint(pool: pg.Pool, err: unknown, mapping: CallsTableMapping): Promise<Error> {
+  const code = pgCode(err);
+  try {
+    if (code === "42P01") return new SchemaMismatchError(await missingTableMessage(pool, mapping.table));
+    if (code === "42703") {
+      const message = await missingColumnMessage(pool, mapping);
+      if (message !== null) return new SchemaMismatchError(message);
+    }
+  } catch {
+    // The look-up is only a hint: without it the plain explanation stands.
+  }
+  return explainSchemaError(err, mapping);
 }

@@ -62,10 +62,18 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
   if (target.protocol !== "http:" && target.protocol !== "https:") {
     throw new RangeError(`the notify URL must be http(s), got ${target.protocol}`);
   }
+  // fetch refuses such a URL with an error that repeats it, password included, on every attempt.
+  if (target.username !== "" || target.password !== "") {
+    throw new RangeError("the notify URL must not contain a user or password; the signature authenticates");
+  }
   if (opts.secret === "") throw new RangeError("the notify secret must not be empty");
   const { logger, secret, url } = opts;
   const delivery = { url, secret, timeoutMs, fetch: opts.fetch ?? globalThis.fetch };
-  const log = logger.child({ component: "webhook-notifier", target: target.origin });
+  // Origin and path only: a query may carry what the receiver treats as a key.
+  const shown = `${target.origin}${target.pathname}`;
+  const log = logger.child({ component: "webhook-notifier", target: shown });
+  /** A failure's detail with the URL (were an error to quote it) cut to origin and path. */
+  const scrub = (detail: string) => detail.replaceAll(url, shown).replaceAll(target.href, shown);
 
   const slots = pLimit(concurrency);
   const shutdown = new AbortController();
@@ -112,7 +120,7 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
         attempts++;
         const r = await postEvent(delivery, { id: d.event.id, body: d.body }, shutdown.signal);
         if (r.kind === "retryable" && attempts < maxAttempts && !shutdown.signal.aborted) {
-          log.debug({ ...fields, attempt: attempts, detail: r.detail }, "call-ended webhook retrying");
+          log.debug({ ...fields, attempt: attempts, detail: scrub(r.detail) }, "call-ended webhook retrying");
         }
         return r;
       }, shutdown.signal);
@@ -126,7 +134,7 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): WebhookNoti
       settle(d, "delivered");
       return;
     }
-    const failure = { ...fields, attempts, httpStatus: last.status, detail: last.detail };
+    const failure = { ...fields, attempts, httpStatus: last.status, detail: scrub(last.detail) };
     if (last.kind === "permanent")
       log.warn(failure, "call-ended webhook rejected by the receiver; not retried");
     else log.warn(failure, `call-ended webhook not delivered after ${attempts} attempts; giving up`);

@@ -11,8 +11,13 @@ export interface Readiness {
 
 export interface HttpServerDeps {
   registry: Registry;
-  /** Whether this replica can do its job now (database reachable, loop not stuck). */
+  /**
+   * Whether this replica can do its job now (database reachable, loop not stuck). Asked at most once per
+   * `readinessCacheMs`, however many probes arrive: /readyz is open, and each answer costs a query.
+   */
   readiness: () => Promise<Readiness>;
+  /** How long one readiness answer serves every /readyz. Default READINESS_CACHE_MS. */
+  readinessCacheMs?: number;
   /** Whether the process itself still works (its loop moves); a 503 asks the orchestrator for a restart. */
   health?: () => Readiness;
   /** Sets the gauges that are read off the process at scrape time. */
@@ -36,8 +41,43 @@ export class ListenError extends Error {
   override name = "ListenError";
 }
 
+/** A probe every few seconds is plenty for an orchestrator; a flood of them costs one query per window. */
+export const READINESS_CACHE_MS = 5_000;
+
+/**
+ * `check` shared: requests while one check is in flight wait for it, and its answer serves every request for
+ * `ttlMs` after it settles. A check that throws is not cached: the next request asks again.
+ */
+export function sharedAnswer<T>(check: () => Promise<T>, ttlMs: number, now = () => performance.now()) {
+  let inFlight: Promise<T> | null = null;
+  let cached: { value: T; at: number } | null = null;
+  return (): Promise<T> => {
+    if (cached !== null && now() - cached.at < ttlMs) return Promise.resolve(cached.value);
+    inFlight ??= check().then(
+      (value) => {
+        cached = { value, at: now() };
+        inFlight = null;
+        return value;
+      },
+      (err: unknown) => {
+        inFlight = null;
+        throw err;
+      },
+    );
+    return inFlight;
+  };
+}
+
 /** /metrics, /healthz, /readyz and /zombies on plain node:http: nothing here needs a framework. */
-export async function startHttpServer(host: string, port: number, deps: HttpServerDeps): Promise<HttpServer> {
+export async function startHttpServer(
+  host: string,
+  port: number,
+  given: HttpServerDeps,
+): Promise<HttpServer> {
+  const deps = {
+    ...given,
+    readiness: sharedAnswer(given.readiness, given.readinessCacheMs ?? READINESS_CACHE_MS),
+  };
   const server = createServer((req, res) => {
     handle(req, res, deps).catch((err: unknown) => {
       send(res, 500, "text/plain", `internal error: ${errorMessage(err)}\n`);

@@ -74,7 +74,7 @@ describe("several replicas on one database", () => {
   });
 
   it("serves /metrics, /healthz, /readyz and /zombies from a running daemon", async () => {
-    const token = "replica-test-token";
+    const token = "replica-test-token-0123456789abcdef";
     const replicas = [
       suite.start({
         ...suite.world.env,

@@ -3,7 +3,7 @@ import { metricsUrl, type Replica, seededReplicas } from "../helpers/replica.js"
 import { until } from "../helpers/wait.js";
 import { bearer, fetchWith } from "../helpers/zombies.js";
 
-const TOKEN = "s3cret-zombies-token-0123456789";
+const TOKEN = "s3cret-zombies-token-0123456789abcdef";
 
 /** Private findings: /zombies names calls and SIDs, so it is off without ZOMBIES_TOKEN, and bearer-only with it. */
 describe("GET /zombies (the built CLI, real Postgres)", () => {

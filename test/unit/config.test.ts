@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, mapStatus } from "../../src/config/config.js";
+import { ConfigError, KNOWN_VARIABLES, loadConfig, mapStatus } from "../../src/config/config.js";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "../../src/config/identifiers.js";
+import { safeUrl } from "../../src/config/url-setting.js";
 
 const SID = `AC${"0".repeat(32)}`;
 const KEY = `SK${"1".repeat(32)}`;
@@ -193,8 +194,8 @@ describe("circuit breaker settings", () => {
   });
 
   it.each([
-    [{ BREAKER_FAILURE_RATE: "1" }, /^BREAKER_FAILURE_RATE must be between 0 and 1/],
-    [{ BREAKER_FAILURE_RATE: "0" }, /^BREAKER_FAILURE_RATE must be between 0 and 1/],
+    [{ BREAKER_FAILURE_RATE: "1" }, /^BREAKER_FAILURE_RATE must be a number between 0 and 1/],
+    [{ BREAKER_FAILURE_RATE: "0" }, /^BREAKER_FAILURE_RATE must be a number between 0 and 1/],
     [{ BREAKER_WINDOW_SECONDS: "0" }, /^BREAKER_WINDOW_SECONDS /],
     [{ BREAKER_MIN_THROUGHPUT: "-1" }, /^BREAKER_MIN_THROUGHPUT /],
     [{ BREAKER_FAILURE_THRESHOLD: "2.5" }, /^BREAKER_FAILURE_THRESHOLD /],
@@ -213,5 +214,250 @@ describe("identifiers", () => {
 
   it.each(['a"b', "a b", "1calls", "", "a.b.c", "x".repeat(64), "calls;--"])("rejects %j", (name) => {
     expect(() => quoteQualifiedIdentifier(name)).toThrow();
+  });
+});
+
+describe("a mistake is named with its fix", () => {
+  it.each([
+    [
+      { MIN_CALL_AGE_SECOND: "3600" },
+      /^MIN_CALL_AGE_SECOND is not a setting of call-reconciler: did you mean MIN_CALL_AGE_SECONDS\?/,
+    ],
+    [{ CALLS_COL_TWILIOSID: "sid" }, /did you mean CALLS_COL_TWILIO_SID\?/],
+    [{ RECONCILE_INTERVAL: "30" }, /did you mean RECONCILE_INTERVAL_SECONDS\?/],
+    [{ DB_STATEMENT_TIMEOUT: "30000" }, /did you mean DB_STATEMENT_TIMEOUT_MS\?/],
+    [{ TWILIO_PHONE_NUMBER: "+15550100" }, /^TWILIO_PHONE_NUMBER is not a setting .*RECONCILER_IGNORE_VARS/],
+  ])("refuses the unknown variable %j", (env, message) => {
+    const m = fails(env as Record<string, string>);
+    expect(m).toMatch(message);
+    expect(m).not.toContain("\n");
+  });
+
+  it("knows every schema key and RECONCILER_SCHEMA; leaves other programs' and Kubernetes' variables alone", () => {
+    expect(KNOWN_VARIABLES.has("MIN_CALL_AGE_SECONDS")).toBe(true);
+    expect(KNOWN_VARIABLES.has("CALLS_COL_TWILIO_ACCOUNT")).toBe(true);
+    expect(KNOWN_VARIABLES.has("RECONCILER_SCHEMA")).toBe(true);
+    expect(() =>
+      loadConfig({
+        PATH: "/bin",
+        HOME: "/root",
+        NODE_ENV: "production",
+        RECONCILER_SCHEMA: "reconciler",
+        DB_SERVICE_HOST: "10.0.0.1",
+        DB_SERVICE_PORT: "5432",
+        DB_PORT_5432_TCP_ADDR: "10.0.0.1",
+        TWILIO_PHONE_NUMBER: "+15550100",
+        RECONCILER_IGNORE_VARS: "TWILIO_PHONE_NUMBER",
+        // Read by the providers' SDKs, and in the README.
+        TWILIO_REGION: "ie1",
+        TWILIO_EDGE: "dublin",
+        OPENAI_ORG_ID: "org-1",
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [
+      "RECONCILE_INTERVAL_SECONDS",
+      "1m",
+      'RECONCILE_INTERVAL_SECONDS must be a whole number of seconds above 0, e.g. 60 (got "1m")',
+    ],
+    [
+      "RECONCILE_INTERVAL_SECONDS",
+      "",
+      'RECONCILE_INTERVAL_SECONDS must be a whole number of seconds above 0, e.g. 60 (got "")',
+    ],
+    [
+      "MIN_CALL_AGE_SECONDS",
+      "2m",
+      'MIN_CALL_AGE_SECONDS must be a whole number of seconds, 0 or more, e.g. 120 (got "2m")',
+    ],
+    [
+      "MAX_CALL_DURATION_SECONDS",
+      "1.5",
+      "MAX_CALL_DURATION_SECONDS must be a whole number of seconds above 0, e.g. 86400",
+    ],
+    ["TWILIO_CONCURRENCY", "four", "TWILIO_CONCURRENCY must be a whole number above 0, e.g. 4"],
+    ["TWILIO_MAX_RPS", "fast", "TWILIO_MAX_RPS must be a number of requests per second above 0, e.g. 10"],
+    [
+      "TWILIO_LIST_DIFF_THRESHOLD",
+      "x",
+      "TWILIO_LIST_DIFF_THRESHOLD must be a whole number of calls above 0, e.g. 100",
+    ],
+    [
+      "TWILIO_TOTAL_MAX_RPS",
+      "x",
+      "TWILIO_TOTAL_MAX_RPS must be a whole number of requests per second above 0, e.g. 20",
+    ],
+    [
+      "TWILIO_TOTAL_CONCURRENCY",
+      "-1",
+      "TWILIO_TOTAL_CONCURRENCY must be a whole number of requests in flight above 0",
+    ],
+    ["TWILIO_STRATEGY", "fastest", "TWILIO_STRATEGY must be auto, list-diff or per-call"],
+    ["OPENAI_CONCURRENCY", "x", "OPENAI_CONCURRENCY must be a whole number above 0, e.g. 4"],
+    ["OPENAI_MAX_RPS", "x", "OPENAI_MAX_RPS must be a number of requests per second above 0, e.g. 5"],
+    ["OPENAI_PROBE", "on", "OPENAI_PROBE must be sideband or off"],
+    ["HANGUP_ORPHANED_REALTIME", "y", "HANGUP_ORPHANED_REALTIME must be true or false"],
+    [
+      "OPENAI_MAX_SESSION_SECONDS",
+      "1h",
+      "OPENAI_MAX_SESSION_SECONDS must be a whole number of seconds above 0, e.g. 3600",
+    ],
+    [
+      "OPENAI_LIVE_CONTROL_SECONDS",
+      "1h",
+      "OPENAI_LIVE_CONTROL_SECONDS must be a whole number of seconds above 0, e.g. 3600",
+    ],
+    ["OPENAI_MAX_END_SHARE", "half", "OPENAI_MAX_END_SHARE must be a number above 0 and at most 1, e.g. 0.5"],
+    [
+      "PROVIDER_TIMEOUT_MS",
+      "10s",
+      "PROVIDER_TIMEOUT_MS must be a whole number of milliseconds above 0, e.g. 10000",
+    ],
+    ["PROVIDER_MAX_ATTEMPTS", "many", "PROVIDER_MAX_ATTEMPTS must be a whole number from 1 to 10, e.g. 3"],
+    ["PROVIDER_MAX_ATTEMPTS", "11", "PROVIDER_MAX_ATTEMPTS must be a whole number from 1 to 10, e.g. 3"],
+    [
+      "BREAKER_FAILURE_THRESHOLD",
+      "x",
+      "BREAKER_FAILURE_THRESHOLD must be a whole number of failures above 0, e.g. 10",
+    ],
+    [
+      "BREAKER_FAILURE_RATE",
+      "50%",
+      "BREAKER_FAILURE_RATE must be a number between 0 and 1 (exclusive), e.g. 0.5",
+    ],
+    ["BREAKER_WINDOW_SECONDS", "30s", "BREAKER_WINDOW_SECONDS must be a number of seconds above 0, e.g. 30"],
+    [
+      "BREAKER_MIN_THROUGHPUT",
+      "x",
+      "BREAKER_MIN_THROUGHPUT must be a number of requests per second above 0, e.g. 2",
+    ],
+    [
+      "BREAKER_HALF_OPEN_SECONDS",
+      "x",
+      "BREAKER_HALF_OPEN_SECONDS must be a number of seconds above 0, e.g. 30",
+    ],
+    ["LEADER_LEASE_SECONDS", "x", "LEADER_LEASE_SECONDS must be a number of seconds above 0, e.g. 150"],
+    [
+      "SHUTDOWN_TIMEOUT_SECONDS",
+      "x",
+      "SHUTDOWN_TIMEOUT_SECONDS must be a number of seconds above 0, e.g. 10",
+    ],
+    ["PASS_DEADLINE_SECONDS", "10m", "PASS_DEADLINE_SECONDS must be a number of seconds above 0, e.g. 600"],
+    [
+      "DB_STATEMENT_TIMEOUT_MS",
+      "30s",
+      "DB_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 3600000, e.g. 30000",
+    ],
+    ["DB_PAGE_SIZE", "all", "DB_PAGE_SIZE must be a whole number of rows from 1 to 10000, e.g. 500"],
+    ["DRY_RUN", "maybe", "DRY_RUN must be true or false"],
+    ["METRICS_HOST", "", "METRICS_HOST must be a host name or address to listen on, e.g. 0.0.0.0"],
+    ["METRICS_PORT", "tcp://10.0.0.1:9464", "METRICS_PORT must be a whole number from 0 to 65535, e.g. 9464"],
+    ["LOG_LEVEL", "loud", "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
+  ])("%s=%j names the expected form", (variable, value, message) => {
+    const m = fails({ [variable]: value });
+    expect(m).toContain(message);
+    expect(m).not.toMatch(/expected|received|Invalid/);
+    expect(m).not.toContain("\n");
+  });
+
+  it("tells an operator who quoted a mixed-case table or column to drop the quotes", () => {
+    expect(fails({ CALLS_TABLE: 'telephony."PhoneCalls"' })).toBe(
+      'CALLS_TABLE must be a table name or schema.table of plain SQL identifiers (letters, digits, _ and $; at most 63 characters each); names are used exactly as written (case-sensitive) and quoted by call-reconciler, so write telephony.PhoneCalls without quotes (got "telephony."PhoneCalls"")',
+    );
+    expect(fails({ CALLS_COL_TWILIO_SID: '"twilioSid"' })).toMatch(
+      /^CALLS_COL_TWILIO_SID must be a plain SQL identifier .*so write twilioSid without quotes/,
+    );
+    expect(loadConfig({ CALLS_TABLE: "telephony.PhoneCalls" }).calls.table).toBe("telephony.PhoneCalls");
+  });
+
+  it("asks for a ZOMBIES_TOKEN of 32 characters at least, and says how to make one", () => {
+    expect(fails({ ZOMBIES_TOKEN: "short-token" })).toBe(
+      "ZOMBIES_TOKEN must be at least 32 characters; generate one with: openssl rand -hex 32",
+    );
+    expect(loadConfig({ ZOMBIES_TOKEN: "a".repeat(32) }).zombiesToken).toBe("a".repeat(32));
+  });
+});
+
+describe("credentials stay out of URLs and out of messages", () => {
+  it.each([
+    [
+      "NOTIFY_URL",
+      "https://hook:hunter2@hooks.example.com/calls",
+      /^NOTIFY_URL must not contain a user or password \(user:pass@\): put the credential in NOTIFY_SECRET/,
+    ],
+    [
+      "NOTIFY_URL",
+      "https://hooks.example.com/calls?token=hunter2",
+      /^NOTIFY_URL must not carry a credential in its query \(\?token=\): put the credential in NOTIFY_SECRET/,
+    ],
+    [
+      "TWILIO_API_BASE_URL",
+      "https://AC1:hunter2@api.twilio.com",
+      /^TWILIO_API_BASE_URL must not contain a user or password .*TWILIO_AUTH_TOKEN/,
+    ],
+    [
+      "OPENAI_BASE_URL",
+      "https://x:hunter2@api.openai.com/v1",
+      /^OPENAI_BASE_URL must not contain a user or password .*OPENAI_API_KEY/,
+    ],
+    [
+      "OPENAI_BASE_URL",
+      "https://api.openai.com/v1?key=hunter2",
+      /^OPENAI_BASE_URL must not have a \?query: .*OPENAI_API_KEY/,
+    ],
+    [
+      "TWILIO_API_BASE_URL",
+      "ftp://u:hunter2@x/",
+      /^TWILIO_API_BASE_URL must be an http\(s\) URL, e\.g\. https:\/\/host\/path \(got "ftp:\/\/x\/"\)$/,
+    ],
+    [
+      "NOTIFY_URL",
+      "hooks.example.com/hunter2@x",
+      /^NOTIFY_URL must be an http\(s\) URL, e\.g\. https:\/\/host\/path \(got "\(not shown/,
+    ],
+  ])("%s=%s is refused without repeating the credential", (variable, value, message) => {
+    const m = fails({ [variable]: value, NOTIFY_SECRET: "s" });
+    expect(m).toMatch(message);
+    expect(m).not.toContain("hunter2");
+    expect(m).not.toContain("\n");
+  });
+
+  it("keeps a NOTIFY_URL query that carries no credential", () => {
+    const c = loadConfig({
+      NOTIFY_URL: "https://hooks.example.com/calls?source=reconciler",
+      NOTIFY_SECRET: "s",
+    });
+    expect(c.notify?.url).toBe("https://hooks.example.com/calls?source=reconciler");
+  });
+
+  it("shows only scheme://host/path of a URL", () => {
+    expect(safeUrl("https://u:hunter2@hooks.example.com:8443/calls?token=hunter2#x")).toBe(
+      "https://hooks.example.com:8443/calls",
+    );
+  });
+
+  it.each([
+    [
+      "postgres://app:pa#ss@db:5432/app",
+      /^DATABASE_URL is not a valid URL: percent-encode special characters .*# as %23/,
+    ],
+    ["postgres://app:12#ss@db:5432/app", /^DATABASE_URL has a # that cuts the URL short: percent-encode/],
+    ["postgres://app:a/b@db:5432/app", /^DATABASE_URL is not a valid URL: percent-encode .*\/ as %2F/],
+    ["mysql://app:pass@db/app", /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+  ])("refuses DATABASE_URL %s in one line without the password", (url, message) => {
+    const m = fails({ DATABASE_URL: url });
+    expect(m).toMatch(message);
+    expect(m).not.toMatch(/pa#ss|12#ss|a\/b@|:pass@/);
+    expect(m).not.toContain("\n");
+  });
+
+  it.each([
+    "postgres://app:pa%23ss@db:5432/app?sslmode=require",
+    "postgresql://app@/app?host=/var/run/postgresql",
+    "postgres://app:p@ss@db/app",
+  ])("accepts DATABASE_URL %s", (url) => {
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
   });
 });

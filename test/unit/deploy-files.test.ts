@@ -265,7 +265,7 @@ describe("config/kubernetes", () => {
       expect(typeof obj(doc.metadata, `${file}: metadata`).name, `${file}: metadata.name`).toBe("string");
     }
     expect(new Set(manifests.map((m) => m.doc.kind))).toEqual(
-      new Set(["Secret", "Deployment", "PodMonitor", "PrometheusRule", "CronJob"]),
+      new Set(["Secret", "Deployment", "PodMonitor", "PrometheusRule", "CronJob", "NetworkPolicy"]),
     );
   });
 
@@ -364,6 +364,69 @@ describe("config/kubernetes", () => {
         replacement: job,
       });
     }
+  });
+
+  it("no pod that runs call-reconciler gets a service-account token or service-link variables", () => {
+    const containers = reconcilerContainers(manifests);
+    expect(containers.length).toBe(2);
+    for (const { workload, pod } of containers) {
+      const name = String(obj(workload.metadata, "metadata").name);
+      expect(pod.automountServiceAccountToken, `${name}: automountServiceAccountToken`).toBe(false);
+      // METRICS_PORT=tcp://… from a Service named `metrics` would be read as the daemon's setting.
+      expect(pod.enableServiceLinks, `${name}: enableServiceLinks`).toBe(false);
+    }
+  });
+
+  it("a NetworkPolicy isolates every call-reconciler pod: metrics in from monitoring only; DNS, database, HTTPS out", () => {
+    const policies = ofKind(manifests, "NetworkPolicy");
+    expect(policies.length).toBeGreaterThan(0);
+    const allowedOut = new Set(["53/UDP", "53/TCP", "5432/TCP", "443/TCP"]);
+    for (const { workload } of reconcilerContainers(manifests)) {
+      const spec = obj(workload.spec, "spec");
+      const template =
+        workload.kind === "CronJob"
+          ? obj(obj(obj(spec.jobTemplate, "jobTemplate").spec, "job spec").template, "template")
+          : obj(spec.template, "template");
+      const labels = obj(obj(template.metadata, "template metadata").labels, "labels");
+      const name = String(obj(workload.metadata, "metadata").name);
+      const selecting = policies.filter((p) => {
+        const match = obj(obj(obj(p.spec, "spec").podSelector, "podSelector").matchLabels, "matchLabels");
+        return Object.entries(match).every(([k, v]) => labels[k] === v);
+      });
+      expect(selecting.length, `${name}: a NetworkPolicy selects its pods`).toBe(1);
+      const policy = obj(selecting[0]?.spec, "policy spec");
+      expect(policy.policyTypes, `${name}: both directions are isolated`).toEqual(["Ingress", "Egress"]);
+      for (const rule of list(policy.egress, "egress")) {
+        for (const port of list(rule.ports, "egress ports")) {
+          expect(allowedOut, `${name}: egress port`).toContain(`${port.port}/${port.protocol}`);
+        }
+      }
+      const ingress = list(policy.ingress ?? [], "ingress");
+      if (workload.kind === "CronJob") expect(ingress, "audit serves nothing").toEqual([]);
+      const metricsRules = ingress.filter((r) =>
+        list(r.ports ?? [], "ingress ports").some((p) => p.port === METRICS_PORT || p.port === "metrics"),
+      );
+      if (workload.kind === "Deployment") expect(metricsRules.length, `${name}: metrics ingress`).toBe(1);
+      for (const rule of metricsRules) {
+        const from = list(rule.from, "metrics ingress from");
+        expect(from.length).toBeGreaterThan(0);
+        for (const peer of from) {
+          expect(obj(obj(peer.namespaceSelector, "namespaceSelector").matchLabels, "ns labels")).toEqual({
+            "kubernetes.io/metadata.name": "monitoring",
+          });
+        }
+      }
+    }
+  });
+
+  it("the daemon's runtime role is not the owner of its tables; migrate runs as the owner", () => {
+    const text = readFileSync(join(K8S_DIR, "sidecar-deployment.yaml"), "utf8");
+    expect(text).not.toMatch(/owns the daemon's own tables/);
+    expect(text).toMatch(/runtime role: NOT the owner of its tables \(README "Database privileges"/);
+    expect(text).toMatch(/"envFrom":\[\{"secretRef":\{"name":"call-reconciler-owner"\}\}\]/);
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    expect(readme).toMatch(/not the owner of its tables/);
+    expect(readme).toContain("Database privileges");
   });
 
   it("the CronJob audits (dry run) every 15 minutes, once at a time, without retries", () => {

@@ -11,7 +11,7 @@ import {
 } from "../../src/server/http.js";
 import { bearer, fetchWith } from "../helpers/zombies.js";
 
-const TOKEN = "tok-0123456789abcdef";
+const TOKEN = "tok-0123456789abcdef0123456789abcdef";
 
 describe("/zombies behind ZOMBIES_TOKEN", () => {
   let server: HttpServer | undefined;
