@@ -111,6 +111,26 @@ describe("audit on a real Postgres and the Twilio simulator (the built CLI)", ()
     expect(actions.find((a) => a.callId === zombie.row.id)).toBeUndefined();
   });
 
+  it("a row still active that already carries an end time is never listed nor ended", async () => {
+    const kinds = ["zombie (completed)", "zombie (older than 24 h, no provider)"];
+    const rows = kinds.map((kind) => {
+      const c = world.scenario.find((s) => s.kind === kind);
+      if (!c) throw new Error(`scenario has no ${kind}`);
+      return c.row.id;
+    });
+    const earlierEnd = new Date("2026-01-01T00:00:00.123Z");
+    await world.db.pool.query("UPDATE calls SET ended_at = $2 WHERE call_id = ANY($1)", [rows, earlierEnd]);
+    const r = await runCli(["audit", "--apply", "--json"], world.env);
+    const listed = JSON.parse(r.stdout).calls.map((c: { callId: string }) => c.callId);
+    const after = await world.rows();
+    const actions = await readActions(world.db.pool, world.config.calls);
+    for (const id of rows) {
+      expect(listed).not.toContain(id);
+      expect(after.get(id)).toMatchObject({ status: "active", endedAt: earlierEnd });
+      expect(actions.find((a) => a.callId === id)).toBeUndefined();
+    }
+  });
+
   it("never writes a secret to its output", async () => {
     const r = await runCli(["audit", "--apply", "--json"], { ...world.env, LOG_LEVEL: "trace" });
     expect(r.stderr.length).toBeGreaterThan(0);

@@ -103,6 +103,20 @@ describe("batched ends on the default schema", () => {
     await db?.drop();
   });
 
+  it("a row still active that already has an end time is neither ended nor reported as locked", async () => {
+    const runId = randomUUID();
+    const [kept, open] = ids("had-end", 2) as [string, string];
+    await seed([kept, open]);
+    const earlierEnd = new Date("2026-11-01T00:03:00.456Z");
+    await db.pool.query("UPDATE calls SET ended_at = $2 WHERE call_id = $1", [kept, earlierEnd]);
+    const result = await store.endCalls([request(kept, runId, 0), request(open, runId, 1)]);
+    expect(result).toEqual({ ended: new Set([open]), locked: new Set() });
+    expect(await readCalls(db.pool, DEFAULT, [kept])).toEqual([
+      { id: kept, status: "active", startedAt: STARTED, endedAt: earlierEnd },
+    ]);
+    expect(actionsOf(await readActions(db.pool, DEFAULT), runId).map((a) => a.callId)).toEqual([open]);
+  });
+
   it("ends 2,000 calls in one batch: each once, with its own audit row and NOTIFY", async () => {
     const runId = randomUUID();
     const callIds = ids("big", 2000);

@@ -24,6 +24,10 @@ export interface PageStatements {
 }
 
 /**
+ * A row with an end time is over whatever its status says: it is neither listed nor counted (an end status
+ * slipped into ACTIVE_STATUSES would otherwise have the age bound rewrite the table's history). The extra
+ * condition keeps the partial listing index usable: it filters the rows the index returns.
+ *
  * `oneActiveStatus`: the listing compares `status = $1` instead of `status = ANY($1)`. With one value (the
  * usual case) that lets an index on (status, started_at, id) return each keyset page in order; with ANY,
  * PostgreSQL reads and sorts every active row after the cursor for every page, a pass growing with N².
@@ -51,7 +55,7 @@ export function buildPageStatements(
       ${account === null ? "NULL" : account}::text AS twilio_account, ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at
     FROM ${table} AS c`;
   const activeWhere = (tz: string) =>
-    `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${started} <= ${cutoff(tz)}`;
+    `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NULL AND ${started} <= ${cutoff(tz)}`;
   // Qualified: a bare name in ORDER BY means the output column first (the converted start, or `id::text`),
   // which would sort by something the index and the keyset comparison do not follow.
   const order = `ORDER BY c.${started}, c.${id} LIMIT $3`;
@@ -59,7 +63,7 @@ export function buildPageStatements(
     firstActivePage: `${select("$4")} WHERE ${activeWhere("$4")} ${order}`,
     nextActivePage: `${select("$6")} WHERE ${activeWhere("$6")} AND (${started}, ${id}) > ($4, $5) ${order}`,
     activeSummary: `SELECT count(*)::bigint AS active, ${read(`min(${started})`, "$2")} AS oldest_started_at
-      FROM ${table} WHERE ${status} = ANY($1)`,
+      FROM ${table} WHERE ${status} = ANY($1) AND ${ended} IS NULL`,
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}${account === null ? "" : `, ${account}`}
       FROM ${table} LIMIT 0`,
     probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, l.name
