@@ -111,7 +111,7 @@ describe("audit on a real Postgres and the Twilio simulator (the built CLI)", ()
     expect(actions.find((a) => a.callId === zombie.row.id)).toBeUndefined();
   });
 
-  it("a row still active that already carries an end time is never listed nor ended", async () => {
+  it("finished rows carrying an active status: audit --apply refuses to start, in one line, and touches nothing", async () => {
     const kinds = ["zombie (completed)", "zombie (older than 24 h, no provider)"];
     const rows = kinds.map((kind) => {
       const c = world.scenario.find((s) => s.kind === kind);
@@ -120,15 +120,15 @@ describe("audit on a real Postgres and the Twilio simulator (the built CLI)", ()
     });
     const earlierEnd = new Date("2026-01-01T00:00:00.123Z");
     await world.db.pool.query("UPDATE calls SET ended_at = $2 WHERE call_id = ANY($1)", [rows, earlierEnd]);
-    const r = await runCli(["audit", "--apply", "--json"], world.env);
-    const listed = JSON.parse(r.stdout).calls.map((c: { callId: string }) => c.callId);
-    const after = await world.rows();
-    const actions = await readActions(world.db.pool, world.config.calls);
-    for (const id of rows) {
-      expect(listed).not.toContain(id);
-      expect(after.get(id)).toMatchObject({ status: "active", endedAt: earlierEnd });
-      expect(actions.find((a) => a.callId === id)).toBeUndefined();
-    }
+    const before = await world.rows();
+    const r = await runCli(["audit", "--apply"], world.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'ACTIVE_STATUSES includes "active", which 2 finished rows (with an end time in ended_at, CALLS_COL_ENDED_AT) carry: remove it from ACTIVE_STATUSES',
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await world.rows()).toEqual(before);
+    expect(await readActions(world.db.pool, world.config.calls)).toEqual([]);
   });
 
   it("never writes a secret to its output", async () => {

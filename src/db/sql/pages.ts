@@ -17,11 +17,20 @@ export interface PageStatements {
   nextActivePage: string;
   /** $1 active statuses. */
   activeSummary: string;
+  /**
+   * $1 active statuses (as the listing takes them): how many rows with one of them already have an end time,
+   * per status (`status`, `n`), counting at most FINISHED_ACTIVE_LIMIT rows so that a big history stays cheap
+   * (the listing's partial index serves it).
+   */
+  finishedActive: string;
   /** Fails with 42P01/42703 when the table or a column is missing. */
   probeCallsTable: string;
   /** Fails with 42P01/42703 when the daemon's tables are missing or older than the last migration. */
   probeActionsTable: string;
 }
+
+/** The most finished rows the start-up check of the active statuses reads (see `finishedActive`). */
+export const FINISHED_ACTIVE_LIMIT = 1000;
 
 /**
  * A row with an end time is over whatever its status says: it is neither listed nor counted (an end status
@@ -64,6 +73,11 @@ export function buildPageStatements(
     nextActivePage: `${select("$6")} WHERE ${activeWhere("$6")} AND (${started}, ${id}) > ($4, $5) ${order}`,
     activeSummary: `SELECT count(*)::bigint AS active, ${read(`min(${started})`, "$2")} AS oldest_started_at
       FROM ${table} WHERE ${status} = ANY($1) AND ${ended} IS NULL`,
+    finishedActive: `SELECT s.status, count(*)::int AS n FROM (
+        SELECT ${status}::text AS status FROM ${table}
+        WHERE ${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NOT NULL
+        LIMIT ${FINISHED_ACTIVE_LIMIT}
+      ) AS s GROUP BY s.status ORDER BY n DESC, s.status`,
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}${account === null ? "" : `, ${account}`}
       FROM ${table} LIMIT 0`,
     probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, l.name
