@@ -48,6 +48,9 @@ export function buildEndStatements(
   const ended = q(m.endedAt);
   const endedValue =
     types.endedAt === NAIVE_TIMESTAMP ? "(input.ended_at AT TIME ZONE $10::text)" : "input.ended_at";
+  // The end time the row had (NULL, since only rows without one are ended), kept for revert as a timestamptz.
+  const previousEnded =
+    types.endedAt === NAIVE_TIMESTAMP ? `(c.${ended} AT TIME ZONE $10::text)` : `c.${ended}`;
   const idType = checkedTypeName(types.id, "CALLS_COL_ID");
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
@@ -65,7 +68,7 @@ export function buildEndStatements(
         WITH ORDINALITY AS u(id, new_status, ended_at, source, evidence, run_id, decided_at, provider_status, ord)
       ORDER BY u.id, u.ord
     ), target AS (
-      SELECT c.${id} AS id, c.${status}::text AS previous_status
+      SELECT c.${id} AS id, c.${status}::text AS previous_status, ${previousEnded} AS previous_ended_at
       FROM ${table} AS c
       WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6) AND c.${ended} IS NULL
         AND NOT EXISTS (
@@ -77,14 +80,15 @@ export function buildEndStatements(
       UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = ${endedValue}
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status} = ANY($6) AND c.${ended} IS NULL
-      RETURNING c.${id}::text AS call_id, target.previous_status, input.new_status::text AS new_status,
+      RETURNING c.${id}::text AS call_id, target.previous_status, target.previous_ended_at,
+        input.new_status::text AS new_status,
         input.provider_status, input.ended_at, input.source, input.evidence, input.run_id, input.decided_at
     ), inserted AS (
       INSERT INTO ${own.actions}
-        (run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
-          forced)
-      SELECT run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
-        ${opts.forced === true ? "true" : "false"}
+        (run_id, call_id, previous_status, previous_ended_at, new_status, provider_status, ended_at, source,
+          evidence, decided_at, forced)
+      SELECT run_id, call_id, previous_status, previous_ended_at, new_status, provider_status, ended_at, source,
+        evidence, decided_at, ${opts.forced === true ? "true" : "false"}
       FROM ended
       RETURNING call_id, new_status, ended_at, source, run_id
     )

@@ -80,7 +80,7 @@ export function buildPageStatements(
       ) AS s GROUP BY s.status ORDER BY n DESC, s.status`,
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}${account === null ? "" : `, ${account}`}
       FROM ${table} LIMIT 0`,
-    probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, l.name
+    probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, a.previous_ended_at, l.name
       FROM ${own.actions} a, ${own.leases} l LIMIT 0`,
   };
 }
