@@ -68,6 +68,11 @@ const envSchema = z.object({
     .gt(0, { error: "must be greater than 0 and at most 1" })
     .lte(1, { error: "must be greater than 0 and at most 1" })
     .default(0.5),
+  AGE_BOUND_MAX_END_SHARE: z.coerce
+    .number()
+    .gt(0, { error: "must be greater than 0 and at most 1" })
+    .lte(1, { error: "must be greater than 0 and at most 1" })
+    .default(0.5),
   PROVIDER_TIMEOUT_MS: positiveInt(10_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().positive().optional(),
@@ -154,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     openaiMaxSessionSeconds: e.OPENAI_MAX_SESSION_SECONDS,
     openaiLiveControlSeconds: e.OPENAI_LIVE_CONTROL_SECONDS,
     openaiMaxEndShare: e.OPENAI_MAX_END_SHARE,
+    ageBoundMaxEndShare: e.AGE_BOUND_MAX_END_SHARE,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
