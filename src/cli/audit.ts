@@ -21,6 +21,8 @@ export interface AuditOptions {
   force?: boolean;
   /** With `apply`: the operator confirms a realtime backlog is real; OpenAI's absences end calls even if suspect. */
   confirmRealtimeAbsences?: boolean;
+  /** With `apply`: the operator confirms an unusual share of age-bound ends is real; they are written. */
+  confirmAgeBound?: boolean;
   json: boolean;
   out: NodeJS.WritableStream;
   twilioKeepAlive?: boolean;
@@ -35,7 +37,12 @@ export class LeaseHeldError extends UsageError {
 export function auditExitCode(r: PassResult): number {
   const zombiesLeft = r.dryRun
     ? totalZombies(r)
-    : r.writeFailures + r.locked + r.refused + r.realtimeHeldBack + (r.leadershipLost ? 1 : 0);
+    : r.writeFailures +
+      r.locked +
+      r.refused +
+      r.realtimeHeldBack +
+      r.ageBoundHeldBack +
+      (r.leadershipLost ? 1 : 0);
   if (zombiesLeft > 0) return EXIT.zombiesLeft;
   if (totalUnverified(r) > 0) return EXIT.unverified;
   return EXIT.ok;
@@ -55,7 +62,12 @@ export async function runAudit(
     throw new UsageError("audit: --force goes with --apply (a dry run takes no lease)");
   if (opts.confirmRealtimeAbsences === true && !opts.apply)
     throw new UsageError("audit: --confirm-realtime-absences goes with --apply (a dry run ends nothing)");
-  const confirm = opts.confirmRealtimeAbsences === true ? { confirmRealtimeAbsences: true } : {};
+  if (opts.confirmAgeBound === true && !opts.apply)
+    throw new UsageError("audit: --confirm-age-bound goes with --apply (a dry run ends nothing)");
+  const confirm = {
+    ...(opts.confirmRealtimeAbsences === true ? { confirmRealtimeAbsences: true } : {}),
+    ...(opts.confirmAgeBound === true ? { confirmAgeBound: true } : {}),
+  };
   const runtime = createRuntime(config, logger, { twilioKeepAlive: opts.twilioKeepAlive ?? false });
   try {
     const store = force ? runtime.store.asForced() : runtime.store;

@@ -26,7 +26,7 @@ Runs a reconcile pass every RECONCILE_INTERVAL_SECONDS (default 60) until SIGTER
 fails (database down, provider outage) is logged and retried on the next interval. On a signal the daemon
 stops taking new calls, lets ends already in flight commit or roll back, closes its pool and exits 0.
 DRY_RUN=true finds zombies without ending them. Logs are JSON lines on stderr.`,
-  audit: `Usage: call-reconciler audit [--apply [--force] [--confirm-realtime-absences]] [--json]
+  audit: `Usage: call-reconciler audit [--apply [--force] [--confirm-realtime-absences] [--confirm-age-bound]] [--json]
 
 Runs one pass and prints every zombie and every call that could not be verified, with the providers'
 answers, the decision and the end time it would write. Nothing is written unless --apply is given.
@@ -41,6 +41,10 @@ Options:
             with --apply: end the calls OpenAI says are gone even when that evidence looks suspect
             (no live session seen within OPENAI_LIVE_CONTROL_SECONDS, or more than OPENAI_MAX_END_SHARE
             of the realtime calls asked about would end): for a backlog the operator knows is real
+  --confirm-age-bound
+            with --apply: end the calls older than MAX_CALL_DURATION_SECONDS that no provider vouches
+            for even when they are more than AGE_BOUND_MAX_END_SHARE of the active calls the pass saw
+            (a wrong ACTIVE_STATUSES looks like that): for a backlog the operator knows is real
   --json    print the report as JSON on stdout instead of a table
 
 Exit codes (the first that applies):

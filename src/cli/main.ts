@@ -15,6 +15,7 @@ const FLAGS = {
     apply: { type: "boolean" },
     force: { type: "boolean" },
     "confirm-realtime-absences": { type: "boolean" },
+    "confirm-age-bound": { type: "boolean" },
     json: { type: "boolean" },
   },
   migrate: { "with-calls-table": { type: "boolean" } },
@@ -103,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
         apply: flags.apply === true,
         force: flags.force === true,
         confirmRealtimeAbsences: flags["confirm-realtime-absences"] === true,
+        confirmAgeBound: flags["confirm-age-bound"] === true,
         json: flags.json === true,
         out: process.stdout,
       });

@@ -30,6 +30,8 @@ export function reportJson(r: PassResult, statusMap: StatusMap = {}) {
       refused: r.refused,
       realtimeHeldBack: r.realtimeHeldBack,
       realtimeSuspect: r.realtimeSuspect,
+      ageBoundHeldBack: r.ageBoundHeldBack,
+      ageBoundSuspect: r.ageBoundSuspect,
       unverified: { ...r.unverified, total: totalUnverified(r) },
     },
     calls: r.findings.map((f) => ({
@@ -122,6 +124,7 @@ function decisionCell(f: Finding, statusMap: StatusMap): string {
     locked: "left (row locked by the app)",
     refused: "REFUSED by the table",
     evidence_suspect: "held (OpenAI evidence suspect)",
+    age_bound_share: "held (too many age-bound ends)",
     not_leader: "left (lease lost)",
     unverified: "",
   }[f.outcome];
@@ -185,6 +188,10 @@ export function summaryLine(r: PassResult): string {
   if (r.writeFailures > 0) parts.push(`${r.writeFailures} FAILED to write`);
   if (r.realtimeSuspect !== null)
     parts.push(`${r.realtimeHeldBack} realtime-only zombies NOT ended: ${r.realtimeSuspect}`);
+  if (r.ageBoundSuspect !== null)
+    parts.push(
+      `${r.ageBoundHeldBack} age-bound zombies NOT ended: ${r.ageBoundSuspect}; check ACTIVE_STATUSES, or confirm with --confirm-age-bound`,
+    );
   parts.push(`${unverified} unverified${byReason ? ` (${byReason})` : ""}`);
   if (r.aborted) parts.push("pass interrupted");
   return parts.join(", ");

@@ -38,6 +38,7 @@ export function passDepsFor(
       liveControlSeconds: config.openaiLiveControlSeconds,
       maxEndShare: config.openaiMaxEndShare,
     },
+    ageBoundMaxEndShare: config.ageBoundMaxEndShare,
     onEnded: (e) =>
       parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source }),
     onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),

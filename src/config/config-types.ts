@@ -61,6 +61,8 @@ export interface Config {
   openaiLiveControlSeconds: number;
   /** A pass that would end more than this share of the realtime-only rows it probed ends none of them. */
   openaiMaxEndShare: number;
+  /** A pass that would end more than this share of the (≥ 10) active rows it saw on the age bound ends none so. */
+  ageBoundMaxEndShare: number;
   providerTimeoutMs: number;
   providerMaxAttempts: number;
   /**

@@ -75,6 +75,7 @@ const envSchema = z.object({
   OPENAI_MAX_SESSION_SECONDS: positiveInt(3600, "seconds"),
   OPENAI_LIVE_CONTROL_SECONDS: positiveInt(3600, "seconds"),
   OPENAI_MAX_END_SHARE: numberSetting({ above: 0, max: 1, example: 0.5 }).default(0.5),
+  AGE_BOUND_MAX_END_SHARE: numberSetting({ above: 0, max: 1, example: 0.5 }).default(0.5),
   PROVIDER_TIMEOUT_MS: positiveInt(10_000, "milliseconds"),
   PROVIDER_MAX_ATTEMPTS: numberSetting({ whole: true, min: 1, max: 10, example: 3 }).default(3),
   BREAKER_FAILURE_THRESHOLD: numberSetting({
@@ -210,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     openaiMaxSessionSeconds: e.OPENAI_MAX_SESSION_SECONDS,
     openaiLiveControlSeconds: e.OPENAI_LIVE_CONTROL_SECONDS,
     openaiMaxEndShare: e.OPENAI_MAX_END_SHARE,
+    ageBoundMaxEndShare: e.AGE_BOUND_MAX_END_SHARE,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,

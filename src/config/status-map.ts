@@ -9,8 +9,9 @@ const EXAMPLE = "e.g. STATUS_MAP=no-answer:missed,canceled:cancelled,timeout:end
 
 /**
  * STATUS_MAP: `status:value,status:value`, each status one the daemon writes (END_STATUSES), at most once, and
- * no value one of the active statuses (the call would stay live and be ended again every pass). Throws an
- * Error whose message names STATUS_MAP (loadConfig makes it a ConfigError).
+ * no value one of the active statuses (the call would stay live and be ended again every pass); nor may an
+ * unmapped end status be an active one. Throws an Error whose message names the variable to fix (loadConfig
+ * makes it a ConfigError).
  */
 export function parseStatusMap(raw: string, activeStatuses: readonly string[]): Record<string, string> {
   const map: Record<string, string> = {};
@@ -34,5 +35,21 @@ export function parseStatusMap(raw: string, activeStatuses: readonly string[]): 
     }
     map[key] = value;
   }
+  refuseWrittenActive(map, activeStatuses);
   return map;
+}
+
+/**
+ * An active status the daemon writes when it ends a call (an END_STATUSES value after STATUS_MAP) makes finished
+ * rows look live: the age bound would rewrite every one of them and an end would look undone on the next pass.
+ */
+function refuseWrittenActive(map: Readonly<Record<string, string>>, activeStatuses: readonly string[]): void {
+  for (const status of END_STATUSES) {
+    const written = mapStatus(map, status);
+    if (activeStatuses.includes(written)) {
+      throw new Error(
+        `ACTIVE_STATUSES includes "${written}", which the daemon writes when it ends a call: remove it from ACTIVE_STATUSES`,
+      );
+    }
+  }
 }

@@ -71,6 +71,7 @@ export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal
     );
   metrics.clockSkew.set(r.clockSkewMs / 1000);
   metrics.evidenceSuspect.set({ provider: "openai" }, r.realtimeSuspect === null ? 0 : 1);
+  metrics.evidenceSuspect.set({ provider: "age_bound" }, r.ageBoundSuspect === null ? 0 : 1);
   const outcome = passOutcome(r);
   recordPass(metrics, r, outcome);
   await deps.activeSummary().then(

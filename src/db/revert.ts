@@ -14,6 +14,8 @@ export interface RecordedEnd {
   runId: string;
   callId: string;
   previousStatus: string;
+  /** The row's end time before the end (null: it had none, and for ends recorded before it was kept). */
+  previousEndedAt: Date | null;
   newStatus: string;
   endedAt: Date;
   source: string;
@@ -38,6 +40,7 @@ interface EndRow {
   run_id: string;
   call_id: string;
   previous_status: string;
+  previous_ended_at: Date | null;
   new_status: string;
   ended_at: Date;
   source: string;
@@ -50,6 +53,7 @@ const toEnd = (r: EndRow): RecordedEnd => ({
   runId: r.run_id,
   callId: r.call_id,
   previousStatus: r.previous_status,
+  previousEndedAt: r.previous_ended_at,
   newStatus: r.new_status,
   endedAt: r.ended_at,
   source: r.source,
@@ -113,6 +117,7 @@ export class RevertStore {
       ends.map((e) => e.previousStatus),
       revertRunId,
       by,
+      ends.map((e) => e.previousEndedAt),
       ...statements.zone,
     ];
     try {

@@ -13,6 +13,7 @@ import type {
 } from "../model/index.js";
 import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { endError, SchemaMismatchError } from "./errors.js";
+import { refuseFinishedActive } from "./finished-active.js";
 import { ActiveListing } from "./listing.js";
 import { type ListingIndex, readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
@@ -79,11 +80,16 @@ export class PgCallStore implements CallStore {
         sql: await this.pages(),
         startedZone: (await this.timeColumns()).startedZone,
       }),
-      activeParam: activeStatuses.length === 1 ? (activeStatuses[0] as string) : activeStatuses,
+      activeParam: this.activeParam(),
       checkIndex: () => this.listingIndex(),
     });
     this.statusMap = opts.statusMap ?? {};
     this.forced = opts.forced === true;
+  }
+
+  /** The listing's $1: the one active status, or the list of them (see buildPageStatements). */
+  private activeParam(): string | readonly string[] {
+    return this.activeStatuses.length === 1 ? (this.activeStatuses[0] as string) : this.activeStatuses;
   }
 
   /** The same store, whose audit rows are marked `forced` (`audit --apply --force`, written without the lease). */
@@ -247,6 +253,9 @@ export class PgCallStore implements CallStore {
     // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.
     await this.pages();
     await this.endSql();
-    return checkStatusValues(this.pool, this.mapping, this.statusMap, this.activeStatuses);
+    const report = await checkStatusValues(this.pool, this.mapping, this.statusMap, this.activeStatuses);
+    // After the status check: an active status the column's enum lacks would fail this statement unexplained.
+    await refuseFinishedActive(this.pool, this.sql, this.mapping, this.activeParam());
+    return report;
   }
 }

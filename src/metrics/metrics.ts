@@ -137,6 +137,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     registry.removeSingleMetric(`${prefix}${name}`);
   m.isLeader.set(0);
   m.evidenceSuspect.set({ provider: "openai" }, 0);
+  m.evidenceSuspect.set({ provider: "age_bound" }, 0);
   for (const provider of ["twilio", "openai"]) {
     m.circuitBreakerState.set({ provider }, 0);
     for (const to of Object.keys(BREAKER_VALUE)) m.circuitBreakerTransitions.inc({ provider, to }, 0);

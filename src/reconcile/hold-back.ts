@@ -21,3 +21,22 @@ export function holdBack(
     maxFindings,
   );
 }
+
+/** Records the age-bound ends a pass does not write (their share was unusual): findings, counted, said once. */
+export function holdBackAgeBound(
+  result: PassResult,
+  held: readonly PendingEnd[],
+  deps: PassRun,
+  maxFindings: number,
+): void {
+  result.ageBoundHeldBack = held.length;
+  deps.logger.warn(
+    { runId: result.runId, heldBack: held.length, dryRun: result.dryRun, why: result.ageBoundSuspect },
+    "no call is ended on the age bound this pass: check ACTIVE_STATUSES and the column mapping; if this backlog is real, run `call-reconciler audit --apply --confirm-age-bound`",
+  );
+  addFindings(
+    result,
+    held.map((p) => pendingFinding(p, "age_bound_share")),
+    maxFindings,
+  );
+}

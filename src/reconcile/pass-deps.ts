@@ -14,6 +14,8 @@ export interface PassDeps {
   probes: ProviderProbes;
   /** When OpenAI's absences are trusted (see realtime-guard.ts); defaults when absent. */
   realtimeTrust?: { liveControlSeconds: number; maxEndShare: number };
+  /** AGE_BOUND_MAX_END_SHARE (see age-bound-guard.ts); default 0.5. */
+  ageBoundMaxEndShare?: number;
   /** Rows whose check failed, backed off across passes (the daemon keeps one for its lifetime). */
   backoff?: RowBackoff;
   /** Told whenever the pass moves forward (a page read, an answer, a write): the daemon's stall detector. */
@@ -63,6 +65,8 @@ export interface PassOptions {
   signal?: AbortSignal;
   /** The operator confirms a realtime backlog is real: OpenAI's absences are written even if suspect. */
   confirmRealtimeAbsences?: boolean;
+  /** The operator confirms an unusual share of age-bound ends is real: they are written anyway. */
+  confirmAgeBound?: boolean;
 }
 
 export interface EndedEvent {

@@ -13,6 +13,8 @@ export type FindingOutcome =
   | "refused"
   /** Confirmed only by OpenAI's absence, in a pass whose realtime evidence was suspect: not written. */
   | "evidence_suspect"
+  /** Confirmed only by the age bound, in a pass that would end an unusual share of its rows so: not written. */
+  | "age_bound_share"
   /** Left for the next leader: this replica lost its lease during the pass. */
   | "not_leader"
   | "unverified";
@@ -66,6 +68,10 @@ export interface PassResult extends CheckTally, WriteTally {
   realtimeSuspect: string | null;
   /** Zombies confirmed only by OpenAI's absence that were therefore not ended. */
   realtimeHeldBack: number;
+  /** Why this pass's age-bound ends were not written (null: they were, or there were none). */
+  ageBoundSuspect: string | null;
+  /** Zombies confirmed only by the age bound that were therefore not ended. */
+  ageBoundHeldBack: number;
   /** How far the host's clock was ahead of the database's at the start (decisions use the database's). */
   clockSkewMs: number;
   /** How Twilio was asked this pass, and how many list requests that took. */
@@ -112,6 +118,8 @@ export function newPassResult(runId: string, dryRun: boolean, startedAt: Date): 
     clockSkewMs: 0,
     realtimeSuspect: null,
     realtimeHeldBack: 0,
+    ageBoundSuspect: null,
+    ageBoundHeldBack: 0,
     twilioStrategy: "per-call",
     listRequests: 0,
     findings: [],

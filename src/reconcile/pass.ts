@@ -1,8 +1,9 @@
 import pLimit from "p-limit";
 import type { ActiveCall, PageCursor } from "../model/index.js";
+import { AgeBoundGuard } from "./age-bound-guard.js";
 import { checkPage, type PendingEnd } from "./check-page.js";
 import { passEvidence } from "./evidence-gathering.js";
-import { holdBack } from "./hold-back.js";
+import { holdBack, holdBackAgeBound } from "./hold-back.js";
 import { liveSetsFor } from "./live-set.js";
 import type { PassDeps, PassOptions, PassRun } from "./pass-deps.js";
 import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from "./pass-result.js";
@@ -58,6 +59,7 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   const stopped = () => opts.signal?.aborted === true || result.leadershipLost || result.databaseLost;
   const sightings = new PassSightings(deps.store);
   const realtime = new RealtimeGuard(deps, opts);
+  const ageBound = new AgeBoundGuard(deps, opts);
   const deferred = new DeferredRows(deps.pageSize * MAX_DEFERRED_PAGES);
   deps.backoff?.beginPass();
 
@@ -81,7 +83,7 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
     addCheck(result, checked.tally);
     addFindings(result, checked.findings, maxFindings);
     // Even when shutting down: these were decided before the signal, and their ends are one transaction.
-    await write(realtime.takeAside(checked.toEnd));
+    await write(ageBound.takeAside(realtime.takeAside(checked.toEnd)));
   };
 
   // A few pages overlap: while one page's last provider answers come in, the next is already read and
@@ -112,6 +114,9 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   result.realtimeSuspect = await realtime.suspicion(sightings, result.zombies.openai);
   if (result.realtimeSuspect === null) await write(realtime.heldBack);
   else holdBack(result, realtime.heldBack, deps, maxFindings);
+  result.ageBoundSuspect = ageBound.suspicion(result.checked);
+  if (result.ageBoundSuspect === null) await write(ageBound.heldBack);
+  else holdBackAgeBound(result, ageBound.heldBack, deps, maxFindings);
   result.aborted = opts.signal?.aborted ?? false;
   if (!stopped()) deps.backoff?.endCompletePass();
   result.finishedAt = deps.clock();

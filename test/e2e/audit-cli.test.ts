@@ -111,6 +111,26 @@ describe("audit on a real Postgres and the Twilio simulator (the built CLI)", ()
     expect(actions.find((a) => a.callId === zombie.row.id)).toBeUndefined();
   });
 
+  it("finished rows carrying an active status: audit --apply refuses to start, in one line, and touches nothing", async () => {
+    const kinds = ["zombie (completed)", "zombie (older than 24 h, no provider)"];
+    const rows = kinds.map((kind) => {
+      const c = world.scenario.find((s) => s.kind === kind);
+      if (!c) throw new Error(`scenario has no ${kind}`);
+      return c.row.id;
+    });
+    const earlierEnd = new Date("2026-01-01T00:00:00.123Z");
+    await world.db.pool.query("UPDATE calls SET ended_at = $2 WHERE call_id = ANY($1)", [rows, earlierEnd]);
+    const before = await world.rows();
+    const r = await runCli(["audit", "--apply"], world.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'ACTIVE_STATUSES includes "active", which 2 finished rows (with an end time in ended_at, CALLS_COL_ENDED_AT) carry: remove it from ACTIVE_STATUSES',
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await world.rows()).toEqual(before);
+    expect(await readActions(world.db.pool, world.config.calls)).toEqual([]);
+  });
+
   it("never writes a secret to its output", async () => {
     const r = await runCli(["audit", "--apply", "--json"], { ...world.env, LOG_LEVEL: "trace" });
     expect(r.stderr.length).toBeGreaterThan(0);

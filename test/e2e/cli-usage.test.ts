@@ -51,6 +51,16 @@ describe("command line: help, usage and configuration errors", () => {
       /MAX_CALL_DURATION_SECONDS/,
     ],
     [
+      ["audit", "--confirm-age-bound"],
+      { DATABASE_URL: "postgres://x" },
+      /audit: --confirm-age-bound goes with --apply/,
+    ],
+    [
+      ["audit"],
+      { DATABASE_URL: "postgres://x", ACTIVE_STATUSES: "in_progress,ringing,completed" },
+      /^call-reconciler: ACTIVE_STATUSES includes "completed", which the daemon writes when it ends a call: remove it from ACTIVE_STATUSES$/m,
+    ],
+    [
       ["migrate"],
       { DATABASE_URL: "postgres://u:pw@127.0.0.1:1/db" },
       /DATABASE_URL: cannot reach the database/,

@@ -159,4 +159,56 @@ describe("RevertStore and holds on real PostgreSQL", () => {
     const row = await db.pool.query("SELECT status, ended_at FROM calls_x");
     expect(row.rows[0]).toEqual({ status: "active", ended_at: null });
   });
+
+  it("an end records the row's previous end time, and revert restores exactly that (NULL when NULL)", async () => {
+    const { config, calls, revert } = await setUp(
+      db,
+      `CREATE TABLE calls_x (call_id text PRIMARY KEY, twilio_call_sid text, openai_call_id text,
+        status text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamp without time zone)`,
+      { CALLS_TIME_ZONE: "Asia/Kolkata" },
+    );
+    await seed(db, ["p-1", "p-2"]);
+    const runId = randomUUID();
+    expect((await calls.endCalls([endOf("p-1", runId), endOf("p-2", runId)])).ended.size).toBe(2);
+    const actions = `${config.calls.daemonSchema}.call_reconciler_actions`;
+    const recorded = await db.pool.query(
+      `SELECT call_id, previous_ended_at FROM ${actions} WHERE run_id = $1 ORDER BY call_id`,
+      [runId],
+    );
+    expect(recorded.rows).toEqual([
+      { call_id: "p-1", previous_ended_at: null },
+      { call_id: "p-2", previous_ended_at: null },
+    ]);
+    // An end recorded over an earlier end time (as a row a writer had ended without changing its status).
+    const earlier = new Date("2026-11-25T10:00:45.678Z");
+    await db.pool.query(
+      `UPDATE ${actions} SET previous_ended_at = $2 WHERE run_id = $1 AND call_id = 'p-2'`,
+      [runId, earlier],
+    );
+
+    const ends = await revert.runEnds(runId, "0", 10);
+    expect(ends.map((e) => [e.callId, e.previousEndedAt])).toEqual([
+      ["p-1", null],
+      ["p-2", earlier],
+    ]);
+    const revertRun = randomUUID();
+    expect((await revert.restore(ends, revertRun, "tester@host")).restored.size).toBe(2);
+    const rows = await db.pool.query(
+      "SELECT call_id, status, ended_at::text AS wall FROM calls_x ORDER BY call_id",
+    );
+    expect(rows.rows).toEqual([
+      { call_id: "p-1", status: "active", wall: null },
+      // Written back in CALLS_TIME_ZONE, as the column held it.
+      { call_id: "p-2", status: "active", wall: "2026-11-25 15:30:45.678" },
+    ]);
+    // The revert's own audit row keeps the end time it removed.
+    const reverted = await db.pool.query(
+      `SELECT call_id, previous_ended_at FROM ${actions} WHERE run_id = $1 ORDER BY call_id`,
+      [revertRun],
+    );
+    expect(reverted.rows).toEqual([
+      { call_id: "p-1", previous_ended_at: ENDED },
+      { call_id: "p-2", previous_ended_at: ENDED },
+    ]);
+  });
 });

@@ -163,6 +163,26 @@ describe("batched ends on the default schema", () => {
     expect(await readActions(db.pool, DEFAULT)).toHaveLength(2000);
   });
 
+  it("a row still active that already has an end time is neither ended nor reported as locked", async () => {
+    const runId = randomUUID();
+    const [kept, open] = ids("had-end", 2) as [string, string];
+    await seed([kept, open]);
+    const earlierEnd = new Date("2026-11-01T00:03:00.456Z");
+    await db.pool.query("UPDATE calls SET ended_at = $2 WHERE call_id = $1", [kept, earlierEnd]);
+    const result = await store.endCalls([request(kept, runId, 0), request(open, runId, 1)]);
+    expect(result).toEqual({ ended: new Set([open]), locked: new Set() });
+    expect(await readCalls(db.pool, DEFAULT, [kept])).toEqual([
+      { id: kept, status: "active", startedAt: STARTED, endedAt: earlierEnd },
+    ]);
+    expect(actionsOf(await readActions(db.pool, DEFAULT), runId).map((a) => a.callId)).toEqual([open]);
+    // Nor is it listed as active (the pass would count it as a zombie).
+    await db.pool.query("UPDATE calls SET status = 'active', ended_at = NULL WHERE call_id = $1", [open]);
+    const page = await store.listActivePage(null, new Date(), 10_000);
+    const listed = page.rows.map((r) => r.id);
+    expect(listed).toContain(open);
+    expect(listed).not.toContain(kept);
+  });
+
   it("leaves the calls a webhook ended first alone, and audits only the others", async () => {
     const runId = randomUUID();
     const callIds = ids("hook", 10);

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { auditExitCode } from "../../src/cli/audit.js";
 import {
   type ActiveCall,
   type ProviderProbes,
@@ -328,5 +329,41 @@ describe("runPass with fake providers", () => {
     expect(asked.twilio).toEqual([]);
     expect(r.zombies.age_bound).toBe(1);
     expect(store.statusOf(old.id)?.status).toBe("timeout");
+  });
+
+  it("a pass that would end most of its rows on the age bound alone ends none so, until the operator confirms", async () => {
+    const old = Array.from({ length: 12 }, (_, i) =>
+      call(i, { twilioSid: null, startedAt: new Date(NOW.getTime() - 25 * HOUR + i * 1000) }),
+    );
+    const live = Array.from({ length: 3 }, (_, i) => call(100 + i));
+    const store = new MemoryCallStore().add(...old, ...live);
+    const { probes } = fakeProbes({ twilio: () => LIVE });
+    const deps = depsFor(store, probes);
+
+    const held = await pass(deps);
+    expect(held).toMatchObject({ checked: 15, ended: 0, ageBoundHeldBack: 12 });
+    expect(held.zombies.age_bound).toBe(12);
+    expect(held.ageBoundSuspect).toBe(
+      "this pass would end 12 of the 15 active rows it saw on the age bound alone (more than AGE_BOUND_MAX_END_SHARE=0.5)",
+    );
+    expect(held.findings.map((f) => f.outcome)).toEqual(Array(12).fill("age_bound_share"));
+    expect(auditExitCode(held)).toBe(1);
+    for (const c of old) expect(store.statusOf(c.id)).toEqual({ status: "active", endedAt: null });
+
+    // A looser share writes them; so does the operator's confirmation.
+    expect((await pass({ ...deps, ageBoundMaxEndShare: 0.9 }, true, "run-2")).ageBoundSuspect).toBeNull();
+    const confirmed = await runPass(deps, { runId: "run-3", dryRun: false, confirmAgeBound: true });
+    expect(confirmed).toMatchObject({ ended: 12, ageBoundHeldBack: 0, ageBoundSuspect: null });
+    for (const c of old) expect(store.statusOf(c.id)?.status).toBe("timeout");
+  });
+
+  it("a usual share of age-bound ends is written in the same pass", async () => {
+    const store = new MemoryCallStore().add(
+      call(1, { twilioSid: null, startedAt: new Date(NOW.getTime() - 25 * HOUR) }),
+      ...Array.from({ length: 10 }, (_, i) => call(100 + i)),
+    );
+    const { probes } = fakeProbes({ twilio: () => LIVE });
+    const r = await pass(depsFor(store, probes));
+    expect(r).toMatchObject({ ended: 1, ageBoundHeldBack: 0, ageBoundSuspect: null });
   });
 });

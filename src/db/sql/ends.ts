@@ -17,8 +17,8 @@ export interface ColumnTypes {
 
 export interface EndStatements {
   /**
-   * Ends a batch of calls in one statement, each only if it is still active (a webhook that won the race is
-   * never overwritten) and not locked by anyone else (`SKIP LOCKED`: the daemon never waits for the app's
+   * Ends a batch of calls in one statement, each only if it is still active and has no end time (a webhook
+   * that won the race is never overwritten, nor is a row some writer ended without changing its status) and not locked by anyone else (`SKIP LOCKED`: the daemon never waits for the app's
    * row locks), appends one audit row per ended call and sends one `pg_notify` per audit row, all in the
    * statement (so in the caller's transaction). Returns one row (`call_id`, the id as `id::text`) per call it
    * ended. The id and status column types (see {@link COLUMN_TYPES_SQL}) are validated here and spliced in as
@@ -31,7 +31,7 @@ export interface EndStatements {
   endCalls: string;
   /**
    * Run after `endCalls` in its transaction: which of the ids ($1, as for endCalls; $2 active statuses) are
-   * still active. Those the batch did not end were skipped as locked. A plain SELECT never waits on a row lock.
+   * still active with no end time. Those the batch did not end were skipped as locked. A plain SELECT never waits on a row lock.
    */
   stillActive: string;
 }
@@ -48,6 +48,9 @@ export function buildEndStatements(
   const ended = q(m.endedAt);
   const endedValue =
     types.endedAt === NAIVE_TIMESTAMP ? "(input.ended_at AT TIME ZONE $10::text)" : "input.ended_at";
+  // The end time the row had (NULL, since only rows without one are ended), kept for revert as a timestamptz.
+  const previousEnded =
+    types.endedAt === NAIVE_TIMESTAMP ? `(c.${ended} AT TIME ZONE $10::text)` : `c.${ended}`;
   const idType = checkedTypeName(types.id, "CALLS_COL_ID");
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
@@ -55,7 +58,7 @@ export function buildEndStatements(
   //   UPDATE itself takes (an app's FK insert holding KEY SHARE does not block it), and SKIP LOCKED leaves out
   //   any row someone holds, instead of waiting for it; a row a webhook ended meanwhile is re-checked and
   //   dropped; so is a row held since the pass looked (reported as locked: tried, and seen held, next
-  //   pass). ended: the conditional UPDATE (re-checking the status). inserted: one audit row per ended
+  //   pass). ended: the conditional UPDATE (re-checking the status and that no end time was written). inserted: one audit row per ended
   //   call. The final SELECT evaluates pg_notify once per audit row.
   const endCalls = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.new_status, u.ended_at, u.source, u.evidence, u.run_id, u.decided_at,
@@ -65,9 +68,9 @@ export function buildEndStatements(
         WITH ORDINALITY AS u(id, new_status, ended_at, source, evidence, run_id, decided_at, provider_status, ord)
       ORDER BY u.id, u.ord
     ), target AS (
-      SELECT c.${id} AS id, c.${status}::text AS previous_status
+      SELECT c.${id} AS id, c.${status}::text AS previous_status, ${previousEnded} AS previous_ended_at
       FROM ${table} AS c
-      WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6)
+      WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6) AND c.${ended} IS NULL
         AND NOT EXISTS (
           SELECT 1 FROM ${own.holds} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL
         )
@@ -76,15 +79,16 @@ export function buildEndStatements(
     ), ended AS (
       UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = ${endedValue}
       FROM target JOIN input ON input.id = target.id
-      WHERE c.${id} = target.id AND c.${status} = ANY($6)
-      RETURNING c.${id}::text AS call_id, target.previous_status, input.new_status::text AS new_status,
+      WHERE c.${id} = target.id AND c.${status} = ANY($6) AND c.${ended} IS NULL
+      RETURNING c.${id}::text AS call_id, target.previous_status, target.previous_ended_at,
+        input.new_status::text AS new_status,
         input.provider_status, input.ended_at, input.source, input.evidence, input.run_id, input.decided_at
     ), inserted AS (
       INSERT INTO ${own.actions}
-        (run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
-          forced)
-      SELECT run_id, call_id, previous_status, new_status, provider_status, ended_at, source, evidence, decided_at,
-        ${opts.forced === true ? "true" : "false"}
+        (run_id, call_id, previous_status, previous_ended_at, new_status, provider_status, ended_at, source,
+          evidence, decided_at, forced)
+      SELECT run_id, call_id, previous_status, previous_ended_at, new_status, provider_status, ended_at, source,
+        evidence, decided_at, ${opts.forced === true ? "true" : "false"}
       FROM ended
       RETURNING call_id, new_status, ended_at, source, run_id
     )
@@ -97,7 +101,7 @@ export function buildEndStatements(
       )::text) AS notified
     FROM inserted AS i`;
   const stillActive = `SELECT c.${id}::text AS call_id FROM ${table} AS c
-    WHERE c.${id} = ANY($1::${idType}[]) AND c.${status} = ANY($2)`;
+    WHERE c.${id} = ANY($1::${idType}[]) AND c.${status} = ANY($2) AND c.${ended} IS NULL`;
   return { endCalls, stillActive };
 }
 

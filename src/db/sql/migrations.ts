@@ -111,6 +111,12 @@ export function migrations(t: DaemonTables): readonly Migration[] {
       CREATE INDEX IF NOT EXISTS ${n.sightings}_last_live_idx ON ${t.sightings} (last_live_at);
       CREATE INDEX IF NOT EXISTS ${n.sightings}_updated_idx ON ${t.sightings} (updated_at);`,
     },
+    {
+      // The row's end time before the daemon wrote one (NULL: none), so that revert restores exactly it.
+      version: 7,
+      name: "previous end time",
+      sql: `ALTER TABLE ${t.actions} ADD COLUMN IF NOT EXISTS previous_ended_at timestamptz`,
+    },
   ];
 }
 

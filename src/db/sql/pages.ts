@@ -17,13 +17,26 @@ export interface PageStatements {
   nextActivePage: string;
   /** $1 active statuses. */
   activeSummary: string;
+  /**
+   * $1 active statuses (as the listing takes them): how many rows with one of them already have an end time,
+   * per status (`status`, `n`), counting at most FINISHED_ACTIVE_LIMIT rows so that a big history stays cheap
+   * (the listing's partial index serves it).
+   */
+  finishedActive: string;
   /** Fails with 42P01/42703 when the table or a column is missing. */
   probeCallsTable: string;
   /** Fails with 42P01/42703 when the daemon's tables are missing or older than the last migration. */
   probeActionsTable: string;
 }
 
+/** The most finished rows the start-up check of the active statuses reads (see `finishedActive`). */
+export const FINISHED_ACTIVE_LIMIT = 1000;
+
 /**
+ * A row with an end time is over whatever its status says: it is neither listed nor counted (an end status
+ * slipped into ACTIVE_STATUSES would otherwise have the age bound rewrite the table's history). The extra
+ * condition keeps the partial listing index usable: it filters the rows the index returns.
+ *
  * `oneActiveStatus`: the listing compares `status = $1` instead of `status = ANY($1)`. With one value (the
  * usual case) that lets an index on (status, started_at, id) return each keyset page in order; with ANY,
  * PostgreSQL reads and sorts every active row after the cursor for every page, a pass growing with N².
@@ -51,7 +64,7 @@ export function buildPageStatements(
       ${account === null ? "NULL" : account}::text AS twilio_account, ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at
     FROM ${table} AS c`;
   const activeWhere = (tz: string) =>
-    `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${started} <= ${cutoff(tz)}`;
+    `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NULL AND ${started} <= ${cutoff(tz)}`;
   // Qualified: a bare name in ORDER BY means the output column first (the converted start, or `id::text`),
   // which would sort by something the index and the keyset comparison do not follow.
   const order = `ORDER BY c.${started}, c.${id} LIMIT $3`;
@@ -59,10 +72,15 @@ export function buildPageStatements(
     firstActivePage: `${select("$4")} WHERE ${activeWhere("$4")} ${order}`,
     nextActivePage: `${select("$6")} WHERE ${activeWhere("$6")} AND (${started}, ${id}) > ($4, $5) ${order}`,
     activeSummary: `SELECT count(*)::bigint AS active, ${read(`min(${started})`, "$2")} AS oldest_started_at
-      FROM ${table} WHERE ${status} = ANY($1)`,
+      FROM ${table} WHERE ${status} = ANY($1) AND ${ended} IS NULL`,
+    finishedActive: `SELECT s.status, count(*)::int AS n FROM (
+        SELECT ${status}::text AS status FROM ${table}
+        WHERE ${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NOT NULL
+        LIMIT ${FINISHED_ACTIVE_LIMIT}
+      ) AS s GROUP BY s.status ORDER BY n DESC, s.status`,
     probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}${account === null ? "" : `, ${account}`}
       FROM ${table} LIMIT 0`,
-    probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, l.name
+    probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, a.previous_ended_at, l.name
       FROM ${own.actions} a, ${own.leases} l LIMIT 0`,
   };
 }

@@ -8,7 +8,7 @@ import { type DaemonTables, daemonTables } from "./tables.js";
 export function revertReadSql(t: DaemonTables) {
   /** The columns every read returns: one audit row with outcome 'ended', and its revert. */
   const endColumns = `a.id::text AS action_id, a.run_id::text AS run_id, a.call_id, a.previous_status,
-    a.new_status, a.ended_at, a.source, r.run_id::text AS reverted_by, r.recorded_at AS reverted_at
+    a.previous_ended_at, a.new_status, a.ended_at, a.source, r.run_id::text AS reverted_by, r.recorded_at AS reverted_at
   FROM ${t.actions} AS a
   LEFT JOIN ${t.actions} AS r ON r.reverts = a.id`;
   return {
@@ -29,17 +29,19 @@ export function revertReadSql(t: DaemonTables) {
 export interface RevertStatements {
   /**
    * Restores a batch of ended calls in one statement: each row is locked in id order (`SKIP LOCKED`: a row
-   * the app holds is left, never waited for) and restored to its status before the end with a NULL end time
+   * the app holds is left, never waited for) and restored to its status and end time before the end (NULL when none)
    * only if its status and end time are still exactly what the end wrote and that end was not reverted yet;
-   * one audit row (outcome `reverted`, `reverts` = the end's audit row, `ended_at` NULL) and one hold per
+   * one audit row (outcome `reverted`, `reverts` = the end's audit row, `ended_at` NULL, `previous_ended_at`
+   * the end time it removed) and one hold per
    * restored call, all in the statement. Returns `call_id` (as `id::text`) and `action_id` (the end's audit
    * row) per restored call.
    * Per-call arrays, index i is one call: $1 ids, $2 audit row ids of the ends, $3 statuses the ends wrote,
-   * $4 end times they wrote, $5 statuses to restore; plus $6 this revert's run id, $7 who reverts (user@host).
+   * $4 end times they wrote, $5 statuses to restore, $8 end times to restore (NULL: none); plus $6 this
+   * revert's run id, $7 who reverts (user@host).
    * An end reverted already is never restored again (and a unique index keeps it so).
    * Ids and statuses are cast on the parameter side, to the column types, so the primary key serves the lookup.
    * A `timestamp without time zone` end column (`types.endedAt`) is compared in CALLS_TIME_ZONE, $8, as the
-   * batched end wrote it.
+   * batched end wrote it, $9.
    */
   restore: string;
   /**
@@ -59,10 +61,13 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
   // The end column as a timestamptz, and the end time the end wrote as the column holds it.
   const naive = types.endedAt === NAIVE_TIMESTAMP;
   const endedNow = (zone: string) => (naive ? `(c.${ended} AT TIME ZONE ${zone}::text)` : `c.${ended}`);
+  const restoreEnded = naive ? "(input.restore_ended_at AT TIME ZONE $9::text)" : "input.restore_ended_at";
   const restore = `WITH input AS (
-      SELECT DISTINCT ON (u.id) u.id, u.action_id, u.expected_status, u.expected_ended_at, u.restore_status
-      FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[], $5::${statusType}[])
-        WITH ORDINALITY AS u(id, action_id, expected_status, expected_ended_at, restore_status, ord)
+      SELECT DISTINCT ON (u.id) u.id, u.action_id, u.expected_status, u.expected_ended_at, u.restore_status,
+        u.restore_ended_at
+      FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[], $5::${statusType}[],
+          $8::timestamptz[])
+        WITH ORDINALITY AS u(id, action_id, expected_status, expected_ended_at, restore_status, restore_ended_at, ord)
       ORDER BY u.id, u.ord
     ), target AS (
       SELECT c.${id} AS id, c.${status}::text AS current_status
@@ -71,17 +76,17 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
       ORDER BY c.${id}
       FOR NO KEY UPDATE OF c SKIP LOCKED
     ), restored AS (
-      UPDATE ${table} AS c SET ${status} = input.restore_status, ${ended} = NULL
+      UPDATE ${table} AS c SET ${status} = input.restore_status, ${ended} = ${restoreEnded}
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status}::text = input.expected_status
-        AND ${endedNow("$8")} IS NOT DISTINCT FROM input.expected_ended_at
+        AND ${endedNow("$9")} IS NOT DISTINCT FROM input.expected_ended_at
         AND NOT EXISTS (SELECT 1 FROM ${own.actions} AS r WHERE r.reverts = input.action_id)
       RETURNING c.${id}::text AS call_id, input.action_id, target.current_status,
-        input.restore_status::text AS restored_status
+        input.restore_status::text AS restored_status, input.expected_ended_at
     ), audited AS (
-      INSERT INTO ${own.actions} (run_id, call_id, previous_status, new_status, ended_at, source, evidence,
-          decided_at, outcome, detail, reverts)
-      SELECT $6::uuid, x.call_id, x.current_status, x.restored_status, NULL, a.source,
+      INSERT INTO ${own.actions} (run_id, call_id, previous_status, previous_ended_at, new_status, ended_at,
+          source, evidence, decided_at, outcome, detail, reverts)
+      SELECT $6::uuid, x.call_id, x.current_status, x.expected_ended_at, x.restored_status, NULL, a.source,
         jsonb_build_object('reverted', jsonb_build_object('auditId', a.id, 'runId', a.run_id,
           'status', a.new_status, 'endedAt', a.ended_at, 'source', a.source), 'by', $7::text),
         now(), 'reverted', 'revert of run ' || a.run_id::text || ' by ' || $7::text, a.id

@@ -1,0 +1,58 @@
+import type { PendingEnd } from "./check-page.js";
+import type { PassOptions, PassRun } from "./pass-deps.js";
+
+/** Below this many active rows in a pass, a share says too little to hold anything back. */
+const MIN_SEEN_FOR_SHARE = 10;
+
+export const AGE_BOUND_DEFAULT_MAX_END_SHARE = 0.5;
+
+/**
+ * Why a pass's age-bound ends are not to be written without asking (null: they are): the age bound ends a
+ * row no provider vouches for, so a pass that would end most of what it saw on it alone more likely reads
+ * the wrong rows (an end status among ACTIVE_STATUSES, a column holding something else) than a real backlog.
+ */
+export function ageBoundSuspicion(p: {
+  ageBoundEnds: number;
+  activeSeen: number;
+  maxEndShare: number;
+}): string | null {
+  if (p.activeSeen < MIN_SEEN_FOR_SHARE || p.ageBoundEnds <= p.maxEndShare * p.activeSeen) return null;
+  return `this pass would end ${p.ageBoundEnds} of the ${p.activeSeen} active rows it saw on the age bound alone (more than AGE_BOUND_MAX_END_SHARE=${p.maxEndShare})`;
+}
+
+/**
+ * Holds the age-bound ends until the end of the pass, like the realtime guard: written only if their share
+ * is usual, or the operator confirms (`audit --apply --confirm-age-bound`).
+ */
+export class AgeBoundGuard {
+  private readonly held: PendingEnd[] = [];
+
+  constructor(
+    private readonly deps: PassRun,
+    private readonly opts: PassOptions,
+  ) {}
+
+  /** Sets the age-bound ends aside; returns the others for the page's write. */
+  takeAside(pending: readonly PendingEnd[]): PendingEnd[] {
+    const rest: PendingEnd[] = [];
+    for (const p of pending) (p.verdict.source === "age_bound" ? this.held : rest).push(p);
+    return rest;
+  }
+
+  get heldBack(): readonly PendingEnd[] {
+    return this.held;
+  }
+
+  suspicion(activeSeen: number): string | null {
+    const maxEndShare = this.deps.ageBoundMaxEndShare ?? AGE_BOUND_DEFAULT_MAX_END_SHARE;
+    const why = ageBoundSuspicion({ ageBoundEnds: this.held.length, activeSeen, maxEndShare });
+    if (why !== null && this.opts.confirmAgeBound === true) {
+      this.deps.logger.warn(
+        { runId: this.opts.runId, why },
+        "age-bound ends written on the operator's confirmation (--confirm-age-bound) despite their share",
+      );
+      return null;
+    }
+    return why;
+  }
+}
