@@ -1,8 +1,6 @@
 import type { PendingEnd } from "./check-page.js";
+import { exceedsShare, HeldEnds } from "./held-ends.js";
 import type { PassOptions, PassRun } from "./pass-deps.js";
-
-/** Below this many active rows in a pass, a share says too little to hold anything back. */
-const MIN_SEEN_FOR_SHARE = 10;
 
 export const AGE_BOUND_DEFAULT_MAX_END_SHARE = 0.5;
 
@@ -16,7 +14,7 @@ export function ageBoundSuspicion(p: {
   activeSeen: number;
   maxEndShare: number;
 }): string | null {
-  if (p.activeSeen < MIN_SEEN_FOR_SHARE || p.ageBoundEnds <= p.maxEndShare * p.activeSeen) return null;
+  if (!exceedsShare(p.ageBoundEnds, p.activeSeen, p.maxEndShare)) return null;
   return `this pass would end ${p.ageBoundEnds} of the ${p.activeSeen} active rows it saw on the age bound alone (more than AGE_BOUND_MAX_END_SHARE=${p.maxEndShare})`;
 }
 
@@ -25,7 +23,7 @@ export function ageBoundSuspicion(p: {
  * is usual, or the operator confirms (`audit --apply --confirm-age-bound`).
  */
 export class AgeBoundGuard {
-  private readonly held: PendingEnd[] = [];
+  private readonly held = new HeldEnds("age_bound");
 
   constructor(
     private readonly deps: PassRun,
@@ -34,18 +32,16 @@ export class AgeBoundGuard {
 
   /** Sets the age-bound ends aside; returns the others for the page's write. */
   takeAside(pending: readonly PendingEnd[]): PendingEnd[] {
-    const rest: PendingEnd[] = [];
-    for (const p of pending) (p.verdict.source === "age_bound" ? this.held : rest).push(p);
-    return rest;
+    return this.held.takeAside(pending);
   }
 
   get heldBack(): readonly PendingEnd[] {
-    return this.held;
+    return this.held.ends;
   }
 
   suspicion(activeSeen: number): string | null {
     const maxEndShare = this.deps.ageBoundMaxEndShare ?? AGE_BOUND_DEFAULT_MAX_END_SHARE;
-    const why = ageBoundSuspicion({ ageBoundEnds: this.held.length, activeSeen, maxEndShare });
+    const why = ageBoundSuspicion({ ageBoundEnds: this.held.ends.length, activeSeen, maxEndShare });
     if (why !== null && this.opts.confirmAgeBound === true) {
       this.deps.logger.warn(
         { runId: this.opts.runId, why },

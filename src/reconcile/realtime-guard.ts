@@ -1,9 +1,7 @@
 import type { PendingEnd } from "./check-page.js";
+import { exceedsShare, HeldEnds } from "./held-ends.js";
 import type { PassOptions, PassRun } from "./pass-deps.js";
 import type { PassSightings } from "./sightings.js";
-
-/** Below this many realtime answers in a pass, a share says too little to hold anything back. */
-const MIN_PROBED_FOR_SHARE = 10;
 
 export const REALTIME_TRUST_DEFAULTS = { liveControlSeconds: 3600, maxEndShare: 0.5 };
 
@@ -16,7 +14,7 @@ export const REALTIME_TRUST_DEFAULTS = { liveControlSeconds: 3600, maxEndShare: 
  * when a whole zone looks down). An operator who knows a backlog is real confirms it explicitly.
  */
 export class RealtimeGuard {
-  private readonly held: PendingEnd[] = [];
+  private readonly held = new HeldEnds("openai");
 
   constructor(
     private readonly deps: PassRun,
@@ -25,13 +23,11 @@ export class RealtimeGuard {
 
   /** Sets the OpenAI-confirmed ends aside; returns the others for the page's write. */
   takeAside(pending: readonly PendingEnd[]): PendingEnd[] {
-    const rest: PendingEnd[] = [];
-    for (const p of pending) (p.verdict.source === "openai" ? this.held : rest).push(p);
-    return rest;
+    return this.held.takeAside(pending);
   }
 
   get heldBack(): readonly PendingEnd[] {
-    return this.held;
+    return this.held.ends;
   }
 
   /** Why this pass's realtime absences are not to be trusted; null when they are. */
@@ -40,7 +36,7 @@ export class RealtimeGuard {
     const trust = this.deps.realtimeTrust ?? REALTIME_TRUST_DEFAULTS;
     const probed = sightings.live + sightings.gone;
     const why = await (async () => {
-      if (probed >= MIN_PROBED_FOR_SHARE && wouldEnd > trust.maxEndShare * probed) {
+      if (exceedsShare(wouldEnd, probed, trust.maxEndShare)) {
         return `this pass would end ${wouldEnd} of the ${probed} realtime calls it asked about (more than OPENAI_MAX_END_SHARE=${trust.maxEndShare})`;
       }
       if (sightings.live > 0) return null;
