@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { withIncidentRecords } from "../../src/sim/demo-records.js";
-import { buildDemoScenario } from "../../src/sim/demo-scenario.js";
+import { buildDemoScenario, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN } from "../../src/sim/demo-scenario.js";
+import { startDemoSimulators } from "../../src/sim/demo-simulators.js";
 import type { SimTwilioCall } from "../../src/sim/twilio-sim.js";
 import { recordsForCause } from "../../src/sim/twilio-sim-causes.js";
 
@@ -55,5 +56,19 @@ describe("the demo's incident records", () => {
     expect(unasked.length).toBeGreaterThanOrEqual(2);
     expect(completed.length - failed.length - unasked.length).toBeGreaterThan(completed.length / 2);
     expect(new Set(failed.map((r) => r.notifications?.[0]?.errorCode))).toEqual(new Set([15003, 11200]));
+  });
+
+  it("are served by the demo simulators at once with recordsAvailableAfterMs 0", async () => {
+    const sims = await startDemoSimulators(seeded, { recordsAvailableAfterMs: 0, now: () => now });
+    try {
+      const failed = seeded.find((c) => (c.twilio?.records?.notifications ?? []).length > 0);
+      const path = `/2010-04-01/Accounts/${DEMO_ACCOUNT_SID}/Calls/${failed?.twilio?.sid}/Notifications.json`;
+      const auth = `Basic ${Buffer.from(`${DEMO_ACCOUNT_SID}:${DEMO_AUTH_TOKEN}`).toString("base64")}`;
+      const res = await fetch(`${sims.twilio.url}${path}`, { headers: { authorization: auth } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { notifications: unknown[] }).notifications).toHaveLength(1);
+    } finally {
+      await sims.close();
+    }
   });
 });
