@@ -1,6 +1,6 @@
 import { DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_OPENAI_KEY, type ScenarioCall } from "./demo-scenario.js";
 import { type OpenAISimulator, startOpenAISimulator } from "./openai-sim.js";
-import { startTwilioSimulator, type TwilioSimulator } from "./twilio-sim.js";
+import { type SimTwilioOptions, startTwilioSimulator, type TwilioSimulator } from "./twilio-sim.js";
 
 export interface DemoSimulators {
   twilio: TwilioSimulator;
@@ -10,9 +10,16 @@ export interface DemoSimulators {
   close(): Promise<void>;
 }
 
+/** Twilio simulator settings a caller may add; the account, credentials and calls come from the scenario. */
+export type DemoTwilioOptions = Pick<SimTwilioOptions, "numbers" | "recordsAvailableAfterMs" | "now">;
+
 /** Both provider simulators, holding a scenario's calls and realtime sessions (demo and tests). */
-export async function startDemoSimulators(scenario: readonly ScenarioCall[]): Promise<DemoSimulators> {
+export async function startDemoSimulators(
+  scenario: readonly ScenarioCall[],
+  twilioOptions: DemoTwilioOptions = {},
+): Promise<DemoSimulators> {
   const twilio = await startTwilioSimulator({
+    ...twilioOptions,
     accountSid: DEMO_ACCOUNT_SID,
     authToken: DEMO_AUTH_TOKEN,
     calls: scenario.flatMap((c) => (c.twilio ? [c.twilio] : [])),

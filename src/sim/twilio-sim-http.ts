@@ -63,17 +63,29 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
 
 const FETCH_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
 const LIST_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
+const RECORDS_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\/(Events|Notifications)\.json$/;
+const NUMBERS_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers\.json$/;
 
 export type Route =
-  | { kind: "fetch"; account: string; sid: string }
+  | { kind: "fetch" | "events" | "notifications"; account: string; sid: string }
   | { kind: "list"; account: string }
+  | { kind: "numbers"; account: string }
   | null;
 
-/** Which resource a path names: one call, or an account's call list. */
+export type RouteKind = NonNullable<Route>["kind"];
+
+/** Which resource a path names: one call, a call's events or notifications, or an account's list. */
 export function matchRoute(pathname: string): Route {
   const fetch = FETCH_RE.exec(pathname);
   if (fetch?.[1] && fetch[2]) return { kind: "fetch", account: fetch[1], sid: fetch[2] };
   const list = LIST_RE.exec(pathname);
   if (list?.[1]) return { kind: "list", account: list[1] };
+  const records = RECORDS_RE.exec(pathname);
+  if (records?.[1] && records[2]) {
+    const kind = records[3] === "Events" ? "events" : "notifications";
+    return { kind, account: records[1], sid: records[2] };
+  }
+  const numbers = NUMBERS_RE.exec(pathname);
+  if (numbers?.[1]) return { kind: "numbers", account: numbers[1] };
   return null;
 }

@@ -7,6 +7,10 @@ const MAX_PAGE_SIZE = 1000;
 
 export const accountPath = (accountSid: string): string => `/2010-04-01/Accounts/${accountSid}`;
 
+/** Twilio's magic test numbers: what a call seeded without `from` / `to` was between. */
+export const DEFAULT_FROM = "+15005550006";
+export const DEFAULT_TO = "+15005550001";
+
 const rfc = (d: Date | null | undefined): string | null => (d ? formatRfc2822(d) : null);
 
 /** The call resource as Twilio serialises it (snake_case, RFC 2822 dates, `duration` a string). */
@@ -14,8 +18,8 @@ export function callResource(call: StoredCall): Record<string, unknown> {
   const { accountSid } = call;
   const dateUpdated =
     call.dateUpdated !== undefined ? call.dateUpdated : (call.endTime ?? call.startTime ?? call.dateCreated);
-  const from = call.from ?? "+15005550006";
-  const to = call.to ?? "+15005550001";
+  const from = call.from ?? DEFAULT_FROM;
+  const to = call.to ?? DEFAULT_TO;
   const resource: Record<string, unknown> = {
     sid: call.answerAs?.sid ?? call.sid,
     account_sid: call.answerAs?.accountSid ?? accountSid,

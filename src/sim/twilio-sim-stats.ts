@@ -1,4 +1,5 @@
 /** The Twilio simulator's counters: overall and per account in the URL. */
+import type { RouteKind } from "./twilio-sim-http.js";
 import type { SimAccountStats, SimTwilioStats } from "./twilio-sim-types.js";
 import { SlidingWindow } from "./twilio-sim-window.js";
 
@@ -6,6 +7,9 @@ export const emptyStats = (): SimTwilioStats => ({
   requests: 0,
   fetches: 0,
   lists: 0,
+  events: 0,
+  notifications: 0,
+  numbers: 0,
   responsesByStatus: {},
   rateLimited: 0,
   maxRequestsInOneSecond: 0,
@@ -16,6 +20,9 @@ export const emptyAccountStats = (): SimAccountStats => ({
   requests: 0,
   fetches: 0,
   lists: 0,
+  events: 0,
+  notifications: 0,
+  numbers: 0,
   rateLimited: 0,
   maxRequestsInOneSecond: 0,
 });
@@ -35,4 +42,17 @@ export class AccountWindows {
   clearArrivals(): void {
     for (const w of this.windows.values()) w.arrivals.clear();
   }
+}
+
+const COUNTERS = {
+  fetch: "fetches",
+  list: "lists",
+  events: "events",
+  notifications: "notifications",
+  numbers: "numbers",
+} as const satisfies Record<RouteKind, keyof SimAccountStats>;
+
+/** Counts one request to a route, whatever its outcome. */
+export function countRoute(stats: SimAccountStats | SimTwilioStats, kind: RouteKind): void {
+  stats[COUNTERS[kind]]++;
 }

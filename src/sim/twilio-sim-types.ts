@@ -1,10 +1,8 @@
-export type SimFault =
-  /** `times`: fail only the first N requests, then answer normally; undefined = always. */
-  | { kind: "http"; status: number; retryAfterSeconds?: number; times?: number }
-  /** Answers 200 with a truncated, invalid JSON body. */
-  | { kind: "malformed"; times?: number }
-  /** Waits, then answers normally. */
-  | { kind: "delay"; ms: number; times?: number };
+import type { SimFault } from "./twilio-sim-fault.js";
+import type { SimPhoneNumber } from "./twilio-sim-numbers.js";
+import type { SimCallRecords } from "./twilio-sim-records-types.js";
+
+export type { SimFault } from "./twilio-sim-fault.js";
 
 export interface SimTwilioCall {
   sid: string;
@@ -25,6 +23,8 @@ export interface SimTwilioCall {
   /** Answers with another call's sid or account_sid (a mock or proxy that answers about the wrong call). */
   answerAs?: { sid?: string; accountSid?: string };
   fault?: SimFault;
+  /** What Twilio sent to the app for this call and what it answered; none = empty Events and Notifications. */
+  records?: SimCallRecords;
 }
 
 export interface SimTwilioOptions {
@@ -51,6 +51,13 @@ export interface SimTwilioOptions {
    * are counted, rate-limited and routed on arrival as without it. Default 0.
    */
   latencyMs?: number;
+  numbers?: SimPhoneNumber[];
+  /** A call's Events and Notifications read as empty until this long after its end. Default 15 minutes. */
+  recordsAvailableAfterMs?: number;
+  /** A call's Events read as empty once it ended longer ago than this. Default 30 days. */
+  eventsRetentionMs?: number;
+  /** The simulator's clock for the two windows above. Default the wall clock. */
+  now?: () => Date;
 }
 
 /** What one account's URLs received. */
@@ -58,6 +65,9 @@ export interface SimAccountStats {
   requests: number;
   fetches: number;
   lists: number;
+  events: number;
+  notifications: number;
+  numbers: number;
   rateLimited: number;
   maxRequestsInOneSecond: number;
 }
@@ -69,6 +79,10 @@ export interface SimTwilioStats {
   fetches: number;
   /** Requests to the list-calls route, whatever their outcome. */
   lists: number;
+  /** Requests to a call's Events, its Notifications, and the IncomingPhoneNumbers list, likewise. */
+  events: number;
+  notifications: number;
+  numbers: number;
   responsesByStatus: Record<number, number>;
   /** 429s caused by `maxRps` (not by injected faults). */
   rateLimited: number;

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./listen.js";
+import { type FaultSlot, slotFor, takeFault } from "./twilio-sim-fault.js";
 import {
   malformed,
   matchRoute,
@@ -14,8 +15,11 @@ import {
   sendReply,
   twilioError,
 } from "./twilio-sim-http.js";
-import { accountPath, callResource, ListOrder, listCalls } from "./twilio-sim-resources.js";
-import { AccountWindows, emptyAccountStats, emptyStats } from "./twilio-sim-stats.js";
+import { PhoneNumbers, type SimPhoneNumber } from "./twilio-sim-numbers.js";
+import { listCallEvents, listCallNotifications, recordsTiming } from "./twilio-sim-records.js";
+import type { SimCallRecords } from "./twilio-sim-records-types.js";
+import { callResource, ListOrder, listCalls } from "./twilio-sim-resources.js";
+import { AccountWindows, countRoute, emptyAccountStats, emptyStats } from "./twilio-sim-stats.js";
 import type {
   SimAccountStats,
   SimFault,
@@ -26,6 +30,8 @@ import type {
 } from "./twilio-sim-types.js";
 import { SlidingWindow } from "./twilio-sim-window.js";
 
+export type { SimPhoneNumber } from "./twilio-sim-numbers.js";
+export type * from "./twilio-sim-records-types.js";
 export type {
   SimAccountStats,
   SimFault,
@@ -45,29 +51,17 @@ export interface TwilioSimulator {
   /** Later fetches of this SID answer 404, as for a call in another (sub)account. */
   removeCall(sid: string): boolean;
   getCall(sid: string): SimTwilioCall | undefined;
+  /** Replaces what Twilio recorded for a known call (its Events and Notifications); false for an unknown SID. */
+  setCallRecords(sid: string, records: SimCallRecords | undefined): boolean;
+  /** Replaces the IncomingPhoneNumber with the same SID. */
+  upsertNumber(number: SimPhoneNumber): void;
+  removeNumber(sid: string): boolean;
   /** Faults fetches of one SID (known or not); `undefined` clears it. Restarts the `times` countdown. */
   setFault(sid: string, fault: SimFault | undefined): void;
   /** Applies to every request before anything else, e.g. a full outage or revoked credentials. */
   setAccountFault(fault: SimFault | undefined): void;
   /** Also drops idle keep-alive sockets and requests still waiting on a delay fault or on `latencyMs`. */
   close(): Promise<void>;
-}
-
-interface FaultSlot {
-  fault: SimFault;
-  /** undefined = never runs out. */
-  remaining: number | undefined;
-}
-
-const slotFor = (fault: SimFault): FaultSlot => ({ fault, remaining: fault.times });
-
-/** Consumes one use of the fault; returns it when it applies to this request. */
-function takeFault(slot: FaultSlot | undefined): SimFault | undefined {
-  if (!slot) return undefined;
-  if (slot.remaining === undefined) return slot.fault;
-  if (slot.remaining <= 0) return undefined;
-  slot.remaining--;
-  return slot.fault;
 }
 
 export async function startTwilioSimulator(
@@ -77,6 +71,10 @@ export async function startTwilioSimulator(
   const calls = new Map<string, StoredCall>();
   const listOrder = new ListOrder(() => calls.values());
   const callFaults = new Map<string, FaultSlot>();
+  const recordFaults = new Map<string, FaultSlot>();
+  const timing = recordsTiming(opts);
+  const numbers = new PhoneNumbers(opts.accountSid);
+  for (const n of opts.numbers ?? []) numbers.upsert(n);
   let accountFault: FaultSlot | undefined;
   let stats = emptyStats();
   const arrivals = new SlidingWindow();
@@ -99,6 +97,7 @@ export async function startTwilioSimulator(
     calls.set(call.sid, { ...rest, dateCreated, accountSid: call.accountSid ?? opts.accountSid });
     listOrder.invalidate();
     if (fault) callFaults.set(call.sid, slotFor(fault));
+    if (call.records?.fault) recordFaults.set(call.sid, slotFor(call.records.fault));
   }
   for (const call of opts.calls ?? []) upsertCall(call);
 
@@ -150,12 +149,14 @@ export async function startTwilioSimulator(
     // The parent's credentials reach its subaccounts; another account's resources are not found for them.
     if (!reachable.has(r.account)) return notFound(url.pathname);
     if (r.kind === "list") return listCalls(r.account, listOrder, url.searchParams);
-    const sid = r.sid;
-    return withFault(callFaults.get(sid), async () => {
+    if (r.kind === "numbers") return numbers.list(r.account, url.searchParams);
+    const { sid, kind, account } = r;
+    return withFault((kind === "fetch" ? callFaults : recordFaults).get(sid), async () => {
       const call = calls.get(sid);
       // A call of another (sub)account is not under this account's Calls: 404, as Twilio answers.
-      if (!call || call.accountSid !== r.account)
-        return notFound(`${accountPath(r.account)}/Calls/${sid}.json`);
+      if (!call || call.accountSid !== account) return notFound(url.pathname);
+      if (kind === "events") return listCallEvents(call, timing, url.searchParams);
+      if (kind === "notifications") return listCallNotifications(call, timing, url.searchParams);
       return { status: 200, body: JSON.stringify(callResource(call)) };
     });
   }
@@ -167,13 +168,11 @@ export async function startTwilioSimulator(
     stats.maxRequestsInOneSecond = Math.max(stats.maxRequestsInOneSecond, arrivals.add(arrivedAt));
     const url = new URL(req.url ?? "/", "http://sim.invalid");
     const r = matchRoute(url.pathname);
-    if (r?.kind === "fetch") stats.fetches++;
-    else if (r?.kind === "list") stats.lists++;
     if (r !== null) {
+      countRoute(stats, r.kind);
       const a = accountStats(r.account);
       a.requests++;
-      if (r.kind === "fetch") a.fetches++;
-      else a.lists++;
+      countRoute(a, r.kind);
       a.maxRequestsInOneSecond = Math.max(
         a.maxRequestsInOneSecond,
         accountWindows.of(r.account).arrivals.add(arrivedAt),
@@ -228,6 +227,16 @@ export async function startTwilioSimulator(
       const fault = callFaults.get(sid)?.fault;
       return { ...call, ...(fault ? { fault } : {}) };
     },
+    setCallRecords(sid, records) {
+      const call = calls.get(sid);
+      if (!call) return false;
+      calls.set(sid, { ...call, records });
+      if (records?.fault) recordFaults.set(sid, slotFor(records.fault));
+      else recordFaults.delete(sid);
+      return true;
+    },
+    upsertNumber: (n) => numbers.upsert(n),
+    removeNumber: (sid) => numbers.remove(sid),
     setFault(sid, fault) {
       if (fault) callFaults.set(sid, slotFor(fault));
       else callFaults.delete(sid);

@@ -291,11 +291,23 @@ describe("Twilio simulator", () => {
       requests: 5,
       fetches: 2,
       lists: 2,
+      events: 0,
+      notifications: 0,
+      numbers: 0,
       responsesByStatus: { 200: 2, 401: 1, 404: 2 },
       rateLimited: 0,
       maxRequestsInOneSecond: 5,
       byAccount: {
-        [ACCOUNT]: { requests: 4, fetches: 2, lists: 2, rateLimited: 0, maxRequestsInOneSecond: 4 },
+        [ACCOUNT]: {
+          requests: 4,
+          fetches: 2,
+          lists: 2,
+          events: 0,
+          notifications: 0,
+          numbers: 0,
+          rateLimited: 0,
+          maxRequestsInOneSecond: 4,
+        },
       },
     });
     sim.resetStats();
