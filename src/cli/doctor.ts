@@ -1,46 +1,20 @@
 /**
  * `doctor`: every check a pass relies on, before anything is written, each with its fix in one line. Reads
- * only: one statement per check on the database, one authenticated list request of one page to Twilio.
+ * only: one statement per check on the database; to Twilio one page of in-progress calls per account (the
+ * configured one and the subaccounts the active rows name) and one page of phone numbers; to OpenAI one page
+ * of the model list.
  */
 import type { Config } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
 import { grantsFor, missingPrivileges } from "../db/privileges.js";
-import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import { END_STATUSES } from "../model/index.js";
-import { rawProviders } from "../providers/guarded.js";
-import { EXIT, explainFatal } from "./errors.js";
+import { type Check, doctorExitCode, doctorReport, failed } from "./doctor-check.js";
+import { openaiCheck, twilioChecks } from "./doctor-providers.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 
-export type CheckState = "pass" | "warn" | "fail";
-
-export interface Check {
-  name: string;
-  state: CheckState;
-  /** What was found, and for a warning or a failure, what to do about it. */
-  detail: string;
-}
-
-const MARK: Record<CheckState, string> = { pass: "✓", warn: "!", fail: "✗" };
 /** Host and database clocks further apart than this are worth a warning (decisions use the database's). */
 const CLOCK_SKEW_WARN_MS = 5_000;
-
-/** Exit codes: 0 every check passed, 1 some only warn, 2 some failed. */
-export function doctorExitCode(checks: readonly Check[]): number {
-  if (checks.some((c) => c.state === "fail")) return EXIT.badConfig;
-  return checks.some((c) => c.state === "warn") ? EXIT.zombiesLeft : EXIT.ok;
-}
-
-export function doctorReport(checks: readonly Check[]): string {
-  const width = Math.max(...checks.map((c) => c.name.length));
-  return checks.map((c) => `${MARK[c.state]} ${c.name.padEnd(width)}  ${c.detail}`).join("\n");
-}
-
-const failed = (name: string, err: unknown): Check => ({
-  name,
-  state: "fail",
-  detail: explainFatal(err) ?? errorMessage(err),
-});
 
 export async function runDoctor(
   config: Config,
@@ -51,9 +25,10 @@ export async function runDoctor(
   // The runtime's own start-up warnings (a provider not configured) would repeat what the checks say.
   const runtime = createRuntime(config, logger.child({}, { level: "silent" }), { twilioKeepAlive: false });
   try {
-    if (await databaseChecks(config, runtime, checks)) await tableChecks(config, runtime, checks);
-    checks.push(await twilioCheck(config, opts.twilioKeepAlive ?? false));
-    checks.push(openaiCheck(config));
+    const database = await databaseChecks(config, runtime, checks);
+    const accounts = database === "unreachable" ? [] : await tableChecks(config, runtime, checks, database);
+    checks.push(...(await twilioChecks(config, accounts, opts.twilioKeepAlive ?? false)));
+    checks.push(await openaiCheck(config));
   } finally {
     await runtime.close();
   }
@@ -61,8 +36,12 @@ export async function runDoctor(
   return doctorExitCode(checks);
 }
 
-/** Reachability, clock and privileges; false when the database cannot be used at all. */
-async function databaseChecks(config: Config, runtime: Runtime, checks: Check[]): Promise<boolean> {
+/** Reachability, clock and privileges: whether the database can be used, and if so whether they were all there. */
+async function databaseChecks(
+  config: Config,
+  runtime: Runtime,
+  checks: Check[],
+): Promise<"unreachable" | "privileged" | "unprivileged"> {
   let server: { role: string; version: string; now: Date };
   try {
     const sentAt = Date.now();
@@ -88,7 +67,7 @@ async function databaseChecks(config: Config, runtime: Runtime, checks: Check[])
     );
   } catch (err) {
     checks.push(failed("database", err));
-    return false;
+    return "unreachable";
   }
   try {
     const { role, missing } = await missingPrivileges(runtime.pool, config.calls);
@@ -101,17 +80,27 @@ async function databaseChecks(config: Config, runtime: Runtime, checks: Check[])
             detail: `as the tables' owner, run: ${grantsFor(missing, role).join("; ")}`,
           },
     );
+    return missing.length === 0 ? "privileged" : "unprivileged";
   } catch (err) {
     checks.push(failed("privileges", err));
+    return "unprivileged";
   }
-  return true;
 }
 
-/** The calls table, the daemon's tables, the status values, the listing index and the active rows. */
-async function tableChecks(config: Config, runtime: Runtime, checks: Check[]): Promise<void> {
+/**
+ * The calls table, the daemon's tables, the status values, the listing index and the active rows. Returns the
+ * Twilio subaccounts the active rows name (beside the configured account), for the credential checks.
+ */
+async function tableChecks(
+  config: Config,
+  runtime: Runtime,
+  checks: Check[],
+  privileges: "privileged" | "unprivileged",
+): Promise<string[]> {
   const { store } = runtime;
   try {
-    const report = await store.verifySchema();
+    // Privileges already checked (and reported) just above: a missing one fails this check with its own GRANT.
+    const report = await store.verifySchema({ privilegesChecked: privileges === "privileged" });
     const writes = END_STATUSES.map((s) => `${s}→${mapStatus(config.statusMap, s)}`).join(", ");
     checks.push({
       name: "tables",
@@ -128,7 +117,7 @@ async function tableChecks(config: Config, runtime: Runtime, checks: Check[]): P
     });
   } catch (err) {
     checks.push(failed("tables", err));
-    return;
+    return [];
   }
   try {
     const index = await store.listingIndex();
@@ -163,45 +152,11 @@ async function tableChecks(config: Config, runtime: Runtime, checks: Check[]): P
   } catch (err) {
     checks.push(failed("active rows", err));
   }
+  return config.calls.twilioAccount === undefined ? [] : await subaccountsOf(config, runtime);
 }
 
-/** One authenticated request of one page of the account's in-progress calls. */
-async function twilioCheck(config: Config, keepAlive: boolean): Promise<Check> {
-  const twilio = rawProviders(config, { twilioKeepAlive: keepAlive }).twilio;
-  if (twilio === null) {
-    return {
-      name: "twilio",
-      state: "warn",
-      detail: "not configured (TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN): rows with a Call SID stay unverified",
-    };
-  }
-  const answer = await twilio.listCallsPage({ account: null, status: "in-progress" }, null);
-  if (answer.kind === "error") {
-    const fix =
-      answer.reason === "auth_failed"
-        ? ": check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET)"
-        : "";
-    return { name: "twilio", state: "fail", detail: `${answer.detail}${fix}` };
-  }
-  return {
-    name: "twilio",
-    state: "pass",
-    detail: `credentials accepted for ${config.twilio?.accountSid} (${answer.calls.length} calls in progress on the first page)`,
-  };
-}
-
-function openaiCheck(config: Config): Check {
-  if (config.openaiApiKey === null || config.openaiProbe === "off") {
-    return {
-      name: "openai",
-      state: "warn",
-      detail: "probe off (OPENAI_API_KEY unset or OPENAI_PROBE=off): realtime-only rows stay unverified",
-    };
-  }
-  return {
-    name: "openai",
-    state: "pass",
-    detail:
-      "OPENAI_API_KEY set; the key is first used by a pass's realtime probe (a rejected key shows as provider errors)",
-  };
+/** The distinct account SIDs of the active rows, beside the configured account. */
+async function subaccountsOf(config: Config, runtime: Runtime): Promise<string[]> {
+  const shares = await runtime.store.activeStartShares(2).catch(() => new Map<string | null, unknown>());
+  return [...shares.keys()].filter((a): a is string => a !== null && a !== config.twilio?.accountSid);
 }

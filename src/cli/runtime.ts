@@ -39,8 +39,13 @@ export function passDepsFor(
       maxEndShare: config.openaiMaxEndShare,
     },
     ageBoundMaxEndShare: config.ageBoundMaxEndShare,
-    onEnded: (e) =>
-      parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source }),
+    onEnded: (e) => {
+      parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source });
+      const lifetimeSeconds = (e.decidedAt.getTime() - e.endedAt.getTime()) / 1000;
+      parts.metrics.zombieLifetime.observe({ source: e.source }, Math.max(0, lifetimeSeconds));
+      // A Twilio end's cause is counted once diagnosed; any other end's cause is its source.
+      if (e.source !== "twilio") parts.metrics.zombieCauses.inc({ cause: e.source });
+    },
     onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),
     onRowCheckFailed: (reason) => parts.metrics.rowCheckFailures.inc({ reason }),
     backoff: new RowBackoff(),
@@ -83,6 +88,7 @@ export function createRuntime(
   const metrics = createMetrics();
   const store = new PgCallStore(pool, config.calls, config.activeStatuses, {
     statusMap: config.statusMap,
+    twilioAccount: config.twilio?.accountSid,
     onListingIndex: watchListingIndex(metrics, logger, config.calls.table),
   });
   const raw = rawProviders(config, opts);

@@ -25,4 +25,5 @@ export interface Statements extends PageStatements {
 export function buildStatements(m: CallsTableMapping, opts: { oneActiveStatus?: boolean } = {}): Statements {
   return { ...buildPageStatements(m, opts), endCalls: (types) => buildEndStatements(m, types).endCalls };
 }
+export * from "./sql/causes.js";
 export * from "./sql/shares.js";

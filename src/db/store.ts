@@ -11,6 +11,7 @@ import type {
   Sighting,
   StartShares,
 } from "../model/index.js";
+import { recordCauses } from "./causes.js";
 import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { endError, SchemaMismatchError } from "./errors.js";
 import { refuseFinishedActive } from "./finished-active.js";
@@ -42,6 +43,8 @@ export interface StoreOptions {
   statusMap?: Readonly<Record<string, string>>;
   /** `audit --apply --force`: this store's audit rows are marked `forced` (written without the lease). */
   forced?: boolean;
+  /** TWILIO_ACCOUNT_SID: the account of a Twilio end whose row names none (for its diagnosis). */
+  twilioAccount?: string | undefined;
   /** Hears every answer of `listingIndex()` (the gauge of whether an index serves the listing). */
   onListingIndex?: (found: ListingIndex) => void;
 }
@@ -145,6 +148,7 @@ export class PgCallStore implements CallStore {
       return await withTransaction(this.pool, async (client) => {
         const { rows } = await client.query<{ call_id: string }>(sql.endCalls, params);
         const ended = new Set(rows.map((r) => r.call_id));
+        await recordCauses(client, this.own, reqs, ended, this.opts.twilioAccount ?? null);
         // Every distinct id ended: nothing was skipped, no need to ask.
         if (ended.size >= new Set(ids).size) return { ended, locked: new Set<string>() };
         // Skipped rows are still active (after our own updates, which this statement sees). Asked in the
@@ -244,10 +248,11 @@ export class PgCallStore implements CallStore {
    * Checks before the first pass, with actionable errors (SchemaMismatchError): the configured table and
    * columns, the daemon's tables (migrated to the last version), and that the status column accepts every
    * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
+   * `privilegesChecked`: the caller has just checked the privileges itself (doctor), so they are not asked twice.
    */
-  async verifySchema(): Promise<StatusValuesReport> {
+  async verifySchema(opts: { privilegesChecked?: boolean } = {}): Promise<StatusValuesReport> {
     // First: without USAGE on a schema the probes below would fail with a bare "permission denied".
-    await verifyPrivileges(this.pool, this.mapping);
+    if (opts.privilegesChecked !== true) await verifyPrivileges(this.pool, this.mapping);
     await probeTables(this.pool, this.sql, this.own, this.mapping);
     // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here, and so
     // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.

@@ -1,5 +1,15 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
+/** Every value of the `cause` label: the causes a diagnosis settles on, and the sources whose cause they are. */
+export const ZOMBIE_CAUSES = [
+  "callback_acknowledged",
+  "callback_failed",
+  "callback_not_requested",
+  "unknown",
+  "age_bound",
+  "openai",
+] as const;
+
 export type BreakerState = "closed" | "half-open" | "open";
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
 
@@ -119,6 +129,25 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: "1 when an index serves the listing of active calls; 0 when each pass scans the whole calls table (the log and `audit` print the CREATE INDEX statement)",
       registers: [registry],
     }),
+    zombieCauses: new Counter({
+      name: `${prefix}zombie_causes_total`,
+      help: "Zombie calls ended, by why their end was lost (a Twilio end's cause once diagnosed; else the source)",
+      labelNames: ["cause"] as const,
+      registers: [registry],
+    }),
+    zombieLifetime: new Histogram({
+      name: `${prefix}zombie_lifetime_seconds`,
+      help: "How long a zombie stayed active after its true end, until the daemon ended it",
+      labelNames: ["source"] as const,
+      // Minutes (a webhook a little late) to days (a handler that never ends a call, found by the age bound).
+      buckets: [60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 604_800, 2_592_000],
+      registers: [registry],
+    }),
+    diagnosesQueued: new Gauge({
+      name: `${prefix}diagnoses_queued`,
+      help: "Twilio ends whose cause is still to be read from Twilio's records of the call",
+      registers: [registry],
+    }),
     notifications: new Counter({
       name: `${prefix}notifications_total`,
       help: "Downstream webhook deliveries of ended calls, by outcome",
@@ -138,6 +167,8 @@ export function createMetrics(registry: Registry = new Registry()) {
   m.isLeader.set(0);
   m.evidenceSuspect.set({ provider: "openai" }, 0);
   m.evidenceSuspect.set({ provider: "age_bound" }, 0);
+  for (const cause of ZOMBIE_CAUSES) m.zombieCauses.inc({ cause }, 0);
+  m.diagnosesQueued.set(0);
   for (const provider of ["twilio", "openai"]) {
     m.circuitBreakerState.set({ provider }, 0);
     for (const to of Object.keys(BREAKER_VALUE)) m.circuitBreakerTransitions.inc({ provider, to }, 0);

@@ -6,6 +6,16 @@
 export const TWILIO_LIVE_STATUSES = ["queued", "ringing", "in-progress"] as const;
 export const TWILIO_TERMINAL_STATUSES = ["completed", "busy", "no-answer", "canceled", "failed"] as const;
 
+/** The values of a call's `direction` in Twilio's OpenAPI description (`call_enum_direction`). */
+export const TWILIO_DIRECTIONS = [
+  "inbound",
+  "outbound-api",
+  "outbound-dial",
+  "trunking-terminating",
+  "trunking-originating",
+] as const;
+export type TwilioDirection = (typeof TWILIO_DIRECTIONS)[number];
+
 export type TwilioLiveStatus = (typeof TWILIO_LIVE_STATUSES)[number];
 export type TwilioTerminalStatus = (typeof TWILIO_TERMINAL_STATUSES)[number];
 
@@ -58,6 +68,11 @@ export type TwilioEvidence = WithAsked<
        * hand-built evidence, where `decide()` then cannot check the end against it.
        */
       startedAt?: Date | null;
+      /**
+       * Twilio's `direction` (`inbound`, `outbound-api`, `outbound-dial`, `trunking-…`), kept for the diagnosis:
+       * which kind of call lost its end. null when Twilio gave none or one outside that set.
+       */
+      direction?: TwilioDirection | null;
       raw: TwilioRawTimes;
     }
   | { kind: "not_found" }

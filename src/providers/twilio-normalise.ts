@@ -1,9 +1,11 @@
 import {
   type EndTimeSource,
   type ProviderError,
+  TWILIO_DIRECTIONS,
   TWILIO_LIVE_STATUSES,
   TWILIO_TERMINAL_STATUSES,
   type TwilioCallsPage,
+  type TwilioDirection,
   type TwilioEvidence,
   type TwilioLiveStatus,
   type TwilioTerminalStatus,
@@ -126,6 +128,9 @@ export function normaliseTwilioCall(body: unknown, asked: AskedCall): TwilioEvid
       endedAt,
       endTimeSource,
       startedAt: startTime,
+      direction: (TWILIO_DIRECTIONS as readonly unknown[]).includes(call.direction)
+        ? (call.direction as TwilioDirection)
+        : null,
       raw: {
         start_time: rawString(call.start_time),
         end_time: rawString(call.end_time),

@@ -1,10 +1,9 @@
-import twilio from "twilio";
-import type { TwilioCredentials } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
 import type { Asked, TwilioEvidence, TwilioListAnswer, TwilioListQuery } from "../model/index.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
 import { requestIdFrom } from "./request-id.js";
+import { createTwilioClient, type TwilioClientOptions, type TwilioResponse } from "./twilio-client.js";
 import {
   type AskedCall,
   isOwnCallsPageUri,
@@ -12,14 +11,7 @@ import {
   normaliseTwilioCall,
 } from "./twilio-normalise.js";
 
-export interface TwilioProbeOptions {
-  credentials: TwilioCredentials;
-  /** https://api.twilio.com in production; the simulator's URL in tests and the demo. */
-  baseUrl: string;
-  timeoutMs: number;
-  /** Off in tests: under nock 14 the SDK's keep-alive agent makes mocked requests hang. */
-  keepAlive?: boolean;
-}
+export type TwilioProbeOptions = TwilioClientOptions;
 
 export interface TwilioProbe {
   /**
@@ -77,29 +69,11 @@ export function twilioAsked(callSid: string, accountSid: string, headers?: unkno
   return { sid: callSid, account: accountSid, ...(requestId !== undefined ? { requestId } : {}) };
 }
 
-/**
- * Asks Twilio about one call through the official SDK's client (auth, user agent, HTTP agent), using its
- * generic `request()` with an absolute URI so that TWILIO_API_BASE_URL can point at a simulator (the SDK has
- * no base-URL option) and so that the raw JSON can be normalised without the SDK's date trap.
- */
+/** Asks Twilio about calls: one call by SID, or a page of an account's calls in one status. */
 export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
   const { credentials } = opts;
-  const client = twilio(credentials.username, credentials.password, {
-    accountSid: credentials.accountSid,
-    // Retries belong to one layer (ours): the SDK's autoRetry covers only 429 and ignores Retry-After.
-    httpClient: new twilio.RequestClient({
-      keepAlive: opts.keepAlive ?? true,
-      timeout: opts.timeoutMs,
-      autoRetry: false,
-    }),
-  });
-  // The SDK rewrites every request's host name with TWILIO_REGION / TWILIO_EDGE (api.twilio.com becomes
-  // api.dublin.ie1.twilio.com), and mangles a two-label host even without them (twilio-sim.internal becomes
-  // twilio-sim.internal.twilio-sim.internal). That is for Twilio's own hosts only: a TWILIO_API_BASE_URL of
-  // another host (a simulator, a proxy) is used exactly as given.
-  if (!new URL(opts.baseUrl).hostname.endsWith(".twilio.com")) client.getHostname = (hostname) => hostname;
-  // Only ever with a validated Account SID: nothing read from the table reaches a URL unchecked.
-  const accountPath = (accountSid: string) => `${opts.baseUrl}/2010-04-01/Accounts/${accountSid}`;
+  const client = createTwilioClient(opts);
+  const { accountPath } = client;
 
   return {
     async fetchCall(callSid, account) {
@@ -112,12 +86,9 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
           detail: `${JSON.stringify(callSid)} is not a Twilio Call SID`,
         };
       }
-      let response: { statusCode: number; body: unknown; headers?: Record<string, unknown> };
+      let response: TwilioResponse;
       try {
-        response = await client.request({
-          method: "get",
-          uri: `${accountPath(accountSid)}/Calls/${callSid}.json`,
-        });
+        response = await client.get(`${accountPath(accountSid)}/Calls/${callSid}.json`);
       } catch (err) {
         return { ...transportError(err), asked: twilioAsked(callSid, accountSid) };
       }
@@ -144,9 +115,9 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
         pageUri === null
           ? `${accountPath(accountSid)}/Calls.json?${listQueryString(query)}`
           : `${opts.baseUrl}${pageUri}`;
-      let response: { statusCode: number; body: unknown; headers?: Record<string, unknown> };
+      let response: TwilioResponse;
       try {
-        response = await client.request({ method: "get", uri });
+        response = await client.get(uri);
       } catch (err) {
         return transportError(err) as Extract<TwilioEvidence, { kind: "error" }>;
       }

@@ -73,6 +73,8 @@ export interface EndedEvent {
   callId: string;
   status: string;
   endedAt: Date;
+  /** When the daemon decided the end (the database's clock): `decidedAt − endedAt` is how long it was a zombie. */
+  decidedAt: Date;
   source: EndSource;
   runId: string;
 }

@@ -48,6 +48,7 @@ export async function writeEnds(
           callId: p.row.id,
           status: p.verdict.newStatus,
           endedAt: p.verdict.endedAt,
+          decidedAt: p.decidedAt,
           source: p.verdict.source,
           runId: opts.runId,
         });

@@ -40,6 +40,12 @@ export function unauthorized(presented: boolean): SimReply {
       );
 }
 
+/** `GET /v1/models`: the one cheap authenticated read a key can be checked with. */
+export function modelsList(): SimReply {
+  const model = (id: string) => ({ id, object: "model", created: 1_756_252_800, owned_by: "system" });
+  return { status: 200, body: JSON.stringify({ object: "list", data: [model("gpt-realtime")] }) };
+}
+
 /** The reply an injected `http` fault produces. */
 export function faultReply(status: number, retryAfterSeconds: number | undefined): SimReply {
   const headers = retryAfterSeconds === undefined ? undefined : { "Retry-After": String(retryAfterSeconds) };

@@ -4,6 +4,7 @@ import {
   callNotFound,
   faultReply,
   invalidUrl,
+  modelsList,
   openaiError,
   type SimReply,
   unauthorized,
@@ -41,7 +42,7 @@ export interface OpenAISimState
   /** A refusal, or the accepted socket's mode. Delay faults wait here. */
   decideUpgrade(authorization: string | undefined, url: URL): Promise<SimReply | SocketMode>;
   /** The answer to an HTTP request (the hang-up); ends the session when it was live. */
-  hangupReply(method: string | undefined, authorization: string | undefined, url: URL): Promise<SimReply>;
+  httpReply(method: string | undefined, authorization: string | undefined, url: URL): Promise<SimReply>;
   /** Counts an accepted socket until its `closed` is called; it is closed when its call ends. */
   socketOpened(callId: string, socket: SessionSocket): { closed(): void };
 }
@@ -163,13 +164,14 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
       return sessions.get(callId)?.live ? "normal" : callNotFound();
     },
 
-    async hangupReply(method, authorization, url) {
+    async httpReply(method, authorization, url) {
       const match = HANGUP_RE.exec(url.pathname);
       if (match) stats.hangups++;
       const account = await applyFault(takeFault(accountFault));
       if (typeof account === "object") return account;
       const key = bearer(authorization);
       if (key !== opts.apiKey) return unauthorized(key !== null);
+      if (method === "GET" && url.pathname === "/v1/models") return modelsList();
       if (!match?.[1] || method !== "POST") return invalidUrl(method ?? "GET", url.pathname);
       let callId: string;
       try {

@@ -86,7 +86,7 @@ export async function startOpenAISimulator(
     const url = new URL(req.url ?? "/", "http://sim.invalid");
     let reply: SimReply;
     try {
-      reply = await state.hangupReply(req.method, req.headers.authorization, url);
+      reply = await state.httpReply(req.method, req.headers.authorization, url);
     } catch {
       res.destroy(); // closing: a delay was cut short
       return;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
+import { checkOpenAIKey } from "../../src/providers/openai-credentials.js";
 import { type OpenAISimulator, startOpenAISimulator } from "../../src/sim/openai-sim.js";
 
 const KEY = "sk-sim-test-key";
@@ -179,6 +180,24 @@ describe("OpenAI simulator: sideband handshake", () => {
     sim.setLive(LIVE, false);
     expect(await code).toBe(1000);
     expect(await handshake(`?call_id=${LIVE}`)).toMatchObject({ kind: "refused", status: 404 });
+  });
+});
+
+describe("OpenAI simulator: the model list, the key's one cheap read", () => {
+  it("answers a good key with the list and a wrong or missing one with OpenAI's 401", async () => {
+    const opts = { baseUrl: sim.url, timeoutMs: 2000 };
+    expect(await checkOpenAIKey({ ...opts, apiKey: KEY })).toEqual({ kind: "accepted", models: 1 });
+    expect(await checkOpenAIKey({ ...opts, apiKey: "sk-wrong" })).toMatchObject({
+      kind: "rejected",
+      detail: expect.stringMatching(/Incorrect API key/),
+    });
+    const anonymous = await fetch(`${sim.url}/models`);
+    expect(anonymous.status).toBe(401);
+    const post = await fetch(`${sim.url}/models`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${KEY}` },
+    });
+    expect(post.status).toBe(404);
   });
 });
 

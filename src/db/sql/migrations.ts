@@ -117,6 +117,32 @@ export function migrations(t: DaemonTables): readonly Migration[] {
       name: "previous end time",
       sql: `ALTER TABLE ${t.actions} ADD COLUMN IF NOT EXISTS previous_ended_at timestamptz`,
     },
+    {
+      // Why each zombie's end was lost (see sql/causes.ts): one row per call the daemon ended, written in the
+      // ending transaction; a Twilio end's cause is asked of Twilio later, so it waits here with its due time.
+      version: 8,
+      name: "causes",
+      sql: `CREATE TABLE IF NOT EXISTS ${t.causes} (
+        call_id text PRIMARY KEY,
+        run_id uuid NOT NULL,
+        source text NOT NULL,
+        call_sid text,
+        account_sid text,
+        direction text,
+        provider_status text,
+        started_at timestamptz,
+        provider_ended_at timestamptz NOT NULL,
+        ended_here_at timestamptz NOT NULL,
+        cause text,
+        detail jsonb,
+        due_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        diagnosed_at timestamptz
+      );
+      CREATE INDEX IF NOT EXISTS ${n.causes}_due_idx ON ${t.causes} (due_at) WHERE cause IS NULL;
+      CREATE INDEX IF NOT EXISTS ${n.causes}_ended_here_idx ON ${t.causes} (ended_here_at);`,
+    },
   ];
 }
 

@@ -7,6 +7,7 @@ export const TABLE_NAMES = {
   migrations: "call_reconciler_migrations",
   sightings: "call_reconciler_sightings",
   holds: "call_reconciler_holds",
+  causes: "call_reconciler_causes",
 } as const;
 
 /** Where the daemon's tables live when RECONCILER_SCHEMA is unset: where earlier releases created them. */
@@ -25,6 +26,7 @@ export interface DaemonTables {
   migrations: string;
   sightings: string;
   holds: string;
+  causes: string;
 }
 
 export function daemonTables(schema: string = DEFAULT_DAEMON_SCHEMA): DaemonTables {
@@ -37,6 +39,7 @@ export function daemonTables(schema: string = DEFAULT_DAEMON_SCHEMA): DaemonTabl
     migrations: at(TABLE_NAMES.migrations),
     sightings: at(TABLE_NAMES.sightings),
     holds: at(TABLE_NAMES.holds),
+    causes: at(TABLE_NAMES.causes),
   };
 }
 

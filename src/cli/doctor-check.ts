@@ -1,0 +1,31 @@
+/** One check of `doctor`, its mark, and the exit code of a set of them. */
+import { errorMessage } from "../error-message.js";
+import { EXIT, explainFatal } from "./errors.js";
+
+export type CheckState = "pass" | "warn" | "fail";
+
+export interface Check {
+  name: string;
+  state: CheckState;
+  /** What was found, and for a warning or a failure, what to do about it. */
+  detail: string;
+}
+
+const MARK: Record<CheckState, string> = { pass: "✓", warn: "!", fail: "✗" };
+
+/** Exit codes: 0 every check passed, 1 some only warn, 2 some failed. */
+export function doctorExitCode(checks: readonly Check[]): number {
+  if (checks.some((c) => c.state === "fail")) return EXIT.badConfig;
+  return checks.some((c) => c.state === "warn") ? EXIT.zombiesLeft : EXIT.ok;
+}
+
+export function doctorReport(checks: readonly Check[]): string {
+  const width = Math.max(...checks.map((c) => c.name.length));
+  return checks.map((c) => `${MARK[c.state]} ${c.name.padEnd(width)}  ${c.detail}`).join("\n");
+}
+
+export const failed = (name: string, err: unknown): Check => ({
+  name,
+  state: "fail",
+  detail: explainFatal(err) ?? errorMessage(err),
+});

@@ -1,0 +1,180 @@
+/**
+ * The store's side of the causes table (sql/causes.ts): recorded with every end, in its transaction; the
+ * diagnoses due, settled or put off; read back for `report`.
+ */
+import type pg from "pg";
+import type { EndRequest, Evidence } from "../model/index.js";
+import { causesSql } from "./sql/causes.js";
+import type { DaemonTables } from "./sql/tables.js";
+
+/**
+ * Twilio makes a call's Events readable 15 minutes after the call ends (its docs): a diagnosis asked sooner
+ * would find nothing and waste a request.
+ */
+export const TWILIO_RECORDS_DELAY_MS = 15 * 60_000;
+
+export interface DueDiagnosis {
+  callId: string;
+  callSid: string;
+  accountSid: string;
+  providerEndedAt: Date;
+  attempts: number;
+}
+
+/** One row of the causes table as `report` reads it. */
+export interface CauseRow {
+  callId: string;
+  source: string;
+  callSid: string | null;
+  accountSid: string | null;
+  direction: string | null;
+  providerStatus: string | null;
+  startedAt: Date | null;
+  providerEndedAt: Date;
+  endedHereAt: Date;
+  /** null: the diagnosis is still queued. */
+  cause: string | null;
+  detail: unknown;
+  attempts: number;
+  lastError: string | null;
+  diagnosedAt: Date | null;
+}
+
+const twilioOf = (evidence: unknown) => (evidence as Partial<Evidence> | null | undefined)?.twilio;
+
+/**
+ * Records the cause rows of the calls just ended (`ended`: their ids as the end statement returned them), in
+ * the ending transaction `client`. A Twilio end waits for its diagnosis; any other end's cause is its source.
+ */
+export async function recordCauses(
+  client: pg.PoolClient,
+  tables: DaemonTables,
+  reqs: readonly EndRequest[],
+  ended: ReadonlySet<string>,
+  configuredAccount: string | null,
+): Promise<void> {
+  const seen = new Set<string>();
+  const rows = reqs.filter((r) => ended.has(r.call.id) && !seen.has(r.call.id) && seen.add(r.call.id));
+  if (rows.length === 0) return;
+  const column = <T>(f: (r: EndRequest) => T) => rows.map(f);
+  const twilioEnd = (r: EndRequest) => r.source === "twilio" && r.call.twilioSid !== null;
+  await client.query(causesSql(tables).record, [
+    column((r) => r.call.id),
+    column((r) => r.runId),
+    column((r) => r.source),
+    column((r) => r.call.twilioSid),
+    column((r) => {
+      if (r.call.twilioSid === null) return null;
+      const t = twilioOf(r.evidence);
+      const asked = t !== undefined && "asked" in t ? t.asked?.account : undefined;
+      return asked ?? r.call.twilioAccount ?? configuredAccount;
+    }),
+    column((r) => {
+      const t = twilioOf(r.evidence);
+      return t?.kind === "ended" ? (t.direction ?? null) : null;
+    }),
+    column((r) => r.newStatus),
+    column((r) => r.call.startedAt),
+    column((r) => r.endedAt),
+    column((r) => r.decidedAt),
+    column((r) => (twilioEnd(r) ? null : r.source)),
+    column((r) =>
+      twilioEnd(r)
+        ? new Date(Math.max(r.endedAt.getTime() + TWILIO_RECORDS_DELAY_MS, r.decidedAt.getTime()))
+        : null,
+    ),
+  ]);
+}
+
+export async function dueDiagnoses(
+  pool: pg.Pool,
+  tables: DaemonTables,
+  limit: number,
+): Promise<DueDiagnosis[]> {
+  const { rows } = await pool.query<{
+    call_id: string;
+    call_sid: string | null;
+    account_sid: string | null;
+    provider_ended_at: Date;
+    attempts: number;
+  }>(causesSql(tables).due, [limit]);
+  return rows.map((r) => ({
+    callId: r.call_id,
+    callSid: r.call_sid ?? "",
+    accountSid: r.account_sid ?? "",
+    providerEndedAt: r.provider_ended_at,
+    attempts: r.attempts,
+  }));
+}
+
+export async function settleDiagnosis(
+  pool: pg.Pool,
+  tables: DaemonTables,
+  callId: string,
+  cause: string,
+  detail: unknown,
+): Promise<void> {
+  await pool.query(causesSql(tables).settle, [callId, cause, JSON.stringify(detail)]);
+}
+
+export async function retryDiagnosis(
+  pool: pg.Pool,
+  tables: DaemonTables,
+  callId: string,
+  dueAt: Date,
+  error: string,
+): Promise<void> {
+  await pool.query(causesSql(tables).retry, [callId, dueAt, error.slice(0, 500)]);
+}
+
+export async function diagnosisBacklog(
+  pool: pg.Pool,
+  tables: DaemonTables,
+): Promise<{ queued: number; due: number }> {
+  const { rows } = await pool.query<{ queued: string; due: string }>(causesSql(tables).backlog);
+  return { queued: Number(rows[0]?.queued ?? 0), due: Number(rows[0]?.due ?? 0) };
+}
+
+type RawCauseRow = {
+  call_id: string;
+  source: string;
+  call_sid: string | null;
+  account_sid: string | null;
+  direction: string | null;
+  provider_status: string | null;
+  started_at: Date | null;
+  provider_ended_at: Date;
+  ended_here_at: Date;
+  cause: string | null;
+  detail: unknown;
+  attempts: number;
+  last_error: string | null;
+  diagnosed_at: Date | null;
+};
+
+const causeRow = (r: RawCauseRow): CauseRow => ({
+  callId: r.call_id,
+  source: r.source,
+  callSid: r.call_sid,
+  accountSid: r.account_sid,
+  direction: r.direction,
+  providerStatus: r.provider_status,
+  startedAt: r.started_at,
+  providerEndedAt: r.provider_ended_at,
+  endedHereAt: r.ended_here_at,
+  cause: r.cause,
+  detail: r.detail,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  diagnosedAt: r.diagnosed_at,
+});
+
+export async function causesSince(pool: pg.Pool, tables: DaemonTables, since: Date): Promise<CauseRow[]> {
+  const { rows } = await pool.query<RawCauseRow>(causesSql(tables).since, [since]);
+  return rows.map(causeRow);
+}
+
+export async function causeOf(pool: pg.Pool, tables: DaemonTables, callId: string): Promise<CauseRow | null> {
+  const { rows } = await pool.query<RawCauseRow>(causesSql(tables).one, [callId]);
+  return rows[0] ? causeRow(rows[0]) : null;
+}

@@ -1,0 +1,53 @@
+import twilio from "twilio";
+import type { TwilioCredentials } from "../config/config.js";
+
+export interface TwilioClientOptions {
+  credentials: TwilioCredentials;
+  /** https://api.twilio.com in production; the simulator's URL in tests and the demo. */
+  baseUrl: string;
+  timeoutMs: number;
+  /** Off in tests: under nock 14 the SDK's keep-alive agent makes mocked requests hang. */
+  keepAlive?: boolean;
+}
+
+export interface TwilioResponse {
+  statusCode: number;
+  body: unknown;
+  headers?: Record<string, unknown>;
+}
+
+export interface TwilioClient {
+  /** GET an absolute URI with the configured credentials; rejects only on transport errors. */
+  get(uri: string): Promise<TwilioResponse>;
+  /** `<base>/2010-04-01/Accounts/<sid>`: only ever called with a validated Account SID. */
+  accountPath(accountSid: string): string;
+  baseUrl: string;
+}
+
+/**
+ * The official SDK's client (auth, user agent, HTTP agent), used through its generic `request()` with an
+ * absolute URI so that TWILIO_API_BASE_URL can point at a simulator (the SDK has no base-URL option) and so
+ * that the raw JSON can be normalised without the SDK's date trap.
+ */
+export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
+  const { credentials } = opts;
+  const client = twilio(credentials.username, credentials.password, {
+    accountSid: credentials.accountSid,
+    // Retries belong to one layer (ours): the SDK's autoRetry covers only 429 and ignores Retry-After.
+    httpClient: new twilio.RequestClient({
+      keepAlive: opts.keepAlive ?? true,
+      timeout: opts.timeoutMs,
+      autoRetry: false,
+    }),
+  });
+  // The SDK rewrites every request's host name with TWILIO_REGION / TWILIO_EDGE (api.twilio.com becomes
+  // api.dublin.ie1.twilio.com), and mangles a two-label host even without them (twilio-sim.internal becomes
+  // twilio-sim.internal.twilio-sim.internal). That is for Twilio's own hosts only: a TWILIO_API_BASE_URL of
+  // another host (a simulator, a proxy) is used exactly as given.
+  if (!new URL(opts.baseUrl).hostname.endsWith(".twilio.com")) client.getHostname = (hostname) => hostname;
+  return {
+    get: (uri) => client.request({ method: "get", uri }) as Promise<TwilioResponse>,
+    accountPath: (accountSid) => `${opts.baseUrl}/2010-04-01/Accounts/${accountSid}`,
+    baseUrl: opts.baseUrl,
+  };
+}
