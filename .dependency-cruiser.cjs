@@ -64,17 +64,35 @@ module.exports = {
       ["$1", "metrics", "config", "model"],
     ),
     layer(
+      "diagnosis-is-pure",
+      "src/diagnosis/ decides why an end was lost from Twilio's records: pure, it imports only model/.",
+      "^src/diagnosis/",
+      ["diagnosis", "model"],
+      false,
+    ),
+    layer(
       "reconcile-imports-only-config-model-helpers",
       "src/reconcile/ works on the ports only: it imports config/, model/ and the bottom helpers, " +
         "never db/, providers/, notify/, server/ or metrics/.",
       "^src/reconcile/",
-      ["reconcile", "config", "model"],
+      ["reconcile", "diagnosis", "config", "model"],
     ),
     layer(
       "daemon-imports-only-below",
       "src/daemon/ may import every layer below it, never cli/.",
       "^src/daemon/",
-      ["daemon", "reconcile", "db", "providers", "notify", "server", "metrics", "config", "model"],
+      [
+        "daemon",
+        "reconcile",
+        "diagnosis",
+        "db",
+        "providers",
+        "notify",
+        "server",
+        "metrics",
+        "config",
+        "model",
+      ],
     ),
     layer(
       "sim-dev-import-only-db-config-model-helpers",

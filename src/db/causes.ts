@@ -3,15 +3,9 @@
  * diagnoses due, settled or put off; read back for `report`.
  */
 import type pg from "pg";
-import type { EndRequest, Evidence } from "../model/index.js";
+import { type EndRequest, type Evidence, TWILIO_RECORDS_DELAY_MS } from "../model/index.js";
 import { causesSql } from "./sql/causes.js";
 import type { DaemonTables } from "./sql/tables.js";
-
-/**
- * Twilio makes a call's Events readable 15 minutes after the call ends (its docs): a diagnosis asked sooner
- * would find nothing and waste a request.
- */
-export const TWILIO_RECORDS_DELAY_MS = 15 * 60_000;
 
 export interface DueDiagnosis {
   callId: string;

@@ -2,4 +2,5 @@
 export * from "./call.js";
 export * from "./evidence.js";
 export * from "./ports.js";
+export * from "./twilio-records.js";
 export * from "./verdict.js";

@@ -8,12 +8,11 @@ import {
   dueDiagnoses,
   retryDiagnosis,
   settleDiagnosis,
-  TWILIO_RECORDS_DELAY_MS,
 } from "../../src/db/causes.js";
 import { migrate } from "../../src/db/migrate.js";
 import { daemonTables } from "../../src/db/sql.js";
 import { PgCallStore } from "../../src/db/store.js";
-import type { EndRequest, EndSource } from "../../src/model/index.js";
+import { type EndRequest, type EndSource, TWILIO_RECORDS_DELAY_MS } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 
 const DEFAULT = loadConfig({}).calls;
