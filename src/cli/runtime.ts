@@ -1,11 +1,13 @@
 import type pg from "pg";
 import { type Config, ConfigError } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
+import { pgDiagnosisQueue } from "../db/causes.js";
 import { createPool } from "../db/pool.js";
+import { daemonTables } from "../db/sql.js";
 import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
-import type { CallStore } from "../model/index.js";
+import type { CallStore, DiagnosisQueue } from "../model/index.js";
 import { callEndedEvent } from "../notify/event.js";
 import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
@@ -29,9 +31,25 @@ const NOTIFY_DRAIN_MS = 3_000;
  */
 export function passDepsFor(
   config: Config,
-  parts: { store: CallStore; metrics: Metrics; logger: Logger; raw: RawProviders },
+  parts: {
+    store: CallStore;
+    metrics: Metrics;
+    logger: Logger;
+    raw: RawProviders;
+    diagnoses?: DiagnosisQueue;
+  },
 ): PassDeps {
+  const diagnosisRequests = diagnosisBudget(config);
   return {
+    ...(parts.diagnoses !== undefined && diagnosisRequests >= 2
+      ? {
+          diagnosis: {
+            queue: parts.diagnoses,
+            maxRequests: diagnosisRequests,
+            onSettled: (cause: string) => parts.metrics.zombieCauses.inc({ cause }),
+          },
+        }
+      : {}),
     store: parts.store,
     probes: guardProviders(config, parts.raw, parts.metrics, parts.logger),
     realtimeTrust: {
@@ -65,6 +83,16 @@ export function passDepsFor(
     // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
     concurrency: passConcurrency(config),
   };
+}
+
+/**
+ * Requests a pass may spend on diagnoses: DIAGNOSIS_REQUEST_SHARE of what the configured account may be asked
+ * in one interval. 10 % by default: the diagnosis is for a person reading a report later, the ends are what
+ * protect billing and limits now, so they keep nine tenths; at the default 10 req/s and 60 s, 60 requests a
+ * pass, 30 to 60 zombies diagnosed.
+ */
+export function diagnosisBudget(config: Config): number {
+  return Math.floor(config.diagnosisRequestShare * config.twilioMaxRps * config.reconcileIntervalSeconds);
 }
 
 export function requireDatabaseUrl(config: Config): string {
@@ -113,7 +141,17 @@ export function createRuntime(
     pool,
     store,
     metrics,
-    passDeps: withNotifier(passDepsFor(config, { store, metrics, logger, raw }), notifier, config.statusMap),
+    passDeps: withNotifier(
+      passDepsFor(config, {
+        store,
+        metrics,
+        logger,
+        raw,
+        diagnoses: pgDiagnosisQueue(pool, daemonTables(config.calls.daemonSchema)),
+      }),
+      notifier,
+      config.statusMap,
+    ),
     close: async () => {
       // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.
       await notifier?.drain(NOTIFY_DRAIN_MS);

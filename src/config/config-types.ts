@@ -63,6 +63,11 @@ export interface Config {
   openaiMaxEndShare: number;
   /** A pass that would end more than this share of the (≥ 10) active rows it saw on the age bound ends none so. */
   ageBoundMaxEndShare: number;
+  /**
+   * The share of a pass's Twilio request budget (TWILIO_MAX_RPS × RECONCILE_INTERVAL_SECONDS) its diagnoses of
+   * earlier ends may spend; 0 turns them off.
+   */
+  diagnosisRequestShare: number;
   providerTimeoutMs: number;
   providerMaxAttempts: number;
   /**

@@ -76,6 +76,7 @@ const envSchema = z.object({
   OPENAI_LIVE_CONTROL_SECONDS: positiveInt(3600, "seconds"),
   OPENAI_MAX_END_SHARE: numberSetting({ above: 0, max: 1, example: 0.5 }).default(0.5),
   AGE_BOUND_MAX_END_SHARE: numberSetting({ above: 0, max: 1, example: 0.5 }).default(0.5),
+  DIAGNOSIS_REQUEST_SHARE: numberSetting({ min: 0, max: 1, example: 0.1 }).default(0.1),
   PROVIDER_TIMEOUT_MS: positiveInt(10_000, "milliseconds"),
   PROVIDER_MAX_ATTEMPTS: numberSetting({ whole: true, min: 1, max: 10, example: 3 }).default(3),
   BREAKER_FAILURE_THRESHOLD: numberSetting({
@@ -212,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     openaiLiveControlSeconds: e.OPENAI_LIVE_CONTROL_SECONDS,
     openaiMaxEndShare: e.OPENAI_MAX_END_SHARE,
     ageBoundMaxEndShare: e.AGE_BOUND_MAX_END_SHARE,
+    diagnosisRequestShare: e.DIAGNOSIS_REQUEST_SHARE,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,

@@ -78,6 +78,13 @@ export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal
     (summary) => recordActive(metrics, summary, r.finishedAt),
     (err: unknown) => logger.warn({ err: errorMessage(err) }, "could not count the active calls"),
   );
+  const queue = deps.passDeps.diagnosis?.queue;
+  if (queue !== undefined) {
+    await queue.backlog().then(
+      (b) => metrics.diagnosesQueued.set(b.queued),
+      (err: unknown) => logger.warn({ err: errorMessage(err) }, "could not count the diagnosis queue"),
+    );
+  }
   logger.info(summaryFields(r, outcome), "pass finished");
   return { outcome, result: r };
 }
@@ -95,6 +102,8 @@ function summaryFields(r: PassResult, outcome: PassOutcome) {
     unverified: totalUnverified(r),
     unverifiedByReason: r.unverified,
     realtimeHangups: r.realtimeHangups,
+    diagnosed: r.diagnoses.settled,
+    diagnosisRequests: r.diagnoses.requests,
     leadershipLost: r.leadershipLost,
     durationMs: r.finishedAt.getTime() - r.startedAt.getTime(),
   };

@@ -3,17 +3,15 @@
  * diagnoses due, settled or put off; read back for `report`.
  */
 import type pg from "pg";
-import { type EndRequest, type Evidence, TWILIO_RECORDS_DELAY_MS } from "../model/index.js";
+import {
+  type DiagnosisQueue,
+  type DueDiagnosis,
+  type EndRequest,
+  type Evidence,
+  TWILIO_RECORDS_DELAY_MS,
+} from "../model/index.js";
 import { causesSql } from "./sql/causes.js";
 import type { DaemonTables } from "./sql/tables.js";
-
-export interface DueDiagnosis {
-  callId: string;
-  callSid: string;
-  accountSid: string;
-  providerEndedAt: Date;
-  attempts: number;
-}
 
 /** One row of the causes table as `report` reads it. */
 export interface CauseRow {
@@ -89,6 +87,8 @@ export async function dueDiagnoses(
     call_id: string;
     call_sid: string | null;
     account_sid: string | null;
+    direction: string | null;
+    started_at: Date | null;
     provider_ended_at: Date;
     attempts: number;
   }>(causesSql(tables).due, [limit]);
@@ -96,6 +96,8 @@ export async function dueDiagnoses(
     callId: r.call_id,
     callSid: r.call_sid ?? "",
     accountSid: r.account_sid ?? "",
+    direction: r.direction,
+    startedAt: r.started_at,
     providerEndedAt: r.provider_ended_at,
     attempts: r.attempts,
   }));
@@ -171,4 +173,14 @@ export async function causesSince(pool: pg.Pool, tables: DaemonTables, since: Da
 export async function causeOf(pool: pg.Pool, tables: DaemonTables, callId: string): Promise<CauseRow | null> {
   const { rows } = await pool.query<RawCauseRow>(causesSql(tables).one, [callId]);
   return rows[0] ? causeRow(rows[0]) : null;
+}
+
+/** The queue of diagnoses on the causes table. */
+export function pgDiagnosisQueue(pool: pg.Pool, tables: DaemonTables): DiagnosisQueue {
+  return {
+    due: (limit) => dueDiagnoses(pool, tables, limit),
+    settle: (callId, cause, detail) => settleDiagnosis(pool, tables, callId, cause, detail),
+    retry: (callId, dueAt, error) => retryDiagnosis(pool, tables, callId, dueAt, error),
+    backlog: () => diagnosisBacklog(pool, tables),
+  };
 }

@@ -5,6 +5,7 @@
 import type { ActiveCall, EndSource } from "./call.js";
 import {
   type HangupResult,
+  type ProviderError,
   type RealtimeObservation,
   TWILIO_TERMINAL_STATUSES,
   type TwilioEvidence,
@@ -26,12 +27,27 @@ export interface ProviderProbes {
       pageUri: string | null,
       signal?: AbortSignal,
     ): Promise<TwilioListAnswer>;
+    /**
+     * The first page of a call's Events or Notifications, raw (the diagnosis strips it). Optional: a probe
+     * without it leaves every Twilio end's cause undiagnosed.
+     */
+    fetchCallRecords?(
+      kind: CallRecordsKind,
+      callSid: string,
+      account: string,
+      signal?: AbortSignal,
+    ): Promise<CallRecordsAnswer>;
   } | null;
   /** null when OpenAI is not configured or OPENAI_PROBE=off. */
   openai: { probeSession(callId: string, signal?: AbortSignal): Promise<RealtimeObservation> } | null;
   /** null unless HANGUP_ORPHANED_REALTIME=true and OPENAI_API_KEY is set. */
   hangupRealtime: ((callId: string, signal?: AbortSignal) => Promise<HangupResult>) | null;
 }
+
+export type CallRecordsKind = "events" | "notifications";
+
+/** A records page as Twilio sent it (JSON, not yet read), or why there is none. */
+export type CallRecordsAnswer = { kind: "page"; body: unknown } | ProviderError;
 
 /** One listing of an account's calls in one status, optionally a slice of them by start time. */
 export interface TwilioListQuery {
@@ -176,4 +192,31 @@ export class RowRefusedError extends Error {
 export class RowLockedError extends Error {
   override name = "RowLockedError";
   readonly code = "55P03";
+}
+
+/** A Twilio end whose cause is due to be read from Twilio's records of the call. */
+export interface DueDiagnosis {
+  callId: string;
+  callSid: string;
+  accountSid: string;
+  /** Twilio's `direction` of the call, when it gave one. */
+  direction: string | null;
+  startedAt: Date | null;
+  providerEndedAt: Date;
+  /** Attempts so far (each failed read counts one). */
+  attempts: number;
+}
+
+/**
+ * The queue of diagnoses in the daemon's own table: filled by the ends themselves (in their transaction), so a
+ * restarted daemon or a new leader goes on where the last one stopped.
+ */
+export interface DiagnosisQueue {
+  /** Due now, oldest first, at most `limit`. */
+  due(limit: number): Promise<DueDiagnosis[]>;
+  /** The cause found (or `unknown` for good), with what the report needs; never overwrites a settled one. */
+  settle(callId: string, cause: string, detail: unknown): Promise<void>;
+  /** Asked again at `dueAt`: the records could not be read, or may not be complete yet. */
+  retry(callId: string, dueAt: Date, error: string): Promise<void>;
+  backlog(): Promise<{ queued: number; due: number }>;
 }

@@ -6,7 +6,7 @@
  */
 import pLimit from "p-limit";
 import type { Config } from "../config/config.js";
-import type { ProviderProbes, TwilioEvidence, TwilioListAnswer } from "../model/index.js";
+import type { CallRecordsAnswer, ProviderProbes, TwilioEvidence, TwilioListAnswer } from "../model/index.js";
 import type { Slots } from "./attempt-runner.js";
 import { naming } from "./policy-answers.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
@@ -88,6 +88,13 @@ export function guardedTwilio(
         signal,
       )) as TwilioEvidence;
       return naming(answer, isCallSid(sid) ? twilioAsked(sid, accountSid) : null);
+    },
+    async fetchCallRecords(kind, callSid, account, signal) {
+      if (!isAccountSid(account)) return notAnAccount(account);
+      return (await policyOf(account).execute(
+        counted(() => twilio.fetchCallRecords(kind, callSid, account)),
+        signal,
+      )) as CallRecordsAnswer;
     },
     async listCallsPage(query, pageUri, signal) {
       const accountSid = query.account ?? configuredAccount;

@@ -1,6 +1,13 @@
 import { errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
-import type { Asked, TwilioEvidence, TwilioListAnswer, TwilioListQuery } from "../model/index.js";
+import type {
+  Asked,
+  CallRecordsAnswer,
+  CallRecordsKind,
+  TwilioEvidence,
+  TwilioListAnswer,
+  TwilioListQuery,
+} from "../model/index.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
 import { requestIdFrom } from "./request-id.js";
 import { createTwilioClient, type TwilioClientOptions, type TwilioResponse } from "./twilio-client.js";
@@ -22,7 +29,16 @@ export interface TwilioProbe {
   fetchCall(callSid: string, account: string | null): Promise<TwilioEvidence>;
   /** One page of `query`, the largest page Twilio allows; `pageUri` from the previous page. */
   listCallsPage(query: TwilioListQuery, pageUri: string | null): Promise<TwilioListAnswer>;
+  /** The first page of a call's Events.json or Notifications.json, raw. */
+  fetchCallRecords(kind: CallRecordsKind, callSid: string, account: string): Promise<CallRecordsAnswer>;
 }
+
+/**
+ * A call's records are few (a create request, a TwiML fetch, a handful of callbacks): one page of this size
+ * holds them, so a diagnosis costs one request per kind.
+ */
+const RECORDS_PAGE_SIZE = 100;
+const RECORDS_PATH: Record<CallRecordsKind, string> = { events: "Events", notifications: "Notifications" };
 
 /** Twilio's maximum page size: a few requests list tens of thousands of live calls. */
 export const LIST_PAGE_SIZE = 1000;
@@ -98,6 +114,41 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
         accountSid,
       });
       return { ...evidence, asked: twilioAsked(callSid, accountSid, headers) };
+    },
+
+    async fetchCallRecords(kind, callSid, account) {
+      if (!ACCOUNT_SID.test(account)) return notAnAccount(account);
+      if (!CALL_SID.test(callSid)) {
+        return {
+          kind: "error",
+          reason: "bad_request",
+          detail: `${JSON.stringify(callSid)} is not a Twilio Call SID`,
+        };
+      }
+      let response: TwilioResponse;
+      try {
+        response = await client.get(
+          `${accountPath(account)}/Calls/${callSid}/${RECORDS_PATH[kind]}.json?PageSize=${RECORDS_PAGE_SIZE}`,
+        );
+      } catch (err) {
+        return transportError(err) as Extract<TwilioEvidence, { kind: "error" }>;
+      }
+      if (response.statusCode === 200) {
+        const body = typeof response.body === "string" ? safeJson(response.body) : response.body;
+        return body === undefined
+          ? {
+              kind: "error",
+              reason: "malformed_response",
+              detail: "response body is not valid JSON",
+              httpStatus: 200,
+            }
+          : { kind: "page", body };
+      }
+      const e = errorFromResponse(response.statusCode, response.body, response.headers ?? {});
+      // The call itself is known (the daemon just ended it on Twilio's word): a 404 here is no record at all.
+      return e.kind === "error"
+        ? e
+        : { kind: "error", reason: "bad_request", detail: `HTTP 404 reading ${kind}` };
     },
 
     async listCallsPage(query, pageUri) {

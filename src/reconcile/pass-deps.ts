@@ -2,6 +2,7 @@ import type { Logger } from "../log.js";
 import type {
   CallStore,
   DecisionPolicy,
+  DiagnosisQueue,
   EndSource,
   ProviderProbes,
   UnverifiedReason,
@@ -38,6 +39,11 @@ export interface PassDeps {
   pageSize: number;
   /** Rows checked at once: bounds both provider load and memory. */
   concurrency: number;
+  /**
+   * The diagnosis queue and the requests a pass may spend on it (see diagnose-due.ts). Absent: Twilio ends are
+   * queued but never diagnosed by this pass.
+   */
+  diagnosis?: { queue: DiagnosisQueue; maxRequests: number; onSettled?: (cause: string) => void };
   /** Findings kept for the report; beyond it they are only counted (the pass itself stays flat in memory). */
   maxFindings?: number;
 }

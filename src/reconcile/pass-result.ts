@@ -1,4 +1,5 @@
 import type { ActiveCall, EndSource, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
+import { type DiagnosisTally, emptyDiagnosisTally } from "./diagnose-due.js";
 import type { HangupOutcome } from "./pass-deps.js";
 
 /** What happened to a row that was not simply live. */
@@ -77,6 +78,8 @@ export interface PassResult extends CheckTally, WriteTally {
   /** How Twilio was asked this pass, and how many list requests that took. */
   twilioStrategy: "per-call" | "list-diff";
   listRequests: number;
+  /** The diagnoses of earlier Twilio ends read this pass (never in a dry run). */
+  diagnoses: DiagnosisTally;
   findings: Finding[];
   findingsOmitted: number;
 }
@@ -122,6 +125,7 @@ export function newPassResult(runId: string, dryRun: boolean, startedAt: Date): 
     ageBoundHeldBack: 0,
     twilioStrategy: "per-call",
     listRequests: 0,
+    diagnoses: emptyDiagnosisTally(),
     findings: [],
     findingsOmitted: 0,
   };

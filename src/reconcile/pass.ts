@@ -2,6 +2,7 @@ import pLimit from "p-limit";
 import type { ActiveCall, PageCursor } from "../model/index.js";
 import { AgeBoundGuard } from "./age-bound-guard.js";
 import { checkPage, type PendingEnd } from "./check-page.js";
+import { diagnoseDue } from "./diagnose-due.js";
 import { passEvidence } from "./evidence-gathering.js";
 import { holdBack, holdBackAgeBound } from "./hold-back.js";
 import { liveSetsFor } from "./live-set.js";
@@ -119,6 +120,13 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   else holdBackAgeBound(result, ageBound.heldBack, deps, maxFindings);
   result.aborted = opts.signal?.aborted ?? false;
   if (!stopped()) deps.backoff?.endCompletePass();
+  // After the ends: a diagnosis never delays one. Not in a dry run, which writes nothing.
+  if (!opts.dryRun && !stopped() && deps.diagnosis !== undefined && deps.probes.twilio !== null) {
+    result.diagnoses = await diagnoseDue(
+      { ...deps.diagnosis, twilio: deps.probes.twilio, clock: deps.clock, logger: deps.logger },
+      opts.signal,
+    );
+  }
   result.finishedAt = deps.clock();
   return result;
 }

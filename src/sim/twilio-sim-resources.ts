@@ -35,7 +35,8 @@ export function callResource(call: StoredCall): Record<string, unknown> {
     start_time: rfc(call.startTime),
     end_time: rfc(call.endTime),
     duration: call.duration,
-    direction: "inbound",
+    // The records say how the call came to be: an API create is outbound-api, anything else inbound.
+    direction: call.records?.origin.kind === "api" ? "outbound-api" : "inbound",
     answered_by: null,
     annotation: null,
     forwarded_from: null,

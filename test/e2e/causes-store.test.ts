@@ -94,6 +94,8 @@ describe("the causes table: written with every end, in its transaction", () => {
         callId: "tw-1",
         callSid: sid(4),
         accountSid: SUB,
+        direction: "outbound-api",
+        startedAt: STARTED,
         providerEndedAt: new Date(STARTED.getTime() + 120_000),
         attempts: 0,
       },

@@ -1,7 +1,9 @@
 import { Writable } from "node:stream";
 import { passDepsFor } from "../../src/cli/runtime.js";
 import { type Config, loadConfig } from "../../src/config/config.js";
+import { pgDiagnosisQueue } from "../../src/db/causes.js";
 import { migrate } from "../../src/db/migrate.js";
+import { daemonTables } from "../../src/db/sql.js";
 import { PgCallStore } from "../../src/db/store.js";
 import { readActions, readCalls, type SeedCall, type StoredCall, seedCalls } from "../../src/dev/seed.js";
 import { createLogger } from "../../src/log.js";
@@ -44,7 +46,13 @@ export interface Matrix {
 export async function startMatrix(
   rows: SeedCall[],
   env: Record<string, string> = {},
-  sim: { twilioMaxRps?: number; twilioSubaccounts?: string[]; openaiOtherProjectKeys?: string[] } = {},
+  sim: {
+    twilioMaxRps?: number;
+    twilioSubaccounts?: string[];
+    openaiOtherProjectKeys?: string[];
+    /** Twilio's records readable at once, and passes that diagnose the Twilio ends (off: request counts stay exact). */
+    diagnoses?: boolean;
+  } = {},
 ): Promise<Matrix> {
   const db = await freshDatabase();
   const twilio = await startTwilioSimulator({
@@ -52,6 +60,7 @@ export async function startMatrix(
     authToken: AUTH_TOKEN,
     ...(sim.twilioMaxRps !== undefined ? { maxRps: sim.twilioMaxRps } : {}),
     ...(sim.twilioSubaccounts !== undefined ? { subaccounts: sim.twilioSubaccounts } : {}),
+    ...(sim.diagnoses === true ? { recordsAvailableAfterMs: 0 } : {}),
   });
   const openai = await startOpenAISimulator({
     apiKey: OPENAI_KEY,
@@ -113,6 +122,9 @@ export async function startMatrix(
     metrics,
     logger,
     raw: rawProviders(config, { twilioKeepAlive: false }),
+    ...(sim.diagnoses === true
+      ? { diagnoses: pgDiagnosisQueue(db.pool, daemonTables(config.calls.daemonSchema)) }
+      : {}),
   });
   matrix.deps = deps;
   let n = 0;

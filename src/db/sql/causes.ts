@@ -24,7 +24,7 @@ export const causesSql = (t: DaemonTables) => ({
       cause = EXCLUDED.cause, due_at = EXCLUDED.due_at, detail = NULL, attempts = 0, last_error = NULL,
       diagnosed_at = NULL`,
   /** The diagnoses due now, oldest first, at most $1. */
-  due: `SELECT call_id, call_sid, account_sid, provider_ended_at, attempts FROM ${t.causes}
+  due: `SELECT call_id, call_sid, account_sid, direction, started_at, provider_ended_at, attempts FROM ${t.causes}
     WHERE cause IS NULL AND due_at <= statement_timestamp()
     ORDER BY due_at, call_id LIMIT $1`,
   /** $1 call id, $2 cause, $3 detail (JSON text): only while still undiagnosed, so a retry never overwrites. */

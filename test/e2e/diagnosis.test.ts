@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { SimTwilioCall } from "../../src/sim/twilio-sim.js";
+import { type CallbackCause, type CauseOptions, withCause } from "../../src/sim/twilio-sim-causes.js";
+import { activeRow, type Matrix, sid, startMatrix, whole } from "../helpers/matrix.js";
+
+const START = whole(Date.now() - 3 * 3600_000);
+const END = whole(START.getTime() + 180_000);
+const TOKENED = "https://api.example.org/twilio/status?token=s3cr3t-token";
+
+type Zombie = [
+  id: string,
+  cause: CallbackCause | null,
+  opts: CauseOptions,
+  expected: Record<string, unknown>,
+];
+
+const ZOMBIES: Zombie[] = [
+  ["ack-1", "acknowledged", { statusCallback: TOKENED }, { cause: "callback_acknowledged" }],
+  ["ack-2", "acknowledged", { statusCallback: TOKENED }, { cause: "callback_acknowledged" }],
+  [
+    "fail-500",
+    "failed",
+    { failure: "http_500" },
+    { cause: "callback_failed", detail: { responseCode: 500 } },
+  ],
+  [
+    "fail-timeout",
+    "failed",
+    { failure: "timeout" },
+    { cause: "callback_failed", detail: { errorCode: "11200" } },
+  ],
+  [
+    "none",
+    "not_requested",
+    {},
+    { cause: "callback_not_requested", detail: { reason: "no_status_callback_url" } },
+  ],
+  [
+    "no-completed",
+    "not_requested",
+    { notRequested: "completed_not_subscribed" },
+    { cause: "callback_not_requested", detail: { reason: "completed_not_in_events" } },
+  ],
+  ["inbound", "inbound_no_callback", {}, { cause: "callback_not_requested", direction: "inbound" }],
+];
+
+function ended(id: string): SimTwilioCall {
+  return {
+    sid: sid(id),
+    status: "completed",
+    startTime: START,
+    endTime: END,
+    duration: String((END.getTime() - START.getTime()) / 1000),
+  };
+}
+
+async function world(): Promise<Matrix> {
+  const rows = [...ZOMBIES.map(([id]) => id), "live"].map((id) => activeRow(id, START, { sid: sid(id) }));
+  const m = await startMatrix(rows, {}, { diagnoses: true });
+  for (const [id, cause, opts] of ZOMBIES)
+    m.twilio.upsertCall(cause === null ? ended(id) : withCause(ended(id), cause, opts));
+  m.twilio.upsertCall({
+    sid: sid("live"),
+    status: "in-progress",
+    startTime: START,
+    endTime: null,
+    duration: null,
+  });
+  return m;
+}
+
+const causes = async (m: Matrix) =>
+  new Map(
+    (
+      await m.db.pool.query<{
+        call_id: string;
+        cause: string | null;
+        direction: string | null;
+        detail: unknown;
+      }>("SELECT call_id, cause, direction, detail FROM call_reconciler_causes")
+    ).rows.map((r) => [r.call_id, r]),
+  );
+
+describe("each zombie's cause, read from Twilio's records after its end (real Postgres, the simulator)", () => {
+  let m: Matrix | undefined;
+  afterEach(async () => {
+    await m?.close();
+    m = undefined;
+  });
+
+  it("ends first, then diagnoses every cause within two requests a zombie, keeping no token or number", async () => {
+    m = await world();
+    const r = await m.pass();
+    expect(r.ended).toBe(ZOMBIES.length);
+    const found = await causes(m);
+    for (const [id, , , expected] of ZOMBIES) expect(found.get(id), id).toMatchObject(expected);
+    expect(found.has("live")).toBe(false);
+    const { events, notifications } = m.twilio.stats;
+    expect(events).toBe(ZOMBIES.length);
+    // Acknowledged callbacks settle on their events alone.
+    expect(notifications).toBe(ZOMBIES.length - 2);
+    expect(r.diagnoses.requests).toBe(events + notifications);
+    const stored = JSON.stringify([...found.values()]);
+    expect(stored).not.toMatch(/s3cr3t|token|\+1500555|Internal Server Error/);
+    expect(found.get("ack-1")?.detail).toMatchObject({
+      endpoint: { scheme: "https", host: "api.example.org", path: "/twilio/status" },
+      responseCode: 200,
+    });
+    expect(m.metrics.registry.getSingleMetricAsString("call_reconciler_zombie_causes_total")).toBeDefined();
+    // Settled: the next pass asks nothing more.
+    await m.pass();
+    expect(m.twilio.stats.events).toBe(events);
+  });
+
+  it("a dry run queues nothing; a budget too small for one zombie asks nothing", async () => {
+    m = await world();
+    await m.pass({ dryRun: true });
+    expect((await causes(m)).size).toBe(0);
+    if (m.deps.diagnosis) m.deps.diagnosis.maxRequests = 3;
+    const r = await m.pass();
+    expect(r.ended).toBe(ZOMBIES.length);
+    // Three requests: one zombie with both reads at most, never a third started.
+    expect(r.diagnoses.requests).toBeLessThanOrEqual(3);
+    expect([...(await causes(m)).values()].filter((c) => c.cause !== null).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("records that cannot be read are asked again later, never settled as a cause", async () => {
+    m = await world();
+    const call = withCause(ended("ack-1"), "acknowledged");
+    m.twilio.upsertCall({
+      ...call,
+      records: { ...(call.records as object), fault: { kind: "http", status: 503 } } as never,
+    });
+    await m.pass();
+    const { rows } = await m.db.pool.query<{
+      cause: string | null;
+      attempts: number;
+      last_error: string;
+      due_at: Date;
+    }>("SELECT cause, attempts, last_error, due_at FROM call_reconciler_causes WHERE call_id = 'ack-1'");
+    expect(rows[0]).toMatchObject({
+      cause: null,
+      attempts: 1,
+      last_error: expect.stringMatching(/events: HTTP 503/),
+    });
+    expect(rows[0]?.due_at.getTime()).toBeGreaterThan(Date.now());
+    // The others were not held up by it.
+    expect([...(await causes(m)).values()].filter((c) => c.cause !== null)).toHaveLength(ZOMBIES.length - 1);
+  });
+});
