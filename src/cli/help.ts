@@ -8,6 +8,7 @@ Commands:
   migrate   create or update the daemon's own tables
   doctor    check the setup (database, privileges, tables, index, clock, providers); writes nothing
   demo      zero-config demo on an embedded Postgres and the provider simulator
+  report    why the ends were lost: zombies by cause, endpoint, direction and day, and the diagnosis
   revert    undo the ends of one run (or of one call), dry-run unless --apply; restored calls are held
   hold      protect one call: the daemon never ends it until it is released
   release   end a call's hold: the next pass judges it again
@@ -53,14 +54,41 @@ Exit codes (the first that applies):
   1  zombies found and left as they are (dry run, or a write failed)
   3  some calls could not be verified
   0  otherwise: no zombies, or all of them ended with --apply`,
+  report: `Usage: call-reconciler report [--since 7d] [--json] | report --call <call-id> [--json]
+
+Why the zombies ended in a window lost their end, from the daemon's own tables (reads only, asks no
+provider): the zombies by cause, by callback endpoint (scheme, host, path), by Twilio direction and status,
+and by day; the share of the window's ends that were lost; how long zombies lived (true end to ended here);
+the durations an age-based cleanup would have recorded against the true ones; then the diagnosis in
+sentences. A Twilio end's cause is read from Twilio's records of the call by later passes (readable 15
+minutes after the call ends, kept 30 days): until then it shows as pending. Causes:
+  callback_acknowledged   Twilio sent the final status callback and the app answered 2xx, yet the row stayed
+                          active: the handler acknowledges the end without ending the call
+  callback_failed         Twilio sent it and got a 4xx/5xx, a timeout or a connection error
+  callback_not_requested  no final status callback was sent: no StatusCallback, or its events lack completed
+  unknown                 the records are gone, never came, or could not be read
+  age_bound, openai       ended on the age bound or on OpenAI's word: no Twilio record to ask
+
+Options:
+  --since <window>   7d (default), 36h, 90m, or an ISO date
+  --call <call-id>   one call's story in order: what Twilio sent, when, what the app answered, what the
+                     daemon saw and wrote
+  --json             the same as JSON
+
+Exit codes:
+  0  the report was printed
+  1  --call: the daemon never ended that call
+  2  bad usage or configuration, or the database could not be used`,
   doctor: `Usage: call-reconciler doctor [--json]
 
 Checks everything a pass relies on, before anything is written, and prints one line per check with what to
 do about it: the configuration, that the database answers (and as which role), the host's clock against the
 database's, the role's privileges (with the GRANTs that are missing), the calls table, its columns and types
 and the daemon's tables (migrated), the status values that would be written (after STATUS_MAP) and whether
-the column accepts them, the listing index, that some rows hold ACTIVE_STATUSES, and the Twilio credentials
-(one request: the first page of the account's calls in progress). Reads only.
+the column accepts them, the listing index, that some rows hold ACTIVE_STATUSES, the Twilio credentials
+(one page of calls in progress for the account and for each subaccount the active rows name), the phone
+numbers without a status callback (inbound calls to them never report their end) and the OpenAI key (one
+page of the model list). Reads only.
 
 Options:
   --json   the checks as JSON: {"checks": [{"name", "state": "pass"|"warn"|"fail", "detail"}]}

@@ -27,6 +27,7 @@ const FLAGS = {
     apply: { type: "boolean" },
     json: { type: "boolean" },
   },
+  report: { since: { type: "string" }, call: { type: "string" }, json: { type: "boolean" } },
   hold: { reason: { type: "string" } },
   release: {},
 } as const;
@@ -120,6 +121,13 @@ async function main(argv: string[]): Promise<number> {
       });
       return exitCode;
     }
+    case "report":
+      return (await import("./causes-report.js")).runCausesReport(config, {
+        since: text(flags.since),
+        call: text(flags.call),
+        json: flags.json === true,
+        out: process.stdout,
+      });
     case "hold":
     case "release": {
       const { runHold, runRelease } = await import("./hold.js");

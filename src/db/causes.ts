@@ -184,3 +184,35 @@ export function pgDiagnosisQueue(pool: pg.Pool, tables: DaemonTables): Diagnosis
     backlog: () => diagnosisBacklog(pool, tables),
   };
 }
+
+/** One audit row of a call, for its story. */
+export interface CallAction {
+  runId: string;
+  previousStatus: string;
+  newStatus: string;
+  endedAt: Date | null;
+  source: string;
+  decidedAt: Date | null;
+  outcome: string;
+}
+
+export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: string): Promise<CallAction[]> {
+  const { rows } = await pool.query<{
+    run_id: string;
+    previous_status: string;
+    new_status: string;
+    ended_at: Date | null;
+    source: string;
+    decided_at: Date | null;
+    outcome: string;
+  }>(causesSql(tables).actionsOf, [callId]);
+  return rows.map((r) => ({
+    runId: r.run_id,
+    previousStatus: r.previous_status,
+    newStatus: r.new_status,
+    endedAt: r.ended_at,
+    source: r.source,
+    decidedAt: r.decided_at,
+    outcome: r.outcome,
+  }));
+}

@@ -21,6 +21,7 @@ import { withTransaction } from "./pool.js";
 import { verifyPrivileges } from "./privileges.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
 import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
+import { endedSinceSql } from "./sql/causes.js";
 import { holdsSql } from "./sql/holds.js";
 import { type DaemonTables, daemonTables } from "./sql/tables.js";
 import {
@@ -227,6 +228,14 @@ export class PgCallStore implements CallStore {
     if (ids.length === 0) return new Set();
     const { rows } = await this.pool.query<{ call_id: string }>(holdsSql(this.own).heldAmong, [ids]);
     return new Set(rows.map((r) => r.call_id));
+  }
+
+  /** How many rows got an end time since `since` (by anyone): for the share of ends that were lost. */
+  async endedSince(since: Date): Promise<number> {
+    const { endedZone } = await this.timeColumns();
+    const sql = endedSinceSql(this.mapping, endedZone.length > 0);
+    const { rows } = await this.pool.query<{ n: string }>(sql, [since, ...endedZone]);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async activeStartShares(parts: number): Promise<Map<string | null, StartShares>> {

@@ -5,7 +5,7 @@
  * goes through the same per-account policy (rate limit, breaker) as every other Twilio request.
  */
 import pLimit from "p-limit";
-import { readEventsPage, readNotificationsPage } from "../diagnosis/call-records.js";
+import { type EventsPage, readEventsPage, readNotificationsPage } from "../diagnosis/call-records.js";
 import { type CauseDiagnosis, diagnoseCause } from "../diagnosis/cause.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
@@ -27,6 +27,8 @@ export const MAX_DIAGNOSIS_ATTEMPTS = 6;
 const EMPTY_RECHECKS = 2;
 const BACKOFF_BASE_MS = 60_000;
 const BACKOFF_MAX_MS = 6 * 3600_000;
+/** Requests of one call kept for its story: a call has a handful; a page of hundreds is not a story. */
+const STORY_REQUESTS = 20;
 /** Reads in flight at once: the per-account policy still caps each account. */
 const CONCURRENCY = 4;
 
@@ -96,9 +98,14 @@ async function diagnoseOne(
   signal?: AbortSignal,
 ): Promise<number> {
   const now = deps.clock();
-  const settle = async (diagnosis: CauseDiagnosis) => {
+  const settle = async (diagnosis: CauseDiagnosis, events?: EventsPage) => {
     const { cause, ...detail } = diagnosis;
-    await deps.queue.settle(d.callId, cause, detail);
+    // The call's story for `report --call`: the stripped requests Twilio sent, in order (never more than a page).
+    const story =
+      events?.kind === "read"
+        ? { created: events.createRequest, requests: events.appRequests.slice(0, STORY_REQUESTS) }
+        : {};
+    await deps.queue.settle(d.callId, cause, { ...detail, ...story });
     tally.settled[cause] = (tally.settled[cause] ?? 0) + 1;
     deps.onSettled?.(cause);
   };
@@ -137,7 +144,7 @@ async function diagnoseOne(
   const facts = { now, endedAt: d.providerEndedAt, startedAt: d.startedAt, direction: d.direction };
   const first = diagnoseCause({ events, notifications: null }, facts);
   if (first.cause === "callback_acknowledged") {
-    await settle(first);
+    await settle(first, events);
     return 1;
   }
   const notificationsAnswer = await read("notifications");
@@ -163,7 +170,7 @@ async function diagnoseOne(
   ) {
     await putOff(diagnosis.detail);
   } else {
-    await settle(diagnosis);
+    await settle(diagnosis, events);
   }
   return 2;
 }

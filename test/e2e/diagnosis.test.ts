@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimTwilioCall } from "../../src/sim/twilio-sim.js";
 import { type CallbackCause, type CauseOptions, withCause } from "../../src/sim/twilio-sim-causes.js";
+import { runCli } from "../helpers/cli.js";
 import { activeRow, type Matrix, sid, startMatrix, whole } from "../helpers/matrix.js";
 
 const START = whole(Date.now() - 3 * 3600_000);
@@ -110,6 +111,50 @@ describe("each zombie's cause, read from Twilio's records after its end (real Po
     // Settled: the next pass asks nothing more.
     await m.pass();
     expect(m.twilio.stats.events).toBe(events);
+  });
+
+  it("report counts each cause exactly, says what to fix, and tells one call's story", async () => {
+    m = await world();
+    await m.pass();
+    const env = { DATABASE_URL: m.db.url };
+    const json = await runCli(["report", "--json"], env);
+    expect(json.stderr).toBe("");
+    expect(json.code).toBe(0);
+    const summary = JSON.parse(json.stdout);
+    expect(summary).toMatchObject({
+      zombies: ZOMBIES.length,
+      byCause: { callback_acknowledged: 2, callback_failed: 2, callback_not_requested: 3 },
+      byDirection: { "outbound-api": { completed: 6 }, inbound: { completed: 1 } },
+      lifetimeSeconds: { max: expect.any(Number) },
+    });
+    expect(
+      summary.byEndpoint.find((g: { cause: string }) => g.cause === "callback_acknowledged"),
+    ).toMatchObject({
+      cause: "callback_acknowledged",
+      endpoint: "POST https://api.example.org/twilio/status",
+      calls: 2,
+      responseCode: 200,
+    });
+    const text = await runCli(["report"], env);
+    expect(text.stdout).toMatch(
+      /Twilio delivered `completed` for 2 of 7 calls to POST https:\/\/api.example.org\/twilio\/status and got 200 in about \d+ ms, but the rows stayed active: that handler acknowledges the end without ending the call\./,
+    );
+    expect(text.stdout).toMatch(/got 500 \(Twilio error 15003\): that endpoint fails/);
+    expect(text.stdout).toMatch(/created without a StatusCallback/);
+    expect(text.stdout).not.toMatch(/s3cr3t|\+1500555/);
+    const story = await runCli(["report", "--call", "fail-500"], env);
+    expect(story.code).toBe(0);
+    expect(story.stdout).toMatch(/cause callback_failed/);
+    expect(story.stdout).toMatch(
+      /Twilio sent completed to POST https:\/\/app.example.com\/twilio\/status: the app answered 500/,
+    );
+    expect(story.stdout).toMatch(/the daemon ended the row .*active → completed/);
+    expect((await runCli(["report", "--call", "nobody"], env)).code).toBe(1);
+    const bad = await runCli(["report", "--since", "last week"], env);
+    expect([bad.code, bad.stderr.trim().split("\n")]).toEqual([
+      2,
+      [expect.stringMatching(/--since "last week" is not 7d/)],
+    ]);
   });
 
   it("a dry run queues nothing; a budget too small for one zombie asks nothing", async () => {

@@ -4,7 +4,19 @@
  * later from Twilio's own records of the call (Call Events, Notifications), which Twilio makes readable only
  * some minutes after the call ended, so it waits here (`cause` NULL) with the time it is due.
  */
+import type { CallsTableMapping } from "../../config/config.js";
+import { quoteIdentifier, quoteQualifiedIdentifier } from "../../config/identifiers.js";
 import type { DaemonTables } from "./tables.js";
+
+/**
+ * How many calls got an end time since $1: with the daemon's own ends subtracted, the calls the app ended
+ * itself. A `timestamp without time zone` end column compares with $1 as wall time in CALLS_TIME_ZONE ($2).
+ */
+export function endedSinceSql(m: CallsTableMapping, endedInZone: boolean): string {
+  const ended = quoteIdentifier(m.endedAt);
+  const since = endedInZone ? "($1::timestamptz AT TIME ZONE $2::text)" : "$1::timestamptz";
+  return `SELECT count(*) AS n FROM ${quoteQualifiedIdentifier(m.table)} WHERE ${ended} >= ${since}`;
+}
 
 export const causesSql = (t: DaemonTables) => ({
   /**
@@ -41,6 +53,10 @@ export const causesSql = (t: DaemonTables) => ({
   since: `SELECT call_id, source, call_sid, account_sid, direction, provider_status, started_at,
       provider_ended_at, ended_here_at, cause, detail, attempts, last_error, diagnosed_at
     FROM ${t.causes} WHERE ended_here_at >= $1 ORDER BY ended_here_at, call_id`,
+  /** What the daemon wrote about one call, oldest first, for `report --call`. */
+  actionsOf: `SELECT run_id::text AS run_id, previous_status, new_status, ended_at, source, decided_at,
+      coalesce(outcome, 'ended') AS outcome
+    FROM ${t.actions} WHERE call_id = $1 ORDER BY id`,
   /** One call's row, for `report --call`. */
   one: `SELECT call_id, source, call_sid, account_sid, direction, provider_status, started_at,
       provider_ended_at, ended_here_at, cause, detail, attempts, last_error, diagnosed_at
