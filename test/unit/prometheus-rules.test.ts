@@ -44,8 +44,12 @@ const CONTRACT = [
   "evidence_suspect",
   // Added for issue 12: whether an index serves the listing of active calls.
   "listing_index_usable",
+  // Why the ends were lost: the causes, how long zombies lived, the diagnoses still to read.
+  "zombie_causes_total",
+  "zombie_lifetime_seconds",
+  "diagnoses_queued",
 ].map((name) => PREFIX + name);
-const CONTRACT_HISTOGRAMS = ["provider_request_duration_seconds", "pass_duration_seconds"].map(
+const CONTRACT_HISTOGRAMS = ["provider_request_duration_seconds", "pass_duration_seconds", "zombie_lifetime_seconds"].map(
   (name) => PREFIX + name,
 );
 const HISTOGRAM_SUFFIXES = ["_bucket", "_sum", "_count"];
