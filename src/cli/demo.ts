@@ -7,13 +7,16 @@ import { EMBEDDED_NOT_INSTALLED_MESSAGE, startEmbeddedPostgres } from "../dev/em
 import { readActions, readCalls, seedCalls } from "../dev/seed.js";
 import { createLogger } from "../log.js";
 import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
+import { withIncidentRecords } from "../sim/demo-records.js";
 import { startDemoSimulators } from "../sim/demo-simulators.js";
 import { runAudit } from "./audit.js";
+import { runCausesReport } from "./causes-report.js";
 import { EXIT } from "./errors.js";
 
 /**
  * Zero-config tour: a real (embedded) Postgres and the Twilio and OpenAI simulators, a seeded incident, an
- * audit, the same audit with --apply, and a final audit that finds nothing left to do.
+ * audit, the same audit with --apply, a final audit that finds nothing left to do, and the report of why
+ * the ends were lost.
  */
 export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<number> {
   const say = (line = "") => opts.out.write(`${line}\n`);
@@ -26,8 +29,10 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     throw err;
   });
   const now = new Date();
-  const scenario = buildDemoScenario(now);
-  const sims = await startDemoSimulators(scenario);
+  // The incident: most completed calls' final callback was answered 200 and the row left active, a few
+  // callbacks failed, a few calls were created without one. Twilio's records are readable at once here.
+  const scenario = withIncidentRecords(buildDemoScenario(now));
+  const sims = await startDemoSimulators(scenario, { recordsAvailableAfterMs: 0 });
   const config = loadConfig({
     DATABASE_URL: pgServer.url,
     ...sims.env,
@@ -85,6 +90,9 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     );
     say(`ended rows whose ended_at differs from the provider's end time: ${wrong}`);
     say(`audit rows in call_reconciler_actions: ${(await readActions(pool, config.calls)).length}`);
+
+    say("\n$ call-reconciler report          # why the ends were lost, from Twilio's own records of each call");
+    await runCausesReport(config, { json: false, out: opts.out });
     return wrong === 0 ? EXIT.ok : EXIT.zombiesLeft;
   } finally {
     await pool.end();
