@@ -99,8 +99,8 @@ Exit codes:
   2  some checks failed (run and audit would refuse to start), or bad usage or configuration`,
   migrate: `Usage: call-reconciler migrate [--with-calls-table]
 
-Creates or updates the daemon's own tables (call_reconciler_actions, the audit trail, and its lease, holds
-and sightings) in RECONCILER_SCHEMA (default public), creating that schema if it is missing, and prints
+Creates or updates the daemon's own tables (call_reconciler_actions, the audit trail, and its lease, holds,
+sightings and causes) in RECONCILER_SCHEMA (default public), creating that schema if it is missing, and prints
 where it wrote. It never alters the app's calls table.
 
 Options:
