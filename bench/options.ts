@@ -20,6 +20,8 @@ export interface BenchOptions {
   /** `--listing`: only the listing on a table of history, with and without the index (bench/history.ts). */
   listing: boolean;
   listingCalls: number;
+  /** `--diagnosis`: only the diagnosis of a pass's zombies over later passes (bench/diagnosis.ts). */
+  diagnosis: boolean;
   historyFactor: number;
 }
 
@@ -50,6 +52,9 @@ peak RSS and write rate, checks every end against the truth, and compares the st
   --listing           instead: the listing's database time on a table of history (ended calls),
                       with the recommended partial index and without it
   --listing-calls A   active rows for --listing                               default 20000
+  --diagnosis         instead: 10,000 active rows with 100 zombies of mixed causes; the passes that end
+                      and diagnose them, and the requests each cost (at the daemon's defaults:
+                      TWILIO_MAX_RPS 10, a 60 s interval)
   --history-factor F  ended rows per active row for --listing (>= 20)         default 100
   --help`;
 
@@ -82,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "database-url": { type: "string" },
       json: { type: "string" },
       listing: { type: "boolean" },
+      diagnosis: { type: "boolean" },
       "listing-calls": { type: "string" },
       "history-factor": { type: "string" },
       help: { type: "boolean" },
@@ -126,6 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     databaseUrl: values["database-url"] ?? (process.env.BENCH_DATABASE_URL || undefined),
     json: values.json,
     listing: values.listing === true,
+    diagnosis: values.diagnosis === true,
     listingCalls: positive("listing-calls", values["listing-calls"], 20_000),
     historyFactor: historyFactor(values["history-factor"]),
   };

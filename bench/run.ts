@@ -14,6 +14,7 @@ import { loadConfig } from "../src/config/config.js";
 import { startEmbeddedPostgres } from "../src/dev/embedded.js";
 import { startTwilioSimulator } from "../src/sim/twilio-sim.js";
 import { type BenchDatabase, createDatabase, seedDataset, simulatorCalls, verify } from "./dataset.js";
+import { renderDiagnosis, runDiagnosisBench } from "./diagnosis.js";
 import { renderListing, runListingBench } from "./history.js";
 import { phaseRate, watchRequests } from "./measure.js";
 import { type BenchOptions, parseOptions, USAGE } from "./options.js";
@@ -367,6 +368,19 @@ async function main(): Promise<number> {
   }
   try {
     const machine = await describeMachine(adminUrl);
+    if (o.diagnosis) {
+      const summary = await runDiagnosisBench(
+        adminUrl,
+        // The daemon's defaults: TWILIO_MAX_RPS 10, a 60 s interval.
+        { rows: 10_000, zombies: 100, limitRps: 10, latencyMs: o.latencyMs, intervalSeconds: 60 },
+        log,
+      );
+      console.log(
+        `\n${machine.cpu}, ${machine.cores} cores; ${machine.postgres}\n\n${renderDiagnosis(summary)}`,
+      );
+      if (o.json) await writeFile(o.json, `${JSON.stringify({ machine, ...summary }, null, 2)}\n`);
+      return summary.ok ? 0 : 1;
+    }
     if (o.listing) {
       const summary = await runListingBench(adminUrl, o.listingCalls, o.historyFactor, log);
       console.log(

@@ -6,8 +6,8 @@ import { PgCallStore } from "../db/store.js";
 import { EMBEDDED_NOT_INSTALLED_MESSAGE, startEmbeddedPostgres } from "../dev/embedded.js";
 import { readActions, readCalls, seedCalls } from "../dev/seed.js";
 import { createLogger } from "../log.js";
-import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
 import { withIncidentRecords } from "../sim/demo-records.js";
+import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
 import { startDemoSimulators } from "../sim/demo-simulators.js";
 import { runAudit } from "./audit.js";
 import { runCausesReport } from "./causes-report.js";
@@ -91,7 +91,9 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     say(`ended rows whose ended_at differs from the provider's end time: ${wrong}`);
     say(`audit rows in call_reconciler_actions: ${(await readActions(pool, config.calls)).length}`);
 
-    say("\n$ call-reconciler report          # why the ends were lost, from Twilio's own records of each call");
+    say(
+      "\n$ call-reconciler report          # why the ends were lost, from Twilio's own records of each call",
+    );
     await runCausesReport(config, { json: false, out: opts.out });
     return wrong === 0 ? EXIT.ok : EXIT.zombiesLeft;
   } finally {

@@ -49,9 +49,11 @@ const CONTRACT = [
   "zombie_lifetime_seconds",
   "diagnoses_queued",
 ].map((name) => PREFIX + name);
-const CONTRACT_HISTOGRAMS = ["provider_request_duration_seconds", "pass_duration_seconds", "zombie_lifetime_seconds"].map(
-  (name) => PREFIX + name,
-);
+const CONTRACT_HISTOGRAMS = [
+  "provider_request_duration_seconds",
+  "pass_duration_seconds",
+  "zombie_lifetime_seconds",
+].map((name) => PREFIX + name);
 const HISTOGRAM_SUFFIXES = ["_bucket", "_sum", "_count"];
 /** What every panel and target queries: the dashboard's data source variable. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.
