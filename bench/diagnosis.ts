@@ -5,6 +5,8 @@
  * and the requests each cost, and checks every cause against the truth.
  */
 import { performance } from "node:perf_hooks";
+import { Writable } from "node:stream";
+import { runCausesReport } from "../src/cli/causes-report.js";
 import { passDepsFor } from "../src/cli/runtime.js";
 import { loadConfig } from "../src/config/config.js";
 import { pgDiagnosisQueue } from "../src/db/causes.js";
@@ -96,7 +98,7 @@ export async function runDiagnosisBench(
       for (let n = 1; n <= 20; n++) {
         const before = sim.stats.requests;
         const t0 = performance.now();
-        const r = await runPass(deps, { runId: crypto.randomUUID(), dryRun: false });
+        const r = await runPass(deps, { runId: crypto.randomUUID(), dryRun: false, diagnose: true });
         passes.push({
           pass: n,
           ended: r.ended,
@@ -108,10 +110,16 @@ export async function runDiagnosisBench(
         log(`diagnosis: pass ${n}: ended ${r.ended}, diagnosis requests ${r.diagnoses.requests}`);
         if ((await deps.diagnosis?.queue.backlog())?.queued === 0 && n > 1) break;
       }
-      const { rows } = await db.pool.query<{ cause: string | null; n: number }>(
-        "SELECT cause, count(*)::int AS n FROM call_reconciler_causes GROUP BY 1",
-      );
-      const found = Object.fromEntries(rows.map((r) => [r.cause ?? "pending", r.n]));
+      // What `report --json` counts, read the way the command reads it.
+      let text = "";
+      const out = new Writable({
+        write(chunk, _enc, done) {
+          text += String(chunk);
+          done();
+        },
+      });
+      await runCausesReport(config, { json: true, out });
+      const found = (JSON.parse(text) as { byCause: Record<string, number> }).byCause;
       const ok = Object.entries(expected).every(([c, n]) => found[c] === n) && found.pending === undefined;
       return { rows: o.rows, zombies, budgetPerPass, passes, expected, found, ok };
     } finally {

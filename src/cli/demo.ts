@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { type CallsTableMapping, ConfigError, loadConfig } from "../config/config.js";
 import { migrate } from "../db/migrate.js";
@@ -6,12 +7,14 @@ import { PgCallStore } from "../db/store.js";
 import { EMBEDDED_NOT_INSTALLED_MESSAGE, startEmbeddedPostgres } from "../dev/embedded.js";
 import { readActions, readCalls, seedCalls } from "../dev/seed.js";
 import { createLogger } from "../log.js";
+import { runPass } from "../reconcile/pass.js";
 import { withIncidentRecords } from "../sim/demo-records.js";
 import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
 import { startDemoSimulators } from "../sim/demo-simulators.js";
 import { runAudit } from "./audit.js";
 import { runCausesReport } from "./causes-report.js";
 import { EXIT } from "./errors.js";
+import { createRuntime } from "./runtime.js";
 
 /**
  * Zero-config tour: a real (embedded) Postgres and the Twilio and OpenAI simulators, a seeded incident, an
@@ -92,8 +95,18 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     say(`audit rows in call_reconciler_actions: ${(await readActions(pool, config.calls)).length}`);
 
     say(
-      "\n$ call-reconciler report          # why the ends were lost, from Twilio's own records of each call",
+      "\n$ call-reconciler run              # one pass of the daemon: after its ends, it reads Twilio's records of the ended zombies",
     );
+    const runtime = createRuntime(config, logger);
+    try {
+      const pass = await runPass(runtime.passDeps, { runId: randomUUID(), dryRun: false, diagnose: true });
+      const settled = Object.values(pass.diagnoses.settled).reduce((a, n) => a + n, 0);
+      say(`diagnosed ${settled} Twilio ends with ${pass.diagnoses.requests} requests (at most two a call)`);
+    } finally {
+      await runtime.close();
+    }
+
+    say("\n$ call-reconciler report          # why the ends were lost");
     await runCausesReport(config, { json: false, out: opts.out });
     return wrong === 0 ? EXIT.ok : EXIT.zombiesLeft;
   } finally {

@@ -55,7 +55,7 @@ export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal
         leadership: leadership.signal,
         onProgress: () => progress.mark(),
       },
-      { runId, dryRun: deps.dryRun, signal: AbortSignal.any([signal, deadline]) },
+      { runId, dryRun: deps.dryRun, signal: AbortSignal.any([signal, deadline]), diagnose: true },
     );
   } catch (err) {
     recordPass(metrics, null, "failed");

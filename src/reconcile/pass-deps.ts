@@ -73,6 +73,11 @@ export interface PassOptions {
   confirmRealtimeAbsences?: boolean;
   /** The operator confirms an unusual share of age-bound ends is real: they are written anyway. */
   confirmAgeBound?: boolean;
+  /**
+   * After the ends, read the due diagnoses (the daemon's passes). A one-shot `audit` leaves them to the daemon:
+   * it ends what it must and exits, whatever Twilio's records cost.
+   */
+  diagnose?: boolean;
 }
 
 export interface EndedEvent {

@@ -121,7 +121,13 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   result.aborted = opts.signal?.aborted ?? false;
   if (!stopped()) deps.backoff?.endCompletePass();
   // After the ends: a diagnosis never delays one. Not in a dry run, which writes nothing.
-  if (!opts.dryRun && !stopped() && deps.diagnosis !== undefined && deps.probes.twilio !== null) {
+  if (
+    opts.diagnose === true &&
+    !opts.dryRun &&
+    !stopped() &&
+    deps.diagnosis !== undefined &&
+    deps.probes.twilio !== null
+  ) {
     result.diagnoses = await diagnoseDue(
       { ...deps.diagnosis, twilio: deps.probes.twilio, clock: deps.clock, logger: deps.logger },
       opts.signal,

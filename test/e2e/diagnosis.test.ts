@@ -169,6 +169,27 @@ describe("each zombie's cause, read from Twilio's records after its end (real Po
     expect([...(await causes(m)).values()].filter((c) => c.cause !== null).length).toBeGreaterThanOrEqual(1);
   });
 
+  it("unknown: a call that ended longer ago than Twilio keeps its records is settled without asking", async () => {
+    const started = whole(Date.now() - 31 * 86_400_000);
+    const endedAt = whole(started.getTime() + 60_000);
+    m = await startMatrix([activeRow("old", started, { sid: sid("old") })], {}, { diagnoses: true });
+    m.twilio.upsertCall({
+      sid: sid("old"),
+      status: "completed",
+      startTime: started,
+      endTime: endedAt,
+      duration: "60",
+    });
+    const r = await m.pass();
+    expect(r.ended).toBe(1);
+    expect((await causes(m)).get("old")).toMatchObject({
+      cause: "unknown",
+      detail: { reason: "records_expired" },
+    });
+    expect(m.twilio.stats.events).toBe(0);
+    expect(r.diagnoses).toMatchObject({ requests: 0, settled: { unknown: 1 } });
+  });
+
   it("records that cannot be read are asked again later, never settled as a cause", async () => {
     m = await world();
     const call = withCause(ended("ack-1"), "acknowledged");

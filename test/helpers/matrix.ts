@@ -132,6 +132,7 @@ export async function startMatrix(
     runPass(matrix.deps, {
       runId: `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
       dryRun: opts.dryRun ?? false,
+      diagnose: true,
     });
   return matrix;
 }
