@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 
-const TABLES = ["actions", "causes", "holds", "leases", "migrations", "sightings"].map((t) => `call_reconciler_${t}`);
+const TABLES = ["actions", "causes", "holds", "leases", "migrations", "sightings"].map(
+  (t) => `call_reconciler_${t}`,
+);
 
 describe("the daemon's tables in RECONCILER_SCHEMA, with an empty search_path", () => {
   let db: FreshDatabase;
