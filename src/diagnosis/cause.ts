@@ -47,14 +47,7 @@ export interface CallFacts {
 }
 
 /** The one callback request a report names. */
-export interface CallbackDetail {
-  endpoint: Endpoint | null;
-  method: string | null;
-  callStatus: string | null;
-  responseCode: number | null;
-  durationMs: number | null;
-  at: string | null;
-}
+export type CallbackDetail = AppRequest;
 
 export type NotRequestedReason =
   /** The create request gave no status_callback. */

@@ -56,6 +56,15 @@ export function isAccountSid(accountSid: string): boolean {
   return ACCOUNT_SID.test(accountSid);
 }
 
+/** The answer for a Call SID that is not one: nothing is sent. */
+function notACallSid(callSid: string): Extract<TwilioEvidence, { kind: "error" }> {
+  return {
+    kind: "error",
+    reason: "bad_request",
+    detail: `${JSON.stringify(callSid)} is not a Twilio Call SID`,
+  };
+}
+
 /** The answer for a row whose account column holds something that is not an Account SID: nothing is sent. */
 export function notAnAccount(account: string): Extract<TwilioEvidence, { kind: "error" }> {
   return {
@@ -95,13 +104,7 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
     async fetchCall(callSid, account) {
       const accountSid = account ?? credentials.accountSid;
       if (!ACCOUNT_SID.test(accountSid)) return notAnAccount(accountSid);
-      if (!CALL_SID.test(callSid)) {
-        return {
-          kind: "error",
-          reason: "bad_request",
-          detail: `${JSON.stringify(callSid)} is not a Twilio Call SID`,
-        };
-      }
+      if (!CALL_SID.test(callSid)) return notACallSid(callSid);
       let response: TwilioResponse;
       try {
         response = await client.get(`${accountPath(accountSid)}/Calls/${callSid}.json`);
@@ -118,13 +121,7 @@ export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
 
     async fetchCallRecords(kind, callSid, account) {
       if (!ACCOUNT_SID.test(account)) return notAnAccount(account);
-      if (!CALL_SID.test(callSid)) {
-        return {
-          kind: "error",
-          reason: "bad_request",
-          detail: `${JSON.stringify(callSid)} is not a Twilio Call SID`,
-        };
-      }
+      if (!CALL_SID.test(callSid)) return notACallSid(callSid);
       let response: TwilioResponse;
       try {
         response = await client.get(
