@@ -7,10 +7,20 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
   if (typeof value !== "string") return undefined;
   const v = value.trim();
   if (v === "") return undefined;
-  if (DECIMAL.test(v)) return Math.ceil(Number(v) * 1000);
+  if (DECIMAL.test(v)) return capped(Math.ceil(Number(v) * 1000));
   const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return Number.isNaN(at) ? undefined : capped(Math.max(0, at - now));
 }
+
+/**
+ * The longest wait a provider's answer can impose: one default interval (60 s). A pass goes on with its other
+ * rows meanwhile and the next pass asks again, so a longer wait only stalls the daemon; an answer asking for
+ * days (a hostile or broken proxy) would also overflow Node's timers (2^31 − 1 ms).
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+const capped = (ms: number): number | undefined =>
+  Number.isFinite(ms) ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
 
 type HeaderValue = string | string[] | null | undefined;
 
@@ -23,7 +33,7 @@ export function retryAfterFromHeaders(
   now = Date.now(),
 ): number | undefined {
   const ms = first(headers["retry-after-ms"])?.trim();
-  if (ms && DECIMAL.test(ms)) return Math.ceil(Number(ms));
+  if (ms && DECIMAL.test(ms)) return capped(Math.ceil(Number(ms)));
   return parseRetryAfter(first(headers["retry-after"]), now);
 }
 

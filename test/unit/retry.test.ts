@@ -1,7 +1,7 @@
 import { ConstantBackoff, type IRetryBackoffContext } from "cockatiel";
 import { describe, expect, it } from "vitest";
 import { atLeastRetryAfter } from "../../src/retry/backoff.js";
-import { parseRetryAfter, retryAfterFromHeaders } from "../../src/retry/retry-after.js";
+import { MAX_RETRY_AFTER_MS, parseRetryAfter, retryAfterFromHeaders } from "../../src/retry/retry-after.js";
 
 describe("parseRetryAfter", () => {
   it("reads seconds and HTTP dates", () => {
@@ -18,6 +18,19 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Wed, 31 Dec 2025 23:59:00 GMT", now)).toBe(0);
     expect(parseRetryAfter(null, now)).toBeUndefined();
     expect(parseRetryAfter("  ", now)).toBeUndefined();
+  });
+});
+
+describe("a provider's wait is capped", () => {
+  it("at MAX_RETRY_AFTER_MS, however long the answer asks for (seconds, a date, milliseconds)", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("999999999999", now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter("Fri, 01 Jan 2100 00:00:00 GMT", now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfterFromHeaders({ "retry-after-ms": "1e400" }, now)).toBeUndefined();
+    expect(retryAfterFromHeaders({ "retry-after-ms": "99999999999999" }, now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter("59", now)).toBe(59_000);
+    // Below the largest delay a Node timer takes (2^31 − 1 ms): no TimeoutOverflowWarning, ever.
+    expect(MAX_RETRY_AFTER_MS).toBeLessThan(2 ** 31 - 1);
   });
 });
 
