@@ -4,6 +4,7 @@
  * on a call; the model list needs only a valid key, so a 401 here is a key every probe would be refused with.
  */
 import OpenAI from "openai";
+import { boundedText } from "../error-message.js";
 
 export type OpenAIKeyAnswer =
   | { kind: "accepted"; models: number }
@@ -14,8 +15,7 @@ export type OpenAIKeyAnswer =
   | { kind: "error"; detail: string };
 
 /** OpenAI's error text is copied into one line: bounded, whatever the server sends. */
-const MESSAGE_MAX = 200;
-const bounded = (s: string): string => (s.length > MESSAGE_MAX ? `${s.slice(0, MESSAGE_MAX)}…` : s);
+const bounded = (s: string): string => boundedText(s);
 
 export async function checkOpenAIKey(opts: {
   apiKey: string;

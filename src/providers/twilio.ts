@@ -1,4 +1,4 @@
-import { errorMessage } from "../error-message.js";
+import { boundedText, errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
 import type {
   Asked,
@@ -239,7 +239,7 @@ function twilioErrorSuffix(body: unknown): string {
   const parsed = typeof body === "string" ? safeJson(body) : body;
   if (typeof parsed === "object" && parsed !== null && "code" in parsed) {
     const { code, message } = parsed as { code?: unknown; message?: unknown };
-    return ` (Twilio error ${String(code)}${typeof message === "string" ? `: ${message}` : ""})`;
+    return ` (Twilio error ${boundedText(String(code), 16)}${typeof message === "string" ? `: ${boundedText(message)}` : ""})`;
   }
   return "";
 }

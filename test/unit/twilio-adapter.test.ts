@@ -264,6 +264,19 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
     scope.done();
   });
 
+  it("copies Twilio's error message bounded, however long it is", async () => {
+    nock(BASE)
+      .get(PATH)
+      .reply(500, { code: 20500, message: `boom ${"x".repeat(2_000_000)}`, status: 500 });
+    const answer = await probe().fetchCall(SID, null);
+    expect(answer).toMatchObject({
+      kind: "error",
+      reason: "server_error",
+      detail: expect.stringMatching(/^HTTP 500 \(Twilio error 20500: boom x+… \[2000005 characters\]\)$/),
+    });
+    expect(answer.kind === "error" && answer.detail.length).toBeLessThan(300);
+  });
+
   it("maps 404 to not_found", async () => {
     nock(BASE).get(PATH).reply(404, { code: 20404, message: "not found", more_info: "x", status: 404 });
     expect(await probe().fetchCall(SID, null)).toEqual({ kind: "not_found", asked: NAMED });
