@@ -1,6 +1,9 @@
 import type { ActiveCall, DecisionPolicy, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
 
-/** Twilio's clock and ours may disagree a little; an end time further in the future than this is not trusted. */
+/**
+ * Twilio's clock and ours may disagree a little: an end time ahead of the database's clock waits a pass; one
+ * further ahead than this is not a time to trust.
+ */
 export const CLOCK_SKEW_TOLERANCE_MS = 5 * 60 * 1000;
 
 /**
@@ -29,10 +32,15 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
   if (twilio.kind === "ended") {
     if (twilio.endedAt === null) {
       pending = { reason: "no_end_time", why: `Twilio says ${twilio.status} but gives no end time` };
-    } else if (twilio.endedAt.getTime() > now.getTime() + CLOCK_SKEW_TOLERANCE_MS) {
+    } else if (twilio.endedAt.getTime() > now.getTime()) {
+      // Never an ended_at later than the database's now(): a little ahead is Twilio's clock, and the row
+      // waits a pass; far ahead is not a time to trust at all.
+      const far = twilio.endedAt.getTime() > now.getTime() + CLOCK_SKEW_TOLERANCE_MS;
       pending = {
         reason: "end_time_in_future",
-        why: `Twilio end time ${twilio.endedAt.toISOString()} is in the future`,
+        why: far
+          ? `Twilio end time ${twilio.endedAt.toISOString()} is in the future`
+          : `Twilio end time ${twilio.endedAt.toISOString()} is ahead of the database's clock: the call waits a pass`,
       };
     } else if (twilio.startedAt != null && twilio.endedAt.getTime() < twilio.startedAt.getTime()) {
       pending = {

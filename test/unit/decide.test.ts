@@ -169,10 +169,16 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
     { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(100) },
   ],
   [
-    "end time slightly ahead of our clock is accepted",
+    "end time slightly ahead of the database's clock waits a pass: no ended_at later than now() is written",
     row(3600),
     ev(ended("completed", new Date(NOW.getTime() + 30_000))),
-    { action: "end", newStatus: "completed", source: "twilio", endedAt: new Date(NOW.getTime() + 30_000) },
+    { action: "unverified", reason: "end_time_in_future" },
+  ],
+  [
+    "end time exactly now is written",
+    row(3600),
+    ev(ended("completed", NOW)),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: NOW },
   ],
   [
     "end time far in the future is not trusted",
