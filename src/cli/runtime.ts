@@ -6,8 +6,8 @@ import { createPool } from "../db/pool.js";
 import { daemonTables } from "../db/sql.js";
 import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
-import { createMetrics, type Metrics } from "../metrics/metrics.js";
-import type { CallStore, DiagnosisQueue } from "../model/index.js";
+import { createMetrics, type Metrics, startEndedCounters } from "../metrics/metrics.js";
+import { type CallStore, type DiagnosisQueue, END_STATUSES } from "../model/index.js";
 import { callEndedEvent } from "../notify/event.js";
 import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
@@ -114,6 +114,10 @@ export function createRuntime(
       logger.warn({ err: err.message }, "database connection lost; the next query reconnects"),
   });
   const metrics = createMetrics();
+  startEndedCounters(
+    metrics,
+    END_STATUSES.map((s) => mapStatus(config.statusMap, s)),
+  );
   const store = new PgCallStore(pool, config.calls, config.activeStatuses, {
     statusMap: config.statusMap,
     twilioAccount: config.twilio?.accountSid,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { END_SOURCES, PROVIDER_ERROR_REASONS } from "../model/index.js";
 
 /** Every value of the `cause` label: the causes a diagnosis settles on, and the sources whose cause they are. */
 export const ZOMBIE_CAUSES = [
@@ -9,6 +10,16 @@ export const ZOMBIE_CAUSES = [
   "age_bound",
   "openai",
 ] as const;
+
+export const PASS_RESULTS = ["success", "partial", "failed"] as const;
+export const HANGUP_OUTCOMES = ["hung_up", "already_gone", "error"] as const;
+export const NOTIFICATION_OUTCOMES = ["delivered", "failed", "dropped"] as const;
+
+/** calls_ended_total at 0 for every status the daemon may write (after STATUS_MAP) and every source. */
+export function startEndedCounters(metrics: Metrics, writtenStatuses: readonly string[]): void {
+  for (const status of new Set(writtenStatuses))
+    for (const source of END_SOURCES) metrics.callsEnded.inc({ status, source }, 0);
+}
 
 export type BreakerState = "closed" | "half-open" | "open";
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
@@ -168,6 +179,14 @@ export function createMetrics(registry: Registry = new Registry()) {
   m.evidenceSuspect.set({ provider: "openai" }, 0);
   m.evidenceSuspect.set({ provider: "age_bound" }, 0);
   for (const cause of ZOMBIE_CAUSES) m.zombieCauses.inc({ cause }, 0);
+  // Every counter with known label values starts at 0, so that rate() and increase() see the first event.
+  for (const result of PASS_RESULTS) m.passes.inc({ result }, 0);
+  for (const outcome of HANGUP_OUTCOMES) m.realtimeHangups.inc({ outcome }, 0);
+  for (const outcome of NOTIFICATION_OUTCOMES) m.notifications.inc({ outcome }, 0);
+  for (const reason of PROVIDER_ERROR_REASONS) m.rowCheckFailures.inc({ reason }, 0);
+  for (const provider of ["twilio", "openai"])
+    for (const outcome of ["ok", "not_found", ...PROVIDER_ERROR_REASONS])
+      m.providerRequests.inc({ provider, outcome }, 0);
   m.diagnosesQueued.set(0);
   for (const provider of ["twilio", "openai"]) {
     m.circuitBreakerState.set({ provider }, 0);

@@ -13,7 +13,8 @@ export interface ActiveCall {
 }
 
 /** What confirmed an end; a bounded set, used as a metric label. */
-export type EndSource = "twilio" | "openai" | "age_bound";
+export const END_SOURCES = ["twilio", "openai", "age_bound"] as const;
+export type EndSource = (typeof END_SOURCES)[number];
 
 export interface DecisionPolicy {
   /** Younger rows may still get their webhook: never touched. */

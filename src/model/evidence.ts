@@ -22,18 +22,22 @@ export type TwilioTerminalStatus = (typeof TWILIO_TERMINAL_STATUSES)[number];
 /** Which field of the Twilio resource supplied the end time, in the order of preference. */
 export type EndTimeSource = "end_time" | "start_time+duration" | "date_updated";
 
-export type ProviderErrorReason =
-  | "timeout"
-  | "network"
-  | "rate_limited"
-  | "server_error"
-  | "auth_failed"
-  | "bad_request"
-  | "malformed_response"
-  | "unknown_status"
-  | "circuit_open"
+/** Every reason a provider gave no clear answer: a bounded set, so the metrics can start each at 0. */
+export const PROVIDER_ERROR_REASONS = [
+  "timeout",
+  "network",
+  "rate_limited",
+  "server_error",
+  "auth_failed",
+  "bad_request",
+  "malformed_response",
+  "unknown_status",
+  "circuit_open",
   /** A clear answer about something else than what was asked (another call's SID, another account). */
-  | "answer_mismatch";
+  "answer_mismatch",
+] as const;
+
+export type ProviderErrorReason = (typeof PROVIDER_ERROR_REASONS)[number];
 
 /**
  * What an answer is about, kept with it so that an audit row lets anyone ask the provider again: the resource
