@@ -54,6 +54,8 @@ export async function listLiveCalls(
   };
   const chain = async (query: TwilioListQuery) => {
     let pageUri: string | null = null;
+    // A next page already read is a loop (a broken or hostile answer): given up at once, not 10,000 times.
+    const read = new Set<string>();
     do {
       if (failed.signal.aborted) return;
       if (requests >= MAX_PAGES) return fail(`more than ${MAX_PAGES} list pages`);
@@ -67,6 +69,9 @@ export async function listLiveCalls(
         // The Status filter should already guarantee it; a call listed with another status is not trusted.
         if (c.status === query.status) live.add(c.sid, query.status);
       }
+      if (page.nextPageUri !== null && read.has(page.nextPageUri))
+        return fail(`listing ${query.status} calls: the next page is one already read (the list repeats)`);
+      if (page.nextPageUri !== null) read.add(page.nextPageUri);
       pageUri = page.nextPageUri;
     } while (pageUri !== null);
   };
