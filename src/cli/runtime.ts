@@ -40,6 +40,7 @@ export function passDepsFor(
   },
 ): PassDeps {
   const diagnosisRequests = diagnosisBudget(config);
+  const datesOnlyAccounts = new Set<string>();
   return {
     ...(parts.diagnoses !== undefined && diagnosisRequests >= 2
       ? {
@@ -79,6 +80,8 @@ export function passDepsFor(
       mode: config.twilioStrategy,
       listDiffThreshold: config.twilioListDiffThreshold,
       configuredAccount: config.twilio?.accountSid,
+      datesOnlyAccounts,
+      onDatesOnly: () => parts.metrics.twilioListByDate.set(datesOnlyAccounts.size),
     },
     // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
     concurrency: passConcurrency(config),

@@ -154,6 +154,11 @@ export function createMetrics(registry: Registry = new Registry()) {
       buckets: [60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 604_800, 2_592_000],
       registers: [registry],
     }),
+    twilioListByDate: new Gauge({
+      name: `${prefix}twilio_accounts_listed_by_date`,
+      help: "Twilio accounts whose StartTime filter proved to honour the date only: listed without slices",
+      registers: [registry],
+    }),
     diagnosesQueued: new Gauge({
       name: `${prefix}diagnoses_queued`,
       help: "Twilio ends whose cause is still to be read from Twilio's records of the call",
@@ -188,6 +193,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     for (const outcome of ["ok", "not_found", ...PROVIDER_ERROR_REASONS])
       m.providerRequests.inc({ provider, outcome }, 0);
   m.diagnosesQueued.set(0);
+  m.twilioListByDate.set(0);
   for (const provider of ["twilio", "openai"]) {
     m.circuitBreakerState.set({ provider }, 0);
     for (const to of Object.keys(BREAKER_VALUE)) m.circuitBreakerTransitions.inc({ provider, to }, 0);

@@ -139,7 +139,8 @@ export type HangupResult = WithAsked<
 /** One page of Twilio's call list, reduced to what the list-diff needs. */
 export interface TwilioCallsPage {
   kind: "page";
-  calls: { sid: string; status: string }[];
+  /** `startTime`: Twilio's `start_time` (null when empty or unreadable), to check a slice was honoured. */
+  calls: { sid: string; status: string; startTime?: Date | null }[];
   /** Relative URI of the next page (it carries the PageToken), or null on the last page. */
   nextPageUri: string | null;
 }

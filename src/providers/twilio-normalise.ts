@@ -159,6 +159,15 @@ export function isOwnCallsPageUri(uri: string, accountSid: string): boolean {
   return uri.startsWith(prefix) && /^[\x21-\x7e]*$/.test(uri) && !uri.includes("#");
 }
 
+/** A listed call's start time; an unreadable one is unknown (the list is still good: the status is what counts). */
+function listedStart(value: unknown): Date | null {
+  try {
+    return parseTwilioDate(value, "start_time");
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Validates a list page. Anything off (no `calls` array, a call without sid/status, a next page that is not
  * a relative Calls.json URI of the account being listed) makes the whole list unusable: the pass then falls
@@ -175,10 +184,14 @@ export function normaliseCallsPage(
   const page = body as { calls: unknown[]; next_page_uri?: unknown };
   const calls: TwilioCallsPage["calls"] = [];
   for (const c of page.calls) {
-    const { sid, status } = (c ?? {}) as { sid?: unknown; status?: unknown };
+    const { sid, status, start_time } = (c ?? {}) as {
+      sid?: unknown;
+      status?: unknown;
+      start_time?: unknown;
+    };
     if (typeof sid !== "string" || typeof status !== "string")
       return bad("call list entry without sid or status");
-    calls.push({ sid, status });
+    calls.push({ sid, status, startTime: listedStart(start_time) });
   }
   const next = page.next_page_uri;
   if (

@@ -27,7 +27,21 @@ type Twilio = NonNullable<ProviderProbes["twilio"]>;
 
 export type LiveSetResult =
   | { ok: true; live: LiveCalls; requests: number }
-  | { ok: false; detail: string; requests: number };
+  /** `slicesIgnored`: a slice listed a call that started outside it: the provider filters by the date only. */
+  | { ok: false; detail: string; requests: number; slicesIgnored?: true };
+
+/** Twilio's start times are whole seconds and a slice's upper bound is its last whole second, inclusive. */
+const SECOND_MS = 1000;
+
+/** Whether a listed call's start lies outside the slice that listed it (unknown starts prove nothing). */
+function outsideSlice(query: TwilioListQuery, start: Date | null | undefined): boolean {
+  if (start === null || start === undefined) return false;
+  const t = start.getTime();
+  return (
+    (query.startedFrom !== undefined && t < query.startedFrom.getTime()) ||
+    (query.startedTo !== undefined && t >= query.startedTo.getTime() + SECOND_MS)
+  );
+}
 
 /**
  * Lists one account's live calls: one chain of pages per query (queued, ringing, in-progress, or slices of
@@ -48,6 +62,7 @@ export async function listLiveCalls(
   setMaxListeners(0, chainSignal);
   let requests = 0;
   let failure: string | null = null;
+  let slicesIgnored = false;
   const fail = (detail: string) => {
     failure ??= detail;
     failed.abort();
@@ -66,6 +81,12 @@ export async function listLiveCalls(
       );
       if (page.kind === "error") return fail(`listing ${query.status} calls: ${page.detail}`);
       for (const c of page.calls) {
+        if (outsideSlice(query, c.startTime)) {
+          slicesIgnored = true;
+          return fail(
+            `a call listed for StartTime ${sliceText(query)} started at ${c.startTime?.toISOString()}`,
+          );
+        }
         // The Status filter should already guarantee it; a call listed with another status is not trusted.
         if (c.status === query.status) live.add(c.sid, query.status);
       }
@@ -76,10 +97,12 @@ export async function listLiveCalls(
     } while (pageUri !== null);
   };
   await Promise.all(queries.map(chain));
-  return failure === null
-    ? { ok: true, live: live.seal(), requests }
-    : { ok: false, detail: failure, requests };
+  if (failure === null) return { ok: true, live: live.seal(), requests };
+  return { ok: false, detail: failure, requests, ...(slicesIgnored ? { slicesIgnored: true as const } : {}) };
 }
+
+const sliceText = (q: TwilioListQuery) =>
+  `${q.startedFrom?.toISOString() ?? "…"} to ${q.startedTo?.toISOString() ?? "…"}`;
 
 /**
  * List-diff (DESIGN.md step 2), per Twilio account: one listing of an account's live calls replaces a fetch
@@ -103,6 +126,9 @@ export class AccountLiveSets implements LiveSets {
     private readonly configuredAccount: string | undefined,
     private readonly deps: Pick<PassDeps, "logger" | "store">,
     private readonly opts: PassOptions,
+    /** Accounts found to filter StartTime by the date only, kept across passes (see TwilioStrategy). */
+    private readonly datesOnly?: Set<string>,
+    private readonly onDatesOnly?: () => void,
   ) {}
 
   /** One key per account: "" for the configured one. */
@@ -134,9 +160,28 @@ export class AccountLiveSets implements LiveSets {
   private async list(account: string | null): Promise<LiveSet | null> {
     const { logger } = this.deps;
     const fields = { runId: this.opts.runId, ...(account === null ? {} : { account }) };
-    const queries = listQueries(account, await this.sharesOf(account));
-    const listed = await listLiveCalls(this.twilio, queries, this.opts.signal, this.pages);
+    const key = account ?? "";
+    const byDate = this.datesOnly?.has(key) === true;
+    const queries = listQueries(account, byDate ? undefined : await this.sharesOf(account));
+    let listed = await listLiveCalls(this.twilio, queries, this.opts.signal, this.pages);
     this.requests += listed.requests;
+    if (!listed.ok && listed.slicesIgnored === true) {
+      // Twilio's docs promise StartTime as a date only: this account's answers show the time of day is not
+      // honoured, so its calls are listed whole from now on (slices of one day would each return the day).
+      this.datesOnly?.add(key);
+      this.onDatesOnly?.();
+      logger.warn(
+        { ...fields, detail: listed.detail },
+        "Twilio filters this account's calls by StartTime's date only: listing them without slices from now on",
+      );
+      listed = await listLiveCalls(
+        this.twilio,
+        listQueries(account, undefined),
+        this.opts.signal,
+        this.pages,
+      );
+      this.requests += listed.requests;
+    }
     if (!listed.ok) {
       logger.warn(
         { ...fields, detail: listed.detail },
@@ -189,5 +234,13 @@ export function liveSetsFor(
   const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };
   if (strategy.mode === "per-call" || deps.probes.twilio === null) return null;
   const threshold = strategy.mode === "list-diff" ? 1 : Math.max(1, strategy.listDiffThreshold);
-  return new AccountLiveSets(deps.probes.twilio, threshold, strategy.configuredAccount, deps, opts);
+  return new AccountLiveSets(
+    deps.probes.twilio,
+    threshold,
+    strategy.configuredAccount,
+    deps,
+    opts,
+    strategy.datesOnlyAccounts,
+    strategy.onDatesOnly,
+  );
 }

@@ -62,6 +62,13 @@ export interface TwilioStrategy {
    * (see account-key.ts): one listing, one stop, and the configured account's messages.
    */
   configuredAccount?: string | undefined;
+  /**
+   * Accounts whose answers showed that StartTime is honoured by the date only (as Twilio documents it): listed
+   * without slices. The daemon keeps one set for its lifetime; absent: found again each pass.
+   */
+  datesOnlyAccounts?: Set<string>;
+  /** Told when an account joins that set (the metric); must not throw. */
+  onDatesOnly?: () => void;
 }
 
 export interface PassOptions {

@@ -133,6 +133,17 @@ function startTimeParam(value: string | null): number | null {
   return Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * As a provider that honours only what Twilio's docs promise, a `YYYY-MM-DD` date in UTC: the time of day is
+ * dropped, a lower bound is the start of its day and an upper bound the end of it (both inclusive).
+ */
+function toWholeDays(from: number | null, to: number | null): [number | null, number | null] {
+  const day = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
+  return [from === null ? null : day(from), to === null ? null : day(to) + DAY_MS - 1];
+}
+
 /** Index of the first call that sorts after `key` (`strict`) or at/after it, by binary search. */
 function firstAfter(sorted: readonly StoredCall[], key: SortKey, strict: boolean): number {
   let lo = 0;
@@ -163,11 +174,19 @@ function intParam(value: string | null, fallback: number): number {
   return Number.isFinite(n) ? n : fallback;
 }
 
-export function listCalls(accountSid: string, order: ListOrder, params: URLSearchParams): Reply {
+export function listCalls(
+  accountSid: string,
+  order: ListOrder,
+  params: URLSearchParams,
+  opts: { startTimeByDate?: boolean } = {},
+): Reply {
   const status = params.get("Status");
-  const startedFrom = startTimeParam(params.get("StartTime>"));
-  const startedTo = startTimeParam(params.get("StartTime<"));
-  if (Number.isNaN(startedFrom) || Number.isNaN(startedTo)) return twilioError(400, "Invalid StartTime");
+  const asked = [startTimeParam(params.get("StartTime>")), startTimeParam(params.get("StartTime<"))];
+  if (Number.isNaN(asked[0]) || Number.isNaN(asked[1])) return twilioError(400, "Invalid StartTime");
+  const [startedFrom, startedTo] =
+    opts.startTimeByDate === true
+      ? toWholeDays(asked[0] ?? null, asked[1] ?? null)
+      : [asked[0] ?? null, asked[1] ?? null];
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, intParam(params.get("PageSize"), DEFAULT_PAGE_SIZE)));
   const page = Math.max(0, intParam(params.get("Page"), 0));
   const rawToken = params.get("PageToken");

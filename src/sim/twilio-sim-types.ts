@@ -40,6 +40,11 @@ export interface SimTwilioOptions {
    */
   maxRps?: number;
   /**
+   * Honour `StartTime>` / `StartTime<` by the date only, as Twilio's docs describe them (`YYYY-MM-DD`, UTC),
+   * ignoring a time of day. Default false: to the second, as the SDK's values suggest.
+   */
+  startTimeByDate?: boolean;
+  /**
    * This share of requests (0..1), drawn at random, is answered 429 with Retry-After: 1 whatever the rate: a
    * provider under load elsewhere. The draw is seeded (`randomSeed`, default 1) so a run can be replayed.
    */

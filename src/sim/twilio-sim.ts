@@ -148,7 +148,10 @@ export async function startTwilioSimulator(
     if (!r) return notFound(url.pathname);
     // The parent's credentials reach its subaccounts; another account's resources are not found for them.
     if (!reachable.has(r.account)) return notFound(url.pathname);
-    if (r.kind === "list") return listCalls(r.account, listOrder, url.searchParams);
+    if (r.kind === "list")
+      return listCalls(r.account, listOrder, url.searchParams, {
+        startTimeByDate: opts.startTimeByDate === true,
+      });
     if (r.kind === "numbers") return numbers.list(r.account, url.searchParams);
     const { sid, kind, account } = r;
     return withFault((kind === "fetch" ? callFaults : recordFaults).get(sid), async () => {

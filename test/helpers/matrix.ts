@@ -50,6 +50,8 @@ export async function startMatrix(
     twilioMaxRps?: number;
     twilioSubaccounts?: string[];
     openaiOtherProjectKeys?: string[];
+    /** The simulator honours StartTime by the date only, as Twilio documents it. */
+    startTimeByDate?: boolean;
     /** Twilio's records readable at once, and passes that diagnose the Twilio ends (off: request counts stay exact). */
     diagnoses?: boolean;
   } = {},
@@ -61,6 +63,7 @@ export async function startMatrix(
     ...(sim.twilioMaxRps !== undefined ? { maxRps: sim.twilioMaxRps } : {}),
     ...(sim.twilioSubaccounts !== undefined ? { subaccounts: sim.twilioSubaccounts } : {}),
     ...(sim.diagnoses === true ? { recordsAvailableAfterMs: 0 } : {}),
+    ...(sim.startTimeByDate === true ? { startTimeByDate: true } : {}),
   });
   const openai = await startOpenAISimulator({
     apiKey: OPENAI_KEY,

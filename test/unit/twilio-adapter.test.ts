@@ -564,7 +564,11 @@ describe("listing calls (list-diff)", () => {
       .query({ Status: "in-progress", PageSize: "1000", Page: "1", PageToken: "PA123" })
       .reply(200, { calls: [], next_page_uri: null });
     const first = await probe().listCallsPage({ account: null, status: "in-progress" }, null);
-    expect(first).toEqual({ kind: "page", calls: [{ sid: SID, status: "in-progress" }], nextPageUri: next });
+    expect(first).toEqual({
+      kind: "page",
+      calls: [{ sid: SID, status: "in-progress", startTime: null }],
+      nextPageUri: next,
+    });
     expect(await probe().listCallsPage({ account: null, status: "in-progress" }, next)).toEqual({
       kind: "page",
       calls: [],
