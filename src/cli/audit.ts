@@ -44,7 +44,8 @@ export function auditExitCode(r: PassResult): number {
       r.ageBoundHeldBack +
       (r.leadershipLost ? 1 : 0);
   if (zombiesLeft > 0) return EXIT.zombiesLeft;
-  if (totalUnverified(r) > 0) return EXIT.unverified;
+  // Stopped at PASS_DEADLINE_SECONDS: the rows it never reached are unverified too.
+  if (totalUnverified(r) > 0 || r.aborted) return EXIT.unverified;
   return EXIT.ok;
 }
 
@@ -86,20 +87,28 @@ export async function runAudit(
       schema: config.calls.daemonSchema,
     });
     let result: PassResult;
+    // The daemon's bound on one pass holds for audit too: a provider that answers slowly, or not at all,
+    // cannot keep it (and its sockets) running for ever.
+    const signal = AbortSignal.timeout(config.passDeadlineSeconds * 1000);
     if (!opts.apply) {
-      result = await runPass(passDeps, { runId, dryRun: true });
+      result = await runPass(passDeps, { runId, dryRun: true, signal });
     } else if (force) {
       const other = await lease.currentHolder();
       logger.warn(
         { runId, leaseHolder: other?.holder ?? null, leaseExpiresAt: other?.expiresAt.toISOString() ?? null },
         "audit --apply --force: writing without the lease; the audit rows are marked forced",
       );
-      result = await runPass(passDeps, { runId, dryRun: false, ...confirm });
+      result = await runPass(passDeps, { runId, dryRun: false, signal, ...confirm });
     } else {
       result = await underLease(lease, config.leaderLeaseSeconds, logger, (leadership) =>
-        runPass({ ...passDeps, leadership }, { runId, dryRun: false, ...confirm }),
+        runPass({ ...passDeps, leadership }, { runId, dryRun: false, signal, ...confirm }),
       );
     }
+    if (signal.aborted)
+      logger.warn(
+        { runId, deadlineSeconds: config.passDeadlineSeconds },
+        "audit stopped at PASS_DEADLINE_SECONDS: the calls it did not reach are left as they are",
+      );
     opts.out.write(
       opts.json
         ? `${JSON.stringify({ ...reportJson(result, config.statusMap), listingIndex }, null, 2)}\n`
