@@ -10,6 +10,12 @@ export interface TwilioClientOptions {
   keepAlive?: boolean;
 }
 
+/**
+ * The largest answer read from Twilio. A page of 1,000 calls is about 1 MB of JSON; anything four times that is
+ * not an answer worth holding (a few of 50 MB would not fit the deployed heap): its read is cut off.
+ */
+export const MAX_TWILIO_BODY_BYTES = 4 * 1024 * 1024;
+
 export interface TwilioResponse {
   statusCode: number;
   body: unknown;
@@ -31,14 +37,17 @@ export interface TwilioClient {
  */
 export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
   const { credentials } = opts;
+  // Retries belong to one layer (ours): the SDK's autoRetry covers only 429 and ignores Retry-After.
+  const httpClient = new twilio.RequestClient({
+    keepAlive: opts.keepAlive ?? true,
+    timeout: opts.timeoutMs,
+    autoRetry: false,
+  });
+  // The SDK's own axios instance (public on RequestClient): axios stops reading past the limit and rejects.
+  httpClient.axios.defaults.maxContentLength = MAX_TWILIO_BODY_BYTES;
   const client = twilio(credentials.username, credentials.password, {
     accountSid: credentials.accountSid,
-    // Retries belong to one layer (ours): the SDK's autoRetry covers only 429 and ignores Retry-After.
-    httpClient: new twilio.RequestClient({
-      keepAlive: opts.keepAlive ?? true,
-      timeout: opts.timeoutMs,
-      autoRetry: false,
-    }),
+    httpClient,
   });
   // The SDK rewrites every request's host name with TWILIO_REGION / TWILIO_EDGE (api.twilio.com becomes
   // api.dublin.ie1.twilio.com), and mangles a two-label host even without them (twilio-sim.internal becomes

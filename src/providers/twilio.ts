@@ -10,7 +10,12 @@ import type {
 } from "../model/index.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
 import { requestIdFrom } from "./request-id.js";
-import { createTwilioClient, type TwilioClientOptions, type TwilioResponse } from "./twilio-client.js";
+import {
+  createTwilioClient,
+  MAX_TWILIO_BODY_BYTES,
+  type TwilioClientOptions,
+  type TwilioResponse,
+} from "./twilio-client.js";
 import {
   type AskedCall,
   isOwnCallsPageUri,
@@ -247,6 +252,14 @@ function twilioErrorSuffix(body: unknown): string {
 function transportError(err: unknown): TwilioEvidence {
   const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
   const message = errorMessage(err);
+  if (/maxContentLength/.test(message)) {
+    // Not a failure another attempt fixes: the same answer would come again.
+    return {
+      kind: "error",
+      reason: "malformed_response",
+      detail: `answer larger than ${MAX_TWILIO_BODY_BYTES / 1024 / 1024} MB: not read`,
+    };
+  }
   if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout/i.test(message)) {
     return { kind: "error", reason: "timeout", detail: `request timed out: ${message}` };
   }

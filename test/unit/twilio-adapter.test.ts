@@ -2,6 +2,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ActiveCall } from "../../src/model/index.js";
 import { createTwilioProbe } from "../../src/providers/twilio.js";
+import { MAX_TWILIO_BODY_BYTES } from "../../src/providers/twilio-client.js";
 import { normaliseTwilioCall, parseTwilioDate } from "../../src/providers/twilio-normalise.js";
 import { decide } from "../../src/reconcile/decide.js";
 import { startTwilioSimulator } from "../../src/sim/twilio-sim.js";
@@ -275,6 +276,25 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       detail: expect.stringMatching(/^HTTP 500 \(Twilio error 20500: boom x+… \[2000005 characters\]\)$/),
     });
     expect(answer.kind === "error" && answer.detail.length).toBeLessThan(300);
+  });
+
+  it("stops reading an answer larger than MAX_TWILIO_BODY_BYTES: an error, never retried as a failure", async () => {
+    nock(BASE)
+      .get(PATH)
+      .reply(
+        200,
+        JSON.stringify({
+          sid: SID,
+          account_sid: ACCOUNT,
+          status: "completed",
+          padding: "x".repeat(MAX_TWILIO_BODY_BYTES),
+        }),
+      );
+    expect(await probe().fetchCall(SID, null)).toMatchObject({
+      kind: "error",
+      reason: "malformed_response",
+      detail: "answer larger than 4 MB: not read",
+    });
   });
 
   it("maps 404 to not_found", async () => {
