@@ -164,6 +164,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A command that has answered is done: a provider's socket it gave up on (an answer dripping in for
+    // minutes) must not keep the process alive after its report. Exit once what was written is flushed.
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
   },
   (err: unknown) => {
     const explained = explainFatal(err);
@@ -175,5 +178,6 @@ main(process.argv.slice(2)).then(
       );
     }
     process.exitCode = EXIT.badConfig;
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(EXIT.badConfig)));
   },
 );

@@ -5,7 +5,9 @@ export type SimFault =
   /** Answers 200 with a truncated, invalid JSON body. */
   | { kind: "malformed"; times?: number }
   /** Waits, then answers normally. */
-  | { kind: "delay"; ms: number; times?: number };
+  | { kind: "delay"; ms: number; times?: number }
+  /** Sends the headers at once, then the body one byte every `everyMs`: a socket that never goes idle. */
+  | { kind: "drip"; everyMs: number; times?: number };
 
 export interface FaultSlot {
   fault: SimFault;

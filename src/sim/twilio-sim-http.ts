@@ -5,6 +5,8 @@ export interface Reply {
   status: number;
   body: string;
   headers?: Record<string, string>;
+  /** Send the body one byte every this many ms (a `drip` fault). */
+  dripMs?: number;
 }
 
 /** Twilio's codes for the few statuses whose code is not simply 20000 + status. */
@@ -39,8 +41,27 @@ export function malformed(reply: Reply): Reply {
   return { status: 200, body: reply.body.slice(0, Math.max(1, Math.floor(reply.body.length / 2))) };
 }
 
+/** Writes the headers, then the body a byte at a time; stops when the client goes or `closing` aborts. */
+function drip(res: ServerResponse, body: string, everyMs: number, closing?: AbortSignal): void {
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed || closing?.aborted === true) {
+      clearInterval(timer);
+      res.destroy();
+      return;
+    }
+    res.write(body.slice(at, at + 1));
+    at++;
+    if (at >= body.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, everyMs);
+  res.once("close", () => clearInterval(timer));
+}
+
 /** Returns false when the client is already gone. */
-export function sendReply(res: ServerResponse, reply: Reply): boolean {
+export function sendReply(res: ServerResponse, reply: Reply, closing?: AbortSignal): boolean {
   if (res.destroyed || res.writableEnded) return false;
   res.writeHead(reply.status, {
     "Content-Type": "application/json",
@@ -48,7 +69,8 @@ export function sendReply(res: ServerResponse, reply: Reply): boolean {
     "Content-Length": String(Buffer.byteLength(reply.body)),
     ...reply.headers,
   });
-  res.end(reply.body);
+  if (reply.dripMs !== undefined) drip(res, reply.body, reply.dripMs, closing);
+  else res.end(reply.body);
   return true;
 }
 

@@ -119,6 +119,8 @@ export async function startTwilioSimulator(
       case "delay":
         await sleep(fault.ms, undefined, { signal: closing.signal });
         return next();
+      case "drip":
+        return { ...(await next()), dripMs: fault.everyMs };
     }
   }
 
@@ -195,7 +197,7 @@ export async function startTwilioSimulator(
       reply = twilioError(500, `Simulator error: ${(err as Error).message}`);
     }
     reply.headers = { "Twilio-Request-Id": `RQ${randomUUID().replaceAll("-", "")}`, ...reply.headers };
-    if (sendReply(res, reply)) {
+    if (sendReply(res, reply, closing.signal)) {
       stats.responsesByStatus[reply.status] = (stats.responsesByStatus[reply.status] ?? 0) + 1;
     }
   }
