@@ -1,5 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { END_SOURCES, PROVIDER_ERROR_REASONS } from "../model/index.js";
+import {
+  END_SOURCES,
+  HANGUP_OUTCOMES,
+  NOTIFY_OUTCOMES,
+  PASS_OUTCOMES,
+  PROVIDER_ERROR_REASONS,
+} from "../model/index.js";
 
 /** Every value of the `cause` label: the causes a diagnosis settles on, and the sources whose cause they are. */
 export const ZOMBIE_CAUSES = [
@@ -10,10 +16,6 @@ export const ZOMBIE_CAUSES = [
   "age_bound",
   "openai",
 ] as const;
-
-export const PASS_RESULTS = ["success", "partial", "failed"] as const;
-export const HANGUP_OUTCOMES = ["hung_up", "already_gone", "error"] as const;
-export const NOTIFICATION_OUTCOMES = ["delivered", "failed", "dropped"] as const;
 
 /** calls_ended_total at 0 for every status the daemon may write (after STATUS_MAP) and every source. */
 export function startEndedCounters(metrics: Metrics, writtenStatuses: readonly string[]): void {
@@ -185,9 +187,9 @@ export function createMetrics(registry: Registry = new Registry()) {
   m.evidenceSuspect.set({ provider: "age_bound" }, 0);
   for (const cause of ZOMBIE_CAUSES) m.zombieCauses.inc({ cause }, 0);
   // Every counter with known label values starts at 0, so that rate() and increase() see the first event.
-  for (const result of PASS_RESULTS) m.passes.inc({ result }, 0);
+  for (const result of PASS_OUTCOMES) m.passes.inc({ result }, 0);
   for (const outcome of HANGUP_OUTCOMES) m.realtimeHangups.inc({ outcome }, 0);
-  for (const outcome of NOTIFICATION_OUTCOMES) m.notifications.inc({ outcome }, 0);
+  for (const outcome of NOTIFY_OUTCOMES) m.notifications.inc({ outcome }, 0);
   for (const reason of PROVIDER_ERROR_REASONS) m.rowCheckFailures.inc({ reason }, 0);
   for (const provider of ["twilio", "openai"])
     for (const outcome of ["ok", "not_found", ...PROVIDER_ERROR_REASONS])

@@ -1,10 +1,11 @@
 import pLimit from "p-limit";
 import type { Logger } from "../log.js";
+import type { NotifyOutcome } from "../model/index.js";
 import { type CallEndedEvent, serialiseEvent } from "./event.js";
 import { type AttemptResult, createDeliveryPolicy, postEvent } from "./webhook-delivery.js";
 
 /** Exactly one per event handed to `notify`. */
-export type NotifyOutcome = "delivered" | "failed" | "dropped";
+export type { NotifyOutcome };
 
 export interface WebhookNotifierOptions {
   url: string;

@@ -4,6 +4,7 @@ import type {
   DecisionPolicy,
   DiagnosisQueue,
   EndSource,
+  HangupOutcome,
   ProviderProbes,
   UnverifiedReason,
 } from "../model/index.js";
@@ -97,5 +98,4 @@ export interface EndedEvent {
   runId: string;
 }
 
-/** A bounded set: used as a metric label. */
-export type HangupOutcome = "hung_up" | "already_gone" | "error";
+export type { HangupOutcome };

@@ -1,4 +1,11 @@
-import type { ActiveCall, EndSource, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
+import type {
+  ActiveCall,
+  EndSource,
+  Evidence,
+  PassOutcome,
+  UnverifiedReason,
+  Verdict,
+} from "../model/index.js";
 import { type DiagnosisTally, emptyDiagnosisTally } from "./diagnose-due.js";
 import type { HangupOutcome } from "./pass-deps.js";
 
@@ -165,7 +172,7 @@ export function addFindings(r: PassResult, findings: readonly Finding[], max: nu
   }
 }
 
-export type PassOutcome = "success" | "partial" | "failed";
+export type { PassOutcome };
 
 /**
  * A pass that lost the database did not do its job: failed. A new refusal makes it partial; a refusal already
