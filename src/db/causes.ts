@@ -9,24 +9,15 @@ import {
   type EndRequest,
   type Evidence,
   TWILIO_RECORDS_DELAY_MS,
+  type ZombieRecord,
 } from "../model/index.js";
 import { causesSql } from "./sql/causes.js";
 import type { DaemonTables } from "./sql/tables.js";
 
-/** One row of the causes table as `report` reads it. */
-export interface CauseRow {
-  callId: string;
-  source: string;
+/** One row of the causes table as `report` reads it: the zombie, and where its diagnosis stands. */
+export interface CauseRow extends ZombieRecord {
   callSid: string | null;
   accountSid: string | null;
-  direction: string | null;
-  providerStatus: string | null;
-  startedAt: Date | null;
-  providerEndedAt: Date;
-  endedHereAt: Date;
-  /** null: the diagnosis is still queued. */
-  cause: string | null;
-  detail: unknown;
   attempts: number;
   lastError: string | null;
   diagnosedAt: Date | null;

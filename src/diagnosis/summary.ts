@@ -2,21 +2,10 @@
  * What `report` says about the zombies ended in a window: pure, from the daemon's own cause rows and one
  * count of the calls the app ended itself.
  */
+import type { ZombieRecord } from "../model/index.js";
 import { type Endpoint, endpointUrl } from "./call-records.js";
 
-/** One zombie the daemon ended, as its cause row holds it. */
-export interface ZombieRecord {
-  callId: string;
-  source: string;
-  direction: string | null;
-  providerStatus: string | null;
-  startedAt: Date | null;
-  providerEndedAt: Date;
-  endedHereAt: Date;
-  /** null: the diagnosis is still queued. */
-  cause: string | null;
-  detail: unknown;
-}
+export type { ZombieRecord };
 
 export interface EndpointGroup {
   /** `METHOD scheme://host/path`, or "(no callback URL)". */

@@ -5,3 +5,4 @@ export * from "./outcomes.js";
 export * from "./ports.js";
 export * from "./twilio-records.js";
 export * from "./verdict.js";
+export * from "./zombie-record.js";
