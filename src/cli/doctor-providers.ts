@@ -36,12 +36,15 @@ export async function twilioChecks(
     ];
   }
   const credentials = config.twilio;
-  const twilio = createTwilioProbe({
+  const options = {
     credentials,
     baseUrl: config.twilioApiBaseUrl,
     timeoutMs: config.providerTimeoutMs,
     keepAlive,
-  });
+  };
+  // One SDK client for the calls pages and the numbers page.
+  const client = createTwilioClient(options);
+  const twilio = createTwilioProbe(options, client);
   const answer = await twilio.listCallsPage({ account: null, status: "in-progress" }, null);
   if (answer.kind === "error") {
     const fix = answer.reason === "auth_failed" ? TWILIO_CREDENTIALS_FIX : "";
@@ -55,12 +58,6 @@ export async function twilioChecks(
     },
   ];
   if (subaccounts.length > 0) checks.push(await subaccountCheck(twilio, subaccounts));
-  const client = createTwilioClient({
-    credentials,
-    baseUrl: config.twilioApiBaseUrl,
-    timeoutMs: config.providerTimeoutMs,
-    keepAlive,
-  });
   const numbers = await readNumbers(client, credentials.accountSid);
   if (numbers.kind === "error") {
     checks.push({

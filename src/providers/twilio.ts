@@ -13,6 +13,7 @@ import { requestIdFrom } from "./request-id.js";
 import {
   createTwilioClient,
   MAX_TWILIO_BODY_BYTES,
+  type TwilioClient,
   type TwilioClientOptions,
   type TwilioResponse,
 } from "./twilio-client.js";
@@ -100,9 +101,12 @@ export function twilioAsked(callSid: string, accountSid: string, headers?: unkno
 }
 
 /** Asks Twilio about calls: one call by SID, or a page of an account's calls in one status. */
-export function createTwilioProbe(opts: TwilioProbeOptions): TwilioProbe {
+export function createTwilioProbe(
+  opts: TwilioProbeOptions,
+  /** The SDK client to ask through; a caller that also reads other resources hands in its own. */
+  client: TwilioClient = createTwilioClient(opts),
+): TwilioProbe {
   const { credentials } = opts;
-  const client = createTwilioClient(opts);
   const { accountPath } = client;
 
   return {
