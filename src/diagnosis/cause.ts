@@ -113,17 +113,6 @@ function byTime(requests: AppRequest[]): AppRequest[] {
   );
 }
 
-function detail(r: AppRequest): CallbackDetail {
-  return {
-    endpoint: r.endpoint,
-    method: r.method,
-    callStatus: r.callStatus,
-    responseCode: r.responseCode,
-    durationMs: r.durationMs,
-    at: r.at,
-  };
-}
-
 const unknown = (reason: UnknownReason, text: string): CauseDiagnosis => ({
   cause: "unknown",
   reason,
@@ -171,7 +160,7 @@ function fromTerminal(terminal: AppRequest[], notifications: CallNotification[])
       cause: "callback_acknowledged",
       attempts: ordered.length,
       failedAttempts,
-      ...detail(acknowledged),
+      ...acknowledged,
     };
   }
   const last = ordered[ordered.length - 1] as AppRequest;
@@ -181,7 +170,7 @@ function fromTerminal(terminal: AppRequest[], notifications: CallNotification[])
     failure: last.responseCode === null ? "no_response" : "http_error",
     errorCode: notified?.errorCode ?? null,
     attempts: ordered.length,
-    ...detail(last),
+    ...last,
   };
 }
 
