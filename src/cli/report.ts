@@ -66,6 +66,7 @@ const SKIPPED: Record<SkipReason, string> = {
   not_configured: "not configured",
   backing_off: "backing off",
   held: "held",
+  within_session_cap: "not probed: within the session cap",
 };
 
 /** Provider times are whole seconds; milliseconds would only add noise to the table. */

@@ -13,6 +13,7 @@ import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.j
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
 import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
+import { SessionCapCheck } from "../reconcile/session-cap.js";
 import { watchListingIndex } from "./listing-index-report.js";
 
 export interface Runtime {
@@ -58,6 +59,10 @@ export function passDepsFor(
       maxEndShare: config.openaiMaxEndShare,
     },
     ageBoundMaxEndShare: config.ageBoundMaxEndShare,
+    realtimeProbe: {
+      mode: config.openaiProbe === "early" ? "early" : "after-cap",
+      cap: new SessionCapCheck(parts.logger, () => parts.metrics.realtimeSessionCapDisproved.set(1)),
+    },
     onEnded: (e) => {
       parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source });
       const lifetimeSeconds = (e.decidedAt.getTime() - e.endedAt.getTime()) / 1000;

@@ -1,3 +1,4 @@
+import type { RealtimeSurface } from "../model/index.js";
 /** The validated configuration that loadConfig (config.ts) builds from the environment. */
 
 export interface TwilioCredentials {
@@ -52,8 +53,13 @@ export interface Config {
   openaiBaseUrl: string;
   openaiConcurrency: number;
   openaiMaxRps: number;
-  /** `sideband`: probe realtime sessions over the sideband WebSocket; `off`: never ask OpenAI. */
-  openaiProbe: "sideband" | "off";
+  /**
+   * `after-cap`: open a sideband only to realtime-only calls older than the session cap (no live call can be
+   * disturbed); `early`: to younger calls too, under the positive control and the blast radius; `off`: never.
+   */
+  openaiProbe: "after-cap" | "early" | "off";
+  /** The runtime surfaces a realtime call is asked on, in order: it is gone only when every one says so. */
+  openaiSurfaces: readonly RealtimeSurface[];
   hangupOrphanedRealtime: boolean;
   /** OpenAI's cap on a realtime session: a realtime-only end is never later than started_at + this. */
   openaiMaxSessionSeconds: number;

@@ -6,12 +6,14 @@ import {
   httpUrl,
   identifier,
   identifierProblem,
+  openaiProbeSetting,
   optionalIdentifier,
   optionalPositiveInt,
   optionalSecret,
   positiveInt,
   positiveNumber,
   quotable,
+  realtimeSurfaces,
 } from "./env-fields.js";
 import { quoteQualifiedIdentifier } from "./identifiers.js";
 import { unknownVariableProblem } from "./known-variables.js";
@@ -70,7 +72,8 @@ const envSchema = z.object({
   OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1", "OPENAI_API_KEY"),
   OPENAI_CONCURRENCY: positiveInt(4),
   OPENAI_MAX_RPS: positiveNumber(5, "requests per second"),
-  OPENAI_PROBE: z.enum(["sideband", "off"], { error: "must be sideband or off" }).default("sideband"),
+  OPENAI_PROBE: openaiProbeSetting,
+  OPENAI_SURFACES: realtimeSurfaces,
   HANGUP_ORPHANED_REALTIME: booleanFlag,
   OPENAI_MAX_SESSION_SECONDS: positiveInt(3600, "seconds"),
   OPENAI_LIVE_CONTROL_SECONDS: positiveInt(3600, "seconds"),
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     openaiConcurrency: e.OPENAI_CONCURRENCY,
     openaiMaxRps: e.OPENAI_MAX_RPS,
     openaiProbe: e.OPENAI_PROBE,
+    openaiSurfaces: e.OPENAI_SURFACES,
     hangupOrphanedRealtime: e.HANGUP_ORPHANED_REALTIME,
     openaiMaxSessionSeconds: e.OPENAI_MAX_SESSION_SECONDS,
     openaiLiveControlSeconds: e.OPENAI_LIVE_CONTROL_SECONDS,

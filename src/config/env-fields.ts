@@ -64,3 +64,33 @@ export const optionalSecret = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+export const openaiProbeSetting = z
+  .enum(["after-cap", "early", "off"], {
+    error: (issue) =>
+      issue.input === "sideband"
+        ? "must be after-cap, early or off (sideband, which probed every realtime call, is now early; after-cap, the default, probes only calls older than OPENAI_MAX_SESSION_SECONDS)"
+        : "must be after-cap, early or off",
+  })
+  .default("after-cap");
+
+const SURFACES = ["live", "realtime"] as const;
+/** A comma-separated list of OpenAI's runtime surfaces, each once, at least one. */
+export const realtimeSurfaces = z
+  .string()
+  .default("live,realtime")
+  .transform((v, ctx) => {
+    const names = v
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n !== "");
+    const bad = names.filter((n) => !(SURFACES as readonly string[]).includes(n));
+    if (names.length === 0 || bad.length > 0 || new Set(names).size !== names.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must list live and/or realtime, comma-separated, each once${bad.length > 0 ? ` (not ${bad.join(", ")})` : ""}`,
+      });
+      return z.NEVER;
+    }
+    return names as (typeof SURFACES)[number][];
+  });

@@ -161,6 +161,11 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: "Twilio accounts whose StartTime filter proved to honour the date only: listed without slices",
       registers: [registry],
     }),
+    realtimeSessionCapDisproved: new Gauge({
+      name: `${prefix}realtime_session_cap_disproved`,
+      help: "1 once a realtime call was seen live past OPENAI_MAX_SESSION_SECONDS: no realtime call is ended on that cap until the setting is corrected and the daemon restarted",
+      registers: [registry],
+    }),
     diagnosesQueued: new Gauge({
       name: `${prefix}diagnoses_queued`,
       help: "Twilio ends whose cause is still to be read from Twilio's records of the call",
@@ -196,6 +201,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       m.providerRequests.inc({ provider, outcome }, 0);
   m.diagnosesQueued.set(0);
   m.twilioListByDate.set(0);
+  m.realtimeSessionCapDisproved.set(0);
   for (const provider of ["twilio", "openai"]) {
     m.circuitBreakerState.set({ provider }, 0);
     for (const to of Object.keys(BREAKER_VALUE)) m.circuitBreakerTransitions.inc({ provider, to }, 0);

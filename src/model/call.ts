@@ -25,4 +25,9 @@ export interface DecisionPolicy {
   absenceConfirmSeconds: number;
   /** OpenAI caps a realtime session's length: no realtime-only call can have ended later than this after it started. */
   openaiMaxSessionSeconds: number;
+  /**
+   * false once a realtime call was seen live past that cap: the cap is wrong, so neither end times nor trust
+   * are taken from it. Default true.
+   */
+  sessionCapTrusted?: boolean;
 }

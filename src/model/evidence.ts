@@ -101,6 +101,13 @@ export interface TwilioRawTimes {
   date_updated: string | null;
 }
 
+/**
+ * OpenAI's runtime surfaces: `realtime` (the Realtime API's sideband, `/v1/realtime?call_id=`) and `live` (the
+ * Live API's observer sideband, `/v1/live/sessions/{id}/attach`). The first successful accept selects a call's
+ * surface, and the other one may not know the call: it is gone only when every surface asked says so.
+ */
+export type RealtimeSurface = "realtime" | "live";
+
 export type OpenAIEvidence = WithAsked<
   | { kind: "live" }
   /**
@@ -120,8 +127,16 @@ export interface Evidence {
 /**
  * `backing_off`: the row's last check failed and its backoff has not passed yet (not asked this pass).
  * `held`: the call is held (`hold`, or a revert): never asked, never ended, until `release`.
+ * `within_session_cap`: a realtime call that may still be live: by default it is not even looked at.
  */
-export type SkipReason = "no_id" | "not_configured" | "not_needed" | "backing_off" | "held";
+export type SkipReason =
+  | "no_id"
+  | "not_configured"
+  | "not_needed"
+  | "backing_off"
+  | "held"
+  /** A realtime call younger than OpenAI's session cap (and a grace): not connected to unless OPENAI_PROBE=early. */
+  | "within_session_cap";
 
 /**
  * What the sideband WebSocket told us about one realtime call: `live` = the handshake completed (101), `gone` =

@@ -19,10 +19,23 @@ export type UnverifiedReason =
   /** Not asked this pass: its last check failed, and it waits out its backoff. */
   | "backoff"
   /** Not asked and never ended, not even by the age bound: held (`hold`, or a revert) until `release`. */
-  | "held";
+  | "held"
+  /** A realtime-only call younger than OpenAI's session cap: not probed (OPENAI_PROBE=after-cap). */
+  | "within_session_cap";
 
 export type Verdict =
-  | { action: "end"; newStatus: string; endedAt: Date; source: EndSource; why: string }
+  | {
+      action: "end";
+      newStatus: string;
+      endedAt: Date;
+      source: EndSource;
+      why: string;
+      /**
+       * `session_cap`: a realtime absence seen only past OpenAI's session cap, which no live session outlasts:
+       * two independent signals, so the guards that protect younger realtime calls do not hold it back.
+       */
+      trust?: "session_cap";
+    }
   | { action: "keep"; why: "too_young" | "twilio_live" | "openai_live" }
   | { action: "unverified"; reason: UnverifiedReason; why: string };
 

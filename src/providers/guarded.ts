@@ -9,6 +9,7 @@ import type {
   RealtimeObservation,
 } from "../model/index.js";
 import { createOpenAIProbe, isRealtimeCallId } from "./openai.js";
+import { askEachSurface } from "./openai-surfaces.js";
 import { naming } from "./policy-answers.js";
 import { type BreakerState, type Classification, createProviderPolicy } from "./resilience.js";
 import { createTwilioProbe } from "./twilio.js";
@@ -163,13 +164,18 @@ export function guardProviders(
       openai === null || config.openaiProbe === "off"
         ? null
         : {
-            probeSession: async (id, signal) =>
-              naming(
-                (await openaiPolicy.execute(
-                  counted("openai", (s) => openai.probeSession(id, s)),
-                  signal,
-                )) as RealtimeObservation,
-                isRealtimeCallId(id) ? { callId: id } : null,
+            // Each surface's handshake is a request of its own: the rate limit and the breaker see every one.
+            probeSession: (id, signal) =>
+              askEachSurface(config.openaiSurfaces, async (surface) =>
+                naming(
+                  (await openaiPolicy.execute(
+                    counted("openai", (s) =>
+                      surface === "live" ? openai.attachLive(id, s) : openai.probeSession(id, s),
+                    ),
+                    signal,
+                  )) as RealtimeObservation,
+                  isRealtimeCallId(id) ? { callId: id } : null,
+                ),
               ),
           },
     hangupRealtime:

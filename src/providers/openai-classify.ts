@@ -9,7 +9,12 @@ import { retryAfterFromHeaders } from "../retry/retry-after.js";
 
 type ErrorObservation = Extract<RealtimeObservation, { kind: "error" }>;
 
-const NO_SESSION = /no session found for the provided call_id/i;
+const NO_SESSION = /no session found for the provided (call_id|session_id)/i;
+/**
+ * The codes that say "no session with this id": the Realtime surface's documented-by-example `call_id_not_found`,
+ * and `session_not_found` for the Live surface, whose refusal code is not published (any other code is unknown).
+ */
+const NO_SESSION_CODES = new Set(["call_id_not_found", "session_not_found"]);
 
 /**
  * A refused handshake (or a failed hang-up). Only a 404 whose OpenAI error says `call_id_not_found` (or its
@@ -25,7 +30,10 @@ export function classifyRefusal(
   const auth = status === 401 || status === 403;
   const detail = `HTTP ${status}${describeError(err, auth)}`;
   if (status === 404) {
-    if (err && (err.code === "call_id_not_found" || NO_SESSION.test(err.message ?? "")))
+    if (
+      err &&
+      ((typeof err.code === "string" && NO_SESSION_CODES.has(err.code)) || NO_SESSION.test(err.message ?? ""))
+    )
       return { kind: "gone" };
     return {
       kind: "error",

@@ -21,6 +21,11 @@ export interface OpenAIProbe {
    * closed (or destroyed) before the promise settles. Every answer about a well-formed id carries `asked`.
    */
   probeSession(callId: string, signal?: AbortSignal): Promise<RealtimeObservation>;
+  /**
+   * The same question on the Live surface: its observer sideband, `/v1/live/sessions/{id}/attach`, documented as
+   * detaching only the observer and never closing the owner's session. Same guarantees as `probeSession`.
+   */
+  attachLive(callId: string, signal?: AbortSignal): Promise<RealtimeObservation>;
   /** Ends the call. Never use it as a probe: on a live call it hangs up on the caller. */
   hangup(callId: string, signal?: AbortSignal): Promise<HangupResult>;
 }
@@ -57,6 +62,18 @@ export function sidebandUrl(baseUrl: string, callId: string): URL {
 }
 
 /**
+ * The Live API's sideband: `wss://api.openai.com/v1/live/sessions/{session_id}/attach` in OpenAI's API reference
+ * (live → sideband → connect), `session_id` being the same `rtc_` value its `live.call.incoming` webhook carries.
+ * Same scheme mapping as `sidebandUrl`.
+ */
+export function liveAttachUrl(baseUrl: string, callId: string): URL {
+  const path = `/live/sessions/${encodeURIComponent(callId)}/attach`;
+  const url = new URL(baseUrl + (baseUrl.endsWith("/") ? path.slice(1) : path));
+  url.protocol = url.protocol === "http:" ? "ws:" : "wss:";
+  return url;
+}
+
+/**
  * Liveness of OpenAI realtime (SIP) calls through the sideband WebSocket, and an idempotent hang-up.
  *
  * The probe uses `ws` directly rather than the SDK's `OpenAIRealtimeWS` (which is a thin wrapper over the
@@ -86,58 +103,66 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
     return client;
   };
 
-  return {
-    async probeSession(callId, signal) {
-      if (!CALL_ID.test(callId)) return badId(callId);
-      const asked = askedOf(callId, undefined);
-      if (signal?.aborted) return { ...aborted(signal), asked };
-      let url: URL;
-      try {
-        url = sidebandUrl(opts.baseUrl, callId);
-      } catch (err) {
+  /** One handshake on the sideband `urlOf` names; settles once its socket is closed. */
+  async function probeAt(
+    urlOf: (baseUrl: string, callId: string) => URL,
+    callId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RealtimeObservation> {
+    if (!CALL_ID.test(callId)) return badId(callId);
+    const asked = askedOf(callId, undefined);
+    if (signal?.aborted) return { ...aborted(signal), asked };
+    let url: URL;
+    try {
+      url = urlOf(opts.baseUrl, callId);
+    } catch (err) {
+      return {
+        kind: "error",
+        reason: "bad_request",
+        detail: `invalid OpenAI base URL: ${errorMessage(err)}`,
+        asked,
+      };
+    }
+    const outcome = await openSideband(url, headers, {
+      timeoutMs: opts.timeoutMs,
+      closeGraceMs,
+      ...(signal ? { signal } : {}),
+    });
+    switch (outcome.kind) {
+      case "opened":
+        // The 101 is the live signal: OpenAI refuses the handshake for a call it has no session of. No first
+        // event is awaited (a control socket on an existing call may never get session.created), and what
+        // the server sends or does after the 101 (an error event, a close) changes nothing.
+        return { kind: "live", asked: askedOf(callId, outcome.headers) };
+      case "refused":
+        return {
+          ...classifyRefusal(outcome.status, outcome.headers, outcome.body),
+          asked: askedOf(callId, outcome.headers),
+        };
+      case "closed":
         return {
           kind: "error",
-          reason: "bad_request",
-          detail: `invalid OpenAI base URL: ${errorMessage(err)}`,
+          reason: "network",
+          detail: `sideband connection closed (code ${outcome.code}) before the handshake completed`,
           asked,
         };
-      }
-      const outcome = await openSideband(url, headers, {
-        timeoutMs: opts.timeoutMs,
-        closeGraceMs,
-        ...(signal ? { signal } : {}),
-      });
-      switch (outcome.kind) {
-        case "opened":
-          // The 101 is the live signal: OpenAI refuses the handshake for a call it has no session of. No first
-          // event is awaited (a control socket on an existing call may never get session.created), and what
-          // the server sends or does after the 101 (an error event, a close) changes nothing.
-          return { kind: "live", asked: askedOf(callId, outcome.headers) };
-        case "refused":
-          return {
-            ...classifyRefusal(outcome.status, outcome.headers, outcome.body),
-            asked: askedOf(callId, outcome.headers),
-          };
-        case "closed":
-          return {
-            kind: "error",
-            reason: "network",
-            detail: `sideband connection closed (code ${outcome.code}) before the handshake completed`,
-            asked,
-          };
-        case "timeout":
-          return {
-            kind: "error",
-            reason: "timeout",
-            detail: `sideband handshake not completed within ${opts.timeoutMs} ms`,
-            asked,
-          };
-        case "aborted":
-          return { ...aborted(signal), asked };
-        case "error":
-          return { ...classifyWsError(outcome.error), asked };
-      }
-    },
+      case "timeout":
+        return {
+          kind: "error",
+          reason: "timeout",
+          detail: `sideband handshake not completed within ${opts.timeoutMs} ms`,
+          asked,
+        };
+      case "aborted":
+        return { ...aborted(signal), asked };
+      case "error":
+        return { ...classifyWsError(outcome.error), asked };
+    }
+  }
+
+  return {
+    probeSession: (callId, signal) => probeAt(sidebandUrl, callId, signal),
+    attachLive: (callId, signal) => probeAt(liveAttachUrl, callId, signal),
 
     async hangup(callId, signal) {
       if (!CALL_ID.test(callId)) return badId(callId);

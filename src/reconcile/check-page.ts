@@ -43,6 +43,7 @@ const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
   "end_time_in_future",
   "backoff",
   "held",
+  "within_session_cap",
 ]);
 
 /** Failures that say nothing about the row itself (the whole provider is refused or failing): no backoff. */
@@ -147,6 +148,7 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
       return null;
     }
     tally.zombies[verdict.source]++;
+    if (verdict.trust === "session_cap") tally.realtimePastCap++;
     if (!opts.dryRun) return { row, evidence, verdict, decidedAt: now };
     deps.logger.info(
       {

@@ -1,4 +1,5 @@
 import type { ActiveCall, DecisionPolicy, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
+import { pastSessionCap } from "./session-cap.js";
 
 /**
  * Twilio's clock and ours may disagree a little: an end time ahead of the database's clock waits a pass; one
@@ -76,12 +77,17 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
       if (first !== null && now.getTime() - first.getTime() >= policy.absenceConfirmSeconds * 1000) {
         const ended = absenceEndTime(row, first, openai.lastSeenLiveAt, policy);
         if (ended !== null) {
+          // Both sightings past the cap: no session lasts that long, whatever the probe's blind spots.
+          const capped =
+            policy.sessionCapTrusted !== false &&
+            pastSessionCap(row.startedAt, first, policy.openaiMaxSessionSeconds);
           return {
             action: "end",
             newStatus: OPENAI_ENDED_STATUS,
             endedAt: ended.at,
             source: "openai",
-            why: `OpenAI realtime session gone since ${first.toISOString()} (seen twice); ${ended.why}`,
+            why: `OpenAI realtime session gone since ${first.toISOString()} (seen twice${capped ? ", past the session cap" : ""}); ${ended.why}`,
+            ...(capped ? { trust: "session_cap" as const } : {}),
           };
         }
         pending = {
@@ -96,6 +102,11 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
       }
     } else if (openai.kind === "error") {
       pending = { reason: openai.reason, why: `OpenAI: ${openai.detail}` };
+    } else if (openai.why === "within_session_cap") {
+      pending = {
+        reason: "within_session_cap",
+        why: `realtime call younger than OPENAI_MAX_SESSION_SECONDS (${policy.openaiMaxSessionSeconds}s): not probed while it may be live`,
+      };
     } else {
       pending = { reason: "no_provider", why: "no provider could be asked about this call" };
     }
@@ -125,7 +136,8 @@ export function absenceEndTime(
   policy: DecisionPolicy,
 ): { at: Date; why: string } | null {
   const cap = new Date(row.startedAt.getTime() + policy.openaiMaxSessionSeconds * 1000);
-  const capped = cap.getTime() < firstSeenGoneAt.getTime();
+  // A cap a live call outlived bounds nothing.
+  const capped = policy.sessionCapTrusted !== false && cap.getTime() < firstSeenGoneAt.getTime();
   const at = capped ? cap : firstSeenGoneAt;
   if (lastSeenLiveAt !== null && lastSeenLiveAt.getTime() > at.getTime()) return null;
   return {

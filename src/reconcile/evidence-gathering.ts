@@ -1,6 +1,7 @@
 import type { Logger } from "../log.js";
 import type {
   ActiveCall,
+  DecisionPolicy,
   Evidence,
   OpenAIEvidence,
   ProviderProbes,
@@ -8,6 +9,8 @@ import type {
   TwilioLiveStatus,
 } from "../model/index.js";
 import { rowAccount } from "./account-key.js";
+import type { PassDeps } from "./pass-deps.js";
+import { pastSessionCap } from "./session-cap.js";
 import type { PassSightings } from "./sightings.js";
 
 /** Twilio's live calls by SID, as one listing saw them. */
@@ -47,8 +50,11 @@ export function passEvidence(parts: {
   liveSets: LiveSets | null;
   /** TWILIO_ACCOUNT_SID: a row naming it is asked, and stopped, as a row naming no account. */
   configuredAccount?: string | undefined;
+  policy: Pick<DecisionPolicy, "openaiMaxSessionSeconds">;
+  realtimeProbe?: PassDeps["realtimeProbe"];
 }) {
-  const { probes, sightings, logger, clock, liveSets, configuredAccount } = parts;
+  const { probes, sightings, logger, clock, liveSets, configuredAccount, realtimeProbe } = parts;
+  const capSeconds = parts.policy.openaiMaxSessionSeconds;
   // Aborted with the answer that every later request there gets instead (the policy returns it).
   const stops = new Map<StopKey, AbortController>();
   const stopOf = (key: StopKey) => {
@@ -131,17 +137,27 @@ export function passEvidence(parts: {
     return e;
   };
 
-  const askOpenAI = async (callId: string, signal?: AbortSignal): Promise<OpenAIEvidence> => {
+  const askOpenAI = async (
+    row: ActiveCall,
+    callId: string,
+    signal?: AbortSignal,
+  ): Promise<OpenAIEvidence | { kind: "skipped"; why: "within_session_cap" }> => {
     if (probes.openai === null) throw new Error("unreachable: OpenAI not configured");
+    // By default a call that may still be live is not connected to at all: whether a second sideband disturbs
+    // the app's own control connection is documented nowhere. Past the cap no session can be live.
+    const pastCap = pastSessionCap(row.startedAt, clock(), capSeconds);
+    if (!pastCap && realtimeProbe?.mode !== "early") return { kind: "skipped", why: "within_session_cap" };
     const stopped = notAsked("openai");
     if (stopped !== null) return stopped;
     const o = await probes.openai.probeSession(callId, signalFor("openai", signal));
     // Spread: what was asked, and the request id, stay in the evidence (and so in the audit row).
     if (o.kind === "live") {
-      sightings.sawLive(callId, clock());
+      const seenAt = clock();
+      sightings.sawLive(callId, seenAt, pastCap);
+      if (pastCap) realtimeProbe?.cap.sawLivePastCap(callId, row.startedAt, seenAt, capSeconds);
       return { ...o };
     }
-    if (o.kind === "gone") return { ...o, ...sightings.sawGone(callId, clock()) };
+    if (o.kind === "gone") return { ...o, ...sightings.sawGone(callId, clock(), pastCap) };
     sightings.sawNothing(callId);
     noteError("openai", "openai", o);
     return { ...o };
@@ -163,7 +179,7 @@ export function passEvidence(parts: {
             ? { kind: "skipped", why: "not_needed" }
             : probes.openai === null
               ? { kind: "skipped", why: "not_configured" }
-              : await askOpenAI(row.openaiId, signal);
+              : await askOpenAI(row, row.openaiId, signal);
       return { twilio, openai };
     },
   };

@@ -9,6 +9,7 @@ import type {
   UnverifiedReason,
 } from "../model/index.js";
 import type { RowBackoff } from "./row-backoff.js";
+import type { SessionCapCheck } from "./session-cap.js";
 
 /** What a pass works with; the daemon, the audit, the tests and the bench hand in their own. */
 export interface PassDeps {
@@ -16,6 +17,12 @@ export interface PassDeps {
   probes: ProviderProbes;
   /** When OpenAI's absences are trusted (see realtime-guard.ts); defaults when absent. */
   realtimeTrust?: { liveControlSeconds: number; maxEndShare: number };
+  /**
+   * OPENAI_PROBE: `after-cap` connects only to realtime calls past OpenAI's session cap, `early` to younger ones
+   * too; `cap` remembers whether a live call disproved that cap. The daemon's wiring always sets it; absent:
+   * `early`, with a check of the pass's own.
+   */
+  realtimeProbe?: { mode: "after-cap" | "early"; cap: SessionCapCheck };
   /** AGE_BOUND_MAX_END_SHARE (see age-bound-guard.ts); default 0.5. */
   ageBoundMaxEndShare?: number;
   /** Rows whose check failed, backed off across passes (the daemon keeps one for its lifetime). */

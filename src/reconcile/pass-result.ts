@@ -41,6 +41,8 @@ export interface CheckTally {
   live: number;
   /** Confirmed zombies, by what confirmed them (in dry-run: would be ended). */
   zombies: Record<EndSource, number>;
+  /** Of the `openai` zombies, those seen gone only past OpenAI's session cap (see decide.ts). */
+  realtimePastCap: number;
   unverified: Partial<Record<UnverifiedReason, number>>;
   /** Rows a provider failed to answer for: the pass saw less than it should. */
   providerErrors: number;
@@ -96,6 +98,7 @@ export function emptyCheckTally(): CheckTally {
     checked: 0,
     live: 0,
     zombies: { twilio: 0, openai: 0, age_bound: 0 },
+    realtimePastCap: 0,
     unverified: {},
     providerErrors: 0,
   };
@@ -143,6 +146,7 @@ export function addCheck(r: PassResult, t: CheckTally): void {
   r.checked += t.checked;
   r.live += t.live;
   r.providerErrors += t.providerErrors;
+  r.realtimePastCap += t.realtimePastCap;
   for (const [source, n] of Object.entries(t.zombies)) r.zombies[source as EndSource] += n;
   for (const [reason, n] of Object.entries(t.unverified)) {
     const key = reason as UnverifiedReason;

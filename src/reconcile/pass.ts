@@ -10,6 +10,7 @@ import type { PassDeps, PassOptions, PassRun } from "./pass-deps.js";
 import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from "./pass-result.js";
 import { RealtimeGuard } from "./realtime-guard.js";
 import { DeferredRows } from "./row-backoff.js";
+import { SessionCapCheck } from "./session-cap.js";
 import { PassSightings } from "./sightings.js";
 import { writeEnds } from "./write-ends.js";
 
@@ -51,7 +52,18 @@ async function onDatabaseClock(deps: PassDeps, runId: string): Promise<{ deps: P
  * zombies. Running it twice changes nothing the second time. Throws only when the database cannot be read.
  */
 export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
-  const { deps, skewMs } = await onDatabaseClock(passDeps, opts.runId);
+  const clocked = await onDatabaseClock(passDeps, opts.runId);
+  const skewMs = clocked.skewMs;
+  const realtimeProbe = clocked.deps.realtimeProbe ?? {
+    mode: "early" as const,
+    cap: new SessionCapCheck(clocked.deps.logger),
+  };
+  // A cap disproved by an earlier pass bounds nothing in this one (see session-cap.ts).
+  const deps: PassRun = {
+    ...clocked.deps,
+    realtimeProbe,
+    policy: { ...clocked.deps.policy, sessionCapTrusted: realtimeProbe.cap.disproof === null },
+  };
   const startedAt = deps.clock();
   const result = { ...newPassResult(opts.runId, opts.dryRun, startedAt), clockSkewMs: skewMs };
   const maxFindings = deps.maxFindings ?? DEFAULT_MAX_FINDINGS;
@@ -112,7 +124,10 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
     if ((listing?.listedAccounts ?? 0) > 0) result.twilioStrategy = "list-diff";
   }
 
-  result.realtimeSuspect = await realtime.suspicion(sightings, result.zombies.openai);
+  result.realtimeSuspect = await realtime.suspicion(sightings, {
+    total: result.zombies.openai,
+    pastCap: result.realtimePastCap,
+  });
   if (result.realtimeSuspect === null) await write(realtime.heldBack);
   else holdBack(result, realtime.heldBack, deps, maxFindings);
   result.ageBoundSuspect = ageBound.suspicion(result.checked);

@@ -31,20 +31,12 @@ export class RealtimeGuard {
   }
 
   /** Why this pass's realtime absences are not to be trusted; null when they are. */
-  async suspicion(sightings: PassSightings, wouldEnd: number): Promise<string | null> {
-    if (wouldEnd === 0) return null;
-    const trust = this.deps.realtimeTrust ?? REALTIME_TRUST_DEFAULTS;
-    const probed = sightings.live + sightings.gone;
-    const why = await (async () => {
-      if (exceedsShare(wouldEnd, probed, trust.maxEndShare)) {
-        return `this pass would end ${wouldEnd} of the ${probed} realtime calls it asked about (more than OPENAI_MAX_END_SHARE=${trust.maxEndShare})`;
-      }
-      if (sightings.live > 0) return null;
-      const lastLive = await this.deps.store.lastLiveSighting();
-      const now = this.deps.clock().getTime();
-      if (lastLive !== null && now - lastLive.getTime() <= trust.liveControlSeconds * 1000) return null;
-      return `no realtime call has been seen live ${lastLive === null ? "ever" : `since ${lastLive.toISOString()}`} (OPENAI_LIVE_CONTROL_SECONDS=${trust.liveControlSeconds}): a key of another project sees every call as gone`;
-    })();
+  async suspicion(
+    sightings: PassSightings,
+    zombies: { total: number; pastCap: number },
+  ): Promise<string | null> {
+    if (zombies.total === 0) return null;
+    const why = await this.why(sightings, zombies);
     if (why !== null && this.opts.confirmRealtimeAbsences === true) {
       this.deps.logger.warn(
         { runId: this.opts.runId, why },
@@ -53,5 +45,32 @@ export class RealtimeGuard {
       return null;
     }
     return why;
+  }
+
+  /** `zombies`: the pass's realtime ends (written or, in a dry run, not), and those of them taken on the cap. */
+  private async why(
+    sightings: PassSightings,
+    zombies: { total: number; pastCap: number },
+  ): Promise<string | null> {
+    const probe = this.deps.realtimeProbe;
+    const disproof = probe?.cap.disproof ?? null;
+    const onCap = zombies.pastCap;
+    // The cap is all the default mode trusts; in the early mode, only the ends taken from it are in doubt.
+    if (disproof !== null && (probe?.mode !== "early" || onCap > 0)) {
+      return `realtime call ${disproof.callId} was seen live ${disproof.ageSeconds}s after it started, past OPENAI_MAX_SESSION_SECONDS=${this.deps.policy.openaiMaxSessionSeconds}: no absence is trusted on that cap until the setting is corrected and the daemon restarted`;
+    }
+    // Past the cap, a session cannot be live: the guards below protect the calls that still could be.
+    const wouldEnd = zombies.total - onCap;
+    if (wouldEnd === 0) return null;
+    const trust = this.deps.realtimeTrust ?? REALTIME_TRUST_DEFAULTS;
+    const probed = sightings.live + sightings.gone;
+    if (exceedsShare(wouldEnd, probed, trust.maxEndShare)) {
+      return `this pass would end ${wouldEnd} of the ${probed} realtime calls it asked about (more than OPENAI_MAX_END_SHARE=${trust.maxEndShare})`;
+    }
+    if (sightings.live + sightings.livePastCap > 0) return null;
+    const lastLive = await this.deps.store.lastLiveSighting();
+    const now = this.deps.clock().getTime();
+    if (lastLive !== null && now - lastLive.getTime() <= trust.liveControlSeconds * 1000) return null;
+    return `no realtime call has been seen live ${lastLive === null ? "ever" : `since ${lastLive.toISOString()}`} (OPENAI_LIVE_CONTROL_SECONDS=${trust.liveControlSeconds}): a key of another project sees every call as gone`;
   }
 }

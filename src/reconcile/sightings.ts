@@ -9,9 +9,14 @@ import type { CallStore, Sighting } from "../model/index.js";
 export class PassSightings {
   private readonly known = new Map<string, Sighting>();
   private readonly changed = new Map<string, Sighting>();
-  /** Probes of this pass that answered live, and gone: the positive control and the blast radius. */
+  /**
+   * Probes of this pass that answered live, and gone, of calls within OpenAI's session cap: the positive control
+   * and the blast radius, which protect exactly those. Calls past the cap are counted apart.
+   */
   live = 0;
   gone = 0;
+  /** Live answers for calls past the cap: they prove the key sees sessions (and that the cap is wrong). */
+  livePastCap = 0;
 
   constructor(private readonly store: CallStore) {}
 
@@ -21,14 +26,19 @@ export class PassSightings {
     for (const [id, s] of await this.store.sightings(wanted)) this.known.set(id, s);
   }
 
-  sawLive(realtimeId: string, now: Date): void {
-    this.live++;
+  sawLive(realtimeId: string, now: Date, pastCap = false): void {
+    if (pastCap) this.livePastCap++;
+    else this.live++;
     this.set(realtimeId, { firstGoneAt: null, lastLiveAt: now });
   }
 
   /** Returns when the current streak of absences began (null: this is its first sighting). */
-  sawGone(realtimeId: string, now: Date): { firstSeenGoneAt: Date | null; lastSeenLiveAt: Date | null } {
-    this.gone++;
+  sawGone(
+    realtimeId: string,
+    now: Date,
+    pastCap = false,
+  ): { firstSeenGoneAt: Date | null; lastSeenLiveAt: Date | null } {
+    if (!pastCap) this.gone++;
     const before = this.known.get(realtimeId);
     const first = before?.firstGoneAt ?? null;
     const lastLive = before?.lastLiveAt ?? null;

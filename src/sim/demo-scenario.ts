@@ -183,17 +183,17 @@ export function buildDemoScenario(now: Date): ScenarioCall[] {
       expect: "unverified",
     };
   });
-  // Realtime-only rows: no Twilio SID. Without the OpenAI probe only the age bound can decide.
-  // Realtime-only rows (no Twilio SID): the sideband WebSocket tells live from gone. A one-shot audit sees
-  // an absence only once, and one sighting is not enough to end a call; the daemon confirms it next pass.
-  add("live (realtime only)", (id) => ({
+  // Realtime-only rows (no Twilio SID). One younger than OpenAI's 60-minute session cap may be live: it is not
+  // connected to at all. Past the cap, the sideband tells live from gone; a one-shot audit sees an absence only
+  // once, and one sighting is not enough to end a call: the daemon confirms it next pass.
+  add("realtime only, within the session cap (not probed)", (id) => ({
     row: active(id, null, secondsAgo(now, 2000), fakeRealtimeId(id)),
     twilio: null,
     realtime: { callId: fakeRealtimeId(id), live: true },
-    expect: "keep",
+    expect: "unverified",
   }));
   add("realtime gone (ended on a 2nd sighting)", (id) => ({
-    row: active(id, null, secondsAgo(now, 2100), fakeRealtimeId(id)),
+    row: active(id, null, secondsAgo(now, 3 * 3600 + 100), fakeRealtimeId(id)),
     twilio: null,
     expect: "end_openai_second_pass",
   }));

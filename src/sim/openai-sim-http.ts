@@ -26,6 +26,18 @@ export function openaiError(
 export const callNotFound = (): SimReply =>
   openaiError(404, NO_SESSION_MESSAGE, "invalid_request_error", "call_id_not_found");
 
+/**
+ * The Live surface's refusal of a session it has no record of. Its exact code is not published: the daemon
+ * reads this one, `call_id_not_found` and the "No session found" message as an absence, anything else as unknown.
+ */
+export const liveSessionNotFound = (): SimReply =>
+  openaiError(
+    404,
+    "No session found for the provided session_id",
+    "invalid_request_error",
+    "session_not_found",
+  );
+
 export const invalidUrl = (method: string, path: string): SimReply =>
   openaiError(404, `Invalid URL (${method} ${path})`, "invalid_request_error", null);
 

@@ -4,6 +4,7 @@ import {
   callNotFound,
   faultReply,
   invalidUrl,
+  liveSessionNotFound,
   modelsList,
   openaiError,
   type SimReply,
@@ -16,6 +17,7 @@ import {
   type SimOpenAIStats,
   type SimRealtimeFault,
   type SimRealtimeSession,
+  type SimRealtimeSurface,
   slotFor,
   takeFault,
 } from "./openai-sim-types.js";
@@ -30,7 +32,10 @@ export interface SessionSocket {
 
 /** The simulated account: sessions, faults, counters and what each request gets; openai-sim.ts owns the server. */
 export interface OpenAISimState
-  extends Pick<OpenAISimulator, "upsertSession" | "getSession" | "setLive" | "setFault" | "setAccountFault"> {
+  extends Pick<
+    OpenAISimulator,
+    "upsertSession" | "getSession" | "setLive" | "setFault" | "setAccountFault" | "handshakesFor"
+  > {
   readonly stats: SimOpenAIStats;
   resetStats(): void;
   countHandshake(): void;
@@ -39,8 +44,11 @@ export interface OpenAISimState
   count(status: number): void;
   /** A refused handshake, by status: counted as a response too. */
   countRefusal(status: number): void;
-  /** A refusal, or the accepted socket's mode. Delay faults wait here. */
-  decideUpgrade(authorization: string | undefined, url: URL): Promise<SimReply | SocketMode>;
+  /** A refusal, or the accepted socket's mode (with the call id it is for). Delay faults wait here. */
+  decideUpgrade(
+    authorization: string | undefined,
+    url: URL,
+  ): Promise<SimReply | { mode: SocketMode; callId: string }>;
   /** The answer to an HTTP request (the hang-up); ends the session when it was live. */
   httpReply(method: string | undefined, authorization: string | undefined, url: URL): Promise<SimReply>;
   /** Counts an accepted socket until its `closed` is called; it is closed when its call ends. */
@@ -48,6 +56,20 @@ export interface OpenAISimState
 }
 
 const HANGUP_RE = /^\/v1\/realtime\/calls\/([^/]+)\/hangup$/;
+const ATTACH_RE = /^\/v1\/live\/sessions\/([^/]+)\/attach$/;
+
+/** Which surface's sideband an upgrade asks, and for which call; null: neither path. */
+function sidebandTarget(url: URL): { surface: SimRealtimeSurface; callId: string | null } | null {
+  if (url.pathname === "/v1/realtime")
+    return { surface: "realtime", callId: url.searchParams.get("call_id") };
+  const attach = ATTACH_RE.exec(url.pathname);
+  if (!attach?.[1]) return null;
+  try {
+    return { surface: "live", callId: decodeURIComponent(attach[1]) };
+  } catch {
+    return { surface: "live", callId: null };
+  }
+}
 
 const emptyStats = (): SimOpenAIStats => ({
   handshakes: 0,
@@ -62,7 +84,8 @@ const emptyStats = (): SimOpenAIStats => ({
 
 /** `closing` cuts pending delay faults short when the server closes. */
 export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSignal): OpenAISimState {
-  const sessions = new Map<string, { live: boolean }>();
+  const sessions = new Map<string, { live: boolean; surface: SimRealtimeSurface }>();
+  const handshakesByCall = new Map<string, number>();
   const faults = new Map<string, FaultSlot>();
   const socketsByCall = new Map<string, Set<SessionSocket>>();
   let accountFault: FaultSlot | undefined;
@@ -79,7 +102,7 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
 
   function upsertSession(session: SimRealtimeSession): void {
     const { callId, live, fault } = session;
-    sessions.set(callId, { live });
+    sessions.set(callId, { live, surface: session.surface ?? "realtime" });
     if (fault) faults.set(callId, slotFor(fault));
     if (!live) endSessionSockets(callId);
   }
@@ -104,8 +127,12 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
     get stats() {
       return { ...stats, openSockets, responsesByStatus: { ...stats.responsesByStatus } };
     },
+    handshakesFor(callId) {
+      return handshakesByCall.get(callId) ?? 0;
+    },
     resetStats() {
       stats = emptyStats();
+      handshakesByCall.clear();
       stats.maxConcurrentSockets = openSockets;
     },
     countHandshake() {
@@ -124,12 +151,12 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
       const s = sessions.get(callId);
       if (!s) return undefined;
       const fault = faults.get(callId)?.fault;
-      return { callId, live: s.live, ...(fault ? { fault } : {}) };
+      return { callId, live: s.live, surface: s.surface, ...(fault ? { fault } : {}) };
     },
     setLive(callId, live) {
       const s = sessions.get(callId);
       if (s) s.live = live;
-      else sessions.set(callId, { live });
+      else sessions.set(callId, { live, surface: "realtime" });
       if (!live) endSessionSockets(callId);
     },
     setFault(callId, fault) {
@@ -143,11 +170,14 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
     async decideUpgrade(authorization, url) {
       const account = await applyFault(takeFault(accountFault));
       if (typeof account === "object") return account;
-      if (url.pathname !== "/v1/realtime") return invalidUrl("GET", url.pathname);
+      const target = sidebandTarget(url);
+      if (target === null || (target.surface === "live" && opts.liveSurface === false))
+        return invalidUrl("GET", url.pathname);
+      const absent = target.surface === "live" ? liveSessionNotFound : callNotFound;
       const key = bearer(authorization);
-      if (key !== null && opts.otherProjectKeys?.includes(key)) return callNotFound();
+      if (key !== null && opts.otherProjectKeys?.includes(key)) return absent();
       if (key !== opts.apiKey) return unauthorized(key !== null);
-      const callId = url.searchParams.get("call_id");
+      const callId = target.callId;
       if (!callId) {
         return openaiError(
           400,
@@ -156,12 +186,15 @@ export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSigna
           "missing_required_parameter",
         );
       }
+      handshakesByCall.set(callId, (handshakesByCall.get(callId) ?? 0) + 1);
       const own = await applyFault(takeFault(faults.get(callId)));
       if (typeof own === "object") return own;
       // A broken server (silent, garbage) misbehaves whatever the session's state.
       const mode = own !== "normal" ? own : account;
-      if (mode !== "normal") return mode;
-      return sessions.get(callId)?.live ? "normal" : callNotFound();
+      if (mode !== "normal") return { mode, callId };
+      const session = sessions.get(callId);
+      // A call accepted on one surface is unknown to the other one, as an ended call is.
+      return session?.live && session.surface === target.surface ? { mode: "normal", callId } : absent();
     },
 
     async httpReply(method, authorization, url) {

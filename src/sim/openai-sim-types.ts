@@ -18,11 +18,20 @@ export interface SimRealtimeSession {
   callId: string;
   /** false = ended: the sideband refuses it with 404 call_id_not_found, as for an unknown id. */
   live: boolean;
+  /**
+   * The runtime surface that accepted the call (default `realtime`): only its own sideband knows it. The other
+   * surface refuses it as unknown, exactly as it refuses a call that ended.
+   */
+  surface?: SimRealtimeSurface;
   /** Applies to sideband handshakes for this call id only (hang-ups are affected by account faults only). */
   fault?: SimRealtimeFault;
 }
 
+export type SimRealtimeSurface = "realtime" | "live";
+
 export interface SimOpenAIOptions {
+  /** false: the account has no Live surface; `/v1/live/…` answers OpenAI's "Invalid URL" 404. Default true. */
+  liveSurface?: boolean;
   apiKey: string;
   /**
    * Keys of other projects of the same organisation: accepted, but they see none of this project's calls,
@@ -52,8 +61,9 @@ export interface SimOpenAIStats {
 }
 
 /**
- * The subset of OpenAI's API the reconciler touches: the realtime sideband WebSocket
- * (`GET /v1/realtime?call_id=…` upgrade) and `POST /v1/realtime/calls/{id}/hangup`.
+ * The subset of OpenAI's API the reconciler touches: the Realtime sideband WebSocket
+ * (`GET /v1/realtime?call_id=…` upgrade), the Live sideband (`GET /v1/live/sessions/{id}/attach` upgrade) and
+ * `POST /v1/realtime/calls/{id}/hangup`.
  */
 export interface OpenAISimulator {
   /** e.g. `http://127.0.0.1:12345/v1`: ready to be OPENAI_BASE_URL. */
@@ -61,6 +71,8 @@ export interface OpenAISimulator {
   /** A snapshot: read it again after more traffic. */
   readonly stats: SimOpenAIStats;
   resetStats(): void;
+  /** Sideband handshakes (either surface) that named this call id, whatever their outcome. */
+  handshakesFor(callId: string): number;
   /** Replaces the session with this call id. Its `fault`, when given, replaces the id's fault and countdown. */
   upsertSession(session: SimRealtimeSession): void;
   getSession(callId: string): SimRealtimeSession | undefined;

@@ -65,7 +65,7 @@ export async function startOpenAISimulator(
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     state.countHandshake();
     const url = new URL(req.url ?? "/", "http://sim.invalid");
-    let decision: SimReply | SocketMode;
+    let decision: Awaited<ReturnType<typeof state.decideUpgrade>>;
     try {
       decision = await state.decideUpgrade(req.headers.authorization, url);
     } catch {
@@ -73,12 +73,12 @@ export async function startOpenAISimulator(
       return;
     }
     if (socket.destroyed) return; // the client gave up while we were delaying
-    if (typeof decision === "object") {
+    if ("status" in decision) {
       if (refuseUpgrade(socket, decision)) state.countRefusal(decision.status);
       return;
     }
     socket.off("end", destroyOnEnd);
-    accept(req, socket, head, url.searchParams.get("call_id") ?? "", decision);
+    accept(req, socket, head, decision.callId, decision.mode);
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -124,6 +124,7 @@ export async function startOpenAISimulator(
       return state.stats;
     },
     resetStats: state.resetStats,
+    handshakesFor: state.handshakesFor,
     upsertSession: state.upsertSession,
     getSession: state.getSession,
     setLive: state.setLive,

@@ -85,7 +85,7 @@ describe("audit on a real Postgres and the Twilio simulator (the built CLI)", ()
     expect(line).toContain("would end → completed (twilio)");
     expect(line).toContain(completed?.expectedEndedAt?.toISOString().replace(".000", ""));
     expect(r.stdout).toMatch(/unverified: not_found/);
-    expect(r.stdout).toMatch(/checked \d+ active calls, 17 live, 28 zombies/);
+    expect(r.stdout).toMatch(/checked \d+ active calls, 16 live, 28 zombies/);
   });
 
   it("exits 0 when there is nothing to do", async () => {

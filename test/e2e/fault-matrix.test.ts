@@ -182,7 +182,8 @@ describe("fault matrix (real Postgres, both simulators, the daemon's own policie
   it("ends exactly the confirmed zombies with the provider's end time, whatever the providers throw at it", async () => {
     m = await startMatrix(
       CASES.map((c) => c.row),
-      { HANGUP_ORPHANED_REALTIME: "true", BREAKER_FAILURE_THRESHOLD: "100" },
+      // Its realtime rows probe every fault, young calls included: the opt-in early probing, under its guards.
+      { HANGUP_ORPHANED_REALTIME: "true", BREAKER_FAILURE_THRESHOLD: "100", OPENAI_PROBE: "early" },
     );
     for (const c of CASES) {
       if (c.twilio) m.twilio.upsertCall(c.twilio);

@@ -1,5 +1,5 @@
 /**
- * Realtime evidence that proves itself (issue 10), on real PostgreSQL and the OpenAI simulator, wired as the
+ * Realtime evidence that proves itself under OPENAI_PROBE=early (issue 10), on real PostgreSQL and the OpenAI simulator, wired as the
  * daemon wires a pass: a key of another project, a real backlog, and sightings that outlive the process.
  */
 import { afterEach, describe, expect, it } from "vitest";
@@ -20,11 +20,12 @@ describe("realtime evidence that proves itself (real Postgres, the OpenAI simula
   });
 
   it("a key of another project: six live realtime-only calls read gone on every pass, none is ended", async () => {
-    const ages = [5, 30, 60, 120, 240, 300];
+    // All younger than the session cap: past it, an absence needs no positive control (realtime-cap.test.ts).
+    const ages = [5, 15, 25, 35, 45, 50];
     const rows = ages.map((a, i) => activeRow(`live-${i}`, started(a), { sid: null, rtc: rtc(`live-${i}`) }));
     m = await startMatrix(
       rows,
-      { OPENAI_API_KEY: "sk-other-project-0123456789" },
+      { OPENAI_API_KEY: "sk-other-project-0123456789", OPENAI_PROBE: "early" },
       {
         openaiOtherProjectKeys: ["sk-other-project-0123456789"],
       },
@@ -43,14 +44,14 @@ describe("realtime evidence that proves itself (real Postgres, the OpenAI simula
   });
 
   it("a real backlog (some live, fewer gone) ends with bounded end times, and the sightings are in the table", async () => {
-    const live = [10, 50, 90, 200].map((a, i) =>
+    const live = [10, 30, 45, 55].map((a, i) =>
       activeRow(`live-${i}`, started(a), { sid: null, rtc: rtc(`live-${i}`) }),
     );
     // One gone call 20 h old: its end is bounded by OpenAI's 60-minute session cap, not its age.
     const gone = [15, 45, 1200].map((a, i) =>
       activeRow(`gone-${i}`, started(a), { sid: null, rtc: rtc(`gone-${i}`) }),
     );
-    m = await startMatrix([...live, ...gone]);
+    m = await startMatrix([...live, ...gone], { OPENAI_PROBE: "early" });
     for (const r of live) m.openai.upsertSession({ callId: r.openaiId as string, live: true });
     for (const r of gone) m.openai.upsertSession({ callId: r.openaiId as string, live: false });
     await m.pass();
@@ -79,7 +80,7 @@ describe("realtime evidence that proves itself (real Postgres, the OpenAI simula
       activeRow("rt-1", started(20), { sid: null, rtc: rtc("rt-1") }),
       activeRow("rt-2", started(20), { sid: null, rtc: rtc("rt-2") }),
     ];
-    m = await startMatrix(rows);
+    m = await startMatrix(rows, { OPENAI_PROBE: "early" });
     m.openai.upsertSession({ callId: rtc("rt-1"), live: false });
     m.openai.upsertSession({ callId: rtc("rt-2"), live: true });
     const replicaA = m.deps;

@@ -50,6 +50,8 @@ export async function startMatrix(
     twilioMaxRps?: number;
     twilioSubaccounts?: string[];
     openaiOtherProjectKeys?: string[];
+    /** false: the OpenAI account has no Live surface (its sideband path answers "Invalid URL"). */
+    openaiLiveSurface?: boolean;
     /** The simulator honours StartTime by the date only, as Twilio documents it. */
     startTimeByDate?: boolean;
     /** Twilio's records readable at once, and passes that diagnose the Twilio ends (off: request counts stay exact). */
@@ -68,6 +70,7 @@ export async function startMatrix(
   const openai = await startOpenAISimulator({
     apiKey: OPENAI_KEY,
     ...(sim.openaiOtherProjectKeys ? { otherProjectKeys: sim.openaiOtherProjectKeys } : {}),
+    ...(sim.openaiLiveSurface === false ? { liveSurface: false } : {}),
   });
   const config = loadConfig({
     DATABASE_URL: db.url,

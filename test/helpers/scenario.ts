@@ -78,13 +78,13 @@ export function endedBy(scenario: ScenarioCall[], repeatedPasses: boolean): Scen
 /**
  * Asserts every row against what the scenario says a correct reconciler does; returns the problems.
  * `repeatedPasses`: the daemon ran passes an interval apart, so confirmed realtime absences are ended too
- * (status completed, ended_at = the first sighting, which must fall within the window given).
+ * (status completed; seen only past OpenAI's session cap, ended_at = started_at + the cap).
  */
 export function mismatches(
   scenario: ScenarioCall[],
   rows: Map<string, StoredCall>,
   applied: boolean,
-  repeatedPasses?: { from: Date; to: Date },
+  repeatedPasses = false,
 ): string[] {
   const problems: string[] = [];
   for (const c of scenario) {
@@ -94,14 +94,11 @@ export function mismatches(
       continue;
     }
     if (repeatedPasses && c.expect === "end_openai_second_pass") {
-      const t = row.endedAt?.getTime() ?? 0;
-      if (
-        row.status !== "completed" ||
-        t < repeatedPasses.from.getTime() ||
-        t > repeatedPasses.to.getTime()
-      ) {
+      // Seen gone past OpenAI's session cap (the default 3600 s): ended at started_at + the cap.
+      const want = c.row.startedAt.getTime() + 3600_000;
+      if (row.status !== "completed" || row.endedAt?.getTime() !== want) {
         problems.push(
-          `${c.row.id} (${c.kind}): got ${row.status}/${row.endedAt?.toISOString()}, want completed at a sighting`,
+          `${c.row.id} (${c.kind}): got ${row.status}/${row.endedAt?.toISOString()}, want completed at ${new Date(want).toISOString()}`,
         );
       }
       continue;

@@ -297,7 +297,13 @@ describe("a mistake is named with its fix", () => {
     ["TWILIO_STRATEGY", "fastest", "TWILIO_STRATEGY must be auto, list-diff or per-call"],
     ["OPENAI_CONCURRENCY", "x", "OPENAI_CONCURRENCY must be a whole number above 0, e.g. 4"],
     ["OPENAI_MAX_RPS", "x", "OPENAI_MAX_RPS must be a number of requests per second above 0, e.g. 5"],
-    ["OPENAI_PROBE", "on", "OPENAI_PROBE must be sideband or off"],
+    ["OPENAI_PROBE", "on", "OPENAI_PROBE must be after-cap, early or off"],
+    ["OPENAI_PROBE", "sideband", "sideband, which probed every realtime call, is now early"],
+    [
+      "OPENAI_SURFACES",
+      "live,sip",
+      "OPENAI_SURFACES must list live and/or realtime, comma-separated, each once (not sip)",
+    ],
     ["HANGUP_ORPHANED_REALTIME", "y", "HANGUP_ORPHANED_REALTIME must be true or false"],
     [
       "OPENAI_MAX_SESSION_SECONDS",

@@ -463,3 +463,63 @@ describe("decide", () => {
     expect(JSON.stringify({ call, evidence })).toBe(before);
   });
 });
+
+describe("decide: OpenAI's session cap as a second signal", () => {
+  const gone = (firstAgo: number) =>
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(firstAgo), lastSeenLiveAt: null });
+  const graceS = 300;
+  type CapCase = [string, ActiveCall, Evidence, boolean, { endedAt: Date; trust: "session_cap" | undefined }];
+  const capCases: CapCase[] = [
+    [
+      "first seen gone 20 h after the start: taken on the cap, ended at started_at + cap",
+      row(72_000, { sid: null, rtc: RTC }),
+      gone(120),
+      true,
+      { endedAt: ago(72_000 - 3600), trust: "session_cap" },
+    ],
+    [
+      "first seen gone within the cap: not taken on it, ended at the first sighting",
+      row(3600, { sid: null, rtc: RTC }),
+      gone(60),
+      true,
+      { endedAt: ago(60), trust: undefined },
+    ],
+    [
+      "first seen gone just past the cap but within its grace: bounded by the cap, not trusted on it",
+      row(3600 + graceS - 1 + 60, { sid: null, rtc: RTC }),
+      gone(60),
+      true,
+      { endedAt: ago(graceS - 1 + 60), trust: undefined },
+    ],
+    [
+      "first seen gone exactly at the cap plus its grace: taken on it",
+      row(3600 + graceS + 60, { sid: null, rtc: RTC }),
+      gone(60),
+      true,
+      { endedAt: ago(graceS + 60), trust: "session_cap" },
+    ],
+    [
+      "a disproved cap bounds nothing: a 20 h-old absence ends at its first sighting, on no cap",
+      row(72_000, { sid: null, rtc: RTC }),
+      gone(120),
+      false,
+      { endedAt: ago(120), trust: undefined },
+    ],
+  ];
+
+  it.each(capCases)("%s", (_name, call, evidence, trusted, want) => {
+    const v = decide(call, evidence, NOW, { ...policy, sessionCapTrusted: trusted });
+    expect(v).toMatchObject({ action: "end", source: "openai", endedAt: want.endedAt });
+    expect(v.action === "end" ? v.trust : "not ended").toBe(want.trust);
+  });
+
+  it("a realtime call not probed because it is within the cap stays unverified, never ended or kept", () => {
+    const v = decide(
+      row(1800, { sid: null, rtc: RTC }),
+      ev(skipped, { kind: "skipped", why: "within_session_cap" }),
+      NOW,
+      policy,
+    );
+    expect(v).toMatchObject({ action: "unverified", reason: "within_session_cap" });
+  });
+});

@@ -50,6 +50,7 @@ function setup(env: Record<string, string> = {}) {
       logger,
       clock: () => new Date(),
       liveSets: null,
+      policy: { openaiMaxSessionSeconds: 3600 },
     });
   const metric = async (name: string) => metrics.registry.getSingleMetricAsString(`call_reconciler_${name}`);
   return { config, probes, evidence, metric, logs };

@@ -44,7 +44,7 @@ describe("answers the policy gives without asking the provider still name what w
   const never = <T>() => new Promise<T>(() => {});
   const raw = {
     twilio: { fetchCall: () => never(), listCallsPage: () => never() },
-    openai: { probeSession: () => never(), hangup: () => never() },
+    openai: { probeSession: () => never(), attachLive: () => never(), hangup: () => never() },
   } as unknown as RawProviders;
   const probes = guardProviders(config, raw, createMetrics(), quiet);
 
