@@ -87,7 +87,10 @@ async function main(argv: string[]): Promise<number> {
   const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";
 
   const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
+  // A one-shot command answers on stdout, and info lines on stderr would bury the answer: it logs warnings
+  // and errors only, unless LOG_LEVEL asks for more. The daemon's default stays info (a summary a pass).
+  const logLevel = cmd === "run" || process.env.LOG_LEVEL !== undefined ? config.logLevel : "warn";
+  const logger = createLogger(logLevel);
   switch (cmd) {
     case "migrate":
       await (await import("./migrate.js")).runMigrate(config, {

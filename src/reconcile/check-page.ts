@@ -140,7 +140,8 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
         tally.providerErrors++;
         deps.onRowCheckFailed?.(verdict.reason);
       }
-      deps.logger.info(
+      // Per-call lines are debug: the pass summary says how many, the report and audit table say which.
+      deps.logger.debug(
         { runId: opts.runId, callId: row.id, reason: verdict.reason, why: verdict.why },
         "call unverified",
       );
@@ -150,7 +151,7 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
     tally.zombies[verdict.source]++;
     if (verdict.trust === "session_cap") tally.realtimePastCap++;
     if (!opts.dryRun) return { row, evidence, verdict, decidedAt: now };
-    deps.logger.info(
+    deps.logger.debug(
       {
         runId: opts.runId,
         callId: row.id,

@@ -22,7 +22,7 @@ export async function hangupOrphans(
       const f = { runId: opts.runId, callId, realtimeCallId: realtimeId, outcome: outcome.kind };
       if (outcome.kind === "error")
         deps.logger.warn({ ...f, detail: outcome.detail }, "could not hang up orphaned realtime session");
-      else deps.logger.info(f, "orphaned realtime session hung up");
+      else deps.logger.debug(f, "orphaned realtime session hung up");
     }),
   );
   return counts;

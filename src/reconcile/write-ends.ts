@@ -43,7 +43,8 @@ export async function writeEnds(
     switch (outcome) {
       case "ended":
         tally.ended++;
-        deps.logger.info(logFields(p, opts), "zombie call ended");
+        // Each end is in the audit trail with its evidence; the log has the pass's count, per call only at debug.
+        deps.logger.debug(logFields(p, opts), "zombie call ended");
         deps.onEnded?.({
           callId: p.row.id,
           status: p.verdict.newStatus,
@@ -58,12 +59,12 @@ export async function writeEnds(
         break;
       case "not_active":
         tally.alreadyEnded++;
-        deps.logger.info(logFields(p, opts), "zombie already ended by someone else; left as it is");
+        deps.logger.debug(logFields(p, opts), "zombie already ended by someone else; left as it is");
         found(p, "already_ended");
         break;
       case "locked":
         tally.locked++;
-        deps.logger.info(
+        deps.logger.debug(
           logFields(p, opts),
           "zombie row locked by the app; not waited for, tried again next pass",
         );

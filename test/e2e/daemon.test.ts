@@ -22,7 +22,8 @@ describe("run: the daemon", () => {
     const { child, done } = startCli(["run"], {
       ...world.env,
       RECONCILE_INTERVAL_SECONDS: "1",
-      LOG_LEVEL: "info",
+      // Each end's own line is at debug.
+      LOG_LEVEL: "debug",
     });
     await until(
       "all zombies ended",

@@ -268,7 +268,8 @@ describe.skipIf(!embeddedAvailable)("run: the database goes away under a running
       TWILIO_AUTH_TOKEN: DEMO_AUTH_TOKEN,
       TWILIO_API_BASE_URL: sim.url,
       RECONCILE_INTERVAL_SECONDS: "1",
-      LOG_LEVEL: "info",
+      // Each end's own line (debug) is what these tests follow.
+      LOG_LEVEL: "debug",
       METRICS_PORT: "0",
     };
     config = loadConfig(baseEnv);
