@@ -18,7 +18,6 @@ describe("run: the daemon", () => {
   const zombieCount = (w: SeededWorld) => endedBy(w.scenario, true).length;
 
   it("ends the zombies on its interval, keeps live calls, and exits 0 on SIGTERM", async () => {
-    const started = new Date();
     const { child, done } = startCli(["run"], {
       ...world.env,
       RECONCILE_INTERVAL_SECONDS: "1",

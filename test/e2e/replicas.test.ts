@@ -21,7 +21,6 @@ describe("several replicas on one database", () => {
       LOG_LEVEL: "info",
       TWILIO_CONCURRENCY: "2",
     };
-    const started = new Date();
     const replicas = [suite.start(env), suite.start(env), suite.start(env)];
     const urls = await until("three metrics servers", () => {
       const u = replicas.map(metricsUrl);
