@@ -50,6 +50,7 @@ const CONTRACT = [
   "diagnoses_queued",
   // Twilio accounts whose StartTime filter honours the date only.
   "twilio_accounts_listed_by_date",
+  "realtime_session_cap_disproved",
 ].map((name) => PREFIX + name);
 const CONTRACT_HISTOGRAMS = [
   "provider_request_duration_seconds",
