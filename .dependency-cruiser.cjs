@@ -1,5 +1,5 @@
 /**
- * Import rules for src/ (README "Layout"): layers import downward only, no import cycles.
+ * Import rules for src/ (docs/development.md, "Layout"): layers import downward only, no import cycles.
  * Checked by `npm run lint:imports` (part of `npm test`); test/unit/import-rules.test.ts shows each rule can fail.
  *
  * A layer is the first path segment under src/. Each layer rule lists what the layer MAY import

@@ -18,7 +18,7 @@ Options:
   -v, --version   print the version
 
 Configuration is read from the environment (DATABASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, ...);
-see the README for the full table. Exit code 2 means bad usage or configuration.`;
+docs/configuration.md lists every setting. Exit code 2 means bad usage or configuration.`;
 
 export const COMMAND_HELP: Record<string, string> = {
   run: `Usage: call-reconciler run
@@ -99,13 +99,16 @@ Exit codes:
   2  some checks failed (run and audit would refuse to start), or bad usage or configuration`,
   migrate: `Usage: call-reconciler migrate [--with-calls-table]
 
-Creates or updates the daemon's own tables (call_reconciler_actions, the audit trail, and its lease, holds,
-sightings and causes) in RECONCILER_SCHEMA (default public), creating that schema if it is missing, and prints
-where it wrote. It never alters the app's calls table.
+Creates or updates the daemon's own five tables in RECONCILER_SCHEMA (default public), creating that
+schema if it is missing: call_reconciler_actions (the audit trail), call_reconciler_leases,
+call_reconciler_holds, call_reconciler_sightings and call_reconciler_causes, plus the
+call_reconciler_migrations ledger of what was applied. Prints where it wrote. Run it as the owner of these
+tables, once and after every upgrade; the daemon's runtime role needs only the GRANTs of the README's
+"Database privileges" step. It never alters the app's calls table.
 
 Options:
-  --with-calls-table   also create the default calls table (CALLS_TABLE and CALLS_COL_* names) if it
-                       does not exist, for a new install or a trial`,
+  --with-calls-table   also create the default calls table (CALLS_TABLE and CALLS_COL_* names) and the
+                       index its listing needs if it does not exist, for a new install or a trial`,
   demo: `Usage: call-reconciler demo
 
 Zero configuration: starts an embedded PostgreSQL and the built-in Twilio simulator, seeds about 50 calls

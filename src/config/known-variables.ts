@@ -5,7 +5,7 @@
  */
 
 /** Prefixes of the daemon's settings: a variable starting with one is taken to be meant for us. */
-const PREFIXES = [
+export const SETTING_PREFIXES = [
   "CALLS_",
   "TWILIO_",
   "OPENAI_",
@@ -26,6 +26,7 @@ const PREFIXES = [
   "PASS_",
   "SHUTDOWN_",
   "DRY_",
+  "RECONCILER_",
 ] as const;
 
 /**
@@ -83,7 +84,7 @@ export function unknownVariableProblem(
   for (const name of Object.keys(env).sort()) {
     if (known.has(name) || ignored.has(name) || env[name] === undefined) continue;
     const upper = name.toUpperCase();
-    const ours = upper.startsWith("RECONCILER_") || PREFIXES.some((p) => upper.startsWith(p));
+    const ours = SETTING_PREFIXES.some((p) => upper.startsWith(p));
     if (!ours || SERVICE_LINK.test(upper)) continue;
     const guess = closest(upper, known);
     const fix =

@@ -5,7 +5,7 @@ import { seededReplicas } from "../helpers/replica.js";
 import { endedBy, mismatches } from "../helpers/scenario.js";
 import { until } from "../helpers/wait.js";
 
-/** One writer: `audit --apply` takes the daemon's lease for its pass (README, "Commands and exit codes"). */
+/** One writer: `audit --apply` takes the daemon's lease for its pass (docs/operations.md, "Commands and exit codes"). */
 describe("audit --apply and the daemon's lease (the built CLI, real Postgres)", () => {
   const suite = seededReplicas();
 

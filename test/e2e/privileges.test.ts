@@ -4,21 +4,14 @@
  * is read or written; and the role can append to the audit trail but never rewrite it.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { type FreshDatabase, freshDatabase, withAdminClient } from "../helpers/db.js";
+import { readmeGrants } from "../helpers/markdown.js";
 
-const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-
-/** The README's runtime GRANTs, for the role `role`: the block of the "Database privileges" section. */
-function readmeGrants(role: string): string {
-  const section = README.slice(README.indexOf("## Database privileges"));
-  const block = /```sql\n([\s\S]*?)```/.exec(section)?.[1];
-  if (block === undefined) throw new Error("README: no sql block under Database privileges");
-  return block.replace(/\breconciler\b/g, role);
-}
+/** The README's runtime GRANTs, for the role `role`. */
+const grantsFor = (role: string): string => readmeGrants().replace(/\breconciler\b/g, role);
 
 describe("the runtime role's privileges", () => {
   let db: FreshDatabase;
@@ -83,7 +76,7 @@ describe("the runtime role's privileges", () => {
   });
 
   it("one privilege short: names just that one", async () => {
-    await db.pool.query(readmeGrants(role));
+    await db.pool.query(grantsFor(role));
     await db.pool.query(`REVOKE INSERT ON call_reconciler.call_reconciler_actions FROM ${role}`);
     const r = await runCli(["audit"], asRole);
     expect(r.code).toBe(2);
@@ -93,7 +86,7 @@ describe("the runtime role's privileges", () => {
   });
 
   it("with the README's GRANTs: audit --apply, hold and revert work, and the audit trail is append-only", async () => {
-    await db.pool.query(readmeGrants(role));
+    await db.pool.query(grantsFor(role));
     const audit = await runCli(["audit", "--apply"], asRole);
     expect(audit.stderr).toBe("");
     expect(audit.code).toBe(0);

@@ -6,15 +6,14 @@
  * each get one line naming the fix, and the 3,000 finished rows come out of it byte for byte as they went in.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeCallSid } from "../../src/sim/demo-scenario.js";
 import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { type CliResult, runCli } from "../helpers/cli.js";
 import { type FreshDatabase, freshDatabase, withAdminClient } from "../helpers/db.js";
+import { readmeGrants } from "../helpers/markdown.js";
 
-const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 const ACCOUNT = `AC${"7".repeat(32)}`;
 const TOKEN = "trial-auth-token-not-a-secret";
 const FINISHED = 3000;
@@ -23,11 +22,8 @@ const FINISHED = 3000;
  * The README's runtime GRANTs, as an operator adapts them to their table: `public.calls` with the default
  * column names becomes telephony."PhoneCalls" with its own end column; the role gets its own name.
  */
-function readmeGrants(role: string): string {
-  const section = README.slice(README.indexOf("## Database privileges"));
-  const block = /```sql\n([\s\S]*?)```/.exec(section)?.[1];
-  if (block === undefined) throw new Error("README: no sql block under Database privileges");
-  const adapted = block
+function adaptedGrants(role: string): string {
+  const adapted = readmeGrants()
     .replace(/ON SCHEMA public\b/g, "ON SCHEMA telephony")
     .replace(/\(status, ended_at\) ON public\.calls\b/g, '(status, finished_at) ON telephony."PhoneCalls"')
     .replace(/\breconciler\b/g, role);
@@ -213,7 +209,7 @@ describe("the operator's trial, replayed on one telephony database", () => {
     expect(r.stdout).toMatch(/^created schema call_reconciler$/m);
     expect(r.stdout).toMatch(/applied migrations: [\d, ]+ in schema call_reconciler/);
     // The owner then grants the runtime role exactly the README's privileges, adapted to the table.
-    await owner.query(readmeGrants(role));
+    await owner.query(adaptedGrants(role));
   });
 
   it("2. doctor as the runtime role passes every database check; only the unconfigured OpenAI probe warns", async () => {
@@ -347,7 +343,7 @@ describe("the operator's trial, replayed on one telephony database", () => {
   });
 
   it("5f. audit as a role without UPDATE names the GRANT, and writes nothing", async () => {
-    const grants = readmeGrants(readOnlyRole)
+    const grants = adaptedGrants(readOnlyRole)
       .split("\n")
       .filter((l) => !/^GRANT SELECT, UPDATE \(status, finished_at\)/.test(l))
       .join("\n");

@@ -1,5 +1,5 @@
 /**
- * The import rules of .dependency-cruiser.cjs (README "Layout"), run through dependency-cruiser's API with
+ * The import rules of .dependency-cruiser.cjs (docs/development.md, "Layout"), run through dependency-cruiser's API with
  * the project's own config: on small trees laid out as src/… in a temp dir, to show each kind of rule
  * fails when it should, and on the real src/.
  */

@@ -36,7 +36,7 @@ const CONTRACT = [
   "last_success_timestamp_seconds",
   "is_leader",
   "realtime_hangups_total",
-  // Added for issue 9 (README "Metrics"): liveness under partial failure.
+  // Added for issue 9 (docs/metrics-and-alerts.md): liveness under partial failure.
   "seconds_since_progress",
   "row_check_failures_total",
   "circuit_breaker_transitions_total",

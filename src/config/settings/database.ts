@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { databaseUrlProblem } from "../database-url.js";
+import { identifier } from "../env-fields.js";
+import { numberSetting } from "../number-setting.js";
+import { inGroup } from "./setting.js";
+
+export const DATABASE_SETTINGS = inGroup("database", {
+  DATABASE_URL: {
+    about:
+      "`postgres://…` of the app's database, as `pg` reads it: percent-encode special characters of the user name and password (`#` as `%23`, `/` as `%2F`, `?` as `%3F`, `@` as `%40`, `%` as `%25`). Never repeated in an error or a log",
+    shown: "(required)",
+    field: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        const problem = v === undefined ? null : databaseUrlProblem(v);
+        if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+      }),
+  },
+  RECONCILER_SCHEMA: {
+    about:
+      "the schema of the daemon's own tables (`call_reconciler_*`); every statement names it, so the role's `search_path` never decides where they are. `migrate` creates it if it is missing and prints where it wrote. A schema of its own (`call_reconciler`) is recommended: see [Database privileges](operations.md#database-privileges)",
+    field: identifier("public"),
+  },
+  DB_PAGE_SIZE: {
+    about: "rows per keyset page of the listing of active calls",
+    field: numberSetting({ whole: true, min: 1, max: 10_000, unit: "rows", example: 500 }).default(500),
+  },
+  DB_STATEMENT_TIMEOUT_MS: {
+    about:
+      "the server cancels a statement after this long; the client gives up 5 s later. Bounds the listing's scan of a table without [the index the listing needs](operations.md#the-index-the-listing-needs)",
+    field: numberSetting({
+      whole: true,
+      min: 1_000,
+      max: 3_600_000,
+      unit: "milliseconds",
+      example: 30_000,
+    }).default(30_000),
+  },
+});
