@@ -112,6 +112,9 @@ const envSchema = z.object({
   ZOMBIES_TOKEN: optionalSecret.refine((v) => v === undefined || v.length >= 32, {
     error: "must be at least 32 characters; generate one with: openssl rand -hex 32",
   }),
+  RECONCILE_TOKEN: optionalSecret.refine((v) => v === undefined || v.length >= 32, {
+    error: "must be at least 32 characters; generate one with: openssl rand -hex 32",
+  }),
   STATUS_MAP: z.string().default(""),
   DB_PAGE_SIZE: numberSetting({ whole: true, min: 1, max: 10_000, unit: "rows", example: 500 }).default(500),
   DRY_RUN: booleanFlag,
@@ -257,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     statusMap: statusMapOf(e.STATUS_MAP, e.ACTIVE_STATUSES),
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     zombiesToken: e.ZOMBIES_TOKEN ?? null,
+    reconcileToken: e.RECONCILE_TOKEN ?? null,
   };
 }
 
