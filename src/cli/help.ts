@@ -27,7 +27,12 @@ export const COMMAND_HELP: Record<string, string> = {
 Runs a reconcile pass every RECONCILE_INTERVAL_SECONDS (default 60) until SIGTERM or SIGINT. A pass that
 fails (database down, provider outage) is logged and retried on the next interval. On a signal the daemon
 stops taking new calls, lets ends already in flight commit or roll back, closes its pool and exits 0.
-DRY_RUN=true finds zombies without ending them. Logs are JSON lines on stderr.`,
+DRY_RUN=true finds zombies without ending them. Logs are JSON lines on stderr.
+
+With RECONCILE_TOKEN set, POST /reconcile on the metrics port (METRICS_HOST:METRICS_PORT) runs one pass now
+on the leader, under the same lease, deadline and shutdown as the interval's passes, and answers its summary
+as JSON; ?dry_run=true writes nothing. 401 without the bearer token, 409 while a pass runs (naming it), 503
+on a stand-by (naming the leader).`,
   audit: `Usage: call-reconciler audit [--apply [--force] [--confirm-realtime-absences] [--confirm-age-bound]] [--json]
 
 Runs one pass and prints every zombie and every call that could not be verified, with the providers'
