@@ -7,7 +7,8 @@ import { until } from "../helpers/wait.js";
 
 const SUB_A = `AC${"a".repeat(32)}`;
 const SUB_B = `AC${"b".repeat(32)}`;
-const ROWS = 60;
+/** Past TWILIO_LIST_DIFF_THRESHOLD (100): the default strategy lists each account's live calls at the simulator. */
+const ROWS = 130;
 
 /** A table whose every name differs from the defaults, with two active statuses and a subaccount column. */
 const MAPPING = {
@@ -82,7 +83,7 @@ describe("call-reconciler simulate (the built CLI, real Postgres)", () => {
       const pk = `call-${i}`;
       const acct = i % 3 === 0 ? SUB_A : i % 3 === 1 ? SUB_B : null;
       rows.push({ pk, sid: sidOf(pk), acct });
-      // Ten minutes to 17 hours old, milliseconds included: younger than the age bound, older than MIN_CALL_AGE.
+      // Ten minutes to 23 hours old, milliseconds included: younger than the age bound, older than MIN_CALL_AGE.
       await db.pool.query(
         "INSERT INTO telephony.phone_calls (pk, sid, rt_id, state, began, acct) VALUES ($1, $2, $3, $4, $5, $6)",
         [
@@ -90,7 +91,7 @@ describe("call-reconciler simulate (the built CLI, real Postgres)", () => {
           sidOf(pk),
           i % 4 === 0 ? `rtc_${pk}` : null,
           i % 2 === 0 ? "talking" : "ringing",
-          new Date(now - 600_000 - i * 997_123),
+          new Date(now - 600_000 - i * 617_123),
           acct,
         ],
       );
@@ -120,7 +121,7 @@ describe("call-reconciler simulate (the built CLI, real Postgres)", () => {
       ]);
       expect(new URL(vars.TWILIO_API_BASE_URL as string).hostname).toBe("127.0.0.1");
       expect(new URL(vars.OPENAI_BASE_URL as string).hostname).toBe("127.0.0.1");
-      expect(banner).toMatch(/^# simulating 60 active rows of telephony\.phone_calls/m);
+      expect(banner).toMatch(/^# simulating 130 active rows of telephony\.phone_calls/m);
       expect(banner).toMatch(/1 more rows have no Twilio SID or OpenAI id/);
       expect(banner).toMatch(/2 Twilio \(sub\)accounts/);
 
