@@ -8,6 +8,7 @@ Commands:
   migrate   create or update the daemon's own tables
   doctor    check the setup (database, privileges, tables, index, clock, providers); writes nothing
   demo      zero-config demo on an embedded Postgres and the provider simulator
+  simulate  Twilio and OpenAI simulators mirroring your table's active rows: try audit without credentials
   report    why the ends were lost: zombies by cause, endpoint, direction and day, and the diagnosis
   revert    undo the ends of one run (or of one call), dry-run unless --apply; restored calls are held
   hold      protect one call: the daemon never ends it until it is released
@@ -26,7 +27,12 @@ export const COMMAND_HELP: Record<string, string> = {
 Runs a reconcile pass every RECONCILE_INTERVAL_SECONDS (default 60) until SIGTERM or SIGINT. A pass that
 fails (database down, provider outage) is logged and retried on the next interval. On a signal the daemon
 stops taking new calls, lets ends already in flight commit or roll back, closes its pool and exits 0.
-DRY_RUN=true finds zombies without ending them. Logs are JSON lines on stderr.`,
+DRY_RUN=true finds zombies without ending them. Logs are JSON lines on stderr.
+
+With RECONCILE_TOKEN set, POST /reconcile on the metrics port (METRICS_HOST:METRICS_PORT) runs one pass now
+on the leader, under the same lease, deadline and shutdown as the interval's passes, and answers its summary
+as JSON; ?dry_run=true writes nothing. 401 without the bearer token, 409 while a pass runs (naming it), 503
+on a stand-by (naming the leader).`,
   audit: `Usage: call-reconciler audit [--apply [--force] [--confirm-realtime-absences] [--confirm-age-bound]] [--json]
 
 Runs one pass and prints every zombie and every call that could not be verified, with the providers'
@@ -114,6 +120,32 @@ Options:
 Zero configuration: starts an embedded PostgreSQL and the built-in Twilio simulator, seeds about 50 calls
 of mixed kinds (live, zombies with a true end time, busy/no-answer without one, unknown SIDs, ancient rows),
 runs an audit (dry run), then audit --apply, prints both and the zombie count before and after, and stops.`,
+  simulate: `Usage: call-reconciler simulate [--live <share>] [--ended <share>] [--unknown <share>]
+                                 [--twilio-port <port>] [--openai-port <port>] [--host <loopback>]
+
+Starts the Twilio and OpenAI simulators on this machine only, serving one call for each active row of the
+configured table (DATABASE_URL, CALLS_TABLE, CALLS_COL_*, ACTIVE_STATUSES): read once, in pages, on a
+read-only session. Prints the variables that point call-reconciler at them (fake credentials only they
+accept), then serves until SIGINT (Ctrl-C) or SIGTERM and exits 0. In another shell, with those variables,
+audit goes down the provider path as it would against Twilio and OpenAI. Try it on a copy of your data:
+audit --apply there writes real ends.
+
+Each row's kind is drawn from a hash of its id, so every run gives a row the same kind:
+  live      Twilio: in-progress; its realtime session (OpenAI id): live, until OPENAI_MAX_SESSION_SECONDS
+  ended     Twilio: completed, talked 15 s to 30 min from started_at, ended before now; realtime: gone
+  unknown   Twilio: 404, a SID it does not know; realtime: refused, as OpenAI refuses an ended session
+A row's SID is served under the (sub)account of CALLS_COL_TWILIO_ACCOUNT when that column is set. Rows
+without a SID or OpenAI id are not served; rows added later are unknown until simulate is restarted.
+
+Options:
+  --live <share>, --ended <share>, --unknown <share>
+                         shares of the rows, 0 to 1, adding up to 1 (default 0.6, 0.3, 0.1; once one
+                         is given, those not given are 0: --ended 1 makes every row ended)
+  --twilio-port <port>   the Twilio simulator's port (default 0: any free one)
+  --openai-port <port>   the OpenAI simulator's port (default 0: any free one)
+  --host <address>       a loopback address to listen on (default 127.0.0.1; ::1); no other is accepted
+
+Exit codes: 0 stopped by a signal; 2 bad usage or configuration, a port in use, or the table unreadable.`,
   revert: `Usage: call-reconciler revert (--run <run-id> | --call <call-id>) [--apply] [--json]
 
 Undoes the daemon's ends: those of one run (its id is printed by audit --apply and stored in

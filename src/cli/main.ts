@@ -21,6 +21,14 @@ const FLAGS = {
   migrate: { "with-calls-table": { type: "boolean" } },
   doctor: { json: { type: "boolean" } },
   demo: {},
+  simulate: {
+    live: { type: "string" },
+    ended: { type: "string" },
+    unknown: { type: "string" },
+    "twilio-port": { type: "string" },
+    "openai-port": { type: "string" },
+    host: { type: "string" },
+  },
   revert: {
     run: { type: "string" },
     call: { type: "string" },
@@ -47,7 +55,8 @@ function parse(command: Command, args: string[]) {
     });
     return { flags: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
-    throw new UsageError(`${command}: ${errorMessage(err)} (see --help)`);
+    // parseArgs explains some mistakes over several lines; a usage error is one line.
+    throw new UsageError(`${command}: ${errorMessage(err).replace(/\s*\n\s*/g, " ")} (see --help)`);
   }
 }
 
@@ -85,6 +94,18 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === "demo") return (await import("./demo.js")).runDemo({ out: process.stdout });
   const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";
+  if (cmd === "simulate") {
+    // Bad flags answer before the configuration and the database are looked at.
+    const options = (await import("./simulate-options.js")).simulateOptions(flags);
+    const config = loadConfig(process.env);
+    const stop = new AbortController();
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => stop.abort());
+    return (await import("./simulate.js")).runSimulate(config, createLogger(config.logLevel), {
+      ...options,
+      out: process.stdout,
+      signal: stop.signal,
+    });
+  }
 
   const config = loadConfig(process.env);
   // A one-shot command answers on stdout, and info lines on stderr would bury the answer: it logs warnings

@@ -3,6 +3,8 @@ import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import type { Config } from "../config/config.js";
 import { type LoopState, reconcileLoop } from "../daemon/loop.js";
+import { reconcileNow } from "../daemon/on-demand.js";
+import { PassGate } from "../daemon/pass-gate.js";
 import { Progress } from "../daemon/progress.js";
 import { Lease, reconcileLeaseName } from "../db/lease.js";
 import { statusColumnWarning } from "../db/schema-hints.js";
@@ -41,6 +43,21 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   const deadlineMs = config.passDeadlineSeconds * 1000;
   const log = logger.child({ replica: lease.holder });
 
+  const tickDeps = {
+    passDeps: runtime.passDeps,
+    lease,
+    leaseSeconds: config.leaderLeaseSeconds,
+    dryRun: config.dryRun,
+    metrics: runtime.metrics,
+    activeSummary: () => runtime.store.activeSummary(),
+    logger: log,
+    intervalMs,
+    progress,
+    passDeadlineMs: deadlineMs,
+  };
+  // Timer passes and passes asked for over HTTP, one at a time.
+  const gate = new PassGate();
+
   const server = await startHttpServer(config.metricsHost, config.metricsPort, {
     registry: runtime.metrics.registry,
     readiness: () => readiness(runtime, state, intervalMs),
@@ -49,6 +66,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     beforeScrape: () => runtime.metrics.secondsSinceProgress.set(progress.msSince() / 1000),
     zombies: () => zombiesReport(state, lease, config.statusMap),
     zombiesToken: config.zombiesToken,
+    reconcile: (request) => reconcileNow({ tickDeps, lease, state, gate, signal }, request),
+    reconcileToken: config.reconcileToken,
   });
   try {
     try {
@@ -70,21 +89,11 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
       },
       "call-reconciler started",
     );
-    const tickDeps = {
-      passDeps: runtime.passDeps,
-      lease,
-      leaseSeconds: config.leaderLeaseSeconds,
-      dryRun: config.dryRun,
-      metrics: runtime.metrics,
-      activeSummary: () => runtime.store.activeSummary(),
-      logger: log,
-      intervalMs,
-      progress,
-      passDeadlineMs: deadlineMs,
-    };
-    await reconcileLoop(tickDeps, state, signal);
+    await reconcileLoop(tickDeps, state, signal, gate);
     log.info("shutting down: no new calls taken, in-flight ends finished");
   } finally {
+    // A pass asked for over HTTP stops on the same signal; its ends commit or roll back before the lease goes.
+    await gate.idle();
     if (state.leader) {
       await lease.release().then(
         () => log.info("leader lease released"),

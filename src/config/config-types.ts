@@ -116,4 +116,9 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** ZOMBIES_TOKEN: `/zombies` answers only `Authorization: Bearer <it>`; null: `/zombies` is off. Never logged. */
   zombiesToken: string | null;
+  /**
+   * RECONCILE_TOKEN: `POST /reconcile` (one pass now) answers only `Authorization: Bearer <it>`; null: the
+   * endpoint is off. Never logged.
+   */
+  reconcileToken: string | null;
 }

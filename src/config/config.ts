@@ -100,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     statusMap: statusMapOf(e.STATUS_MAP, e.ACTIVE_STATUSES),
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     zombiesToken: e.ZOMBIES_TOKEN ?? null,
+    reconcileToken: e.RECONCILE_TOKEN ?? null,
   };
 }
 

@@ -2,17 +2,12 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Lease } from "../db/lease.js";
 import { errorMessage } from "../error-message.js";
-import type { PassResult } from "../reconcile/pass.js";
+import { type LoopState, leaderTick } from "./leader-tick.js";
+import type { PassGate } from "./pass-gate.js";
 import { recordPass } from "./record-pass.js";
-import { runTick, type TickDeps } from "./tick.js";
+import type { TickDeps } from "./tick.js";
 
-/** What the probes and /zombies read of the loop. */
-export interface LoopState {
-  leader: boolean;
-  /** performance.now() of the last tick that did its job: a pass that did not fail, or a lease check. */
-  lastTickOkAt: number;
-  lastResult: PassResult | null;
-}
+export type { LoopState } from "./leader-tick.js";
 
 /**
  * Every interval: take or renew the lease; the leader runs a tick, the others stand by. A failed pass
@@ -23,6 +18,7 @@ export async function reconcileLoop(
   deps: TickDeps & { intervalMs: number; lease: Lease },
   state: LoopState,
   signal: AbortSignal,
+  gate: PassGate,
 ): Promise<void> {
   const { lease, logger } = deps;
   while (!signal.aborted) {
@@ -43,9 +39,10 @@ export async function reconcileLoop(
       // A stand-by replica is doing its job when it can see the lease: it is ready to take over.
       state.lastTickOkAt = performance.now();
     } else if (leader === true) {
-      const tick = await runTick(deps, runId, signal);
-      if (tick.result !== null) state.lastResult = tick.result;
-      if (tick.outcome !== "failed") state.lastTickOkAt = performance.now();
+      const pass = leaderTick(deps, state, gate, { runId, trigger: "timer" }, signal);
+      // A pass someone asked for (POST /reconcile) is running: it is this interval's pass.
+      if ("busy" in pass) await gate.idle();
+      else await pass.started;
     }
     await sleep(deps.intervalMs, undefined, { signal }).catch(() => undefined);
   }

@@ -29,17 +29,23 @@ export interface TickDeps {
   passDeadlineMs: number;
 }
 
-/** What one tick did: the outcome, and the pass's result unless the pass itself failed. */
+/** What one tick did: the outcome, and the pass's result unless the pass itself failed (then why). */
 export interface Tick {
   outcome: PassOutcome;
   result: PassResult | null;
+  error?: string;
 }
 
 /**
  * The leader's tick: one pass under its lease's heartbeat, its metrics, and one summary line. Never throws:
  * a failed pass is logged and counted, and the next interval tries again.
  */
-export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal): Promise<Tick> {
+export async function runTick(
+  deps: TickDeps,
+  runId: string,
+  signal: AbortSignal,
+  opts: { dryRun?: boolean } = {},
+): Promise<Tick> {
   const { logger, metrics } = deps;
   const { progress } = deps;
   progress.mark();
@@ -55,12 +61,18 @@ export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal
         leadership: leadership.signal,
         onProgress: () => progress.mark(),
       },
-      { runId, dryRun: deps.dryRun, signal: AbortSignal.any([signal, deadline]), diagnose: true },
+      {
+        runId,
+        // DRY_RUN=true is never overridden: such a daemon writes nothing, whoever asks.
+        dryRun: deps.dryRun || opts.dryRun === true,
+        signal: AbortSignal.any([signal, deadline]),
+        diagnose: true,
+      },
     );
   } catch (err) {
     recordPass(metrics, null, "failed");
     logger.error({ runId, outcome: "failed", err: errorMessage(err) }, "pass failed; retrying next interval");
-    return { outcome: "failed", result: null };
+    return { outcome: "failed", result: null, error: errorMessage(err) };
   } finally {
     leadership.stop();
   }
@@ -89,7 +101,8 @@ export async function runTick(deps: TickDeps, runId: string, signal: AbortSignal
   return { outcome, result: r };
 }
 
-function summaryFields(r: PassResult, outcome: PassOutcome) {
+/** The pass's summary line, as logged and as POST /reconcile answers it. */
+export function summaryFields(r: PassResult, outcome: PassOutcome) {
   return {
     runId: r.runId,
     outcome,

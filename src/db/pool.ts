@@ -26,6 +26,11 @@ export interface PoolOptions {
   connectionTimeoutMs?: number;
   /** TCP keepalive probes start after this much silence, so a dead peer is noticed. Default 10 s. */
   keepAliveInitialDelayMs?: number;
+  /**
+   * Every transaction of these sessions is read-only, enforced by the server (`simulate` promises to write
+   * nothing; a bug of ours then fails instead of writing).
+   */
+  readOnly?: boolean;
 }
 
 export const POOL_DEFAULTS = {
@@ -62,6 +67,7 @@ export function createPool(connectionString: string, opts: PoolOptions = {}): pg
     statement_timeout: statementTimeoutMs,
     lock_timeout: opts.lockTimeoutMs ?? d.lockTimeoutMs,
     idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? d.idleInTransactionTimeoutMs,
+    ...(opts.readOnly === true ? { options: "-c default_transaction_read_only=on" } : {}),
   });
   pool.on("error", (err) => opts.onError?.(err));
   return pool;

@@ -35,7 +35,7 @@ import {
 } from "./sql.js";
 import { readStartShares } from "./start-shares.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
-import { probeTables } from "./verify-schema.js";
+import { probeCallsTable, probeTables } from "./verify-schema.js";
 
 export { pgCode, SchemaMismatchError } from "./errors.js";
 
@@ -259,6 +259,15 @@ export class PgCallStore implements CallStore {
    * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
    * `privilegesChecked`: the caller has just checked the privileges itself (doctor), so they are not asked twice.
    */
+  /**
+   * The calls table, its columns and its time columns only, with verifySchema's one-line errors: for a reader
+   * that neither writes nor needs the daemon's tables (`simulate`).
+   */
+  async verifyCallsTable(): Promise<void> {
+    await probeCallsTable(this.pool, this.sql, this.mapping);
+    await this.pages();
+  }
+
   async verifySchema(opts: { privilegesChecked?: boolean } = {}): Promise<StatusValuesReport> {
     // First: without USAGE on a schema the probes below would fail with a bare "permission denied".
     if (opts.privilegesChecked !== true) await verifyPrivileges(this.pool, this.mapping);

@@ -16,11 +16,7 @@ export async function probeTables(
   own: DaemonTables,
   mapping: CallsTableMapping,
 ): Promise<void> {
-  try {
-    await pool.query(sql.probeCallsTable);
-  } catch (err) {
-    throw await withHint(pool, err, mapping);
-  }
+  await probeCallsTable(pool, sql, mapping);
   try {
     await pool.query(sql.probeActionsTable);
     await pool.query(refusalSql(own).probeForced);
@@ -33,6 +29,19 @@ export async function probeTables(
       );
     }
     throw err;
+  }
+}
+
+/** The configured calls table and columns only: what a reader of the table (`simulate`) relies on. */
+export async function probeCallsTable(
+  pool: pg.Pool,
+  sql: Pick<PageStatements, "probeCallsTable">,
+  mapping: CallsTableMapping,
+): Promise<void> {
+  try {
+    await pool.query(sql.probeCallsTable);
+  } catch (err) {
+    throw await withHint(pool, err, mapping);
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Registry } from "prom-client";
 import { errorMessage } from "../error-message.js";
 
@@ -29,6 +30,10 @@ export interface HttpServerDeps {
    * null or absent, `/zombies` is off (404). The other paths stay open.
    */
   zombiesToken?: string | null;
+  /** One pass now (POST /reconcile), answered as JSON with the status given. */
+  reconcile?: (opts: { dryRun: boolean }) => Promise<{ status: number; body: unknown }>;
+  /** RECONCILE_TOKEN: POST /reconcile answers only `Authorization: Bearer <token>`; null or absent, it is off. */
+  reconcileToken?: string | null;
 }
 
 export interface HttpServer {
@@ -40,6 +45,9 @@ export interface HttpServer {
 export class ListenError extends Error {
   override name = "ListenError";
 }
+
+/** How long closing waits for answers in flight before it drops their connections. */
+const CLOSE_GRACE_MS = 2_000;
 
 /** A probe every few seconds is plenty for an orchestrator; a flood of them costs one query per window. */
 export const READINESS_CACHE_MS = 5_000;
@@ -68,7 +76,7 @@ export function sharedAnswer<T>(check: () => Promise<T>, ttlMs: number, now = ()
   };
 }
 
-/** /metrics, /healthz, /readyz and /zombies on plain node:http: nothing here needs a framework. */
+/** /metrics, /healthz, /readyz, /zombies and POST /reconcile on plain node:http: nothing here needs a framework. */
 export async function startHttpServer(
   host: string,
   port: number,
@@ -78,10 +86,15 @@ export async function startHttpServer(
     ...given,
     readiness: sharedAnswer(given.readiness, given.readinessCacheMs ?? READINESS_CACHE_MS),
   };
+  // Answers being worked out: a POST /reconcile waits for its pass, and is owed its answer at shutdown.
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    handle(req, res, deps).catch((err: unknown) => {
-      send(res, 500, "text/plain", `internal error: ${errorMessage(err)}\n`);
-    });
+    const answered = handle(req, res, deps)
+      .catch((err: unknown) => {
+        send(res, 500, "text/plain", `internal error: ${errorMessage(err)}\n`);
+      })
+      .finally(() => inFlight.delete(answered));
+    inFlight.add(answered);
   });
   // Scrapes and probes are short; do not let an idle keep-alive socket hold up shutdown.
   server.keepAliveTimeout = 5_000;
@@ -101,21 +114,32 @@ export async function startHttpServer(
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Answers already being worked out are sent (their pass has stopped by now); a probe stuck on the
+      // database is not waited for long.
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        sleep(CLOSE_GRACE_MS, undefined, { ref: false }),
+      ]);
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (url.pathname === "/reconcile") {
+    await reconcile(req, res, url, deps);
+    return;
+  }
   if (req.method !== "GET" && req.method !== "HEAD") {
     send(res, 405, "text/plain", "method not allowed\n");
     return;
   }
-  const path = new URL(req.url ?? "/", "http://localhost").pathname;
-  switch (path) {
+  switch (url.pathname) {
     case "/metrics":
       deps.beforeScrape?.();
       send(res, 200, deps.registry.contentType, await deps.registry.metrics());
@@ -153,8 +177,74 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
       return;
     }
     default:
-      send(res, 404, "text/plain", "not found: try /metrics, /healthz, /readyz or /zombies\n");
+      send(
+        res,
+        404,
+        "text/plain",
+        "not found: try /metrics, /healthz, /readyz, /zombies or POST /reconcile\n",
+      );
   }
+}
+
+const DRY_RUN_VALUES: Record<string, boolean> = { true: true, "1": true, false: false, "0": false };
+
+/**
+ * POST /reconcile[?dry_run=true]; every answer is JSON. The one option is in the query, and anything else is refused (400): a
+ * misspelt option, or a JSON body a caller believes is read, must never turn a dry run into real ends.
+ */
+async function reconcile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  deps: HttpServerDeps,
+): Promise<void> {
+  req.resume();
+  const token = deps.reconcileToken ?? null;
+  if (token === null || deps.reconcile === undefined) {
+    sendJson(res, 404, {
+      error: "POST /reconcile is off: set RECONCILE_TOKEN to serve it (with a bearer token)",
+    });
+    return;
+  }
+  if (req.method !== "POST") {
+    res.setHeader("Allow", "POST");
+    sendJson(res, 405, { error: "method not allowed: POST /reconcile" });
+    return;
+  }
+  if (!bearerMatches(req.headers.authorization, token)) {
+    res.setHeader("WWW-Authenticate", 'Bearer realm="call-reconciler"');
+    sendJson(res, 401, {
+      error: "unauthorized: POST /reconcile needs Authorization: Bearer <RECONCILE_TOKEN>",
+    });
+    return;
+  }
+  const problem = reconcileRequestProblem(req, url);
+  if (problem !== null) {
+    sendJson(res, 400, { error: problem });
+    return;
+  }
+  const answer = await deps.reconcile({
+    dryRun: DRY_RUN_VALUES[url.searchParams.get("dry_run") ?? "false"] === true,
+  });
+  sendJson(res, answer.status, answer.body);
+}
+
+function reconcileRequestProblem(req: IncomingMessage, url: URL): string | null {
+  const unknown = [...url.searchParams.keys()].find((k) => k !== "dry_run");
+  if (unknown !== undefined)
+    return `unknown query parameter "${unknown}": the only one is dry_run=true|false`;
+  if (url.searchParams.getAll("dry_run").length > 1) return "dry_run is given more than once";
+  const dryRun = url.searchParams.get("dry_run");
+  if (dryRun !== null && !Object.hasOwn(DRY_RUN_VALUES, dryRun))
+    return "dry_run must be true or false (or 1/0)";
+  const length = Number(req.headers["content-length"] ?? 0);
+  if (length > 0 || req.headers["transfer-encoding"] !== undefined)
+    return "POST /reconcile takes no body: ask for a dry run with ?dry_run=true";
+  return null;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, "application/json", `${JSON.stringify(body, null, 2)}\n`);
 }
 
 /**

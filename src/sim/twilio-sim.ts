@@ -48,6 +48,8 @@ export interface TwilioSimulator {
   resetStats(): void;
   /** Replaces the call with this SID. Its `fault`, when given, replaces the SID's fault and countdown. */
   upsertCall(call: SimTwilioCall): void;
+  /** Makes an account a subaccount of the simulator's parent: the parent's credentials reach its Calls. */
+  addSubaccount(accountSid: string): void;
   /** Later fetches of this SID answer 404, as for a call in another (sub)account. */
   removeCall(sid: string): boolean;
   getCall(sid: string): SimTwilioCall | undefined;
@@ -222,6 +224,9 @@ export async function startTwilioSimulator(
       accountWindows.clearArrivals();
     },
     upsertCall,
+    addSubaccount(accountSid) {
+      reachable.add(accountSid);
+    },
     removeCall(sid) {
       listOrder.invalidate();
       return calls.delete(sid);

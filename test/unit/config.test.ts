@@ -384,6 +384,15 @@ describe("a mistake is named with its fix", () => {
     );
     expect(loadConfig({ ZOMBIES_TOKEN: "a".repeat(32) }).zombiesToken).toBe("a".repeat(32));
   });
+
+  it("asks for a RECONCILE_TOKEN of 32 characters at least; unset or blank, POST /reconcile is off", () => {
+    expect(fails({ RECONCILE_TOKEN: "short-token" })).toBe(
+      "RECONCILE_TOKEN must be at least 32 characters; generate one with: openssl rand -hex 32",
+    );
+    expect(loadConfig({ RECONCILE_TOKEN: ` ${"b".repeat(32)} ` }).reconcileToken).toBe("b".repeat(32));
+    expect(loadConfig({ RECONCILE_TOKEN: " " }).reconcileToken).toBeNull();
+    expect(loadConfig({}).reconcileToken).toBeNull();
+  });
 });
 
 describe("credentials stay out of URLs and out of messages", () => {

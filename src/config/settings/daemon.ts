@@ -22,6 +22,13 @@ export const DAEMON_SETTINGS = inGroup("daemon", {
       error: "must be at least 32 characters; generate one with: openssl rand -hex 32",
     }),
   },
+  RECONCILE_TOKEN: {
+    about:
+      "`POST /reconcile` (an on-demand pass on the leader) is off (404) without it; set, it answers only `Authorization: Bearer <token>` (constant time; 401 otherwise). At least 32 characters (`openssl rand -hex 32`). Never logged",
+    field: optionalSecret.refine((v) => v === undefined || v.length >= 32, {
+      error: "must be at least 32 characters; generate one with: openssl rand -hex 32",
+    }),
+  },
   LEADER_LEASE_SECONDS: {
     about: "how long a leader's lease lasts without renewal; longer than one interval",
     shown: "2.5 × `RECONCILE_INTERVAL_SECONDS`",
