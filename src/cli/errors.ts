@@ -52,7 +52,7 @@ export function explainFatal(err: unknown): string | null {
   }
   if (code === "3D000") return `DATABASE_URL: ${message}: check the database name at the end of DATABASE_URL`;
   if (code === "42501") {
-    return `the database role may not do this (${message}): \`migrate\` runs as the owner of the daemon's tables, or a role with CREATE on RECONCILER_SCHEMA; run, audit, revert and hold need the GRANTs that README's "Database privileges" lists`;
+    return `the database role may not do this (${message}): \`migrate\` runs as the owner of the daemon's tables, or a role with CREATE on RECONCILER_SCHEMA; run, audit, simulate, revert and hold need the GRANTs in the README's "Database privileges" step (in full: docs/operations.md)`;
   }
   if (NO_TLS.test(message)) {
     return "DATABASE_URL: the server does not offer TLS, but the URL asks for it (sslmode): use sslmode=disable, or enable TLS on the server";
