@@ -87,11 +87,11 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   };
 
   /** Page -> evidence -> verdicts -> one batch write; its tallies are added to the pass's result. */
-  const processPage = async (rows: ActiveCall[], last = false): Promise<void> => {
+  const processPage = async (rows: ActiveCall[], held: ReadonlySet<string>, last = false): Promise<void> => {
     const realtimeIds = rows.flatMap((r) => (r.openaiId === null ? [] : [r.openaiId]));
     await sightings.load(realtimeIds);
     const defer = last ? {} : { defer: (row: ActiveCall) => deferred.offer(row) };
-    const checked = await checkPage(rows, { deps, opts, gather, limit, stopped, ...defer });
+    const checked = await checkPage(rows, { deps, opts, held, gather, limit, stopped, ...defer });
     await sightings.save(realtimeIds);
     addCheck(result, checked.tally);
     addFindings(result, checked.findings, maxFindings);
@@ -110,12 +110,14 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
       const page = await deps.store.listActivePage(cursor, cutoff, deps.pageSize);
       deps.onProgress?.();
       liveSets?.note(page.rows);
-      inFlight.push(processPage(page.rows));
+      inFlight.push(processPage(page.rows, page.held));
       if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
       cursor = page.next;
     } while (cursor !== null);
     await Promise.all(inFlight.splice(0));
-    for (const rows of deferred.pages(deps.pageSize)) if (!stopped()) await processPage(rows, true);
+    // Asked about long after their page was read: whether they are held is read again.
+    for (const rows of deferred.pages(deps.pageSize))
+      if (!stopped()) await processPage(rows, await deps.store.heldAmong(rows.map((r) => r.id)), true);
   } finally {
     // Also when reading a page failed: the pages already being checked finish (and write) first.
     await Promise.all(inFlight);
