@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { ActiveCall, PageCursor } from "../model/index.js";
 import { AgeBoundGuard } from "./age-bound-guard.js";
@@ -50,8 +51,23 @@ async function onDatabaseClock(deps: PassDeps, runId: string): Promise<{ deps: P
 /**
  * One level-triggered pass: page through the active rows, ask the providers, decide, end the confirmed
  * zombies. Running it twice changes nothing the second time. Throws only when the database cannot be read.
+ *
+ * Every request of the pass listens on a signal that aborts when the pass ends, however it ends: a listing
+ * started for rows the pass then skipped (a lost lease, a lost database) stops with it instead of running on.
  */
 export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
+  const ended = new AbortController();
+  const signal = opts.signal === undefined ? ended.signal : AbortSignal.any([opts.signal, ended.signal]);
+  // Every request in flight or queued listens on it: not a leak.
+  setMaxListeners(0, signal);
+  try {
+    return await passWithin(passDeps, { ...opts, signal });
+  } finally {
+    ended.abort();
+  }
+}
+
+async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
   const clocked = await onDatabaseClock(passDeps, opts.runId);
   const skewMs = clocked.skewMs;
   const realtimeProbe = clocked.deps.realtimeProbe ?? {
