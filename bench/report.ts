@@ -7,6 +7,8 @@ export interface PassRun {
   rows: number;
   /** Twilio subaccounts the rows are spread over (0: all under the configured account). */
   accounts: number;
+  /** The machine's floor: the simulator answers at once and nothing limits the rate. */
+  floor: boolean;
   /**
    * The physical limit: the busiest account's requests ÷ its rate limit (accounts are limited each on its
    * own, so a pass can be no faster than its busiest account).
@@ -157,16 +159,19 @@ export function render(s: Summary): string {
     return [
       p.strategy +
         (r?.usedStrategy && r.usedStrategy !== p.strategy ? ` (ran ${r.usedStrategy})` : "") +
-        (p.accounts > 0 ? `, ${p.accounts} accounts` : ""),
+        (p.accounts > 0 ? `, ${p.accounts} accounts` : "") +
+        (p.floor ? ", floor (0 ms, no limit)" : ""),
       int(p.rows),
       int(p.zombies),
       r ? `${int(p.requests)} (${int(p.lists)} list + ${int(p.fetches)} fetch)` : "-",
       r ? int(p.rateLimited) : "-",
       r ? `${secs(r.wallMs)}${p.listPhaseMs === null ? "" : ` (listing ${secs(p.listPhaseMs)})`}` : "-",
       r && p.physicalMs ? `${(r.wallMs / p.physicalMs).toFixed(2)}× of ${secs(p.physicalMs)}` : "-",
-      rate
+      rate && !p.floor
         ? `${rate.rate.toFixed(1)}/s = ${pct(rate.rate / o.limitRps)} over ${secs(rate.spanMs)}${rate.short ? " (short)" : ""}`
-        : "-",
+        : rate
+          ? `${rate.rate.toFixed(0)}/s (no limit) over ${secs(rate.spanMs)}`
+          : "-",
       r ? `${secs(r.db.busyMs)} (writes ${secs(r.db.writeBusyMs)})` : "-",
       r ? mb(r.maxRssBytes) : "-",
       eps === null ? "-" : int(Math.round(eps)),
@@ -223,6 +228,14 @@ export function render(s: Summary): string {
     "× physical limit: wall time ÷ (the busiest account's requests ÷ the rate limit), the fastest any pass could be.",
     "DB time: wall time with at least one store call in flight (list pages + writes). ends/s: zombies ended per second of write time during the pass.",
   );
+  const floor = s.passes.find((p) => p.floor && p.report !== null);
+  if (floor?.report) {
+    const perInterval = floor.rows * (60_000 / floor.report.wallMs);
+    out.push(
+      "",
+      `floor: ${int(floor.rows)} active rows reconciled in ${secs(floor.report.wallMs)} with providers answering at once and no rate limit: about ${int(Math.floor(perInterval / 1000) * 1000)} rows per 60 s interval on this machine, one process.`,
+    );
+  }
   if (s.comparisons.length > 0) {
     out.push("", "list-diff / per-call:");
     for (const c of s.comparisons) {

@@ -38,6 +38,7 @@ interface ListedRow {
   status: string;
   started_at: Date;
   cursor_started_at: string;
+  held: boolean;
 }
 
 /** Rows read by one scan, handed out a page at a time; `position` is where the next page must start. */
@@ -64,10 +65,7 @@ export class ActiveListing {
     if (!this.scanning) {
       const rows = await this.read(cursor, startedAtOrBefore, limit);
       const last = rows[rows.length - 1];
-      return {
-        rows: rows.map(toCall),
-        next: last !== undefined && rows.length === limit ? cursorOf(last) : null,
-      };
+      return pageOf(rows, last !== undefined && rows.length === limit ? cursorOf(last) : null);
     }
     const cutoffMs = startedAtOrBefore.getTime();
     let w = this.window;
@@ -84,11 +82,11 @@ export class ActiveListing {
     if (last === undefined || (w.complete && w.at >= w.rows.length)) {
       // Known to be the last page: no further statement (without an index, another whole scan) is needed.
       this.window = null;
-      return { rows: taken.map(toCall), next: null };
+      return pageOf(taken, null);
     }
     const next = cursorOf(last);
     w.position = keyOf(next);
-    return { rows: taken.map(toCall), next };
+    return pageOf(taken, next);
   }
 
   private async read(cursor: PageCursor | null, cutoff: Date, limit: number): Promise<ListedRow[]> {
@@ -115,6 +113,10 @@ function keyOf(cursor: PageCursor | null): string {
 
 function cursorOf(r: ListedRow): PageCursor {
   return { startedAt: r.cursor_started_at, id: r.id };
+}
+
+function pageOf(rows: readonly ListedRow[], next: PageCursor | null): ActivePage {
+  return { rows: rows.map(toCall), next, held: new Set(rows.filter((r) => r.held).map((r) => r.id)) };
 }
 
 function toCall(r: ListedRow): ActiveCall {

@@ -77,6 +77,11 @@ export interface PageCursor {
 export interface ActivePage {
   rows: ActiveCall[];
   next: PageCursor | null;
+  /**
+   * The ids among `rows` held (`call-reconciler hold`, or a revert) when the page was read: read with the
+   * rows themselves, so that a page costs one statement.
+   */
+  held: ReadonlySet<string>;
 }
 
 /**
@@ -154,7 +159,8 @@ export interface CallStore {
   activeStartShares?(parts: number): Promise<Map<string | null, StartShares>>;
   /**
    * Which of `ids` (as `listActivePage` gives them) are held (`call-reconciler hold`, or a revert) until
-   * `release`: a pass asks no provider about those and never ends them, not even by the age bound.
+   * `release`: a pass asks no provider about those and never ends them, not even by the age bound. A page
+   * says it of its own rows (`ActivePage.held`); this is for rows asked about long after their page was read.
    */
   heldAmong(ids: readonly string[]): Promise<Set<string>>;
   /** The database's clock: every decision of a pass is timed on it, never on the host's. */

@@ -158,7 +158,7 @@ export function guardProviders(
       twilio === null || config.twilio === null
         ? null
         : guardedTwilio(twilio, config.twilio.accountSid, twilioPolicyOf, (request) =>
-            counted("twilio", request as () => Promise<Answer>),
+            counted("twilio", request as (signal: AbortSignal) => Promise<Answer>),
           ),
     openai:
       openai === null || config.openaiProbe === "off"

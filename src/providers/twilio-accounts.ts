@@ -65,8 +65,13 @@ export function accountPolicies<R>(
   };
 }
 
-/** A request timed and counted in the metrics. */
-type Counted = (request: () => Promise<unknown>) => (signal: AbortSignal) => Promise<unknown>;
+/**
+ * A request timed and counted in the metrics. It gets its attempt's signal: aborted at the attempt's timeout
+ * and when the caller's signal aborts (the pass ended), so that the request given up is destroyed.
+ */
+type Counted = (
+  request: (signal: AbortSignal) => Promise<unknown>,
+) => (signal: AbortSignal) => Promise<unknown>;
 type Executes = Pick<ProviderPolicy<unknown>, "execute">;
 
 /**
@@ -84,7 +89,7 @@ export function guardedTwilio(
       const accountSid = account ?? configuredAccount;
       if (!isAccountSid(accountSid)) return notAnAccount(accountSid);
       const answer = (await policyOf(accountSid).execute(
-        counted(() => twilio.fetchCall(sid, account)),
+        counted((s) => twilio.fetchCall(sid, account, s)),
         signal,
       )) as TwilioEvidence;
       return naming(answer, isCallSid(sid) ? twilioAsked(sid, accountSid) : null);
@@ -92,7 +97,7 @@ export function guardedTwilio(
     async fetchCallRecords(kind, callSid, account, signal) {
       if (!isAccountSid(account)) return notAnAccount(account);
       return (await policyOf(account).execute(
-        counted(() => twilio.fetchCallRecords(kind, callSid, account)),
+        counted((s) => twilio.fetchCallRecords(kind, callSid, account, s)),
         signal,
       )) as CallRecordsAnswer;
     },
@@ -100,7 +105,7 @@ export function guardedTwilio(
       const accountSid = query.account ?? configuredAccount;
       if (!isAccountSid(accountSid)) return notAnAccount(accountSid);
       return (await policyOf(accountSid).execute(
-        counted(() => twilio.listCallsPage(query, pageUri)),
+        counted((s) => twilio.listCallsPage(query, pageUri, s)),
         signal,
       )) as TwilioListAnswer;
     },

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Readable } from "node:stream";
 import twilio from "twilio";
 import type { TwilioCredentials } from "../config/config.js";
 
@@ -22,13 +24,33 @@ export interface TwilioResponse {
   headers?: Record<string, unknown>;
 }
 
+export interface TwilioGetOptions {
+  /**
+   * Aborting it destroys the request and its socket (a pass that ended, a timeout): an answer given up on is
+   * not left to drip into an open connection.
+   */
+  signal?: AbortSignal | undefined;
+}
+
 export interface TwilioClient {
   /** GET an absolute URI with the configured credentials; rejects only on transport errors. */
-  get(uri: string): Promise<TwilioResponse>;
+  get(uri: string, opts?: TwilioGetOptions): Promise<TwilioResponse>;
+  /**
+   * The same, the body left unread: a stream (bounded like `get`'s) for the caller to read as it arrives.
+   * The caller reads it to the end or destroys it.
+   */
+  getStream(uri: string, opts?: TwilioGetOptions): Promise<TwilioResponse & { body: Readable }>;
   /** `<base>/2010-04-01/Accounts/<sid>`: only ever called with a validated Account SID. */
   accountPath(accountSid: string): string;
   baseUrl: string;
 }
+
+/**
+ * What one request adds to the axios config the SDK builds. The SDK's `request()` passes on neither a signal
+ * nor a response type, so they reach its axios instance through this scope, read by a request interceptor:
+ * every request keeps the SDK's auth, user agent, host rules and agent.
+ */
+const perRequest = new AsyncLocalStorage<{ signal?: AbortSignal | undefined; stream?: boolean }>();
 
 /**
  * The official SDK's client (auth, user agent, HTTP agent), used through its generic `request()` with an
@@ -45,6 +67,17 @@ export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
   });
   // The SDK's own axios instance (public on RequestClient): axios stops reading past the limit and rejects.
   httpClient.axios.defaults.maxContentLength = MAX_TWILIO_BODY_BYTES;
+  // axios bounds a streamed body by maxContentLength too (the stream errors past it).
+  httpClient.axios.interceptors.request.use(
+    (config) => {
+      const scope = perRequest.getStore();
+      if (scope?.signal !== undefined) config.signal = scope.signal;
+      if (scope?.stream === true) config.responseType = "stream";
+      return config;
+    },
+    null,
+    { synchronous: true },
+  );
   const client = twilio(credentials.username, credentials.password, {
     accountSid: credentials.accountSid,
     httpClient,
@@ -54,8 +87,12 @@ export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
   // twilio-sim.internal.twilio-sim.internal). That is for Twilio's own hosts only: a TWILIO_API_BASE_URL of
   // another host (a simulator, a proxy) is used exactly as given.
   if (!new URL(opts.baseUrl).hostname.endsWith(".twilio.com")) client.getHostname = (hostname) => hostname;
+  const get = (uri: string, scope: { signal?: AbortSignal | undefined; stream?: boolean }) =>
+    perRequest.run(scope, () => client.request({ method: "get", uri })) as Promise<TwilioResponse>;
   return {
-    get: (uri) => client.request({ method: "get", uri }) as Promise<TwilioResponse>,
+    get: (uri, o = {}) => get(uri, { signal: o.signal }),
+    getStream: (uri, o = {}) =>
+      get(uri, { signal: o.signal, stream: true }) as Promise<TwilioResponse & { body: Readable }>,
     accountPath: (accountSid) => `${opts.baseUrl}/2010-04-01/Accounts/${accountSid}`,
     baseUrl: opts.baseUrl,
   };

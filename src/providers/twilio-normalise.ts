@@ -168,38 +168,28 @@ function listedStart(value: unknown): Date | null {
   }
 }
 
+type Malformed = { kind: "error"; reason: "malformed_response"; detail: string };
+const malformed = (detail: string): Malformed => ({ kind: "error", reason: "malformed_response", detail });
+
 /**
- * Validates a list page. Anything off (no `calls` array, a call without sid/status, a next page that is not
- * a relative Calls.json URI of the account being listed) makes the whole list unusable: the pass then falls
- * back to asking per call, which never ends a call on a list's word anyway.
+ * One entry of a list page, reduced to what the diff needs; a call without sid or status makes the whole list
+ * unusable: the pass then falls back to asking per call, which never ends a call on a list's word anyway.
  */
-export function normaliseCallsPage(
-  body: unknown,
-  accountSid: string,
-): TwilioCallsPage | { kind: "error"; reason: "malformed_response"; detail: string } {
-  const bad = (detail: string) => ({ kind: "error" as const, reason: "malformed_response" as const, detail });
-  if (typeof body !== "object" || body === null || !Array.isArray((body as { calls?: unknown }).calls)) {
-    return bad("call list has no calls array");
-  }
-  const page = body as { calls: unknown[]; next_page_uri?: unknown };
-  const calls: TwilioCallsPage["calls"] = [];
-  for (const c of page.calls) {
-    const { sid, status, start_time } = (c ?? {}) as {
-      sid?: unknown;
-      status?: unknown;
-      start_time?: unknown;
-    };
-    if (typeof sid !== "string" || typeof status !== "string")
-      return bad("call list entry without sid or status");
-    calls.push({ sid, status, startTime: listedStart(start_time) });
-  }
-  const next = page.next_page_uri;
-  if (
-    next !== null &&
-    next !== undefined &&
-    (typeof next !== "string" || !isOwnCallsPageUri(next, accountSid))
-  ) {
-    return bad(`next_page_uri ${shown(next)} is not under ${callsListPrefix(accountSid)}`);
-  }
-  return { kind: "page", calls, nextPageUri: typeof next === "string" ? next : null };
+export function listedCall(entry: unknown): TwilioCallsPage["calls"][number] | Malformed {
+  const { sid, status, start_time } = (entry ?? {}) as {
+    sid?: unknown;
+    status?: unknown;
+    start_time?: unknown;
+  };
+  if (typeof sid !== "string" || typeof status !== "string")
+    return malformed("call list entry without sid or status");
+  return { sid, status, startTime: listedStart(start_time) };
+}
+
+/** A page's `next_page_uri`: absent or null on the last page, else a relative Calls.json URI of the account. */
+export function listedNextPage(next: unknown, accountSid: string): { uri: string | null } | Malformed {
+  if (next === null || next === undefined) return { uri: null };
+  if (typeof next !== "string" || !isOwnCallsPageUri(next, accountSid))
+    return malformed(`next_page_uri ${shown(next)} is not under ${callsListPrefix(accountSid)}`);
+  return { uri: next };
 }

@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { boundedText, errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
 import type {
@@ -17,26 +18,38 @@ import {
   type TwilioClientOptions,
   type TwilioResponse,
 } from "./twilio-client.js";
-import {
-  type AskedCall,
-  isOwnCallsPageUri,
-  normaliseCallsPage,
-  normaliseTwilioCall,
-} from "./twilio-normalise.js";
+import { readCallsPage } from "./twilio-list-page.js";
+import { type AskedCall, isOwnCallsPageUri, normaliseTwilioCall } from "./twilio-normalise.js";
 
 export type TwilioProbeOptions = TwilioClientOptions;
 
+/**
+ * Every request takes a `signal`: aborted (its attempt timed out, its pass ended), the request is destroyed
+ * with its socket and the answer is a transport error.
+ */
 export interface TwilioProbe {
   /**
    * Asked under `account` (a subaccount of the configured one) with the configured credentials, or under the
    * configured account when null. Every answer about a well-formed SID and account carries `asked`: the SID,
    * the account and Twilio's request id.
    */
-  fetchCall(callSid: string, account: string | null): Promise<TwilioEvidence>;
-  /** One page of `query`, the largest page Twilio allows; `pageUri` from the previous page. */
-  listCallsPage(query: TwilioListQuery, pageUri: string | null): Promise<TwilioListAnswer>;
+  fetchCall(callSid: string, account: string | null, signal?: AbortSignal): Promise<TwilioEvidence>;
+  /**
+   * One page of `query`, the largest page Twilio allows; `pageUri` from the previous page. Read as it
+   * arrives, keeping only what the diff needs (see twilio-list-page.ts).
+   */
+  listCallsPage(
+    query: TwilioListQuery,
+    pageUri: string | null,
+    signal?: AbortSignal,
+  ): Promise<TwilioListAnswer>;
   /** The first page of a call's Events.json or Notifications.json, raw. */
-  fetchCallRecords(kind: CallRecordsKind, callSid: string, account: string): Promise<CallRecordsAnswer>;
+  fetchCallRecords(
+    kind: CallRecordsKind,
+    callSid: string,
+    account: string,
+    signal?: AbortSignal,
+  ): Promise<CallRecordsAnswer>;
 }
 
 /**
@@ -110,13 +123,13 @@ export function createTwilioProbe(
   const { accountPath } = client;
 
   return {
-    async fetchCall(callSid, account) {
+    async fetchCall(callSid, account, signal) {
       const accountSid = account ?? credentials.accountSid;
       if (!ACCOUNT_SID.test(accountSid)) return notAnAccount(accountSid);
       if (!CALL_SID.test(callSid)) return notACallSid(callSid);
       let response: TwilioResponse;
       try {
-        response = await client.get(`${accountPath(accountSid)}/Calls/${callSid}.json`);
+        response = await client.get(`${accountPath(accountSid)}/Calls/${callSid}.json`, { signal });
       } catch (err) {
         return { ...transportError(err), asked: twilioAsked(callSid, accountSid) };
       }
@@ -128,13 +141,14 @@ export function createTwilioProbe(
       return { ...evidence, asked: twilioAsked(callSid, accountSid, headers) };
     },
 
-    async fetchCallRecords(kind, callSid, account) {
+    async fetchCallRecords(kind, callSid, account, signal) {
       if (!ACCOUNT_SID.test(account)) return notAnAccount(account);
       if (!CALL_SID.test(callSid)) return notACallSid(callSid);
       let response: TwilioResponse;
       try {
         response = await client.get(
           `${accountPath(account)}/Calls/${callSid}/${RECORDS_PATH[kind]}.json?PageSize=${RECORDS_PAGE_SIZE}`,
+          { signal },
         );
       } catch (err) {
         return transportError(err) as Extract<TwilioEvidence, { kind: "error" }>;
@@ -157,7 +171,7 @@ export function createTwilioProbe(
         : { kind: "error", reason: "bad_request", detail: `HTTP 404 reading ${kind}` };
     },
 
-    async listCallsPage(query, pageUri) {
+    async listCallsPage(query, pageUri, signal) {
       const accountSid = query.account ?? credentials.accountSid;
       if (!ACCOUNT_SID.test(accountSid)) return notAnAccount(accountSid);
       // Checked again here: a page URI is only ever followed under the account this listing is for.
@@ -172,23 +186,27 @@ export function createTwilioProbe(
         pageUri === null
           ? `${accountPath(accountSid)}/Calls.json?${listQueryString(query)}`
           : `${opts.baseUrl}${pageUri}`;
-      let response: TwilioResponse;
       try {
-        response = await client.get(uri);
+        const response = await client.getStream(uri, { signal });
+        if (response.statusCode === 200) return await readCallsPage(response.body, accountSid);
+        // An error's body is small (Twilio's code and message); the size bound still applies to it.
+        const text = await readText(response.body);
+        const e = errorFromResponse(response.statusCode, text, response.headers ?? {});
+        // A 404 on the list itself means a wrong account SID, not an unknown call.
+        return e.kind === "error"
+          ? e
+          : { kind: "error", reason: "bad_request", detail: `HTTP ${response.statusCode} listing calls` };
       } catch (err) {
         return transportError(err) as Extract<TwilioEvidence, { kind: "error" }>;
       }
-      if (response.statusCode === 200) {
-        const body = typeof response.body === "string" ? safeJson(response.body) : response.body;
-        return normaliseCallsPage(body, accountSid);
-      }
-      const e = errorFromResponse(response.statusCode, response.body, response.headers ?? {});
-      // A 404 on the list itself means a wrong account SID, not an unknown call.
-      return e.kind === "error"
-        ? e
-        : { kind: "error", reason: "bad_request", detail: `HTTP ${response.statusCode} listing calls` };
     },
   };
+}
+
+async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** The answer to a fetch of one call: a 200 must be about exactly the call and account asked for. */

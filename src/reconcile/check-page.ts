@@ -22,6 +22,8 @@ export interface PageCheck {
 export interface PageCheckContext {
   deps: PassRun;
   opts: PassOptions;
+  /** Which of the page's rows are held: neither asked about nor decided. */
+  held: ReadonlySet<string>;
   gather(row: ActiveCall, signal?: AbortSignal): Promise<Evidence>;
   /** Shared by every page of the pass: the rows asked about at once. */
   limit: LimitFunction;
@@ -90,8 +92,7 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
   const { deps, opts } = ctx;
   const check: PageCheck = { tally: emptyCheckTally(), findings: [], toEnd: [] };
   const { tally } = check;
-  // Once per page, before any provider is asked: the held rows are neither asked about nor decided.
-  const held = rows.length === 0 ? new Set<string>() : await deps.store.heldAmong(rows.map((r) => r.id));
+  const { held } = ctx;
 
   /** Returns the zombie to end, if any; counts and keeps the rest. */
   const checkRow = async (row: ActiveCall): Promise<PendingEnd | null> => {

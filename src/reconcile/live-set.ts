@@ -17,11 +17,12 @@ import type { PassDeps, PassOptions } from "./pass-deps.js";
 /** Enough for 10 million live calls at 1,000 a page: a runaway paging loop ends here instead of never. */
 const MAX_PAGES = 10_000;
 /**
- * List pages asked at once in a pass, over all accounts and slices. A page of 1,000 calls arrives as about
- * 1 MB of JSON that is parsed whole: enough of them in flight keep the rate budget busy (a page is answered in
- * tens of milliseconds), more would only add to the garbage the process holds between collections.
+ * List pages asked at once in a pass, over all accounts and slices. A page is read as it arrives, one call at a
+ * time (twilio-list-page.ts), so a page in flight costs little memory; enough of them keep the rate budget busy
+ * while each waits for its round trip and is read (at 8, listing 100,000 live calls took 2.9 s of a 100 req/s
+ * budget's 1.1 s; at 16, 1.1 s).
  */
-const LIST_PAGES_IN_FLIGHT = 8;
+const LIST_PAGES_IN_FLIGHT = 16;
 
 type Twilio = NonNullable<ProviderProbes["twilio"]>;
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { ActiveCall, PageCursor } from "../model/index.js";
 import { AgeBoundGuard } from "./age-bound-guard.js";
@@ -50,8 +51,23 @@ async function onDatabaseClock(deps: PassDeps, runId: string): Promise<{ deps: P
 /**
  * One level-triggered pass: page through the active rows, ask the providers, decide, end the confirmed
  * zombies. Running it twice changes nothing the second time. Throws only when the database cannot be read.
+ *
+ * Every request of the pass listens on a signal that aborts when the pass ends, however it ends: a listing
+ * started for rows the pass then skipped (a lost lease, a lost database) stops with it instead of running on.
  */
 export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
+  const ended = new AbortController();
+  const signal = opts.signal === undefined ? ended.signal : AbortSignal.any([opts.signal, ended.signal]);
+  // Every request in flight or queued listens on it: not a leak.
+  setMaxListeners(0, signal);
+  try {
+    return await passWithin(passDeps, { ...opts, signal });
+  } finally {
+    ended.abort();
+  }
+}
+
+async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
   const clocked = await onDatabaseClock(passDeps, opts.runId);
   const skewMs = clocked.skewMs;
   const realtimeProbe = clocked.deps.realtimeProbe ?? {
@@ -87,11 +103,11 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   };
 
   /** Page -> evidence -> verdicts -> one batch write; its tallies are added to the pass's result. */
-  const processPage = async (rows: ActiveCall[], last = false): Promise<void> => {
+  const processPage = async (rows: ActiveCall[], held: ReadonlySet<string>, last = false): Promise<void> => {
     const realtimeIds = rows.flatMap((r) => (r.openaiId === null ? [] : [r.openaiId]));
     await sightings.load(realtimeIds);
     const defer = last ? {} : { defer: (row: ActiveCall) => deferred.offer(row) };
-    const checked = await checkPage(rows, { deps, opts, gather, limit, stopped, ...defer });
+    const checked = await checkPage(rows, { deps, opts, held, gather, limit, stopped, ...defer });
     await sightings.save(realtimeIds);
     addCheck(result, checked.tally);
     addFindings(result, checked.findings, maxFindings);
@@ -110,12 +126,14 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
       const page = await deps.store.listActivePage(cursor, cutoff, deps.pageSize);
       deps.onProgress?.();
       liveSets?.note(page.rows);
-      inFlight.push(processPage(page.rows));
+      inFlight.push(processPage(page.rows, page.held));
       if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
       cursor = page.next;
     } while (cursor !== null);
     await Promise.all(inFlight.splice(0));
-    for (const rows of deferred.pages(deps.pageSize)) if (!stopped()) await processPage(rows, true);
+    // Asked about long after their page was read: whether they are held is read again.
+    for (const rows of deferred.pages(deps.pageSize))
+      if (!stopped()) await processPage(rows, await deps.store.heldAmong(rows.map((r) => r.id)), true);
   } finally {
     // Also when reading a page failed: the pages already being checked finish (and write) first.
     await Promise.all(inFlight);

@@ -13,6 +13,7 @@ export const emptyStats = (): SimTwilioStats => ({
   responsesByStatus: {},
   rateLimited: 0,
   maxRequestsInOneSecond: 0,
+  abandoned: 0,
   byAccount: {},
 });
 

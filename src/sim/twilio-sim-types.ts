@@ -93,6 +93,8 @@ export interface SimTwilioStats {
   rateLimited: number;
   /** Most requests received (served or not) within any 1-second sliding window: the client's real rate. */
   maxRequestsInOneSecond: number;
+  /** Responses the client closed before they were complete (it gave up on a slow or dripping answer). */
+  abandoned: number;
   /** The same, per account SID in the request's URL (requests to no account's URL are left out). */
   byAccount: Record<string, SimAccountStats>;
 }

@@ -45,6 +45,11 @@ export interface TwilioSimulator {
   readonly url: string;
   /** A snapshot: read it again after more requests. */
   readonly stats: SimTwilioStats;
+  /**
+   * Requests received whose response is neither complete nor closed by the client: what a client that gives
+   * up on an answer must bring back to 0 (it closes the connection).
+   */
+  readonly openResponses: number;
   resetStats(): void;
   /** Replaces the call with this SID. Its `fault`, when given, replaces the SID's fault and countdown. */
   upsertCall(call: SimTwilioCall): void;
@@ -168,8 +173,15 @@ export async function startTwilioSimulator(
     });
   }
 
+  let openResponses = 0;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
+    openResponses++;
+    res.once("close", () => {
+      openResponses--;
+      if (!res.writableFinished && !closing.signal.aborted) stats.abandoned++;
+    });
     const arrivedAt = performance.now();
     stats.requests++;
     stats.maxRequestsInOneSecond = Math.max(stats.maxRequestsInOneSecond, arrivals.add(arrivedAt));
@@ -214,6 +226,9 @@ export async function startTwilioSimulator(
   let closed: Promise<void> | undefined;
   return {
     url,
+    get openResponses() {
+      return openResponses;
+    },
     get stats() {
       const byAccount = Object.fromEntries(Object.entries(stats.byAccount).map(([k, v]) => [k, { ...v }]));
       return { ...stats, responsesByStatus: { ...stats.responsesByStatus }, byAccount };

@@ -62,6 +62,30 @@ describe("PgCallStore on the default schema", () => {
     }
   });
 
+  it("each page says which of its rows are held, read by the page's own statement", async () => {
+    await db.pool.query(
+      `INSERT INTO calls (call_id, status, started_at) VALUES
+        ('h-1', 'active', '2026-10-01 10:00:00+00'), ('h-2', 'active', '2026-10-01 10:00:01+00'),
+        ('h-3', 'active', '2026-10-01 10:00:02+00'), ('h-4', 'active', '2026-10-01 10:00:03+00')`,
+    );
+    const own = daemonTables();
+    // h-2 held now; h-3 held once and released (history, not a hold); h-4 held by a revert.
+    await db.pool.query(
+      `INSERT INTO ${own.holds} (call_id, reason, held_by, run_id, released_at) VALUES
+        ('h-2', 'by hand', 'hold:tester', NULL, NULL), ('h-3', NULL, 'hold:tester', NULL, now()),
+        ('h-4', NULL, 'revert:tester', gen_random_uuid(), NULL)`,
+    );
+    const cutoff = new Date("2026-10-01T10:30:00Z");
+    const first = await store.listActivePage(null, cutoff, 2);
+    expect(first.rows.map((r) => r.id)).toEqual(["h-1", "h-2"]);
+    expect([...first.held]).toEqual(["h-2"]);
+    const second = await store.listActivePage(first.next, cutoff, 2);
+    expect(second.rows.map((r) => r.id)).toEqual(["h-3", "h-4"]);
+    expect([...second.held]).toEqual(["h-4"]);
+    await db.pool.query("DELETE FROM calls WHERE call_id LIKE 'h-%'");
+    await db.pool.query(`DELETE FROM ${own.holds} WHERE call_id LIKE 'h-%'`);
+  });
+
   it("ends a call and writes its audit row in one step, and only while it is active", async () => {
     await seedCalls(db.pool, DEFAULT, [
       {

@@ -37,7 +37,8 @@ export interface Matrix {
   clockOffsetMs: number;
   /** The pass's dependencies, as the daemon wires them: tests may wrap a probe. */
   deps: PassDeps;
-  pass(opts?: { dryRun?: boolean }): Promise<PassResult>;
+  /** `signal`: the pass's own, as the daemon gives it (shutdown, PASS_DEADLINE_SECONDS). */
+  pass(opts?: { dryRun?: boolean; signal?: AbortSignal }): Promise<PassResult>;
   rows(ids: string[]): Promise<Map<string, StoredCall>>;
   actions(): ReturnType<typeof readActions>;
   close(): Promise<void>;
@@ -139,6 +140,7 @@ export async function startMatrix(
       runId: `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
       dryRun: opts.dryRun ?? false,
       diagnose: true,
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     });
   return matrix;
 }

@@ -32,6 +32,8 @@ export class MemoryCallStore implements CallStore {
   readonly held = new Set<string>();
   /** Calls to heldAmong, each with the ids asked about. */
   readonly heldQueries: string[][] = [];
+  /** Hears every page listed, after it was read (a test may change the table between two reads). */
+  onPage: ((page: ActivePage) => void) | null = null;
   /** Refusals recorded, as call id + status. */
   readonly refusals = new Set<string>();
   /** Lets a test make a batch, or one row, fail. */
@@ -89,13 +91,16 @@ export class MemoryCallStore implements CallStore {
       .sort((a, b) => (key(a) < key(b) ? -1 : 1))
       .slice(0, limit);
     const last = rows[rows.length - 1];
-    return {
+    const page: ActivePage = {
       rows,
       next:
         last !== undefined && rows.length === limit
           ? { startedAt: last.startedAt.toISOString(), id: last.id }
           : null,
+      held: new Set(rows.filter((c) => this.held.has(c.id)).map((c) => c.id)),
     };
+    this.onPage?.(page);
+    return page;
   }
 
   async endCall(req: EndRequest): Promise<"ended" | "not_active" | "locked"> {

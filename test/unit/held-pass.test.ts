@@ -95,8 +95,25 @@ describe("runPass and held calls", () => {
       });
       expect(f.outcome).toBe("unverified");
     }
-    // Asked once per page (pages of 3), with the page's ids, before any provider.
-    expect(store.heldQueries).toEqual([["call-2", "call-1", "call-3"], ["call-4"]]);
+    // Each page's own read said which of its rows are held: no query of its own for them.
+    expect(store.heldQueries).toEqual([]);
+  });
+
+  it("rows kept for the end of the pass (backing off, due again) are asked about their hold again then", async () => {
+    const { store, deps, asked } = world();
+    const backoff = new RowBackoff(1, 1);
+    // call-4 failed on an earlier pass and is due again: it waits for the end of this pass.
+    backoff.failed("call-4", new Date(NOW.getTime() - 60_000));
+    deps.backoff = backoff;
+    // Held right after its page was read (not held then): its hold is read afresh when its turn comes.
+    store.onPage = (page) => {
+      if (page.rows.some((r) => r.id === "call-4")) store.held.add("call-4");
+    };
+    const r = await runPass(deps, { runId: "run-1", dryRun: false });
+    expect(asked).not.toContain(sid(4));
+    expect(r.unverified).toMatchObject({ held: 1 });
+    expect(store.statusOf("call-4")).toEqual({ status: "active", endedAt: null });
+    expect(store.heldQueries).toEqual([["call-4"]]);
   });
 
   it("a dry run reports the same; once released, the next pass judges the call again", async () => {

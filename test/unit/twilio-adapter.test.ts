@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ActiveCall } from "../../src/model/index.js";
@@ -626,6 +627,47 @@ describe("listing calls (list-diff)", () => {
       kind: "error",
       reason: "malformed_response",
       detail: expect.stringMatching(detail),
+    });
+  });
+
+  it.each([
+    ['{"calls": [{"sid": "CA1", "status": "queued"}', /not valid JSON/],
+    ["<html>bad gateway</html>", /not valid JSON/],
+    ['{"calls": {"a": {"sid": "CA1", "status": "queued"}}}', /no calls array/],
+    ['{"next_page_uri": null}', /no calls array/],
+    ['[{"calls": []}]', /no calls array/],
+  ])("refuses a page that is not a Twilio list: %s", async (body, detail) => {
+    nock(BASE).get(LIST).query(true).reply(200, body, { "Content-Type": "application/json" });
+    expect(await probe().listCallsPage({ account: null, status: "queued" }, null)).toMatchObject({
+      kind: "error",
+      reason: "malformed_response",
+      detail: expect.stringMatching(detail),
+    });
+  });
+
+  it("reads a page as it arrives: a bad entry is refused at once, without waiting for the rest", async () => {
+    // The rest of this page never comes: a reader of whole bodies would answer `timeout` (2 s) instead.
+    const body = new PassThrough();
+    body.write(`{"calls": [{"sid": "${SID}", "status": "queued"}, {"sid": 7, "status": "queued"}, `);
+    nock(BASE)
+      .get(LIST)
+      .query(true)
+      .reply(200, () => body);
+    expect(await probe().listCallsPage({ account: null, status: "queued" }, null)).toMatchObject({
+      kind: "error",
+      reason: "malformed_response",
+      detail: expect.stringMatching(/without sid or status/),
+    });
+  });
+
+  it("stops reading a list page larger than MAX_TWILIO_BODY_BYTES: an error, never retried as a failure", async () => {
+    const call = JSON.stringify({ sid: SID, status: "queued", padding: "x".repeat(1000) });
+    const calls = Array.from({ length: Math.ceil(MAX_TWILIO_BODY_BYTES / 1000) }, () => call).join(",");
+    nock(BASE).get(LIST).query(true).reply(200, `{"calls": [${calls}], "next_page_uri": null}`);
+    expect(await probe().listCallsPage({ account: null, status: "queued" }, null)).toMatchObject({
+      kind: "error",
+      reason: "malformed_response",
+      detail: "answer larger than 4 MB: not read",
     });
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatRfc2822 } from "../../src/sim/rfc2822.js";
 import { type SimTwilioCall, startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
+import { until } from "../helpers/wait.js";
 
 const ACCOUNT = "AC00000000000000000000000000000001";
 const TOKEN = "auth-token-secret";
@@ -281,6 +282,25 @@ describe("Twilio simulator", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("counts the responses a client gave up on, and holds none open once it has", async () => {
+    sim.setFault(sid(1), { kind: "drip", everyMs: 50 });
+    const stop = new AbortController();
+    const res = await fetch(`${sim.url}${fetchPath(sid(1))}`, {
+      headers: { authorization: AUTH },
+      signal: stop.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(sim.openResponses).toBe(1);
+    stop.abort();
+    await res.text().catch(() => "");
+    await until("the dripping response closed", () => sim.openResponses === 0, 2_000);
+    expect(sim.stats.abandoned).toBe(1);
+    sim.setFault(sid(1), undefined);
+    await get(fetchPath(sid(1)));
+    expect(sim.openResponses).toBe(0);
+    expect(sim.stats.abandoned).toBe(1);
+  });
+
   it("counts requests, routes and statuses, and resets", async () => {
     await get(fetchPath(sid(1)));
     await get(fetchPath(sid(99)));
@@ -297,6 +317,7 @@ describe("Twilio simulator", () => {
       responsesByStatus: { 200: 2, 401: 1, 404: 2 },
       rateLimited: 0,
       maxRequestsInOneSecond: 5,
+      abandoned: 0,
       byAccount: {
         [ACCOUNT]: {
           requests: 4,

@@ -10,7 +10,7 @@ import { daemonTables } from "./tables.js";
 export interface PageStatements {
   /**
    * $1 active statuses (or the one active status, see `buildPageStatements`), $2 cutoff (only rows started at
-   * or before it), $3 limit.
+   * or before it), $3 limit. Each row also says whether the call is held now (`held`).
    */
   firstActivePage: string;
   /** As firstActivePage, plus $4 cursor started_at (text, exact to the microsecond), $5 cursor id. */
@@ -58,10 +58,13 @@ export function buildPageStatements(
   const cutoff = (tz: string) => (zoned ? `($2::timestamptz AT TIME ZONE ${tz}::text)` : "$2");
   // started_at::text round-trips exactly (microseconds); a JS Date cursor would lose them and repeat rows.
   // A naive column's text has no offset and is compared as the column's own type: exact too.
+  // `held`: whether the call has a current hold, read here rather than by a statement of its own per page (it
+  // doubled a pass's statements); one probe of the holds' partial unique index per listed row.
   const select = (
     tz: string,
   ) => `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
-      ${account === null ? "NULL" : account}::text AS twilio_account, ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at
+      ${account === null ? "NULL" : account}::text AS twilio_account, ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at,
+      EXISTS (SELECT 1 FROM ${own.holds} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL) AS held
     FROM ${table} AS c`;
   const activeWhere = (tz: string) =>
     `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NULL AND ${started} <= ${cutoff(tz)}`;
