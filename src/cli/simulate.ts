@@ -28,7 +28,10 @@ export async function runSimulate(
   });
   let sims: MirrorSimulators | undefined;
   try {
-    const store = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
+    const store = new PgCallStore(pool, config.calls, config.activeStatuses, {
+      statusMap: config.statusMap,
+      withoutHolds: true,
+    });
     await store.verifyCallsTable();
     const now = await store.now();
     sims = await startMirrorSimulators({

@@ -52,7 +52,12 @@ export async function inspectListingIndex(
   const { mapping: m, activeStatuses } = t;
   const zone = t.startedZone ?? [];
   const one = activeStatuses.length === 1;
-  const sql = buildPageStatements(m, { oneActiveStatus: one, startedInZone: zone.length > 0 });
+  // The plan of the calls table's own read: the holds probe is the daemon's table, and may not exist yet.
+  const sql = buildPageStatements(m, {
+    oneActiveStatus: one,
+    startedInZone: zone.length > 0,
+    withoutHolds: true,
+  });
   const params = [one ? activeStatuses[0] : activeStatuses, new Date(), 500, ...zone];
   const { rows: indexes } = await client.query<IndexRow>(TABLE_INDEXES_SQL, [
     quoteQualifiedIdentifier(m.table),

@@ -48,6 +48,11 @@ export interface StoreOptions {
   twilioAccount?: string | undefined;
   /** Hears every answer of `listingIndex()` (the gauge of whether an index serves the listing). */
   onListingIndex?: (found: ListingIndex) => void;
+  /**
+   * Lists active rows without reading holds (every row `held: false`): `simulate` mirrors the calls table
+   * alone, before `migrate` as after it. A pass never sets it.
+   */
+  withoutHolds?: boolean;
 }
 
 export class PgCallStore implements CallStore {
@@ -67,6 +72,7 @@ export class PgCallStore implements CallStore {
       : buildPageStatements(this.mapping, {
           oneActiveStatus: this.activeStatuses.length === 1,
           startedInZone: true,
+          withoutHolds: this.opts.withoutHolds === true,
         }),
   );
 
@@ -76,7 +82,10 @@ export class PgCallStore implements CallStore {
     private readonly activeStatuses: readonly string[],
     private readonly opts: StoreOptions = {},
   ) {
-    this.sql = buildPageStatements(mapping, { oneActiveStatus: activeStatuses.length === 1 });
+    this.sql = buildPageStatements(mapping, {
+      oneActiveStatus: activeStatuses.length === 1,
+      withoutHolds: opts.withoutHolds === true,
+    });
     this.own = daemonTables(mapping.daemonSchema);
     this.listing = new ActiveListing({
       pool,

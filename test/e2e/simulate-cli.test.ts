@@ -194,6 +194,23 @@ describe("call-reconciler simulate (the built CLI, real Postgres)", () => {
     }
   }, 60_000);
 
+  it("needs only the calls table: it mirrors a table whose database the daemon never migrated", async () => {
+    const bare = await freshDatabase();
+    try {
+      await bare.pool.query(`CREATE SCHEMA telephony;
+        CREATE TABLE telephony.phone_calls (pk text PRIMARY KEY, sid text, rt_id text, state text NOT NULL,
+          began timestamptz NOT NULL, finished timestamptz, acct text);
+        INSERT INTO telephony.phone_calls (pk, sid, state, began) VALUES
+          ('bare-1', '${sidOf("bare-1")}', 'talking', now() - interval '1 hour')`);
+      const sim = startSimulate({ ...env, DATABASE_URL: bare.url }, ["--ended", "1"]);
+      expect(await sim.ready).toMatch(/^# {3}ended 1:/m);
+      sim.child.kill("SIGINT");
+      expect((await sim.done).code).toBe(0);
+    } finally {
+      await bare.drop();
+    }
+  });
+
   it("writes nothing to the table: its session is read-only", async () => {
     const before = await db.pool.query("SELECT * FROM telephony.phone_calls ORDER BY pk");
     const sim = startSimulate(env, ["--ended", "1"]);

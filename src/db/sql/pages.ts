@@ -48,7 +48,16 @@ export const FINISHED_ACTIVE_LIMIT = 1000;
  */
 export function buildPageStatements(
   m: CallsTableMapping,
-  opts: { oneActiveStatus?: boolean; startedInZone?: boolean } = {},
+  opts: {
+    oneActiveStatus?: boolean;
+    startedInZone?: boolean;
+    /**
+     * `held` is read as false, without the daemon's holds table: for reads that concern the calls table alone
+     * (which index serves the listing; `simulate`'s mirror of the active rows), which must work before
+     * `migrate` and without privileges on the daemon's tables.
+     */
+    withoutHolds?: boolean;
+  } = {},
 ): PageStatements {
   const { table, id, sid, rtc, status, started, ended, account } = quotedMapping(m);
   const own = daemonTables(m.daemonSchema);
@@ -64,7 +73,7 @@ export function buildPageStatements(
     tz: string,
   ) => `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
       ${account === null ? "NULL" : account}::text AS twilio_account, ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at,
-      EXISTS (SELECT 1 FROM ${own.holds} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL) AS held
+      ${opts.withoutHolds === true ? "false" : `EXISTS (SELECT 1 FROM ${own.holds} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL)`} AS held
     FROM ${table} AS c`;
   const activeWhere = (tz: string) =>
     `${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NULL AND ${started} <= ${cutoff(tz)}`;
