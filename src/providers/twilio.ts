@@ -131,7 +131,7 @@ export function createTwilioProbe(
       try {
         response = await client.get(`${accountPath(accountSid)}/Calls/${callSid}.json`, { signal });
       } catch (err) {
-        return { ...transportError(err), asked: twilioAsked(callSid, accountSid) };
+        return { ...transportError(err, signal), asked: twilioAsked(callSid, accountSid) };
       }
       const headers = response.headers ?? {};
       const evidence = evidenceFromResponse(response.statusCode, response.body, headers, {
@@ -151,7 +151,7 @@ export function createTwilioProbe(
           { signal },
         );
       } catch (err) {
-        return transportError(err) as Extract<TwilioEvidence, { kind: "error" }>;
+        return transportError(err, signal) as Extract<TwilioEvidence, { kind: "error" }>;
       }
       if (response.statusCode === 200) {
         const body = typeof response.body === "string" ? safeJson(response.body) : response.body;
@@ -197,7 +197,7 @@ export function createTwilioProbe(
           ? e
           : { kind: "error", reason: "bad_request", detail: `HTTP ${response.statusCode} listing calls` };
       } catch (err) {
-        return transportError(err) as Extract<TwilioEvidence, { kind: "error" }>;
+        return transportError(err, signal) as Extract<TwilioEvidence, { kind: "error" }>;
       }
     },
   };
@@ -271,9 +271,12 @@ function twilioErrorSuffix(body: unknown): string {
   return "";
 }
 
-function transportError(err: unknown): TwilioEvidence {
+function transportError(err: unknown, signal: AbortSignal | undefined): TwilioEvidence {
   const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
   const message = errorMessage(err);
+  // Cancelled by us (its attempt timed out, its pass ended, its provider was stopped): not a network fault.
+  if (signal?.aborted === true)
+    return { kind: "error", reason: "timeout", detail: "given up before Twilio answered: request cancelled" };
   if (/maxContentLength/.test(message)) {
     // Not a failure another attempt fixes: the same answer would come again.
     return {
