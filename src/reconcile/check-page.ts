@@ -87,8 +87,13 @@ export function ageSeconds(call: ActiveCall, at: Date): number {
   return Math.floor((at.getTime() - call.startedAt.getTime()) / 1000);
 }
 
-/** Asks about every row of a page (each under the pass's concurrency limit) and decides; writes nothing. */
-export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckContext): Promise<PageCheck> {
+/**
+ * Asks about every row of a page (each under the pass's concurrency limit) and decides; writes nothing.
+ * `rows` is taken over: each slot is emptied when its row's turn comes, so that a page waiting on a few slow
+ * answers (its zombies' fetches, behind the rate limit) does not keep its hundreds of finished rows alive. Kept,
+ * they lived long enough to be promoted to the old generation, and a pass's peak memory grew with its rows.
+ */
+export async function checkPage(rows: (ActiveCall | undefined)[], ctx: PageCheckContext): Promise<PageCheck> {
   const { deps, opts } = ctx;
   const check: PageCheck = { tally: emptyCheckTally(), findings: [], toEnd: [] };
   const { tally } = check;
@@ -167,8 +172,17 @@ export async function checkPage(rows: readonly ActiveCall[], ctx: PageCheckConte
     return null;
   };
 
-  // The page's ends keep the listing's order, whatever order the answers came in.
-  const decided = await Promise.all(rows.map((row) => ctx.limit(() => checkRow(row))));
+  // Every row joins the pass's queue now, in listing order (pages in flight keep theirs), and its slot is
+  // emptied when its turn comes. The page's ends keep the listing's order, whatever order the answers came in.
+  const decided = await Promise.all(
+    rows.map((_, i) =>
+      ctx.limit(() => {
+        const row = rows[i] as ActiveCall;
+        rows[i] = undefined;
+        return checkRow(row);
+      }),
+    ),
+  );
   check.toEnd = decided.filter((d): d is PendingEnd => d !== null);
   return check;
 }

@@ -102,7 +102,10 @@ async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassRe
     addFindings(result, written.findings, maxFindings);
   };
 
-  /** Page -> evidence -> verdicts -> one batch write; its tallies are added to the pass's result. */
+  /**
+   * Page -> evidence -> verdicts -> one batch write; its tallies are added to the pass's result. `rows` is
+   * handed over: checkPage empties it as it goes.
+   */
   const processPage = async (rows: ActiveCall[], held: ReadonlySet<string>, last = false): Promise<void> => {
     const realtimeIds = rows.flatMap((r) => (r.openaiId === null ? [] : [r.openaiId]));
     await sightings.load(realtimeIds);
