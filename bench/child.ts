@@ -12,6 +12,7 @@ import { passDepsFor } from "../src/cli/runtime.js";
 import { loadConfig } from "../src/config/config.js";
 import { createPool } from "../src/db/pool.js";
 import { PgCallStore } from "../src/db/store.js";
+import { tuneGarbageCollection } from "../src/gc-tuning.js";
 import { createLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 import type { ActiveCall, EndRequest } from "../src/model/index.js";
@@ -23,6 +24,9 @@ import type { ChildMessage, Job, PassJob, PassReport, WriteJob, WriteReport } fr
 import { strategyWiring } from "./strategy.js";
 
 const MAX_PROBLEMS = 5;
+
+// As the daemon's entry point does; BENCH_V8_HEAP_GROWTH=1 leaves V8's own heap growth, for comparison.
+if (process.env.BENCH_V8_HEAP_GROWTH !== "1") tuneGarbageCollection();
 
 /** Peak resident set size of this process so far, in bytes (maxRSS is in kilobytes). */
 const maxRss = (): number => process.resourceUsage().maxRSS * 1024;

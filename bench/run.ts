@@ -56,7 +56,11 @@ function runChild<T extends PassReport | WriteReport>(
     const child = fork(CHILD, [], {
       env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`],
+      execArgv: [
+        ...(heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`]),
+        // Node flags for the passes only (e.g. --trace-gc), to see where their memory goes.
+        ...(process.env.BENCH_CHILD_NODE_OPTIONS ?? "").split(" ").filter((a) => a !== ""),
+      ],
     });
     let message: ChildMessage | undefined;
     const timer = setTimeout(() => {

@@ -3,11 +3,14 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
+import { tuneGarbageCollection } from "../gc-tuning.js";
 import { createLogger } from "../log.js";
 import { EXIT, explainFatal, UsageError } from "./errors.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 
 // Commands are imported when chosen: --help and config errors answer without loading the SDKs.
+
+tuneGarbageCollection();
 
 const FLAGS = {
   run: {},
