@@ -3,10 +3,9 @@ import { boundedText, errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
 import type {
   Asked,
-  CallRecordsAnswer,
   CallRecordsKind,
+  ProviderProbes,
   TwilioEvidence,
-  TwilioListAnswer,
   TwilioListQuery,
 } from "../model/index.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
@@ -24,33 +23,13 @@ import { type AskedCall, isOwnCallsPageUri, normaliseTwilioCall } from "./twilio
 export type TwilioProbeOptions = TwilioClientOptions;
 
 /**
- * Every request takes a `signal`: aborted (its attempt timed out, its pass ended), the request is destroyed
- * with its socket and the answer is a transport error.
+ * The pass's Twilio port, unguarded (the policies wrap it in guarded.ts), with the records' reads always there.
+ * Every request takes a `signal`: aborted (its attempt timed out, its pass ended), the request is destroyed with
+ * its socket and the answer is a timeout. `fetchCall` asks under `account`, or the configured account when null;
+ * every answer about a well-formed SID and account carries `asked`. `listCallsPage` reads a page as it arrives,
+ * keeping only what the diff needs (see twilio-list-page.ts).
  */
-export interface TwilioProbe {
-  /**
-   * Asked under `account` (a subaccount of the configured one) with the configured credentials, or under the
-   * configured account when null. Every answer about a well-formed SID and account carries `asked`: the SID,
-   * the account and Twilio's request id.
-   */
-  fetchCall(callSid: string, account: string | null, signal?: AbortSignal): Promise<TwilioEvidence>;
-  /**
-   * One page of `query`, the largest page Twilio allows; `pageUri` from the previous page. Read as it
-   * arrives, keeping only what the diff needs (see twilio-list-page.ts).
-   */
-  listCallsPage(
-    query: TwilioListQuery,
-    pageUri: string | null,
-    signal?: AbortSignal,
-  ): Promise<TwilioListAnswer>;
-  /** The first page of a call's Events.json or Notifications.json, raw. */
-  fetchCallRecords(
-    kind: CallRecordsKind,
-    callSid: string,
-    account: string,
-    signal?: AbortSignal,
-  ): Promise<CallRecordsAnswer>;
-}
+export type TwilioProbe = Required<NonNullable<ProviderProbes["twilio"]>>;
 
 /**
  * A call's records are few (a create request, a TwiML fetch, a handful of callbacks): one page of this size
