@@ -17,10 +17,8 @@
  */
 import type { Readable } from "node:stream";
 import type { TwilioCallsPage } from "../model/index.js";
-import { listedCall, listedNextPage } from "./twilio-normalise.js";
+import { listedCall, listedNextPage, type Malformed, malformed } from "./twilio-normalise.js";
 
-type Malformed = { kind: "error"; reason: "malformed_response"; detail: string };
-const malformed = (detail: string): Malformed => ({ kind: "error", reason: "malformed_response", detail });
 const NOT_JSON = "response body is not valid JSON";
 
 const QUOTE = 0x22;

@@ -168,8 +168,13 @@ function listedStart(value: unknown): Date | null {
   }
 }
 
-type Malformed = { kind: "error"; reason: "malformed_response"; detail: string };
-const malformed = (detail: string): Malformed => ({ kind: "error", reason: "malformed_response", detail });
+/** An answer that is not what Twilio documents: no decision is taken on it. */
+export type Malformed = { kind: "error"; reason: "malformed_response"; detail: string };
+export const malformed = (detail: string): Malformed => ({
+  kind: "error",
+  reason: "malformed_response",
+  detail,
+});
 
 /**
  * One entry of a list page, reduced to what the diff needs; a call without sid or status makes the whole list
