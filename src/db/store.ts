@@ -263,12 +263,6 @@ export class PgCallStore implements CallStore {
   }
 
   /**
-   * Checks before the first pass, with actionable errors (SchemaMismatchError): the configured table and
-   * columns, the daemon's tables (migrated to the last version), and that the status column accepts every
-   * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
-   * `privilegesChecked`: the caller has just checked the privileges itself (doctor), so they are not asked twice.
-   */
-  /**
    * The calls table, its columns and its time columns only, with verifySchema's one-line errors: for a reader
    * that neither writes nor needs the daemon's tables (`simulate`).
    */
@@ -277,6 +271,12 @@ export class PgCallStore implements CallStore {
     await this.pages();
   }
 
+  /**
+   * Checks before the first pass, with actionable errors (SchemaMismatchError): the configured table and
+   * columns, the daemon's tables (migrated to the last version), and that the status column accepts every
+   * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
+   * `privilegesChecked`: the caller has just checked the privileges itself (doctor), so they are not asked twice.
+   */
   async verifySchema(opts: { privilegesChecked?: boolean } = {}): Promise<StatusValuesReport> {
     // First: without USAGE on a schema the probes below would fail with a bare "permission denied".
     if (opts.privilegesChecked !== true) await verifyPrivileges(this.pool, this.mapping);
