@@ -1,5 +1,6 @@
 /** Field parsers of the environment schema in config.ts: defaults, coercions and the checks they share. */
 import { z } from "zod";
+import { REALTIME_SURFACES, type RealtimeSurface } from "../model/index.js";
 import { quoteIdentifier } from "./identifiers.js";
 import { numberSetting } from "./number-setting.js";
 import { urlSetting } from "./url-setting.js";
@@ -74,7 +75,6 @@ export const openaiProbeSetting = z
   })
   .default("after-cap");
 
-const SURFACES = ["live", "realtime"] as const;
 /** A comma-separated list of OpenAI's runtime surfaces, each once, at least one. */
 export const realtimeSurfaces = z
   .string()
@@ -84,7 +84,7 @@ export const realtimeSurfaces = z
       .split(",")
       .map((n) => n.trim())
       .filter((n) => n !== "");
-    const bad = names.filter((n) => !(SURFACES as readonly string[]).includes(n));
+    const bad = names.filter((n) => !(REALTIME_SURFACES as readonly string[]).includes(n));
     if (names.length === 0 || bad.length > 0 || new Set(names).size !== names.length) {
       ctx.addIssue({
         code: "custom",
@@ -92,5 +92,5 @@ export const realtimeSurfaces = z
       });
       return z.NEVER;
     }
-    return names as (typeof SURFACES)[number][];
+    return names as RealtimeSurface[];
   });

@@ -106,7 +106,8 @@ export interface TwilioRawTimes {
  * Live API's observer sideband, `/v1/live/sessions/{id}/attach`). The first successful accept selects a call's
  * surface, and the other one may not know the call: it is gone only when every surface asked says so.
  */
-export type RealtimeSurface = "realtime" | "live";
+export const REALTIME_SURFACES = ["live", "realtime"] as const;
+export type RealtimeSurface = (typeof REALTIME_SURFACES)[number];
 
 export type OpenAIEvidence = WithAsked<
   | { kind: "live" }

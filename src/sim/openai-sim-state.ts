@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { RealtimeSurface } from "../model/index.js";
 import {
   bearer,
   callNotFound,
@@ -17,7 +18,6 @@ import {
   type SimOpenAIStats,
   type SimRealtimeFault,
   type SimRealtimeSession,
-  type SimRealtimeSurface,
   slotFor,
   takeFault,
 } from "./openai-sim-types.js";
@@ -59,7 +59,7 @@ const HANGUP_RE = /^\/v1\/realtime\/calls\/([^/]+)\/hangup$/;
 const ATTACH_RE = /^\/v1\/live\/sessions\/([^/]+)\/attach$/;
 
 /** Which surface's sideband an upgrade asks, and for which call; null: neither path. */
-function sidebandTarget(url: URL): { surface: SimRealtimeSurface; callId: string | null } | null {
+function sidebandTarget(url: URL): { surface: RealtimeSurface; callId: string | null } | null {
   if (url.pathname === "/v1/realtime")
     return { surface: "realtime", callId: url.searchParams.get("call_id") };
   const attach = ATTACH_RE.exec(url.pathname);
@@ -84,7 +84,7 @@ const emptyStats = (): SimOpenAIStats => ({
 
 /** `closing` cuts pending delay faults short when the server closes. */
 export function createOpenAISimState(opts: SimOpenAIOptions, closing: AbortSignal): OpenAISimState {
-  const sessions = new Map<string, { live: boolean; surface: SimRealtimeSurface }>();
+  const sessions = new Map<string, { live: boolean; surface: RealtimeSurface }>();
   const handshakesByCall = new Map<string, number>();
   const faults = new Map<string, FaultSlot>();
   const socketsByCall = new Map<string, Set<SessionSocket>>();

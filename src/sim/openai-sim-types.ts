@@ -1,3 +1,5 @@
+import type { RealtimeSurface } from "../model/index.js";
+
 export type SimRealtimeFault =
   /** Refuses the handshake (or a hang-up) with this status and OpenAI's error JSON. `times`: first N only. */
   | { kind: "http"; status: number; retryAfterSeconds?: number; times?: number }
@@ -22,12 +24,10 @@ export interface SimRealtimeSession {
    * The runtime surface that accepted the call (default `realtime`): only its own sideband knows it. The other
    * surface refuses it as unknown, exactly as it refuses a call that ended.
    */
-  surface?: SimRealtimeSurface;
+  surface?: RealtimeSurface;
   /** Applies to sideband handshakes for this call id only (hang-ups are affected by account faults only). */
   fault?: SimRealtimeFault;
 }
-
-export type SimRealtimeSurface = "realtime" | "live";
 
 export interface SimOpenAIOptions {
   /** false: the account has no Live surface; `/v1/live/…` answers OpenAI's "Invalid URL" 404. Default true. */
