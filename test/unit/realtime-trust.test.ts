@@ -73,11 +73,15 @@ describe("realtime evidence that proves itself", () => {
   it("the operator's confirmation ends such a backlog, each at a bounded time", async () => {
     const rows = [rtcRow(1, 300), rtcRow(2, 72_000)];
     const w = world(() => GONE, rows);
-    await w.pass(0);
+    const first = await w.pass(0);
+    const firstGoneAt = w.store.sightingsTable.get("rtc_1")?.firstGoneAt;
+    expect(firstGoneAt?.getTime()).toBeGreaterThanOrEqual(NOW.getTime());
+    expect(firstGoneAt?.getTime()).toBeLessThanOrEqual(first.finishedAt.getTime());
     const r = await w.pass(2, { confirm: true });
     expect(r.ended).toBe(2);
-    // Gone at the first sighting (the test's start) at the latest; a 20 h-old row ended within OpenAI's cap.
-    expect(w.store.statusOf("rt-1")).toEqual({ status: "completed", endedAt: NOW });
+    // Gone at the first sighting (the test's start, on the pass's clock) at the latest; a 20 h-old row ended
+    // within OpenAI's cap.
+    expect(w.store.statusOf("rt-1")).toEqual({ status: "completed", endedAt: firstGoneAt });
     expect(w.store.statusOf("rt-2")?.endedAt).toEqual(new Date(NOW.getTime() - 72_000_000 + 3_600_000));
   });
 
@@ -87,7 +91,14 @@ describe("realtime evidence that proves itself", () => {
     const rows = Array.from({ length: 10 }, (_, i) => rtcRow(i, i === 9 ? 72_000 : 300 + i * 300));
     const gone = new Set(["rtc_1", "rtc_4", "rtc_7", "rtc_9"]);
     const w = world((id) => (gone.has(id) ? GONE : LIVE), rows);
-    await w.pass(0);
+    const first = await w.pass(0);
+    // Each first sighting is on the pass's clock (the database's now, carried forward while the pass runs): at
+    // NOW, or a millisecond or two later on a loaded machine, never outside the first pass.
+    const firstGone = new Map([...gone].map((id) => [id, w.store.sightingsTable.get(id)?.firstGoneAt]));
+    for (const at of firstGone.values()) {
+      expect(at?.getTime()).toBeGreaterThanOrEqual(NOW.getTime());
+      expect(at?.getTime()).toBeLessThanOrEqual(first.finishedAt.getTime());
+    }
     const r = await w.pass(2);
     expect(r.realtimeSuspect).toBeNull();
     expect(r.ended).toBe(4);
@@ -97,8 +108,11 @@ describe("realtime evidence that proves itself", () => {
         expect(s).toEqual({ status: "active", endedAt: null });
         continue;
       }
+      // Ended at its first sighting, the latest it can have ended, or at OpenAI's cap when that came first.
       const cap = row.startedAt.getTime() + 3_600_000;
-      expect(s?.endedAt?.getTime()).toBe(Math.min(NOW.getTime(), cap));
+      expect(s?.endedAt?.getTime()).toBe(
+        Math.min(firstGone.get(row.openaiId as string)?.getTime() ?? 0, cap),
+      );
     }
   });
 
@@ -116,12 +130,15 @@ describe("realtime evidence that proves itself", () => {
     const rows = [rtcRow(1, 600), rtcRow(2, 600)];
     let rtc2: RealtimeObservation = LIVE;
     const w = world((id) => (id === "rtc_1" ? GONE : rtc2), rows);
-    await w.pass(0);
+    const first = await w.pass(0);
+    const firstGoneAt = w.store.sightingsTable.get("rtc_1")?.firstGoneAt;
+    expect(firstGoneAt?.getTime()).toBeGreaterThanOrEqual(NOW.getTime());
+    expect(firstGoneAt?.getTime()).toBeLessThanOrEqual(first.finishedAt.getTime());
     rtc2 = GONE;
     // Nobody is live in this pass, but rtc_2 was, 2 minutes ago: rtc_1's absence is trusted.
     const r = await w.pass(2);
     expect(r.realtimeSuspect).toBeNull();
-    expect(w.store.statusOf("rt-1")).toEqual({ status: "completed", endedAt: NOW });
+    expect(w.store.statusOf("rt-1")).toEqual({ status: "completed", endedAt: firstGoneAt });
   });
 
   it("sightings live in the store: a live answer another replica saw breaks this replica's streak", async () => {

@@ -235,13 +235,17 @@ describe("runPass with fake providers", () => {
     const first = await pass(deps);
     expect(first.ended).toBe(0);
     expect(first.unverified).toEqual({ absence_unconfirmed: 2 });
+    // On the pass's clock (the database's now, carried forward while it runs): NOW, or a few ms later.
+    const firstGoneAt = store.sightingsTable.get("rtc_1")?.firstGoneAt;
+    expect(firstGoneAt?.getTime()).toBeGreaterThanOrEqual(NOW.getTime());
+    expect(firstGoneAt?.getTime()).toBeLessThanOrEqual(first.finishedAt.getTime());
 
     flapping = { kind: "live" };
     now = new Date(NOW.getTime() + 61_000);
     const second = await pass(deps);
     expect(second.ended).toBe(1);
     // Ended at the first sighting of the absence: the latest time it can have ended.
-    expect(store.statusOf(rtc(1).id)).toEqual({ status: "completed", endedAt: NOW });
+    expect(store.statusOf(rtc(1).id)).toEqual({ status: "completed", endedAt: firstGoneAt });
     expect(store.statusOf(rtc(2).id)?.status).toBe("active");
 
     flapping = { kind: "gone" };
