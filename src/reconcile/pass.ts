@@ -12,6 +12,7 @@ import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from 
 import { RealtimeGuard } from "./realtime-guard.js";
 import { DeferredRows } from "./row-backoff.js";
 import { SessionCapCheck } from "./session-cap.js";
+import { PagesInFlight } from "./pages-in-flight.js";
 import { PassSightings } from "./sightings.js";
 import { writeEnds } from "./write-ends.js";
 
@@ -50,24 +51,35 @@ async function onDatabaseClock(deps: PassDeps, runId: string): Promise<{ deps: P
 
 /**
  * One level-triggered pass: page through the active rows, ask the providers, decide, end the confirmed
- * zombies. Running it twice changes nothing the second time. Throws only when the database cannot be read.
+ * zombies. Running it twice changes nothing the second time. Throws when the database cannot be read, after
+ * every page it had started has settled: nothing of a pass runs on once it has returned.
  *
- * Every request of the pass listens on a signal that aborts when the pass ends, however it ends: a listing
- * started for rows the pass then skipped (a lost lease, a lost database) stops with it instead of running on.
+ * Every request of the pass listens on a signal that aborts when the pass ends, however it ends, when a page
+ * fails, and when this replica stops leading: a deposed leader asks no provider anything more, and a listing
+ * started for rows the pass then skipped stops with it instead of running on.
  */
 export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
   const ended = new AbortController();
-  const signal = opts.signal === undefined ? ended.signal : AbortSignal.any([opts.signal, ended.signal]);
+  const sources = [ended.signal, opts.signal, passDeps.leadership].filter((s) => s !== undefined);
+  const signal = AbortSignal.any(sources);
   // Every request in flight or queued listens on it: not a leak.
   setMaxListeners(0, signal);
   try {
-    return await passWithin(passDeps, { ...opts, signal });
+    return await passWithin(
+      passDeps,
+      { ...opts, signal },
+      { outer: opts.signal, stop: (why) => ended.abort(why) },
+    );
   } finally {
     ended.abort();
   }
 }
 
-async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassResult> {
+async function passWithin(
+  passDeps: PassDeps,
+  opts: PassOptions & { signal: AbortSignal },
+  control: { outer: AbortSignal | undefined; stop: (why: unknown) => void },
+): Promise<PassResult> {
   const clocked = await onDatabaseClock(passDeps, opts.runId);
   const skewMs = clocked.skewMs;
   const realtimeProbe = clocked.deps.realtimeProbe ?? {
@@ -85,7 +97,7 @@ async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassRe
   const maxFindings = deps.maxFindings ?? DEFAULT_MAX_FINDINGS;
   const limit = pLimit(deps.concurrency);
   const cutoff = new Date(startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
-  const stopped = () => opts.signal?.aborted === true || result.leadershipLost || result.databaseLost;
+  const stopped = () => opts.signal.aborted || result.leadershipLost || result.databaseLost;
   const sightings = new PassSightings(deps.store);
   const realtime = new RealtimeGuard(deps, opts);
   const ageBound = new AgeBoundGuard(deps, opts);
@@ -120,8 +132,9 @@ async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassRe
 
   // A few pages overlap: while one page's last provider answers come in, the next is already read and
   // asked about, so a page that needs few requests (list-diff) does not leave the budget idle. Memory
-  // stays bounded by PAGES_IN_FLIGHT pages, and provider load by the shared concurrency limit.
-  const inFlight: Promise<void>[] = [];
+  // stays bounded by PAGES_IN_FLIGHT pages, and provider load by the shared concurrency limit. The first page
+  // that fails stops the others (no new row, requests abandoned) and fails the pass once they have settled.
+  const pages = new PagesInFlight(PAGES_IN_FLIGHT, control.stop);
   let cursor: PageCursor | null = null;
   try {
     do {
@@ -129,17 +142,17 @@ async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassRe
       const page = await deps.store.listActivePage(cursor, cutoff, deps.pageSize);
       deps.onProgress?.();
       liveSets?.note(page.rows);
-      inFlight.push(processPage(page.rows, page.held));
-      if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+      await pages.add(processPage(page.rows, page.held));
       cursor = page.next;
     } while (cursor !== null);
-    await Promise.all(inFlight.splice(0));
+    await pages.settle();
+    pages.throwIfFailed();
     // Asked about long after their page was read: whether they are held is read again.
     for (const rows of deferred.pages(deps.pageSize))
       if (!stopped()) await processPage(rows, await deps.store.heldAmong(rows.map((r) => r.id)), true);
   } finally {
     // Also when reading a page failed: the pages already being checked finish (and write) first.
-    await Promise.all(inFlight);
+    await pages.settle();
     const listing = liveSets?.summary();
     result.listRequests = listing?.listRequests ?? 0;
     if ((listing?.listedAccounts ?? 0) > 0) result.twilioStrategy = "list-diff";
@@ -154,7 +167,8 @@ async function passWithin(passDeps: PassDeps, opts: PassOptions): Promise<PassRe
   result.ageBoundSuspect = ageBound.suspicion(result.checked);
   if (result.ageBoundSuspect === null) await write(ageBound.heldBack);
   else holdBackAgeBound(result, ageBound.heldBack, deps, maxFindings);
-  result.aborted = opts.signal?.aborted ?? false;
+  result.aborted = control.outer?.aborted ?? false;
+  if (deps.leadership?.aborted === true) result.leadershipLost = true;
   if (!stopped()) deps.backoff?.endCompletePass();
   // After the ends: a diagnosis never delays one. Not in a dry run, which writes nothing.
   if (
