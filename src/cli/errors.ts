@@ -8,7 +8,8 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export const EXIT = { ok: 0, zombiesLeft: 1, badConfig: 2, unverified: 3 } as const;
+/** `crashed` is the daemon's exit after an unexpected error, once it has shut down cleanly. */
+export const EXIT = { ok: 0, zombiesLeft: 1, crashed: 1, badConfig: 2, unverified: 3 } as const;
 
 /** pg's words when DATABASE_URL asks for TLS (sslmode=require, ssl=true) and the server has none. */
 const NO_TLS = /server does not support SSL connections/i;

@@ -7,6 +7,7 @@ import { tuneGarbageCollection } from "../gc-tuning.js";
 import { createLogger } from "../log.js";
 import { EXIT, explainFatal, UsageError } from "./errors.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
+import { shutDownOnUnexpectedError } from "./last-resort.js";
 
 // Commands are imported when chosen: --help and config errors answer without loading the SDKs.
 
@@ -179,11 +180,13 @@ async function main(argv: string[]): Promise<number> {
       };
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);
+      const unexpected = shutDownOnUnexpectedError(process, logger, () => stop.abort());
       await (await import("./run.js")).runDaemon(config, logger, { signal: stop.signal });
       // Everything that matters is closed (lease released, pool ended); a provider request abandoned at
       // shutdown may still hold a socket open, and must not hold the process until its own timeout.
-      setImmediate(() => process.exit(EXIT.ok));
-      return EXIT.ok;
+      const code = unexpected.fired() ? EXIT.crashed : EXIT.ok;
+      setImmediate(() => process.exit(code));
+      return code;
     }
   }
 }
