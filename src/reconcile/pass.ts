@@ -7,12 +7,12 @@ import { diagnoseDue } from "./diagnose-due.js";
 import { passEvidence } from "./evidence-gathering.js";
 import { holdBack, holdBackAgeBound } from "./hold-back.js";
 import { liveSetsFor } from "./live-set.js";
+import { PagesInFlight } from "./pages-in-flight.js";
 import type { PassDeps, PassOptions, PassRun } from "./pass-deps.js";
 import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from "./pass-result.js";
 import { RealtimeGuard } from "./realtime-guard.js";
 import { DeferredRows } from "./row-backoff.js";
 import { SessionCapCheck } from "./session-cap.js";
-import { PagesInFlight } from "./pages-in-flight.js";
 import { PassSightings } from "./sightings.js";
 import { writeEnds } from "./write-ends.js";
 
