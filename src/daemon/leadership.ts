@@ -38,11 +38,18 @@ export function holdLeadership(
   };
 
   let deadline: NodeJS.Timeout | undefined;
-  /** Re-armed after each renewal: the latest moment at which the lease may still be counted on. */
+  /**
+   * The latest moment at which the lease may still be counted on. It follows every renewal, whoever made it:
+   * the loop's own lease check renews the same lease during a pass asked for over HTTP, and the heartbeat then
+   * skips its turn, so when it fires it looks at the lease as it is now before giving up on it.
+   */
   const armDeadline = () => {
     clearTimeout(deadline);
     deadline = setTimeout(
-      () => lose("the lease ran short while its renewal went unanswered"),
+      () => {
+        if (lease.remainingMs() > ttlMs / 6) armDeadline();
+        else lose("the lease ran short while its renewal went unanswered");
+      },
       lease.remainingMs() - ttlMs / 6,
     );
     deadline.unref();

@@ -108,6 +108,23 @@ describe("the leader lease (real Postgres)", () => {
     }
   });
 
+  it("a renewal made elsewhere (the loop's lease check during a requested pass) moves the deadline too", async () => {
+    const lease = new Lease(db.pool, { name: "t8", holder: "a", ttlSeconds: 3 });
+    expect(await lease.acquireOrRenew()).toBe(true);
+    const leadership = holdLeadership(lease, 3, quiet);
+    try {
+      // Renewed by someone else before the heartbeat's turn: the heartbeat then sees plenty left and skips its
+      // own renewal, and the deadline armed at the start (2.5 s) must not fire on a lease valid until 4.2 s.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await lease.acquireOrRenew()).toBe(true);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(leadership.signal.aborted).toBe(false);
+      expect(lease.remainingMs()).toBeGreaterThan(0);
+    } finally {
+      leadership.stop();
+    }
+  });
+
   it("a healthy leader keeps its lease through a pass longer than the lease", async () => {
     const lease = new Lease(db.pool, { name: "t7", holder: "a", ttlSeconds: 1 });
     expect(await lease.acquireOrRenew()).toBe(true);
