@@ -35,14 +35,6 @@ export const BREAKER_DEFAULTS = {
 export interface ProviderBreaker {
   readonly policy: CircuitBreakerPolicy;
   state(): BreakerState;
-  /** When the next half-open trial may go (epoch ms, as cockatiel counts); in the past when it may go now. */
-  nextTrialAt(): number;
-  /**
-   * Resolves when the next trial may go, or at once when the signal aborts. The latest waiter is woken first,
-   * so it carries the trial: when the oldest rows of a listing are the failing ones, the oldest waiters are the
-   * likeliest to be among them; in a real outage it makes no difference.
-   */
-  waitForTrial(signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -86,33 +78,7 @@ export function createProviderBreaker(
     halfOpenAfter: s.halfOpenAfterMs,
   });
 
-  let openedAt = Number.NEGATIVE_INFINITY;
-  const TRIAL_WAKE_MARGIN_MS = 5;
-  const waiters: Array<() => void> = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const nextTrialAt = () => openedAt + s.halfOpenAfterMs;
-  const wakeAll = () => {
-    timer = undefined;
-    // Latest first: their continuations run in this order, and the first to reach the breaker is the trial.
-    for (const wake of waiters.splice(0).reverse()) wake();
-  };
-  const arm = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    if (waiters.length === 0) return;
-    // A few ms late on purpose: cockatiel compares its own clock reading, which may be behind ours, and a
-    // waiter woken before cockatiel lets a trial through would meet the breaker open and go back to waiting
-    // behind the others (then the oldest, not the latest, may carry the trial).
-    timer = setTimeout(wakeAll, Math.max(1, nextTrialAt() - Date.now()) + TRIAL_WAKE_MARGIN_MS);
-    // The caller keeps the process alive while it waits (see resilience.ts).
-    timer.unref();
-  };
-
-  policy.onBreak(() => {
-    openedAt = Date.now();
-    arm();
-    onStateChange?.("open");
-  });
+  policy.onBreak(() => onStateChange?.("open"));
   policy.onHalfOpen(() => onStateChange?.("half-open"));
   policy.onReset(() => {
     // A trial that succeeded starts a new window: the outage's failures must not re-open it.
@@ -123,25 +89,6 @@ export function createProviderBreaker(
   return {
     policy,
     state: () => stateOf(policy.state),
-    nextTrialAt,
-    waitForTrial(signal) {
-      return new Promise<void>((resolve) => {
-        if (signal.aborted) return resolve();
-        const wake = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const i = waiters.indexOf(wake);
-          if (i >= 0) waiters.splice(i, 1);
-          if (waiters.length === 0) arm();
-          resolve();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        waiters.push(wake);
-        if (timer === undefined) arm();
-      });
-    },
   };
 }
 

@@ -79,7 +79,7 @@ export function guardProviders(
     if (state === "open")
       logger.warn(
         fields,
-        `${provider} circuit breaker opened: its calls wait for the half-open trial, unverified if it fails`,
+        `${provider} circuit breaker opened: its calls are unverified (circuit_open) without a request until a half-open trial succeeds`,
       );
     else logger.info(fields, `${provider} circuit breaker ${state}`);
   };

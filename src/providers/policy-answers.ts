@@ -26,7 +26,7 @@ export function circuitOpen(provider: string): PolicyRejection {
   return {
     kind: "error",
     reason: "circuit_open",
-    detail: `${provider} circuit breaker is open and its half-open trial did not succeed in time; not asked`,
+    detail: `${provider} circuit breaker is open (too many recent failures); not asked, asked again next pass`,
   };
 }
 

@@ -10,12 +10,7 @@ import {
 import pLimit from "p-limit";
 import { atLeastRetryAfter } from "../retry/backoff.js";
 import { BackPressure, createAttemptRunner, type Slots } from "./attempt-runner.js";
-import {
-  BREAKER_DEFAULTS,
-  type BreakerSettings,
-  type BreakerState,
-  createProviderBreaker,
-} from "./breaker.js";
+import { type BreakerSettings, type BreakerState, createProviderBreaker } from "./breaker.js";
 import {
   abandoned,
   circuitOpen,
@@ -51,8 +46,6 @@ export interface ProviderPolicyOptions<R> {
   breakerWindowMs?: number;
   breakerMinThroughput?: number;
   breakerHalfOpenAfterMs?: number;
-  /** How long a call that meets an open breaker may wait for its trial. Default half-open delay + timeoutMs. */
-  breakerWaitMs?: number;
   classify: (result: R) => Classification;
   /** The provider's Retry-After, if the answer carried one: the minimum wait before the next attempt. */
   retryAfterMs?: (result: R) => number | undefined;
@@ -88,17 +81,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The retry loop is ours, around cockatiel's breaker, timeout and backoff, because cockatiel's `retry` has one
- * attempt counter: here failures spend attempts while 429s spend time, and an open breaker is waited out
- * rather than retried against.
+ * attempt counter: here failures spend attempts while 429s spend time, and an open breaker is neither
+ * retried against nor waited out.
  *
  * Composition, outermost first: retry loop → circuit breaker → concurrency slot → rate limiter → timeout →
  * attempt. The breaker sits inside the retries, so it judges every request, not every row:
  * - failures (5xx, timeouts, network) are retried up to `maxAttempts`; a 429 is retried after its Retry-After
  *   (which also pauses the provider's other requests) for as long as `rateLimitBudgetMs` allows;
- * - a call that meets the open breaker before any failure of its own waits for the half-open trial (within
- *   `breakerWaitMs` and its signal) and goes on when the trial succeeds; if it cannot, it ends as circuit_open;
- * - a call that has already failed and meets the open breaker stops there with its last answer, so that it
- *   neither spends its remaining attempts on a failing provider nor carries a trial;
+ * - a call that meets the open breaker ends there at once: circuit_open, or its own last answer when it had
+ *   already failed; the first call after the half-open delay carries the trial;
  * - slot and limiter are taken per attempt, inside the breaker: waiting for it, or for a backoff, costs neither.
  *   The slot is taken before the limiter token (a token taken while queueing for a slot would let requests
  *   start in a burst later). The timeout covers only the request (see attempt-runner.ts).
@@ -115,8 +106,6 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
     minThroughput: opts.breakerMinThroughput,
     halfOpenAfterMs: opts.breakerHalfOpenAfterMs,
   };
-  const breakerWaitMs =
-    opts.breakerWaitMs ?? (opts.breakerHalfOpenAfterMs ?? BREAKER_DEFAULTS.halfOpenAfterMs) + opts.timeoutMs;
   const ownLimiter = opts.limiter ?? createRateLimiter({ maxRps: opts.maxRps });
   const limiter =
     opts.overall?.limiter === undefined ? ownLimiter : underOverallLimit(ownLimiter, opts.overall.limiter);
@@ -145,13 +134,11 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
   const call = async (
     attempt: (signal: AbortSignal) => Promise<R>,
     signal: AbortSignal,
-    state: { waitingForBreaker: boolean },
   ): Promise<R | PolicyRejection> => {
     const startedAt = performance.now();
     let attempts = 0;
     let failed: R | PolicyRejection | undefined;
     let failures = 0;
-    let metBreakerAt: number | undefined;
     let step: IBackoff<IRetryBackoffContext<unknown>> | undefined;
     const nextDelay = (result: { value: R } | { error: Error }): number => {
       const context = { attempt: attempts, result, signal };
@@ -173,15 +160,10 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         // instanceof, not cockatiel's is*Error helpers: in 3.2.1 isTaskCancelledError tests the bulkhead's marker.
-        if (err instanceof BrokenCircuitError) {
-          if (failed !== undefined) return failed;
-          metBreakerAt ??= Date.now();
-          if (breaker.nextTrialAt() > metBreakerAt + breakerWaitMs) return circuitOpen(opts.provider);
-          state.waitingForBreaker = true;
-          await breaker.waitForTrial(signal);
-          state.waitingForBreaker = false;
-          continue;
-        }
+        // Never waited out: a pass that waited for the half-open trial stopped moving for as long as the
+        // breaker stayed open, long enough for its leader to give its lease up. The call is unverified now and
+        // asked again next pass; the first call after the half-open delay carries the trial.
+        if (err instanceof BrokenCircuitError) return failed ?? circuitOpen(opts.provider);
         if (err instanceof BackPressure) {
           const limited = err.answer as R;
           const delay = nextDelay({ value: limited });
@@ -210,15 +192,9 @@ export function createProviderPolicy<R>(opts: ProviderPolicyOptions<R>): Provide
     async execute(attempt, outerSignal) {
       // A fresh signal per call, not a shared never-aborted one: every concurrent call adds listeners to it.
       const signal = outerSignal ?? new AbortController().signal;
-      const state = { waitingForBreaker: false };
-      const stopped = () =>
-        isRejection(signal.reason)
-          ? signal.reason
-          : state.waitingForBreaker
-            ? circuitOpen(opts.provider)
-            : abandoned(opts.provider);
+      const stopped = () => (isRejection(signal.reason) ? signal.reason : abandoned(opts.provider));
       if (signal.aborted) return stopped();
-      const run = call(attempt, signal, state).catch((err: unknown) => {
+      const run = call(attempt, signal).catch((err: unknown) => {
         if (signal.aborted) return stopped();
         throw err;
       });

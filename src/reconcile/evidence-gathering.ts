@@ -32,13 +32,13 @@ type Provider = "twilio" | "openai";
 /** What one stop covers: OpenAI, or one Twilio account (each has its own credentials' reach and breaker). */
 type StopKey = "openai" | `twilio:${string}`;
 /** An error answer for a call not asked: also the abort reason that stops a provider's queued requests. */
-type NotAsked = { kind: "error"; reason: "auth_failed" | "circuit_open"; detail: string };
+type NotAsked = { kind: "error"; reason: "auth_failed"; detail: string };
 
 /**
  * Evidence for one pass. Wrong credentials stop that provider for the rest of the pass: one clear error line,
- * and no new request to it (the requests already queued in its policy are answered without being sent). So does
- * a breaker that stayed open through a call's whole wait for its half-open trial: the provider is down, and the
- * rest of the pass does not wait for it row after row. Realtime absences are matched against earlier passes.
+ * and no new request to it (the requests already queued in its policy are answered without being sent). An open
+ * breaker needs no such stop: it answers circuit_open at once, and lets its half-open trial through when due.
+ * Realtime absences are matched against earlier passes.
  */
 export function passEvidence(parts: {
   probes: ProviderProbes;
@@ -84,34 +84,20 @@ export function passEvidence(parts: {
       account === null
         ? CREDENTIAL_HINT[provider]
         : "that it is a subaccount of TWILIO_ACCOUNT_SID, and is open";
-    if (e.reason === "auth_failed")
-      stopProvider(
-        key,
-        {
-          kind: "error",
-          reason: "auth_failed",
-          detail: `${provider} credentials rejected${where} earlier in this pass`,
-        },
-        () =>
-          logger.error(
-            { provider, httpStatus: e.httpStatus, ...(account === null ? {} : { account }) },
-            `${provider} rejected the credentials${where}: check ${hint}; it is skipped for the rest of this pass`,
-          ),
-      );
-    else if (e.reason === "circuit_open")
-      stopProvider(
-        key,
-        {
-          kind: "error",
-          reason: "circuit_open",
-          detail: `${provider} circuit breaker${where} stayed open through its half-open trial earlier in this pass`,
-        },
-        () =>
-          logger.warn(
-            { provider, ...(account === null ? {} : { account }) },
-            `${provider}${where} is still failing after its breaker's half-open trial: the rest of this pass does not ask it`,
-          ),
-      );
+    if (e.reason !== "auth_failed") return;
+    stopProvider(
+      key,
+      {
+        kind: "error",
+        reason: "auth_failed",
+        detail: `${provider} credentials rejected${where} earlier in this pass`,
+      },
+      () =>
+        logger.error(
+          { provider, httpStatus: e.httpStatus, ...(account === null ? {} : { account }) },
+          `${provider} rejected the credentials${where}: check ${hint}; it is skipped for the rest of this pass`,
+        ),
+    );
   };
   /**
    * The pass's signal and the provider's own, one per request (listeners are added per request): a request

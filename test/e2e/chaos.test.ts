@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type ChaosWorld, chaosWorld, liveCall, zombie } from "../helpers/chaos-world.js";
 import { runCli } from "../helpers/cli.js";
+import { startReplica } from "../helpers/replica.js";
+import { until } from "../helpers/wait.js";
 
 const logLines = (stderr: string): Record<string, unknown>[] =>
   stderr
@@ -19,8 +21,8 @@ describe("chaos: nothing stalls reconciliation", () => {
     w = undefined;
   });
 
-  it("15 failing rows first, 30 zombies, 5 behind two 429s: one audit --apply ends all 35 at their true times", async () => {
-    // The failing rows are the oldest: they head the listing.
+  it("15 failing rows first, 30 zombies, 5 behind two 429s: the audit never waits on the breaker they open, and the daemon ends all 35 at their true times", async () => {
+    // The failing rows are the oldest: they head the listing, and their failures open the breaker.
     const failing = Array.from({ length: 15 }, (_, i) =>
       zombie(`failing-${i}`, 300 - i, { fault: { kind: "http", status: 500 } }),
     );
@@ -41,16 +43,45 @@ describe("chaos: nothing stalls reconciliation", () => {
     const seconds = (Date.now() - t0) / 1000;
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(3);
+    const report = JSON.parse(r.stdout);
+    // Every row reached: each zombie ended at its true time, or unverified because the breaker was open.
+    const first = await w.rows(all.map((c) => c.row.id));
+    const reasons = new Map<string, string>(
+      report.calls.map((c: { callId: string; reason?: string }) => [c.callId, c.reason ?? ""]),
+    );
+    for (const c of [...healthy, ...limited]) {
+      const row = first.get(c.row.id);
+      if (row?.status === "completed") expect(row.endedAt, c.row.id).toEqual(c.endedAt);
+      else expect(reasons.get(c.row.id), c.row.id).toBe("circuit_open");
+    }
+    for (const c of failing)
+      expect(first.get(c.row.id), c.row.id).toMatchObject({ status: "active", endedAt: null });
+    expect(report.summary.unverified.server_error).toBe(15);
+
+    // The daemon asks the rows whose check failed after the others, so the failing head cannot keep the breaker
+    // open pass after pass: every zombie ends, the failing rows stay active.
+    const daemon = startReplica({ ...w.env, RECONCILE_INTERVAL_SECONDS: "1" });
+    try {
+      await until(
+        "every healthy zombie ended",
+        async () =>
+          [...((await w?.rows([...healthy, ...limited].map((c) => c.row.id)))?.values() ?? [])].every(
+            (row) => row.status === "completed",
+          ),
+        60_000,
+      );
+    } finally {
+      daemon.child.kill("SIGTERM");
+      await daemon.done;
+    }
     const rows = await w.rows(all.map((c) => c.row.id));
     for (const c of [...healthy, ...limited])
       expect(rows.get(c.row.id), c.row.id).toMatchObject({ status: "completed", endedAt: c.endedAt });
     for (const c of failing)
       expect(rows.get(c.row.id), c.row.id).toMatchObject({ status: "active", endedAt: null });
-    const report = JSON.parse(r.stdout);
-    expect(report.summary.ended).toBe(35);
-    expect(report.summary.unverified.server_error).toBe(15);
+    expect(await w.actions()).toHaveLength(35);
     console.log(
-      `chaos/failing-first: ${seconds.toFixed(1)} s, ${w.twilio.stats.requests} requests, by status ${JSON.stringify(w.twilio.stats.responsesByStatus)}`,
+      `chaos/failing-first: audit ${seconds.toFixed(1)} s, ${w.twilio.stats.requests} requests, by status ${JSON.stringify(w.twilio.stats.responsesByStatus)}`,
     );
   });
 

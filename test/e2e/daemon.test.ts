@@ -88,8 +88,8 @@ describe("run: the daemon", () => {
       ...world.env,
       RECONCILE_INTERVAL_SECONDS: "1",
       LOG_LEVEL: "info",
-      // 3 requests in the 30 s window may open it (the default needs 60). A pass that meets it open waits for
-      // a half-open trial, within half-open + timeout (1 s here).
+      // 3 requests in the 30 s window may open it (the default needs 60). A pass that meets it open does not
+      // wait: its rows are unverified at once, and the first request after half-open (0.5 s) is a trial.
       BREAKER_MIN_THROUGHPUT: "0.1",
       BREAKER_HALF_OPEN_SECONDS: "0.5",
       PROVIDER_TIMEOUT_MS: "500",
