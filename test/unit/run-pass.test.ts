@@ -153,6 +153,43 @@ describe("runPass with fake providers", () => {
     for (const n of [3, 4, 5, 6, 7, 8]) expect(store.statusOf(call(n).id)?.status).toBe("active");
   });
 
+  it("a deposed leader asks no provider anything more: its requests in flight are abandoned, no new row is taken", async () => {
+    const store = new MemoryCallStore().add(...Array.from({ length: 12 }, (_, i) => call(i)));
+    const lost = new AbortController();
+    let askedAfterLoss = 0;
+    const abandonedInFlight: string[] = [];
+    const probes: ProviderProbes = {
+      twilio: {
+        fetchCall: async (s, _account, signal) => {
+          if (lost.signal.aborted) askedAfterLoss++;
+          if (s === sid(4)) lost.abort();
+          // A slow answer: the requests in flight when the lease goes are cut short by the pass's signal.
+          await new Promise<void>((resolve) => {
+            const abandon = () => {
+              clearTimeout(t);
+              abandonedInFlight.push(s);
+              resolve();
+            };
+            const t = setTimeout(resolve, 200);
+            if (signal?.aborted === true) abandon();
+            else signal?.addEventListener("abort", abandon);
+          });
+          return signal?.aborted === true
+            ? { kind: "error", reason: "timeout", detail: "abandoned" }
+            : completed(new Date(NOW.getTime() - HOUR / 2));
+        },
+        listCallsPage: async () => ({ kind: "page", calls: [], nextPageUri: null }),
+      },
+      openai: null,
+      hangupRealtime: null,
+    };
+    const r = await pass(depsFor(store, probes, { leadership: lost.signal, concurrency: 3 }));
+    expect(r.leadershipLost).toBe(true);
+    expect(askedAfterLoss).toBe(0);
+    expect(abandonedInFlight).toContain(sid(4));
+    expect(store.ends).toEqual([]);
+  });
+
   it("a batch the table refuses falls back row by row: the refused row is recorded once, the others end", async () => {
     const store = new MemoryCallStore().add(call(1), call(2), call(3));
     const refuses = (id: string) => id === call(2).id;
