@@ -1,6 +1,7 @@
 /** `report --call`: one call's story in order, from its cause row and its audit rows. */
 import type { CallAction, CauseRow } from "../db/causes.js";
 import { type Endpoint, endpointUrl } from "../diagnosis/call-records.js";
+import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 type StoryRequest = {
   endpoint?: Endpoint | null;
@@ -23,51 +24,59 @@ type StoryDetail = {
 
 const iso = (d: Date | null) => (d === null ? "?" : d.toISOString());
 
+/**
+ * The story is for a terminal, and most of it is other people's words: the row's id and statuses are the
+ * app's, the URLs, methods and statuses in Twilio's records and the last error are Twilio's. URLs are shown
+ * whole (reading the records bounds them), an error up to this many characters (`--json` has it whole).
+ */
+const ERROR_WIDTH = 200;
+const word = (s: string) => terminalText(s, ID_WIDTH);
+
 export function callStory(row: CauseRow, actions: readonly CallAction[]): string[] {
   const d = (typeof row.detail === "object" && row.detail !== null ? row.detail : {}) as StoryDetail;
   const events: [string, string][] = [];
   if (row.startedAt !== null) events.push([iso(row.startedAt), "the call started (the row's start time)"]);
   if (d.created) {
-    const cb = d.created.statusCallback ? endpointUrl(d.created.statusCallback) : null;
+    const cb = d.created.statusCallback ? terminalText(endpointUrl(d.created.statusCallback)) : null;
     events.push([
-      d.created.at ?? iso(row.startedAt),
+      word(d.created.at ?? iso(row.startedAt)),
       cb === null
         ? "created through the API without a StatusCallback"
-        : `created through the API with StatusCallback ${cb} for ${d.created.statusCallbackEvents?.join(", ") ?? "completed"}`,
+        : `created through the API with StatusCallback ${cb} for ${terminalText(d.created.statusCallbackEvents?.join(", ") ?? "completed")}`,
     ]);
   }
   for (const r of d.requests ?? []) {
-    const to = r.endpoint ? endpointUrl(r.endpoint) : "(an unreadable URL)";
+    const to = r.endpoint ? terminalText(endpointUrl(r.endpoint)) : "(an unreadable URL)";
     const answer =
-      r.responseCode === null || r.responseCode === undefined ? "no answer" : String(r.responseCode);
+      r.responseCode === null || r.responseCode === undefined ? "no answer" : word(String(r.responseCode));
     const took = typeof r.durationMs === "number" ? ` in ${r.durationMs} ms` : "";
     events.push([
-      r.at ?? "?",
-      `Twilio sent ${r.callStatus ?? "a request"} to ${r.method ?? ""} ${to}: the app answered ${answer}${took}`,
+      word(r.at ?? "?"),
+      `Twilio sent ${word(r.callStatus ?? "a request")} to ${word(r.method ?? "")} ${to}: the app answered ${answer}${took}`,
     ]);
   }
-  events.push([iso(row.providerEndedAt), `the call ended at Twilio (${row.providerStatus ?? "?"})`]);
+  events.push([iso(row.providerEndedAt), `the call ended at Twilio (${word(row.providerStatus ?? "?")})`]);
   for (const a of actions) {
     events.push([
       iso(a.decidedAt),
       a.outcome === "ended"
-        ? `the daemon ended the row (run ${a.runId}): ${a.previousStatus} → ${a.newStatus}, ended_at ${iso(a.endedAt)} (${a.source})`
-        : `the daemon's end was ${a.outcome} (run ${a.runId}): ${a.previousStatus} → ${a.newStatus}`,
+        ? `the daemon ended the row (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}, ended_at ${iso(a.endedAt)} (${a.source})`
+        : `the daemon's end was ${a.outcome} (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}`,
     ]);
   }
   if (row.diagnosedAt !== null) {
-    const why = d.reason ? ` (${d.reason})` : "";
-    events.push([iso(row.diagnosedAt), `diagnosed: ${row.cause}${why}`]);
+    const why = d.reason ? ` (${word(d.reason)})` : "";
+    events.push([iso(row.diagnosedAt), `diagnosed: ${word(String(row.cause))}${why}`]);
   } else if (row.source === "twilio") {
     events.push([
       "…",
-      `diagnosis pending (${row.attempts} attempts${row.lastError ? `, last: ${row.lastError}` : ""})`,
+      `diagnosis pending (${row.attempts} attempts${row.lastError ? `, last: ${terminalText(row.lastError, ERROR_WIDTH)}` : ""})`,
     ]);
   }
   events.sort((a, b) => (a[0] === b[0] ? 0 : a[0] < b[0] ? -1 : 1));
-  const cause = row.cause ?? "pending";
+  const cause = word(row.cause ?? "pending");
   return [
-    `Call ${row.callId} (${row.callSid ?? "no Call SID"}): cause ${cause}`,
+    `Call ${terminalId(row.callId)} (${row.callSid === null ? "no Call SID" : terminalId(row.callSid)}): cause ${cause}`,
     ...events.map(([at, what]) => `${at}  ${what}`),
   ];
 }

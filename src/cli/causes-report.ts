@@ -12,6 +12,7 @@ import { type CauseSummary, summarise } from "../diagnosis/summary.js";
 import { callStory } from "./call-story.js";
 import { EXIT, UsageError } from "./errors.js";
 import { requireDatabaseUrl } from "./runtime.js";
+import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 const DAY_MS = 86_400_000;
 const UNITS: Record<string, number> = { m: 60_000, h: 3600_000, d: DAY_MS };
@@ -38,10 +39,11 @@ const span = (s: number) =>
       : s < 172_800
         ? `${(s / 3600).toFixed(1)} h`
         : `${(s / 86_400).toFixed(1)} d`;
+/** Causes are ours; directions and statuses are Twilio's or the app's words, shown escaped. */
 const counts = (m: Record<string, number>) =>
   Object.entries(m)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .map(([k, n]) => `${k} ${n}`)
+    .map(([k, n]) => `${terminalText(k, ID_WIDTH)} ${n}`)
     .join(", ");
 
 export function summaryText(s: CauseSummary): string {
@@ -53,10 +55,10 @@ export function summaryText(s: CauseSummary): string {
     );
   lines.push(`By cause: ${counts(s.byCause)}`);
   for (const g of s.byEndpoint)
-    lines.push(`  ${g.cause.padEnd(24)} ${String(g.calls).padStart(5)}  ${g.endpoint}`);
+    lines.push(`  ${g.cause.padEnd(24)} ${String(g.calls).padStart(5)}  ${terminalText(g.endpoint)}`);
   lines.push(
     `By direction: ${Object.entries(s.byDirection)
-      .map(([d, st]) => `${d} (${counts(st)})`)
+      .map(([d, st]) => `${terminalText(d, ID_WIDTH)} (${counts(st)})`)
       .join("; ")}`,
   );
   lines.push(`By day: ${counts(s.byDay)}`);
@@ -68,7 +70,8 @@ export function summaryText(s: CauseSummary): string {
     lines.push(
       `Durations corrected: ${s.durations.calls} calls lasted ${span(s.durations.trueSeconds)} in all; a cleanup stamping the time they were found would have recorded ${span(s.durations.ageBasedSeconds)}`,
     );
-  lines.push("", "Diagnosis:", ...s.diagnosis.map((d) => `- ${d}`));
+  // Each sentence names the endpoint Twilio's records gave.
+  lines.push("", "Diagnosis:", ...s.diagnosis.map((d) => `- ${terminalText(d)}`));
   return lines.join("\n");
 }
 
@@ -87,7 +90,7 @@ export async function runCausesReport(
     if (opts.call !== undefined) {
       const row = await withTables(() => causeOf(pool, tables, opts.call as string));
       if (row === null) {
-        opts.out.write(`call ${opts.call}: the daemon has not ended it (no cause recorded)\n`);
+        opts.out.write(`call ${terminalId(opts.call)}: the daemon has not ended it (no cause recorded)\n`);
         return EXIT.zombiesLeft;
       }
       const actions = await actionsOf(pool, tables, row.callId);

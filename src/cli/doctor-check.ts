@@ -1,6 +1,7 @@
 /** One check of `doctor`, its mark, and the exit code of a set of them. */
 import { errorMessage } from "../error-message.js";
 import { EXIT, explainFatal } from "./errors.js";
+import { terminalText } from "./terminal-text.js";
 
 export type CheckState = "pass" | "warn" | "fail";
 
@@ -19,9 +20,21 @@ export function doctorExitCode(checks: readonly Check[]): number {
   return checks.some((c) => c.state === "warn") ? EXIT.zombiesLeft : EXIT.ok;
 }
 
+/**
+ * A detail's longest fix (the GRANTs) fits in this many characters; an account id as long as a page, read from
+ * the app's table, does not. `--json` has every detail whole.
+ */
+const DETAIL_WIDTH = 1000;
+
+/**
+ * Details quote what the checks met: provider errors, database errors, the account ids of the app's rows. They
+ * are shown escaped, so that none of it can act on the terminal or break the one line a check has.
+ */
 export function doctorReport(checks: readonly Check[]): string {
   const width = Math.max(...checks.map((c) => c.name.length));
-  return checks.map((c) => `${MARK[c.state]} ${c.name.padEnd(width)}  ${c.detail}`).join("\n");
+  return checks
+    .map((c) => `${MARK[c.state]} ${c.name.padEnd(width)}  ${terminalText(c.detail, DETAIL_WIDTH)}`)
+    .join("\n");
 }
 
 export const failed = (name: string, err: unknown): Check => ({

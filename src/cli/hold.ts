@@ -6,6 +6,7 @@ import { verifyPrivileges } from "../db/privileges.js";
 import type { Logger } from "../log.js";
 import { EXIT, UsageError } from "./errors.js";
 import { requireDatabaseUrl } from "./runtime.js";
+import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 export interface HoldOptions {
   /** The call id as the operator typed it (read as the id column's type). */
@@ -26,8 +27,12 @@ export function operator(): string {
   return `${user}@${hostname()}`;
 }
 
+/** Shows a reason this long at most: whoever held the call wrote it, for others to read. */
+const REASON_WIDTH = 200;
+
 function describe(h: Hold): string {
-  return `held since ${h.heldAt.toISOString()} by ${h.heldBy}${h.reason === null ? "" : `, reason: ${h.reason}`}`;
+  const reason = h.reason === null ? "" : `, reason: ${terminalText(h.reason, REASON_WIDTH)}`;
+  return `held since ${h.heldAt.toISOString()} by ${terminalText(h.heldBy, ID_WIDTH)}${reason}`;
 }
 
 async function withHolds<T>(config: Config, fn: (holds: HoldStore) => Promise<T>): Promise<T> {
@@ -52,19 +57,21 @@ export async function runHold(config: Config, logger: Logger, opts: HoldOptions)
     const call = await holds.callById(opts.callId);
     if (call === null)
       throw new UsageError(
-        `hold: no call ${opts.callId} in ${config.calls.table} (column ${config.calls.id})`,
+        `hold: no call ${terminalId(opts.callId)} in ${config.calls.table} (column ${config.calls.id})`,
       );
     const { made, hold } = await holds.hold(call.callId, {
       reason: opts.reason ?? null,
       heldBy: `hold:${operator()}`,
     });
     if (made) logger.info({ callId: call.callId, reason: hold.reason }, "call held");
-    const state = `status ${call.status}, ended_at ${call.endedAt ?? "NULL"}`;
+    const state = `status ${terminalText(call.status, ID_WIDTH)}, ended_at ${terminalText(call.endedAt ?? "NULL", ID_WIDTH)}`;
+    const id = terminalId(call.callId);
+    // An id shown escaped or cut would not be released if pasted back: the command is then only outlined.
+    const release = `call-reconciler release ${id === call.callId ? id : "<call-id>"}`;
     opts.out.write(
       made
-        ? `call ${call.callId} is held (${state}): no pass asks about it or ends it until ` +
-            `\`call-reconciler release ${call.callId}\`\n`
-        : `call ${call.callId} was already ${describe(hold)} (${state}); left as it is\n`,
+        ? `call ${id} is held (${state}): no pass asks about it or ends it until \`${release}\`\n`
+        : `call ${id} was already ${describe(hold)} (${state}); left as it is\n`,
     );
     return EXIT.ok;
   });
@@ -80,11 +87,13 @@ export async function runRelease(config: Config, logger: Logger, opts: HoldOptio
     const callId = (await holds.callById(opts.callId))?.callId ?? opts.callId;
     const released = await holds.release(callId, `release:${operator()}`);
     if (released === null) {
-      opts.out.write(`call ${callId} is not held: nothing to release\n`);
+      opts.out.write(`call ${terminalId(callId)} is not held: nothing to release\n`);
       return EXIT.ok;
     }
     logger.info({ callId, heldBy: released.heldBy }, "call released");
-    opts.out.write(`call ${callId} released (it was ${describe(released)}); the next pass judges it again\n`);
+    opts.out.write(
+      `call ${terminalId(callId)} released (it was ${describe(released)}); the next pass judges it again\n`,
+    );
     return EXIT.ok;
   });
 }

@@ -5,6 +5,7 @@
 import type { ListingIndex } from "../db/listing-index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { terminalText } from "./terminal-text.js";
 
 /**
  * The store's `onListingIndex`: sets the gauge on every answer (start-up and every pass) and logs when the
@@ -39,6 +40,7 @@ export function listingIndexNote(found: ListingIndex | null): string {
     "WARNING: no index serves the listing of active calls: every pass reads the whole calls table, history",
     "included, on the app's database. Create this one (it holds only the active rows, so it stays small):",
     "",
-    `  ${found.statement};`,
+    // Built from validated names, but ACTIVE_STATUSES values are quoted into it as they were given.
+    `  ${terminalText(found.statement)};`,
   ].join("\n");
 }

@@ -8,6 +8,7 @@ import { createLogger } from "../log.js";
 import { EXIT, explainFatal, UsageError } from "./errors.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { shutDownOnUnexpectedError } from "./last-resort.js";
+import { terminalText } from "./terminal-text.js";
 
 // Commands are imported when chosen: --help and config errors answer without loading the SDKs.
 
@@ -199,12 +200,18 @@ main(process.argv.slice(2)).then(
     process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
   },
   (err: unknown) => {
+    // Messages quote what the command met (an id as typed, a database's error about a value): shown escaped.
     const explained = explainFatal(err);
     if (explained !== null) {
-      process.stderr.write(`call-reconciler: ${explained}\n`);
+      process.stderr.write(`call-reconciler: ${terminalText(explained)}\n`);
     } else {
+      // A stack keeps its lines; only what is inside each line is escaped.
+      const told = err instanceof Error ? (err.stack ?? err.message) : String(err);
       process.stderr.write(
-        `call-reconciler: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        `call-reconciler: unexpected error: ${told
+          .split("\n")
+          .map((l) => terminalText(l))
+          .join("\n")}\n`,
       );
     }
     process.exitCode = EXIT.badConfig;

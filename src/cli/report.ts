@@ -7,6 +7,7 @@ import {
   totalUnverified,
   totalZombies,
 } from "../reconcile/pass.js";
+import { terminalId, terminalText } from "./terminal-text.js";
 
 /** The machine-readable report of one pass: the shape of `audit --json` (and, later, GET /zombies). */
 /** STATUS_MAP: the reports show the value the calls table gets (or would get), not the provider's word for it. */
@@ -140,11 +141,11 @@ export function reportTable(r: PassResult, statusMap: StatusMap = {}): string {
     (a, b) => b.ageSeconds - a.ageSeconds || a.call.id.localeCompare(b.call.id),
   );
   const rows = findings.map((f) => [
-    f.call.id,
+    terminalId(f.call.id),
     formatAge(f.ageSeconds),
-    twilioCell(f.evidence.twilio),
-    openaiCell(f.evidence.openai),
-    decisionCell(f, statusMap),
+    terminalText(twilioCell(f.evidence.twilio)),
+    terminalText(openaiCell(f.evidence.openai)),
+    terminalText(decisionCell(f, statusMap)),
     f.verdict.action === "end" ? isoSeconds(f.verdict.endedAt) : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));

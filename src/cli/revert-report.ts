@@ -1,4 +1,5 @@
 import type { CallState, RecordedEnd } from "../db/revert.js";
+import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 /** What became of one end of the run (or of the call) being reverted. */
 export type RevertOutcome =
@@ -92,12 +93,13 @@ function outcomeCell(i: RevertItem): string {
 function nowCell(i: RevertItem): string {
   if (i.now === null) return "-";
   if (!i.now.present) return "(no row)";
-  return `${i.now.status ?? "?"} ${iso(i.now.endedAt) ?? "(ended_at NULL)"}`;
+  // The app writes the status column: it can hold anything, at any length.
+  return `${terminalText(i.now.status ?? "?", ID_WIDTH)} ${iso(i.now.endedAt) ?? "(ended_at NULL)"}`;
 }
 
 /** The human report: one line per end of the run (or the call), then the totals. */
 export function revertTable(r: RevertReport): string {
-  const what = r.target.run !== undefined ? `run ${r.target.run}` : `call ${r.target.call}`;
+  const what = targetShown(r);
   const out = [
     r.dryRun
       ? `call-reconciler revert: DRY RUN, nothing was written (${what}; add --apply to restore)`
@@ -105,10 +107,10 @@ export function revertTable(r: RevertReport): string {
   ];
   const header = ["CALL ID", "NOW", "THE RUN WROTE", "OUTCOME"];
   const rows = r.items.map((i) => [
-    i.end.callId,
+    terminalId(i.end.callId),
     nowCell(i),
-    `${i.end.newStatus} ${iso(i.end.endedAt)} (${i.end.source})`,
-    outcomeCell(i),
+    terminalText(`${i.end.newStatus} ${iso(i.end.endedAt)} (${i.end.source})`),
+    terminalText(outcomeCell(i)),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => (row[c] ?? "").length)));
   const line = (cells: string[]) =>
@@ -117,13 +119,17 @@ export function revertTable(r: RevertReport): string {
       .join("  ")
       .trimEnd();
   if (rows.length > 0) out.push("", line(header), ...rows.map(line));
-  out.push("", r.note ?? summaryLine(r));
+  out.push("", r.note === null ? summaryLine(r) : terminalText(r.note));
   return out.join("\n");
 }
 
+/** The run (a checked UUID) or the call (as the operator typed it, which may have been copied from the table). */
+const targetShown = (r: RevertReport): string =>
+  r.target.run !== undefined ? `run ${r.target.run}` : `call ${terminalId(r.target.call ?? "")}`;
+
 function summaryLine(r: RevertReport): string {
   const c = counts(r);
-  const what = r.target.run !== undefined ? `run ${r.target.run}` : `call ${r.target.call}`;
+  const what = targetShown(r);
   const parts = [`${r.items.length} ${r.items.length === 1 ? "end" : "ends"} of ${what}`];
   if (r.dryRun) parts.push(`${c.would_restore} would be restored and held`);
   else if (c.restored === 0) parts.push("0 restored");

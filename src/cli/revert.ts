@@ -15,6 +15,7 @@ import {
   revertTable,
 } from "./revert-report.js";
 import { requireDatabaseUrl } from "./runtime.js";
+import { terminalId } from "./terminal-text.js";
 
 export interface RevertOptions {
   /** The run whose ends to undo (`--run`), or one call's last end (`--call`): exactly one of them. */
@@ -113,7 +114,7 @@ export async function runRevert(
       if (end === null) {
         if (call === null)
           throw new UsageError(
-            `revert: no call ${target.call} in ${config.calls.table}, and no end of it in call_reconciler_actions`,
+            `revert: no call ${terminalId(target.call)} in ${config.calls.table}, and no end of it in call_reconciler_actions`,
           );
         report.note = `call ${call.callId} was never ended by call-reconciler: nothing to revert`;
       } else await handle([end]);
