@@ -33,7 +33,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   setMaxListeners(0, signal);
   const intervalMs = config.reconcileIntervalSeconds * 1000;
   const lease = new Lease(runtime.pool, {
-    name: reconcileLeaseName(config.calls.table),
+    // Asked of the database on the first lease check: the daemon may start before the database answers.
+    name: () => reconcileLeaseName(runtime.pool, config.calls.table),
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlSeconds: config.leaderLeaseSeconds,
     schema: config.calls.daemonSchema,
