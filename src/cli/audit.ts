@@ -81,7 +81,7 @@ export async function runAudit(
     const passDeps: PassDeps = { ...runtime.passDeps, store };
     const runId = randomUUID();
     const lease = new Lease(runtime.pool, {
-      name: reconcileLeaseName(config.calls.table),
+      name: () => reconcileLeaseName(runtime.pool, config.calls.table),
       holder: `audit:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       ttlSeconds: config.leaderLeaseSeconds,
       schema: config.calls.daemonSchema,
@@ -151,10 +151,10 @@ async function takeLease(lease: Lease): Promise<void> {
     if (await lease.acquireOrRenew()) return;
     const other = await lease.currentHolder();
     if (other !== null && other.holder !== lease.holder)
-      throw new LeaseHeldError(heldLine(lease.name, other));
+      throw new LeaseHeldError(heldLine(await lease.name(), other));
   }
   throw new LeaseHeldError(
-    `audit --apply: the lease ${lease.name} keeps changing hands; nothing was written`,
+    `audit --apply: the lease ${await lease.name()} keeps changing hands; nothing was written`,
   );
 }
 

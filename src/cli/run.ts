@@ -13,8 +13,9 @@ import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import { type Readiness, startHttpServer } from "../server/http.js";
 import { isDatabaseConfigError } from "./errors.js";
+import { daemonReadiness } from "./readiness.js";
 import { reportJson } from "./report.js";
-import { createRuntime, type Runtime } from "./runtime.js";
+import { createRuntime } from "./runtime.js";
 
 export interface DaemonOptions {
   /** Aborted on SIGTERM/SIGINT. */
@@ -33,7 +34,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   setMaxListeners(0, signal);
   const intervalMs = config.reconcileIntervalSeconds * 1000;
   const lease = new Lease(runtime.pool, {
-    name: reconcileLeaseName(config.calls.table),
+    // Asked of the database on the first lease check: the daemon may start before the database answers.
+    name: () => reconcileLeaseName(runtime.pool, config.calls.table),
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlSeconds: config.leaderLeaseSeconds,
     schema: config.calls.daemonSchema,
@@ -60,7 +62,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
 
   const server = await startHttpServer(config.metricsHost, config.metricsPort, {
     registry: runtime.metrics.registry,
-    readiness: () => readiness(runtime, state, intervalMs),
+    readiness: daemonReadiness({ ping: () => runtime.store.ping(), state, intervalMs, logger: log }),
     // The loop sleeps an interval between passes: that is not a stall.
     health: () => health(progress, deadlineMs + intervalMs),
     beforeScrape: () => runtime.metrics.secondsSinceProgress.set(progress.msSince() / 1000),
@@ -135,17 +137,4 @@ function health(progress: Progress, boundMs: number): Readiness {
         reason: `no progress for ${Math.round(stuckMs / 1000)} s (bound: PASS_DEADLINE_SECONDS + RECONCILE_INTERVAL_SECONDS)`,
       }
     : { ready: true, reason: "ok" };
-}
-
-/** Ready: the database answers and the loop did its job (a pass, or a lease check) within 3 intervals. */
-async function readiness(runtime: Runtime, state: LoopState, intervalMs: number): Promise<Readiness> {
-  try {
-    await runtime.store.ping();
-  } catch (err) {
-    return { ready: false, reason: `database unreachable: ${errorMessage(err)}` };
-  }
-  if (performance.now() - state.lastTickOkAt > 3 * intervalMs) {
-    return { ready: false, reason: `no completed ${state.leader ? "pass" : "lease check"} for 3 intervals` };
-  }
-  return { ready: true, reason: state.leader ? "ready (leader)" : "ready (standing by)" };
 }

@@ -1,9 +1,22 @@
 import type pg from "pg";
+import { quoteQualifiedIdentifier } from "../config/identifiers.js";
 import { daemonTables } from "./sql/tables.js";
-import { leaseSql } from "./sql.js";
+import { leaseSql, RESOLVED_TABLE_SQL } from "./sql.js";
 
-/** The lease every reconciling writer of one calls table takes: the daemon's leader and `audit --apply`. */
-export const reconcileLeaseName = (callsTable: string): string => `reconcile:${callsTable}`;
+/**
+ * The lease every reconciling writer of one calls table takes: the daemon's leader and `audit --apply`.
+ * Named after the table the database resolves CALLS_TABLE to (`reconcile:public.calls`), not after its
+ * spelling: `calls` and `public.calls` are one table, and two writers keyed on two spellings would not see
+ * each other's lease. Throws when the table does not exist or the database cannot be reached.
+ */
+export async function reconcileLeaseName(pool: pg.Pool, callsTable: string): Promise<string> {
+  const { rows } = await pool.query<{ schema: string; name: string }>(RESOLVED_TABLE_SQL, [
+    quoteQualifiedIdentifier(callsTable),
+  ]);
+  const table = rows[0];
+  if (table === undefined) throw new Error(`CALLS_TABLE: table ${callsTable} does not exist`);
+  return `reconcile:${table.schema}.${table.name}`;
+}
 
 /** Who holds a lease, as the database sees it now. */
 export interface LeaseHolder {
@@ -14,7 +27,8 @@ export interface LeaseHolder {
 }
 
 export interface LeaseOptions {
-  name: string;
+  /** The name, or how to ask the database for it (once, on the lease's first request). */
+  name: string | (() => Promise<string>);
   /** Unique per process: host, pid and a random part. */
   holder: string;
   ttlSeconds: number;
@@ -33,6 +47,7 @@ export class Lease {
   private validUntil = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly sql: ReturnType<typeof leaseSql>;
+  private resolvedName: string | null;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -40,13 +55,26 @@ export class Lease {
   ) {
     this.now = opts.now ?? (() => performance.now());
     this.sql = leaseSql(daemonTables(opts.schema));
+    this.resolvedName = typeof opts.name === "string" ? opts.name : null;
+  }
+
+  /**
+   * The lease's name. One asked of the database is kept for the life of the process: a name that changed
+   * under a leader would let it hold two leases at once.
+   */
+  async name(): Promise<string> {
+    if (this.resolvedName === null && typeof this.opts.name !== "string") {
+      this.resolvedName = await this.opts.name();
+    }
+    return this.resolvedName as string;
   }
 
   /** Takes the lease if free or expired, renews it if ours. Throws when the database cannot be reached. */
   async acquireOrRenew(): Promise<boolean> {
+    const name = await this.name();
     const sentAt = this.now();
     const { rows } = await this.pool.query<{ holder: string }>(this.sql.acquire, [
-      this.opts.name,
+      name,
       this.opts.holder,
       this.opts.ttlSeconds,
     ]);
@@ -62,7 +90,7 @@ export class Lease {
   async currentHolder(): Promise<LeaseHolder | null> {
     const { rows } = await this.pool.query<{ holder: string; expires_at: Date; seconds_left: number }>(
       this.sql.current,
-      [this.opts.name],
+      [await this.name()],
     );
     const row = rows[0];
     return row === undefined
@@ -78,7 +106,9 @@ export class Lease {
   /** Hands the lease back so another replica takes over without waiting for it to expire. */
   async release(): Promise<void> {
     this.validUntil = Number.NEGATIVE_INFINITY;
-    await this.pool.query(this.sql.release, [this.opts.name, this.opts.holder]);
+    // Never resolved: never requested, so never held.
+    if (this.resolvedName === null) return;
+    await this.pool.query(this.sql.release, [this.resolvedName, this.opts.holder]);
   }
 
   /** Forgets leadership locally (a renewal failed): no more writes until a renewal succeeds. */
@@ -88,9 +118,5 @@ export class Lease {
 
   get holder(): string {
     return this.opts.holder;
-  }
-
-  get name(): string {
-    return this.opts.name;
   }
 }

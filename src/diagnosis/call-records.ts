@@ -2,7 +2,7 @@
  * Twilio's own records of one call, read from an Events page and a Notifications page, stripped to what a
  * cause report needs. These records are marked PII ("sensitive", deleted after 30 days): nothing else of
  * them survives here, so a report or log built on these types cannot leak phone numbers, request
- * parameters, response bodies, headers or tokens in query strings.
+ * parameters, response bodies, headers, tokens in query strings or token-like segments of a path.
  *
  * Shapes rest on twilio/twilio-oai spec/json/twilio_api_v2010.json (2026-04 snapshot):
  * - `GET …/Calls/{CallSid}/Events.json` → `{events: [api.v2010.account.call.call_event], next_page_uri, …}`.
@@ -30,8 +30,11 @@ export interface Endpoint {
   scheme: "http" | "https";
   /** Host name with its port when one was given. */
   host: string;
+  /** The path with each token-like segment replaced by REDACTED_SEGMENT. */
   path: string;
 }
+
+export const REDACTED_SEGMENT = ":redacted";
 
 /** One request Twilio sent to the app during the call (TwiML fetch or status callback). */
 export interface AppRequest {
@@ -94,8 +97,54 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 const CALLS_API_PATH = /^\/2010-04-01\/Accounts\/AC[0-9a-fA-F]{32}\/Calls(?:\/CA[0-9a-fA-F]{32})?\.json$/;
 const TOKEN = /^[a-z][a-z-]*$/;
 
-/** The endpoint of an http(s) URL, or null when it is not one or is too long to be trusted. */
-export function stripUrl(value: unknown): Endpoint | null {
+// Stripe, Slack, GitHub, GitLab and AWS keys; Stripe's `sk_live_…` is what webhook paths most often carry.
+const SECRET_PREFIX = /^(?:sk_|pk_|rk_|whsec_|xox[a-z]-|gh[pousr]_|github_pat_|glpat-|AKIA)[\w-]{8,}/;
+const TWILIO_SID = /^[A-Z]{2}[0-9a-f]{32}$/i;
+// An id, but in a webhook path often the only secret of an unguessable URL; grouping loses nothing by it.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX_RUN = /^[0-9a-f]{16,}$/i;
+const JWT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
+// Not a token, but numbers are kept nowhere else either.
+const PHONE = /^\+\d{7,15}$/;
+
+function isBase64Run(s: string): boolean {
+  return /^[\w-]{32,}={0,2}$/.test(s) && /[a-z]/.test(s) && /[A-Z]/.test(s);
+}
+
+/** 20+ characters, a word of 8+ mixing letters and digits: `for-region-eu1` is a slug, `Xy7-kP2_qR9sT4` not. */
+function isLongMixed(s: string): boolean {
+  return s.length >= 20 && s.split(/[-_.~+]/).some((w) => w.length >= 8 && /\d/.test(w) && /[a-z]/i.test(w));
+}
+
+function isSecretSegment(raw: string): boolean {
+  let s = raw;
+  try {
+    s = decodeURIComponent(raw);
+  } catch {
+    // A malformed escape is judged as written.
+  }
+  return (
+    SECRET_PREFIX.test(s) ||
+    TWILIO_SID.test(s) ||
+    UUID.test(s) ||
+    HEX_RUN.test(s) ||
+    JWT.test(s) ||
+    PHONE.test(s) ||
+    isBase64Run(s) ||
+    isLongMixed(s)
+  );
+}
+
+// Tokens ride in webhook paths as in query strings: a segment any rule above matches becomes REDACTED_SEGMENT.
+function redactPath(path: string): string {
+  return path
+    .split("/")
+    .map((segment) => (segment !== "" && isSecretSegment(segment) ? REDACTED_SEGMENT : segment))
+    .join("/");
+}
+
+/** The parts of an http(s) URL as written, secrets included: only to recognise Twilio's own API. */
+function parseUrl(value: unknown): Endpoint | null {
   if (typeof value !== "string" || value === "" || value.length > MAX_URL_LENGTH) return null;
   let url: URL;
   try {
@@ -104,18 +153,24 @@ export function stripUrl(value: unknown): Endpoint | null {
     return null;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-  const endpoint: Endpoint = {
-    scheme: url.protocol === "https:" ? "https" : "http",
-    host: url.host,
-    path: url.pathname,
-  };
+  return { scheme: url.protocol === "https:" ? "https" : "http", host: url.host, path: url.pathname };
+}
+
+/** The endpoint of an http(s) URL, or null when it is not one or is too long to be trusted. */
+export function stripUrl(value: unknown): Endpoint | null {
+  const parsed = parseUrl(value);
+  if (parsed === null) return null;
+  const endpoint: Endpoint = { ...parsed, path: redactPath(parsed.path) };
   // Parsing percent-encodes; the bound holds for what is kept, not only for what came in.
   return endpointUrl(endpoint).length <= MAX_URL_LENGTH ? endpoint : null;
 }
 
-/** The endpoint written back as a URL (no query, no fragment, no userinfo). */
+/**
+ * The endpoint written back as a URL (no query, no fragment, no userinfo). Its path is redacted again: a cause
+ * stored before paths were redacted is reported without its token.
+ */
 export function endpointUrl(e: Endpoint): string {
-  return `${e.scheme}://${e.host}${e.path}`;
+  return `${e.scheme}://${e.host}${redactPath(String(e.path))}`;
 }
 
 export function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
@@ -158,8 +213,8 @@ function callbackEvents(value: unknown): string[] | null {
 }
 
 function isCreateRequest(request: Obj, params: Obj): boolean {
-  const url = typeof request.url === "string" && request.url.length <= MAX_URL_LENGTH ? request.url : null;
-  const endpoint = stripUrl(url);
+  // Unredacted: the Calls API path holds the account SID, which redaction would hide.
+  const endpoint = parseUrl(request.url);
   // To and From are what only a create accepts; an update of the call (e.g. a hang-up) has neither.
   return (
     endpoint !== null &&

@@ -12,7 +12,7 @@ describe("audit --apply and the daemon's lease (the built CLI, real Postgres)", 
   const lease = async () =>
     (
       await suite.world.db.pool.query<{ holder: string; expires_at: Date; live: boolean }>(
-        "SELECT holder, expires_at, expires_at > now() AS live FROM call_reconciler_leases WHERE name = 'reconcile:calls'",
+        "SELECT holder, expires_at, expires_at > now() AS live FROM call_reconciler_leases WHERE name = 'reconcile:public.calls'",
       )
     ).rows[0];
   const forcedFlags = async () =>
@@ -61,6 +61,17 @@ describe("audit --apply and the daemon's lease (the built CLI, real Postgres)", 
     const dry = await runCli(["audit", "--json"], suite.world.env);
     expect(dry.code).toBe(1);
     expect(JSON.parse(dry.stdout).dryRun).toBe(true);
+  });
+
+  it("the lease is the table's, however CALLS_TABLE spells it: `public.calls` beside a daemon on `calls` is refused", async () => {
+    const holder = await leadingDaemon();
+    const before = await suite.world.rows();
+    const r = await runCli(["audit", "--apply"], { ...suite.world.env, CALLS_TABLE: "public.calls" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`lease reconcile:public.calls is held by ${holder} until `);
+    expect(await suite.world.rows()).toEqual(before);
+    expect(await readActions(suite.world.db.pool, suite.world.config.calls)).toEqual([]);
+    expect((await lease())?.holder).toBe(holder);
   });
 
   it("--force writes beside the leader, without its lease, and marks every audit row forced", async () => {

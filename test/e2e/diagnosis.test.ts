@@ -157,6 +157,52 @@ describe("each zombie's cause, read from Twilio's records after its end (real Po
     ]);
   });
 
+  it("a token in the callback URL's path is stored and reported as :redacted, its path's shape kept", async () => {
+    const secret = "sk_live_abc123DEF456ghi789jkl";
+    const hook = `https://api.example.org/twilio/${secret}/status`;
+    const ids = ["path-ack", "path-fail"];
+    m = await startMatrix(
+      ids.map((id) => activeRow(id, START, { sid: sid(id) })),
+      {},
+      { diagnoses: true },
+    );
+    m.twilio.upsertCall(withCause(ended("path-ack"), "acknowledged", { statusCallback: hook }));
+    m.twilio.upsertCall(
+      withCause(ended("path-fail"), "failed", { statusCallback: hook, failure: "http_500" }),
+    );
+    expect((await m.pass()).ended).toBe(2);
+    const found = await causes(m);
+    const endpoint = { scheme: "https", host: "api.example.org", path: "/twilio/:redacted/status" };
+    expect(found.get("path-ack")).toMatchObject({ cause: "callback_acknowledged", detail: { endpoint } });
+    expect(found.get("path-fail")).toMatchObject({ cause: "callback_failed", detail: { endpoint } });
+    expect(JSON.stringify([...found.values()])).not.toContain(secret);
+
+    const env = { DATABASE_URL: m.db.url };
+    const outputs = await Promise.all([
+      runCli(["report", "--json"], env),
+      runCli(["report"], env),
+      runCli(["report", "--call", "path-ack"], env),
+      runCli(["report", "--call", "path-fail"], env),
+    ]);
+    for (const out of outputs) {
+      expect(out.code).toBe(0);
+      expect(out.stdout).toContain("https://api.example.org/twilio/:redacted/status");
+      expect(out.stdout + out.stderr).not.toContain(secret);
+    }
+
+    // A row written before paths were redacted is reported redacted all the same.
+    await m.db.pool.query(
+      `UPDATE call_reconciler_causes SET detail = jsonb_set(detail, '{endpoint,path}', to_jsonb($1::text))
+        WHERE call_id = 'path-ack'`,
+      [`/twilio/${secret}/status`],
+    );
+    for (const args of [["report", "--json"], ["report"], ["report", "--call", "path-ack"]]) {
+      const out = await runCli(args, env);
+      expect(out.stdout).toContain("https://api.example.org/twilio/:redacted/status");
+      expect(out.stdout).not.toContain(secret);
+    }
+  });
+
   it("a dry run queues nothing; a budget too small for one zombie asks nothing", async () => {
     m = await world();
     await m.pass({ dryRun: true });

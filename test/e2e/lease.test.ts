@@ -1,8 +1,9 @@
+import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { holdLeadership } from "../../src/daemon/leadership.js";
-import { Lease } from "../../src/db/lease.js";
+import { Lease, reconcileLeaseName } from "../../src/db/lease.js";
 import { migrate } from "../../src/db/migrate.js";
 import { createPool } from "../../src/db/pool.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
@@ -17,6 +18,44 @@ describe("the leader lease (real Postgres)", () => {
   });
   afterAll(async () => {
     await db.drop();
+  });
+
+  it("the reconcile lease is named after the table PostgreSQL resolves, not after how it is spelt", async () => {
+    expect(await reconcileLeaseName(db.pool, "calls")).toBe("reconcile:public.calls");
+    expect(await reconcileLeaseName(db.pool, "public.calls")).toBe("reconcile:public.calls");
+    // Through search_path, as every statement of that session would resolve it.
+    await db.pool.query('CREATE SCHEMA tenant; CREATE TABLE tenant."Calls" (id text)');
+    const onTenant = new pg.Pool({
+      connectionString: db.url,
+      max: 1,
+      options: "-c search_path=tenant,public",
+    });
+    try {
+      expect(await reconcileLeaseName(onTenant, "Calls")).toBe("reconcile:tenant.Calls");
+      expect(await reconcileLeaseName(onTenant, "calls")).toBe("reconcile:public.calls");
+    } finally {
+      await onTenant.end();
+    }
+    await expect(reconcileLeaseName(db.pool, "public.nope")).rejects.toThrow(
+      /CALLS_TABLE: table public.nope does not exist/,
+    );
+  });
+
+  it("a lease named by the database is resolved on its first request, then kept", async () => {
+    let asked = 0;
+    const name = async () => {
+      asked++;
+      return reconcileLeaseName(db.pool, "calls");
+    };
+    const a = new Lease(db.pool, { name, holder: "a", ttlSeconds: 60 });
+    const b = new Lease(db.pool, { name: "reconcile:public.calls", holder: "b", ttlSeconds: 60 });
+    expect(await a.acquireOrRenew()).toBe(true);
+    expect(await b.acquireOrRenew()).toBe(false);
+    expect(await b.currentHolder()).toMatchObject({ holder: "a" });
+    expect(await a.name()).toBe("reconcile:public.calls");
+    await a.release();
+    expect(await b.acquireOrRenew()).toBe(true);
+    expect(asked).toBe(1);
   });
 
   it("one holder at a time; renewals keep it; an expired lease passes to the next replica", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type AppRequest,
+  endpointUrl,
   MAX_PAGE_ITEMS,
   MAX_URL_LENGTH,
   readEventsPage,
@@ -80,6 +81,83 @@ describe("stripUrl", () => {
   ];
   it.each(cases)("%s", (_name, input, expected) => {
     expect(stripUrl(input)).toEqual(expected);
+  });
+});
+
+describe("stripUrl: secrets in the path are redacted, its shape kept", () => {
+  const R = ":redacted";
+  const cases: [string, string, string][] = [
+    ["a Stripe-style key between words", "/status/sk_live_abc123DEF456ghi789jkl/x", `/status/${R}/x`],
+    ["a test key", "/hooks/sk_test_4eC39HqLyjWDarjtT1zdp7dc", `/hooks/${R}`],
+    ["a publishable and a restricted key", "/pk_live_51HxYzAbC/rk_test_51HxYzAbC", `/${R}/${R}`],
+    ["a webhook signing secret", "/wh/whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", `/wh/${R}`],
+    ["a Slack token", "/slack/xoxb-123456789012-abcdefABCDEF", `/slack/${R}`],
+    ["a GitHub token", "/gh/ghp_16C7e42F292c6912E7710c838347Ae178B4a/ping", `/gh/${R}/ping`],
+    ["an OpenAI-style key", "/ai/sk-proj-AbCdEf0123456789", `/ai/${R}`],
+    ["a Twilio account SID", `/twilio/AC${"0a".repeat(16)}/status`, `/twilio/${R}/status`],
+    ["a Twilio API key SID", `/twilio/SK${"f1".repeat(16)}`, `/twilio/${R}`],
+    ["a long word of letters and digits", "/cb/a1b2c3d4e5f6g7h8i9j0k", `/cb/${R}`],
+    ["a random base64url token with separators", "/cb/Xy7-kP2_qR9sT4uV6wZ8aB", `/cb/${R}`],
+    ["a long hex run", "/cb/deadbeefcafebabe", `/cb/${R}`],
+    ["a long number", "/cb/4111111111111111", `/cb/${R}`],
+    ["a base64url run of letters only", "/cb/AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEf", `/cb/${R}`],
+    ["a JWT", "/cb/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-abc_DEF", `/cb/${R}`],
+    [
+      "a UUID (often the capability of an unguessable URL)",
+      "/calls/123e4567-e89b-12d3-a456-426614174000/status",
+      `/calls/${R}/status`,
+    ],
+    ["a phone number", "/calls/+14155550100/status", `/calls/${R}/status`],
+    ["a percent-encoded phone number", "/calls/%2B14155550100/status", `/calls/${R}/status`],
+    ["a token with a file extension", "/cb/a1b2c3d4e5f6g7h8i9j0k.json", `/cb/${R}`],
+    ["keeps an ordinary path", "/twilio/status", "/twilio/status"],
+    [
+      "keeps versions, dates and short numbers",
+      "/api/v2/2024-11-03/calls/12345/status",
+      "/api/v2/2024-11-03/calls/12345/status",
+    ],
+    [
+      "keeps long slugs of words",
+      "/call-status-callback-handler/for-region-eu1",
+      "/call-status-callback-handler/for-region-eu1",
+    ],
+    ["keeps file names", "/webhooks/twilio/voice.xml", "/webhooks/twilio/voice.xml"],
+    ["keeps a short word of letters and digits", "/cb/abc123def456ghi78", "/cb/abc123def456ghi78"],
+    ["keeps a short hex-looking word", "/cafe/deadbeef", "/cafe/deadbeef"],
+    ["keeps a word that only starts like a prefix", "/sk_/pk_rate", "/sk_/pk_rate"],
+    ["keeps the root and a trailing slash", "/", "/"],
+    ["keeps empty segments", "/a//b/", "/a//b/"],
+  ];
+  it.each(cases)("%s", (_name, path, expected) => {
+    expect(stripUrl(`https://user:pw@app.example.com${path}?token=x#f`)).toEqual({
+      scheme: "https",
+      host: "app.example.com",
+      path: expected,
+    });
+  });
+
+  it("writes an endpoint stored before redaction back redacted", () => {
+    expect(
+      endpointUrl({
+        scheme: "https",
+        host: "app.example.com",
+        path: "/status/sk_live_abc123DEF456ghi789jkl",
+      }),
+    ).toBe("https://app.example.com/status/:redacted");
+  });
+
+  it("still tells the create request by its API path, and matches callbacks to a tokened status callback", () => {
+    const hook = "https://app.example.com/status/sk_live_abc123DEF456ghi789jkl";
+    const result = readEventsPage(
+      page([createEvent({ status_callback: hook }), callback("completed", 200, hook)]),
+    );
+    const endpoint = { scheme: "https", host: "app.example.com", path: "/status/:redacted" };
+    expect(result).toMatchObject({
+      kind: "read",
+      createRequest: { statusCallbackRequested: true, statusCallback: endpoint },
+      appRequests: [{ endpoint, callStatus: "completed", responseCode: 200 }],
+    });
+    expect(JSON.stringify(result)).not.toContain("sk_live");
   });
 });
 

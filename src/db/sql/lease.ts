@@ -22,3 +22,12 @@ export const leaseSql = (t: DaemonTables) => ({
   current: `SELECT holder, expires_at, extract(epoch FROM expires_at - now())::float8 AS seconds_left
     FROM ${t.leases} WHERE name = $1 AND expires_at >= now()`,
 });
+
+/**
+ * The schema and name of the table $1 (a quoted, possibly schema-qualified name) is, as this session's
+ * search_path resolves it; no row when there is no such table.
+ */
+export const RESOLVED_TABLE_SQL = `SELECT n.nspname::text AS schema, c.relname::text AS name
+  FROM pg_class AS c
+  JOIN pg_namespace AS n ON n.oid = c.relnamespace
+  WHERE c.oid = to_regclass($1::text)`;
