@@ -41,12 +41,14 @@ export function runUnder(
   );
 }
 
+/** `timeoutMs`: the child is killed (and `done` rejects) if it is still running then. */
 export function startCli(
   args: string[],
   vars: Record<string, string>,
+  timeoutMs = 60_000,
 ): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(vars) });
-  return { child, done: collect(child, 60_000) };
+  return { child, done: collect(child, timeoutMs) };
 }
 
 function collect(child: ChildProcess, timeoutMs: number): Promise<CliResult> {

@@ -11,8 +11,8 @@ export interface Replica {
   lines(): Record<string, unknown>[];
 }
 
-export function startReplica(env: Record<string, string>): Replica {
-  const { child, done } = startCli(["run"], env);
+export function startReplica(env: Record<string, string>, timeoutMs?: number): Replica {
+  const { child, done } = startCli(["run"], env, timeoutMs);
   const out = watchOutput(child);
   return {
     child,
