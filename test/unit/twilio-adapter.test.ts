@@ -615,6 +615,12 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
     });
   });
 
+  it("names a row's Call SID column that is not one bounded, however long it is", async () => {
+    const answer = await probe().fetchCall(`CA${"x".repeat(1_000_000)}`, null);
+    expect(answer).toMatchObject({ kind: "error", reason: "bad_request" });
+    expect(answer.kind === "error" && answer.detail.length).toBeLessThan(300);
+  });
+
   it("does not send a request for something that is not a Call SID", async () => {
     expect(await probe().fetchCall("../Messages/SM1", null)).toMatchObject({
       kind: "error",
