@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./listen.js";
-import { type FaultSlot, slotFor, takeFault } from "./twilio-sim-fault.js";
+import { type FaultSlot, HUGE_DURATION, HUGE_STATUS_LENGTH, slotFor, takeFault } from "./twilio-sim-fault.js";
 import {
   malformed,
   matchRoute,
@@ -12,6 +12,7 @@ import {
   parseBasicAuth,
   type Reply,
   type Route,
+  rewriteCalls,
   sendReply,
   twilioError,
 } from "./twilio-sim-http.js";
@@ -128,6 +129,13 @@ export async function startTwilioSimulator(
         return next();
       case "drip":
         return { ...(await next()), dripMs: fault.everyMs };
+      case "huge_duration":
+        return rewriteCalls(await next(), (call) => ({ ...call, end_time: null, duration: HUGE_DURATION }));
+      case "huge_status": {
+        const length = fault.length ?? HUGE_STATUS_LENGTH;
+        const status = "in-progress-".repeat(Math.ceil(length / 12)).slice(0, length);
+        return rewriteCalls(await next(), (call, i) => (i === 0 ? { ...call, status } : call));
+      }
     }
   }
 
