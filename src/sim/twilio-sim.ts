@@ -85,6 +85,9 @@ export async function startTwilioSimulator(
   for (const n of opts.numbers ?? []) numbers.upsert(n);
   let accountFault: FaultSlot | undefined;
   let stats = emptyStats();
+  // A Map, not a record: the account is whatever the URL says, before any authentication, and an account
+  // named `__proto__` made a record's entry Object.prototype, whose counters every object then inherited.
+  const byAccount = new Map<string, SimAccountStats>();
   const arrivals = new SlidingWindow();
   const accountWindows = new AccountWindows();
   const reachable = new Set([opts.accountSid, ...(opts.subaccounts ?? [])]);
@@ -140,8 +143,12 @@ export async function startTwilioSimulator(
   }
 
   function accountStats(account: string): SimAccountStats {
-    stats.byAccount[account] ??= emptyAccountStats();
-    return stats.byAccount[account];
+    let a = byAccount.get(account);
+    if (a === undefined) {
+      a = emptyAccountStats();
+      byAccount.set(account, a);
+    }
+    return a;
   }
 
   async function route(req: IncomingMessage, url: URL, r: Route): Promise<Reply> {
@@ -238,11 +245,13 @@ export async function startTwilioSimulator(
       return openResponses;
     },
     get stats() {
-      const byAccount = Object.fromEntries(Object.entries(stats.byAccount).map(([k, v]) => [k, { ...v }]));
-      return { ...stats, responsesByStatus: { ...stats.responsesByStatus }, byAccount };
+      // fromEntries defines own properties: `__proto__` is an entry there like any other name.
+      const accounts = Object.fromEntries([...byAccount].map(([k, v]) => [k, { ...v }]));
+      return { ...stats, responsesByStatus: { ...stats.responsesByStatus }, byAccount: accounts };
     },
     resetStats() {
       stats = emptyStats();
+      byAccount.clear();
       arrivals.clear();
       accountWindows.clearArrivals();
     },
