@@ -65,18 +65,14 @@ export function parseTwilioDate(value: unknown, field: string): Date | null {
 
 function parseDurationSeconds(value: unknown): number | null {
   if (value === null || value === undefined || value === "") return null;
-  // Digits only, and few of them: a million leading zeros are a bound on nothing.
-  const seconds =
-    typeof value === "string" && /^\d{1,10}$/.test(value)
-      ? Number(value)
-      : typeof value === "number" && Number.isInteger(value) && value >= 0
-        ? value
-        : null;
-  if (seconds === null)
+  const digits = typeof value === "string" && /^\d+$/.test(value);
+  if (!digits && !(typeof value === "number" && Number.isInteger(value) && value >= 0))
     throw new MalformedField(`duration is not a whole number of seconds: ${shown(value)}`);
+  // Past ten digits it is past the bound, whatever Number() makes of it (a million digits are Infinity).
+  const seconds = digits ? (value.length > 10 ? Number.POSITIVE_INFINITY : Number(value)) : (value as number);
   if (seconds > MAX_TWILIO_DURATION_SECONDS)
     throw new MalformedField(
-      `duration ${seconds} s is longer than any Twilio call (${MAX_TWILIO_DURATION_SECONDS} s)`,
+      `duration ${shown(value)} is longer than any Twilio call (${MAX_TWILIO_DURATION_SECONDS} s)`,
     );
   return seconds;
 }
