@@ -10,6 +10,9 @@ import { fakeCallSid } from "../../src/sim/demo-scenario.js";
 import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { type CliResult, runCli } from "../helpers/cli.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
+import { metricsUrl, startReplica } from "../helpers/replica.js";
+import { until } from "../helpers/wait.js";
+import { bearer, fetchWith } from "../helpers/zombies.js";
 
 const ACCOUNT = `AC${"5".repeat(32)}`;
 const TOKEN = "hostile-token-0123456789";
@@ -159,6 +162,38 @@ describe("audit over hostile Twilio answers (the built CLI, real Postgres, the s
       expect(rows).toEqual([{ status: "active", ended_at: null }]);
     },
   );
+
+  it("a DRY_RUN daemon keeps running, and /zombies and POST /reconcile?dry_run=true answer 200", async () => {
+    const token = "hostile-endpoints-token-0123456789abcdef";
+    const r = startReplica({
+      ...env,
+      DRY_RUN: "true",
+      RECONCILE_INTERVAL_SECONDS: "600",
+      LOG_LEVEL: "info",
+      ZOMBIES_TOKEN: token,
+      RECONCILE_TOKEN: token,
+    });
+    try {
+      const url = await until("the metrics server", () => metricsUrl(r));
+      await until("the first pass", () => r.lines().some((l) => l.msg === "pass finished"));
+      const zombies = await fetchWith(url, "/zombies", bearer(token));
+      expect(zombies.status, zombies.body).toBe(200);
+      expect(zombies.body.length).toBeLessThan(100_000);
+      const res = await fetch(`${url}/reconcile?dry_run=true`, {
+        method: "POST",
+        headers: bearer(token),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const body = await res.text();
+      expect(res.status, body).toBe(200);
+      expect(body.length).toBeLessThan(100_000);
+      expect(r.child.exitCode).toBeNull();
+    } finally {
+      r.child.kill("SIGTERM");
+      await r.done;
+    }
+    await untouched();
+  });
 
   it("audit --apply ends only the control zombie", async () => {
     const r = await runCli(["audit", "--apply", "--json"], env);
