@@ -14,6 +14,11 @@ export type UnverifiedReason =
   | "end_before_twilio_start"
   | "no_provider"
   | "absence_unconfirmed"
+  /**
+   * A time the judgement rests on is no time (an Invalid Date, or `-infinity` in the table): the row's
+   * started_at, the clock, a sighting, or the end computed from them.
+   */
+  | "invalid_time"
   /** A realtime call seen live after the latest time its absence says it can have ended. */
   | "sightings_conflict"
   /** Not asked this pass: its last check failed, and it waits out its backoff. */

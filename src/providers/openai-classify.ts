@@ -1,3 +1,4 @@
+import { boundedText } from "../error-message.js";
 import { safeJson } from "../json.js";
 import type { RealtimeObservation } from "../model/index.js";
 import { retryAfterFromHeaders } from "../retry/retry-after.js";
@@ -65,13 +66,15 @@ export function classifyWsError(error: Error): ErrorObservation {
     (typeof code === "string" && code.startsWith("WS_ERR_")) ||
     /^(Invalid|Server sent)/.test(error.message)
   ) {
-    return malformed(`sideband protocol error: ${error.message}`);
+    return malformed(`sideband protocol error: ${boundedText(error.message)}`);
   }
-  if (/timed out/i.test(error.message)) return { kind: "error", reason: "timeout", detail: error.message };
+  // A protocol error's message may quote what the server sent.
+  const message = boundedText(error.message);
+  if (/timed out/i.test(message)) return { kind: "error", reason: "timeout", detail: message };
   return {
     kind: "error",
     reason: "network",
-    detail: `${typeof code === "string" ? code : "error"}: ${error.message}`,
+    detail: `${typeof code === "string" ? boundedText(code, TAG_MAX) : "error"}: ${message}`,
   };
 }
 
@@ -95,11 +98,22 @@ function errorObject(value: unknown): OpenAIErrorObject | undefined {
   };
 }
 
-/** Auth errors keep only code and type: OpenAI's message echoes part of the key. */
+/** OpenAI's codes and types are identifiers of a few words; anything longer is cut like any provider text. */
+const TAG_MAX = 64;
+
+/**
+ * Auth errors keep only code and type: OpenAI's message echoes part of the key. Every part is bounded: the
+ * detail is kept in every finding of a pass, and a refusal's body may be 64 KB.
+ */
 function describeError(err: OpenAIErrorObject | undefined, auth: boolean): string {
   if (!err) return "";
-  const tags = [err.code && `code ${err.code}`, err.type && `type ${err.type}`].filter(Boolean).join(", ");
-  const text = !auth && err.message ? `: ${err.message.slice(0, 200)}` : "";
+  const tags = [
+    err.code && `code ${boundedText(err.code, TAG_MAX)}`,
+    err.type && `type ${boundedText(err.type, TAG_MAX)}`,
+  ]
+    .filter(Boolean)
+    .join(", ");
+  const text = !auth && err.message ? `: ${boundedText(err.message)}` : "";
   return `${tags ? ` (${tags})` : ""}${text}`;
 }
 

@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { errorMessage } from "../error-message.js";
+import { boundedText, errorMessage } from "../error-message.js";
 import type { Asked, HangupResult, RealtimeObservation } from "../model/index.js";
 import { classifyRefusal, classifyWsError } from "./openai-classify.js";
 import { openSideband } from "./openai-sideband.js";
@@ -180,14 +180,18 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
   };
 }
 
+/**
+ * The SDK's messages quote OpenAI's answer (an APIError's is the error body's message, whole): every text
+ * copied from one is bounded.
+ */
 function hangupError(err: unknown, signal: AbortSignal | undefined): HangupResult {
   if (err instanceof OpenAI.APIUserAbortError || signal?.aborted) return aborted(signal);
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
-    return { kind: "error", reason: "timeout", detail: `hangup timed out: ${err.message}` };
+    return { kind: "error", reason: "timeout", detail: `hangup timed out: ${boundedText(err.message)}` };
   }
   if (err instanceof OpenAI.APIConnectionError) {
     const cause = err.cause instanceof Error ? `: ${errorMessage(err.cause)}` : "";
-    return { kind: "error", reason: "network", detail: `${err.message}${cause}` };
+    return { kind: "error", reason: "network", detail: boundedText(`${err.message}${cause}`) };
   }
   if (err instanceof OpenAI.APIError && typeof err.status === "number") {
     const headers = {
@@ -211,10 +215,10 @@ function hangupError(err: unknown, signal: AbortSignal | undefined): HangupResul
     return {
       kind: "error",
       reason: "malformed_response",
-      detail: `hangup answer unreadable: ${err.message}`,
+      detail: `hangup answer unreadable: ${boundedText(err.message)}`,
     };
   }
-  return { kind: "error", reason: "network", detail: `hangup failed: ${errorMessage(err)}` };
+  return { kind: "error", reason: "network", detail: `hangup failed: ${boundedText(errorMessage(err))}` };
 }
 
 function badId(callId: string): { kind: "error"; reason: "bad_request"; detail: string } {

@@ -1,3 +1,4 @@
+import { boundedText } from "../error-message.js";
 import {
   type EndTimeSource,
   type ProviderError,
@@ -18,13 +19,27 @@ const RFC2822_UTC =
 
 class MalformedField extends Error {}
 
+/**
+ * The longest `duration` a Twilio call can have: Twilio ends every call at its time limit, 24 h at most; the
+ * hour more allows for rounding. A longer one is no Twilio answer, and with an empty `end_time` it would make
+ * the end `start_time + duration`: 10^13 s later is no time at all (an Invalid Date), which every comparison
+ * of decide() reads as fitting.
+ */
+export const MAX_TWILIO_DURATION_SECONDS = 25 * 3600;
+
+/** A value as shown in a detail: the answer's own text, bounded however long it is. */
+function shown(value: unknown): string {
+  if (value === undefined) return "no value";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 /** Parses Twilio's RFC 2822 UTC timestamps exactly to the second. null/"" mean "no value". */
 export function parseTwilioDate(value: unknown, field: string): Date | null {
   if (value === null || value === undefined || value === "") return null;
   const m = typeof value === "string" ? RFC2822_UTC.exec(value) : null;
   const month = m ? MONTHS.indexOf(m[2] as string) : -1;
-  if (!m || month < 0)
-    throw new MalformedField(`${field} is not an RFC 2822 UTC date: ${JSON.stringify(value)}`);
+  if (!m || month < 0) throw new MalformedField(`${field} is not an RFC 2822 UTC date: ${shown(value)}`);
   const [day, year, hh, mm, ss] = [m[1], m[3], m[4], m[5], m[6]].map(Number) as [
     number,
     number,
@@ -33,18 +48,33 @@ export function parseTwilioDate(value: unknown, field: string): Date | null {
     number,
   ];
   const date = new Date(Date.UTC(year, month, day, hh, mm, ss));
-  // Date.UTC silently rolls 31 Feb into March; a rolled date means the input was not a real date.
-  if (date.getUTCDate() !== day || hh > 23 || mm > 59 || ss > 60) {
-    throw new MalformedField(`${field} is not a real date: ${JSON.stringify(value)}`);
+  // Date.UTC silently rolls 31 Feb into March, and reads a year below 100 as 19xx: either means the input was
+  // not a real date.
+  if (
+    !Number.isFinite(date.getTime()) ||
+    date.getUTCFullYear() !== year ||
+    date.getUTCDate() !== day ||
+    hh > 23 ||
+    mm > 59 ||
+    ss > 60
+  ) {
+    throw new MalformedField(`${field} is not a real date: ${shown(value)}`);
   }
   return date;
 }
 
 function parseDurationSeconds(value: unknown): number | null {
   if (value === null || value === undefined || value === "") return null;
-  if (typeof value === "string" && /^\d+$/.test(value)) return Number(value);
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
-  throw new MalformedField(`duration is not a whole number of seconds: ${JSON.stringify(value)}`);
+  const digits = typeof value === "string" && /^\d+$/.test(value);
+  if (!digits && !(typeof value === "number" && Number.isInteger(value) && value >= 0))
+    throw new MalformedField(`duration is not a whole number of seconds: ${shown(value)}`);
+  // Past ten digits it is past the bound, whatever Number() makes of it (a million digits are Infinity).
+  const seconds = digits ? (value.length > 10 ? Number.POSITIVE_INFINITY : Number(value)) : (value as number);
+  if (seconds > MAX_TWILIO_DURATION_SECONDS)
+    throw new MalformedField(
+      `duration ${shown(value)} is longer than any Twilio call (${MAX_TWILIO_DURATION_SECONDS} s)`,
+    );
+  return seconds;
 }
 
 function rawString(value: unknown): string | null {
@@ -55,13 +85,6 @@ function rawString(value: unknown): string | null {
 export interface AskedCall {
   callSid: string;
   accountSid: string;
-}
-
-/** An identifier as shown in a detail: bounded, and only what the answer itself carried. */
-function shown(value: unknown): string {
-  if (value === undefined) return "no value";
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /**
@@ -105,7 +128,8 @@ export function normaliseTwilioCall(body: unknown, asked: AskedCall): TwilioEvid
     return {
       kind: "error",
       reason: "unknown_status",
-      detail: `unknown Twilio status ${JSON.stringify(status)}`,
+      // Kept in every finding of a pass (and the body may be megabytes): bounded before it is quoted.
+      detail: `unknown Twilio status ${JSON.stringify(boundedText(status))}`,
     };
   }
   try {
@@ -122,6 +146,10 @@ export function normaliseTwilioCall(body: unknown, asked: AskedCall): TwilioEvid
     } else if (dateUpdated !== null) {
       [endedAt, endTimeSource] = [dateUpdated, "date_updated"];
     }
+    // Each part is bounded above, so this never fires; kept so that no change there can hand decide() a
+    // time that is not one.
+    if (endedAt !== null && !Number.isFinite(endedAt.getTime()))
+      throw new MalformedField(`${endTimeSource} gives no real end time`);
     return {
       kind: "ended",
       status: status as TwilioTerminalStatus,
@@ -176,6 +204,8 @@ export const malformed = (detail: string): Malformed => ({
   detail,
 });
 
+const MAX_LISTED_TEXT = 64;
+
 /**
  * One entry of a list page, reduced to what the diff needs; a call without sid or status makes the whole list
  * unusable: the pass then falls back to asking per call, which never ends a call on a list's word anyway.
@@ -188,6 +218,9 @@ export function listedCall(entry: unknown): TwilioCallsPage["calls"][number] | M
   };
   if (typeof sid !== "string" || typeof status !== "string")
     return malformed("call list entry without sid or status");
+  // Every page's entries are kept until the listing ends: Twilio's SIDs and statuses are a few dozen characters.
+  if (sid.length > MAX_LISTED_TEXT || status.length > MAX_LISTED_TEXT)
+    return malformed(`call list entry with a sid or status longer than ${MAX_LISTED_TEXT} characters`);
   return { sid, status, startTime: listedStart(start_time) };
 }
 

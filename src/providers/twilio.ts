@@ -54,12 +54,12 @@ export function isAccountSid(accountSid: string): boolean {
   return ACCOUNT_SID.test(accountSid);
 }
 
-/** The answer for a Call SID that is not one: nothing is sent. */
+/** The answer for a Call SID that is not one: nothing is sent. The column may hold any text, of any length. */
 function notACallSid(callSid: string): Extract<TwilioEvidence, { kind: "error" }> {
   return {
     kind: "error",
     reason: "bad_request",
-    detail: `${JSON.stringify(callSid)} is not a Twilio Call SID`,
+    detail: `${JSON.stringify(callSid.slice(0, 64))} is not a Twilio Call SID`,
   };
 }
 
@@ -264,8 +264,9 @@ function transportError(err: unknown, signal: AbortSignal | undefined): TwilioEv
       detail: `answer larger than ${MAX_TWILIO_BODY_BYTES / 1024 / 1024} MB: not read`,
     };
   }
+  // Bounded like any text that did not come from this code: an error may quote what the server sent.
   if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout/i.test(message)) {
-    return { kind: "error", reason: "timeout", detail: `request timed out: ${message}` };
+    return { kind: "error", reason: "timeout", detail: `request timed out: ${boundedText(message)}` };
   }
-  return { kind: "error", reason: "network", detail: `${code || "error"}: ${message}` };
+  return { kind: "error", reason: "network", detail: boundedText(`${code || "error"}: ${message}`) };
 }

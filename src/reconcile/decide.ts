@@ -18,11 +18,40 @@ export const AGE_BOUND_STATUS = "timeout";
 export const OPENAI_ENDED_STATUS = "completed";
 
 /**
+ * Whether `d` is a point in time. An Invalid Date compares false with everything, so an end computed from one
+ * passed every check below as fitting; and pg reads a `-infinity` timestamp as a number, not a Date at all.
+ */
+const isTime = (d: Date | null | undefined): d is Date => d instanceof Date && Number.isFinite(d.getTime());
+
+/** A time in a `why`, where toISOString() would throw on one that is no time. */
+const shownTime = (d: unknown): string => (isTime(d as Date) ? (d as Date).toISOString() : String(d));
+
+/**
  * The whole judgement of whether a row is a zombie, as a pure function of the row, what the providers said,
  * the clock and the policy. It never ends a call on anything but a positive confirmation, except through
- * the age bound, which no live call can outlast.
+ * the age bound, which no live call can outlast; and never on a time that is no time, whatever the
+ * normalisers and the store let through.
  */
 export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionPolicy): Verdict {
+  if (!isTime(row.startedAt) || !isTime(now)) {
+    return {
+      action: "unverified",
+      reason: "invalid_time",
+      why: `started_at ${shownTime(row.startedAt)} or the database's clock ${shownTime(now)} is no time: the row cannot be judged`,
+    };
+  }
+  const verdict = judge(row, evidence, now, policy);
+  if (verdict.action === "end" && !isTime(verdict.endedAt)) {
+    return {
+      action: "unverified",
+      reason: "invalid_time",
+      why: `the end computed from ${verdict.source} is no time (${verdict.why})`,
+    };
+  }
+  return verdict;
+}
+
+function judge(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionPolicy): Verdict {
   const ageMs = now.getTime() - row.startedAt.getTime();
   if (ageMs < policy.minCallAgeSeconds * 1000) return { action: "keep", why: "too_young" };
 
@@ -33,6 +62,11 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
   if (twilio.kind === "ended") {
     if (twilio.endedAt === null) {
       pending = { reason: "no_end_time", why: `Twilio says ${twilio.status} but gives no end time` };
+    } else if (!isTime(twilio.endedAt) || (twilio.startedAt != null && !isTime(twilio.startedAt))) {
+      pending = {
+        reason: "malformed_response",
+        why: `Twilio says ${twilio.status}, but its end (from ${twilio.endTimeSource}) or its start_time is no time`,
+      };
     } else if (twilio.endedAt.getTime() > now.getTime()) {
       // Never an ended_at later than the database's now(): a little ahead is Twilio's clock, and the row
       // waits a pass; far ahead is not a time to trust at all.
@@ -72,7 +106,15 @@ export function decide(row: ActiveCall, evidence: Evidence, now: Date, policy: D
     // Twilio had no say (no SID on the row, or no credentials): the realtime side may decide.
     const openai = evidence.openai;
     if (openai.kind === "live") return { action: "keep", why: "openai_live" };
-    if (openai.kind === "gone") {
+    if (
+      openai.kind === "gone" &&
+      [openai.firstSeenGoneAt, openai.lastSeenLiveAt].some((d) => d !== null && !isTime(d))
+    ) {
+      pending = {
+        reason: "invalid_time",
+        why: `OpenAI realtime session gone, but a sighting is no time (first gone ${shownTime(openai.firstSeenGoneAt)}, last live ${shownTime(openai.lastSeenLiveAt)})`,
+      };
+    } else if (openai.kind === "gone") {
       const first = openai.firstSeenGoneAt;
       if (first !== null && now.getTime() - first.getTime() >= policy.absenceConfirmSeconds * 1000) {
         const ended = absenceEndTime(row, first, openai.lastSeenLiveAt, policy);

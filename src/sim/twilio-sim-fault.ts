@@ -7,7 +7,21 @@ export type SimFault =
   /** Waits, then answers normally. */
   | { kind: "delay"; ms: number; times?: number }
   /** Sends the headers at once, then the body one byte every `everyMs`: a socket that never goes idle. */
-  | { kind: "drip"; everyMs: number; times?: number };
+  | { kind: "drip"; everyMs: number; times?: number }
+  /**
+   * Answers a call (a fetch, or each call of a list page) as it is but with `end_time` null and a `duration` of
+   * 10^13 s: start_time + duration is no date at all.
+   */
+  | { kind: "huge_duration"; times?: number }
+  /**
+   * Answers a call with a status of `length` characters (default 3 MiB, under the client's 4 MB bound on a
+   * body). On a list page, its first call only, so that the page stays under that bound too.
+   */
+  | { kind: "huge_status"; length?: number; times?: number };
+
+/** The duration `huge_duration` answers: whole seconds, as Twilio writes them, 300,000 years' worth. */
+export const HUGE_DURATION = "9999999999999";
+export const HUGE_STATUS_LENGTH = 3 * 1024 * 1024;
 
 export interface FaultSlot {
   fault: SimFault;

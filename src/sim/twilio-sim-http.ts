@@ -41,6 +41,23 @@ export function malformed(reply: Reply): Reply {
   return { status: 200, body: reply.body.slice(0, Math.max(1, Math.floor(reply.body.length / 2))) };
 }
 
+type CallJson = Record<string, unknown>;
+
+/**
+ * A 200 about calls (one call's resource, or a list page) with each call rewritten; any other answer (an error,
+ * a call's records, the numbers) is left as it is. `rewrite` gets each call's index on its page.
+ */
+export function rewriteCalls(reply: Reply, rewrite: (call: CallJson, index: number) => CallJson): Reply {
+  if (reply.status !== 200) return reply;
+  const body = JSON.parse(reply.body) as CallJson;
+  if (Array.isArray(body.calls)) {
+    const calls = (body.calls as CallJson[]).map(rewrite);
+    return { ...reply, body: JSON.stringify({ ...body, calls }) };
+  }
+  const isCall = typeof body.sid === "string" && body.sid.startsWith("CA") && "status" in body;
+  return isCall ? { ...reply, body: JSON.stringify(rewrite(body, 0)) } : reply;
+}
+
 /** Writes the headers, then the body a byte at a time; stops when the client goes or `closing` aborts. */
 function drip(res: ServerResponse, body: string, everyMs: number, closing?: AbortSignal): void {
   let at = 0;

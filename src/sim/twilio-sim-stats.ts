@@ -3,7 +3,10 @@ import type { RouteKind } from "./twilio-sim-http.js";
 import type { SimAccountStats, SimTwilioStats } from "./twilio-sim-types.js";
 import { SlidingWindow } from "./twilio-sim-window.js";
 
-export const emptyStats = (): SimTwilioStats => ({
+/** The overall counters; each account's are kept apart (see twilio-sim.ts), keyed by text from the URL. */
+export type OverallStats = Omit<SimTwilioStats, "byAccount">;
+
+export const emptyStats = (): OverallStats => ({
   requests: 0,
   fetches: 0,
   lists: 0,
@@ -14,7 +17,6 @@ export const emptyStats = (): SimTwilioStats => ({
   rateLimited: 0,
   maxRequestsInOneSecond: 0,
   abandoned: 0,
-  byAccount: {},
 });
 
 export const emptyAccountStats = (): SimAccountStats => ({
@@ -54,6 +56,6 @@ const COUNTERS = {
 } as const satisfies Record<RouteKind, keyof SimAccountStats>;
 
 /** Counts one request to a route, whatever its outcome. */
-export function countRoute(stats: SimAccountStats | SimTwilioStats, kind: RouteKind): void {
+export function countRoute(stats: SimAccountStats | OverallStats, kind: RouteKind): void {
   stats[COUNTERS[kind]]++;
 }

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./listen.js";
-import { type FaultSlot, slotFor, takeFault } from "./twilio-sim-fault.js";
+import { type FaultSlot, HUGE_DURATION, HUGE_STATUS_LENGTH, slotFor, takeFault } from "./twilio-sim-fault.js";
 import {
   malformed,
   matchRoute,
@@ -12,6 +12,7 @@ import {
   parseBasicAuth,
   type Reply,
   type Route,
+  rewriteCalls,
   sendReply,
   twilioError,
 } from "./twilio-sim-http.js";
@@ -84,6 +85,9 @@ export async function startTwilioSimulator(
   for (const n of opts.numbers ?? []) numbers.upsert(n);
   let accountFault: FaultSlot | undefined;
   let stats = emptyStats();
+  // A Map, not a record: the account is whatever the URL says, before any authentication, and an account
+  // named `__proto__` made a record's entry Object.prototype, whose counters every object then inherited.
+  const byAccount = new Map<string, SimAccountStats>();
   const arrivals = new SlidingWindow();
   const accountWindows = new AccountWindows();
   const reachable = new Set([opts.accountSid, ...(opts.subaccounts ?? [])]);
@@ -128,12 +132,23 @@ export async function startTwilioSimulator(
         return next();
       case "drip":
         return { ...(await next()), dripMs: fault.everyMs };
+      case "huge_duration":
+        return rewriteCalls(await next(), (call) => ({ ...call, end_time: null, duration: HUGE_DURATION }));
+      case "huge_status": {
+        const length = fault.length ?? HUGE_STATUS_LENGTH;
+        const status = "in-progress-".repeat(Math.ceil(length / 12)).slice(0, length);
+        return rewriteCalls(await next(), (call, i) => (i === 0 ? { ...call, status } : call));
+      }
     }
   }
 
   function accountStats(account: string): SimAccountStats {
-    stats.byAccount[account] ??= emptyAccountStats();
-    return stats.byAccount[account];
+    let a = byAccount.get(account);
+    if (a === undefined) {
+      a = emptyAccountStats();
+      byAccount.set(account, a);
+    }
+    return a;
   }
 
   async function route(req: IncomingMessage, url: URL, r: Route): Promise<Reply> {
@@ -230,11 +245,13 @@ export async function startTwilioSimulator(
       return openResponses;
     },
     get stats() {
-      const byAccount = Object.fromEntries(Object.entries(stats.byAccount).map(([k, v]) => [k, { ...v }]));
-      return { ...stats, responsesByStatus: { ...stats.responsesByStatus }, byAccount };
+      // fromEntries defines own properties: `__proto__` is an entry there like any other name.
+      const accounts = Object.fromEntries([...byAccount].map(([k, v]) => [k, { ...v }]));
+      return { ...stats, responsesByStatus: { ...stats.responsesByStatus }, byAccount: accounts };
     },
     resetStats() {
       stats = emptyStats();
+      byAccount.clear();
       arrivals.clear();
       accountWindows.clearArrivals();
     },

@@ -272,6 +272,56 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
     ev({ kind: "error", reason: "answer_mismatch", detail: "sid" }),
     { action: "unverified", reason: "answer_mismatch" },
   ],
+  // A time that is no time (an Invalid Date: start_time + 10^13 s, or -infinity read from the table) compares
+  // false with everything: never an end on it.
+  [
+    "Twilio end that is no time (start_time + 10^13 s): malformed_response",
+    row(7200),
+    ev(ended("completed", new Date(Number.NaN), "start_time+duration")),
+    { action: "unverified", reason: "malformed_response" },
+  ],
+  [
+    "Twilio end that is no time, Twilio's start_time known: malformed_response",
+    row(7200),
+    ev(endedAfter(ago(7200), new Date(Number.NaN))),
+    { action: "unverified", reason: "malformed_response" },
+  ],
+  [
+    "Twilio start_time that is no time: malformed_response",
+    row(7200),
+    ev(endedAfter(new Date(Number.NaN), ago(3000))),
+    { action: "unverified", reason: "malformed_response" },
+  ],
+  [
+    "Twilio end that is no time past the age bound: the age bound, as for any malformed answer",
+    row(90_000),
+    ev(ended("completed", new Date(Number.NaN), "start_time+duration")),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(90_000 - 86_400) },
+  ],
+  [
+    "a row's started_at that is no time: invalid_time, whatever Twilio says",
+    { ...row(7200), startedAt: new Date(Number.NaN) },
+    ev(ended("completed", ago(3000))),
+    { action: "unverified", reason: "invalid_time" },
+  ],
+  [
+    "a row's started_at of -infinity (pg hands it as a number): invalid_time, not even the age bound",
+    { ...row(7200), startedAt: Number.NEGATIVE_INFINITY as unknown as Date },
+    ev(skipped),
+    { action: "unverified", reason: "invalid_time" },
+  ],
+  [
+    "no SID, OpenAI gone, first sighting that is no time: invalid_time",
+    row(3600, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: new Date(Number.NaN), lastSeenLiveAt: null }),
+    { action: "unverified", reason: "invalid_time" },
+  ],
+  [
+    "no SID, OpenAI gone confirmed, last live sighting that is no time: invalid_time",
+    row(3600, { sid: null, rtc: RTC }),
+    ev(skipped, { kind: "gone", firstSeenGoneAt: ago(120), lastSeenLiveAt: new Date(Number.NaN) }),
+    { action: "unverified", reason: "invalid_time" },
+  ],
   // Too young: the webhook may still arrive.
   [
     "too young, even if Twilio says completed",
@@ -453,6 +503,20 @@ describe("decide", () => {
         }
       }
     }
+  });
+
+  it("never ends on a time that is no time: a clock or a computed end", () => {
+    const completed = ev(ended("completed", ago(3000)));
+    expect(decide(row(7200), completed, new Date(Number.NaN), policy)).toMatchObject({
+      action: "unverified",
+      reason: "invalid_time",
+    });
+    // No valid policy computes such an end; one bounding nothing (-∞) does.
+    const unbounded = { ...policy, maxCallDurationSeconds: Number.NEGATIVE_INFINITY };
+    expect(decide(row(7200), ev(skipped), NOW, unbounded)).toMatchObject({
+      action: "unverified",
+      reason: "invalid_time",
+    });
   });
 
   it("is pure: the same inputs give the same verdict and the inputs are not changed", () => {

@@ -332,6 +332,13 @@ describe("hangup against nock", () => {
     expect(JSON.stringify(result)).not.toContain("sk-pro");
   });
 
+  it("an error's code and message of 100,000 characters are copied bounded", async () => {
+    reply(400, errorBody("c".repeat(100_000), "m".repeat(100_000)));
+    const result = await probe.hangup(LIVE);
+    expect(result).toMatchObject({ kind: "error", reason: "bad_request", httpStatus: 400 });
+    expect(result.kind === "error" && result.detail.length).toBeLessThan(700);
+  });
+
   it("a 200 whose JSON does not parse → malformed_response", async () => {
     reply(200, "{not json", { "content-type": "application/json" });
     expect(await probe.hangup(LIVE)).toMatchObject({ kind: "error", reason: "malformed_response" });

@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createOpenAIProbe, sidebandUrl } from "../../src/providers/openai.js";
-import { classifyRefusal } from "../../src/providers/openai-classify.js";
+import { classifyRefusal, classifyWsError } from "../../src/providers/openai-classify.js";
 
 // The sideband's URL, its pure classifier, and hand-written servers: what a 101 alone proves, and the
 // close-handshake fallback. No nock here: nothing to mock.
@@ -56,6 +56,18 @@ describe("classifiers", () => {
     expect(classifyRefusal(408, {}, "")).toMatchObject({ reason: "timeout" });
     expect(classifyRefusal(502, {}, "")).toMatchObject({ reason: "server_error" });
     expect(classifyRefusal(400, {}, "")).toMatchObject({ reason: "bad_request" });
+  });
+
+  it("copies an error's code, type and message bounded, however long they are", () => {
+    const long = (c: string) => c.repeat(60_000);
+    const body = JSON.stringify({ error: { message: long("m"), type: long("t"), code: long("c") } });
+    for (const status of [400, 401, 404, 429, 500]) {
+      const e = classifyRefusal(status, {}, body);
+      expect(e.kind === "error" && e.detail.length, `HTTP ${status}`).toBeLessThan(700);
+    }
+    const ws = classifyWsError(new Error(`Invalid ${"x".repeat(100_000)}`));
+    expect(ws).toMatchObject({ reason: "malformed_response" });
+    expect(ws.detail.length).toBeLessThan(300);
   });
 });
 

@@ -4,7 +4,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ActiveCall } from "../../src/model/index.js";
 import { createTwilioProbe } from "../../src/providers/twilio.js";
 import { MAX_TWILIO_BODY_BYTES } from "../../src/providers/twilio-client.js";
-import { normaliseTwilioCall, parseTwilioDate } from "../../src/providers/twilio-normalise.js";
+import {
+  MAX_TWILIO_DURATION_SECONDS,
+  normaliseTwilioCall,
+  parseTwilioDate,
+} from "../../src/providers/twilio-normalise.js";
 import { decide } from "../../src/reconcile/decide.js";
 import { startTwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { TEST_POLICY } from "../helpers/policy.js";
@@ -44,6 +48,8 @@ describe("parseTwilioDate", () => {
     "Fri, 31 Feb 2019 17:03:00 +0000",
     "soon",
     1571418180,
+    // Date.UTC reads a year below 100 as 19xx.
+    "Mon, 01 Jan 0050 00:00:00 +0000",
   ])("rejects %j", (input) => {
     expect(() => parseTwilioDate(input, "end_time")).toThrow(/end_time/);
   });
@@ -177,6 +183,44 @@ describe("normaliseTwilioCall", () => {
   ])("%j is an error (%s), never an end", (body, reason) => {
     expect(normaliseTwilioCall(body, ASKED)).toMatchObject({ kind: "error", reason });
   });
+
+  describe("an answer no Twilio call can give is malformed, never an end", () => {
+    const START = "Fri, 18 Oct 2019 17:00:00 +0000";
+    it.each([
+      ["a duration of 10^13 s and no end_time", { end_time: null, duration: "9999999999999" }],
+      ["a duration past the cap", { end_time: null, duration: String(MAX_TWILIO_DURATION_SECONDS + 1) }],
+      ["a numeric duration past the cap", { end_time: null, duration: 1e13 }],
+      [
+        "a duration past the cap next to a usable end_time",
+        { end_time: "Fri, 18 Oct 2019 17:03:00 +0000", duration: "9999999999999" },
+      ],
+      ["a duration of a million digits", { end_time: null, duration: `${"0".repeat(1_000_000)}1` }],
+      ["an end_time of 3 MB", { end_time: "x".repeat(3 * 1024 * 1024) }],
+      ["a date_updated of 3 MB", { end_time: null, duration: null, date_updated: "y".repeat(3_000_000) }],
+    ])("%s", (_label, fields) => {
+      const e = normaliseTwilioCall(resource({ status: "completed", start_time: START, ...fields }), ASKED);
+      expect(e).toMatchObject({ kind: "error", reason: "malformed_response" });
+      expect(e.kind === "error" && e.detail.length).toBeLessThan(300);
+    });
+
+    it("Twilio's own cap, 24 h, is still a duration", () => {
+      const e = normaliseTwilioCall(
+        resource({ status: "completed", start_time: START, end_time: null, duration: "86400" }),
+        ASKED,
+      );
+      expect(e.kind === "ended" && e.endedAt?.toISOString()).toBe("2019-10-19T17:00:00.000Z");
+    });
+
+    it("a status of 3 MB is unknown_status with a bounded detail", () => {
+      const e = normaliseTwilioCall(resource({ status: "s".repeat(3 * 1024 * 1024) }), ASKED);
+      expect(e).toMatchObject({
+        kind: "error",
+        reason: "unknown_status",
+        detail: expect.stringMatching(/^unknown Twilio status "s+… \[3145728 characters\]"$/),
+      });
+      expect(e.kind === "error" && e.detail.length).toBeLessThan(300);
+    });
+  });
 });
 
 describe("Twilio probe over HTTP (official SDK, nock)", () => {
@@ -276,6 +320,16 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       reason: "server_error",
       detail: expect.stringMatching(/^HTTP 500 \(Twilio error 20500: boom x+… \[2000005 characters\]\)$/),
     });
+    expect(answer.kind === "error" && answer.detail.length).toBeLessThan(300);
+  });
+
+  it("a 3 MB status (a body under the size bound) is copied into the detail bounded", async () => {
+    const status = "z".repeat(3 * 1024 * 1024);
+    nock(BASE)
+      .get(PATH)
+      .reply(200, JSON.stringify(resource({ status })));
+    const answer = await probe().fetchCall(SID, null);
+    expect(answer).toMatchObject({ kind: "error", reason: "unknown_status" });
     expect(answer.kind === "error" && answer.detail.length).toBeLessThan(300);
   });
 
@@ -541,6 +595,16 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       expect(v).toMatchObject({ action: "unverified", reason: "end_before_twilio_start" });
     });
 
+    it("completed with no end_time and a duration of 10^13 s: malformed_response, never an end", async () => {
+      const v = await judge({
+        status: "completed",
+        start_time: "Wed, 25 Nov 2026 11:50:00 +0000",
+        end_time: null,
+        duration: "9999999999999",
+      });
+      expect(v).toMatchObject({ action: "unverified", reason: "malformed_response" });
+    });
+
     it("a fitting answer still ends the row at Twilio's end time", async () => {
       const v = await judge({
         status: "completed",
@@ -549,6 +613,12 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
       });
       expect(v).toMatchObject({ action: "end", endedAt: new Date("2026-11-25T11:53:20Z") });
     });
+  });
+
+  it("names a row's Call SID column that is not one bounded, however long it is", async () => {
+    const answer = await probe().fetchCall(`CA${"x".repeat(1_000_000)}`, null);
+    expect(answer).toMatchObject({ kind: "error", reason: "bad_request" });
+    expect(answer.kind === "error" && answer.detail.length).toBeLessThan(300);
   });
 
   it("does not send a request for something that is not a Call SID", async () => {

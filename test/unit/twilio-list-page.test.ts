@@ -81,4 +81,17 @@ describe("readCallsPage: a list page split into its entries as it arrives", () =
       });
     }
   });
+
+  it.each([
+    ["a status", `{"calls": [{"sid": "CA1", "status": "${"s".repeat(100_000)}"}]}`],
+    ["a sid", `{"calls": [{"sid": "CA${"1".repeat(100_000)}", "status": "queued"}]}`],
+  ])("refuses an entry with %s of 100,000 characters, in a bounded detail", async (_what, text) => {
+    const answer = await readCallsPage(chunked(text, 4096), ACCOUNT);
+    expect(answer).toMatchObject({
+      kind: "error",
+      reason: "malformed_response",
+      detail: expect.stringMatching(/longer than/),
+    });
+    expect(answer.kind === "error" && answer.detail.length).toBeLessThan(300);
+  });
 });

@@ -74,3 +74,37 @@ describe("Twilio simulator: subaccounts", () => {
     expect(sim.stats.rateLimited).toBe(1);
   });
 });
+
+describe("Twilio simulator: account names that are Object.prototype's", () => {
+  beforeEach(async () => {
+    sim = await startTwilioSimulator({ accountSid: PARENT, authToken: TOKEN });
+  });
+  afterEach(async () => sim.close());
+
+  it.each(["__proto__", "constructor", "toString"])(
+    "an account named %s is an unknown account, counted on its own, and pollutes nothing",
+    async (account) => {
+      const paths = [
+        `/2010-04-01/Accounts/${account}/Calls/${sid(1)}.json`,
+        `/2010-04-01/Accounts/${account}/Calls.json`,
+        `/2010-04-01/Accounts/${account}/IncomingPhoneNumbers.json`,
+      ];
+      for (const path of paths) {
+        for (const authorization of [AUTH, ""]) {
+          const res = await fetch(`${sim.url}${path}`, { headers: { authorization } });
+          await res.text();
+          expect([401, 404], `${path} ${authorization ? "with" : "without"} credentials`).toContain(
+            res.status,
+          );
+        }
+      }
+      // Not one of Object.prototype's names turned into a counter.
+      const probe = {} as Record<string, unknown>;
+      for (const key of ["requests", "fetches", "lists", "numbers", "rateLimited", "maxRequestsInOneSecond"])
+        expect(probe[key], key).toBeUndefined();
+      expect(Object.getPrototypeOf(probe)).toBe(Object.prototype);
+      expect(sim.stats.byAccount[account]).toMatchObject({ requests: 6, fetches: 2, lists: 2, numbers: 2 });
+      expect(sim.stats.byAccount[PARENT]).toBeUndefined();
+    },
+  );
+});

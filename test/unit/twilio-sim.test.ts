@@ -246,6 +246,43 @@ describe("Twilio simulator", () => {
     expect((await get(fetchPath(sid(1)))).body.sid).toBe(sid(1));
   });
 
+  it("injects a duration of 10^13 s with no end_time, on a fetch and on a list", async () => {
+    sim.setFault(sid(1), { kind: "huge_duration", times: 1 });
+    const huge = await get(fetchPath(sid(1)));
+    expect(huge.res.status).toBe(200);
+    expect(huge.body).toMatchObject({
+      sid: sid(1),
+      status: "completed",
+      start_time: "Wed, 01 May 2024 10:00:01 +0000",
+      end_time: null,
+      duration: "9999999999999",
+    });
+    expect((await get(fetchPath(sid(1)))).body.duration).toBe("300");
+    sim.setAccountFault({ kind: "huge_duration" });
+    const list = await get(listPath());
+    expect(list.body.calls.map((c: Json) => [c.end_time, c.duration])).toEqual(
+      list.body.calls.map(() => [null, "9999999999999"]),
+    );
+    // Not a call's answer: left as it is.
+    expect((await get(fetchPath(sid(99)))).res.status).toBe(404);
+  });
+
+  it("injects a status of 3 MB (under the client's 4 MB bound), on a fetch and on a list's first call", async () => {
+    sim.setFault(sid(1), { kind: "huge_status" });
+    const huge = await get(fetchPath(sid(1)));
+    expect(huge.res.status).toBe(200);
+    expect(huge.body.sid).toBe(sid(1));
+    expect(huge.body.status).toMatch(/^[a-z-]+$/);
+    expect(huge.body.status.length).toBe(3 * 1024 * 1024);
+    sim.setFault(sid(1), { kind: "huge_status", length: 100 });
+    expect((await get(fetchPath(sid(1)))).body.status.length).toBe(100);
+    sim.setFault(sid(1), undefined);
+    sim.setAccountFault({ kind: "huge_status" });
+    const list = await get(listPath());
+    expect(list.text.length).toBeLessThan(4 * 1024 * 1024);
+    expect(list.body.calls.map((c: Json) => c.status.length)).toEqual([3 * 1024 * 1024, 4, 9]);
+  });
+
   it("injects a delay, then answers normally", async () => {
     sim.setFault(sid(1), { kind: "delay", ms: 150, times: 1 });
     const started = performance.now();
