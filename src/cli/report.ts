@@ -40,7 +40,8 @@ export function reportJson(r: PassResult, statusMap: StatusMap = {}) {
       twilioCallSid: f.call.twilioSid,
       openaiCallId: f.call.openaiId,
       status: f.call.status,
-      startedAt: f.call.startedAt.toISOString(),
+      // A row's start may be no time at all (±infinity in the table): null, as JSON has no other word for it.
+      startedAt: Number.isFinite(f.call.startedAt.getTime()) ? f.call.startedAt.toISOString() : null,
       ageSeconds: f.ageSeconds,
       evidence: f.evidence,
       decision: f.verdict.action,
@@ -76,6 +77,7 @@ function isoSeconds(d: Date): string {
 }
 
 export function formatAge(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "unknown";
   const d = Math.floor(seconds / 86_400);
   const h = Math.floor((seconds % 86_400) / 3600);
   const m = Math.floor((seconds % 3600) / 60);
@@ -138,7 +140,7 @@ export function reportTable(r: PassResult, statusMap: StatusMap = {}): string {
   const header = ["CALL ID", "AGE", "TWILIO", "OPENAI", "DECISION", "END TIME"];
   // Oldest first: the longest-stuck rows are what on-call looks for.
   const findings = [...r.findings].sort(
-    (a, b) => b.ageSeconds - a.ageSeconds || a.call.id.localeCompare(b.call.id),
+    (a, b) => (b.ageSeconds || 0) - (a.ageSeconds || 0) || a.call.id.localeCompare(b.call.id),
   );
   const rows = findings.map((f) => [
     terminalId(f.call.id),

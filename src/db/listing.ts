@@ -126,7 +126,8 @@ function toCall(r: ListedRow): ActiveCall {
     twilioAccount: blankToNull(r.twilio_account),
     openaiId: blankToNull(r.openai_id),
     status: r.status,
-    startedAt: r.started_at,
+    // pg hands ±infinity back as a number: an Invalid Date, which decide() leaves unverified (invalid_time).
+    startedAt: r.started_at instanceof Date ? r.started_at : new Date(Number.NaN),
   };
 }
 

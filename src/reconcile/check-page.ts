@@ -46,6 +46,8 @@ const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
   "backoff",
   "held",
   "within_session_cap",
+  // The row's own times are no time: the app's data, not a provider's failure.
+  "invalid_time",
 ]);
 
 /** Failures that say nothing about the row itself (the whole provider is refused or failing): no backoff. */
