@@ -42,6 +42,7 @@ export function passDepsFor(
 ): PassDeps {
   const diagnosisRequests = diagnosisBudget(config);
   const datesOnlyAccounts = new Set<string>();
+  const backoff = new RowBackoff();
   return {
     ...(parts.diagnoses !== undefined && diagnosisRequests >= 2
       ? {
@@ -53,7 +54,7 @@ export function passDepsFor(
         }
       : {}),
     store: parts.store,
-    probes: guardProviders(config, parts.raw, parts.metrics, parts.logger),
+    probes: guardProviders(config, parts.raw, parts.metrics, parts.logger, () => backoff.recovered()),
     realtimeTrust: {
       liveControlSeconds: config.openaiLiveControlSeconds,
       maxEndShare: config.openaiMaxEndShare,
@@ -72,7 +73,7 @@ export function passDepsFor(
     },
     onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),
     onRowCheckFailed: (reason) => parts.metrics.rowCheckFailures.inc({ reason }),
-    backoff: new RowBackoff(),
+    backoff,
     policy: {
       minCallAgeSeconds: config.minCallAgeSeconds,
       maxCallDurationSeconds: config.maxCallDurationSeconds,

@@ -73,6 +73,8 @@ export function guardProviders(
   raw: RawProviders,
   metrics: Metrics,
   logger: Logger,
+  /** Told when a breaker closes again after its trial succeeded: the provider is back. Must not throw. */
+  onRecovered?: () => void,
 ): ProviderProbes {
   const logBreaker = (provider: Provider, state: BreakerState, account?: string) => {
     const fields = { provider, breaker: state, ...(account !== undefined ? { account } : {}) };
@@ -106,6 +108,7 @@ export function guardProviders(
         if (perAccount !== undefined) perAccount.onBreakerStateChange(state);
         else recordBreakerTransition(metrics, provider, state);
         logBreaker(provider, state, perAccount?.account);
+        if (state === "closed") onRecovered?.();
       },
       onRetry: ({ attempt, delayMs, result }) =>
         logger.debug(

@@ -38,6 +38,16 @@ export class RowBackoff {
     this.seen.add(callId);
   }
 
+  /**
+   * A provider's breaker closed again after an outage: the rows that failed during it failed for the provider,
+   * not for themselves, and waiting out backoffs grown through a long outage would leave its zombies for
+   * minutes. Each is due now (asked after the fresh rows, so a failing subset still cannot hold the head of a
+   * pass); its count is kept, so a row that fails again is backed off as long as before.
+   */
+  recovered(): void {
+    for (const entry of this.failing.values()) entry.retryAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** The provider answered clearly (whatever the answer): the row is healthy again. */
   answered(callId: string): void {
     this.failing.delete(callId);

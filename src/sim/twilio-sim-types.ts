@@ -49,6 +49,11 @@ export interface SimTwilioOptions {
    * provider under load elsewhere. The draw is seeded (`randomSeed`, default 1) so a run can be replayed.
    */
   random429Share?: number;
+  /**
+   * This share of requests (0..1), drawn at random from the same seeded generator, is answered 500: a partial
+   * outage. Changed while running with `setServerErrorShare`.
+   */
+  randomServerErrorShare?: number;
   randomSeed?: number;
   /**
    * Every answer (429s and faults included) is sent this many milliseconds after its request arrived, at the

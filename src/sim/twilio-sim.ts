@@ -68,6 +68,8 @@ export interface TwilioSimulator {
   setFault(sid: string, fault: SimFault | undefined): void;
   /** Applies to every request before anything else, e.g. a full outage or revoked credentials. */
   setAccountFault(fault: SimFault | undefined): void;
+  /** The share of requests answered 500 at random from now on (a partial outage); 0 ends it. */
+  setServerErrorShare(share: number): void;
   /** Also drops idle keep-alive sockets and requests still waiting on a delay fault or on `latencyMs`. */
   close(): Promise<void>;
 }
@@ -99,6 +101,7 @@ export async function startTwilioSimulator(
     throw new RangeError(`latencyMs must be a finite number >= 0, got ${latencyMs}`);
   }
   const random = seededRandom(opts.randomSeed ?? 1);
+  let serverErrorShare = shareOf(opts.randomServerErrorShare ?? 0);
   const credentials = new Map<string, string>([[opts.accountSid, opts.authToken]]);
   for (const key of opts.apiKeys ?? []) credentials.set(key.sid, key.secret);
 
@@ -156,6 +159,7 @@ export async function startTwilioSimulator(
       stats.rateLimited++;
       return twilioError(429, "Too Many Requests", { "Retry-After": "1" });
     }
+    if (serverErrorShare > 0 && random() < serverErrorShare) return twilioError(500);
     if (opts.maxRps !== undefined && r !== null) {
       const now = performance.now();
       const served = accountWindows.of(r.account).served;
@@ -283,6 +287,9 @@ export async function startTwilioSimulator(
       if (fault) callFaults.set(sid, slotFor(fault));
       else callFaults.delete(sid);
     },
+    setServerErrorShare(share) {
+      serverErrorShare = shareOf(share);
+    },
     setAccountFault(fault) {
       accountFault = fault ? slotFor(fault) : undefined;
     },
@@ -307,4 +314,9 @@ function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function shareOf(share: number): number {
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`a share must be within 0..1, got ${share}`);
+  return share;
 }

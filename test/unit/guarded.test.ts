@@ -42,7 +42,16 @@ function setup(env: Record<string, string> = {}) {
   });
   const logger = createLogger("info", sink);
   const metrics = createMetrics();
-  const probes = guardProviders(config, rawProviders(config, { twilioKeepAlive: false }), metrics, logger);
+  const recoveries = { count: 0 };
+  const probes = guardProviders(
+    config,
+    rawProviders(config, { twilioKeepAlive: false }),
+    metrics,
+    logger,
+    () => {
+      recoveries.count++;
+    },
+  );
   const evidence = () =>
     passEvidence({
       probes,
@@ -53,7 +62,7 @@ function setup(env: Record<string, string> = {}) {
       policy: { openaiMaxSessionSeconds: 3600 },
     });
   const metric = async (name: string) => metrics.registry.getSingleMetricAsString(`call_reconciler_${name}`);
-  return { config, probes, evidence, metric, logs };
+  return { config, probes, evidence, metric, logs, recoveries };
 }
 
 const row = (i: number): ActiveCall => ({
@@ -142,7 +151,7 @@ describe("the breaker behind the adapters", () => {
   });
 
   it("counts each transition: open on an outage, then half-open and closed when the trial succeeds", async () => {
-    const { probes, metric } = setup({
+    const { probes, metric, recoveries } = setup({
       TWILIO_AUTH_TOKEN: "right",
       PROVIDER_MAX_ATTEMPTS: "1",
       BREAKER_MIN_THROUGHPUT: "0.3",
@@ -164,6 +173,8 @@ describe("the breaker behind the adapters", () => {
     for (const to of ["open", "half-open", "closed"])
       expect(transitions).toContain(`{provider="twilio",to="${to}"} 1`);
     expect(await metric("circuit_breaker_state")).toContain('{provider="twilio"} 0');
+    // The daemon is told the provider is back: the rows that failed during the outage are asked again.
+    expect(recoveries.count).toBe(1);
   });
 
   it("classifies: 5xx, timeouts and network errors are failures; 429 is back-pressure; 404 and 401 are answers", () => {

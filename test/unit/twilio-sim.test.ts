@@ -465,3 +465,31 @@ describe("Twilio simulator latency", () => {
     expect(await pending).toBeInstanceOf(Error);
   });
 });
+
+describe("Twilio simulator partial outage", () => {
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it("answers that share of requests 500 at random, replayably, until the outage is set back to 0", async () => {
+    sim = await startTwilioSimulator({
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      calls: [call(1)],
+      randomServerErrorShare: 0.9,
+    });
+    const statuses = async (n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push((await get(fetchPath(sid(1)))).res.status);
+      return out;
+    };
+    const during = await statuses(100);
+    const failed = during.filter((s) => s === 500).length;
+    expect(failed).toBeGreaterThan(75);
+    expect(failed).toBeLessThan(100);
+    expect(during.filter((s) => s !== 500).every((s) => s === 200)).toBe(true);
+    sim.setServerErrorShare(0);
+    expect(await statuses(20)).toEqual(Array(20).fill(200));
+    expect(() => sim.setServerErrorShare(1.5)).toThrow(RangeError);
+  });
+});
