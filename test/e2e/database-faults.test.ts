@@ -10,8 +10,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/config.js";
-import { seedCalls } from "../../src/dev/seed.js";
 import { type ChaosWorld, chaosWorld, liveCall, zombie } from "../helpers/chaos-world.js";
 import { rtc } from "../helpers/matrix.js";
 import { type Replica, startReplica } from "../helpers/replica.js";
@@ -87,12 +85,7 @@ describe("a daemon whose database fails under it", () => {
         const addZombies = async () => {
           wave++;
           const more = Array.from({ length: 5 }, (_, i) => realtimeZombie(`z${wave}-${i}`, 30 + i));
-          for (const z of more) world.twilio.upsertCall(z.call);
-          await seedCalls(
-            world.db.pool,
-            loadConfig(world.env).calls,
-            more.map((z) => z.row),
-          );
+          await world.add(more);
           zombies.push(...more);
         };
         const midPass = async () => {

@@ -10,8 +10,6 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/config.js";
-import { seedCalls } from "../../src/dev/seed.js";
 import { type ChaosWorld, chaosWorld, liveCall, zombie } from "../helpers/chaos-world.js";
 import { metricsUrl, type Replica, startReplica } from "../helpers/replica.js";
 import { until } from "../helpers/wait.js";
@@ -86,12 +84,7 @@ describe("two replicas through a Twilio outage", () => {
         // New zombies keep arriving during the outage.
         wave++;
         const more = Array.from({ length: 3 }, (_, i) => zombie(`z${wave}-${i}`, 30 + i));
-        for (const z of more) world.twilio.upsertCall(z.call);
-        await seedCalls(
-          world.db.pool,
-          loadConfig(world.env).calls,
-          more.map((z) => z.row),
-        );
+        await world.add(more);
         zombies.push(...more);
         // Each replica asked for a pass: the one that holds the lease runs it, the other names the leader.
         const statuses = await Promise.all(urls.map(postReconcile));

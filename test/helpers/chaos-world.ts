@@ -16,6 +16,8 @@ export interface ChaosWorld {
   twilio: TwilioSimulator;
   env: Record<string, string>;
   rows(ids: string[]): Promise<Map<string, StoredCall>>;
+  /** Calls that appear while the world runs: each row in the table, each call at the simulator. */
+  add(calls: { row: SeedCall; call: SimTwilioCall }[]): Promise<void>;
   actions(): ReturnType<typeof readActions>;
   close(): Promise<void>;
 }
@@ -56,6 +58,14 @@ export async function chaosWorld(
     twilio,
     env,
     rows: async (ids) => new Map((await readCalls(db.pool, config.calls, ids)).map((r) => [r.id, r])),
+    add: async (calls) => {
+      for (const c of calls) twilio.upsertCall(c.call);
+      await seedCalls(
+        db.pool,
+        config.calls,
+        calls.map((c) => c.row),
+      );
+    },
     actions: () => readActions(db.pool, config.calls),
     close: async () => {
       await twilio.close();
