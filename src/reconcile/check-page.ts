@@ -122,6 +122,9 @@ export async function checkPage(rows: (ActiveCall | undefined)[], ctx: PageCheck
     deps.onProgress?.();
     const now = deps.clock();
     let verdict = decide(row, evidence, now, deps.policy);
+    // The pass stopped while the row was asked about (a failed page, a lost lease, shutdown, the deadline): its
+    // request was abandoned, which says nothing of the row. Not counted, not backed off; the next pass asks it.
+    if (verdict.action === "unverified" && ctx.stopped()) return null;
     if (standing !== "waiting") noteAnswer(deps, row, verdict, now);
     // Not asked, so unverified for that reason; the age bound still applies (no live call outlasts it).
     else if (verdict.action === "unverified")

@@ -2,6 +2,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import type { ActiveCall, ProviderProbes, TwilioEvidence } from "../../src/model/index.js";
 import { type PassDeps, runPass } from "../../src/reconcile/pass.js";
+import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
 import { TEST_POLICY } from "../helpers/policy.js";
 
@@ -118,8 +119,9 @@ describe("a pass whose database fails under a page still being checked", () => {
     };
     const world = slowFirstPage();
     let endsAtFailure = -1;
+    const backoff = new RowBackoff();
     const unhandled = await unhandledDuring(async () => {
-      const pass = runPass(depsFor(store, world.probes), { runId: "run-1", dryRun: false });
+      const pass = runPass({ ...depsFor(store, world.probes), backoff }, { runId: "run-1", dryRun: false });
       // Twilio answers the first page a little later: by then the pass knows it failed.
       setTimeout(world.open, 50);
       await expect(pass).rejects.toMatchObject({ code: "55P03" });
@@ -129,6 +131,9 @@ describe("a pass whose database fails under a page still being checked", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     });
     expect(unhandled).toEqual([]);
+    // The first page's requests were abandoned with the pass: that says nothing of those rows, which the next
+    // pass asks in their turn rather than after a backoff.
+    for (const n of [0, 1, 2]) expect(backoff.standing(call(n).id, NOW), call(n).id).toBe("fresh");
     expect(world.inFlight.now).toBe(0);
     expect(world.inFlight.afterPass).toBe(0);
     expect(store.ends.length).toBe(endsAtFailure);
