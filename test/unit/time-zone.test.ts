@@ -14,12 +14,48 @@ describe("CALLS_TIME_ZONE", () => {
     },
   );
 
+  // The tz database's names without a slash are links PostgreSQL and the runtime both resolve, none of them an
+  // abbreviation PostgreSQL would read otherwise (GMT, UCT and Zulu are abbreviations there too, all of UTC).
+  it.each([
+    "GMT",
+    "Etc/UTC",
+    "UCT",
+    "Zulu",
+    "Universal",
+    "Greenwich",
+    "GMT0",
+    "GMT+0",
+    "GB",
+    "GB-Eire",
+    "NZ-CHAT",
+    "Japan",
+    "PRC",
+    "W-SU",
+    "EST5EDT",
+    "US/Eastern",
+    "gmt",
+  ])("accepts the IANA link %j", (zone) => {
+    expect(loadConfig({ CALLS_TIME_ZONE: zone }).calls.timeZone).toBe(zone);
+  });
+
   // IST is India for ICU but Israel for PostgreSQL; CET has summer time in the tz database but not in
   // PostgreSQL's abbreviations; "+05:30" is read by PostgreSQL with its sign inverted.
   it.each([
     "IST",
     "CET",
     "EST",
+    "est",
+    // tz database zones that PostgreSQL reads first as a fixed-offset abbreviation, without their summer time
+    "EET",
+    "WET",
+    "MET",
+    "HST",
+    "MST",
+    // the runtime's own legacy names, in no tz database
+    "PST",
+    "JST",
+    "BST",
+    "Factory",
     "+05:30",
     "-03",
     "UTC+1",

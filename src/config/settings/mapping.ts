@@ -49,7 +49,7 @@ export const MAPPING_SETTINGS = inGroup("mapping", {
   },
   CALLS_TIME_ZONE: {
     about:
-      "IANA zone (`UTC`, `Europe/Berlin`) a `timestamp without time zone` start or end column is written in: required for such a column, unused for `timestamptz`. Abbreviations (`IST`, `CET`) and offsets are refused",
+      "IANA zone (`UTC`, `Europe/Berlin`, or a link such as `GMT` or `US/Eastern`) a `timestamp without time zone` start or end column is written in: required for such a column, unused for `timestamptz`. Abbreviations (`IST`, `CET`, `EST`) and offsets are refused, even those the tz database also names a zone: PostgreSQL reads them as fixed offsets",
     field: timeZoneSetting,
   },
   ACTIVE_STATUSES: {
