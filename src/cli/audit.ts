@@ -10,7 +10,7 @@ import { type PassDeps, type PassResult, runPass, totalUnverified, totalZombies 
 import { EXIT, UsageError } from "./errors.js";
 import { listingIndexNote } from "./listing-index-report.js";
 import { reportJson, reportTable } from "./report.js";
-import { createRuntime } from "./runtime.js";
+import { createRuntime, plainWarnings } from "./runtime.js";
 
 export interface AuditOptions {
   apply: boolean;
@@ -69,7 +69,10 @@ export async function runAudit(
     ...(opts.confirmRealtimeAbsences === true ? { confirmRealtimeAbsences: true } : {}),
     ...(opts.confirmAgeBound === true ? { confirmAgeBound: true } : {}),
   };
-  const runtime = createRuntime(config, logger, { twilioKeepAlive: opts.twilioKeepAlive ?? false });
+  const runtime = createRuntime(config, logger, {
+    twilioKeepAlive: opts.twilioKeepAlive ?? false,
+    warn: plainWarnings(logger),
+  });
   try {
     const store = force ? runtime.store.asForced() : runtime.store;
     await store.verifySchema();

@@ -15,6 +15,7 @@ import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
 import { SessionCapCheck } from "../reconcile/session-cap.js";
 import { watchListingIndex } from "./listing-index-report.js";
+import { terminalText } from "./terminal-text.js";
 
 export interface Runtime {
   pool: pg.Pool;
@@ -111,12 +112,26 @@ export function requireDatabaseUrl(config: Config): string {
   return config.databaseUrl;
 }
 
+/** How the runtime says what it found missing at start-up: the daemon's default is its JSON log. */
+export type StartupWarn = (message: string) => void;
+
+/**
+ * A one-shot command's start-up warnings: one plain line each on stderr. Its answer is read by a person, and
+ * a JSON log line above it reads as noise; LOG_LEVEL above warn still silences them.
+ */
+export function plainWarnings(logger: Logger, stderr: NodeJS.WritableStream = process.stderr): StartupWarn {
+  return (message) => {
+    if (logger.isLevelEnabled("warn")) stderr.write(`call-reconciler: warning: ${terminalText(message)}\n`);
+  };
+}
+
 /** Wires the adapters around the pure core from one validated config. */
 export function createRuntime(
   config: Config,
   logger: Logger,
-  opts: { twilioKeepAlive?: boolean } = {},
+  opts: { twilioKeepAlive?: boolean; warn?: StartupWarn } = {},
 ): Runtime {
+  const warn = opts.warn ?? ((message: string) => logger.warn(message));
   const pool = createPool(requireDatabaseUrl(config), {
     statementTimeoutMs: config.dbStatementTimeoutMs,
     onError: (err) =>
@@ -134,8 +149,8 @@ export function createRuntime(
   });
   const raw = rawProviders(config, opts);
   if (raw.twilio === null) {
-    logger.warn(
-      "Twilio is not configured (TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN): rows with a SID stay unverified",
+    warn(
+      "Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN unset): rows with a Call SID stay unverified",
     );
   }
   if (raw.openai === null || config.openaiProbe === "off") {
