@@ -1,11 +1,12 @@
 /**
  * Quiet by default: the daemon logs a summary per pass, not a line per call, and a one-shot `audit` prints its
- * table, not logs, unless LOG_LEVEL asks for them. On real PostgreSQL and the simulators, through the built CLI.
+ * table, not logs, unless LOG_LEVEL asks for them (a missing provider is one plain warning line, not a log line).
+ * On real PostgreSQL and the simulators, through the built CLI.
  */
 import { spawn } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readActions } from "../../src/dev/seed.js";
-import { CLI, type CliResult, runCli, startCli } from "../helpers/cli.js";
+import { CLI, type CliResult, runCli, startCli, watchOutput } from "../helpers/cli.js";
 import { endedBy, type SeededWorld, seededWorld } from "../helpers/scenario.js";
 import { until } from "../helpers/wait.js";
 
@@ -34,6 +35,19 @@ const jsonLines = (stderr: string) =>
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as { level: number; msg: string; callId?: string });
+
+// OpenAI's too: the seeded world has a realtime call past OPENAI_MAX_SESSION_SECONDS, a pass warning of its own.
+const CREDENTIALS = new Set([
+  "TWILIO_ACCOUNT_SID",
+  "TWILIO_AUTH_TOKEN",
+  "TWILIO_API_KEY",
+  "TWILIO_API_SECRET",
+  "OPENAI_API_KEY",
+]);
+const withoutProviders = (env: Record<string, string>) =>
+  Object.fromEntries(Object.entries(env).filter(([name]) => !CREDENTIALS.has(name)));
+const NO_TWILIO =
+  "Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN unset): rows with a Call SID stay unverified";
 
 describe("quiet by default (the built CLI)", () => {
   let world: SeededWorld;
@@ -76,5 +90,22 @@ describe("quiet by default (the built CLI)", () => {
     const verbose = await runCli(["audit"], { ...world.env, LOG_LEVEL: "debug" });
     expect(verbose.code).toBe(1);
     expect(jsonLines(verbose.stderr).some((l) => l.msg === "call unverified")).toBe(true);
+  });
+
+  it("without provider credentials, audit warns in one readable line and no JSON; run keeps its JSON line", async () => {
+    const env = withoutProviders(world.env);
+    const audit = await runBare(["audit"], env);
+    expect(audit.stdout).toMatch(/CALL ID\s+AGE/);
+    expect(audit.stderr.split("\n").filter((l) => l !== "")).toEqual([
+      `call-reconciler: warning: ${NO_TWILIO}`,
+    ]);
+
+    const { child, done } = startCli(["run"], { ...env, LOG_LEVEL: "info" });
+    const out = watchOutput(child);
+    await until("the daemon's first pass", async () => out.stderr().includes('"pass finished"'));
+    child.kill("SIGTERM");
+    const run = await done;
+    expect(run.stderr).not.toContain("call-reconciler: warning:");
+    expect(jsonLines(run.stderr).filter((l) => l.msg === NO_TWILIO)).toHaveLength(1);
   });
 });
