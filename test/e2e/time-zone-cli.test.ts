@@ -113,6 +113,8 @@ describe("a timestamp without time zone calls table (CALLS_TIME_ZONE), the built
     { zone: "UTC", offsetMinutes: 0, tz: "Asia/Kolkata" },
     // Kolkata wall times, the process elsewhere.
     { zone: "Asia/Kolkata", offsetMinutes: 330, tz: "America/New_York" },
+    // A tz database link without a slash (an abbreviation of UTC to PostgreSQL too, so any tzdata serves).
+    { zone: "GMT", offsetMinutes: 0, tz: "Asia/Kolkata" },
   ])(
     "CALLS_TIME_ZONE=$zone, TZ=$tz: a 20 h-old call is kept, the age bound and Twilio's end are written as $zone wall times",
     async ({ zone, offsetMinutes, tz }) => {
