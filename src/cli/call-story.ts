@@ -76,7 +76,7 @@ export function callStory(row: CauseRow, actions: readonly CallAction[]): string
   events.sort((a, b) => (a[0] === b[0] ? 0 : a[0] < b[0] ? -1 : 1));
   const cause = word(row.cause ?? "pending");
   return [
-    `Call ${terminalId(row.callId)} (${row.callSid === null ? "no Call SID" : terminalId(row.callSid)}): cause ${cause}`,
+    `Call ${terminalId(row.callId)} (${row.callSid === null ? "no Call SID" : terminalId(row.callSid)}): cause ${cause}${row.reverted ? " (end reverted)" : ""}`,
     ...events.map(([at, what]) => `${at}  ${what}`),
   ];
 }

@@ -48,7 +48,11 @@ const counts = (m: Record<string, number>) =>
 
 export function summaryText(s: CauseSummary): string {
   const lines = [`Zombies ended ${s.since} → ${s.until}: ${s.zombies}`];
-  if (s.zombies === 0) return `${lines[0]}\nNo end was lost in this window.`;
+  if (s.reverted > 0)
+    lines.push(
+      `reverted: ${s.reverted} (ended here, then undone with \`call-reconciler revert\`: not counted anywhere else)`,
+    );
+  if (s.zombies === 0) return [...lines, "No end was lost in this window."].join("\n");
   if (s.lostShare !== null)
     lines.push(
       `Ends lost: ${s.zombies} of ${s.zombies + s.endedByApp} calls that ended (${pct(s.lostShare)})`,
@@ -106,7 +110,8 @@ export async function runCausesReport(
     const store = new PgCallStore(pool, config.calls, config.activeStatuses);
     const endedAll = await store.endedSince(since);
     // The daemon's own ends carry their true end time, which may be before the window: never below zero.
-    const ownInWindow = zombies.filter((z) => z.providerEndedAt >= since).length;
+    // A reverted end is no longer in the calls table: nothing to subtract.
+    const ownInWindow = zombies.filter((z) => !z.reverted && z.providerEndedAt >= since).length;
     const summary = summarise(zombies, {
       since,
       until: now,

@@ -21,6 +21,8 @@ export interface CauseRow extends ZombieRecord {
   attempts: number;
   lastError: string | null;
   diagnosedAt: Date | null;
+  /** The end was undone by `revert`: not a zombie ended, whatever its cause. */
+  reverted: boolean;
 }
 
 const twilioOf = (evidence: unknown) => (evidence as Partial<Evidence> | null | undefined)?.twilio;
@@ -137,6 +139,7 @@ type RawCauseRow = {
   attempts: number;
   last_error: string | null;
   diagnosed_at: Date | null;
+  reverted: boolean;
 };
 
 const causeRow = (r: RawCauseRow): CauseRow => ({
@@ -154,6 +157,7 @@ const causeRow = (r: RawCauseRow): CauseRow => ({
   attempts: r.attempts,
   lastError: r.last_error,
   diagnosedAt: r.diagnosed_at,
+  reverted: r.reverted,
 });
 
 export async function causesSince(pool: pg.Pool, tables: DaemonTables, since: Date): Promise<CauseRow[]> {

@@ -24,6 +24,11 @@ export interface CauseSummary {
   since: string;
   until: string;
   zombies: number;
+  /**
+   * Ends of the window the operator undid with `revert`: the calls were not over (or not ours to end), so they
+   * are left out of every other figure.
+   */
+  reverted: number;
   /** Calls the app ended itself in the window: `lostShare` = zombies / (zombies + these). */
   endedByApp: number;
   lostShare: number | null;
@@ -147,9 +152,10 @@ export function sentence(g: EndpointGroup, twilioZombies: number): string {
 }
 
 export function summarise(
-  zombies: readonly ZombieRecord[],
+  records: readonly (ZombieRecord & { reverted?: boolean })[],
   window: { since: Date; until: Date; endedByApp: number },
 ): CauseSummary {
+  const zombies = records.filter((z) => z.reverted !== true);
   const byCause: Record<string, number> = {};
   const byDirection: Record<string, Record<string, number>> = {};
   const byDay: Record<string, number> = {};
@@ -193,6 +199,7 @@ export function summarise(
     since: window.since.toISOString(),
     until: window.until.toISOString(),
     zombies: zombies.length,
+    reverted: records.length - zombies.length,
     endedByApp: window.endedByApp,
     lostShare: total === 0 ? null : zombies.length / total,
     byCause,
