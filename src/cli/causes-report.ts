@@ -68,11 +68,16 @@ export function summaryText(s: CauseSummary): string {
   lines.push(`By day: ${counts(s.byDay)}`);
   if (s.lifetimeSeconds)
     lines.push(
-      `Zombie for (true end → ended here): median ${span(s.lifetimeSeconds.median)}, p95 ${span(s.lifetimeSeconds.p95)}, max ${span(s.lifetimeSeconds.max)}`,
+      `Zombie for (end time written → ended here): median ${span(s.lifetimeSeconds.median)}, p95 ${span(s.lifetimeSeconds.p95)}, max ${span(s.lifetimeSeconds.max)}`,
     );
+  // The daemon writes a status and an end time; a duration is only what the app derives from them.
   if (s.durations)
     lines.push(
-      `Durations corrected: ${s.durations.calls} calls lasted ${span(s.durations.trueSeconds)} in all; a cleanup stamping the time they were found would have recorded ${span(s.durations.ageBasedSeconds)}`,
+      `End times corrected: ${s.durations.calls} calls lasted ${span(s.durations.trueSeconds)} in all; a cleanup stamping the time they were found would have recorded ${span(s.durations.ageBasedSeconds)}`,
+    );
+  if (s.boundEnds > 0)
+    lines.push(
+      `  ${s.boundEnds} of these end times are only bounds (OpenAI's absence or the age bound): those calls ended no later than the time written`,
     );
   // Each sentence names the endpoint Twilio's records gave.
   lines.push("", "Diagnosis:", ...s.diagnosis.map((d) => `- ${terminalText(d)}`));

@@ -189,6 +189,8 @@ export interface CallAction {
   source: string;
   decidedAt: Date | null;
   outcome: string;
+  /** What the providers said when the end was decided: tells a realtime end at the session cap from one at a sighting. */
+  evidence?: unknown;
 }
 
 export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: string): Promise<CallAction[]> {
@@ -200,6 +202,7 @@ export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: str
     source: string;
     decided_at: Date | null;
     outcome: string;
+    evidence: unknown;
   }>(causesSql(tables).actionsOf, [callId]);
   return rows.map((r) => ({
     runId: r.run_id,
@@ -209,5 +212,6 @@ export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: str
     source: r.source,
     decidedAt: r.decided_at,
     outcome: r.outcome,
+    evidence: r.evidence,
   }));
 }

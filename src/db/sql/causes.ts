@@ -64,7 +64,7 @@ export const causesSql = (t: DaemonTables) => ({
     FROM ${t.causes} AS c WHERE ended_here_at >= $1 ORDER BY ended_here_at, call_id`,
   /** What the daemon wrote about one call, oldest first, for `report --call`. */
   actionsOf: `SELECT run_id::text AS run_id, previous_status, new_status, ended_at, source, decided_at,
-      coalesce(outcome, 'ended') AS outcome
+      coalesce(outcome, 'ended') AS outcome, evidence
     FROM ${t.actions} WHERE call_id = $1 ORDER BY id`,
   /** One call's row, for `report --call`. */
   one: `SELECT call_id, source, call_sid, account_sid, direction, provider_status, started_at,
