@@ -32,6 +32,44 @@ const iso = (d: Date | null) => (d === null ? "?" : d.toISOString());
 const ERROR_WIDTH = 200;
 const word = (s: string) => terminalText(s, ID_WIDTH);
 
+/**
+ * Only Twilio knows when a call ended. OpenAI's absence and the age bound give the latest time it can have
+ * ended, and the daemon writes that: a bound, which the story must not pass off as the end.
+ */
+const BOUND_SOURCES = new Set(["openai", "age_bound"]);
+
+/** Where the end time came from, named, for the one line that states it. */
+function endLine(row: CauseRow, actions: readonly CallAction[]): string {
+  const status = word(row.providerStatus ?? "?");
+  switch (row.source) {
+    case "twilio":
+      return `the call ended at Twilio (${status}), Twilio's end time`;
+    case "age_bound":
+      return `the call ended no later than this (the age bound: no provider knew it; ${status})`;
+    case "openai": {
+      const at = realtimeBound(row, actions);
+      return `the call ended no later than this (OpenAI no longer knew its session${at === null ? "" : `; ${at}`}; ${status})`;
+    }
+    default:
+      return `the call ended (${word(row.source)}; ${status})`;
+  }
+}
+
+/**
+ * A realtime end is its first gone sighting, or OpenAI's session cap when that is earlier (decide.ts): the
+ * evidence of the end that wrote this time tells which. null: no such evidence (an audit row pruned, say).
+ */
+function realtimeBound(row: CauseRow, actions: readonly CallAction[]): string | null {
+  const end = actions.findLast(
+    (a) => a.outcome === "ended" && a.endedAt?.getTime() === row.providerEndedAt.getTime(),
+  );
+  const gone = (end?.evidence as { openai?: { kind?: unknown; firstSeenGoneAt?: unknown } } | null)?.openai;
+  if (gone?.kind !== "gone" || typeof gone.firstSeenGoneAt !== "string") return null;
+  const first = Date.parse(gone.firstSeenGoneAt);
+  if (Number.isNaN(first)) return null;
+  return row.providerEndedAt.getTime() < first ? "OpenAI's session cap" : "its absence first seen";
+}
+
 export function callStory(row: CauseRow, actions: readonly CallAction[]): string[] {
   const d = (typeof row.detail === "object" && row.detail !== null ? row.detail : {}) as StoryDetail;
   const events: [string, string][] = [];
@@ -55,12 +93,12 @@ export function callStory(row: CauseRow, actions: readonly CallAction[]): string
       `Twilio sent ${word(r.callStatus ?? "a request")} to ${word(r.method ?? "")} ${to}: the app answered ${answer}${took}`,
     ]);
   }
-  events.push([iso(row.providerEndedAt), `the call ended at Twilio (${word(row.providerStatus ?? "?")})`]);
+  events.push([iso(row.providerEndedAt), endLine(row, actions)]);
   for (const a of actions) {
     events.push([
       iso(a.decidedAt),
       a.outcome === "ended"
-        ? `the daemon ended the row (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}, ended_at ${iso(a.endedAt)} (${a.source})`
+        ? `the daemon ended the row (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}, ended_at ${iso(a.endedAt)} (${word(a.source)}${BOUND_SOURCES.has(a.source) ? ": the latest it can have ended" : ""})`
         : `the daemon's end was ${a.outcome} (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}`,
     ]);
   }
@@ -76,7 +114,7 @@ export function callStory(row: CauseRow, actions: readonly CallAction[]): string
   events.sort((a, b) => (a[0] === b[0] ? 0 : a[0] < b[0] ? -1 : 1));
   const cause = word(row.cause ?? "pending");
   return [
-    `Call ${terminalId(row.callId)} (${row.callSid === null ? "no Call SID" : terminalId(row.callSid)}): cause ${cause}`,
+    `Call ${terminalId(row.callId)} (${row.callSid === null ? "no Call SID" : terminalId(row.callSid)}): cause ${cause}${row.reverted ? " (end reverted)" : ""}`,
     ...events.map(([at, what]) => `${at}  ${what}`),
   ];
 }

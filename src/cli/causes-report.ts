@@ -48,7 +48,11 @@ const counts = (m: Record<string, number>) =>
 
 export function summaryText(s: CauseSummary): string {
   const lines = [`Zombies ended ${s.since} → ${s.until}: ${s.zombies}`];
-  if (s.zombies === 0) return `${lines[0]}\nNo end was lost in this window.`;
+  if (s.reverted > 0)
+    lines.push(
+      `reverted: ${s.reverted} (ended here, then undone with \`call-reconciler revert\`: not counted anywhere else)`,
+    );
+  if (s.zombies === 0) return [...lines, "No end was lost in this window."].join("\n");
   if (s.lostShare !== null)
     lines.push(
       `Ends lost: ${s.zombies} of ${s.zombies + s.endedByApp} calls that ended (${pct(s.lostShare)})`,
@@ -64,11 +68,16 @@ export function summaryText(s: CauseSummary): string {
   lines.push(`By day: ${counts(s.byDay)}`);
   if (s.lifetimeSeconds)
     lines.push(
-      `Zombie for (true end → ended here): median ${span(s.lifetimeSeconds.median)}, p95 ${span(s.lifetimeSeconds.p95)}, max ${span(s.lifetimeSeconds.max)}`,
+      `Zombie for (end time written → ended here): median ${span(s.lifetimeSeconds.median)}, p95 ${span(s.lifetimeSeconds.p95)}, max ${span(s.lifetimeSeconds.max)}`,
     );
+  // The daemon writes a status and an end time; a duration is only what the app derives from them.
   if (s.durations)
     lines.push(
-      `Durations corrected: ${s.durations.calls} calls lasted ${span(s.durations.trueSeconds)} in all; a cleanup stamping the time they were found would have recorded ${span(s.durations.ageBasedSeconds)}`,
+      `End times corrected: ${s.durations.calls} calls lasted ${span(s.durations.trueSeconds)} in all; a cleanup stamping the time they were found would have recorded ${span(s.durations.ageBasedSeconds)}`,
+    );
+  if (s.boundEnds > 0)
+    lines.push(
+      `  ${s.boundEnds} of these end times are only bounds (OpenAI's absence or the age bound): those calls ended no later than the time written`,
     );
   // Each sentence names the endpoint Twilio's records gave.
   lines.push("", "Diagnosis:", ...s.diagnosis.map((d) => `- ${terminalText(d)}`));
@@ -106,7 +115,8 @@ export async function runCausesReport(
     const store = new PgCallStore(pool, config.calls, config.activeStatuses);
     const endedAll = await store.endedSince(since);
     // The daemon's own ends carry their true end time, which may be before the window: never below zero.
-    const ownInWindow = zombies.filter((z) => z.providerEndedAt >= since).length;
+    // A reverted end is no longer in the calls table: nothing to subtract.
+    const ownInWindow = zombies.filter((z) => !z.reverted && z.providerEndedAt >= since).length;
     const summary = summarise(zombies, {
       since,
       until: now,

@@ -64,9 +64,11 @@ Exit codes (the first that applies):
 
 Why the zombies ended in a window lost their end, from the daemon's own tables (reads only, asks no
 provider): the zombies by cause, by callback endpoint (scheme, host, path), by Twilio direction and status,
-and by day; the share of the window's ends that were lost; how long zombies lived (true end to ended here);
-the durations an age-based cleanup would have recorded against the true ones; then the diagnosis in
-sentences. A Twilio end's cause is read from Twilio's records of the call by later passes (readable 15
+and by day; the share of the window's ends that were lost; how long zombies lived (end time written to
+ended here); how long the calls lasted by the end times written against what a cleanup stamping the time
+it found them would have recorded; then the diagnosis in sentences. Ends undone by revert are counted
+apart (reverted). Only Twilio gives a call's end time: an end from OpenAI's absence or the age bound is the
+latest the call can have ended, and is shown as such. A Twilio end's cause is read from Twilio's records of the call by later passes (readable 15
 minutes after the call ends, kept 30 days): until then it shows as pending. Causes:
   callback_acknowledged   Twilio sent the final status callback and the app answered 2xx, yet the row stayed
                           active: the handler acknowledges the end without ending the call

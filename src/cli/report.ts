@@ -1,5 +1,5 @@
 import { mapStatus } from "../config/status-map.js";
-import type { Evidence, SkipReason } from "../model/index.js";
+import type { Evidence, SkipReason, Verdict } from "../model/index.js";
 import {
   type Finding,
   type PassResult,
@@ -103,14 +103,23 @@ function twilioCell(e: Evidence["twilio"]): string {
   }
 }
 
-function openaiCell(e: Evidence["openai"]): string {
+/**
+ * An absence is confirmed once it has been seen gone long enough (decide.ts), which the evidence alone does not
+ * tell: only an end on OpenAI's word, or a contradiction with a live sighting (judged after the confirmation),
+ * says it was. Seen before but otherwise, the cell must not contradict an `absence_unconfirmed` beside it.
+ */
+function openaiCell(e: Evidence["openai"], v: Verdict): string {
   switch (e.kind) {
     case "skipped":
       return SKIPPED[e.why];
     case "live":
       return "live";
     case "gone":
-      return e.firstSeenGoneAt ? "gone (confirmed)" : "gone (1st sighting)";
+      if (e.firstSeenGoneAt === null) return "gone (1st sighting)";
+      return (v.action === "end" && v.source === "openai") ||
+        (v.action === "unverified" && v.reason === "sightings_conflict")
+        ? "gone (confirmed)"
+        : "gone (not yet confirmed)";
     case "error":
       return `error: ${e.reason}`;
   }
@@ -146,7 +155,7 @@ export function reportTable(r: PassResult, statusMap: StatusMap = {}): string {
     terminalId(f.call.id),
     formatAge(f.ageSeconds),
     terminalText(twilioCell(f.evidence.twilio)),
-    terminalText(openaiCell(f.evidence.openai)),
+    terminalText(openaiCell(f.evidence.openai, f.verdict)),
     terminalText(decisionCell(f, statusMap)),
     f.verdict.action === "end" ? isoSeconds(f.verdict.endedAt) : "-",
   ]);

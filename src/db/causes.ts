@@ -21,6 +21,8 @@ export interface CauseRow extends ZombieRecord {
   attempts: number;
   lastError: string | null;
   diagnosedAt: Date | null;
+  /** The end was undone by `revert`: not a zombie ended, whatever its cause. */
+  reverted: boolean;
 }
 
 const twilioOf = (evidence: unknown) => (evidence as Partial<Evidence> | null | undefined)?.twilio;
@@ -137,6 +139,7 @@ type RawCauseRow = {
   attempts: number;
   last_error: string | null;
   diagnosed_at: Date | null;
+  reverted: boolean;
 };
 
 const causeRow = (r: RawCauseRow): CauseRow => ({
@@ -154,6 +157,7 @@ const causeRow = (r: RawCauseRow): CauseRow => ({
   attempts: r.attempts,
   lastError: r.last_error,
   diagnosedAt: r.diagnosed_at,
+  reverted: r.reverted,
 });
 
 export async function causesSince(pool: pg.Pool, tables: DaemonTables, since: Date): Promise<CauseRow[]> {
@@ -185,6 +189,8 @@ export interface CallAction {
   source: string;
   decidedAt: Date | null;
   outcome: string;
+  /** What the providers said when the end was decided: tells a realtime end at the session cap from one at a sighting. */
+  evidence?: unknown;
 }
 
 export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: string): Promise<CallAction[]> {
@@ -196,6 +202,7 @@ export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: str
     source: string;
     decided_at: Date | null;
     outcome: string;
+    evidence: unknown;
   }>(causesSql(tables).actionsOf, [callId]);
   return rows.map((r) => ({
     runId: r.run_id,
@@ -205,5 +212,6 @@ export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: str
     source: r.source,
     decidedAt: r.decided_at,
     outcome: r.outcome,
+    evidence: r.evidence,
   }));
 }

@@ -24,6 +24,11 @@ export interface CauseSummary {
   since: string;
   until: string;
   zombies: number;
+  /**
+   * Ends of the window the operator undid with `revert`: the calls were not over (or not ours to end), so they
+   * are left out of every other figure.
+   */
+  reverted: number;
   /** Calls the app ended itself in the window: `lostShare` = zombies / (zombies + these). */
   endedByApp: number;
   lostShare: number | null;
@@ -31,10 +36,19 @@ export interface CauseSummary {
   byEndpoint: EndpointGroup[];
   byDirection: Record<string, Record<string, number>>;
   byDay: Record<string, number>;
-  /** True end → ended here, in seconds. */
+  /** End time written → ended here, in seconds (at least, for the ends that are only bounds). */
   lifetimeSeconds: { median: number; p95: number; max: number } | null;
-  /** What an age-based cleanup stamping now() would have recorded against the true durations (seconds). */
+  /**
+   * The end times written: how long the calls lasted by them, against what a cleanup stamping the time it found
+   * them would have recorded (seconds). The daemon writes a status and an end time, never a duration: the name
+   * stays for the JSON's readers.
+   */
   durations: { calls: number; trueSeconds: number; ageBasedSeconds: number } | null;
+  /**
+   * Ends whose time is only the latest the call can have ended (OpenAI's absence, the age bound): Twilio alone
+   * gives a call's end time.
+   */
+  boundEnds: number;
   diagnosis: string[];
 }
 
@@ -147,9 +161,10 @@ export function sentence(g: EndpointGroup, twilioZombies: number): string {
 }
 
 export function summarise(
-  zombies: readonly ZombieRecord[],
+  records: readonly (ZombieRecord & { reverted?: boolean })[],
   window: { since: Date; until: Date; endedByApp: number },
 ): CauseSummary {
+  const zombies = records.filter((z) => z.reverted !== true);
   const byCause: Record<string, number> = {};
   const byDirection: Record<string, Record<string, number>> = {};
   const byDay: Record<string, number> = {};
@@ -193,6 +208,7 @@ export function summarise(
     since: window.since.toISOString(),
     until: window.until.toISOString(),
     zombies: zombies.length,
+    reverted: records.length - zombies.length,
     endedByApp: window.endedByApp,
     lostShare: total === 0 ? null : zombies.length / total,
     byCause,
@@ -208,6 +224,7 @@ export function summarise(
             max: lifetimes.at(-1) as number,
           },
     durations: timed === 0 ? null : { calls: timed, trueSeconds, ageBasedSeconds },
+    boundEnds: zombies.filter((z) => z.source === "openai" || z.source === "age_bound").length,
     diagnosis,
   };
 }

@@ -99,5 +99,16 @@ describe("audit --apply --confirm-age-bound", () => {
       "SELECT count(*)::int AS n FROM call_reconciler_actions WHERE outcome = 'ended' AND source = 'age_bound'",
     );
     expect(trail.rows).toEqual([{ n: OLD }]);
+
+    // The report names the age bound as the source and its time as a bound, not an end Twilio gave.
+    const story = await runCli(["report", "--call", "old-01"], env);
+    expect(story.code, story.stderr).toBe(0);
+    expect(story.stdout).toMatch(
+      /the call ended no later than this \(the age bound: no provider knew it; timeout\)/,
+    );
+    expect(story.stdout).not.toMatch(/Twilio/);
+    const report = await runCli(["report"], env);
+    expect(report.stdout).toMatch(/End times corrected: 12 calls lasted/);
+    expect(report.stdout).toContain(`${OLD} of these end times are only bounds`);
   });
 });

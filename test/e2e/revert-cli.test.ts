@@ -122,6 +122,13 @@ describe("revert, hold and release (the built CLI, real PostgreSQL, the Twilio s
     expect(JSON.parse(again.stdout).summary).toMatchObject({ already_reverted: 2, changed: 1, restored: 0 });
     expect(await actions(w)).toHaveLength(5);
 
+    // report: the reverted ends are counted apart, not as zombies ended.
+    const reported = await runCli(["report", "--json"], w.env);
+    expect(JSON.parse(reported.stdout)).toMatchObject({ zombies: 1, reverted: 2 });
+    expect((await runCli(["report"], w.env)).stdout).toMatch(/: 1\nreverted: 2 \(/);
+    const story = await runCli(["report", "--call", "rv-1"], w.env);
+    expect(story.stdout.split("\n")[0]).toMatch(/\(end reverted\)$/);
+
     // Held: past the age bound and confirmed over at Twilio, still not asked about nor ended.
     w.twilio.resetStats();
     const held = await audit(w, ["--apply"], { MAX_CALL_DURATION_SECONDS: "600" });

@@ -29,7 +29,7 @@ function zombie(i: number, over: Partial<ZombieRecord> = {}): ZombieRecord {
 describe("summarise: what report says about a window's zombies", () => {
   const window = { since: T0, until: at(86_400), endedByApp: 54 };
 
-  it("counts, shares, lifetimes and corrected durations", () => {
+  it("counts, shares, lifetimes and corrected end times", () => {
     const zombies = [
       ...Array.from({ length: 4 }, (_, i) => zombie(i)),
       zombie(9, { cause: null, detail: null }),
@@ -50,6 +50,8 @@ describe("summarise: what report says about a window's zombies", () => {
       byDay: { "2026-12-01": 6 },
       lifetimeSeconds: { median: 180, p95: 660, max: 660 },
       durations: { calls: 6, trueSeconds: 720 },
+      boundEnds: 1,
+      reverted: 0,
     });
     expect(s.byEndpoint).toEqual([
       expect.objectContaining({

@@ -50,6 +50,7 @@ function evilRow(): CauseRow {
     attempts: 1,
     lastError: `${EVIL}${"e".repeat(3000)}`,
     diagnosedAt: at(900),
+    reverted: false,
   };
 }
 

@@ -18,6 +18,15 @@ export function endedSinceSql(m: CallsTableMapping, endedInZone: boolean): strin
   return `SELECT count(*) AS n FROM ${quoteQualifiedIdentifier(m.table)} WHERE ${ended} >= ${since}`;
 }
 
+/**
+ * Whether the end a cause row records (its call, its run) was undone by `revert`: the row stays, since a revert
+ * writes only the audit table, and an end ended again later replaces it with the new run's.
+ */
+const reverted = (
+  t: DaemonTables,
+) => `EXISTS (SELECT 1 FROM ${t.actions} AS a JOIN ${t.actions} AS r ON r.reverts = a.id
+      WHERE a.call_id = c.call_id AND a.run_id = c.run_id) AS reverted`;
+
 export const causesSql = (t: DaemonTables) => ({
   /**
    * Per-call arrays, index i is one ended call: $1 call ids, $2 run ids, $3 sources, $4 Call SIDs, $5 Account
@@ -51,14 +60,14 @@ export const causesSql = (t: DaemonTables) => ({
     FROM ${t.causes} WHERE cause IS NULL`,
   /** Every cause row of the calls ended here since $1, for `report`. */
   since: `SELECT call_id, source, call_sid, account_sid, direction, provider_status, started_at,
-      provider_ended_at, ended_here_at, cause, detail, attempts, last_error, diagnosed_at
-    FROM ${t.causes} WHERE ended_here_at >= $1 ORDER BY ended_here_at, call_id`,
+      provider_ended_at, ended_here_at, cause, detail, attempts, last_error, diagnosed_at, ${reverted(t)}
+    FROM ${t.causes} AS c WHERE ended_here_at >= $1 ORDER BY ended_here_at, call_id`,
   /** What the daemon wrote about one call, oldest first, for `report --call`. */
   actionsOf: `SELECT run_id::text AS run_id, previous_status, new_status, ended_at, source, decided_at,
-      coalesce(outcome, 'ended') AS outcome
+      coalesce(outcome, 'ended') AS outcome, evidence
     FROM ${t.actions} WHERE call_id = $1 ORDER BY id`,
   /** One call's row, for `report --call`. */
   one: `SELECT call_id, source, call_sid, account_sid, direction, provider_status, started_at,
-      provider_ended_at, ended_here_at, cause, detail, attempts, last_error, diagnosed_at
-    FROM ${t.causes} WHERE call_id = $1`,
+      provider_ended_at, ended_here_at, cause, detail, attempts, last_error, diagnosed_at, ${reverted(t)}
+    FROM ${t.causes} AS c WHERE call_id = $1`,
 });
