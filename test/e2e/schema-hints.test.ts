@@ -30,7 +30,8 @@ describe("schema mistakes are named with the fix", () => {
 
   it("the mapping as the table has it is accepted", async () => {
     const r = await audit(ENV);
-    expect(r.stderr).not.toMatch(/call-reconciler: /);
+    // No error line (the plain warning that Twilio is not configured is not one).
+    expect(r.stderr).not.toMatch(/call-reconciler: (?!warning: Twilio is not configured)/);
     expect(r.code).toBe(0);
   });
 
