@@ -67,37 +67,32 @@ export function passEvidence(parts: {
   };
   const twilioKey = (account: string | null): StopKey => `twilio:${account ?? ""}`;
 
-  const stopProvider = (key: StopKey, answer: NotAsked, log: () => void) => {
-    if (stopOf(key).signal.aborted) return;
-    log();
-    stopOf(key).abort(answer);
-  };
+  /** Wrong credentials: one error line, and the rest of the pass does not ask that provider (or account). */
   const noteError = (
     provider: Provider,
     key: StopKey,
     e: { reason: string; httpStatus?: number | undefined },
     account: string | null = null,
   ) => {
+    if (e.reason !== "auth_failed") return;
+    const stop = stopOf(key);
+    if (stop.signal.aborted) return;
     // Credentials the configured account accepts may still not reach a subaccount (closed, or another parent's).
     const where = account === null ? "" : ` for account ${account}`;
     const hint =
       account === null
         ? CREDENTIAL_HINT[provider]
         : "that it is a subaccount of TWILIO_ACCOUNT_SID, and is open";
-    if (e.reason !== "auth_failed") return;
-    stopProvider(
-      key,
-      {
-        kind: "error",
-        reason: "auth_failed",
-        detail: `${provider} credentials rejected${where} earlier in this pass`,
-      },
-      () =>
-        logger.error(
-          { provider, httpStatus: e.httpStatus, ...(account === null ? {} : { account }) },
-          `${provider} rejected the credentials${where}: check ${hint}; it is skipped for the rest of this pass`,
-        ),
+    logger.error(
+      { provider, httpStatus: e.httpStatus, ...(account === null ? {} : { account }) },
+      `${provider} rejected the credentials${where}: check ${hint}; it is skipped for the rest of this pass`,
     );
+    const notAsked: NotAsked = {
+      kind: "error",
+      reason: "auth_failed",
+      detail: `${provider} credentials rejected${where} earlier in this pass`,
+    };
+    stop.abort(notAsked);
   };
   /**
    * The pass's signal and the provider's own, one per request (listeners are added per request): a request
