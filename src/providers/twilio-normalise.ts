@@ -146,10 +146,6 @@ export function normaliseTwilioCall(body: unknown, asked: AskedCall): TwilioEvid
     } else if (dateUpdated !== null) {
       [endedAt, endTimeSource] = [dateUpdated, "date_updated"];
     }
-    // Each part is bounded above, so this never fires; kept so that no change there can hand decide() a
-    // time that is not one.
-    if (endedAt !== null && !Number.isFinite(endedAt.getTime()))
-      throw new MalformedField(`${endTimeSource} gives no real end time`);
     return {
       kind: "ended",
       status: status as TwilioTerminalStatus,

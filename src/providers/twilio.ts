@@ -59,7 +59,7 @@ function notACallSid(callSid: string): Extract<TwilioEvidence, { kind: "error" }
   return {
     kind: "error",
     reason: "bad_request",
-    detail: `${JSON.stringify(callSid.slice(0, 64))} is not a Twilio Call SID`,
+    detail: `${JSON.stringify(boundedText(callSid, 64))} is not a Twilio Call SID`,
   };
 }
 
