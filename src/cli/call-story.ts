@@ -1,6 +1,7 @@
 /** `report --call`: one call's story in order, from its cause row and its audit rows. */
 import type { CallAction, CauseRow } from "../db/causes.js";
 import { type Endpoint, endpointUrl } from "../diagnosis/call-records.js";
+import { isBoundSource } from "../diagnosis/summary.js";
 import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 type StoryRequest = {
@@ -31,12 +32,6 @@ const iso = (d: Date | null) => (d === null ? "?" : d.toISOString());
  */
 const ERROR_WIDTH = 200;
 const word = (s: string) => terminalText(s, ID_WIDTH);
-
-/**
- * Only Twilio knows when a call ended. OpenAI's absence and the age bound give the latest time it can have
- * ended, and the daemon writes that: a bound, which the story must not pass off as the end.
- */
-const BOUND_SOURCES = new Set(["openai", "age_bound"]);
 
 /** Where the end time came from, named, for the one line that states it. */
 function endLine(row: CauseRow, actions: readonly CallAction[]): string {
@@ -98,7 +93,7 @@ export function callStory(row: CauseRow, actions: readonly CallAction[]): string
     events.push([
       iso(a.decidedAt),
       a.outcome === "ended"
-        ? `the daemon ended the row (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}, ended_at ${iso(a.endedAt)} (${word(a.source)}${BOUND_SOURCES.has(a.source) ? ": the latest it can have ended" : ""})`
+        ? `the daemon ended the row (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}, ended_at ${iso(a.endedAt)} (${word(a.source)}${isBoundSource(a.source) ? ": the latest it can have ended" : ""})`
         : `the daemon's end was ${a.outcome} (run ${a.runId}): ${word(a.previousStatus)} → ${word(a.newStatus)}`,
     ]);
   }

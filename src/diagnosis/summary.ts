@@ -160,6 +160,12 @@ export function sentence(g: EndpointGroup, twilioZombies: number): string {
   }
 }
 
+/**
+ * Only Twilio knows when a call ended. OpenAI's absence and the age bound give the latest time it can have
+ * ended, and the daemon writes that: a bound, which a report must not pass off as the end.
+ */
+export const isBoundSource = (source: string): boolean => source === "openai" || source === "age_bound";
+
 export function summarise(
   records: readonly (ZombieRecord & { reverted?: boolean })[],
   window: { since: Date; until: Date; endedByApp: number },
@@ -224,7 +230,7 @@ export function summarise(
             max: lifetimes.at(-1) as number,
           },
     durations: timed === 0 ? null : { calls: timed, trueSeconds, ageBasedSeconds },
-    boundEnds: zombies.filter((z) => z.source === "openai" || z.source === "age_bound").length,
+    boundEnds: zombies.filter((z) => isBoundSource(z.source)).length,
     diagnosis,
   };
 }
