@@ -33,7 +33,7 @@ export class LeaseHeldError extends UsageError {
   override name = "LeaseHeldError";
 }
 
-/** The exit codes of DESIGN.md, first that applies: zombies left (1), then unverified calls (3). */
+/** The exit codes (docs/operations.md), first that applies: zombies left (1), then unverified calls (3). */
 export function auditExitCode(r: PassResult): number {
   const zombiesLeft = r.dryRun
     ? totalZombies(r)

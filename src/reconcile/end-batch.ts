@@ -16,7 +16,7 @@ export type RowEnd =
   | "failed";
 
 /**
- * Ends a page's zombies with one conditional statement (DESIGN.md step 4, batched): 10,000 ends are 20
+ * Ends a page's zombies with one conditional statement (batched): 10,000 ends are 20
  * round trips, not 10,000. When the batch fails as a whole because the table refuses a row (an enum without
  * the status, a CHECK), the ends already known to be refused are set aside and the rest goes again as one
  * batch; if that fails too, the rows go one by one, so that one bad row never holds up the others. The first

@@ -106,7 +106,7 @@ const sliceText = (q: TwilioListQuery) =>
   `${q.startedFrom?.toISOString() ?? "…"} to ${q.startedTo?.toISOString() ?? "…"}`;
 
 /**
- * List-diff (DESIGN.md step 2), per Twilio account: one listing of an account's live calls replaces a fetch
+ * List-diff, per Twilio account: one listing of an account's live calls replaces a fetch
  * per live call. An account is listed once the pass has met enough of its rows (TWILIO_LIST_DIFF_THRESHOLD in
  * `auto`, the first in `list-diff`); its rows met before that are asked per call. Rows read after the listing
  * started wait for it, so a page is never asked about twice.

@@ -1,5 +1,5 @@
 /**
- * Chaos suite (issue 9): partial failures that must not stall reconciliation, on real PostgreSQL, the Twilio
+ * Chaos suite: partial failures that must not stall reconciliation, on real PostgreSQL, the Twilio
  * simulator and the built CLI. Each test asserts the final rows one by one.
  */
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * One clock (issue 10): decisions use the database's clock, never the host's. Run the built CLI under
+ * One clock: decisions use the database's clock, never the host's. Run the built CLI under
  * libfaketime with the host 3 h ahead: a 22 h-old call whose Twilio check fails must not be ended by the
  * 24 h age bound (the host would read it as 25 h old), and a real zombie still ends at Twilio's end time.
  */

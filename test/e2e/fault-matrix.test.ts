@@ -138,7 +138,7 @@ const CASES: Case[] = [
     want: keep,
   },
   {
-    // The socket opens and no event ever comes: the 101 alone is the live signal (issue 10), not a timeout.
+    // The socket opens and no event ever comes: the 101 alone is the live signal, not a timeout.
     name: "o-silent",
     row: activeRow("o-silent", START, { rtc: rtc("o-silent") }),
     realtime: { live: true, fault: { kind: "silent" } },

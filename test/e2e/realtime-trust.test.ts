@@ -1,5 +1,5 @@
 /**
- * Realtime evidence that proves itself under OPENAI_PROBE=early (issue 10), on real PostgreSQL and the OpenAI simulator, wired as the
+ * Realtime evidence that proves itself under OPENAI_PROBE=early, on real PostgreSQL and the OpenAI simulator, wired as the
  * daemon wires a pass: a key of another project, a real backlog, and sightings that outlive the process.
  */
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Chaos (issue 9): the leader's database link goes silent (no FIN, no RST: a failover, a dropped NAT entry).
+ * Chaos: the leader's database link goes silent (no FIN, no RST: a failover, a dropped NAT entry).
  * A stand-by must lead within a few lease periods and end the zombies that appear after the silence, and the
  * stuck leader must say so on /healthz (or exit), so that the orchestrator restarts it.
  */

@@ -6,7 +6,7 @@ import { runCli } from "../helpers/cli.js";
 import { sid } from "../helpers/matrix.js";
 
 /**
- * The incident of issue 10: a `timestamp without time zone` calls table holding UTC wall times, a daemon under
+ * The incident: a `timestamp without time zone` calls table holding UTC wall times, a daemon under
  * TZ=Asia/Kolkata, and a 20 h-old call read as 25.5 h old and ended by the age bound. The database's sessions
  * run in a third zone, so neither the process's TZ nor the session's TimeZone can hide a missing conversion.
  */

@@ -17,7 +17,7 @@ function fails(env: Record<string, string>): string {
 }
 
 describe("loadConfig", () => {
-  it("has the defaults of DESIGN.md", () => {
+  it("has the documented defaults", () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       databaseUrl: undefined,

@@ -1,6 +1,6 @@
 /**
  * The alert rules (config/prometheus/alerts.yml), their promtool unit tests (alerts.test.yml) and the Grafana
- * dashboard (config/grafana/call-reconciler.json) against the metric contract of DESIGN.md ("Metrics").
+ * dashboard (config/grafana/call-reconciler.json) against the metric contract (docs/metrics-and-alerts.md).
  *
  * With `promtool` on PATH, `promtool check rules` and `promtool test rules` must pass. Without it the promtool
  * tests are skipped, except when CI is set: .ci/run installs it (Debian's `prometheus` package), so there a
@@ -21,7 +21,7 @@ const RULE_TESTS = "config/prometheus/alerts.test.yml";
 const DASHBOARD = "config/grafana/call-reconciler.json";
 
 const PREFIX = "call_reconciler_";
-/** The metric contract (DESIGN.md, "Metrics"), without the prefix. */
+/** The metric contract (docs/metrics-and-alerts.md), without the prefix. */
 const CONTRACT = [
   "zombie_calls",
   "calls_ended_total",
@@ -36,13 +36,13 @@ const CONTRACT = [
   "last_success_timestamp_seconds",
   "is_leader",
   "realtime_hangups_total",
-  // Added for issue 9 (docs/metrics-and-alerts.md): liveness under partial failure.
+  // Liveness under partial failure.
   "seconds_since_progress",
   "row_check_failures_total",
   "circuit_breaker_transitions_total",
-  // Added for issue 10: realtime evidence that proves itself.
+  // Realtime evidence that proves itself.
   "evidence_suspect",
-  // Added for issue 12: whether an index serves the listing of active calls.
+  // Whether an index serves the listing of active calls.
   "listing_index_usable",
   // Why the ends were lost: the causes, how long zombies lived, the diagnoses still to read.
   "zombie_causes_total",

@@ -5,7 +5,7 @@ import { createMetrics } from "../../src/metrics/metrics.js";
 import { guardProviders, type RawProviders } from "../../src/providers/guarded.js";
 import { requestIdFrom } from "../../src/providers/request-id.js";
 
-// What every provider answer names (item 7 of issue 10): the resource asked and the provider's request id.
+// What every provider answer names: the resource asked and the provider's request id.
 const ACCOUNT = `AC${"a".repeat(32)}`;
 const SID = `CA${"b".repeat(32)}`;
 const RTC = "rtc_u1_9c6574da8b8a41a18da9308f4ad974ce";

@@ -1,5 +1,5 @@
 /**
- * Realtime evidence that proves itself (issue 10): sightings kept in the daemon's table, the positive
+ * Realtime evidence that proves itself: sightings kept in the daemon's table, the positive
  * control, the blast-radius limit, and end times bounded by OpenAI's session cap. runPass with fake
  * providers and the in-memory store.
  */
