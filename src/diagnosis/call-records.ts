@@ -17,6 +17,8 @@
  * - Create Call: without `status_callback_event` Twilio sends only `completed`.
  */
 
+import { redactPath } from "./redact-path.js";
+
 /** Longest callback URL kept; anything longer is treated as unreadable rather than cut into a wrong one. */
 export const MAX_URL_LENGTH = 2048;
 /** Twilio's largest page; a longer list is not a page Twilio sent. */
@@ -33,8 +35,6 @@ export interface Endpoint {
   /** The path with each token-like segment replaced by REDACTED_SEGMENT. */
   path: string;
 }
-
-export const REDACTED_SEGMENT = ":redacted";
 
 /** One request Twilio sent to the app during the call (TwiML fetch or status callback). */
 export interface AppRequest {
@@ -96,52 +96,6 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 // Calls API paths: Calls.json (create) or Calls/{CallSid}.json (the spec's example of the create event).
 const CALLS_API_PATH = /^\/2010-04-01\/Accounts\/AC[0-9a-fA-F]{32}\/Calls(?:\/CA[0-9a-fA-F]{32})?\.json$/;
 const TOKEN = /^[a-z][a-z-]*$/;
-
-// Stripe, Slack, GitHub, GitLab and AWS keys; Stripe's `sk_live_…` is what webhook paths most often carry.
-const SECRET_PREFIX = /^(?:sk_|pk_|rk_|whsec_|xox[a-z]-|gh[pousr]_|github_pat_|glpat-|AKIA)[\w-]{8,}/;
-const TWILIO_SID = /^[A-Z]{2}[0-9a-f]{32}$/i;
-// An id, but in a webhook path often the only secret of an unguessable URL; grouping loses nothing by it.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const HEX_RUN = /^[0-9a-f]{16,}$/i;
-const JWT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
-// Not a token, but numbers are kept nowhere else either.
-const PHONE = /^\+\d{7,15}$/;
-
-function isBase64Run(s: string): boolean {
-  return /^[\w-]{32,}={0,2}$/.test(s) && /[a-z]/.test(s) && /[A-Z]/.test(s);
-}
-
-/** 20+ characters, a word of 8+ mixing letters and digits: `for-region-eu1` is a slug, `Xy7-kP2_qR9sT4` not. */
-function isLongMixed(s: string): boolean {
-  return s.length >= 20 && s.split(/[-_.~+]/).some((w) => w.length >= 8 && /\d/.test(w) && /[a-z]/i.test(w));
-}
-
-function isSecretSegment(raw: string): boolean {
-  let s = raw;
-  try {
-    s = decodeURIComponent(raw);
-  } catch {
-    // A malformed escape is judged as written.
-  }
-  return (
-    SECRET_PREFIX.test(s) ||
-    TWILIO_SID.test(s) ||
-    UUID.test(s) ||
-    HEX_RUN.test(s) ||
-    JWT.test(s) ||
-    PHONE.test(s) ||
-    isBase64Run(s) ||
-    isLongMixed(s)
-  );
-}
-
-// Tokens ride in webhook paths as in query strings: a segment any rule above matches becomes REDACTED_SEGMENT.
-function redactPath(path: string): string {
-  return path
-    .split("/")
-    .map((segment) => (segment !== "" && isSecretSegment(segment) ? REDACTED_SEGMENT : segment))
-    .join("/");
-}
 
 /** The parts of an http(s) URL as written, secrets included: only to recognise Twilio's own API. */
 function parseUrl(value: unknown): Endpoint | null {
