@@ -1,3 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { malformed, type Reply, rewriteCalls, twilioError } from "./twilio-sim-http.js";
+
 /** A fault the Twilio simulator injects into requests (one call's, or every request), and its countdown. */
 export type SimFault =
   /** `times`: fail only the first N requests, then answer normally; undefined = always. */
@@ -38,4 +41,41 @@ export function takeFault(slot: FaultSlot | undefined): SimFault | undefined {
   if (slot.remaining <= 0) return undefined;
   slot.remaining--;
   return slot.fault;
+}
+
+/**
+ * The answer `next` would give, with the slot's fault (if it applies to this request) applied around it, so that
+ * `malformed` can truncate whatever would have been sent. A delay stops when `closing` aborts.
+ */
+export async function applyFault(
+  slot: FaultSlot | undefined,
+  next: () => Promise<Reply>,
+  closing: AbortSignal,
+): Promise<Reply> {
+  const fault = takeFault(slot);
+  if (!fault) return next();
+  switch (fault.kind) {
+    case "http": {
+      const retry = fault.retryAfterSeconds;
+      return twilioError(
+        fault.status,
+        undefined,
+        retry === undefined ? undefined : { "Retry-After": String(retry) },
+      );
+    }
+    case "malformed":
+      return malformed(await next());
+    case "delay":
+      await sleep(fault.ms, undefined, { signal: closing });
+      return next();
+    case "drip":
+      return { ...(await next()), dripMs: fault.everyMs };
+    case "huge_duration":
+      return rewriteCalls(await next(), (call) => ({ ...call, end_time: null, duration: HUGE_DURATION }));
+    case "huge_status": {
+      const length = fault.length ?? HUGE_STATUS_LENGTH;
+      const status = "in-progress-".repeat(Math.ceil(length / 12)).slice(0, length);
+      return rewriteCalls(await next(), (call, i) => (i === 0 ? { ...call, status } : call));
+    }
+  }
 }

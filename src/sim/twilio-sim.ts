@@ -4,15 +4,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./listen.js";
-import { type FaultSlot, HUGE_DURATION, HUGE_STATUS_LENGTH, slotFor, takeFault } from "./twilio-sim-fault.js";
+import { applyFault, type FaultSlot, slotFor } from "./twilio-sim-fault.js";
 import {
-  malformed,
   matchRoute,
   notFound,
   parseBasicAuth,
   type Reply,
   type Route,
-  rewriteCalls,
   sendReply,
   twilioError,
 } from "./twilio-sim-http.js";
@@ -115,35 +113,8 @@ export async function startTwilioSimulator(
   }
   for (const call of opts.calls ?? []) upsertCall(call);
 
-  /** Faults are applied around `next` so that `malformed` can truncate whatever would have been sent. */
-  async function withFault(slot: FaultSlot | undefined, next: () => Promise<Reply>): Promise<Reply> {
-    const fault = takeFault(slot);
-    if (!fault) return next();
-    switch (fault.kind) {
-      case "http": {
-        const retry = fault.retryAfterSeconds;
-        return twilioError(
-          fault.status,
-          undefined,
-          retry === undefined ? undefined : { "Retry-After": String(retry) },
-        );
-      }
-      case "malformed":
-        return malformed(await next());
-      case "delay":
-        await sleep(fault.ms, undefined, { signal: closing.signal });
-        return next();
-      case "drip":
-        return { ...(await next()), dripMs: fault.everyMs };
-      case "huge_duration":
-        return rewriteCalls(await next(), (call) => ({ ...call, end_time: null, duration: HUGE_DURATION }));
-      case "huge_status": {
-        const length = fault.length ?? HUGE_STATUS_LENGTH;
-        const status = "in-progress-".repeat(Math.ceil(length / 12)).slice(0, length);
-        return rewriteCalls(await next(), (call, i) => (i === 0 ? { ...call, status } : call));
-      }
-    }
-  }
+  const withFault = (slot: FaultSlot | undefined, next: () => Promise<Reply>) =>
+    applyFault(slot, next, closing.signal);
 
   function accountStats(account: string): SimAccountStats {
     let a = byAccount.get(account);
