@@ -1,8 +1,7 @@
 /**
  * Every SQL statement of the daemon, kept together by statement family under sql/ (the way graphile-worker
- * keeps its SQL): pages.ts (the listing and start-up probes), listing-index.ts (which index serves it), ends.ts (batched ends, refusals), schema.ts
- * (what the status column accepts), lease.ts, migrations.ts. Built from the (validated, quoted) table mapping;
- * values are always parameters, only identifiers are spliced in, and only after quoting.
+ * keeps its SQL), one file per family; this module re-exports them all. Built from the (validated, quoted)
+ * table mapping; values are always parameters, only identifiers are spliced in, and only after quoting.
  */
 import type { CallsTableMapping } from "../config/config.js";
 import { buildEndStatements, type ColumnTypes } from "./sql/ends.js";
