@@ -1,5 +1,6 @@
 import { type Readable, Stream } from "node:stream";
 import twilio from "twilio";
+import type RequestClient from "twilio/lib/base/RequestClient.js";
 import type { TwilioCredentials } from "../config/config.js";
 
 export interface TwilioClientOptions {
@@ -44,18 +45,77 @@ export interface TwilioClient {
   baseUrl: string;
 }
 
-type RequestScope = { signal?: AbortSignal | undefined; stream?: boolean };
+/** What one request adds to the SDK's: how it may be aborted, and whether its body is left as a stream. */
+interface RequestScope {
+  /** The URI as asked for, before the SDK rewrote its host for TWILIO_REGION / TWILIO_EDGE. */
+  uri: string;
+  signal?: AbortSignal | undefined;
+  stream?: boolean;
+}
 
 /**
- * What the next request adds to the axios config the SDK builds. The SDK's `request()` passes on neither a
- * signal nor a response type, so they reach its axios instance through this slot, read by a synchronous request
- * interceptor: every request keeps the SDK's auth, user agent, host rules and agent. With a username and password
- * (always, here) the SDK calls axios, and axios its synchronous interceptors, in the same turn as `request()`:
- * the slot is set just before that call and read within it. Not an AsyncLocalStorage: on Node 20 one turns on
- * promise hooks for the whole process, and every promise of a pass then allocates a resource (measured: the
- * 100,000-row pass's garbage grew by half).
+ * The header that carries a request's scope through the SDK's `request()` to its `httpClient`: both are the
+ * SDK's public, documented extension points (twilio-node advanced-examples/custom-http-client.md: a class
+ * whose `request(opts)` resolves to `{statusCode, body, headers}`), and the SDK hands a request's headers on
+ * to it. It never reaches the wire.
  */
-let nextRequest: RequestScope | undefined;
+const SCOPE_HEADER = "X-Call-Reconciler-Scope";
+
+/**
+ * The SDK's own RequestClient (its agent, keep-alive, HTTP_PROXY and TWILIO_CA_BUNDLE handling, all set up by
+ * its constructor), with `request()` replaced as the SDK documents: the same Basic auth and headers, plus a
+ * request's abort signal and streamed body, which the SDK's `request()` does not pass on.
+ */
+class ScopedRequestClient extends twilio.RequestClient {
+  private readonly scopes = new Map<string, RequestScope>();
+  private nextId = 0;
+
+  /** Registers a request's scope; the returned headers carry it to `request`. */
+  scoped(scope: RequestScope): Record<string, string> {
+    const id = String(++this.nextId);
+    this.scopes.set(id, scope);
+    return { [SCOPE_HEADER]: id };
+  }
+
+  /** Forgets a scope `request` never took (the SDK threw before calling it). */
+  drop(headers: Record<string, string>): void {
+    const id = headers[SCOPE_HEADER];
+    if (id !== undefined) this.scopes.delete(id);
+  }
+
+  override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<RequestResponse<TData>> {
+    const { [SCOPE_HEADER]: id, ...headers } = opts.headers ?? {};
+    const scope = id === undefined ? undefined : this.scopes.get(String(id));
+    if (scope === undefined)
+      throw new Error(
+        "the Twilio SDK did not hand the request's headers to its httpClient: its request path changed",
+      );
+    this.scopes.delete(String(id));
+    if (opts.username !== undefined && opts.password !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString("base64")}`;
+    }
+    headers.Connection = this.keepAlive ? "keep-alive" : "close";
+    const response = await this.axios.request({
+      // The SDK rewrites every host for TWILIO_REGION / TWILIO_EDGE, and mangles a two-label host even without
+      // them (twilio-sim.internal becomes twilio-sim.internal.twilio-sim.internal). That is for Twilio's own
+      // hosts: a TWILIO_API_BASE_URL of another host (a simulator, a proxy) is used exactly as given.
+      url: new URL(scope.uri).hostname.endsWith(".twilio.com") ? opts.uri : scope.uri,
+      method: opts.method,
+      headers,
+      timeout: opts.timeout ?? this.defaultTimeout,
+      maxRedirects: 0,
+      proxy: false,
+      validateStatus: (status) => status >= 100 && status < 600,
+      // axios stops reading past the limit and rejects; a streamed body errors past it.
+      maxContentLength: MAX_TWILIO_BODY_BYTES,
+      ...(scope.signal !== undefined ? { signal: scope.signal } : {}),
+      ...(scope.stream === true ? { responseType: "stream" as const } : {}),
+    });
+    return { statusCode: response.status, body: response.data, headers: response.headers };
+  }
+}
+
+type RequestResponse<TData> = Awaited<ReturnType<RequestClient["request"]>> & { body: TData };
 
 /**
  * The official SDK's client (auth, user agent, HTTP agent), used through its generic `request()` with an
@@ -65,52 +125,28 @@ let nextRequest: RequestScope | undefined;
 export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
   const { credentials } = opts;
   // Retries belong to one layer (ours): the SDK's autoRetry covers only 429 and ignores Retry-After.
-  const httpClient = new twilio.RequestClient({
+  const httpClient = new ScopedRequestClient({
     keepAlive: opts.keepAlive ?? true,
     timeout: opts.timeoutMs,
     autoRetry: false,
   });
-  // The SDK's own axios instance (public on RequestClient): axios stops reading past the limit and rejects.
-  httpClient.axios.defaults.maxContentLength = MAX_TWILIO_BODY_BYTES;
-  // axios bounds a streamed body by maxContentLength too (the stream errors past it).
-  httpClient.axios.interceptors.request.use(
-    (config) => {
-      const scope = nextRequest;
-      nextRequest = undefined;
-      if (scope?.signal !== undefined) config.signal = scope.signal;
-      if (scope?.stream === true) config.responseType = "stream";
-      return config;
-    },
-    null,
-    { synchronous: true },
-  );
   const client = twilio(credentials.username, credentials.password, {
     accountSid: credentials.accountSid,
     httpClient,
   });
-  // The SDK rewrites every request's host name with TWILIO_REGION / TWILIO_EDGE (api.twilio.com becomes
-  // api.dublin.ie1.twilio.com), and mangles a two-label host even without them (twilio-sim.internal becomes
-  // twilio-sim.internal.twilio-sim.internal). That is for Twilio's own hosts only: a TWILIO_API_BASE_URL of
-  // another host (a simulator, a proxy) is used exactly as given.
-  if (!new URL(opts.baseUrl).hostname.endsWith(".twilio.com")) client.getHostname = (hostname) => hostname;
-  const get = (uri: string, scope: RequestScope): Promise<TwilioResponse> => {
-    nextRequest = scope;
+  const get = async (uri: string, scope: Omit<RequestScope, "uri">): Promise<TwilioResponse> => {
+    const headers = httpClient.scoped({ uri, ...scope });
     try {
-      return client.request({ method: "get", uri }) as Promise<TwilioResponse>;
+      return (await client.request({ method: "get", uri, headers })) as TwilioResponse;
     } finally {
-      // Read by now (see nextRequest); cleared anyway so that it never reaches another request.
-      nextRequest = undefined;
+      httpClient.drop(headers);
     }
   };
   return {
     get: (uri, o = {}) => get(uri, { signal: o.signal }),
     getStream: async (uri, o = {}) => {
       const answer = await get(uri, { signal: o.signal, stream: true });
-      // The slot not read in time would leave a parsed body here: say so rather than misread the page.
-      if (!(answer.body instanceof Stream))
-        throw new Error(
-          "the Twilio SDK did not take the streamed request: its request path is no longer synchronous",
-        );
+      if (!(answer.body instanceof Stream)) throw new Error("the Twilio SDK did not stream the answer");
       return answer as TwilioResponse & { body: Readable };
     },
     accountPath: (accountSid) => `${opts.baseUrl}/2010-04-01/Accounts/${accountSid}`,
