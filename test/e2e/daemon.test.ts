@@ -62,11 +62,9 @@ describe("run: the daemon", () => {
       "the first end",
       async () => (await readActions(world.db.pool, world.config.calls)).length > 0,
     );
-    const started = Date.now();
     child.kill("SIGINT");
     const r = await done;
     expect(r.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     const actions = await readActions(world.db.pool, world.config.calls);
     expect(actions.length).toBeLessThan(zombieCount(world));
     // Every row is either untouched or fully ended with its audit row: nothing in between.
@@ -179,13 +177,13 @@ describe("run: shutdown", () => {
     });
     const out = watchOutput(child);
     await until("a pass to start", async () => world.sim.stats.requests > 0);
-    const t0 = Date.now();
     child.kill("SIGTERM");
     const r = await done;
     expect(r.code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(5000);
-    // The pass abandons the requests in flight and the daemon exits on its own, well within the bound.
+    // The pass abandons the requests in flight (Twilio would answer only after PROVIDER_TIMEOUT_MS, 2 min)
+    // and the daemon exits on its own, not on the shutdown timer.
     expect(out.stderr()).toContain("shutting down: no new calls taken, in-flight ends finished");
+    expect(out.stderr()).not.toContain("shutdown took too long");
     // Nothing was half-written: no end happened at all (Twilio never answered).
     expect(await readActions(world.db.pool, world.config.calls)).toHaveLength(
       world.scenario.filter((c) => c.expect === "end_age_bound").length,
@@ -213,11 +211,10 @@ describe("run: shutdown", () => {
         );
         return rows.length > 0;
       });
-      const t0 = Date.now();
       child.kill("SIGTERM");
       const r = await done;
+      // The end waits on the lock for lock_timeout (5 s): the exit is SHUTDOWN_TIMEOUT_SECONDS' doing.
       expect(r.code).toBe(0);
-      expect(Date.now() - t0).toBeLessThan(6000);
       expect(out.stderr()).toContain("shutdown took too long; exiting now");
     } finally {
       await blocker.query("ROLLBACK");

@@ -107,10 +107,8 @@ describe("429: back-pressure, bounded by time rather than by the attempts for fa
   it("stops retrying once the next retry would start after rateLimitBudgetMs, with the 429 answer", async () => {
     const p = policy({ rateLimitBudgetMs: 250 });
     const limited = script({ status: 429, retryAfterMs: 100 });
-    const t0 = performance.now();
     await expect(p.execute(limited.attempt)).resolves.toEqual({ status: 429, retryAfterMs: 100 });
     expect(limited.attempt).toHaveBeenCalledTimes(3);
-    expect(performance.now() - t0).toBeLessThan(400);
 
     const tooLong = script({ status: 429, retryAfterMs: 5000 }, { status: 200 });
     await expect(policy({ rateLimitBudgetMs: 1000 }).execute(tooLong.attempt)).resolves.toMatchObject({
@@ -173,10 +171,9 @@ describe("outer signal", () => {
     await p.execute(script({ status: 200 }).attempt);
     const ctrl = new AbortController();
     const waiting = script({ status: 200 });
-    const t0 = performance.now();
     setTimeout(() => ctrl.abort(), 50);
     await expect(p.execute(waiting.attempt, ctrl.signal)).resolves.toMatchObject({ kind: "error" });
-    expect(performance.now() - t0).toBeLessThan(900);
+    // Had it waited for the limiter's next slot (a second away), the attempt would have run.
     expect(waiting.attempt).not.toHaveBeenCalled();
     expect(p.limiter.waiting).toBe(0);
   });
@@ -185,11 +182,10 @@ describe("outer signal", () => {
     const p = policy();
     const ctrl = new AbortController();
     const limited = script({ status: 429, retryAfterMs: 5000 }, { status: 200 });
-    const t0 = performance.now();
     setTimeout(() => ctrl.abort(), 50);
     const result = await p.execute(limited.attempt, ctrl.signal);
     expect(result).toMatchObject({ kind: "error", reason: "timeout" });
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // Had it waited out the 5 s Retry-After, the second attempt would have run (and answered 200).
     expect(limited.attempt).toHaveBeenCalledTimes(1);
     expect(p.breakerState()).toBe("closed");
   });
