@@ -1,19 +1,10 @@
 /**
- * A page of Twilio's call list, read as it arrives. A page of 1,000 calls is about 1 MB of JSON; parsed whole,
- * every page became a megabyte string and a thousand call resources alive at once, garbage that V8 (sized from
- * the host's memory) collects lazily: a pass over 100,000 live calls peaked 80 % higher than one over 10,000.
- *
- * Here the bytes are split as they come into the entries of `calls` and the rest of the page (its "skeleton":
- * the root object with `calls` left empty). Each entry is parsed on its own by `JSON.parse` and reduced at
- * once to `sid`, `status` and `start_time` (the slice check); the skeleton, a few hundred bytes, is parsed at
- * the end for `next_page_uri`. Every byte is still read by `JSON.parse` (each entry, the skeleton) or checked
- * here (the commas between entries), so a page that is not valid JSON is refused as before.
- *
- * Not a streaming JSON library: `@streamparser/json` (the well-kept one that accepts untrusted input) was
- * tried first, and its JavaScript tokenizer costs about 20 ms a page against `JSON.parse`'s 3 ms. The list is
- * read before any row of its account can be decided, so that CPU is wall time: at 100,000 rows the listing took
- * 4.4 s instead of 1.5 s and the pass missed its bound (`npm run bench`). Splitting entries needs only the
- * string and nesting rules of JSON, and the parsing stays native.
+ * A page of Twilio's call list (about 1 MB of JSON for 1,000 calls), read as it arrives: the bytes are split
+ * into the entries of `calls`, each parsed by `JSON.parse` and reduced at once to `sid`, `status` and
+ * `start_time`, and the rest of the page (its "skeleton", `calls` left empty) parsed at the end for
+ * `next_page_uri`. Every byte is still read by `JSON.parse` or checked here, so a page that is not valid JSON
+ * is refused. Why not a streaming JSON library: its JavaScript tokenizer is several times slower than native
+ * parsing, and the list is on a pass's critical path ([Memory](../../docs/scale.md#memory) has the figures).
  */
 import type { Readable } from "node:stream";
 import type { TwilioCallsPage } from "../model/index.js";
