@@ -141,6 +141,14 @@ describe("one id column for both providers (real Postgres, both simulators)", ()
       openai: { kind: "gone" },
     });
 
+    // The listing's slices are cut from the rows Twilio is asked about: the two CA rows, not the rtc_ or odd ones.
+    const shares = await new PgCallStore(
+      m.db.pool,
+      m.config.calls,
+      m.config.activeStatuses,
+    ).activeStartShares(2);
+    expect([...shares.values()].map((s) => s.rows)).toEqual([1]);
+
     // Twilio was asked about its two calls only (the zombie once, the live call each pass), and answered 200.
     expect(m.twilio.stats).toMatchObject({ fetches: 3, requests: 3, responsesByStatus: { 200: 3 } });
     // OpenAI was connected to for the gone realtime call only: never a CA SID, never the young call, never the odd id.

@@ -4,7 +4,7 @@
  */
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { reportTable } from "../../src/cli/report.js";
+import { reportJson, reportTable } from "../../src/cli/report.js";
 import type {
   ActiveCall,
   ProviderProbes,
@@ -123,6 +123,21 @@ describe("one id column for both providers, in a pass", () => {
     expect(w.store.ends[0]?.evidence).toMatchObject({ openai: { kind: "skipped", why: "other_provider" } });
     // A Twilio end's realtime session is hung up only when the row has one: a CA id is not one.
     expect(w.asked.hangups).toEqual([]);
+
+    // audit --json and /zombies: the id under the provider it belongs to, and the evidence as it was.
+    const json = reportJson(first).calls;
+    expect(json.find((c) => c.callId === RTC)).toMatchObject({
+      twilioCallSid: null,
+      openaiCallId: RTC,
+      evidence: { twilio: { kind: "skipped", why: "other_provider" } },
+      reason: "absence_unconfirmed",
+    });
+    expect(json.find((c) => c.callId === ODD)).toMatchObject({
+      twilioCallSid: null,
+      openaiCallId: null,
+      reason: "unrecognised_id",
+      why: expect.stringContaining(`"${ODD}" is neither a Twilio Call SID`),
+    });
 
     const table = reportTable(first);
     expect(table).toMatch(new RegExp(`${RTC}\\s+\\S+\\s+not its id\\s+gone \\(1st sighting\\)`));
