@@ -104,7 +104,7 @@ function judge(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionP
   } else if (twilio.kind === "error") {
     pending = { reason: twilio.reason, why: `Twilio: ${twilio.detail}` };
   } else {
-    // Twilio had no say (no SID on the row, or no credentials, or an id that is not Twilio's): the realtime side may decide.
+    // Twilio had no say (no SID on the row, no credentials, or an id not its own): the realtime side may decide.
     const openai = evidence.openai;
     if (openai.kind === "live") return { action: "keep", why: "openai_live" };
     if (
