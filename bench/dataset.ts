@@ -95,11 +95,14 @@ export async function seedDataset(
      UPDATE bench_truth SET ended_at = started_at + make_interval(secs => duration_s) WHERE zombie`,
   );
   const m = mapping;
+  // Only Twilio decides here: the rows carry a Call SID, and nothing else is written to the id columns.
+  if (m.twilioSid === null || m.twilioSid === m.id)
+    throw new Error("the benchmark needs a Call SID column of its own");
   const account = m.twilioAccount === undefined ? "" : `, ${q(m.twilioAccount)}`;
   await db.pool.query(
     `INSERT INTO ${quoteQualifiedIdentifier(m.table)}
-       (${q(m.id)}, ${q(m.twilioSid)}, ${q(m.openaiId)}, ${q(m.status)}, ${q(m.startedAt)}, ${q(m.endedAt)}${account})
-     SELECT call_id, sid, NULL, 'active', started_at, NULL${account === "" ? "" : ", account"} FROM bench_truth ORDER BY i`,
+       (${q(m.id)}, ${q(m.twilioSid)}, ${q(m.status)}, ${q(m.startedAt)}, ${q(m.endedAt)}${account})
+     SELECT call_id, sid, 'active', started_at, NULL${account === "" ? "" : ", account"} FROM bench_truth ORDER BY i`,
   );
   await db.pool.query(`VACUUM ANALYZE ${quoteQualifiedIdentifier(m.table)}`);
   const { rows: counted } = await db.pool.query<{ zombies: number }>(

@@ -69,6 +69,9 @@ const SKIPPED: Record<SkipReason, string> = {
   backing_off: "backing off",
   held: "held",
   within_session_cap: "not probed: within the session cap",
+  // One column holds both providers' ids: the row's id is the other provider's, or no provider's.
+  other_provider: "not its id",
+  unrecognised_id: "unrecognised id",
 };
 
 /** Provider times are whole seconds; milliseconds would only add noise to the table. */

@@ -148,7 +148,8 @@ export function createRuntime(
     onListingIndex: watchListingIndex(metrics, logger, config.calls.table),
   });
   const raw = rawProviders(config, opts);
-  if (raw.twilio === null) {
+  // A table without a Call SID column (CALLS_COL_TWILIO_SID set empty) has no row for Twilio to judge.
+  if (raw.twilio === null && config.calls.twilioSid !== null) {
     warn(
       "Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN unset): rows with a Call SID stay unverified",
     );

@@ -11,8 +11,12 @@ export interface TwilioCredentials {
 export interface CallsTableMapping {
   table: string;
   id: string;
-  twilioSid: string;
-  openaiId: string;
+  /**
+   * CALLS_COL_TWILIO_SID and CALLS_COL_OPENAI_ID; null: the table has no such column (the setting set empty).
+   * Both may name one column, which then holds each call's id for whichever provider it belongs to.
+   */
+  twilioSid: string | null;
+  openaiId: string | null;
   status: string;
   startedAt: string;
   endedAt: string;

@@ -36,6 +36,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
   const e = parsed.data;
+  if (e.CALLS_COL_TWILIO_SID === null && e.CALLS_COL_OPENAI_ID === null) {
+    throw new ConfigError(
+      "CALLS_COL_TWILIO_SID and CALLS_COL_OPENAI_ID are both empty: name the column that holds the providers' call ids (one column may hold both)",
+    );
+  }
   if (e.MIN_CALL_AGE_SECONDS >= e.MAX_CALL_DURATION_SECONDS) {
     throw new ConfigError("MIN_CALL_AGE_SECONDS must be smaller than MAX_CALL_DURATION_SECONDS");
   }

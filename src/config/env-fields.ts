@@ -47,6 +47,13 @@ const identifierCheck = (value: string | undefined, ctx: z.RefinementCtx) => {
 };
 
 export const identifier = (fallback: string) => z.string().default(fallback).superRefine(identifierCheck);
+/** A column the table may not have: unset, the default name; set empty (`VAR=`), no such column (null). */
+export const optionalColumn = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => (v.trim() === "" ? null : v))
+    .superRefine((v, ctx) => identifierCheck(v ?? undefined, ctx));
 /** Unset or blank: none (an optional column, a cap that is off by default). */
 export const optionalIdentifier = z
   .string()

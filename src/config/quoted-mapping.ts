@@ -1,13 +1,22 @@
 import type { CallsTableMapping } from "./config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "./identifiers.js";
 
+/**
+ * One column holds both providers' ids (CALLS_COL_TWILIO_SID = CALLS_COL_OPENAI_ID): each row's value belongs
+ * to the provider whose shape it has (see routeSharedId).
+ */
+export function idColumnShared(m: CallsTableMapping): boolean {
+  return m.twilioSid !== null && m.twilioSid === m.openaiId;
+}
+
 /** The calls table's configured names, validated and quoted once, ready to be placed in SQL text. */
 export function quotedMapping(m: CallsTableMapping) {
   return {
     table: quoteQualifiedIdentifier(m.table),
     id: q(m.id),
-    sid: q(m.twilioSid),
-    rtc: q(m.openaiId),
+    /** The id columns, or null when the table has none (the setting set empty). They may be the same column. */
+    sid: m.twilioSid === null ? null : q(m.twilioSid),
+    rtc: m.openaiId === null ? null : q(m.openaiId),
     status: q(m.status),
     started: q(m.startedAt),
     ended: q(m.endedAt),

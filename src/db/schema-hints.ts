@@ -10,9 +10,9 @@ import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/identifiers
 import { editDistance } from "../config/known-variables.js";
 import { anyActiveSql, statusSampleSql, TABLE_COLUMNS_SQL, TABLES_LIKE_SQL } from "./sql/columns.js";
 
-/** Each CALLS_COL_* setting with the column it names (the optional ones only when set). */
+/** Each CALLS_COL_* setting with the column it names (the optional ones only when set, the id ones unless empty). */
 export function columnSettings(m: CallsTableMapping): Array<[variable: string, column: string]> {
-  const all: Array<[string, string | undefined]> = [
+  const all: Array<[string, string | null | undefined]> = [
     ["CALLS_COL_ID", m.id],
     ["CALLS_COL_TWILIO_SID", m.twilioSid],
     ["CALLS_COL_OPENAI_ID", m.openaiId],
@@ -21,7 +21,7 @@ export function columnSettings(m: CallsTableMapping): Array<[variable: string, c
     ["CALLS_COL_ENDED_AT", m.endedAt],
     ["CALLS_COL_TWILIO_ACCOUNT", m.twilioAccount],
   ];
-  return all.filter((e): e is [string, string] => e[1] !== undefined);
+  return all.filter((e): e is [string, string] => typeof e[1] === "string");
 }
 
 /** The candidate most like `name`: the same up to case first, else the nearest within a few edits. */

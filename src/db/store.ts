@@ -1,15 +1,17 @@
 import type pg from "pg";
 import { type CallsTableMapping, mapStatus } from "../config/config.js";
+import { idColumnShared } from "../config/quoted-mapping.js";
 import { errorMessage } from "../error-message.js";
-import type {
-  ActivePage,
-  ActiveSummary,
-  CallStore,
-  EndBatchResult,
-  EndRequest,
-  PageCursor,
-  Sighting,
-  StartShares,
+import {
+  type ActivePage,
+  type ActiveSummary,
+  type CallStore,
+  type EndBatchResult,
+  type EndRequest,
+  type PageCursor,
+  routeSharedId,
+  type Sighting,
+  type StartShares,
 } from "../model/index.js";
 import { recordCauses } from "./causes.js";
 import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
@@ -110,8 +112,13 @@ export class PgCallStore implements CallStore {
     return new PgCallStore(this.pool, this.mapping, this.activeStatuses, { ...this.opts, forced: true });
   }
 
-  listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage> {
-    return this.listing.page(cursor, startedAtOrBefore, limit);
+  async listActivePage(
+    cursor: PageCursor | null,
+    startedAtOrBefore: Date,
+    limit: number,
+  ): Promise<ActivePage> {
+    const page = await this.listing.page(cursor, startedAtOrBefore, limit);
+    return idColumnShared(this.mapping) ? { ...page, rows: page.rows.map(routeSharedId) } : page;
   }
 
   /**

@@ -20,12 +20,13 @@ export async function seedCalls(
   mapping: CallsTableMapping,
   calls: readonly SeedCall[],
 ): Promise<void> {
-  const sql = buildSeedStatements(mapping).insertCall;
-  const withAccount = mapping.twilioAccount !== undefined;
+  const { insertCall, insertFields } = buildSeedStatements(mapping);
   await withTransaction(pool, async (client) => {
     for (const c of calls) {
-      const values = [c.id, c.twilioSid, c.openaiId, c.status, c.startedAt, c.endedAt];
-      await client.query(sql, withAccount ? [...values, c.twilioAccount ?? null] : values);
+      const values = insertFields.map(
+        (fields) => fields.map((f) => c[f] ?? null).find((v) => v !== null) ?? null,
+      );
+      await client.query(insertCall, values);
     }
   });
 }

@@ -10,7 +10,16 @@ export interface ActiveCall {
   openaiId: string | null;
   status: string;
   startedAt: Date;
+  /**
+   * Set only when one column holds both providers' ids (CALLS_COL_TWILIO_SID = CALLS_COL_OPENAI_ID) and the row
+   * has one: the value, and whose id its shape says it is (see routeSharedId). twilioSid and openaiId then
+   * hold it only for its owner.
+   */
+  sharedId?: { value: string; owner: IdOwner };
 }
+
+/** Whose id a value of a shared id column is: `neither` is of no provider's shape, and asked of nobody. */
+export type IdOwner = "twilio" | "openai" | "neither";
 
 /** What confirmed an end; a bounded set, used as a metric label. */
 export const END_SOURCES = ["twilio", "openai", "age_bound"] as const;

@@ -119,7 +119,7 @@ export type OpenAIEvidence = WithAsked<
   | { kind: "error"; reason: ProviderErrorReason; detail: string }
 >;
 
-/** `skipped` = not asked: no id on the row, provider not configured, or not needed. */
+/** `skipped` = not asked: no id on the row (or not this provider's), provider not configured, or not needed. */
 export interface Evidence {
   twilio: TwilioEvidence | { kind: "skipped"; why: SkipReason };
   openai: OpenAIEvidence | { kind: "skipped"; why: SkipReason };
@@ -137,7 +137,11 @@ export type SkipReason =
   | "backing_off"
   | "held"
   /** A realtime call younger than OpenAI's session cap (and a grace): not connected to unless OPENAI_PROBE=early. */
-  | "within_session_cap";
+  | "within_session_cap"
+  /** One column holds both providers' ids, and this row's is the other provider's (`rtc_…` is not Twilio's). */
+  | "other_provider"
+  /** One column holds both providers' ids, and this row's has neither's shape: asked of nobody. */
+  | "unrecognised_id";
 
 /**
  * What the sideband WebSocket told us about one realtime call: `live` = the handshake completed (101), `gone` =

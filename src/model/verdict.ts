@@ -26,7 +26,12 @@ export type UnverifiedReason =
   /** Not asked and never ended, not even by the age bound: held (`hold`, or a revert) until `release`. */
   | "held"
   /** A realtime-only call younger than OpenAI's session cap: not probed (OPENAI_PROBE=after-cap). */
-  | "within_session_cap";
+  | "within_session_cap"
+  /**
+   * The row's id, in the one column that holds both providers' ids, has neither provider's shape: the app's
+   * data, asked of nobody, never a provider's failure.
+   */
+  | "unrecognised_id";
 
 export type Verdict =
   | {

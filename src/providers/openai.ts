@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { boundedText, errorMessage } from "../error-message.js";
-import type { Asked, HangupResult, RealtimeObservation } from "../model/index.js";
+import { type Asked, type HangupResult, isRealtimeCallId, type RealtimeObservation } from "../model/index.js";
 import { classifyRefusal, classifyWsError } from "./openai-classify.js";
 import { openSideband } from "./openai-sideband.js";
 import { requestIdFrom } from "./request-id.js";
@@ -30,12 +30,8 @@ export interface OpenAIProbe {
   hangup(callId: string, signal?: AbortSignal): Promise<HangupResult>;
 }
 
-/** `rtc_` then an opaque, printable, space-free token (e.g. rtc_u1_9c6574da8b8a41a18da9308f4ad974ce). */
-const CALL_ID = /^rtc_[\x21-\x7e]{1,200}$/;
-
-export function isRealtimeCallId(callId: string): boolean {
-  return CALL_ID.test(callId);
-}
+/** The shape is the domain's: the same test routes a shared id column's values (see routeSharedId). */
+export { isRealtimeCallId };
 
 /** OpenAI's request id header, on the sideband's 101 or refusal and on REST answers. */
 const REQUEST_ID_HEADER = "x-request-id";
@@ -109,7 +105,7 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
     callId: string,
     signal: AbortSignal | undefined,
   ): Promise<RealtimeObservation> {
-    if (!CALL_ID.test(callId)) return badId(callId);
+    if (!isRealtimeCallId(callId)) return badId(callId);
     const asked = askedOf(callId, undefined);
     if (signal?.aborted) return { ...aborted(signal), asked };
     let url: URL;
@@ -165,7 +161,7 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
     attachLive: (callId, signal) => probeAt(liveAttachUrl, callId, signal),
 
     async hangup(callId, signal) {
-      if (!CALL_ID.test(callId)) return badId(callId);
+      if (!isRealtimeCallId(callId)) return badId(callId);
       try {
         const { response } = await sdk()
           .realtime.calls.hangup(callId, signal ? { signal } : {})

@@ -1,12 +1,13 @@
 import type { Readable } from "node:stream";
 import { boundedText, errorMessage } from "../error-message.js";
 import { safeJson } from "../json.js";
-import type {
-  Asked,
-  CallRecordsKind,
-  ProviderProbes,
-  TwilioEvidence,
-  TwilioListQuery,
+import {
+  type Asked,
+  type CallRecordsKind,
+  isCallSid,
+  type ProviderProbes,
+  type TwilioEvidence,
+  type TwilioListQuery,
 } from "../model/index.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
 import { requestIdFrom } from "./request-id.js";
@@ -41,11 +42,8 @@ const RECORDS_PATH: Record<CallRecordsKind, string> = { events: "Events", notifi
 /** Twilio's maximum page size: a few requests list tens of thousands of live calls. */
 export const LIST_PAGE_SIZE = 1000;
 
-const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
-
-export function isCallSid(callSid: string): boolean {
-  return CALL_SID.test(callSid);
-}
+/** The shape is the domain's: the same test routes a shared id column's values (see routeSharedId). */
+export { isCallSid };
 
 const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 
@@ -105,7 +103,7 @@ export function createTwilioProbe(
     async fetchCall(callSid, account, signal) {
       const accountSid = account ?? credentials.accountSid;
       if (!ACCOUNT_SID.test(accountSid)) return notAnAccount(accountSid);
-      if (!CALL_SID.test(callSid)) return notACallSid(callSid);
+      if (!isCallSid(callSid)) return notACallSid(callSid);
       let response: TwilioResponse;
       try {
         response = await client.get(`${accountPath(accountSid)}/Calls/${callSid}.json`, { signal });
@@ -122,7 +120,7 @@ export function createTwilioProbe(
 
     async fetchCallRecords(kind, callSid, account, signal) {
       if (!ACCOUNT_SID.test(account)) return notAnAccount(account);
-      if (!CALL_SID.test(callSid)) return notACallSid(callSid);
+      if (!isCallSid(callSid)) return notACallSid(callSid);
       let response: TwilioResponse;
       try {
         response = await client.get(

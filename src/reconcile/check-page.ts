@@ -48,6 +48,8 @@ const EXPECTED_UNVERIFIED: ReadonlySet<UnverifiedReason> = new Set([
   "within_session_cap",
   // The row's own times are no time: the app's data, not a provider's failure.
   "invalid_time",
+  // The row's id is of no provider's shape: the app's data too, and no provider was asked.
+  "unrecognised_id",
 ]);
 
 /** Failures that say nothing about the row itself (the whole provider is refused or failing): no backoff. */

@@ -1,3 +1,4 @@
+import { boundedText } from "../error-message.js";
 import type { ActiveCall, DecisionPolicy, Evidence, UnverifiedReason, Verdict } from "../model/index.js";
 import { pastSessionCap } from "./session-cap.js";
 
@@ -103,7 +104,7 @@ function judge(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionP
   } else if (twilio.kind === "error") {
     pending = { reason: twilio.reason, why: `Twilio: ${twilio.detail}` };
   } else {
-    // Twilio had no say (no SID on the row, or no credentials): the realtime side may decide.
+    // Twilio had no say (no SID on the row, no credentials, or an id not its own): the realtime side may decide.
     const openai = evidence.openai;
     if (openai.kind === "live") return { action: "keep", why: "openai_live" };
     if (
@@ -144,6 +145,11 @@ function judge(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionP
       }
     } else if (openai.kind === "error") {
       pending = { reason: openai.reason, why: `OpenAI: ${openai.detail}` };
+    } else if (openai.why === "unrecognised_id") {
+      pending = {
+        reason: "unrecognised_id",
+        why: `the call's id ${JSON.stringify(boundedText(row.sharedId?.value ?? "", 64))} is neither a Twilio Call SID (CA…) nor an OpenAI realtime call id (rtc_…): no provider was asked`,
+      };
     } else if (openai.why === "within_session_cap") {
       pending = {
         reason: "within_session_cap",

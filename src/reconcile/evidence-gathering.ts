@@ -5,6 +5,7 @@ import type {
   Evidence,
   OpenAIEvidence,
   ProviderProbes,
+  SkipReason,
   TwilioEvidence,
   TwilioLiveStatus,
 } from "../model/index.js";
@@ -149,13 +150,13 @@ export function passEvidence(parts: {
     async gather(row: ActiveCall, signal?: AbortSignal): Promise<Evidence> {
       const twilio: Evidence["twilio"] =
         row.twilioSid === null
-          ? { kind: "skipped", why: "no_id" }
+          ? { kind: "skipped", why: withoutId(row) }
           : probes.twilio === null
             ? { kind: "skipped", why: "not_configured" }
             : await askTwilio(row, row.twilioSid, signal);
       const openai: Evidence["openai"] =
         row.openaiId === null
-          ? { kind: "skipped", why: "no_id" }
+          ? { kind: "skipped", why: withoutId(row) }
           : twilio.kind !== "skipped"
             ? { kind: "skipped", why: "not_needed" }
             : probes.openai === null
@@ -164,4 +165,11 @@ export function passEvidence(parts: {
       return { twilio, openai };
     },
   };
+}
+
+/** Why a provider has no id of this row to be asked about: none at all, or (one column) the other's or no one's. */
+function withoutId(row: ActiveCall): Extract<SkipReason, "no_id" | "other_provider" | "unrecognised_id"> {
+  const shared = row.sharedId;
+  if (shared === undefined) return "no_id";
+  return shared.owner === "neither" ? "unrecognised_id" : "other_provider";
 }

@@ -1,12 +1,13 @@
-import type {
-  ActiveCall,
-  ActivePage,
-  ActiveSummary,
-  CallStore,
-  EndBatchResult,
-  EndRequest,
-  PageCursor,
-  Sighting,
+import {
+  type ActiveCall,
+  type ActivePage,
+  type ActiveSummary,
+  type CallStore,
+  type EndBatchResult,
+  type EndRequest,
+  type PageCursor,
+  routeSharedId,
+  type Sighting,
 } from "../../src/model/index.js";
 
 interface StoredRow {
@@ -39,6 +40,12 @@ export class MemoryCallStore implements CallStore {
   /** Lets a test make a batch, or one row, fail. */
   failBatch: ((reqs: readonly EndRequest[]) => Error | null) | null = null;
   failRow: ((req: EndRequest) => Error | null) | null = null;
+
+  /**
+   * One column holds both providers' ids (CALLS_COL_TWILIO_SID = CALLS_COL_OPENAI_ID): rows are handed out
+   * routed by their id's shape, as PgCallStore hands them out.
+   */
+  sharedIdColumn = false;
 
   /** The database's clock, as a test sets it. */
   clock: () => Date = () => new Date();
@@ -92,7 +99,7 @@ export class MemoryCallStore implements CallStore {
       .slice(0, limit);
     const last = rows[rows.length - 1];
     const page: ActivePage = {
-      rows,
+      rows: this.sharedIdColumn ? rows.map(routeSharedId) : rows,
       next:
         last !== undefined && rows.length === limit
           ? { startedAt: last.startedAt.toISOString(), id: last.id }

@@ -476,3 +476,34 @@ describe("credentials stay out of URLs and out of messages", () => {
     expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
   });
 });
+
+describe("the id columns", () => {
+  it("default to one column each; set empty, the table has no such column", () => {
+    expect(loadConfig({}).calls).toMatchObject({ twilioSid: "twilio_call_sid", openaiId: "openai_call_id" });
+    expect(loadConfig({ CALLS_COL_OPENAI_ID: "" }).calls).toMatchObject({
+      twilioSid: "twilio_call_sid",
+      openaiId: null,
+    });
+    expect(loadConfig({ CALLS_COL_TWILIO_SID: " " }).calls).toMatchObject({
+      twilioSid: null,
+      openaiId: "openai_call_id",
+    });
+  });
+
+  it("may name one column, which may be the call's id too", () => {
+    const one = { CALLS_COL_ID: "call_id", CALLS_COL_TWILIO_SID: "call_id", CALLS_COL_OPENAI_ID: "call_id" };
+    expect(loadConfig(one).calls).toMatchObject({ id: "call_id", twilioSid: "call_id", openaiId: "call_id" });
+  });
+
+  it("refuses both empty: no provider could ever be asked", () => {
+    expect(fails({ CALLS_COL_TWILIO_SID: "", CALLS_COL_OPENAI_ID: "" })).toMatch(
+      /^CALLS_COL_TWILIO_SID and CALLS_COL_OPENAI_ID are both empty/,
+    );
+  });
+
+  it("still refuses a name that is not a plain identifier", () => {
+    expect(fails({ CALLS_COL_OPENAI_ID: "a b" })).toMatch(
+      /^CALLS_COL_OPENAI_ID must be a plain SQL identifier/,
+    );
+  });
+});

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { ActiveCall, Evidence, TwilioEvidence, Verdict } from "../../src/model/index.js";
+import {
+  type ActiveCall,
+  type Evidence,
+  routeSharedId,
+  type TwilioEvidence,
+  type Verdict,
+} from "../../src/model/index.js";
 import { CLOCK_SKEW_TOLERANCE_MS, decide, START_ROUNDING_TOLERANCE_MS } from "../../src/reconcile/decide.js";
 import { TEST_POLICY } from "../helpers/policy.js";
 
@@ -20,7 +26,14 @@ function row(ageSeconds: number, ids: { sid?: string | null; rtc?: string | null
   };
 }
 
+/** A row read from one id column shared by both providers, as routeSharedId hands it over. */
+function shared(ageSeconds: number, value: string): ActiveCall {
+  return routeSharedId({ ...row(ageSeconds, { sid: value, rtc: value }) });
+}
+
 const skipped = { kind: "skipped", why: "no_id" } as const;
+const otherProvider = { kind: "skipped", why: "other_provider" } as const;
+const unrecognised = { kind: "skipped", why: "unrecognised_id" } as const;
 const notConfigured = { kind: "skipped", why: "not_configured" } as const;
 const ev = (twilio: Evidence["twilio"], openai: Evidence["openai"] = skipped): Evidence => ({
   twilio,
@@ -470,6 +483,43 @@ const cases: [name: string, call: ActiveCall, evidence: Evidence, expected: Expe
     row(90_000, { sid: null, rtc: RTC }),
     ev(skipped, { kind: "gone", firstSeenGoneAt: null, lastSeenLiveAt: null }),
     { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(90_000 - 86_400) },
+  ],
+  // One column holds both providers' ids: each row's evidence comes from its id's owner only.
+  [
+    "one id column, an rtc_ id: Twilio not its provider, OpenAI gone confirmed ends it",
+    shared(3600, RTC),
+    ev(otherProvider, { kind: "gone", firstSeenGoneAt: ago(120), lastSeenLiveAt: null }),
+    { action: "end", newStatus: "completed", source: "openai", endedAt: ago(120) },
+  ],
+  [
+    "one id column, an rtc_ id: OpenAI live keeps it",
+    shared(3600, RTC),
+    ev(otherProvider, { kind: "live" }),
+    { action: "keep", why: "openai_live" },
+  ],
+  [
+    "one id column, an rtc_ id, OpenAI not configured: no provider",
+    shared(3600, RTC),
+    ev(otherProvider, notConfigured),
+    { action: "unverified", reason: "no_provider" },
+  ],
+  [
+    "one id column, a CA id: Twilio decides, OpenAI not its provider",
+    shared(3600, SID),
+    ev(ended("completed", ago(3000)), otherProvider),
+    { action: "end", newStatus: "completed", source: "twilio", endedAt: ago(3000) },
+  ],
+  [
+    "one id column, an id of neither shape: unverified unrecognised_id",
+    shared(3600, "call-42"),
+    ev(unrecognised, unrecognised),
+    { action: "unverified", reason: "unrecognised_id" },
+  ],
+  [
+    "one id column, an id of neither shape past the bound: the age bound, as for any unconfirmed row",
+    shared(200_000, "call-42"),
+    ev(unrecognised, unrecognised),
+    { action: "end", newStatus: "timeout", source: "age_bound", endedAt: ago(200_000 - 86_400) },
   ],
 ];
 

@@ -58,6 +58,17 @@ describe("start-up warnings: readable for a one-shot command, a log line for the
     expect(stderr.lines).toEqual([]);
   });
 
+  it("a table without a Call SID column (CALLS_COL_TWILIO_SID set empty) has no row Twilio could judge: no warning", () => {
+    const stderr = sink();
+    const logger = createLogger("warn", sink().stream);
+    runtimes.push(
+      createRuntime(loadConfig({ ...BASE, CALLS_COL_TWILIO_SID: "" }), logger, {
+        warn: plainWarnings(logger, stderr.stream),
+      }),
+    );
+    expect(stderr.lines).toEqual([]);
+  });
+
   it("with Twilio configured there is nothing to warn of", () => {
     const stderr = sink();
     const logger = createLogger("warn", sink().stream);

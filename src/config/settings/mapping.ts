@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { identifier, identifierProblem, optionalIdentifier, quotable } from "../env-fields.js";
+import {
+  identifier,
+  identifierProblem,
+  optionalColumn,
+  optionalIdentifier,
+  quotable,
+} from "../env-fields.js";
 import { quoteQualifiedIdentifier } from "../identifiers.js";
 import { timeZoneSetting } from "../time-zone.js";
 import { inGroup } from "./setting.js";
@@ -21,13 +27,14 @@ export const MAPPING_SETTINGS = inGroup("mapping", {
   },
   CALLS_COL_ID: { about: "the column that identifies a call", field: identifier("call_id") },
   CALLS_COL_TWILIO_SID: {
-    about: "the column holding Twilio's Call SID (`CA…`; NULL for calls that never touched Twilio)",
-    field: identifier("twilio_call_sid"),
+    about:
+      "the column holding Twilio's Call SID (`CA…`; NULL for calls that never touched Twilio). Set empty (`CALLS_COL_TWILIO_SID=`) when the table has no such column: Twilio is then never asked. It may name the same column as `CALLS_COL_OPENAI_ID` (and `CALLS_COL_ID`): see [One id column for both providers](providers.md#one-id-column-for-both-providers)",
+    field: optionalColumn("twilio_call_sid"),
   },
   CALLS_COL_OPENAI_ID: {
     about:
-      "the column holding OpenAI's realtime call id (`rtc_…`; NULL when the call had no realtime session)",
-    field: identifier("openai_call_id"),
+      "the column holding OpenAI's realtime call id (`rtc_…`; NULL when the call had no realtime session). Set empty (`CALLS_COL_OPENAI_ID=`) when the table has no such column: OpenAI is then never asked. It may name the same column as `CALLS_COL_TWILIO_SID`",
+    field: optionalColumn("openai_call_id"),
   },
   CALLS_COL_STATUS: {
     about: "the status column (text or an enum); the daemon writes it when it ends a call",

@@ -179,13 +179,19 @@ export function addCallsAccountColumnSql(m: CallsTableMapping): string {
 
 /** The default calls table, for a new install or the demo (`migrate --with-calls-table`). */
 export function createCallsTableSql(m: CallsTableMapping): string {
+  // An id column may be the id itself, or one column may hold both providers' ids: each is created once.
+  const idColumn = (c: string | null, ...taken: (string | null)[]) =>
+    c === null || taken.includes(c) ? [] : [`${q(c)} text`];
+  const columns = [
+    `${q(m.id)} text PRIMARY KEY`,
+    ...idColumn(m.twilioSid, m.id),
+    `${q(accountColumn(m))} text`,
+    ...idColumn(m.openaiId, m.id, m.twilioSid),
+    `${q(m.status)} text NOT NULL`,
+    `${q(m.startedAt)} timestamptz NOT NULL`,
+    `${q(m.endedAt)} timestamptz`,
+  ];
   return `CREATE TABLE IF NOT EXISTS ${quoteQualifiedIdentifier(m.table)} (
-      ${q(m.id)} text PRIMARY KEY,
-      ${q(m.twilioSid)} text,
-      ${q(accountColumn(m))} text,
-      ${q(m.openaiId)} text,
-      ${q(m.status)} text NOT NULL,
-      ${q(m.startedAt)} timestamptz NOT NULL,
-      ${q(m.endedAt)} timestamptz
+      ${columns.join(",\n      ")}
     )`;
 }

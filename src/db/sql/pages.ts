@@ -71,7 +71,7 @@ export function buildPageStatements(
   // doubled a pass's statements); one probe of the holds' partial unique index per listed row.
   const select = (
     tz: string,
-  ) => `SELECT ${id}::text AS id, ${sid}::text AS twilio_sid, ${rtc}::text AS openai_id,
+  ) => `SELECT ${id}::text AS id, ${sid ?? "NULL"}::text AS twilio_sid, ${rtc ?? "NULL"}::text AS openai_id,
       ${account === null ? "NULL" : account}::text AS twilio_account, ${status}::text AS status, ${read(started, tz)} AS started_at, ${started}::text AS cursor_started_at,
       ${opts.withoutHolds === true ? "false" : `EXISTS (SELECT 1 FROM ${own.holds} AS h WHERE h.call_id = c.${id}::text AND h.released_at IS NULL)`} AS held
     FROM ${table} AS c`;
@@ -90,7 +90,7 @@ export function buildPageStatements(
         WHERE ${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NOT NULL
         LIMIT ${FINISHED_ACTIVE_LIMIT}
       ) AS s GROUP BY s.status ORDER BY n DESC, s.status`,
-    probeCallsTable: `SELECT ${id}, ${sid}, ${rtc}, ${status}, ${started}, ${ended}${account === null ? "" : `, ${account}`}
+    probeCallsTable: `SELECT ${[id, sid, rtc, status, started, ended, account].filter((c) => c !== null).join(", ")}
       FROM ${table} LIMIT 0`,
     probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, a.previous_ended_at, l.name
       FROM ${own.actions} a, ${own.leases} l LIMIT 0`,

@@ -1,5 +1,5 @@
 import type { CallsTableMapping } from "../../config/config.js";
-import { quotedMapping } from "../../config/quoted-mapping.js";
+import { idColumnShared, quotedMapping } from "../../config/quoted-mapping.js";
 
 /**
  * Per account, the active rows with a Call SID and the start times that cut them into equal shares: one scan
@@ -9,6 +9,14 @@ import { quotedMapping } from "../../config/quoted-mapping.js";
  */
 export function buildStartSharesSql(m: CallsTableMapping, opts: { startedInZone?: boolean } = {}): string {
   const { table, sid, status, started, account } = quotedMapping(m);
+  // Rows Twilio is asked about: none without a Call SID column; in a column shared with OpenAI's ids, those of
+  // a Call SID's shape (as routeSharedId routes them).
+  const twilioRows =
+    sid === null
+      ? "false"
+      : idColumnShared(m)
+        ? `${sid}::text ~ '^CA[0-9a-fA-F]{32}$'`
+        : `${sid} IS NOT NULL`;
   const accountExpr = account === null ? "NULL::text" : `NULLIF(${account}::text, '')`;
   const cuts = opts.startedInZone
     ? "ARRAY(SELECT c AT TIME ZONE $3::text FROM unnest(q.cuts) AS c ORDER BY 1)"
@@ -16,7 +24,7 @@ export function buildStartSharesSql(m: CallsTableMapping, opts: { startedInZone?
   return `SELECT q.account, q.rows, ${cuts} AS cuts FROM (
       SELECT ${accountExpr} AS account, count(*)::bigint AS rows,
         percentile_disc($2::float8[]) WITHIN GROUP (ORDER BY ${started}) AS cuts
-      FROM ${table} WHERE ${status} = ANY($1) AND ${sid} IS NOT NULL
+      FROM ${table} WHERE ${status} = ANY($1) AND ${twilioRows}
       GROUP BY 1
     ) AS q`;
 }
