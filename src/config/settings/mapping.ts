@@ -39,7 +39,7 @@ export const MAPPING_SETTINGS = inGroup("mapping", {
   },
   CALLS_COL_ENDED_AT: {
     about:
-      "when the call ended, NULL while it is live; with the status (and `CALLS_COL_DURATION` when set), the only column the daemon writes. A row with an end time is never touched",
+      "when the call ended, NULL while it is live; with the status (and `CALLS_COL_DURATION`, when set), the only columns the daemon writes. A row with an end time is never touched",
     field: identifier("ended_at"),
   },
   CALLS_COL_DURATION: {
