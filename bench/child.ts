@@ -142,6 +142,7 @@ async function runWriteJob(job: WriteJob): Promise<WriteReport> {
       call,
       newStatus: "completed",
       endedAt: t.ended_at,
+      durationSeconds: (t.ended_at.getTime() - call.startedAt.getTime()) / 1000,
       source: "twilio",
       runId,
       // The shape and size of a real Twilio evidence, as the pass records it.

@@ -107,6 +107,13 @@ async function tableChecks(
       state: "pass",
       detail: `${config.calls.table} and its columns, and the daemon's tables in schema ${config.calls.daemonSchema ?? "public"}, are as configured and migrated`,
     });
+    const duration = await store.durationColumn();
+    if (duration !== null)
+      checks.push({
+        name: "duration",
+        state: "pass",
+        detail: `each end writes the call's length to ${config.calls.duration} (${duration.type}, ${duration.whole ? "whole seconds" : "to the millisecond"})`,
+      });
     checks.push({
       name: "status values",
       state: report.unreadableChecks.length > 0 ? "warn" : "pass",

@@ -31,6 +31,11 @@ export interface CallsTableMapping {
    */
   twilioAccount?: string | undefined;
   /**
+   * CALLS_COL_DURATION: the column the call's length in seconds is written to, in the same statement as the
+   * status and the end time (and restored by revert). Unset: the daemon neither reads nor writes one.
+   */
+  duration?: string | undefined;
+  /**
    * RECONCILER_SCHEMA: the schema of the daemon's own tables (audit trail, lease, holds, sightings); every
    * statement names it. Unset: `public`.
    */

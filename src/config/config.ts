@@ -99,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       endedAt: e.CALLS_COL_ENDED_AT,
       timeZone: e.CALLS_TIME_ZONE,
       twilioAccount: e.CALLS_COL_TWILIO_ACCOUNT,
+      duration: e.CALLS_COL_DURATION,
       daemonSchema: e.RECONCILER_SCHEMA,
     },
     activeStatuses: e.ACTIVE_STATUSES,

@@ -22,5 +22,7 @@ export function quotedMapping(m: CallsTableMapping) {
     ended: q(m.endedAt),
     /** The account column, or null when CALLS_COL_TWILIO_ACCOUNT is unset. */
     account: m.twilioAccount === undefined ? null : q(m.twilioAccount),
+    /** The duration column, or null when CALLS_COL_DURATION is unset. */
+    duration: m.duration === undefined ? null : q(m.duration),
   };
 }

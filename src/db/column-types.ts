@@ -74,7 +74,7 @@ export async function readEndColumnTypes(pool: pg.Pool, m: CallsTableMapping): P
 }
 
 /** Runs a column-types query ($1 table, $2 names); returns a lookup that names the setting of a missing column. */
-async function readTypes(pool: pg.Pool, m: CallsTableMapping, sql: string, names: string[]) {
+export async function readTypes(pool: pg.Pool, m: CallsTableMapping, sql: string, names: string[]) {
   let rows: { name: string; type: string }[];
   try {
     ({ rows } = await pool.query<{ name: string; type: string }>(sql, [

@@ -22,6 +22,7 @@ const CALLS_COLUMN_VARIABLES: ReadonlyArray<[string, keyof CallsTableMapping]> =
   ["CALLS_COL_STARTED_AT", "startedAt"],
   ["CALLS_COL_ENDED_AT", "endedAt"],
   ["CALLS_COL_TWILIO_ACCOUNT", "twilioAccount"],
+  ["CALLS_COL_DURATION", "duration"],
 ];
 
 export function explainSchemaError(err: unknown, m: CallsTableMapping): Error {

@@ -33,7 +33,8 @@ export function runtimeNeeds(m: CallsTableMapping, callsSchema: string, callsTab
   return [
     { kind: "schema", schema: callsSchema, object: "", privilege: "USAGE" },
     { kind: "table", schema: callsSchema, object: callsTable, privilege: "SELECT" },
-    ...[m.status, m.endedAt].map(
+    // CALLS_COL_DURATION is written in the same UPDATE as the status and the end time, when it is set.
+    ...[m.status, m.endedAt, ...(m.duration === undefined ? [] : [m.duration])].map(
       (column): Need => ({
         kind: "column",
         schema: callsSchema,

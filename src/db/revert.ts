@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import { readEndColumnTypes, readTimeColumns } from "./column-types.js";
+import { readDurationColumn } from "./duration-column.js";
 import { SchemaMismatchError } from "./errors.js";
 import { missingTables } from "./holds.js";
 import { withTransaction } from "./pool.js";
@@ -18,6 +19,12 @@ export interface RecordedEnd {
   previousEndedAt: Date | null;
   newStatus: string;
   endedAt: Date;
+  /**
+   * The length it wrote to CALLS_COL_DURATION, as the column held it, and the value it replaced; both null
+   * when it wrote none.
+   */
+  durationSeconds: number | null;
+  previousDurationSeconds: number | null;
   source: string;
   /** The run id of the revert that undid this end; null while it stands. */
   revertedBy: string | null;
@@ -30,7 +37,7 @@ export interface CallState {
   present: boolean;
   status: string | null;
   endedAt: Date | null;
-  /** Its status and end time are still exactly what the end wrote. */
+  /** Its status, end time and length (when the end wrote one) are still exactly what the end wrote. */
   asWritten: boolean;
   revertedBy: string | null;
 }
@@ -43,6 +50,8 @@ interface EndRow {
   previous_ended_at: Date | null;
   new_status: string;
   ended_at: Date;
+  duration_seconds: number | null;
+  previous_duration_seconds: number | null;
   source: string;
   reverted_by: string | null;
   reverted_at: Date | null;
@@ -56,14 +65,25 @@ const toEnd = (r: EndRow): RecordedEnd => ({
   previousEndedAt: r.previous_ended_at,
   newStatus: r.new_status,
   endedAt: r.ended_at,
+  durationSeconds: r.duration_seconds,
+  previousDurationSeconds: r.previous_duration_seconds,
   source: r.source,
   revertedBy: r.reverted_by,
   revertedAt: r.reverted_at,
 });
 
+interface Statements {
+  sql: RevertStatements;
+  zone: string[];
+  duration: boolean;
+}
+
+/** The lengths the ends wrote, as the audit kept them (null: that end wrote none). */
+const lengths = (ends: readonly RecordedEnd[]) => ends.map((e) => e.durationSeconds);
+
 /** `revert`: reads the audit trail and restores ended calls, conditionally and in batches (see sql/revert.ts). */
 export class RevertStore {
-  private sqlCache: Promise<{ sql: RevertStatements; zone: string[] }> | undefined;
+  private sqlCache: Promise<Statements> | undefined;
   private readonly reads: ReturnType<typeof revertReadSql>;
 
   constructor(
@@ -119,6 +139,7 @@ export class RevertStore {
       by,
       ends.map((e) => e.previousEndedAt),
       ...statements.zone,
+      ...(statements.duration ? [lengths(ends), ends.map((e) => e.previousDurationSeconds)] : []),
     ];
     try {
       return await withTransaction(this.pool, async (client) => {
@@ -134,7 +155,7 @@ export class RevertStore {
 
   private async statesWith(
     db: pg.Pool | pg.PoolClient,
-    statements: { sql: RevertStatements; zone: string[] },
+    statements: Statements,
     ends: readonly RecordedEnd[],
   ): Promise<Map<string, CallState>> {
     const { rows } = await db.query<{
@@ -150,6 +171,7 @@ export class RevertStore {
       ends.map((e) => e.newStatus),
       ends.map((e) => e.endedAt),
       ...statements.zone,
+      ...(statements.duration ? [lengths(ends)] : []),
     ]);
     return new Map(
       rows.map((r) => [
@@ -175,17 +197,21 @@ export class RevertStore {
 
   /**
    * Built once the id, status and end column types are known (read from the catalog, like the batched end's);
-   * `zone` is [CALLS_TIME_ZONE] for a `timestamp without time zone` end column, else [].
+   * `zone` is [CALLS_TIME_ZONE] for a `timestamp without time zone` end column, else []; `duration`: whether
+   * CALLS_COL_DURATION is compared and restored (its type read like the end's).
    */
-  private statements(): Promise<{ sql: RevertStatements; zone: string[] }> {
+  private statements(): Promise<Statements> {
     this.sqlCache ??= Promise.all([
       readEndColumnTypes(this.pool, this.mapping),
       readTimeColumns(this.pool, this.mapping),
-    ]).then(([types, time]) => {
+      readDurationColumn(this.pool, this.mapping),
+    ]).then(([types, time, duration]) => {
       try {
+        const withDuration = duration === null ? {} : { duration: duration.type };
         return {
-          sql: buildRevertStatements(this.mapping, { ...types, endedAt: time.endedAt }),
+          sql: buildRevertStatements(this.mapping, { ...types, endedAt: time.endedAt, ...withDuration }),
           zone: time.endedZone,
+          duration: duration !== null,
         };
       } catch (err) {
         throw new SchemaMismatchError(errorMessage(err));

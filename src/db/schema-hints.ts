@@ -20,6 +20,7 @@ export function columnSettings(m: CallsTableMapping): Array<[variable: string, c
     ["CALLS_COL_STARTED_AT", m.startedAt],
     ["CALLS_COL_ENDED_AT", m.endedAt],
     ["CALLS_COL_TWILIO_ACCOUNT", m.twilioAccount],
+    ["CALLS_COL_DURATION", m.duration],
   ];
   return all.filter((e): e is [string, string] => typeof e[1] === "string");
 }

@@ -15,6 +15,7 @@ import {
 } from "../model/index.js";
 import { recordCauses } from "./causes.js";
 import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
+import { readDurationColumn, writtenDuration } from "./duration-column.js";
 import { endError, SchemaMismatchError } from "./errors.js";
 import { refuseFinishedActive } from "./finished-active.js";
 import { ActiveListing } from "./listing.js";
@@ -68,6 +69,8 @@ export class PgCallStore implements CallStore {
   private endSqlCache: Promise<EndStatements> | undefined;
   /** The start and end columns' types and CALLS_TIME_ZONE (see readTimeColumns); then the listing for them. */
   private readonly timeColumns = cachedUntilFailure(() => readTimeColumns(this.pool, this.mapping));
+  /** CALLS_COL_DURATION's base type, null when unset (see readDurationColumn); `doctor` shows it. */
+  readonly durationColumn = cachedUntilFailure(() => readDurationColumn(this.pool, this.mapping));
   private readonly pages = cachedUntilFailure(async () =>
     (await this.timeColumns()).startedZone.length === 0
       ? this.sql
@@ -146,6 +149,7 @@ export class PgCallStore implements CallStore {
   async endCalls(reqs: readonly EndRequest[]): Promise<EndBatchResult> {
     if (reqs.length === 0) return { ended: new Set(), locked: new Set() };
     const sql = await this.endSql();
+    const duration = await this.durationColumn();
     const ids = reqs.map((r) => r.call.id);
     const params = [
       ids,
@@ -159,6 +163,7 @@ export class PgCallStore implements CallStore {
       reqs.map((r) => r.decidedAt),
       reqs.map((r) => r.newStatus),
       ...(await this.timeColumns()).endedZone,
+      ...(duration === null ? [] : [reqs.map((r) => writtenDuration(duration, r.durationSeconds))]),
     ];
     // The NOTIFYs are sent by the statement itself, so they reach listeners only if this transaction commits.
     try {
@@ -192,12 +197,16 @@ export class PgCallStore implements CallStore {
    */
   private endSql(): Promise<EndStatements> {
     if (this.endSqlCache === undefined) {
-      const loaded = Promise.all([readEndColumnTypes(this.pool, this.mapping), this.timeColumns()]);
-      const pending = loaded.then(([types, time]) => {
+      const loaded = Promise.all([
+        readEndColumnTypes(this.pool, this.mapping),
+        this.timeColumns(),
+        this.durationColumn(),
+      ]);
+      const pending = loaded.then(([types, time, duration]) => {
         try {
           return buildEndStatements(
             this.mapping,
-            { ...types, endedAt: time.endedAt },
+            { ...types, endedAt: time.endedAt, ...(duration === null ? {} : { duration: duration.type }) },
             { forced: this.forced },
           );
         } catch (err) {

@@ -73,6 +73,11 @@ export type TwilioEvidence = WithAsked<
        */
       startedAt?: Date | null;
       /**
+       * Twilio's `duration`, whole seconds (null when empty). The normaliser always sets it; absent only in
+       * hand-built evidence, where the written length is then the end minus the row's start.
+       */
+      durationSeconds?: number | null;
+      /**
        * Twilio's `direction` (`inbound`, `outbound-api`, `outbound-dial`, `trunking-…`), kept for the diagnosis:
        * which kind of call lost its end. null when Twilio gave none or one outside that set.
        */

@@ -95,6 +95,8 @@ export interface EndRequest {
   /** The provider's status (one of END_STATUSES); the store writes it through STATUS_MAP. */
   newStatus: string;
   endedAt: Date;
+  /** The call's length in seconds, as the verdict decided it: written only when CALLS_COL_DURATION is set. */
+  durationSeconds: number;
   source: EndSource;
   runId: string;
   evidence: unknown;

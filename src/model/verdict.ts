@@ -38,6 +38,11 @@ export type Verdict =
       action: "end";
       newStatus: string;
       endedAt: Date;
+      /**
+       * How long the call lasted, in seconds (to the millisecond): Twilio's own `duration` for a Twilio end
+       * that gave one, else `endedAt` minus the row's start. Written only when CALLS_COL_DURATION is set.
+       */
+      durationSeconds: number;
       source: EndSource;
       why: string;
       /**

@@ -152,6 +152,7 @@ export function normaliseTwilioCall(body: unknown, asked: AskedCall): TwilioEvid
       endedAt,
       endTimeSource,
       startedAt: startTime,
+      durationSeconds: duration,
       direction: (TWILIO_DIRECTIONS as readonly unknown[]).includes(call.direction)
         ? (call.direction as TwilioDirection)
         : null,

@@ -24,6 +24,14 @@ export const OPENAI_ENDED_STATUS = "completed";
  */
 const isTime = (d: Date | null | undefined): d is Date => d instanceof Date && Number.isFinite(d.getTime());
 
+/** Seconds from the row's start to the end written (never negative: an end is never before the start). */
+const lengthOf = (row: ActiveCall, endedAt: Date): number =>
+  Math.max(0, endedAt.getTime() - row.startedAt.getTime()) / 1000;
+
+/** Twilio's own `duration` when it gave a usable one (whole seconds, bounded by the normaliser). */
+const twilioLength = (d: number | null | undefined): number | null =>
+  typeof d === "number" && Number.isInteger(d) && d >= 0 ? d : null;
+
 /** A time in a `why`, where toISOString() would throw on one that is no time. */
 const shownTime = (d: unknown): string => (isTime(d as Date) ? (d as Date).toISOString() : String(d));
 
@@ -89,11 +97,13 @@ function judge(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionP
         why: `Twilio end time ${twilio.endedAt.toISOString()} is before the row's started_at ${row.startedAt.toISOString()}`,
       };
     } else {
+      // Within the rounding tolerance, never write an end before the row's own start.
+      const endedAt = twilio.endedAt.getTime() < row.startedAt.getTime() ? row.startedAt : twilio.endedAt;
       return {
         action: "end",
         newStatus: twilio.status,
-        // Within the rounding tolerance, never write an end before the row's own start.
-        endedAt: twilio.endedAt.getTime() < row.startedAt.getTime() ? row.startedAt : twilio.endedAt,
+        endedAt,
+        durationSeconds: twilioLength(twilio.durationSeconds) ?? lengthOf(row, endedAt),
         source: "twilio",
         why: `Twilio status ${twilio.status}, end from ${twilio.endTimeSource}`,
       };
@@ -128,6 +138,7 @@ function judge(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionP
             action: "end",
             newStatus: OPENAI_ENDED_STATUS,
             endedAt: ended.at,
+            durationSeconds: lengthOf(row, ended.at),
             source: "openai",
             why: `OpenAI realtime session gone since ${first.toISOString()} (seen twice${capped ? ", past the session cap" : ""}); ${ended.why}`,
             ...(capped ? { trust: "session_cap" as const } : {}),
@@ -161,10 +172,12 @@ function judge(row: ActiveCall, evidence: Evidence, now: Date, policy: DecisionP
   }
 
   if (ageMs >= policy.maxCallDurationSeconds * 1000) {
+    const endedAt = new Date(row.startedAt.getTime() + policy.maxCallDurationSeconds * 1000);
     return {
       action: "end",
       newStatus: AGE_BOUND_STATUS,
-      endedAt: new Date(row.startedAt.getTime() + policy.maxCallDurationSeconds * 1000),
+      endedAt,
+      durationSeconds: lengthOf(row, endedAt),
       source: "age_bound",
       why: `older than ${policy.maxCallDurationSeconds}s and not confirmed live (${pending.why})`,
     };

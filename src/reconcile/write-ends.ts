@@ -93,6 +93,7 @@ function endRequest(p: PendingEnd, opts: PassOptions): EndRequest {
     call: p.row,
     newStatus: p.verdict.newStatus,
     endedAt: p.verdict.endedAt,
+    durationSeconds: p.verdict.durationSeconds,
     source: p.verdict.source,
     runId: opts.runId,
     evidence: p.evidence,

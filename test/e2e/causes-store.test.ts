@@ -35,6 +35,7 @@ function request(id: string, runId: string, source: EndSource, over: Partial<End
     },
     newStatus: "completed",
     endedAt: new Date(STARTED.getTime() + 120_000),
+    durationSeconds: 120,
     source,
     runId,
     evidence: twilio

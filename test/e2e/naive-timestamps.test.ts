@@ -40,6 +40,7 @@ function endRequest(id: string, startedAt: Date, endedAt: Date): EndRequest {
     call: { id, twilioSid: null, twilioAccount: null, openaiId: null, status: "active", startedAt },
     newStatus: "completed",
     endedAt,
+    durationSeconds: (endedAt.getTime() - startedAt.getTime()) / 1000,
     source: "twilio",
     runId: randomUUID(),
     evidence: { twilio: { kind: "ended" } },

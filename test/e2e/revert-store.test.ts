@@ -24,6 +24,7 @@ const endOf = (id: string, runId: string): EndRequest => ({
   call: active(id),
   newStatus: "completed",
   endedAt: ENDED,
+  durationSeconds: (ENDED.getTime() - STARTED.getTime()) / 1000,
   source: "twilio",
   runId,
   evidence: { twilio: "completed" },

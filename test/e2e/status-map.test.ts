@@ -23,6 +23,7 @@ function request(id: string, newStatus: string, runId = randomUUID()): EndReques
     },
     newStatus,
     endedAt: new Date("2026-11-01T00:04:00.250Z"),
+    durationSeconds: 240.25,
     source: "twilio",
     runId,
     evidence: { twilio: { kind: "ended", status: newStatus } },

@@ -52,6 +52,7 @@ function request(id: string, runId: string, i = 0, overrides: Partial<EndRequest
     newStatus: STATUSES[i % STATUSES.length] as string,
     // Distinct per call, with milliseconds, so a mix-up between rows would show.
     endedAt: new Date(STARTED.getTime() + 60_000 + i * 1_001),
+    durationSeconds: 60 + i * 1.001,
     source: SOURCES[i % SOURCES.length] as EndSource,
     runId,
     evidence: {

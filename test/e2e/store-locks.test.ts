@@ -17,6 +17,7 @@ function request(id: string, runId: string, i = 0): EndRequest {
     call: { id, twilioSid: null, twilioAccount: null, openaiId: null, status: "active", startedAt: STARTED },
     newStatus: "completed",
     endedAt: new Date(STARTED.getTime() + 60_000 + i * 1_000),
+    durationSeconds: 60 + i,
     source: "twilio",
     runId,
     evidence: { i },

@@ -109,6 +109,7 @@ describe("PgCallStore on the default schema", () => {
       call,
       newStatus: "completed",
       endedAt: new Date("2026-11-01T00:05:00Z"),
+      durationSeconds: 300,
       source: "twilio" as const,
       runId: "00000000-0000-4000-8000-000000000001",
       evidence: { twilio: { kind: "ended" } },
@@ -150,6 +151,7 @@ describe("PgCallStore on the default schema", () => {
       },
       newStatus: "completed",
       endedAt: new Date("2026-11-01T00:05:00Z"),
+      durationSeconds: 300,
       // Violates the audit table's CHECK: the statement fails as a whole.
       source: "guess" as unknown as "twilio",
       runId: "00000000-0000-4000-8000-000000000002",
@@ -214,6 +216,7 @@ describe("PgCallStore on a custom schema (names from config, validated and quote
       call: first,
       newStatus: "timeout",
       endedAt: new Date("2026-11-02T00:00:00Z"),
+      durationSeconds: 86_400,
       source: "age_bound",
       runId: "00000000-0000-4000-8000-000000000003",
       evidence: {},

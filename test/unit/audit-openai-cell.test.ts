@@ -65,6 +65,7 @@ describe("audit table: the OpenAI cell agrees with the decision", () => {
       action: "end",
       newStatus: "completed",
       endedAt: at(1000),
+      durationSeconds: 1000,
       source: "openai",
       why: "gone",
     };

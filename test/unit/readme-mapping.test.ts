@@ -31,6 +31,7 @@ describe("the README's worked mapping", () => {
       table: _table,
       timeZone: _tz,
       twilioAccount: _account,
+      duration: _duration,
       daemonSchema: _schema,
       ...columns
     } = config.calls;

@@ -112,6 +112,8 @@ describe("the human outputs show hostile text escaped and bounded", () => {
             previousEndedAt: null,
             newStatus: "completed",
             endedAt: at(120),
+            durationSeconds: null,
+            previousDurationSeconds: null,
             source: "twilio",
             revertedBy: null,
             revertedAt: null,

@@ -46,8 +46,13 @@ export const MAPPING_SETTINGS = inGroup("mapping", {
   },
   CALLS_COL_ENDED_AT: {
     about:
-      "when the call ended, NULL while it is live; with the status, the only column the daemon writes. A row with an end time is never touched",
+      "when the call ended, NULL while it is live; with the status (and `CALLS_COL_DURATION`, when set), the only columns the daemon writes. A row with an end time is never touched",
     field: identifier("ended_at"),
+  },
+  CALLS_COL_DURATION: {
+    about:
+      "the call's length in seconds (`integer`, `bigint`, `smallint`: rounded to whole seconds; `real`, `double precision`, `numeric`: to the millisecond), written with the status and the end time: Twilio's own `duration` for a Twilio end, else end − start. Unset: never written",
+    field: optionalIdentifier,
   },
   CALLS_COL_TWILIO_ACCOUNT: {
     about:

@@ -13,6 +13,12 @@ export interface ColumnTypes {
    * endCalls takes $10; otherwise (timestamptz, or not given) the value is written as it is, no $10.
    */
   endedAt?: string;
+  /**
+   * CALLS_COL_DURATION's base type (see readDurationColumn), when that setting is set: the end writes the
+   * length, cast to it, in the same UPDATE as the status and the end time, and endCalls takes it as the
+   * parameter after the others ($10, or $11 after the time zone). Unset: no length is read or written.
+   */
+  duration?: string;
 }
 
 export interface EndStatements {
@@ -25,7 +31,8 @@ export interface EndStatements {
    * casts of the input arrays, never of the columns, so the primary key serves the lookup.
    * Per-call arrays, same length, index i is one call: $1 ids, $2 statuses to write (after STATUS_MAP),
    * $3 ended_at, $4 sources, $5 evidence (JSON text), $7 run ids, $8 decided_at, $9 the providers' statuses;
-   * plus $6 the active statuses. A call id given twice is ended once, with its first occurrence's values.
+   * plus $6 the active statuses; with a duration column, the lengths to write (seconds, as the column takes
+   * them) after the time zone, if any. A call id given twice is ended once, with its first occurrence's values.
    * Each audit row's `forced` is the build option (`audit --apply --force`: written without the lease).
    */
   endCalls: string;
@@ -53,6 +60,7 @@ export function buildEndStatements(
     types.endedAt === NAIVE_TIMESTAMP ? `(c.${ended} AT TIME ZONE $10::text)` : `c.${ended}`;
   const idType = checkedTypeName(types.id, "CALLS_COL_ID");
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
+  const length = durationParts(m, types);
   // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
   //   occurrence winning. target: the rows still active, locked in id order; FOR NO KEY UPDATE is the lock the
   //   UPDATE itself takes (an app's FK insert holding KEY SHARE does not block it), and SKIP LOCKED leaves out
@@ -62,13 +70,15 @@ export function buildEndStatements(
   //   call. The final SELECT evaluates pg_notify once per audit row.
   const endCalls = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.new_status, u.ended_at, u.source, u.evidence, u.run_id, u.decided_at,
-        u.provider_status
+        u.provider_status, ${length.input}
       FROM unnest($1::${idType}[], $2::${statusType}[], $3::timestamptz[], $4::text[], $5::jsonb[],
-          $7::uuid[], $8::timestamptz[], $9::text[])
-        WITH ORDINALITY AS u(id, new_status, ended_at, source, evidence, run_id, decided_at, provider_status, ord)
+          $7::uuid[], $8::timestamptz[], $9::text[]${length.param})
+        WITH ORDINALITY AS u(id, new_status, ended_at, source, evidence, run_id, decided_at, provider_status,
+          ${length.alias}ord)
       ORDER BY u.id, u.ord
     ), target AS (
-      SELECT c.${id} AS id, c.${status}::text AS previous_status, ${previousEnded} AS previous_ended_at
+      SELECT c.${id} AS id, c.${status}::text AS previous_status, ${previousEnded} AS previous_ended_at,
+        ${length.previous} AS previous_duration
       FROM ${table} AS c
       WHERE c.${id} IN (SELECT input.id FROM input) AND c.${status} = ANY($6) AND c.${ended} IS NULL
         AND NOT EXISTS (
@@ -77,18 +87,19 @@ export function buildEndStatements(
       ORDER BY c.${id}
       FOR NO KEY UPDATE OF c SKIP LOCKED
     ), ended AS (
-      UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = ${endedValue}
+      UPDATE ${table} AS c SET ${status} = input.new_status, ${ended} = ${endedValue}${length.set}
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status} = ANY($6) AND c.${ended} IS NULL
       RETURNING c.${id}::text AS call_id, target.previous_status, target.previous_ended_at,
         input.new_status::text AS new_status,
-        input.provider_status, input.ended_at, input.source, input.evidence, input.run_id, input.decided_at
+        input.provider_status, input.ended_at, input.source, input.evidence, input.run_id, input.decided_at,
+        target.previous_duration, ${length.written} AS duration
     ), inserted AS (
       INSERT INTO ${own.actions}
         (run_id, call_id, previous_status, previous_ended_at, new_status, provider_status, ended_at, source,
-          evidence, decided_at, forced)
+          evidence, decided_at, forced, previous_duration_seconds, duration_seconds)
       SELECT run_id, call_id, previous_status, previous_ended_at, new_status, provider_status, ended_at, source,
-        evidence, decided_at, ${opts.forced === true ? "true" : "false"}
+        evidence, decided_at, ${opts.forced === true ? "true" : "false"}, previous_duration, duration
       FROM ended
       RETURNING call_id, new_status, ended_at, source, run_id
     )
@@ -103,6 +114,37 @@ export function buildEndStatements(
   const stillActive = `SELECT c.${id}::text AS call_id FROM ${table} AS c
     WHERE c.${id} = ANY($1::${idType}[]) AND c.${status} = ANY($2) AND c.${ended} IS NULL`;
   return { endCalls, stillActive };
+}
+
+/**
+ * The SQL fragments of the batched end that read and write CALLS_COL_DURATION: each a constant NULL when it is
+ * unset, so the audit row's length columns stay NULL and the calls table is written as before. The value is
+ * the parameter after the time zone, cast to the column's base type; the audit keeps both the value replaced
+ * and the value the column holds after the cast (as a float8: exact for every integer and real, and how
+ * revert compares the row), so revert can tell a row still as the end left it.
+ */
+function durationParts(m: CallsTableMapping, types: ColumnTypes) {
+  if (m.duration === undefined || types.duration === undefined) {
+    return {
+      input: "NULL::float8 AS duration",
+      param: "",
+      alias: "",
+      previous: "NULL::float8",
+      set: "",
+      written: "NULL::float8",
+    };
+  }
+  const column = q(m.duration);
+  const type = checkedTypeName(types.duration, "CALLS_COL_DURATION");
+  const param = `$${types.endedAt === NAIVE_TIMESTAMP ? 11 : 10}`;
+  return {
+    input: "u.duration",
+    param: `, ${param}::float8[]`,
+    alias: "duration, ",
+    previous: `c.${column}::float8`,
+    set: `, ${column} = input.duration::${type}`,
+    written: `c.${column}::float8`,
+  };
 }
 
 /** The audit table's refused ends and the start-up probe of its last columns. */

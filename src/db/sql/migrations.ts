@@ -143,6 +143,16 @@ export function migrations(t: DaemonTables): readonly Migration[] {
       CREATE INDEX IF NOT EXISTS ${n.causes}_due_idx ON ${t.causes} (due_at) WHERE cause IS NULL;
       CREATE INDEX IF NOT EXISTS ${n.causes}_ended_here_idx ON ${t.causes} (ended_here_at);`,
     },
+    {
+      // CALLS_COL_DURATION: the length an end wrote and the value it replaced, as the column held them, so that
+      // revert restores the value and leaves alone a row whose length someone rewrote since. NULL on every row
+      // that wrote none (the setting unset, and every row before this migration).
+      version: 9,
+      name: "audit: call duration",
+      sql: `ALTER TABLE ${t.actions}
+        ADD COLUMN IF NOT EXISTS duration_seconds double precision,
+        ADD COLUMN IF NOT EXISTS previous_duration_seconds double precision;`,
+    },
   ];
 }
 

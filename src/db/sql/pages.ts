@@ -59,7 +59,7 @@ export function buildPageStatements(
     withoutHolds?: boolean;
   } = {},
 ): PageStatements {
-  const { table, id, sid, rtc, status, started, ended, account } = quotedMapping(m);
+  const { table, id, sid, rtc, status, started, ended, account, duration } = quotedMapping(m);
   const own = daemonTables(m.daemonSchema);
   const zoned = opts.startedInZone === true;
   // The time zone is always a parameter, never SQL text: $4 in the first page, $6 in the next, $2 in the summary.
@@ -90,9 +90,10 @@ export function buildPageStatements(
         WHERE ${status} ${opts.oneActiveStatus ? "= $1" : "= ANY($1)"} AND ${ended} IS NOT NULL
         LIMIT ${FINISHED_ACTIVE_LIMIT}
       ) AS s GROUP BY s.status ORDER BY n DESC, s.status`,
-    probeCallsTable: `SELECT ${[id, sid, rtc, status, started, ended, account].filter((c) => c !== null).join(", ")}
+    probeCallsTable: `SELECT ${[id, sid, rtc, status, started, ended, account, duration].filter((c) => c !== null).join(", ")}
       FROM ${table} LIMIT 0`,
-    probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, a.previous_ended_at, l.name
+    probeActionsTable: `SELECT a.id, a.provider_status, a.outcome, a.detail, a.previous_ended_at,
+        a.previous_duration_seconds, a.duration_seconds, l.name
       FROM ${own.actions} a, ${own.leases} l LIMIT 0`,
   };
 }

@@ -1,4 +1,5 @@
 import type { CallsTableMapping } from "../../config/config.js";
+import { quoteIdentifier as q } from "../../config/identifiers.js";
 import { quotedMapping } from "../../config/quoted-mapping.js";
 import { type ColumnTypes, checkedTypeName } from "./ends.js";
 import { NAIVE_TIMESTAMP } from "./schema.js";
@@ -8,7 +9,8 @@ import { type DaemonTables, daemonTables } from "./tables.js";
 export function revertReadSql(t: DaemonTables) {
   /** The columns every read returns: one audit row with outcome 'ended', and its revert. */
   const endColumns = `a.id::text AS action_id, a.run_id::text AS run_id, a.call_id, a.previous_status,
-    a.previous_ended_at, a.new_status, a.ended_at, a.source, r.run_id::text AS reverted_by, r.recorded_at AS reverted_at
+    a.previous_ended_at, a.new_status, a.ended_at, a.duration_seconds, a.previous_duration_seconds, a.source,
+    r.run_id::text AS reverted_by, r.recorded_at AS reverted_at
   FROM ${t.actions} AS a
   LEFT JOIN ${t.actions} AS r ON r.reverts = a.id`;
   return {
@@ -42,13 +44,16 @@ export interface RevertStatements {
    * Ids and statuses are cast on the parameter side, to the column types, so the primary key serves the lookup.
    * A `timestamp without time zone` end column (`types.endedAt`) is compared in CALLS_TIME_ZONE, $8, as the
    * batched end wrote it, $9.
+   * With CALLS_COL_DURATION (`types.duration`), two more arrays after those: the lengths the ends wrote (NULL:
+   * that end wrote none, and the column is neither compared nor restored) and the lengths to restore.
    */
   restore: string;
   /**
    * Where each call stands now: $1 ids, $2 audit row ids of the ends, $3 statuses they wrote, $4 end times
    * they wrote. One row per input: `action_id`, `present` (the row exists), `status`, `ended_at`,
    * `as_written` (status and end time still what the end wrote), `reverted_by` (the revert run, if any).
-   * A `timestamp without time zone` end column is read and compared in CALLS_TIME_ZONE, $5.
+   * A `timestamp without time zone` end column is read and compared in CALLS_TIME_ZONE, $5. With
+   * CALLS_COL_DURATION, one more array after those: the lengths the ends wrote, compared like for restore.
    */
   states: string;
 }
@@ -62,12 +67,14 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
   const naive = types.endedAt === NAIVE_TIMESTAMP;
   const endedNow = (zone: string) => (naive ? `(c.${ended} AT TIME ZONE ${zone}::text)` : `c.${ended}`);
   const restoreEnded = naive ? "(input.restore_ended_at AT TIME ZONE $9::text)" : "input.restore_ended_at";
+  const length = durationParts(m, types, naive ? 10 : 9, naive ? 6 : 5);
   const restore = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.action_id, u.expected_status, u.expected_ended_at, u.restore_status,
-        u.restore_ended_at
+        u.restore_ended_at, ${length.input}
       FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[], $5::${statusType}[],
-          $8::timestamptz[])
-        WITH ORDINALITY AS u(id, action_id, expected_status, expected_ended_at, restore_status, restore_ended_at, ord)
+          $8::timestamptz[]${length.restoreParams})
+        WITH ORDINALITY AS u(id, action_id, expected_status, expected_ended_at, restore_status, restore_ended_at,
+          ${length.alias}ord)
       ORDER BY u.id, u.ord
     ), target AS (
       SELECT c.${id} AS id, c.${status}::text AS current_status
@@ -76,20 +83,22 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
       ORDER BY c.${id}
       FOR NO KEY UPDATE OF c SKIP LOCKED
     ), restored AS (
-      UPDATE ${table} AS c SET ${status} = input.restore_status, ${ended} = ${restoreEnded}
+      UPDATE ${table} AS c SET ${status} = input.restore_status, ${ended} = ${restoreEnded}${length.set}
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status}::text = input.expected_status
-        AND ${endedNow("$9")} IS NOT DISTINCT FROM input.expected_ended_at
+        AND ${endedNow("$9")} IS NOT DISTINCT FROM input.expected_ended_at${length.guard("input")}
         AND NOT EXISTS (SELECT 1 FROM ${own.actions} AS r WHERE r.reverts = input.action_id)
       RETURNING c.${id}::text AS call_id, input.action_id, target.current_status,
-        input.restore_status::text AS restored_status, input.expected_ended_at
+        input.restore_status::text AS restored_status, input.expected_ended_at, input.expected_duration,
+        CASE WHEN input.expected_duration IS NULL THEN NULL ELSE ${length.written} END AS restored_duration
     ), audited AS (
       INSERT INTO ${own.actions} (run_id, call_id, previous_status, previous_ended_at, new_status, ended_at,
-          source, evidence, decided_at, outcome, detail, reverts)
+          source, evidence, decided_at, outcome, detail, reverts, previous_duration_seconds, duration_seconds)
       SELECT $6::uuid, x.call_id, x.current_status, x.expected_ended_at, x.restored_status, NULL, a.source,
         jsonb_build_object('reverted', jsonb_build_object('auditId', a.id, 'runId', a.run_id,
           'status', a.new_status, 'endedAt', a.ended_at, 'source', a.source), 'by', $7::text),
-        now(), 'reverted', 'revert of run ' || a.run_id::text || ' by ' || $7::text, a.id
+        now(), 'reverted', 'revert of run ' || a.run_id::text || ' by ' || $7::text, a.id,
+        x.expected_duration, x.restored_duration
       FROM restored AS x JOIN ${own.actions} AS a ON a.id = x.action_id
       RETURNING call_id
     ), held AS (
@@ -103,11 +112,46 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
   const states = `SELECT u.action_id::text AS action_id, c.${id} IS NOT NULL AS present,
       c.${status}::text AS status, ${endedNow("$5")} AS ended_at,
       COALESCE(c.${status}::text = u.expected_status
-        AND ${endedNow("$5")} IS NOT DISTINCT FROM u.expected_ended_at, false) AS as_written,
+        AND ${endedNow("$5")} IS NOT DISTINCT FROM u.expected_ended_at${length.guard("u")}, false) AS as_written,
       r.run_id::text AS reverted_by
-    FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[])
-      AS u(id, action_id, expected_status, expected_ended_at)
+    FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[]${length.statesParam})
+      AS u(id, action_id, expected_status, expected_ended_at${length.statesAlias})
     LEFT JOIN ${table} AS c ON c.${id} = u.id
     LEFT JOIN ${own.actions} AS r ON r.reverts = u.action_id`;
   return { restore, states };
+}
+
+/**
+ * The fragments of restore and states that compare and restore CALLS_COL_DURATION (see the end's, in
+ * ends.ts): empty, or a constant NULL, when it is unset. `restoreAt`/`statesAt`: the number of the first
+ * length parameter of each statement (after the time zone, if any). The column is compared as a float8, as
+ * the end recorded it; an end that wrote no length (NULL) neither compares nor restores it.
+ */
+function durationParts(m: CallsTableMapping, types: ColumnTypes, restoreAt: number, statesAt: number) {
+  if (m.duration === undefined || types.duration === undefined) {
+    return {
+      input: "NULL::float8 AS expected_duration, NULL::float8 AS restore_duration",
+      restoreParams: "",
+      alias: "",
+      set: "",
+      guard: (_: string) => "",
+      written: "NULL::float8",
+      statesParam: "",
+      statesAlias: "",
+    };
+  }
+  const column = q(m.duration);
+  const type = checkedTypeName(types.duration, "CALLS_COL_DURATION");
+  return {
+    input: "u.expected_duration, u.restore_duration",
+    restoreParams: `, $${restoreAt}::float8[], $${restoreAt + 1}::float8[]`,
+    alias: "expected_duration, restore_duration, ",
+    set: `, ${column} = CASE WHEN input.expected_duration IS NULL THEN c.${column}
+        ELSE input.restore_duration::${type} END`,
+    guard: (from: string) =>
+      ` AND (${from}.expected_duration IS NULL OR c.${column}::float8 IS NOT DISTINCT FROM ${from}.expected_duration)`,
+    written: `c.${column}::float8`,
+    statesParam: `, $${statesAt}::float8[]`,
+    statesAlias: ", expected_duration",
+  };
 }
