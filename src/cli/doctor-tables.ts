@@ -40,10 +40,19 @@ export function schemaChecks(config: Config, found: SchemaProblems): Check[] {
 }
 
 /** The statuses the daemon would write against those the table's latest finished rows carry. */
-export async function statusWordChecks(config: Config, store: PgCallStore): Promise<Check[]> {
+export async function statusWordChecks(
+  config: Config,
+  store: PgCallStore,
+  found: SchemaProblems,
+): Promise<Check[]> {
   const name = "status words";
+  // An enum or readable CHECK that accepts every status written vouches for STATUS_MAP's targets.
+  const targetsAccepted =
+    found.statusValues !== null &&
+    found.statusValues.checked !== "none" &&
+    !found.problems.some((p) => p.check === "status values");
   try {
-    const { finished, warnings } = await store.statusWords();
+    const { finished, warnings } = await store.statusWords({ targetsAccepted });
     if (finished.length === 0) {
       return [
         {

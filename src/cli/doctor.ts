@@ -109,7 +109,7 @@ export async function tableChecks(
     return [];
   }
   checks.push(...schemaChecks(config, found));
-  if (found.readable) checks.push(...(await statusWordChecks(config, store)));
+  if (found.readable) checks.push(...(await statusWordChecks(config, store, found)));
   // The checks below would only fail again on what is named above.
   if (found.problems.length > 0) return [];
   try {

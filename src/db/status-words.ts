@@ -21,6 +21,7 @@ export async function readStatusWords(
   pool: pg.Pool,
   m: CallsTableMapping,
   statusMap: Readonly<Record<string, string>>,
+  opts: { targetsAccepted: boolean },
 ): Promise<StatusWords> {
   const sql = finishedStatusesSql(quoteQualifiedIdentifier(m.table), {
     status: quoteIdentifier(m.status),
@@ -29,20 +30,22 @@ export async function readStatusWords(
   });
   const { rows } = await pool.query<{ statuses: string[] }>(sql);
   const finished = rows[0]?.statuses ?? [];
-  return { finished, warnings: compareStatusWords(statusMap, finished, m.table) };
+  return { finished, warnings: compareStatusWords(statusMap, finished, m.table, opts) };
 }
 
 /**
  * For each status the daemon writes that no finished row carries: a warning when a row carries it spelt
  * otherwise (case, separators, a doubled letter: `cancelled`, `No_Answer`), with the STATUS_MAP to set (every such
  * fix in one value); and
- * when STATUS_MAP maps it to a value no row carries. A status never seen and not mapped says nothing: an app
- * may simply have had no busy call yet.
+ * when STATUS_MAP maps it to a value no row carries, unless the column's enum or CHECK accepts every target
+ * (`targetsAccepted`: then the target is one of the app's words, only not met yet). A status never seen and
+ * not mapped says nothing: an app may simply have had no busy call yet.
  */
 export function compareStatusWords(
   statusMap: Readonly<Record<string, string>>,
   finished: readonly string[],
   table: string,
+  opts: { targetsAccepted: boolean } = { targetsAccepted: false },
 ): string[] {
   if (finished.length === 0) return [];
   const seen = new Set(finished);
@@ -67,7 +70,7 @@ export function compareStatusWords(
       warnings.push(
         `the daemon would write ${what}, which no finished row of ${table} carries, but ${JSON.stringify(near)} does: set STATUS_MAP=${setting}`,
       );
-    } else if (mapped) {
+    } else if (mapped && !opts.targetsAccepted) {
       warnings.push(
         `STATUS_MAP maps ${status} to ${written}, which no finished row of ${table} carries (they carry ${quoted(finished)}): map ${status} to the status the app gives such calls`,
       );

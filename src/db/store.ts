@@ -312,7 +312,7 @@ export class PgCallStore implements CallStore {
   }
 
   /** The statuses the daemon would write against those the latest finished rows carry. */
-  statusWords(): Promise<StatusWords> {
-    return readStatusWords(this.pool, this.mapping, this.statusMap);
+  statusWords(opts: { targetsAccepted: boolean }): Promise<StatusWords> {
+    return readStatusWords(this.pool, this.mapping, this.statusMap, opts);
   }
 }

@@ -37,3 +37,13 @@ describe("compareStatusWords: what the daemon writes against what the finished r
     expect(compareStatusWords({ busy: "declined" }, [], "calls")).toEqual([]);
   });
 });
+
+describe("compareStatusWords with an enum or CHECK that accepts every target", () => {
+  it("an unseen target is one of the app's words, not met yet: no warning; a near spelling still is one", () => {
+    const opts = { targetsAccepted: true };
+    expect(compareStatusWords({ busy: "declined" }, ["completed"], "calls", opts)).toEqual([]);
+    expect(compareStatusWords({}, ["completed", "cancelled"], "calls", opts)).toEqual([
+      expect.stringMatching(/set STATUS_MAP=canceled:cancelled$/),
+    ]);
+  });
+});
