@@ -6,6 +6,7 @@ import { tableChecks } from "./doctor.js";
 import { type Check, doctorReport } from "./doctor-check.js";
 import { EXIT } from "./errors.js";
 import { createRuntime, requireDatabaseUrl } from "./runtime.js";
+import { terminalText } from "./terminal-text.js";
 
 /**
  * `migrate`: the daemon's own tables, and with `--with-calls-table` a missing calls table. An existing calls
@@ -43,8 +44,13 @@ export async function runMigrate(
   }
   if (callsTable !== "existing") return EXIT.ok;
   opts.out.write(`calls table ${config.calls.table} already exists: left as it is, checked\n`);
-  const checks = await checkCallsTable(config, logger);
+  const { checks, index } = await checkCallsTable(config, logger);
   opts.out.write(`${doctorReport(checks)}\n`);
+  if (index !== null) {
+    opts.out.write(
+      `no index serves the listing of active calls, and migrate builds none on an existing table: as its owner, run\n  ${terminalText(index)};\n`,
+    );
+  }
   if (!checks.some((c) => c.state === "fail")) return EXIT.ok;
   opts.err.write(
     `call-reconciler: calls table ${config.calls.table} is not usable as configured: fix the problems above (CALLS_TABLE, CALLS_COL_*, STATUS_MAP), then run \`call-reconciler doctor\`\n`,
@@ -52,14 +58,22 @@ export async function runMigrate(
   return EXIT.badConfig;
 }
 
-/** `doctor`'s table section. The role that migrates owns the daemon's tables: its privileges are not the daemon's. */
-async function checkCallsTable(config: Config, logger: Logger): Promise<Check[]> {
+/**
+ * `doctor`'s table section, and the statement that creates the listing index when none serves it (null when
+ * one does, or the table is not usable). The role that migrates owns the daemon's tables: its privileges are
+ * not the daemon's, so they are not checked.
+ */
+async function checkCallsTable(
+  config: Config,
+  logger: Logger,
+): Promise<{ checks: Check[]; index: string | null }> {
   const runtime = createRuntime(config, logger.child({}, { level: "silent" }), { twilioKeepAlive: false });
   const checks: Check[] = [];
   try {
     await tableChecks(config, runtime, checks, "privileged");
+    const unindexed = checks.some((c) => c.name === "listing index" && c.state === "warn");
+    return { checks, index: unindexed ? (await runtime.store.listingIndex()).statement : null };
   } finally {
     await runtime.close();
   }
-  return checks;
 }
