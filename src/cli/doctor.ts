@@ -5,12 +5,12 @@
  * of the model list.
  */
 import type { Config } from "../config/config.js";
-import { mapStatus } from "../config/status-map.js";
 import { grantsFor, missingPrivileges } from "../db/privileges.js";
+import type { SchemaProblems } from "../db/schema-problems.js";
 import type { Logger } from "../log.js";
-import { END_STATUSES } from "../model/index.js";
 import { type Check, doctorExitCode, doctorReport, failed } from "./doctor-check.js";
 import { openaiCheck, twilioChecks } from "./doctor-providers.js";
+import { durationChecks, schemaChecks, statusWordChecks } from "./doctor-tables.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 
 /** Host and database clocks further apart than this are worth a warning (decisions use the database's). */
@@ -88,44 +88,33 @@ async function databaseChecks(
 }
 
 /**
- * The calls table, the daemon's tables, the status values, the listing index and the active rows. Returns the
- * Twilio subaccounts the active rows name (beside the configured account), for the credential checks.
+ * The calls table, the daemon's tables, the status values and words, the listing index and the active rows
+ * (also `migrate`'s check of an existing calls table). Every table problem is named, each on its line; the
+ * listing index and active rows only once there is none. Returns the Twilio subaccounts the active rows name
+ * (beside the configured account), for the credential checks.
  */
-async function tableChecks(
+export async function tableChecks(
   config: Config,
   runtime: Runtime,
   checks: Check[],
   privileges: "privileged" | "unprivileged",
 ): Promise<string[]> {
   const { store } = runtime;
+  let found: SchemaProblems;
   try {
     // Privileges already checked (and reported) just above: a missing one fails this check with its own GRANT.
-    const report = await store.verifySchema({ privilegesChecked: privileges === "privileged" });
-    const writes = END_STATUSES.map((s) => `${s}→${mapStatus(config.statusMap, s)}`).join(", ");
-    checks.push({
-      name: "tables",
-      state: "pass",
-      detail: `${config.calls.table} and its columns, and the daemon's tables in schema ${config.calls.daemonSchema ?? "public"}, are as configured and migrated`,
-    });
-    const duration = await store.durationColumn();
-    if (duration !== null)
-      checks.push({
-        name: "duration",
-        state: "pass",
-        detail: `each end writes the call's length to ${config.calls.duration} (${duration.type}, ${duration.whole ? "whole seconds" : "to the millisecond"})`,
-      });
-    checks.push({
-      name: "status values",
-      state: report.unreadableChecks.length > 0 ? "warn" : "pass",
-      detail:
-        report.unreadableChecks.length > 0
-          ? `could not read CHECK ${report.unreadableChecks.join(", ")}: make sure it accepts ${writes}`
-          : `would write ${writes} (${report.checked === "none" ? "no enum or CHECK to check against" : `the column's ${report.checked} accepts them`})`,
-    });
+    found = await store.schemaProblems({ privilegesChecked: privileges === "privileged" });
   } catch (err) {
     checks.push(failed("tables", err));
     return [];
   }
+  checks.push(...schemaChecks(config, found));
+  if (found.readable) {
+    checks.push(...(await durationChecks(config, store)));
+    checks.push(...(await statusWordChecks(config, store, found)));
+  }
+  // The checks below would only fail again on what is named above.
+  if (found.problems.length > 0) return [];
   try {
     const index = await store.listingIndex();
     checks.push(

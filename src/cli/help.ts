@@ -115,8 +115,16 @@ tables, once and after every upgrade; the daemon's runtime role needs only the G
 "Database privileges" step. It never alters the app's calls table.
 
 Options:
-  --with-calls-table   also create the default calls table (CALLS_TABLE and CALLS_COL_* names) and the
-                       index its listing needs if it does not exist, for a new install or a trial`,
+  --with-calls-table   when CALLS_TABLE does not exist, also create the default calls table (CALLS_TABLE and
+                       CALLS_COL_* names) and the index its listing needs, for a new install or a trial.
+                       When it exists, it never alters it (no column, no index): it checks it as doctor does,
+                       naming every problem with its fix, and when no index serves the listing of active
+                       calls prints the CREATE INDEX CONCURRENTLY statement to run yourself
+
+Exit codes:
+  0  done (an existing calls table is usable; warnings, such as the index to create, are printed)
+  2  the existing calls table is not usable as configured (its problems are printed), or bad usage or
+     configuration`,
   demo: `Usage: call-reconciler demo
 
 Zero configuration: starts an embedded PostgreSQL and the built-in Twilio simulator, seeds about 50 calls

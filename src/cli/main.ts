@@ -119,11 +119,11 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(logLevel);
   switch (cmd) {
     case "migrate":
-      await (await import("./migrate.js")).runMigrate(config, {
+      return (await import("./migrate.js")).runMigrate(config, logger, {
         withCallsTable: flags["with-calls-table"] === true,
         out: process.stdout,
+        err: process.stderr,
       });
-      return EXIT.ok;
     case "doctor":
       return (await import("./doctor.js")).runDoctor(config, logger, {
         json: flags.json === true,

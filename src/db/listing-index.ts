@@ -91,9 +91,9 @@ export function readListingIndex(pool: pg.Pool, t: ListingTable): Promise<Listin
 }
 
 /**
- * `migrate --with-calls-table`: creates the partial index unless an index already serves the listing (a table
- * an older release created keeps its `(status, started_at, id)` index). Not CONCURRENTLY: it runs in the
- * migration's transaction, on what is meant to be a new table. Returns the name created, or null.
+ * `migrate --with-calls-table`, on the calls table it has just created: creates the partial index unless an
+ * index already serves the listing. Not CONCURRENTLY: it runs in the migration's transaction, on a new, empty
+ * table (an existing table is never indexed by migrate). Returns the name created, or null.
  */
 export async function ensureListingIndex(client: pg.ClientBase, t: ListingTable): Promise<string | null> {
   const found = await inspectListingIndex(client, t);

@@ -1,24 +1,29 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import { quoteQualifiedIdentifier } from "../config/identifiers.js";
 import { ensureListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { daemonTables } from "./sql/tables.js";
-import { addCallsAccountColumnSql, createCallsTableSql, migrationSql, migrations } from "./sql.js";
+import { CALLS_TABLE_EXISTS_SQL, createCallsTableSql, migrationSql, migrations } from "./sql.js";
 
 export interface MigrateResult {
   applied: number[];
   /** The schema the daemon's tables are in (RECONCILER_SCHEMA), and whether this run created it. */
   schema: string;
   schemaCreated: boolean;
-  /** The calls table was asked for and now exists (created, or already there). */
-  callsTableEnsured: boolean;
-  /** The partial index created for the listing of active calls (null: one already served it, or not asked). */
+  /**
+   * `--with-calls-table`: `created` (with the index its listing needs), or `existing`: the app's table, left
+   * exactly as it is, for the caller to check. Null when not asked.
+   */
+  callsTable: "created" | "existing" | null;
+  /** The partial index created with a new calls table (null: one already served it, or no table created). */
   listingIndexCreated: string | null;
 }
 
 /**
- * Brings the daemon's own tables up to date. The app's calls table is only ever created (never altered),
- * and only when asked, for a new install or the demo.
+ * Brings the daemon's own tables up to date. The app's calls table is only ever created, when asked and
+ * missing, for a new install or the demo; an existing one is never altered, nor indexed: an index built
+ * here would lock the app's writes for the whole build (the caller prints the CONCURRENTLY one instead).
  */
 export async function migrate(
   pool: pg.Pool,
@@ -44,20 +49,20 @@ export async function migrate(
       applied.push(m.version);
     }
     let listingIndexCreated: string | null = null;
+    let callsTable: MigrateResult["callsTable"] = null;
     if (opts.withCallsTable) {
+      const found = await client.query<{ present: boolean }>(CALLS_TABLE_EXISTS_SQL, [
+        quoteQualifiedIdentifier(opts.mapping.table),
+      ]);
+      callsTable = found.rows[0]?.present === true ? "existing" : "created";
+    }
+    if (callsTable === "created") {
       await client.query(createCallsTableSql(opts.mapping));
-      await client.query(addCallsAccountColumnSql(opts.mapping));
       listingIndexCreated = await ensureListingIndex(client, {
         mapping: opts.mapping,
         activeStatuses: opts.activeStatuses ?? ["active"],
       });
     }
-    return {
-      applied,
-      schema: own.schema,
-      schemaCreated,
-      callsTableEnsured: opts.withCallsTable,
-      listingIndexCreated,
-    };
+    return { applied, schema: own.schema, schemaCreated, callsTable, listingIndexCreated };
   });
 }

@@ -8,6 +8,7 @@ import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/identifiers.js";
 import { editDistance } from "../config/known-variables.js";
+import { pgCode } from "./errors.js";
 import { anyActiveSql, statusSampleSql, TABLE_COLUMNS_SQL, TABLES_LIKE_SQL } from "./sql/columns.js";
 
 /** Each CALLS_COL_* setting with the column it names (the optional ones only when set, the id ones unless empty). */
@@ -62,16 +63,38 @@ export async function missingTableMessage(pool: pg.Pool, table: string): Promise
  */
 export async function missingColumnMessage(pool: pg.Pool, m: CallsTableMapping): Promise<string | null> {
   const { rows } = await pool.query<{ name: string }>(TABLE_COLUMNS_SQL, [quoteQualifiedIdentifier(m.table)]);
-  const columns = rows.map((r) => r.name);
-  const missing = columnSettings(m).find(([, column]) => !columns.includes(column));
-  if (missing === undefined) return null;
-  const [variable, column] = missing;
-  const guess = closestName(column, columns);
-  const hint =
-    guess !== undefined
-      ? `did you mean ${variable}=${guess}? (names are case-sensitive: "${guess}" is not "${column}")`
-      : `its columns are ${columns.slice(0, 20).join(", ")}${columns.length > 20 ? ", ..." : ""}`;
-  return `${variable}: table ${m.table} has no column "${column}"; ${hint}`;
+  return (
+    missingColumnMessages(
+      m,
+      rows.map((r) => r.name),
+    )[0] ?? null
+  );
+}
+
+/** The columns of the calls table in table order, or null when it (or its schema) does not exist. */
+export async function callsTableColumns(pool: pg.Pool, table: string): Promise<string[] | null> {
+  try {
+    const { rows } = await pool.query<{ name: string }>(TABLE_COLUMNS_SQL, [quoteQualifiedIdentifier(table)]);
+    return rows.map((r) => r.name);
+  } catch (err) {
+    // 42P01: no such table; 3F000: no such schema.
+    if (pgCode(err) === "42P01" || pgCode(err) === "3F000") return null;
+    throw err;
+  }
+}
+
+/** One line for each CALLS_COL_* setting naming a column `columns` lacks, with the closest column of the table. */
+export function missingColumnMessages(m: CallsTableMapping, columns: readonly string[]): string[] {
+  return columnSettings(m)
+    .filter(([, column]) => !columns.includes(column))
+    .map(([variable, column]) => {
+      const guess = closestName(column, columns);
+      const hint =
+        guess !== undefined
+          ? `did you mean ${variable}=${guess}? (names are case-sensitive: "${guess}" is not "${column}")`
+          : `its columns are ${columns.slice(0, 20).join(", ")}${columns.length > 20 ? ", ..." : ""}`;
+      return `${variable}: table ${m.table} has no column "${column}"; ${hint}`;
+    });
 }
 
 /**

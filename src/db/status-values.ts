@@ -26,19 +26,31 @@ export async function checkStatusValues(
   statusMap: Readonly<Record<string, string>>,
   activeStatuses: readonly string[],
 ): Promise<StatusValuesReport> {
+  const { report, problems } = await statusValueProblems(pool, m, statusMap, activeStatuses);
+  if (problems[0] !== undefined) throw new SchemaMismatchError(problems[0]);
+  return report;
+}
+
+/** checkStatusValues' findings, each problem its own line: `doctor` names them all. */
+export async function statusValueProblems(
+  pool: pg.Pool,
+  m: CallsTableMapping,
+  statusMap: Readonly<Record<string, string>>,
+  activeStatuses: readonly string[],
+): Promise<{ report: StatusValuesReport; problems: string[] }> {
   const params = [quoteQualifiedIdentifier(m.table), m.status];
   const writes = END_STATUSES.map((s) => ({ provider: s, value: mapStatus(statusMap, s) }));
   const where = `the status column ${m.table}.${m.status}`;
+  const problems: string[] = [];
 
   const labels = await pool.query<{ label: string; type: string }>(ENUM_LABELS_SQL, params);
   if (labels.rows.length > 0) {
     const allowed = new Set(labels.rows.map((r) => r.label));
     const what = `${where} (enum ${labels.rows[0]?.type})`;
-    refuseMissing(writes, allowed, what);
+    problems.push(...missingWrites(writes, allowed, what));
     const inactive = activeStatuses.filter((s) => !allowed.has(s));
-    if (inactive.length > 0) {
-      throw new SchemaMismatchError(`ACTIVE_STATUSES names ${inactive.join(", ")}, which ${what} lacks`);
-    }
+    if (inactive.length > 0)
+      problems.push(`ACTIVE_STATUSES names ${inactive.join(", ")}, which ${what} lacks`);
   }
 
   const checks = await pool.query<{ name: string; def: string; subject: string }>(STATUS_CHECKS_SQL, params);
@@ -46,26 +58,27 @@ export async function checkStatusValues(
   for (const c of checks.rows) {
     const allowed = valuesAllowedByCheck(c.def, c.subject);
     if (allowed === null) unreadableChecks.push(c.name);
-    else refuseMissing(writes, allowed, `${where} (CHECK constraint ${c.name})`);
+    else problems.push(...missingWrites(writes, allowed, `${where} (CHECK constraint ${c.name})`));
   }
   const checked =
     labels.rows.length > 0 ? "enum" : checks.rows.length > unreadableChecks.length ? "check" : "none";
-  return { checked, unreadableChecks };
+  return { report: { checked, unreadableChecks }, problems };
 }
 
-function refuseMissing(
+/** The one line naming what `allowed` lacks of what the daemon may write, with STATUS_MAP; none if nothing. */
+function missingWrites(
   writes: readonly { provider: string; value: string }[],
   allowed: ReadonlySet<string>,
   what: string,
-): void {
+): string[] {
   const missing = writes.filter((w) => !allowed.has(w.value));
-  if (missing.length === 0) return;
+  if (missing.length === 0) return [];
   const names = missing.map((w) =>
     w.value === w.provider ? w.value : `${w.value} (STATUS_MAP ${w.provider}:${w.value})`,
   );
   const example = missing[0]?.provider ?? "no-answer";
-  throw new SchemaMismatchError(
+  return [
     `${what} does not accept ${[...new Set(names)].join(", ")}, which the daemon may write: add them, or map each ` +
       `to a value it accepts with STATUS_MAP (e.g. STATUS_MAP=${example}:<value>)`,
-  );
+  ];
 }

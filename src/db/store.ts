@@ -23,6 +23,7 @@ import { type ListingIndex, readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { verifyPrivileges } from "./privileges.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
+import { collectSchemaProblems, type SchemaProblems } from "./schema-problems.js";
 import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
 import { endedSinceSql } from "./sql/causes.js";
 import { holdsSql } from "./sql/holds.js";
@@ -38,6 +39,7 @@ import {
 } from "./sql.js";
 import { readStartShares } from "./start-shares.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
+import { readStatusWords, type StatusWords } from "./status-words.js";
 import { probeCallsTable, probeTables } from "./verify-schema.js";
 
 export { pgCode, SchemaMismatchError } from "./errors.js";
@@ -305,5 +307,28 @@ export class PgCallStore implements CallStore {
     // After the status check: an active status the column's enum lacks would fail this statement unexplained.
     await refuseFinishedActive(this.pool, this.sql, this.mapping, this.activeParam());
     return report;
+  }
+
+  /** verifySchema's checks, every problem found rather than the first thrown: for `doctor` and `migrate`. */
+  schemaProblems(opts: { privilegesChecked?: boolean } = {}): Promise<SchemaProblems> {
+    return collectSchemaProblems({
+      pool: this.pool,
+      mapping: this.mapping,
+      sql: this.sql,
+      own: this.own,
+      statusMap: this.statusMap,
+      activeStatuses: this.activeStatuses,
+      activeParam: this.activeParam(),
+      columnTypes: async () => {
+        await this.pages();
+        await this.endSql();
+      },
+      privilegesChecked: opts.privilegesChecked === true,
+    });
+  }
+
+  /** The statuses the daemon would write against those the latest finished rows carry. */
+  statusWords(opts: { targetsAccepted: boolean }): Promise<StatusWords> {
+    return readStatusWords(this.pool, this.mapping, this.statusMap, opts);
   }
 }

@@ -17,6 +17,15 @@ export async function probeTables(
   mapping: CallsTableMapping,
 ): Promise<void> {
   await probeCallsTable(pool, sql, mapping);
+  await probeDaemonTables(pool, sql, own);
+}
+
+/** The daemon's own tables, migrated to the last version. */
+export async function probeDaemonTables(
+  pool: pg.Pool,
+  sql: Pick<PageStatements, "probeActionsTable">,
+  own: DaemonTables,
+): Promise<void> {
   try {
     await pool.query(sql.probeActionsTable);
     await pool.query(refusalSql(own).probeForced);

@@ -182,10 +182,8 @@ export const migrationSql = (t: DaemonTables) => ({
 /** The default table's subaccount column: CALLS_COL_TWILIO_ACCOUNT, else `twilio_account_sid`. */
 const accountColumn = (m: CallsTableMapping): string => m.twilioAccount ?? "twilio_account_sid";
 
-/** A default calls table created before the subaccount column existed gets it (nullable: nothing to fill). */
-export function addCallsAccountColumnSql(m: CallsTableMapping): string {
-  return `ALTER TABLE ${quoteQualifiedIdentifier(m.table)} ADD COLUMN IF NOT EXISTS ${q(accountColumn(m))} text`;
-}
+/** Whether CALLS_TABLE ($1, quoted) exists: `migrate --with-calls-table` creates it only if not, else only checks it. */
+export const CALLS_TABLE_EXISTS_SQL = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS present";
 
 /** The default calls table, for a new install or the demo (`migrate --with-calls-table`). */
 export function createCallsTableSql(m: CallsTableMapping): string {
