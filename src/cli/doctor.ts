@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
+import { checkBinding, describeBinding } from "../db/binding.js";
 import { grantsFor, missingPrivileges } from "../db/privileges.js";
 import type { Logger } from "../log.js";
 import { END_STATUSES } from "../model/index.js";
@@ -100,12 +101,21 @@ async function tableChecks(
   const { store } = runtime;
   try {
     // Privileges already checked (and reported) just above: a missing one fails this check with its own GRANT.
-    const report = await store.verifySchema({ privilegesChecked: privileges === "privileged" });
+    const report = await store.verifySchema({
+      privilegesChecked: privileges === "privileged",
+      bindState: false,
+    });
     const writes = END_STATUSES.map((s) => `${s}→${mapStatus(config.statusMap, s)}`).join(", ");
     checks.push({
       name: "tables",
       state: "pass",
       detail: `${config.calls.table} and its columns, and the daemon's tables in schema ${config.calls.daemonSchema ?? "public"}, are as configured and migrated`,
+    });
+    const binding = await checkBinding(runtime.pool, config.calls, { bind: false });
+    checks.push({
+      name: "state",
+      state: "pass",
+      detail: describeBinding(binding, config.calls.daemonSchema ?? "public"),
     });
     checks.push({
       name: "status values",

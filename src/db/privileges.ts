@@ -49,6 +49,7 @@ export function runtimeNeeds(m: CallsTableMapping, callsSchema: string, callsTab
     { kind: "sequence", schema: own, object: seq(t.holds), privilege: "USAGE" },
     ...table(t.sightings, "SELECT", "INSERT", "UPDATE", "DELETE"),
     ...table(t.causes, "SELECT", "INSERT", "UPDATE"),
+    ...table(t.binding, "SELECT", "INSERT"),
   ];
 }
 

@@ -4,6 +4,7 @@
  */
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import { checkBinding } from "./binding.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
 import { missingColumnMessage, missingTableMessage } from "./schema-hints.js";
 import { holdsSql } from "./sql/holds.js";
@@ -15,6 +16,7 @@ export async function probeTables(
   sql: Pick<PageStatements, "probeCallsTable" | "probeActionsTable">,
   own: DaemonTables,
   mapping: CallsTableMapping,
+  opts: { bind: boolean } = { bind: true },
 ): Promise<void> {
   await probeCallsTable(pool, sql, mapping);
   try {
@@ -30,6 +32,8 @@ export async function probeTables(
     }
     throw err;
   }
+  // Before anything reads or writes a call: the state must be this table's (bound now if nothing used it yet).
+  await checkBinding(pool, mapping, opts);
 }
 
 /** The configured calls table and columns only: what a reader of the table (`simulate`) relies on. */

@@ -108,7 +108,7 @@ describe("the runtime role's privileges", () => {
     expect(table.rows).toEqual([{ granted: false }]);
     const doctor = await runCli(["doctor", "--json"], { ...asRole, OPENAI_PROBE: "off" });
     const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; state: string }[] }).checks;
-    for (const name of ["privileges", "tables", "status values"])
+    for (const name of ["privileges", "tables", "state", "status values"])
       expect(checks.find((c) => c.name === name)?.state, name).toBe("pass");
     const audit = await runCli(["audit", "--apply"], asRole);
     expect(audit.stderr).toBe("");

@@ -226,6 +226,7 @@ describe("the operator's trial, replayed on one telephony database", () => {
       "clock",
       "privileges",
       "tables",
+      "state",
       "status values",
       "listing index",
       "active rows",

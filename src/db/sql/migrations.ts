@@ -143,6 +143,18 @@ export function migrations(t: DaemonTables): readonly Migration[] {
       CREATE INDEX IF NOT EXISTS ${n.causes}_due_idx ON ${t.causes} (due_at) WHERE cause IS NULL;
       CREATE INDEX IF NOT EXISTS ${n.causes}_ended_here_idx ON ${t.causes} (ended_here_at);`,
     },
+    {
+      // The calls table this schema's state belongs to (see sql/binding.ts). Left empty here: the first
+      // command that uses the state writes the row, so an existing install is bound to the table it serves.
+      version: 9,
+      name: "calls table binding",
+      sql: `CREATE TABLE IF NOT EXISTS ${t.binding} (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        calls_schema text NOT NULL,
+        calls_table text NOT NULL,
+        bound_at timestamptz NOT NULL DEFAULT now()
+      );`,
+    },
   ];
 }
 
