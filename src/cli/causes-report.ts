@@ -3,6 +3,7 @@
  * calls the app ended itself). Reads only; asks no provider.
  */
 import type { Config } from "../config/config.js";
+import { checkBinding } from "../db/binding.js";
 import { actionsOf, causeOf, causesSince } from "../db/causes.js";
 import { pgCode } from "../db/errors.js";
 import { createPool } from "../db/pool.js";
@@ -95,6 +96,8 @@ export async function runCausesReport(
   const pool = createPool(requireDatabaseUrl(config), { max: 2 });
   const tables = daemonTables(config.calls.daemonSchema);
   try {
+    // Another table's causes and ends would be reported as this one's; reading binds nothing.
+    await checkBinding(pool, config.calls, { bind: false });
     const now = new Date();
     if (opts.call !== undefined) {
       const row = await withTables(() => causeOf(pool, tables, opts.call as string));

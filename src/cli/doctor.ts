@@ -5,6 +5,7 @@
  * of the model list.
  */
 import type { Config } from "../config/config.js";
+import { checkBinding, describeBinding } from "../db/binding.js";
 import { grantsFor, missingPrivileges } from "../db/privileges.js";
 import type { SchemaProblems } from "../db/schema-problems.js";
 import type { Logger } from "../log.js";
@@ -109,6 +110,18 @@ export async function tableChecks(
     return [];
   }
   checks.push(...schemaChecks(config, found));
+  if (!found.problems.some((p) => p.check === "tables")) {
+    try {
+      const binding = await checkBinding(runtime.pool, config.calls, { bind: false });
+      checks.push({
+        name: "state",
+        state: "pass",
+        detail: describeBinding(binding, config.calls.daemonSchema ?? "public"),
+      });
+    } catch (err) {
+      checks.push(failed("state", err));
+    }
+  }
   if (found.readable) {
     checks.push(...(await durationChecks(config, store)));
     checks.push(...(await statusWordChecks(config, store, found)));

@@ -92,7 +92,7 @@ Exit codes:
 Checks everything a pass relies on, before anything is written, and prints one line per check with what to
 do about it: the configuration, that the database answers (and as which role), the host's clock against the
 database's, the role's privileges (with the GRANTs that are missing), the calls table, its columns and types
-and the daemon's tables (migrated), the status values that would be written (after STATUS_MAP) and whether
+and the daemon's tables (migrated, and the calls table their state belongs to), the status values that would be written (after STATUS_MAP) and whether
 the column accepts them, the listing index, that some rows hold ACTIVE_STATUSES, the Twilio credentials
 (one page of calls in progress for the account and for each subaccount the active rows name), the phone
 numbers without a status callback (inbound calls to them never report their end) and the OpenAI key (one
@@ -107,10 +107,11 @@ Exit codes:
   2  some checks failed (run and audit would refuse to start), or bad usage or configuration`,
   migrate: `Usage: call-reconciler migrate [--with-calls-table]
 
-Creates or updates the daemon's own five tables in RECONCILER_SCHEMA (default public), creating that
-schema if it is missing: call_reconciler_actions (the audit trail), call_reconciler_leases,
-call_reconciler_holds, call_reconciler_sightings and call_reconciler_causes, plus the
-call_reconciler_migrations ledger of what was applied. Prints where it wrote. Run it as the owner of these
+Creates or updates the daemon's own tables in RECONCILER_SCHEMA (default public), creating that schema if
+it is missing: call_reconciler_actions (the audit trail), call_reconciler_leases, call_reconciler_holds,
+call_reconciler_sightings, call_reconciler_causes and call_reconciler_binding (the one calls table this
+state belongs to, recorded by the first command that uses it), plus the call_reconciler_migrations ledger of
+what was applied. A copy of the calls table needs a RECONCILER_SCHEMA of its own. Prints where it wrote. Run it as the owner of these
 tables, once and after every upgrade; the daemon's runtime role needs only the GRANTs of the README's
 "Database privileges" step. It never alters the app's calls table.
 

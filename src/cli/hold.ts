@@ -1,5 +1,6 @@
 import { hostname, userInfo } from "node:os";
 import type { Config } from "../config/config.js";
+import { checkBinding } from "../db/binding.js";
 import { type Hold, HoldStore } from "../db/holds.js";
 import { createPool } from "../db/pool.js";
 import { verifyPrivileges } from "../db/privileges.js";
@@ -42,6 +43,7 @@ async function withHolds<T>(config: Config, fn: (holds: HoldStore) => Promise<T>
   });
   try {
     await verifyPrivileges(pool, config.calls);
+    await checkBinding(pool, config.calls, { bind: true });
     return await fn(new HoldStore(pool, config.calls));
   } finally {
     await pool.end();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config/config.js";
+import { checkBinding } from "../db/binding.js";
 import { HoldStore } from "../db/holds.js";
 import { createPool } from "../db/pool.js";
 import { verifyPrivileges } from "../db/privileges.js";
@@ -74,6 +75,7 @@ export async function runRevert(
   });
   try {
     await verifyPrivileges(pool, config.calls);
+    await checkBinding(pool, config.calls, { bind: true });
     const store = new RevertStore(pool, config.calls);
     const report: RevertReport = {
       revertRunId: randomUUID(),

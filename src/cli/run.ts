@@ -6,6 +6,7 @@ import { type LoopState, reconcileLoop } from "../daemon/loop.js";
 import { reconcileNow } from "../daemon/on-demand.js";
 import { PassGate } from "../daemon/pass-gate.js";
 import { Progress } from "../daemon/progress.js";
+import { checkBinding } from "../db/binding.js";
 import { Lease, reconcileLeaseName } from "../db/lease.js";
 import { statusColumnWarning } from "../db/schema-hints.js";
 import { SchemaMismatchError } from "../db/store.js";
@@ -34,8 +35,12 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   setMaxListeners(0, signal);
   const intervalMs = config.reconcileIntervalSeconds * 1000;
   const lease = new Lease(runtime.pool, {
-    // Asked of the database on the first lease check: the daemon may start before the database answers.
-    name: () => reconcileLeaseName(runtime.pool, config.calls.table),
+    // Asked of the database on the first lease check: the daemon may start before the database answers, and
+    // then never leads (never writes) on a state that belongs to another calls table.
+    name: async () => {
+      await checkBinding(runtime.pool, config.calls, { bind: true });
+      return reconcileLeaseName(runtime.pool, config.calls.table);
+    },
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlSeconds: config.leaderLeaseSeconds,
     schema: config.calls.daemonSchema,

@@ -8,6 +8,7 @@ import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteIdentifier as q } from "../config/identifiers.js";
 import { SchemaMismatchError } from "./errors.js";
+import { columnSettings } from "./schema-hints.js";
 import { PRIVILEGES_SQL, TABLE_SCHEMA_SQL } from "./sql/privileges.js";
 import { DEFAULT_DAEMON_SCHEMA, TABLE_NAMES } from "./sql/tables.js";
 
@@ -24,25 +25,23 @@ export interface Need {
 /** The bigserial sequences of the tables the daemon inserts into (their default names). */
 const seq = (table: string) => `${table}_id_seq`;
 
-/** What the runtime role needs, given the schema the calls table is in. */
+/**
+ * What the runtime role needs, given the schema the calls table is in. On the calls table, SELECT only on the
+ * mapped columns (a table-level SELECT covers them too): the rest of the row (phone numbers, metadata) is
+ * never read, so a column-level GRANT need not expose it.
+ */
 export function runtimeNeeds(m: CallsTableMapping, callsSchema: string, callsTable: string): Need[] {
   const own = m.daemonSchema ?? DEFAULT_DAEMON_SCHEMA;
   const t = TABLE_NAMES;
   const table = (object: string, ...privileges: string[]): Need[] =>
     privileges.map((privilege) => ({ kind: "table", schema: own, object, privilege }));
+  const columns = (privilege: string, names: readonly string[]): Need[] =>
+    names.map((column) => ({ kind: "column", schema: callsSchema, object: callsTable, column, privilege }));
   return [
     { kind: "schema", schema: callsSchema, object: "", privilege: "USAGE" },
-    { kind: "table", schema: callsSchema, object: callsTable, privilege: "SELECT" },
+    ...columns("SELECT", [...new Set(columnSettings(m).map(([, column]) => column))]),
     // CALLS_COL_DURATION is written in the same UPDATE as the status and the end time, when it is set.
-    ...[m.status, m.endedAt, ...(m.duration === undefined ? [] : [m.duration])].map(
-      (column): Need => ({
-        kind: "column",
-        schema: callsSchema,
-        object: callsTable,
-        column,
-        privilege: "UPDATE",
-      }),
-    ),
+    ...columns("UPDATE", [m.status, m.endedAt, ...(m.duration === undefined ? [] : [m.duration])]),
     { kind: "schema", schema: own, object: "", privilege: "USAGE" },
     ...table(t.actions, "SELECT", "INSERT"),
     { kind: "sequence", schema: own, object: seq(t.actions), privilege: "USAGE" },
@@ -51,6 +50,7 @@ export function runtimeNeeds(m: CallsTableMapping, callsSchema: string, callsTab
     { kind: "sequence", schema: own, object: seq(t.holds), privilege: "USAGE" },
     ...table(t.sightings, "SELECT", "INSERT", "UPDATE", "DELETE"),
     ...table(t.causes, "SELECT", "INSERT", "UPDATE"),
+    ...table(t.binding, "SELECT", "INSERT"),
   ];
 }
 
@@ -59,7 +59,8 @@ interface Missing {
   on: string;
   named: string;
   privileges: string[];
-  columns: string[];
+  /** Column privileges: each privilege with the columns it lacks, in the order needed. */
+  columns: Map<string, string[]>;
 }
 
 /** `missing`, one entry per object (a table's column privileges apart from its table privileges). */
@@ -72,16 +73,20 @@ function byObject(missing: readonly Need[]): Missing[] {
         : `${n.kind === "sequence" ? "SEQUENCE " : ""}${q(n.schema)}.${q(n.object)}`;
     const named = n.kind === "schema" ? `schema ${n.schema}` : `${n.schema}.${n.object}`;
     const key = `${n.kind === "column" ? "column:" : ""}${on}`;
-    const entry = groups.get(key) ?? { on, named, privileges: [], columns: [] };
-    if (n.kind === "column" && n.column !== undefined) entry.columns.push(n.column);
+    const entry: Missing = groups.get(key) ?? { on, named, privileges: [], columns: new Map() };
+    if (n.kind === "column" && n.column !== undefined)
+      entry.columns.set(n.privilege, [...(entry.columns.get(n.privilege) ?? []), n.column]);
     else entry.privileges.push(n.privilege);
     groups.set(key, entry);
   }
   return [...groups.values()];
 }
 
+/** `SELECT, INSERT`, or for columns `SELECT (a, b), UPDATE (c)`: one GRANT gives them all. */
 const privilegesOf = (m: Missing, quote: (s: string) => string) =>
-  m.columns.length > 0 ? `UPDATE (${m.columns.map(quote).join(", ")})` : m.privileges.join(", ");
+  m.columns.size > 0
+    ? [...m.columns].map(([privilege, cols]) => `${privilege} (${cols.map(quote).join(", ")})`).join(", ")
+    : m.privileges.join(", ");
 
 /** The GRANT statements that give `missing` to `role`, one per object. */
 export function grantsFor(missing: readonly Need[], role: string): string[] {

@@ -294,11 +294,15 @@ export class PgCallStore implements CallStore {
    * columns, the daemon's tables (migrated to the last version), and that the status column accepts every
    * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
    * `privilegesChecked`: the caller has just checked the privileges itself (doctor), so they are not asked twice.
+   * `bindState: false`: an unbound state is left unbound (doctor writes nothing); bound to another table, it
+   * still fails.
    */
-  async verifySchema(opts: { privilegesChecked?: boolean } = {}): Promise<StatusValuesReport> {
+  async verifySchema(
+    opts: { privilegesChecked?: boolean; bindState?: boolean } = {},
+  ): Promise<StatusValuesReport> {
     // First: without USAGE on a schema the probes below would fail with a bare "permission denied".
     if (opts.privilegesChecked !== true) await verifyPrivileges(this.pool, this.mapping);
-    await probeTables(this.pool, this.sql, this.own, this.mapping);
+    await probeTables(this.pool, this.sql, this.own, this.mapping, { bind: opts.bindState !== false });
     // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here, and so
     // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.
     await this.pages();

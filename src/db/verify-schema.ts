@@ -4,6 +4,7 @@
  */
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import { checkBinding } from "./binding.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
 import { missingColumnMessage, missingTableMessage } from "./schema-hints.js";
 import { holdsSql } from "./sql/holds.js";
@@ -15,9 +16,12 @@ export async function probeTables(
   sql: Pick<PageStatements, "probeCallsTable" | "probeActionsTable">,
   own: DaemonTables,
   mapping: CallsTableMapping,
+  opts: { bind: boolean } = { bind: true },
 ): Promise<void> {
   await probeCallsTable(pool, sql, mapping);
   await probeDaemonTables(pool, sql, own);
+  // Before anything reads or writes a call: the state must be this table's (bound now if nothing used it yet).
+  await checkBinding(pool, mapping, opts);
 }
 
 /** The daemon's own tables, migrated to the last version. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
 
-const TABLES = ["actions", "causes", "holds", "leases", "migrations", "sightings"].map(
+const TABLES = ["actions", "binding", "causes", "holds", "leases", "migrations", "sightings"].map(
   (t) => `call_reconciler_${t}`,
 );
 
@@ -38,7 +38,7 @@ describe("the daemon's tables in RECONCILER_SCHEMA, with an empty search_path", 
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^created schema reconciler$/m);
-    expect(first.stdout).toMatch(/applied migrations: 1, 2, 3, 4, 5, 6, 7, 8, 9 in schema reconciler/);
+    expect(first.stdout).toMatch(/applied migrations: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 in schema reconciler/);
     const again = await runCli(["migrate"], env);
     expect(again.stdout).toMatch(/the daemon's tables in schema reconciler are up to date/);
     expect(again.stdout).not.toMatch(/created schema/);

@@ -30,6 +30,7 @@ describe("doctor on a real Postgres and the Twilio simulator", () => {
       "clock",
       "privileges",
       "tables",
+      "state",
       "status values",
       "listing index",
       "active rows",

@@ -3,6 +3,7 @@ import { type CallsTableMapping, loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
 import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
+import { withOwnState } from "../helpers/own-state.js";
 
 const DEFAULT = loadConfig({}).calls;
 const STARTED = new Date("2026-11-01T00:00:00Z");
@@ -22,7 +23,7 @@ async function appTable(db: FreshDatabase, table: string, finished: Record<strin
       [status, STARTED, n],
     );
   }
-  return { ...DEFAULT, table } satisfies CallsTableMapping;
+  return withOwnState(db.pool, { ...DEFAULT, table } satisfies CallsTableMapping);
 }
 
 const STATUS_MAP = "completed:done,busy:done,no-answer:no_answer,canceled:done,failed:done,timeout:timed_out";

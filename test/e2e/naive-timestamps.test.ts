@@ -8,6 +8,7 @@ import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import { readActions } from "../../src/dev/seed.js";
 import type { EndRequest } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
+import { withOwnState } from "../helpers/own-state.js";
 
 const DEFAULT = loadConfig({}).calls;
 /** Neither UTC nor Asia/Kolkata: the store's sessions must not matter. */
@@ -22,7 +23,7 @@ async function naiveTable(
   await db.pool.query(`CREATE TABLE ${table} (call_id text PRIMARY KEY, twilio_call_sid text, openai_call_id text,
     status text NOT NULL, started_at timestamp NOT NULL, ended_at ${endedDecl})`);
   await db.pool.query(`CREATE INDEX ${table}_active ON ${table} (status, started_at, call_id)`);
-  return { ...DEFAULT, table };
+  return withOwnState(db.pool, { ...DEFAULT, table });
 }
 
 /** Inserts active rows whose start column holds `at` as a wall time in `zone`. */

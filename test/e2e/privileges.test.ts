@@ -1,6 +1,6 @@
 /**
- * A least-privilege runtime role: the README's GRANTs are exactly enough for `audit --apply`, `hold` and
- * `revert`; without them every command names the missing privilege and its GRANT in one line, before anything
+ * A least-privilege runtime role: the README's GRANTs (on the calls table, SELECT on the mapped columns only)
+ * are exactly enough for `audit --apply`, `hold` and `revert`; without them every command names the missing privilege and its GRANT in one line, before anything
  * is read or written; and the role can append to the audit trail but never rewrite it.
  */
 import { randomBytes } from "node:crypto";
@@ -33,8 +33,11 @@ describe("the runtime role's privileges", () => {
       RECONCILER_SCHEMA: "call_reconciler",
     });
     expect(migrated.code).toBe(0);
+    // A column the daemon never reads, which the role must not need to read.
+    await db.pool.query("ALTER TABLE calls ADD COLUMN caller_number text");
     await db.pool.query(
-      `INSERT INTO calls (call_id, status, started_at) VALUES ('old', 'active', now() - interval '2 days')`,
+      `INSERT INTO calls (call_id, status, started_at, caller_number)
+       VALUES ('old', 'active', now() - interval '2 days', '+15550100')`,
     );
   });
   afterAll(async () => {
@@ -50,12 +53,12 @@ describe("the runtime role's privileges", () => {
       expect(lines, r.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(
         new RegExp(
-          `the database role ${role} lacks SELECT on public\\.calls; UPDATE \\(status, ended_at\\) on public\\.calls; USAGE on schema call_reconciler; SELECT, INSERT on call_reconciler\\.call_reconciler_actions;`,
+          `the database role ${role} lacks SELECT \\(call_id, twilio_call_sid, openai_call_id, status, started_at, ended_at\\), UPDATE \\(status, ended_at\\) on public\\.calls; USAGE on schema call_reconciler; SELECT, INSERT on call_reconciler\\.call_reconciler_actions;`,
         ),
       );
       expect(lines[0]).toMatch(new RegExp(`GRANT USAGE ON SCHEMA "call_reconciler" TO "${role}"`));
-      expect(lines[0]).toMatch(
-        new RegExp(`GRANT UPDATE \\("status", "ended_at"\\) ON "public"."calls" TO "${role}"`),
+      expect(lines[0]).toContain(
+        `GRANT SELECT ("call_id", "twilio_call_sid", "openai_call_id", "status", "started_at", "ended_at"), UPDATE ("status", "ended_at") ON "public"."calls" TO "${role}"`,
       );
     }
     const { rows } = await db.pool.query("SELECT status FROM calls");
@@ -63,7 +66,7 @@ describe("the runtime role's privileges", () => {
     const doctor = await runCli(["doctor"], asRole);
     expect(doctor.code).toBe(2);
     expect(doctor.stdout).toMatch(
-      new RegExp(`✗ privileges +as the tables' owner, run: GRANT SELECT ON "public"."calls" TO "${role}";`),
+      /✗ privileges +as the tables' owner, run: GRANT SELECT \("call_id", "twilio_call_sid", /,
     );
   });
 
@@ -85,8 +88,28 @@ describe("the runtime role's privileges", () => {
     );
   });
 
+  it("SELECT on the mapped columns short of one: names that column and its column-level GRANT", async () => {
+    await db.pool.query(grantsFor(role));
+    await db.pool.query(`REVOKE SELECT (openai_call_id) ON calls FROM ${role}`);
+    const r = await runCli(["audit"], asRole);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `call-reconciler: the database role ${role} lacks SELECT (openai_call_id) on public.calls. As the tables' owner, run: GRANT SELECT ("openai_call_id") ON "public"."calls" TO "${role}"`,
+    );
+  });
+
   it("with the README's GRANTs: audit --apply, hold and revert work, and the audit trail is append-only", async () => {
     await db.pool.query(grantsFor(role));
+    // Column-level SELECT only: the row's other columns stay out of the role's reach, and doctor is content.
+    const table = await db.pool.query<{ granted: boolean }>(
+      "SELECT has_table_privilege($1, 'public.calls', 'SELECT') AS granted",
+      [role],
+    );
+    expect(table.rows).toEqual([{ granted: false }]);
+    const doctor = await runCli(["doctor", "--json"], { ...asRole, OPENAI_PROBE: "off" });
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; state: string }[] }).checks;
+    for (const name of ["privileges", "tables", "state", "status values"])
+      expect(checks.find((c) => c.name === name)?.state, name).toBe("pass");
     const audit = await runCli(["audit", "--apply"], asRole);
     expect(audit.stderr).toBe("");
     expect(audit.code).toBe(0);
@@ -106,6 +129,7 @@ describe("the runtime role's privileges", () => {
         "UPDATE call_reconciler.call_reconciler_actions SET new_status = 'x'",
         "DELETE FROM call_reconciler.call_reconciler_actions",
         "UPDATE public.calls SET call_id = 'renamed'",
+        "SELECT caller_number FROM public.calls",
       ]) {
         await expect(client.query(sql), sql).rejects.toMatchObject({ code: "42501" });
       }

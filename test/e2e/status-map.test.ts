@@ -6,6 +6,7 @@ import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import { readActions, readCalls } from "../../src/dev/seed.js";
 import { type EndRequest, RowRefusedError } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
+import { withOwnState } from "../helpers/own-state.js";
 
 const DEFAULT = loadConfig({}).calls;
 const STARTED = new Date("2026-11-01T00:00:00Z");
@@ -39,7 +40,7 @@ async function appTable(db: FreshDatabase, table: string, statusDecl: string, id
     id,
     STARTED,
   ]);
-  return { ...DEFAULT, table } satisfies CallsTableMapping;
+  return withOwnState(db.pool, { ...DEFAULT, table } satisfies CallsTableMapping);
 }
 
 const storeFor = (db: FreshDatabase, m: CallsTableMapping, env: Record<string, string> = {}) =>

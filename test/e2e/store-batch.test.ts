@@ -425,7 +425,8 @@ describe("batched ends on other id and status types", () => {
     startedAt: "began",
     endedAt: "finished",
   };
-  const uuids: CallsTableMapping = { ...DEFAULT, table: "uuid_calls" };
+  // The daemon's state belongs to one calls table: each table verified here has a schema of its own for it.
+  const uuids: CallsTableMapping = { ...DEFAULT, table: "uuid_calls", daemonSchema: "uuid_calls_state" };
   const short: CallsTableMapping = { ...DEFAULT, table: "short_calls" };
 
   beforeAll(async () => {
@@ -446,6 +447,7 @@ describe("batched ends on other id and status types", () => {
       INSERT INTO short_calls (call_id, status, started_at) VALUES ('abcde', 'active', '2026-11-01T00:00:00Z');
     `);
     await migrate(db.pool, { withCallsTable: false, mapping: telephony });
+    await migrate(db.pool, { withCallsTable: false, mapping: uuids });
     listener = await listen(db.url);
   });
   afterAll(async () => {
@@ -556,12 +558,14 @@ describe("batched ends on other id and status types", () => {
   it("refuses a configured column whose type cannot be spliced safely", async () => {
     await db.pool.query(`CREATE TABLE array_calls (call_id int[] PRIMARY KEY, twilio_call_sid text,
       openai_call_id text, status text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`);
-    await expect(
-      new PgCallStore(db.pool, { ...DEFAULT, table: "array_calls" }, ["active"]).verifySchema(),
-    ).rejects.toThrow(SchemaMismatchError);
-    await expect(
-      new PgCallStore(db.pool, { ...DEFAULT, table: "array_calls" }, ["active"]).verifySchema(),
-    ).rejects.toThrow(/CALLS_COL_ID: the column's type "integer\[\]" is not supported/);
+    const arrays: CallsTableMapping = { ...DEFAULT, table: "array_calls", daemonSchema: "array_calls_state" };
+    await migrate(db.pool, { withCallsTable: false, mapping: arrays });
+    await expect(new PgCallStore(db.pool, arrays, ["active"]).verifySchema()).rejects.toThrow(
+      SchemaMismatchError,
+    );
+    await expect(new PgCallStore(db.pool, arrays, ["active"]).verifySchema()).rejects.toThrow(
+      /CALLS_COL_ID: the column's type "integer\[\]" is not supported/,
+    );
   });
 });
 

@@ -25,7 +25,10 @@ const FINISHED = 3000;
 function adaptedGrants(role: string): string {
   const adapted = readmeGrants()
     .replace(/ON SCHEMA public\b/g, "ON SCHEMA telephony")
-    .replace(/\(status, ended_at\) ON public\.calls\b/g, '(status, finished_at) ON telephony."PhoneCalls"')
+    .replace(
+      /SELECT \(call_id, twilio_call_sid, openai_call_id, status, started_at, ended_at\), UPDATE \(status, ended_at\) ON public\.calls\b/g,
+      'SELECT (id, "twilioSid", "openaiCallId", status, begun_at, finished_at), UPDATE (status, finished_at) ON telephony."PhoneCalls"',
+    )
     .replace(/\breconciler\b/g, role);
   // The adaptation must have found what it replaces, or the grants would silently be the README's own.
   expect(adapted).toContain('telephony."PhoneCalls"');
@@ -223,6 +226,7 @@ describe("the operator's trial, replayed on one telephony database", () => {
       "clock",
       "privileges",
       "tables",
+      "state",
       "status values",
       "listing index",
       "active rows",
@@ -345,7 +349,7 @@ describe("the operator's trial, replayed on one telephony database", () => {
   it("5f. audit as a role without UPDATE names the GRANT, and writes nothing", async () => {
     const grants = adaptedGrants(readOnlyRole)
       .split("\n")
-      .filter((l) => !/^GRANT SELECT, UPDATE \(status, finished_at\)/.test(l))
+      .filter((l) => !/^GRANT SELECT \(.*\), UPDATE \(status, finished_at\)/.test(l))
       .join("\n");
     await owner.query(`${grants}\nGRANT SELECT ON telephony."PhoneCalls" TO ${readOnlyRole};`);
     const line = oneLine(

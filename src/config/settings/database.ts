@@ -19,7 +19,7 @@ export const DATABASE_SETTINGS = inGroup("database", {
   },
   RECONCILER_SCHEMA: {
     about:
-      "the schema of the daemon's own tables (`call_reconciler_*`); every statement names it, so the role's `search_path` never decides where they are. `migrate` creates it if it is missing and prints where it wrote. A schema of its own (`call_reconciler`) is recommended: see [Database privileges](operations.md#database-privileges)",
+      "the schema of the daemon's own tables (`call_reconciler_*`); every statement names it, so the role's `search_path` never decides where they are. `migrate` creates it if it is missing and prints where it wrote. The state there belongs to one `CALLS_TABLE`: a copy of the table (a trial) needs a schema of its own. A schema of its own (`call_reconciler`) is recommended: see [Database privileges](operations.md#database-privileges)",
     field: identifier("public"),
   },
   DB_PAGE_SIZE: {

@@ -153,6 +153,18 @@ export function migrations(t: DaemonTables): readonly Migration[] {
         ADD COLUMN IF NOT EXISTS duration_seconds double precision,
         ADD COLUMN IF NOT EXISTS previous_duration_seconds double precision;`,
     },
+    {
+      // The calls table this schema's state belongs to (see sql/binding.ts). Left empty here: the first
+      // command that uses the state writes the row, so an existing install is bound to the table it serves.
+      version: 10,
+      name: "calls table binding",
+      sql: `CREATE TABLE IF NOT EXISTS ${t.binding} (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        calls_schema text NOT NULL,
+        calls_table text NOT NULL,
+        bound_at timestamptz NOT NULL DEFAULT now()
+      );`,
+    },
   ];
 }
 

@@ -8,6 +8,7 @@ export const TABLE_NAMES = {
   sightings: "call_reconciler_sightings",
   holds: "call_reconciler_holds",
   causes: "call_reconciler_causes",
+  binding: "call_reconciler_binding",
 } as const;
 
 /** Where the daemon's tables live when RECONCILER_SCHEMA is unset: where earlier releases created them. */
@@ -27,6 +28,7 @@ export interface DaemonTables {
   sightings: string;
   holds: string;
   causes: string;
+  binding: string;
 }
 
 export function daemonTables(schema: string = DEFAULT_DAEMON_SCHEMA): DaemonTables {
@@ -40,6 +42,7 @@ export function daemonTables(schema: string = DEFAULT_DAEMON_SCHEMA): DaemonTabl
     sightings: at(TABLE_NAMES.sightings),
     holds: at(TABLE_NAMES.holds),
     causes: at(TABLE_NAMES.causes),
+    binding: at(TABLE_NAMES.binding),
   };
 }
 
