@@ -59,6 +59,9 @@ describe("CALLS_COL_DURATION (the built CLI, real PostgreSQL, the Twilio simulat
       ["calls_real", "REAL"],
       ["calls_int", "INTEGER"],
     ] as const) {
+      // Each table's state in a schema of its own: the daemon's state belongs to one calls table.
+      const own = await runCli(["migrate"], stateOf(table));
+      expect(own.code, own.stderr).toBe(0);
       await db.pool.query(`CREATE TABLE ${table} (call_id text PRIMARY KEY, twilio_call_sid text,
         openai_call_id text, status text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz,
         duration_seconds ${type})`);
@@ -100,9 +103,12 @@ describe("CALLS_COL_DURATION (the built CLI, real PostgreSQL, the Twilio simulat
     await db?.drop();
   });
 
+  /** The settings for `table`, with its own RECONCILER_SCHEMA. */
+  const stateOf = (table: string) => ({ ...env, CALLS_TABLE: table, RECONCILER_SCHEMA: `state_${table}` });
+
   /** `audit --apply` on `table`; returns its run id. */
   async function applyOn(table: string): Promise<string> {
-    const r = await runCli(["audit", "--apply", "--json"], { ...env, CALLS_TABLE: table });
+    const r = await runCli(["audit", "--apply", "--json"], stateOf(table));
     noStack(r);
     expect(r.code, r.stderr).toBe(0);
     return (JSON.parse(r.stdout) as { runId: string }).runId;
@@ -133,10 +139,7 @@ describe("CALLS_COL_DURATION (the built CLI, real PostgreSQL, the Twilio simulat
   it("revert --apply restores status, end time and length, and leaves a row whose length the app rewrote", async () => {
     // The app's own end-of-call job rewrites one length after the daemon's end.
     await db.pool.query("UPDATE calls_real SET duration_seconds = 3599 WHERE call_id = 'talked'");
-    const r = await runCli(["revert", "--run", realRun, "--apply", "--json"], {
-      ...env,
-      CALLS_TABLE: "calls_real",
-    });
+    const r = await runCli(["revert", "--run", realRun, "--apply", "--json"], stateOf("calls_real"));
     noStack(r);
     // 3: a call could not be restored (written since).
     expect(r.code, r.stderr).toBe(3);
@@ -171,10 +174,12 @@ describe("CALLS_COL_DURATION (the built CLI, real PostgreSQL, the Twilio simulat
       expect(lines, r.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(
         new RegExp(
-          `the database role ${role} lacks UPDATE \\(duration_seconds\\) on public\\.calls\\. As the tables' owner, run: GRANT UPDATE \\("duration_seconds"\\) ON "public"\\."calls" TO "${role}"$`,
+          `the database role ${role} lacks SELECT \\(duration_seconds\\), UPDATE \\(duration_seconds\\) on public\\.calls\\. As the tables' owner, run: GRANT SELECT \\("duration_seconds"\\), UPDATE \\("duration_seconds"\\) ON "public"\\."calls" TO "${role}"$`,
         ),
       );
-      await db.pool.query(`GRANT UPDATE (duration_seconds) ON public.calls TO ${role}`);
+      await db.pool.query(
+        `GRANT SELECT (duration_seconds), UPDATE (duration_seconds) ON public.calls TO ${role}`,
+      );
       const granted = await runCli(["audit"], asRole);
       noStack(granted);
       expect(granted.code, granted.stderr).toBe(0);

@@ -146,7 +146,7 @@ describe("the daemon's state is bound to one calls table (the built CLI, real Po
     const checks = (
       JSON.parse(doctor.stdout) as { checks: { name: string; state: string; detail: string }[] }
     ).checks;
-    expect(checks.find((c) => c.name === "tables")).toMatchObject({
+    expect(checks.find((c) => c.name === "state")).toMatchObject({
       state: "fail",
       detail: expect.stringMatching(
         /holds the daemon's state .* of public\.calls, not of public\.calls_trial/,
