@@ -7,6 +7,14 @@ import { missingTables } from "./holds.js";
 import { withTransaction } from "./pool.js";
 import { buildRevertStatements, type RevertStatements, revertReadSql } from "./sql/revert.js";
 import { daemonTables } from "./sql/tables.js";
+import type { RawTime } from "./time/raw-time.js";
+
+/** The revert statements, their time-zone parameter, and a text or epoch end column's conversion. */
+interface Statements {
+  sql: RevertStatements;
+  zone: string[];
+  ended: RawTime | null;
+}
 
 /** One end the daemon recorded (an audit row with outcome `ended`), and the revert that undid it, if any. */
 export interface RecordedEnd {
@@ -63,7 +71,7 @@ const toEnd = (r: EndRow): RecordedEnd => ({
 
 /** `revert`: reads the audit trail and restores ended calls, conditionally and in batches (see sql/revert.ts). */
 export class RevertStore {
-  private sqlCache: Promise<{ sql: RevertStatements; zone: string[] }> | undefined;
+  private sqlCache: Promise<Statements> | undefined;
   private readonly reads: ReturnType<typeof revertReadSql>;
 
   constructor(
@@ -109,6 +117,7 @@ export class RevertStore {
   ): Promise<{ restored: Set<string>; states: Map<string, CallState> }> {
     if (ends.length === 0) return { restored: new Set(), states: new Map() };
     const statements = await this.statements();
+    if (statements.ended !== null) return this.restoreRaw(ends, revertRunId, by, statements);
     const params = [
       ends.map((e) => e.callId),
       ends.map((e) => e.auditId),
@@ -132,16 +141,66 @@ export class RevertStore {
     }
   }
 
+  /**
+   * restore for a text or epoch end column: the daemon, not SQL, tells whether each value is still what the
+   * end wrote (see RawTime.wrote); the statement then restores only those, guarded by the exact text read.
+   */
+  private async restoreRaw(
+    ends: readonly RecordedEnd[],
+    revertRunId: string,
+    by: string,
+    statements: Statements,
+  ): Promise<{ restored: Set<string>; states: Map<string, CallState> }> {
+    try {
+      return await withTransaction(this.pool, async (client) => {
+        const before = await this.rawStatesWith(client, statements, ends);
+        const due = ends.filter((e) => {
+          const state = before.get(e.auditId);
+          return state?.asWritten === true && state.revertedBy === null;
+        });
+        let restored = new Set<string>();
+        if (due.length > 0) {
+          const { rows } = await client.query<{ action_id: string }>(statements.sql.restore, [
+            due.map((e) => e.callId),
+            due.map((e) => e.auditId),
+            due.map((e) => e.newStatus),
+            due.map((e) => e.endedAt),
+            due.map((e) => e.previousStatus),
+            revertRunId,
+            by,
+            due.map((e) => e.previousEndedAt),
+            due.map((e) => before.get(e.auditId)?.raw ?? null),
+          ]);
+          restored = new Set(rows.map((r) => r.action_id));
+        }
+        return { restored, states: await this.statesWith(client, statements, ends) };
+      });
+    } catch (err) {
+      throw missingTables(err);
+    }
+  }
+
   private async statesWith(
     db: pg.Pool | pg.PoolClient,
-    statements: { sql: RevertStatements; zone: string[] },
+    statements: Statements,
     ends: readonly RecordedEnd[],
   ): Promise<Map<string, CallState>> {
+    const states = await this.rawStatesWith(db, statements, ends);
+    return new Map([...states].map(([id, { raw: _, ...state }]) => [id, state]));
+  }
+
+  /** As statesWith, each with the end column's raw text (null unless the column is text or an epoch number). */
+  private async rawStatesWith(
+    db: pg.Pool | pg.PoolClient,
+    statements: Statements,
+    ends: readonly RecordedEnd[],
+  ): Promise<Map<string, CallState & { raw: string | null }>> {
     const { rows } = await db.query<{
       action_id: string;
       present: boolean;
       status: string | null;
       ended_at: Date | null;
+      ended_raw: string | null;
       as_written: boolean;
       reverted_by: string | null;
     }>(statements.sql.states, [
@@ -151,17 +210,28 @@ export class RevertStore {
       ends.map((e) => e.endedAt),
       ...statements.zone,
     ]);
+    const { ended } = statements;
+    const endOf = new Map(ends.map((e) => [e.auditId, e.endedAt]));
     return new Map(
-      rows.map((r) => [
-        r.action_id,
-        {
-          present: r.present,
-          status: r.status,
-          endedAt: r.ended_at,
-          asWritten: r.as_written,
-          revertedBy: r.reverted_by,
-        },
-      ]),
+      rows.map((r) => {
+        const raw = r.ended_raw;
+        const wrote = endOf.get(r.action_id);
+        const asWritten =
+          ended === null
+            ? r.as_written
+            : r.as_written && raw !== null && wrote !== undefined && ended.wrote(raw, wrote);
+        return [
+          r.action_id,
+          {
+            present: r.present,
+            status: r.status,
+            endedAt: ended === null || raw === null ? r.ended_at : validOrNull(ended.parse(raw)),
+            asWritten,
+            revertedBy: r.reverted_by,
+            raw,
+          },
+        ];
+      }),
     );
   }
 
@@ -177,7 +247,7 @@ export class RevertStore {
    * Built once the id, status and end column types are known (read from the catalog, like the batched end's);
    * `zone` is [CALLS_TIME_ZONE] for a `timestamp without time zone` end column, else [].
    */
-  private statements(): Promise<{ sql: RevertStatements; zone: string[] }> {
+  private statements(): Promise<Statements> {
     this.sqlCache ??= Promise.all([
       readEndColumnTypes(this.pool, this.mapping),
       readTimeColumns(this.pool, this.mapping),
@@ -186,6 +256,7 @@ export class RevertStore {
         return {
           sql: buildRevertStatements(this.mapping, { ...types, endedAt: time.endedAt }),
           zone: time.endedZone,
+          ended: time.ended,
         };
       } catch (err) {
         throw new SchemaMismatchError(errorMessage(err));
@@ -194,3 +265,5 @@ export class RevertStore {
     return this.sqlCache;
   }
 }
+
+const validOrNull = (d: Date): Date | null => (Number.isNaN(d.getTime()) ? null : d);

@@ -1,6 +1,6 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
-import { NAIVE_TIMESTAMP } from "./schema.js";
+import { NAIVE_TIMESTAMP, rawTimeKind } from "./schema.js";
 import { type DaemonTables, daemonTables, ENDED_CHANNEL } from "./tables.js";
 
 /** The types (as `format_type` spells them) of the app table's columns that the batched end casts to. */
@@ -10,7 +10,9 @@ export interface ColumnTypes {
   /**
    * The end column's base type (TIME_COLUMN_TYPES_SQL). When it is `timestamp without time zone`, the UPDATE
    * writes `$3[i] AT TIME ZONE $10` (the wall time in CALLS_TIME_ZONE, whatever the session's TimeZone) and
-   * endCalls takes $10; otherwise (timestamptz, or not given) the value is written as it is, no $10.
+   * endCalls takes $10. When it is text or an epoch number, $10 is a text array aligned with $1: the value
+   * written for each call, already in the column's format (see db/time/raw-time.ts). Otherwise (timestamptz,
+   * or not given) the value is written as it is, no $10.
    */
   endedAt?: string;
 }
@@ -46,12 +48,15 @@ export function buildEndStatements(
   const id = q(m.id);
   const status = q(m.status);
   const ended = q(m.endedAt);
-  const endedValue =
-    types.endedAt === NAIVE_TIMESTAMP ? "(input.ended_at AT TIME ZONE $10::text)" : "input.ended_at";
+  const idType = checkedTypeName(types.id, "CALLS_COL_ID");
+  const endedValue = endedValueOf(types, idType);
   // The end time the row had (NULL, since only rows without one are ended), kept for revert as a timestamptz.
   const previousEnded =
-    types.endedAt === NAIVE_TIMESTAMP ? `(c.${ended} AT TIME ZONE $10::text)` : `c.${ended}`;
-  const idType = checkedTypeName(types.id, "CALLS_COL_ID");
+    rawTimeKind(types.endedAt) !== null
+      ? "NULL::timestamptz"
+      : types.endedAt === NAIVE_TIMESTAMP
+        ? `(c.${ended} AT TIME ZONE $10::text)`
+        : `c.${ended}`;
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
   //   occurrence winning. target: the rows still active, locked in id order; FOR NO KEY UPDATE is the lock the
@@ -103,6 +108,20 @@ export function buildEndStatements(
   const stillActive = `SELECT c.${id}::text AS call_id FROM ${table} AS c
     WHERE c.${id} = ANY($1::${idType}[]) AND c.${status} = ANY($2) AND c.${ended} IS NULL`;
   return { endCalls, stillActive };
+}
+
+/**
+ * What the UPDATE writes into the end column. A text or epoch column: the call's entry of $10 (its first
+ * occurrence, as `input` keeps), cast to the column's type; every value is written by the daemon in the
+ * column's format, so the cast cannot fail.
+ */
+function endedValueOf(types: ColumnTypes, idType: string): string {
+  if (types.endedAt !== undefined && rawTimeKind(types.endedAt) !== null) {
+    const type = checkedTypeName(types.endedAt, "CALLS_COL_ENDED_AT");
+    return `(SELECT w.v FROM unnest($1::${idType}[], $10::text[]) WITH ORDINALITY AS w(id, v, ord)
+        WHERE w.id = input.id ORDER BY w.ord LIMIT 1)::${type}`;
+  }
+  return types.endedAt === NAIVE_TIMESTAMP ? "(input.ended_at AT TIME ZONE $10::text)" : "input.ended_at";
 }
 
 /** The audit table's refused ends and the start-up probe of its last columns. */

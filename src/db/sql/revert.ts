@@ -1,7 +1,7 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quotedMapping } from "../../config/quoted-mapping.js";
 import { type ColumnTypes, checkedTypeName } from "./ends.js";
-import { NAIVE_TIMESTAMP } from "./schema.js";
+import { NAIVE_TIMESTAMP, rawTimeKind } from "./schema.js";
 import { type DaemonTables, daemonTables } from "./tables.js";
 
 /** The reads of revert candidates in the audit table. */
@@ -41,14 +41,18 @@ export interface RevertStatements {
    * An end reverted already is never restored again (and a unique index keeps it so).
    * Ids and statuses are cast on the parameter side, to the column types, so the primary key serves the lookup.
    * A `timestamp without time zone` end column (`types.endedAt`) is compared in CALLS_TIME_ZONE, $8, as the
-   * batched end wrote it, $9.
+   * batched end wrote it, $9. A text or epoch end column (`types.endedAt`) is compared as its exact text with
+   * $9, a text array aligned with $1 (the value `states` read and the daemon found to be what the end wrote),
+   * and only restored to NULL: the end wrote it where it found none, so `$8[i]` must be NULL.
    */
   restore: string;
   /**
    * Where each call stands now: $1 ids, $2 audit row ids of the ends, $3 statuses they wrote, $4 end times
    * they wrote. One row per input: `action_id`, `present` (the row exists), `status`, `ended_at`,
    * `as_written` (status and end time still what the end wrote), `reverted_by` (the revert run, if any).
-   * A `timestamp without time zone` end column is read and compared in CALLS_TIME_ZONE, $5.
+   * A `timestamp without time zone` end column is read and compared in CALLS_TIME_ZONE, $5. A text or epoch
+   * one is returned raw as `ended_raw` (`ended_at` NULL) and `as_written` compares the status only: the daemon
+   * parses the value and compares the time itself.
    */
   states: string;
 }
@@ -60,8 +64,18 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   // The end column as a timestamptz, and the end time the end wrote as the column holds it.
   const naive = types.endedAt === NAIVE_TIMESTAMP;
+  const raw = rawTimeKind(types.endedAt) !== null;
   const endedNow = (zone: string) => (naive ? `(c.${ended} AT TIME ZONE ${zone}::text)` : `c.${ended}`);
-  const restoreEnded = naive ? "(input.restore_ended_at AT TIME ZONE $9::text)" : "input.restore_ended_at";
+  const restoreEnded = raw
+    ? "NULL"
+    : naive
+      ? "(input.restore_ended_at AT TIME ZONE $9::text)"
+      : "input.restore_ended_at";
+  // The end time still what the end wrote: as an instant, or for a raw column the exact text the daemon checked.
+  const endedGuard = raw
+    ? `c.${ended}::text = (SELECT w.v FROM unnest($1::${idType}[], $9::text[]) WITH ORDINALITY AS w(id, v, ord)
+          WHERE w.id = input.id ORDER BY w.ord LIMIT 1) AND input.restore_ended_at IS NULL`
+    : `${endedNow("$9")} IS NOT DISTINCT FROM input.expected_ended_at`;
   const restore = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.action_id, u.expected_status, u.expected_ended_at, u.restore_status,
         u.restore_ended_at
@@ -79,7 +93,7 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
       UPDATE ${table} AS c SET ${status} = input.restore_status, ${ended} = ${restoreEnded}
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status}::text = input.expected_status
-        AND ${endedNow("$9")} IS NOT DISTINCT FROM input.expected_ended_at
+        AND ${endedGuard}
         AND NOT EXISTS (SELECT 1 FROM ${own.actions} AS r WHERE r.reverts = input.action_id)
       RETURNING c.${id}::text AS call_id, input.action_id, target.current_status,
         input.restore_status::text AS restored_status, input.expected_ended_at
@@ -100,10 +114,13 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
       RETURNING call_id
     )
     SELECT call_id, action_id::text AS action_id FROM restored`;
+  const endedState = raw
+    ? `NULL::timestamptz AS ended_at, c.${ended}::text AS ended_raw`
+    : `${endedNow("$5")} AS ended_at, NULL::text AS ended_raw`;
+  const endedWritten = raw ? "" : ` AND ${endedNow("$5")} IS NOT DISTINCT FROM u.expected_ended_at`;
   const states = `SELECT u.action_id::text AS action_id, c.${id} IS NOT NULL AS present,
-      c.${status}::text AS status, ${endedNow("$5")} AS ended_at,
-      COALESCE(c.${status}::text = u.expected_status
-        AND ${endedNow("$5")} IS NOT DISTINCT FROM u.expected_ended_at, false) AS as_written,
+      c.${status}::text AS status, ${endedState},
+      COALESCE(c.${status}::text = u.expected_status${endedWritten}, false) AS as_written,
       r.run_id::text AS reverted_by
     FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[])
       AS u(id, action_id, expected_status, expected_ended_at)
