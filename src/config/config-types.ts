@@ -17,8 +17,9 @@ export interface CallsTableMapping {
   startedAt: string;
   endedAt: string;
   /**
-   * CALLS_TIME_ZONE (an IANA name): the zone a `timestamp without time zone` start or end column is written
-   * in; the SQL converts with AT TIME ZONE. Unset: such a column is refused at start-up. Unused for timestamptz.
+   * CALLS_TIME_ZONE (an IANA name): the zone a `timestamp without time zone` start or end column, or ISO text
+   * without an offset, is written in; the SQL converts with AT TIME ZONE, the daemon converts text. Unset: such
+   * a column is refused at start-up. Unused for timestamptz.
    */
   timeZone?: string | undefined;
   /** CALLS_EPOCH_UNIT: what an integer start or end column counts since the Unix epoch. Unset: such a column is refused. */

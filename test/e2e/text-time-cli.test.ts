@@ -10,8 +10,9 @@ import { runCli } from "../helpers/cli.js";
 import { sid } from "../helpers/matrix.js";
 
 /** `d` as Python's `datetime.utcnow().isoformat()` writes it (no fraction when the microsecond is 0). */
-const python = (d: Date) => {
-  const [whole, ms] = d.toISOString().replace(/Z$/, "").split(".");
+const python = (d: Date): string => {
+  const whole = d.toISOString().slice(0, 19);
+  const ms = d.toISOString().slice(20, 23);
   return ms === "000" ? whole : `${whole}.${ms}000`;
 };
 
