@@ -59,7 +59,7 @@ export async function readTimeColumns(pool: pg.Pool, m: CallsTableMapping): Prom
     // The daemon reads and writes instants: any other type would fail only at the first --apply.
     if (kind === null && type !== NAIVE_TIMESTAMP && type !== ZONED_TIMESTAMP) {
       throw new SchemaMismatchError(
-        `${setting} (${m.table}.${column}) is ${type}, not a timestamp: map the column that holds the call's ${setting === "CALLS_COL_ENDED_AT" ? "end" : "start"} as timestamptz (or timestamp with CALLS_TIME_ZONE, ISO 8601 text, or an epoch number with CALLS_EPOCH_UNIT)`,
+        `${setting} (${m.table}.${column}) is ${type}, not a timestamp: map the column that holds the call's ${setting === "CALLS_COL_ENDED_AT" ? "end" : "start"} as timestamptz (or timestamp with CALLS_TIME_ZONE, ISO 8601 text, or an integer, bigint or numeric epoch with CALLS_EPOCH_UNIT)`,
       );
     }
   }

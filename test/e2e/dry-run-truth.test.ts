@@ -55,7 +55,7 @@ describe("the dry run tells the truth about the writes", () => {
     const r = await runCli(["audit"], env({ CALLS_COL_ENDED_AT: "finished_on" }));
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
-      "call-reconciler: CALLS_COL_ENDED_AT (phone_calls.finished_on) is date, not a timestamp: map the column that holds the call's end as timestamptz (or timestamp with CALLS_TIME_ZONE, ISO 8601 text, or an epoch number with CALLS_EPOCH_UNIT)",
+      "call-reconciler: CALLS_COL_ENDED_AT (phone_calls.finished_on) is date, not a timestamp: map the column that holds the call's end as timestamptz (or timestamp with CALLS_TIME_ZONE, ISO 8601 text, or an integer, bigint or numeric epoch with CALLS_EPOCH_UNIT)",
     );
     const epoch = await runCli(["audit"], env({ CALLS_COL_ENDED_AT: "finished_epoch" }));
     expect(epoch.code).toBe(2);

@@ -30,7 +30,8 @@ export const NAIVE_TIMESTAMP = "timestamp without time zone";
 /**
  * The base types (domains resolved, typmod left out) of the columns named in $2 (`name[]`) of the table $1 (as
  * for COLUMN_TYPES_SQL): a start or end column of type NAIVE_TIMESTAMP is read and written through
- * `AT TIME ZONE` and CALLS_TIME_ZONE; any other is used as it is.
+ * `AT TIME ZONE` and CALLS_TIME_ZONE; one of a type `rawTimeKind` knows is read raw and converted by the
+ * daemon; a timestamptz is used as it is.
  */
 export const TIME_COLUMN_TYPES_SQL = `WITH RECURSIVE col(name, typ) AS (
     SELECT a.attname::text, a.atttypid FROM pg_attribute AS a
