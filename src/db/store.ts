@@ -29,7 +29,6 @@ import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
 import { endedSinceSql } from "./sql/causes.js";
 import { holdsSql } from "./sql/holds.js";
 import { type DaemonTables, daemonTables } from "./sql/tables.js";
-import { activeStartsSql } from "./sql/time-values.js";
 import {
   buildEndStatements,
   buildPageStatements,
@@ -41,7 +40,7 @@ import {
 } from "./sql.js";
 import { readStartShares } from "./start-shares.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
-import type { RawTime } from "./time/raw-time.js";
+import { oldestStart, readUnparseableStarts } from "./unparseable-starts.js";
 import { probeCallsTable, probeTables } from "./verify-schema.js";
 
 export { pgCode, SchemaMismatchError } from "./errors.js";
@@ -280,7 +279,7 @@ export class PgCallStore implements CallStore {
     );
     const row = rows[0];
     const oldest = row?.oldest_started_at ?? null;
-    return { active: Number(row?.active ?? 0), oldestStartedAt: oldestOf(oldest, started) };
+    return { active: Number(row?.active ?? 0), oldestStartedAt: oldestStart(oldest, started) };
   }
 
   /**
@@ -290,11 +289,7 @@ export class PgCallStore implements CallStore {
   async unparseableStarts(): Promise<{ count: number; example: string | null }> {
     const { started } = await this.timeColumns();
     if (started === null) return { count: 0, example: null };
-    const { rows } = await this.pool.query<{ v: string | null }>(activeStartsSql(this.mapping), [
-      this.activeStatuses,
-    ]);
-    const bad = rows.filter((r) => Number.isNaN(started.parse(r.v).getTime()));
-    return { count: bad.length, example: bad.length === 0 ? null : (bad[0]?.v ?? "NULL") };
+    return readUnparseableStarts(this.pool, this.mapping, this.activeStatuses, started);
   }
 
   /**
@@ -325,11 +320,4 @@ export class PgCallStore implements CallStore {
     await refuseFinishedActive(this.pool, this.sql, this.mapping, this.activeParam());
     return report;
   }
-}
-
-/** The summary's oldest start: a raw column's text parsed (null when it names no time: a gauge shows none). */
-function oldestOf(oldest: Date | string | null, started: RawTime | null): Date | null {
-  if (typeof oldest !== "string" || started === null) return oldest instanceof Date ? oldest : null;
-  const at = started.parse(oldest);
-  return Number.isNaN(at.getTime()) ? null : at;
 }
