@@ -313,6 +313,35 @@ describe("start and end columns held as text or epoch numbers", () => {
     expect(first.next).toEqual({ startedAt: "2026-01-01T00:00:22.500000", id: "c15" });
   });
 
+  it.each([
+    [
+      "text",
+      "TEXT NOT NULL",
+      { CALLS_TIME_ZONE: "UTC" },
+      ["2026-12-06T03:00:00", "2026-12-06T03:00:01.5", "2026-12-06T03:00:02", "2026-12-06T03:00:03"],
+    ],
+    [
+      "epoch milliseconds",
+      "bigint NOT NULL",
+      { CALLS_EPOCH_UNIT: "milliseconds" },
+      ["1796526000000", "1796526001500", "1796526002000", "1796526003000"],
+    ],
+  ] as const)(
+    "a %s start column is cut into equal shares at the rows' own times",
+    async (_, type, env, starts) => {
+      const table = `shares_${randomUUID().slice(0, 8)}`;
+      const { store } = await appTable(table, type, type.replace(" NOT NULL", ""), env);
+      for (const [i, started] of starts.entries()) {
+        await db.pool.query(
+          `INSERT INTO ${table} (call_id, twilio_call_sid, status, started_at) VALUES ($1, $2, 'active', $3)`,
+          [`s${i}`, `CA${i}`, started],
+        );
+      }
+      const shares = await store.activeStartShares(2);
+      expect(shares).toEqual(new Map([[null, { rows: 4, cuts: [new Date("2026-12-06T03:00:01.500Z")] }]]));
+    },
+  );
+
   it("revert leaves a row whose end the app rewrote since", async () => {
     const table = "rewritten";
     const { config, store } = await appTable(table, "TEXT NOT NULL", "TEXT", { CALLS_TIME_ZONE: "UTC" });
