@@ -161,6 +161,18 @@ export async function tableChecks(
   } catch (err) {
     checks.push(failed("active rows", err));
   }
+  try {
+    const bad = await store.unparseableStarts();
+    if (bad.count > 0) {
+      checks.push({
+        name: "start times",
+        state: "warn",
+        detail: `${bad.count} active rows have a ${config.calls.startedAt} that names no time (e.g. ${JSON.stringify(bad.example)}): they are never ended`,
+      });
+    }
+  } catch (err) {
+    checks.push(failed("start times", err));
+  }
   return config.calls.twilioAccount === undefined ? [] : await subaccountsOf(config, runtime);
 }
 

@@ -21,10 +21,13 @@ export interface CallsTableMapping {
   startedAt: string;
   endedAt: string;
   /**
-   * CALLS_TIME_ZONE (an IANA name): the zone a `timestamp without time zone` start or end column is written
-   * in; the SQL converts with AT TIME ZONE. Unset: such a column is refused at start-up. Unused for timestamptz.
+   * CALLS_TIME_ZONE (an IANA name): the zone a `timestamp without time zone` start or end column, or ISO text
+   * without an offset, is written in; the SQL converts with AT TIME ZONE, the daemon converts text. Unset: such
+   * a column is refused at start-up. Unused for timestamptz.
    */
   timeZone?: string | undefined;
+  /** CALLS_EPOCH_UNIT: what an integer start or end column counts since the Unix epoch. Unset: such a column is refused. */
+  epochUnit?: "seconds" | "milliseconds" | undefined;
   /**
    * CALLS_COL_TWILIO_ACCOUNT: the column holding the Twilio (sub)account SID a row's call belongs to. Unset:
    * every call is asked under TWILIO_ACCOUNT_SID. A row with NULL there is too.

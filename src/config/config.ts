@@ -98,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       startedAt: e.CALLS_COL_STARTED_AT,
       endedAt: e.CALLS_COL_ENDED_AT,
       timeZone: e.CALLS_TIME_ZONE,
+      epochUnit: e.CALLS_EPOCH_UNIT,
       twilioAccount: e.CALLS_COL_TWILIO_ACCOUNT,
       duration: e.CALLS_COL_DURATION,
       daemonSchema: e.RECONCILER_SCHEMA,

@@ -1,7 +1,8 @@
 import { z } from "zod";
 
 /**
- * CALLS_TIME_ZONE: how to read and write a `timestamp without time zone` start or end column. Only an IANA
+ * CALLS_TIME_ZONE: how to read and write a `timestamp without time zone` start or end column, or ISO 8601 text
+ * without an offset (converted by the daemon through Intl, which must know the zone too). Only an IANA
  * name that this runtime knows is accepted: an Area/Location name (`Europe/Berlin`, `Asia/Kolkata`,
  * `Etc/GMT+5`, `US/Eastern`) or one of the tz database's few names without a slash (`UTC`, `GMT`, `Zulu`, `GB`).
  * Abbreviations and POSIX strings are refused: PostgreSQL resolves `AT TIME ZONE 'IST'` as Israel Standard

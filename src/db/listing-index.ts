@@ -15,6 +15,7 @@ import {
   RESET_PREFER_INDEXES_SQL,
   TABLE_INDEXES_SQL,
 } from "./sql.js";
+import type { RawTime } from "./time/raw-time.js";
 
 export interface ListingIndex {
   /** An index serves the listing: the planner can use it, and it reads active rows only. */
@@ -30,6 +31,8 @@ export interface ListingTable {
   activeStatuses: readonly string[];
   /** [CALLS_TIME_ZONE] for a `timestamp without time zone` start column, else [] (see readTimeColumns). */
   startedZone?: readonly string[];
+  /** A text or epoch start column's conversion: the listing compares its cutoff in the column's format. */
+  started?: RawTime | null;
 }
 
 interface IndexRow {
@@ -51,14 +54,21 @@ export async function inspectListingIndex(
 ): Promise<ListingIndex & { parts: ListingIndexParts }> {
   const { mapping: m, activeStatuses } = t;
   const zone = t.startedZone ?? [];
+  const raw = t.started ?? null;
   const one = activeStatuses.length === 1;
   // The plan of the calls table's own read: the holds probe is the daemon's table, and may not exist yet.
   const sql = buildPageStatements(m, {
     oneActiveStatus: one,
     startedInZone: zone.length > 0,
+    startedRaw: raw !== null,
     withoutHolds: true,
   });
-  const params = [one ? activeStatuses[0] : activeStatuses, new Date(), 500, ...zone];
+  const params = [
+    one ? activeStatuses[0] : activeStatuses,
+    raw?.format(new Date()) ?? new Date(),
+    500,
+    ...zone,
+  ];
   const { rows: indexes } = await client.query<IndexRow>(TABLE_INDEXES_SQL, [
     quoteQualifiedIdentifier(m.table),
   ]);

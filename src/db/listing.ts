@@ -9,6 +9,7 @@ import type pg from "pg";
 import type { ActiveCall, ActivePage, PageCursor } from "../model/index.js";
 import type { ListingIndex } from "./listing-index.js";
 import type { PageStatements } from "./sql.js";
+import type { RawTime } from "./time/raw-time.js";
 
 /**
  * Rows one scan reads when no index serves the listing: every active row of a typical table in one scan, and
@@ -20,8 +21,11 @@ export const SCAN_WINDOW_ROWS = 50_000;
 
 export interface ListingDeps {
   pool: pg.Pool;
-  /** The listing statements and their extra time-zone parameter (see readTimeColumns). */
-  statements(): Promise<{ sql: PageStatements; startedZone: readonly string[] }>;
+  /**
+   * The listing statements, their extra time-zone parameter, and a text or epoch start column's conversion
+   * (null for a timestamp), see readTimeColumns.
+   */
+  statements(): Promise<{ sql: PageStatements; startedZone: readonly string[]; started?: RawTime | null }>;
   /** The listing's $1: the one active status, or the list of them. */
   activeParam: string | readonly string[];
   /** Asked at the start of every listing, so an index created (or dropped) meanwhile counts from the next pass. */
@@ -36,7 +40,8 @@ interface ListedRow {
   openai_id: string | null;
   twilio_account: string | null;
   status: string;
-  started_at: Date;
+  /** The column's text for a text or epoch start column (see PageStatements). */
+  started_at: Date | string | null;
   cursor_started_at: string;
   held: boolean;
 }
@@ -54,6 +59,8 @@ interface ScanWindow {
 export class ActiveListing {
   private scanning = false;
   private window: ScanWindow | null = null;
+  /** The start column's conversion the rows at hand were read with (see ListingDeps.statements). */
+  private started: RawTime | null = null;
 
   constructor(private readonly deps: ListingDeps) {}
 
@@ -65,7 +72,7 @@ export class ActiveListing {
     if (!this.scanning) {
       const rows = await this.read(cursor, startedAtOrBefore, limit);
       const last = rows[rows.length - 1];
-      return pageOf(rows, last !== undefined && rows.length === limit ? cursorOf(last) : null);
+      return this.pageOf(rows, last !== undefined && rows.length === limit ? cursorOf(last) : null);
     }
     const cutoffMs = startedAtOrBefore.getTime();
     let w = this.window;
@@ -82,28 +89,47 @@ export class ActiveListing {
     if (last === undefined || (w.complete && w.at >= w.rows.length)) {
       // Known to be the last page: no further statement (without an index, another whole scan) is needed.
       this.window = null;
-      return pageOf(taken, null);
+      return this.pageOf(taken, null);
     }
     const next = cursorOf(last);
     w.position = keyOf(next);
-    return pageOf(taken, next);
+    return this.pageOf(taken, next);
   }
 
   private async read(cursor: PageCursor | null, cutoff: Date, limit: number): Promise<ListedRow[]> {
-    const { sql, startedZone } = await this.deps.statements();
+    const { sql, startedZone, started = null } = await this.deps.statements();
+    this.started = started;
     const { pool, activeParam } = this.deps;
+    // A raw column is compared with the cutoff in its own format, so its index serves the comparison.
+    const bound = started === null ? cutoff : started.format(cutoff);
     const result =
       cursor === null
-        ? await pool.query<ListedRow>(sql.firstActivePage, [activeParam, cutoff, limit, ...startedZone])
+        ? await pool.query<ListedRow>(sql.firstActivePage, [activeParam, bound, limit, ...startedZone])
         : await pool.query<ListedRow>(sql.nextActivePage, [
             activeParam,
-            cutoff,
+            bound,
             limit,
             cursor.startedAt,
             cursor.id,
             ...startedZone,
           ]);
     return result.rows;
+  }
+
+  private pageOf(rows: readonly ListedRow[], next: PageCursor | null): ActivePage {
+    const started = this.started;
+    const startOf = (r: ListedRow): Date =>
+      started !== null
+        ? started.parse(typeof r.started_at === "string" ? r.started_at : null)
+        : // pg hands ±infinity back as a number: an Invalid Date, which decide() leaves unverified (invalid_time).
+          r.started_at instanceof Date
+          ? r.started_at
+          : new Date(Number.NaN);
+    return {
+      rows: rows.map((r) => toCall(r, startOf(r))),
+      next,
+      held: new Set(rows.filter((r) => r.held).map((r) => r.id)),
+    };
   }
 }
 
@@ -115,19 +141,14 @@ function cursorOf(r: ListedRow): PageCursor {
   return { startedAt: r.cursor_started_at, id: r.id };
 }
 
-function pageOf(rows: readonly ListedRow[], next: PageCursor | null): ActivePage {
-  return { rows: rows.map(toCall), next, held: new Set(rows.filter((r) => r.held).map((r) => r.id)) };
-}
-
-function toCall(r: ListedRow): ActiveCall {
+function toCall(r: ListedRow, startedAt: Date): ActiveCall {
   return {
     id: r.id,
     twilioSid: blankToNull(r.twilio_sid),
     twilioAccount: blankToNull(r.twilio_account),
     openaiId: blankToNull(r.openai_id),
     status: r.status,
-    // pg hands ±infinity back as a number: an Invalid Date, which decide() leaves unverified (invalid_time).
-    startedAt: r.started_at instanceof Date ? r.started_at : new Date(Number.NaN),
+    startedAt,
   };
 }
 

@@ -8,6 +8,16 @@ import { missingTables } from "./holds.js";
 import { withTransaction } from "./pool.js";
 import { buildRevertStatements, type RevertStatements, revertReadSql } from "./sql/revert.js";
 import { daemonTables } from "./sql/tables.js";
+import type { RawTime } from "./time/raw-time.js";
+
+/** The revert statements, their time-zone parameter, and a text or epoch end column's conversion. */
+interface Statements {
+  sql: RevertStatements;
+  zone: string[];
+  /** CALLS_COL_DURATION is set: the lengths are compared and restored. */
+  duration: boolean;
+  ended: RawTime | null;
+}
 
 /** One end the daemon recorded (an audit row with outcome `ended`), and the revert that undid it, if any. */
 export interface RecordedEnd {
@@ -72,12 +82,6 @@ const toEnd = (r: EndRow): RecordedEnd => ({
   revertedAt: r.reverted_at,
 });
 
-interface Statements {
-  sql: RevertStatements;
-  zone: string[];
-  duration: boolean;
-}
-
 /** The lengths the ends wrote, as the audit kept them (null: that end wrote none). */
 const lengths = (ends: readonly RecordedEnd[]) => ends.map((e) => e.durationSeconds);
 
@@ -129,6 +133,7 @@ export class RevertStore {
   ): Promise<{ restored: Set<string>; states: Map<string, CallState> }> {
     if (ends.length === 0) return { restored: new Set(), states: new Map() };
     const statements = await this.statements();
+    if (statements.ended !== null) return this.restoreRaw(ends, revertRunId, by, statements);
     const params = [
       ends.map((e) => e.callId),
       ends.map((e) => e.auditId),
@@ -153,16 +158,67 @@ export class RevertStore {
     }
   }
 
+  /**
+   * restore for a text or epoch end column: the daemon, not SQL, tells whether each value is still what the
+   * end wrote (see RawTime.wrote); the statement then restores only those, guarded by the exact text read.
+   */
+  private async restoreRaw(
+    ends: readonly RecordedEnd[],
+    revertRunId: string,
+    by: string,
+    statements: Statements,
+  ): Promise<{ restored: Set<string>; states: Map<string, CallState> }> {
+    try {
+      return await withTransaction(this.pool, async (client) => {
+        const before = await this.rawStatesWith(client, statements, ends);
+        const due = ends.filter((e) => {
+          const state = before.get(e.auditId);
+          return state?.asWritten === true && state.revertedBy === null;
+        });
+        let restored = new Set<string>();
+        if (due.length > 0) {
+          const { rows } = await client.query<{ action_id: string }>(statements.sql.restore, [
+            due.map((e) => e.callId),
+            due.map((e) => e.auditId),
+            due.map((e) => e.newStatus),
+            due.map((e) => e.endedAt),
+            due.map((e) => e.previousStatus),
+            revertRunId,
+            by,
+            due.map((e) => e.previousEndedAt),
+            due.map((e) => before.get(e.auditId)?.raw ?? null),
+            ...(statements.duration ? [lengths(due), due.map((e) => e.previousDurationSeconds)] : []),
+          ]);
+          restored = new Set(rows.map((r) => r.action_id));
+        }
+        return { restored, states: await this.statesWith(client, statements, ends) };
+      });
+    } catch (err) {
+      throw missingTables(err);
+    }
+  }
+
   private async statesWith(
     db: pg.Pool | pg.PoolClient,
     statements: Statements,
     ends: readonly RecordedEnd[],
   ): Promise<Map<string, CallState>> {
+    const states = await this.rawStatesWith(db, statements, ends);
+    return new Map([...states].map(([id, { raw: _, ...state }]) => [id, state]));
+  }
+
+  /** As statesWith, each with the end column's raw text (null unless the column is text or an epoch number). */
+  private async rawStatesWith(
+    db: pg.Pool | pg.PoolClient,
+    statements: Statements,
+    ends: readonly RecordedEnd[],
+  ): Promise<Map<string, CallState & { raw: string | null }>> {
     const { rows } = await db.query<{
       action_id: string;
       present: boolean;
       status: string | null;
       ended_at: Date | null;
+      ended_raw: string | null;
       as_written: boolean;
       reverted_by: string | null;
     }>(statements.sql.states, [
@@ -173,17 +229,28 @@ export class RevertStore {
       ...statements.zone,
       ...(statements.duration ? [lengths(ends)] : []),
     ]);
+    const { ended } = statements;
+    const endOf = new Map(ends.map((e) => [e.auditId, e.endedAt]));
     return new Map(
-      rows.map((r) => [
-        r.action_id,
-        {
-          present: r.present,
-          status: r.status,
-          endedAt: r.ended_at,
-          asWritten: r.as_written,
-          revertedBy: r.reverted_by,
-        },
-      ]),
+      rows.map((r) => {
+        const raw = r.ended_raw;
+        const wrote = endOf.get(r.action_id);
+        const asWritten =
+          ended === null
+            ? r.as_written
+            : r.as_written && raw !== null && wrote !== undefined && ended.wrote(raw, wrote);
+        return [
+          r.action_id,
+          {
+            present: r.present,
+            status: r.status,
+            endedAt: ended === null || raw === null ? r.ended_at : validOrNull(ended.parse(raw)),
+            asWritten,
+            revertedBy: r.reverted_by,
+            raw,
+          },
+        ];
+      }),
     );
   }
 
@@ -212,6 +279,7 @@ export class RevertStore {
           sql: buildRevertStatements(this.mapping, { ...types, endedAt: time.endedAt, ...withDuration }),
           zone: time.endedZone,
           duration: duration !== null,
+          ended: time.ended,
         };
       } catch (err) {
         throw new SchemaMismatchError(errorMessage(err));
@@ -220,3 +288,5 @@ export class RevertStore {
     return this.sqlCache;
   }
 }
+
+const validOrNull = (d: Date): Date | null => (Number.isNaN(d.getTime()) ? null : d);

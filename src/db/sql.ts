@@ -26,3 +26,4 @@ export function buildStatements(m: CallsTableMapping, opts: { oneActiveStatus?: 
 }
 export * from "./sql/causes.js";
 export * from "./sql/shares.js";
+export * from "./sql/time-values.js";

@@ -14,7 +14,12 @@ import {
   type StartShares,
 } from "../model/index.js";
 import { recordCauses } from "./causes.js";
-import { cachedUntilFailure, readEndColumnTypes, readTimeColumns } from "./column-types.js";
+import {
+  cachedUntilFailure,
+  cachedUntilSettled,
+  readEndColumnTypes,
+  readTimeColumns,
+} from "./column-types.js";
 import { readDurationColumn, writtenDuration } from "./duration-column.js";
 import { endError, SchemaMismatchError } from "./errors.js";
 import { refuseFinishedActive } from "./finished-active.js";
@@ -40,6 +45,7 @@ import {
 import { readStartShares } from "./start-shares.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
 import { readStatusWords, type StatusWords } from "./status-words.js";
+import { oldestStart, readUnparseableStarts } from "./unparseable-starts.js";
 import { probeCallsTable, probeTables } from "./verify-schema.js";
 
 export { pgCode, SchemaMismatchError } from "./errors.js";
@@ -70,18 +76,20 @@ export class PgCallStore implements CallStore {
   private readonly own: DaemonTables;
   private endSqlCache: Promise<EndStatements> | undefined;
   /** The start and end columns' types and CALLS_TIME_ZONE (see readTimeColumns); then the listing for them. */
-  private readonly timeColumns = cachedUntilFailure(() => readTimeColumns(this.pool, this.mapping));
+  private readonly timeColumns = cachedUntilSettled(() => readTimeColumns(this.pool, this.mapping));
   /** CALLS_COL_DURATION's base type, null when unset (see readDurationColumn); `doctor` shows it. */
   readonly durationColumn = cachedUntilFailure(() => readDurationColumn(this.pool, this.mapping));
-  private readonly pages = cachedUntilFailure(async () =>
-    (await this.timeColumns()).startedZone.length === 0
+  private readonly pages = cachedUntilFailure(async () => {
+    const time = await this.timeColumns();
+    return time.startedZone.length === 0 && time.started === null
       ? this.sql
       : buildPageStatements(this.mapping, {
           oneActiveStatus: this.activeStatuses.length === 1,
-          startedInZone: true,
+          startedInZone: time.startedZone.length > 0,
+          startedRaw: time.started !== null,
           withoutHolds: this.opts.withoutHolds === true,
-        }),
-  );
+        });
+  });
 
   constructor(
     private readonly pool: pg.Pool,
@@ -96,10 +104,10 @@ export class PgCallStore implements CallStore {
     this.own = daemonTables(mapping.daemonSchema);
     this.listing = new ActiveListing({
       pool,
-      statements: async () => ({
-        sql: await this.pages(),
-        startedZone: (await this.timeColumns()).startedZone,
-      }),
+      statements: async () => {
+        const { startedZone, started } = await this.timeColumns();
+        return { sql: await this.pages(), startedZone, started };
+      },
       activeParam: this.activeParam(),
       checkIndex: () => this.listingIndex(),
     });
@@ -131,11 +139,12 @@ export class PgCallStore implements CallStore {
    * Asked at start-up (`run`, `audit`) and at the start of every listing; `onListingIndex` hears each answer.
    */
   async listingIndex(): Promise<ListingIndex> {
-    const { startedZone } = await this.timeColumns();
+    const { startedZone, started } = await this.timeColumns();
     const found = await readListingIndex(this.pool, {
       mapping: this.mapping,
       activeStatuses: this.activeStatuses,
       startedZone,
+      started,
     });
     this.opts.onListingIndex?.(found);
     return found;
@@ -152,6 +161,7 @@ export class PgCallStore implements CallStore {
     if (reqs.length === 0) return { ended: new Set(), locked: new Set() };
     const sql = await this.endSql();
     const duration = await this.durationColumn();
+    const time = await this.timeColumns();
     const ids = reqs.map((r) => r.call.id);
     const params = [
       ids,
@@ -164,7 +174,9 @@ export class PgCallStore implements CallStore {
       reqs.map((r) => r.runId),
       reqs.map((r) => r.decidedAt),
       reqs.map((r) => r.newStatus),
-      ...(await this.timeColumns()).endedZone,
+      ...time.endedZone,
+      // A text or epoch end column: $10, the value written, in the column's own format (see buildEndStatements).
+      ...(time.ended === null ? [] : [reqs.map((r) => time.ended?.format(r.endedAt))]),
       ...(duration === null ? [] : [reqs.map((r) => writtenDuration(duration, r.durationSeconds))]),
     ];
     // The NOTIFYs are sent by the statement itself, so they reach listeners only if this transaction commits.
@@ -259,25 +271,43 @@ export class PgCallStore implements CallStore {
 
   /** How many rows got an end time since `since` (by anyone): for the share of ends that were lost. */
   async endedSince(since: Date): Promise<number> {
-    const { endedZone } = await this.timeColumns();
-    const sql = endedSinceSql(this.mapping, endedZone.length > 0);
-    const { rows } = await this.pool.query<{ n: string }>(sql, [since, ...endedZone]);
+    const { endedZone, ended } = await this.timeColumns();
+    const sql = endedSinceSql(this.mapping, endedZone.length > 0, ended !== null);
+    const bound = ended === null ? since : ended.format(since);
+    const { rows } = await this.pool.query<{ n: string }>(sql, [bound, ...endedZone]);
     return Number(rows[0]?.n ?? 0);
   }
 
   async activeStartShares(parts: number): Promise<Map<string | null, StartShares>> {
-    const { startedZone } = await this.timeColumns();
-    return readStartShares(this.pool, this.mapping, this.activeStatuses, startedZone, parts);
+    const { startedZone, started } = await this.timeColumns();
+    return readStartShares(
+      this.pool,
+      this.mapping,
+      this.activeStatuses,
+      { zone: startedZone, started },
+      parts,
+    );
   }
 
   async activeSummary(): Promise<ActiveSummary> {
-    const [sql, { startedZone }] = await Promise.all([this.pages(), this.timeColumns()]);
-    const { rows } = await this.pool.query<{ active: string; oldest_started_at: Date | null }>(
+    const [sql, { startedZone, started }] = await Promise.all([this.pages(), this.timeColumns()]);
+    const { rows } = await this.pool.query<{ active: string; oldest_started_at: Date | string | null }>(
       sql.activeSummary,
       [this.activeStatuses, ...startedZone],
     );
     const row = rows[0];
-    return { active: Number(row?.active ?? 0), oldestStartedAt: row?.oldest_started_at ?? null };
+    const oldest = row?.oldest_started_at ?? null;
+    return { active: Number(row?.active ?? 0), oldestStartedAt: oldestStart(oldest, started) };
+  }
+
+  /**
+   * The active rows whose start names no time (text that does not parse, NULL): never ended, and each left
+   * unverified by every pass. How many, and one of their values (`NULL` for a NULL).
+   */
+  async unparseableStarts(): Promise<{ count: number; example: string | null }> {
+    const { started } = await this.timeColumns();
+    if (started === null) return { count: 0, example: null };
+    return readUnparseableStarts(this.pool, this.mapping, this.activeStatuses, started);
   }
 
   /**

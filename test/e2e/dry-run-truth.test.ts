@@ -15,7 +15,7 @@ describe("the dry run tells the truth about the writes", () => {
     );
     await db.pool.query(`CREATE TABLE phone_calls (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), sid text,
       rtc text, state call_state NOT NULL, begun_at timestamptz NOT NULL, finished_at timestamptz,
-      finished_epoch integer)`);
+      finished_epoch integer, finished_on date)`);
     await db.pool.query(
       `INSERT INTO phone_calls (state, begun_at) VALUES ('in_progress', now() - interval '2 days')`,
     );
@@ -52,10 +52,15 @@ describe("the dry run tells the truth about the writes", () => {
   });
 
   it("refuses an end column that cannot hold a timestamp in the dry run already", async () => {
-    const r = await runCli(["audit"], env({ CALLS_COL_ENDED_AT: "finished_epoch" }));
+    const r = await runCli(["audit"], env({ CALLS_COL_ENDED_AT: "finished_on" }));
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
-      "call-reconciler: CALLS_COL_ENDED_AT (phone_calls.finished_epoch) is integer, not a timestamp: map the column that holds the call's end as timestamptz (or timestamp with CALLS_TIME_ZONE)",
+      "call-reconciler: CALLS_COL_ENDED_AT (phone_calls.finished_on) is date, not a timestamp: map the column that holds the call's end as timestamptz (or timestamp with CALLS_TIME_ZONE, ISO 8601 text, or an integer, bigint or numeric epoch with CALLS_EPOCH_UNIT)",
+    );
+    const epoch = await runCli(["audit"], env({ CALLS_COL_ENDED_AT: "finished_epoch" }));
+    expect(epoch.code).toBe(2);
+    expect(epoch.stderr.trim()).toBe(
+      "call-reconciler: CALLS_COL_ENDED_AT (phone_calls.finished_epoch) is integer: set CALLS_EPOCH_UNIT to seconds or milliseconds (what it counts since the Unix epoch)",
     );
     const { rows } = await db.pool.query("SELECT state::text FROM phone_calls");
     expect(rows).toEqual([{ state: "in_progress" }]);

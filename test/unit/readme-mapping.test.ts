@@ -30,6 +30,7 @@ describe("the README's worked mapping", () => {
     const {
       table: _table,
       timeZone: _tz,
+      epochUnit: _unit,
       twilioAccount: _account,
       duration: _duration,
       daemonSchema: _schema,

@@ -41,7 +41,8 @@ export const MAPPING_SETTINGS = inGroup("mapping", {
     field: identifier("status"),
   },
   CALLS_COL_STARTED_AT: {
-    about: "when the call started: `timestamptz`, or `timestamp` with `CALLS_TIME_ZONE`",
+    about:
+      "when the call started: `timestamptz`; `timestamp` or ISO 8601 `text` with `CALLS_TIME_ZONE`; or an integer epoch with `CALLS_EPOCH_UNIT`. See [time columns as text or numbers](operations.md#time-columns-as-text-or-numbers)",
     field: identifier("started_at"),
   },
   CALLS_COL_ENDED_AT: {
@@ -61,8 +62,13 @@ export const MAPPING_SETTINGS = inGroup("mapping", {
   },
   CALLS_TIME_ZONE: {
     about:
-      "IANA zone (`UTC`, `Europe/Berlin`, or a link such as `GMT` or `US/Eastern`) a `timestamp without time zone` start or end column is written in: required for such a column, unused for `timestamptz`. Abbreviations (`IST`, `CET`, `EST`) and offsets are refused, even those the tz database also names a zone: PostgreSQL reads them as fixed offsets",
+      "IANA zone (`UTC`, `Europe/Berlin`, or a link such as `GMT` or `US/Eastern`) a `timestamp without time zone` start or end column, or a text one holding times without an offset, is written in: required for such a column, unused for `timestamptz`. Abbreviations (`IST`, `CET`, `EST`) and offsets are refused, even those the tz database also names a zone: PostgreSQL reads them as fixed offsets",
     field: timeZoneSetting,
+  },
+  CALLS_EPOCH_UNIT: {
+    about:
+      "`seconds` or `milliseconds`: what an `integer`, `bigint` or `numeric` start or end column counts since the Unix epoch; required for such a column, unused otherwise",
+    field: z.enum(["seconds", "milliseconds"]).optional(),
   },
   ACTIVE_STATUSES: {
     about:

@@ -10,11 +10,12 @@ import type { DaemonTables } from "./tables.js";
 
 /**
  * How many calls got an end time since $1: with the daemon's own ends subtracted, the calls the app ended
- * itself. A `timestamp without time zone` end column compares with $1 as wall time in CALLS_TIME_ZONE ($2).
+ * itself. A `timestamp without time zone` end column compares with $1 as wall time in CALLS_TIME_ZONE ($2);
+ * a text or epoch one (`endedRaw`) with $1 written in the column's own format.
  */
-export function endedSinceSql(m: CallsTableMapping, endedInZone: boolean): string {
+export function endedSinceSql(m: CallsTableMapping, endedInZone: boolean, endedRaw = false): string {
   const ended = quoteIdentifier(m.endedAt);
-  const since = endedInZone ? "($1::timestamptz AT TIME ZONE $2::text)" : "$1::timestamptz";
+  const since = endedRaw ? "$1" : endedInZone ? "($1::timestamptz AT TIME ZONE $2::text)" : "$1::timestamptz";
   return `SELECT count(*) AS n FROM ${quoteQualifiedIdentifier(m.table)} WHERE ${ended} >= ${since}`;
 }
 

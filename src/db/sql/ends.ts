@@ -1,6 +1,6 @@
 import type { CallsTableMapping } from "../../config/config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
-import { NAIVE_TIMESTAMP } from "./schema.js";
+import { NAIVE_TIMESTAMP, rawTimeKind } from "./schema.js";
 import { type DaemonTables, daemonTables, ENDED_CHANNEL } from "./tables.js";
 
 /** The types (as `format_type` spells them) of the app table's columns that the batched end casts to. */
@@ -10,7 +10,9 @@ export interface ColumnTypes {
   /**
    * The end column's base type (TIME_COLUMN_TYPES_SQL). When it is `timestamp without time zone`, the UPDATE
    * writes `$3[i] AT TIME ZONE $10` (the wall time in CALLS_TIME_ZONE, whatever the session's TimeZone) and
-   * endCalls takes $10; otherwise (timestamptz, or not given) the value is written as it is, no $10.
+   * endCalls takes $10. When it is text or an epoch number, $10 is a text array aligned with $1: the value
+   * written for each call, already in the column's format (see db/time/raw-time.ts). Otherwise (timestamptz,
+   * or not given) the value is written as it is, no $10.
    */
   endedAt?: string;
   /**
@@ -53,12 +55,17 @@ export function buildEndStatements(
   const id = q(m.id);
   const status = q(m.status);
   const ended = q(m.endedAt);
-  const endedValue =
-    types.endedAt === NAIVE_TIMESTAMP ? "(input.ended_at AT TIME ZONE $10::text)" : "input.ended_at";
+  const idType = checkedTypeName(types.id, "CALLS_COL_ID");
+  const endedValue = endedValueOf(types);
+  // A text or epoch end column: $10, the value written for each call in the column's own format.
+  const rawEnded = rawTimeKind(types.endedAt) !== null;
   // The end time the row had (NULL, since only rows without one are ended), kept for revert as a timestamptz.
   const previousEnded =
-    types.endedAt === NAIVE_TIMESTAMP ? `(c.${ended} AT TIME ZONE $10::text)` : `c.${ended}`;
-  const idType = checkedTypeName(types.id, "CALLS_COL_ID");
+    rawTimeKind(types.endedAt) !== null
+      ? "NULL::timestamptz"
+      : types.endedAt === NAIVE_TIMESTAMP
+        ? `(c.${ended} AT TIME ZONE $10::text)`
+        : `c.${ended}`;
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   const length = durationParts(m, types);
   // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
@@ -70,11 +77,11 @@ export function buildEndStatements(
   //   call. The final SELECT evaluates pg_notify once per audit row.
   const endCalls = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.new_status, u.ended_at, u.source, u.evidence, u.run_id, u.decided_at,
-        u.provider_status, ${length.input}
+        u.provider_status, ${rawEnded ? "u.ended_raw, " : ""}${length.input}
       FROM unnest($1::${idType}[], $2::${statusType}[], $3::timestamptz[], $4::text[], $5::jsonb[],
-          $7::uuid[], $8::timestamptz[], $9::text[]${length.param})
+          $7::uuid[], $8::timestamptz[], $9::text[]${rawEnded ? ", $10::text[]" : ""}${length.param})
         WITH ORDINALITY AS u(id, new_status, ended_at, source, evidence, run_id, decided_at, provider_status,
-          ${length.alias}ord)
+          ${rawEnded ? "ended_raw, " : ""}${length.alias}ord)
       ORDER BY u.id, u.ord
     ), target AS (
       SELECT c.${id} AS id, c.${status}::text AS previous_status, ${previousEnded} AS previous_ended_at,
@@ -136,7 +143,9 @@ function durationParts(m: CallsTableMapping, types: ColumnTypes) {
   }
   const column = q(m.duration);
   const type = checkedTypeName(types.duration, "CALLS_COL_DURATION");
-  const param = `$${types.endedAt === NAIVE_TIMESTAMP ? 11 : 10}`;
+  // After $10 when the end needs one: CALLS_TIME_ZONE (a naive timestamp), or the values written (text, epoch).
+  const endTakesParam = types.endedAt === NAIVE_TIMESTAMP || rawTimeKind(types.endedAt) !== null;
+  const param = `$${endTakesParam ? 11 : 10}`;
   return {
     input: "u.duration",
     param: `, ${param}::float8[]`,
@@ -145,6 +154,19 @@ function durationParts(m: CallsTableMapping, types: ColumnTypes) {
     set: `, ${column} = input.duration::${type}`,
     written: `c.${column}::float8`,
   };
+}
+
+/**
+ * What the UPDATE writes into the end column. A text or epoch column: the call's entry of $10 (unnested with
+ * the others, so its first occurrence wins as for them), cast to the column's type; every value is written by
+ * the daemon in the column's format, so the cast cannot fail.
+ */
+function endedValueOf(types: ColumnTypes): string {
+  if (types.endedAt !== undefined && rawTimeKind(types.endedAt) !== null) {
+    const type = checkedTypeName(types.endedAt, "CALLS_COL_ENDED_AT");
+    return `input.ended_raw::${type}`;
+  }
+  return types.endedAt === NAIVE_TIMESTAMP ? "(input.ended_at AT TIME ZONE $10::text)" : "input.ended_at";
 }
 
 /** The audit table's refused ends and the start-up probe of its last columns. */

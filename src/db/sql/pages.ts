@@ -45,12 +45,17 @@ export const FINISHED_ACTIVE_LIMIT = 1000;
  * `started AT TIME ZONE $tz` (a timestamptz, whatever the session's TimeZone), but every comparison stays on
  * the raw column: the cutoff is converted into the column's type (`$2::timestamptz AT TIME ZONE $tz`) and
  * the cursor is the column's own text, so the (status, started_at, id) index still serves each page.
+ *
+ * `startedRaw`: the start column is ISO 8601 text or an epoch number (see db/time/raw-time.ts). `started_at`
+ * (and the summary's oldest) is then its text, parsed by the daemon: a cast in SQL would abort the page on
+ * one bad row. The cutoff ($2) is passed in the column's own format and compared raw, like the cursor.
  */
 export function buildPageStatements(
   m: CallsTableMapping,
   opts: {
     oneActiveStatus?: boolean;
     startedInZone?: boolean;
+    startedRaw?: boolean;
     /**
      * `held` is read as false, without the daemon's holds table: for reads that concern the calls table alone
      * (which index serves the listing; `simulate`'s mirror of the active rows), which must work before
@@ -63,7 +68,9 @@ export function buildPageStatements(
   const own = daemonTables(m.daemonSchema);
   const zoned = opts.startedInZone === true;
   // The time zone is always a parameter, never SQL text: $4 in the first page, $6 in the next, $2 in the summary.
-  const read = (expr: string, tz: string) => (zoned ? `(${expr} AT TIME ZONE ${tz}::text)` : expr);
+  const raw = opts.startedRaw === true;
+  const read = (expr: string, tz: string) =>
+    raw ? `(${expr})::text` : zoned ? `(${expr} AT TIME ZONE ${tz}::text)` : expr;
   const cutoff = (tz: string) => (zoned ? `($2::timestamptz AT TIME ZONE ${tz}::text)` : "$2");
   // started_at::text round-trips exactly (microseconds); a JS Date cursor would lose them and repeat rows.
   // A naive column's text has no offset and is compared as the column's own type: exact too.

@@ -2,7 +2,7 @@ import type { CallsTableMapping } from "../../config/config.js";
 import { quoteIdentifier as q } from "../../config/identifiers.js";
 import { quotedMapping } from "../../config/quoted-mapping.js";
 import { type ColumnTypes, checkedTypeName } from "./ends.js";
-import { NAIVE_TIMESTAMP } from "./schema.js";
+import { NAIVE_TIMESTAMP, rawTimeKind } from "./schema.js";
 import { type DaemonTables, daemonTables } from "./tables.js";
 
 /** The reads of revert candidates in the audit table. */
@@ -43,7 +43,9 @@ export interface RevertStatements {
    * An end reverted already is never restored again (and a unique index keeps it so).
    * Ids and statuses are cast on the parameter side, to the column types, so the primary key serves the lookup.
    * A `timestamp without time zone` end column (`types.endedAt`) is compared in CALLS_TIME_ZONE, $8, as the
-   * batched end wrote it, $9.
+   * batched end wrote it, $9. A text or epoch end column (`types.endedAt`) is compared as its exact text with
+   * $9, a text array aligned with $1 (the value `states` read and the daemon found to be what the end wrote),
+   * and only restored to NULL: the end wrote it where it found none, so `$8[i]` must be NULL.
    * With CALLS_COL_DURATION (`types.duration`), two more arrays after those: the lengths the ends wrote (NULL:
    * that end wrote none, and the column is neither compared nor restored) and the lengths to restore.
    */
@@ -52,8 +54,10 @@ export interface RevertStatements {
    * Where each call stands now: $1 ids, $2 audit row ids of the ends, $3 statuses they wrote, $4 end times
    * they wrote. One row per input: `action_id`, `present` (the row exists), `status`, `ended_at`,
    * `as_written` (status and end time still what the end wrote), `reverted_by` (the revert run, if any).
-   * A `timestamp without time zone` end column is read and compared in CALLS_TIME_ZONE, $5. With
-   * CALLS_COL_DURATION, one more array after those: the lengths the ends wrote, compared like for restore.
+   * A `timestamp without time zone` end column is read and compared in CALLS_TIME_ZONE, $5. A text or epoch
+   * one is returned raw as `ended_raw` (`ended_at` NULL) and `as_written` compares the status only: the daemon
+   * parses the value and compares the time itself. With CALLS_COL_DURATION, one more array after those: the
+   * lengths the ends wrote, compared like for restore.
    */
   states: string;
 }
@@ -65,16 +69,26 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   // The end column as a timestamptz, and the end time the end wrote as the column holds it.
   const naive = types.endedAt === NAIVE_TIMESTAMP;
+  const raw = rawTimeKind(types.endedAt) !== null;
   const endedNow = (zone: string) => (naive ? `(c.${ended} AT TIME ZONE ${zone}::text)` : `c.${ended}`);
-  const restoreEnded = naive ? "(input.restore_ended_at AT TIME ZONE $9::text)" : "input.restore_ended_at";
-  const length = durationParts(m, types, naive ? 10 : 9, naive ? 6 : 5);
+  const restoreEnded = raw
+    ? "NULL"
+    : naive
+      ? "(input.restore_ended_at AT TIME ZONE $9::text)"
+      : "input.restore_ended_at";
+  // The end time still what the end wrote: as an instant, or for a raw column the exact text the daemon checked
+  // ($9, unnested with the others).
+  const endedGuard = raw
+    ? `c.${ended}::text = input.expected_raw AND input.restore_ended_at IS NULL`
+    : `${endedNow("$9")} IS NOT DISTINCT FROM input.expected_ended_at`;
+  const length = durationParts(m, types, naive || raw ? 10 : 9, naive ? 6 : 5);
   const restore = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.action_id, u.expected_status, u.expected_ended_at, u.restore_status,
-        u.restore_ended_at, ${length.input}
+        u.restore_ended_at, ${raw ? "u.expected_raw, " : ""}${length.input}
       FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[], $5::${statusType}[],
-          $8::timestamptz[]${length.restoreParams})
+          $8::timestamptz[]${raw ? ", $9::text[]" : ""}${length.restoreParams})
         WITH ORDINALITY AS u(id, action_id, expected_status, expected_ended_at, restore_status, restore_ended_at,
-          ${length.alias}ord)
+          ${raw ? "expected_raw, " : ""}${length.alias}ord)
       ORDER BY u.id, u.ord
     ), target AS (
       SELECT c.${id} AS id, c.${status}::text AS current_status
@@ -86,7 +100,7 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
       UPDATE ${table} AS c SET ${status} = input.restore_status, ${ended} = ${restoreEnded}${length.set}
       FROM target JOIN input ON input.id = target.id
       WHERE c.${id} = target.id AND c.${status}::text = input.expected_status
-        AND ${endedNow("$9")} IS NOT DISTINCT FROM input.expected_ended_at${length.guard("input")}
+        AND ${endedGuard}${length.guard("input")}
         AND NOT EXISTS (SELECT 1 FROM ${own.actions} AS r WHERE r.reverts = input.action_id)
       RETURNING c.${id}::text AS call_id, input.action_id, target.current_status,
         input.restore_status::text AS restored_status, input.expected_ended_at, input.expected_duration,
@@ -109,10 +123,13 @@ export function buildRevertStatements(m: CallsTableMapping, types: ColumnTypes):
       RETURNING call_id
     )
     SELECT call_id, action_id::text AS action_id FROM restored`;
+  const endedState = raw
+    ? `NULL::timestamptz AS ended_at, c.${ended}::text AS ended_raw`
+    : `${endedNow("$5")} AS ended_at, NULL::text AS ended_raw`;
+  const endedWritten = raw ? "" : ` AND ${endedNow("$5")} IS NOT DISTINCT FROM u.expected_ended_at`;
   const states = `SELECT u.action_id::text AS action_id, c.${id} IS NOT NULL AS present,
-      c.${status}::text AS status, ${endedNow("$5")} AS ended_at,
-      COALESCE(c.${status}::text = u.expected_status
-        AND ${endedNow("$5")} IS NOT DISTINCT FROM u.expected_ended_at${length.guard("u")}, false) AS as_written,
+      c.${status}::text AS status, ${endedState},
+      COALESCE(c.${status}::text = u.expected_status${endedWritten}${length.guard("u")}, false) AS as_written,
       r.run_id::text AS reverted_by
     FROM unnest($1::${idType}[], $2::bigint[], $3::text[], $4::timestamptz[]${length.statesParam})
       AS u(id, action_id, expected_status, expected_ended_at${length.statesAlias})

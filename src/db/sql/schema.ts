@@ -30,7 +30,8 @@ export const NAIVE_TIMESTAMP = "timestamp without time zone";
 /**
  * The base types (domains resolved, typmod left out) of the columns named in $2 (`name[]`) of the table $1 (as
  * for COLUMN_TYPES_SQL): a start or end column of type NAIVE_TIMESTAMP is read and written through
- * `AT TIME ZONE` and CALLS_TIME_ZONE; any other is used as it is.
+ * `AT TIME ZONE` and CALLS_TIME_ZONE; one of a type `rawTimeKind` knows is read raw and converted by the
+ * daemon; a timestamptz is used as it is.
  */
 export const TIME_COLUMN_TYPES_SQL = `WITH RECURSIVE col(name, typ) AS (
     SELECT a.attname::text, a.atttypid FROM pg_attribute AS a
@@ -43,3 +44,13 @@ export const TIME_COLUMN_TYPES_SQL = `WITH RECURSIVE col(name, typ) AS (
 
 /** Fails with 22023 when PostgreSQL does not know the time zone $1 (checked at start-up, before any pass). */
 export const CHECK_TIME_ZONE_SQL = "SELECT now() AT TIME ZONE $1::text AS local";
+
+/** Start or end column types the daemon reads raw and converts itself (see db/time/raw-time.ts). */
+const TEXT_TIME_TYPES: ReadonlySet<string> = new Set(["text", "character varying"]);
+const EPOCH_TIME_TYPES: ReadonlySet<string> = new Set(["integer", "bigint", "numeric"]);
+
+/** `text` for ISO 8601 text, `epoch` for a count since the Unix epoch, null for any other type. */
+export function rawTimeKind(type: string | undefined): "text" | "epoch" | null {
+  if (type === undefined) return null;
+  return TEXT_TIME_TYPES.has(type) ? "text" : EPOCH_TIME_TYPES.has(type) ? "epoch" : null;
+}
