@@ -7,6 +7,7 @@ import { buildPageStatements } from "../../src/db/sql.js";
 import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import type { EndRequest } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
+import { withOwnState } from "../helpers/own-state.js";
 
 /** A start or end column the app defined as text or an epoch number, and the rows it already holds. */
 interface Case {
@@ -196,9 +197,9 @@ describe("start and end columns held as text or epoch numbers", () => {
       twilio_call_sid TEXT, openai_call_id TEXT, started_at ${startedType}, ended_at ${endedType},
       duration_seconds REAL, status TEXT NOT NULL, metadata TEXT)`);
     await db.pool.query(`CREATE INDEX ${table}_started_at ON ${table} (started_at)`);
-    // Holds are kept by call id across tables: each test's ids start unheld.
-    await db.pool.query("DELETE FROM call_reconciler_holds");
-    const config = loadConfig({ CALLS_TABLE: table, ...env });
+    // The daemon's state belongs to one calls table: each table gets a RECONCILER_SCHEMA of its own.
+    const loaded = loadConfig({ CALLS_TABLE: table, ...env });
+    const config = { ...loaded, calls: await withOwnState(db.pool, loaded.calls) };
     return { config, store: new PgCallStore(db.pool, config.calls, ["active"]) };
   }
 

@@ -1,6 +1,6 @@
 /**
  * ISO 8601 start and end times held in a text column: a strict shape, so that rows written in one format
- * compare as text in time order (see docs/database.md), parsed and written in the daemon, never cast in SQL
+ * compare as text in time order (see docs/operations.md, time columns as text or numbers), parsed and written in the daemon, never cast in SQL
  * (one bad row would abort the statement that reads it).
  */
 import { instantOf, wallOf } from "./zone-offset.js";
