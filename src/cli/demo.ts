@@ -1,18 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { type CallsTableMapping, ConfigError, loadConfig } from "../config/config.js";
+import { type CallsTableMapping, loadConfig } from "../config/config.js";
 import { migrate } from "../db/migrate.js";
 import { createPool } from "../db/pool.js";
 import { PgCallStore } from "../db/store.js";
-import { EMBEDDED_NOT_INSTALLED_MESSAGE, startEmbeddedPostgres } from "../dev/embedded.js";
 import { readActions, readCalls, seedCalls } from "../dev/seed.js";
 import { createLogger } from "../log.js";
 import { runPass } from "../reconcile/pass.js";
 import { withIncidentRecords } from "../sim/demo-records.js";
 import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
 import { startDemoSimulators } from "../sim/demo-simulators.js";
-import { runAudit } from "./audit.js";
 import { runCausesReport } from "./causes-report.js";
+import { auditSteps, type Say, shownUrl, startDemoDatabase } from "./demo-steps.js";
 import { EXIT } from "./errors.js";
 import { createRuntime } from "./runtime.js";
 
@@ -22,15 +21,9 @@ import { createRuntime } from "./runtime.js";
  * the ends were lost.
  */
 export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<number> {
-  const say = (line = "") => opts.out.write(`${line}\n`);
+  const say: Say = (line = "") => opts.out.write(`${line}\n`);
   say("== call-reconciler demo ==");
-  say("starting an embedded PostgreSQL ...");
-  const pgServer = await startEmbeddedPostgres().catch((err: unknown) => {
-    // A production install omits the optional embedded server: that is a setup problem, not a crash.
-    if (err instanceof Error && err.message === EMBEDDED_NOT_INSTALLED_MESSAGE)
-      throw new ConfigError(err.message);
-    throw err;
-  });
+  const pgServer = await startDemoDatabase(say);
   const now = new Date();
   // The incident: most completed calls' final callback was answered 200 and the row left active, a few
   // callbacks failed, a few calls were created without one. Twilio's records are readable at once here.
@@ -57,7 +50,7 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
       config.calls,
       scenario.map((c) => c.row),
     );
-    say(`PostgreSQL at ${pgServer.url.replace(/:[^:@/]*@/, ":***@")}`);
+    say(`PostgreSQL at ${shownUrl(pgServer.url)}`);
     say(`Twilio simulator at ${sims.twilio.url}, OpenAI simulator at ${sims.openai.url}`);
     say(`seeded ${scenario.length} calls:`);
     const kinds = new Map<string, number>();
@@ -67,25 +60,13 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     const zombiesBefore = oneShotZombies.length;
     say(`rows marked active: ${await countActive()} (of which ${zombiesBefore} are really over)`);
 
-    say("\n$ call-reconciler audit            # dry run: nothing is written");
-    const dry = await runAudit(config, logger, { apply: false, json: false, out: opts.out });
-    say(`(exit code ${dry.exitCode}: 1 = zombies found and left as they are)`);
-
-    say("\n$ call-reconciler audit --apply");
-    const applied = await runAudit(config, logger, { apply: true, json: false, out: opts.out });
-    say(`(exit code ${applied.exitCode}: 3 = some calls could not be verified; they are left active)`);
-    say(
-      `orphaned realtime sessions hung up (HANGUP_ORPHANED_REALTIME=true): ${applied.result.realtimeHangups.hung_up}`,
+    const { applied, zombiesLeft } = await auditSteps(config, logger, opts.out, say, (r) =>
+      say(`orphaned realtime sessions hung up (HANGUP_ORPHANED_REALTIME=true): ${r.realtimeHangups.hung_up}`),
     );
-
-    say("\n$ call-reconciler audit            # again: a level-triggered pass is idempotent");
-    const again = await runAudit(config, logger, { apply: false, json: false, out: opts.out });
 
     const wrong = await countWrongEnds(pool, config.calls, oneShotZombies);
     say(
-      `\nzombies before: ${zombiesBefore}, ended: ${applied.result.ended}, zombies found by the last audit: ${
-        again.result.zombies.twilio + again.result.zombies.openai + again.result.zombies.age_bound
-      }`,
+      `\nzombies before: ${zombiesBefore}, ended: ${applied.ended}, zombies found by the last audit: ${zombiesLeft}`,
     );
     say(`rows still active: ${await countActive()} (live calls and calls nobody could verify)`);
     say(

@@ -126,11 +126,18 @@ Exit codes:
   0  done (an existing calls table is usable; warnings, such as the index to create, are printed)
   2  the existing calls table is not usable as configured (its problems are printed), or bad usage or
      configuration`,
-  demo: `Usage: call-reconciler demo
+  demo: `Usage: call-reconciler demo [--table default|text]
 
-Zero configuration: starts an embedded PostgreSQL and the built-in Twilio simulator, seeds about 50 calls
-of mixed kinds (live, zombies with a true end time, busy/no-answer without one, unknown SIDs, ancient rows),
-runs an audit (dry run), then audit --apply, prints both and the zombie count before and after, and stops.`,
+Zero configuration: starts an embedded PostgreSQL and the built-in Twilio and OpenAI simulators, seeds about
+50 calls of mixed kinds (live, zombies with a true end time, busy/no-answer without one, unknown SIDs, ancient
+rows), runs an audit (dry run), then audit --apply, prints both and the zombie count before and after, and
+stops.
+
+Options:
+  --table text   the same incident on the calls table a small Python app creates for itself (text ISO times,
+                 one id column for both providers, a duration column, its own status words), mapped as it is
+                 and never altered; prints the rows as the app reads them before and after
+  --table default  the daemon's default table (the default)`,
   simulate: `Usage: call-reconciler simulate [--live <share>] [--ended <share>] [--unknown <share>]
                                  [--twilio-port <port>] [--openai-port <port>] [--host <loopback>]
 

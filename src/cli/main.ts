@@ -25,7 +25,7 @@ const FLAGS = {
   },
   migrate: { "with-calls-table": { type: "boolean" } },
   doctor: { json: { type: "boolean" } },
-  demo: {},
+  demo: { table: { type: "string" } },
   simulate: {
     live: { type: "string" },
     ended: { type: "string" },
@@ -97,7 +97,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${COMMAND_HELP[cmd]}\n`);
     return EXIT.ok;
   }
-  if (cmd === "demo") return (await import("./demo.js")).runDemo({ out: process.stdout });
+  if (cmd === "demo") {
+    const table = flags.table ?? "default";
+    if (table === "text")
+      return (await import("./demo-app-table.js")).runAppTableDemo({ out: process.stdout });
+    if (table !== "default")
+      throw new UsageError(`demo: --table takes default or text, not ${JSON.stringify(table)}`);
+    return (await import("./demo.js")).runDemo({ out: process.stdout });
+  }
   const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";
   if (cmd === "simulate") {
     // Bad flags answer before the configuration and the database are looked at.

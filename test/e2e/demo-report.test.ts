@@ -15,3 +15,26 @@ describe("npm run demo", () => {
     expect(r.stdout).not.toMatch(/\+1500555/);
   }, 120_000);
 });
+
+describe("npm run demo -- --table text", () => {
+  it("ends the incident on the app's own table as it is: its text times, its one id column, its duration, its words", async () => {
+    const r = await runCli(["demo", "--table", "text"], {}, 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /rows whose status, ended_at or duration_seconds differs from what the providers say: 0/,
+    );
+    // The app's own format: Python's naive isoformat, no offset, no Z.
+    expect(r.stdout).toMatch(
+      /completed +started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d +ended \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d +duration \d+/,
+    );
+    expect(r.stdout).toMatch(/ended → cancelled \(twilio\)/);
+    expect(r.stdout).toMatch(/rtc_\S+ +\S+ +not its id/);
+    expect(r.stdout).not.toMatch(/no index serves/);
+  }, 120_000);
+
+  it("refuses a table it does not know, in one line", async () => {
+    const r = await runCli(["demo", "--table", "sqlite"], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('call-reconciler: demo: --table takes default or text, not "sqlite"');
+  });
+});
