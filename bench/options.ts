@@ -34,7 +34,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 Seeds N active calls (all with a Twilio SID; --zombie-pct of them over at Twilio, the rest live) into a fresh
 database, starts the Twilio simulator with a per-request latency and a hard rate limit (429 above it), and runs
 one pass per strategy, each in its own process. Prints requests, 429s, wall time, achieved request rate, DB time,
-peak RSS and write rate, checks every end against the truth, and compares the strategies.
+peak RSS and write rate, checks every end against the truth, and compares the strategies. With list-diff, the
+N-row pass runs again on an app's calls table with ISO 8601 text times, compared with it in the same run.
 
   --calls N           rows for list-diff (and the per-call extrapolation)     default 100000
   --per-call-calls M  rows for the per-call run, and a second list-diff run   default 10000
@@ -123,6 +124,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   const writeCalls =
     values["write-calls"] === "0" ? 0 : positive("write-calls", values["write-calls"], 10_000);
   const calls = positive("calls", values.calls, 100_000);
+  if (values["text-times"] === true && values["no-text-table"] === true)
+    throw new Error("--text-times runs the text-time table: it cannot be combined with --no-text-table");
   return {
     calls,
     perCallCalls: Math.min(calls, positive("per-call-calls", values["per-call-calls"], 10_000)),
@@ -145,7 +148,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     diagnosis: values.diagnosis === true,
     listingCalls: positive("listing-calls", values["listing-calls"], 20_000),
     historyFactor: historyFactor(values["history-factor"]),
-    textTable: values["no-text-table"] !== true || values["text-times"] === true,
+    textTable: values["no-text-table"] !== true,
     textTimes: values["text-times"] === true,
   };
 }
