@@ -12,6 +12,7 @@ import { passDepsFor } from "../src/cli/runtime.js";
 import { loadConfig } from "../src/config/config.js";
 import { createPool } from "../src/db/pool.js";
 import { PgCallStore } from "../src/db/store.js";
+import { APP_TABLE_SETTINGS } from "../src/dev/app-table.js";
 import { tuneGarbageCollection } from "../src/gc-tuning.js";
 import { createLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics/metrics.js";
@@ -58,6 +59,7 @@ async function runPassJob(job: PassJob): Promise<PassReport> {
     TWILIO_CONCURRENCY: String(job.concurrency),
     TWILIO_STRATEGY: job.strategy,
     ...(job.accountColumn ? { CALLS_COL_TWILIO_ACCOUNT: "twilio_account_sid" } : {}),
+    ...(job.appTable ? APP_TABLE_SETTINGS : {}),
     PROVIDER_TIMEOUT_MS: "10000",
     LOG_LEVEL: "info",
   });

@@ -62,19 +62,17 @@ export async function createDatabase(adminUrl: string, label: string): Promise<B
 }
 
 /**
- * `calls` rows, all `active`, all with a Call SID, started 1 to 3 hours ago (older than MIN_CALL_AGE_SECONDS,
- * younger than MAX_CALL_DURATION_SECONDS: only Twilio decides). `zombiePct` % of them, evenly spread, are
- * over at Twilio, with whole-second end times (Twilio's precision) in the past.
+ * The truth of a run, in `bench_truth`: `rows` calls, each with a Call SID, started 1 to 3 hours ago (older
+ * than MIN_CALL_AGE_SECONDS, younger than MAX_CALL_DURATION_SECONDS: only Twilio decides). `zombiePct` % of
+ * them, evenly spread, are over at Twilio, with whole-second end times (Twilio's precision) in the past.
  */
-export async function seedDataset(
+export async function seedTruth(
   db: BenchDatabase,
-  mapping: CallsTableMapping,
   rows: number,
   zombiePct: number,
-  /** Spread the rows over this many Twilio subaccounts (the mapping needs its account column); 0: none. */
+  /** Spread the rows over this many Twilio subaccounts; 0: none. */
   accounts = 0,
 ): Promise<{ zombies: number }> {
-  await migrate(db.pool, { withCallsTable: true, mapping });
   await db.pool.query(
     `CREATE TABLE bench_truth AS
      SELECT i,
@@ -94,6 +92,23 @@ export async function seedDataset(
      ALTER TABLE bench_truth ADD COLUMN ended_at timestamptz;
      UPDATE bench_truth SET ended_at = started_at + make_interval(secs => duration_s) WHERE zombie`,
   );
+  const { rows: counted } = await db.pool.query<{ zombies: number }>(
+    "SELECT count(*) FILTER (WHERE zombie)::int AS zombies FROM bench_truth",
+  );
+  return { zombies: counted[0]?.zombies ?? 0 };
+}
+
+/** The default `calls` table (timestamptz times), every row of the truth in it, `active`. */
+export async function seedDataset(
+  db: BenchDatabase,
+  mapping: CallsTableMapping,
+  rows: number,
+  zombiePct: number,
+  /** Spread the rows over this many Twilio subaccounts (the mapping needs its account column); 0: none. */
+  accounts = 0,
+): Promise<{ zombies: number }> {
+  await migrate(db.pool, { withCallsTable: true, mapping });
+  const truth = await seedTruth(db, rows, zombiePct, accounts);
   const m = mapping;
   // Only Twilio decides here: the rows carry a Call SID, and nothing else is written to the id columns.
   if (m.twilioSid === null || m.twilioSid === m.id)
@@ -105,10 +120,7 @@ export async function seedDataset(
      SELECT call_id, sid, 'active', started_at, NULL${account === "" ? "" : ", account"} FROM bench_truth ORDER BY i`,
   );
   await db.pool.query(`VACUUM ANALYZE ${quoteQualifiedIdentifier(m.table)}`);
-  const { rows: counted } = await db.pool.query<{ zombies: number }>(
-    "SELECT count(*) FILTER (WHERE zombie)::int AS zombies FROM bench_truth",
-  );
-  return { zombies: counted[0]?.zombies ?? 0 };
+  return truth;
 }
 
 /** Twilio's side of the same truth: zombies `completed` with their end time, the others `in-progress`. */

@@ -23,6 +23,10 @@ export interface BenchOptions {
   /** `--diagnosis`: only the diagnosis of a pass's zombies over later passes (bench/diagnosis.ts). */
   diagnosis: boolean;
   historyFactor: number;
+  /** The list-diff pass at `calls` rows also runs on the app's table with text times (and its floor). */
+  textTable: boolean;
+  /** `--text-times`: only the list-diff passes at `calls` rows, timestamptz and text times, and their floors. */
+  textTimes: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -30,7 +34,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 Seeds N active calls (all with a Twilio SID; --zombie-pct of them over at Twilio, the rest live) into a fresh
 database, starts the Twilio simulator with a per-request latency and a hard rate limit (429 above it), and runs
 one pass per strategy, each in its own process. Prints requests, 429s, wall time, achieved request rate, DB time,
-peak RSS and write rate, checks every end against the truth, and compares the strategies.
+peak RSS and write rate, checks every end against the truth, and compares the strategies. With list-diff, the
+N-row pass runs again on an app's calls table with ISO 8601 text times, compared with it in the same run.
 
   --calls N           rows for list-diff (and the per-call extrapolation)     default 100000
   --per-call-calls M  rows for the per-call run, and a second list-diff run   default 10000
@@ -41,6 +46,8 @@ peak RSS and write rate, checks every end against the truth, and compares the st
   --zombie-pct P      share of rows Twilio reports completed                  default 1
   --concurrency C     TWILIO_CONCURRENCY                                      default 16
   --accounts A        a list-diff run over A Twilio subaccounts (0 = skip)    default 20
+  --no-text-table     skip the list-diff run at N rows (and its floor) on the app's calls table with
+                      ISO 8601 text times (compared with the timestamptz table's in the same run)
   --account-calls K   rows per subaccount in that run                         default 5000
   --child-heap-mb H   run each pass with --max-old-space-size=H, as a         default unset
                       deployment caps it (the Kubernetes example: 160)
@@ -56,6 +63,8 @@ peak RSS and write rate, checks every end against the truth, and compares the st
                       and diagnose them, and the requests each cost (at the daemon's defaults:
                       TWILIO_MAX_RPS 10, a 60 s interval)
   --history-factor F  ended rows per active row for --listing (>= 20)         default 100
+  --text-times        instead: only list-diff at --calls rows on the timestamptz table and on the app's
+                      text-time table, and both floors (a quick run: --text-times --calls 10000)
   --help`;
 
 const positive = (name: string, v: string | undefined, fallback: number, integer = true): number => {
@@ -90,6 +99,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       diagnosis: { type: "boolean" },
       "listing-calls": { type: "string" },
       "history-factor": { type: "string" },
+      "no-text-table": { type: "boolean" },
+      "text-times": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -113,6 +124,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   const writeCalls =
     values["write-calls"] === "0" ? 0 : positive("write-calls", values["write-calls"], 10_000);
   const calls = positive("calls", values.calls, 100_000);
+  if (values["text-times"] === true && values["no-text-table"] === true)
+    throw new Error("--text-times runs the text-time table: it cannot be combined with --no-text-table");
   return {
     calls,
     perCallCalls: Math.min(calls, positive("per-call-calls", values["per-call-calls"], 10_000)),
@@ -135,6 +148,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     diagnosis: values.diagnosis === true,
     listingCalls: positive("listing-calls", values["listing-calls"], 20_000),
     historyFactor: historyFactor(values["history-factor"]),
+    textTable: values["no-text-table"] !== true,
+    textTimes: values["text-times"] === true,
   };
 }
 

@@ -1,6 +1,8 @@
 /** What the parent (bench/run.ts) asks a child (bench/child.ts) to do, and what the child answers. */
 
 export type Strategy = "list-diff" | "per-call" | "auto";
+/** The calls table a pass runs on: the default one (timestamptz times) or the app's (ISO 8601 text times). */
+export type TableKind = "timestamptz" | "text";
 export const STRATEGIES: readonly Strategy[] = ["list-diff", "per-call", "auto"];
 
 export interface PassJob {
@@ -14,6 +16,8 @@ export interface PassJob {
   concurrency: number;
   /** The rows name their Twilio subaccount (CALLS_COL_TWILIO_ACCOUNT). */
   accountColumn: boolean;
+  /** The app's calls table with text times (src/dev/app-table.ts), mapped as its operator maps it. */
+  appTable: boolean;
 }
 
 /** Ends every active row of the database through the store, without providers: the write path alone. */

@@ -1,6 +1,6 @@
 import type { Verification } from "./dataset.js";
 import type { BenchOptions } from "./options.js";
-import type { PassReport, Strategy } from "./protocol.js";
+import type { PassReport, Strategy, TableKind } from "./protocol.js";
 
 export interface PassRun {
   strategy: Strategy;
@@ -9,6 +9,8 @@ export interface PassRun {
   accounts: number;
   /** The machine's floor: the simulator answers at once and nothing limits the rate. */
   floor: boolean;
+  /** The default calls table (timestamptz times) or the app's, with ISO 8601 text times. */
+  table: TableKind;
   /**
    * The physical limit: the busiest account's requests ÷ its rate limit (accounts are limited each on its
    * own, so a pass can be no faster than its busiest account).
@@ -133,12 +135,54 @@ export function compare(
   };
 }
 
+/** The goal for the text-time table: its pass no more than this much slower than the timestamptz one. */
+export const TEXT_TABLE_GOAL = 0.1;
+
+export interface TextAgainstTimestamptz {
+  rows: number;
+  /** Text over timestamptz, for the rate-limited passes and, when both ran, the floors. */
+  pairs: { floor: boolean; wallMs: [number, number]; dbMs: [number, number]; wall: number; db: number }[];
+}
+
+/** Text-time passes against the timestamptz passes of the same run at `rows`: null when no pair ran. */
+export function textAgainstTimestamptz(
+  passes: readonly PassRun[],
+  rows: number,
+): TextAgainstTimestamptz | null {
+  const pairs: TextAgainstTimestamptz["pairs"] = [];
+  for (const floor of [false, true]) {
+    const find = (table: TableKind) =>
+      passes.find(
+        (p) =>
+          p.strategy === "list-diff" &&
+          p.rows === rows &&
+          p.accounts === 0 &&
+          p.floor === floor &&
+          p.table === table &&
+          p.report !== null &&
+          p.error === null,
+      )?.report;
+    const text = find("text");
+    const ts = find("timestamptz");
+    if (!text || !ts || ts.wallMs <= 0 || ts.db.busyMs <= 0) continue;
+    pairs.push({
+      floor,
+      wallMs: [text.wallMs, ts.wallMs],
+      dbMs: [text.db.busyMs, ts.db.busyMs],
+      wall: text.wallMs / ts.wallMs,
+      db: text.db.busyMs / ts.db.busyMs,
+    });
+  }
+  return pairs.length === 0 ? null : { rows, pairs };
+}
+
 export interface Summary {
   options: BenchOptions;
   machine: Machine;
   passes: PassRun[];
   extrapolation: Extrapolation | null;
   comparisons: Comparison[];
+  textTable: TextAgainstTimestamptz | null;
   writes: WriteRun[];
   targets: { name: string; value: string; met: boolean | null }[];
 }
@@ -160,6 +204,7 @@ export function render(s: Summary): string {
       p.strategy +
         (r?.usedStrategy && r.usedStrategy !== p.strategy ? ` (ran ${r.usedStrategy})` : "") +
         (p.accounts > 0 ? `, ${p.accounts} accounts` : "") +
+        (p.table === "text" ? ", text times (app table)" : "") +
         (p.floor ? ", floor (0 ms, no limit)" : ""),
       int(p.rows),
       int(p.zombies),
@@ -242,6 +287,18 @@ export function render(s: Summary): string {
       const ratio = (x: number | null) => (x === null ? "n/a" : `${pct(x)}`);
       out.push(
         `  at ${int(c.rows)} rows${c.extrapolated ? " (per-call EXTRAPOLATED)" : " (both measured)"}: requests ${ratio(c.requests)}, wall time ${ratio(c.time)}`,
+      );
+    }
+  }
+  if (s.textTable) {
+    const t = s.textTable;
+    const goal = `within ${TEXT_TABLE_GOAL * 100} %`;
+    const ratio = (x: number, a: number, b: number) =>
+      `${x.toFixed(2)}× (${secs(a)} vs ${secs(b)}; ${x <= 1 + TEXT_TABLE_GOAL ? goal : `NOT ${goal}`})`;
+    out.push("", `text times / timestamptz, list-diff at ${int(t.rows)} rows, same run:`);
+    for (const p of t.pairs) {
+      out.push(
+        `  ${p.floor ? "floor" : "pass "}: wall time ${ratio(p.wall, ...p.wallMs)}, DB time ${ratio(p.db, ...p.dbMs)}`,
       );
     }
   }

@@ -11,14 +11,16 @@ import { cpus, release, totalmem, type } from "node:os";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { loadConfig } from "../src/config/config.js";
+import { APP_TABLE_SETTINGS } from "../src/dev/app-table.js";
 import { startEmbeddedPostgres } from "../src/dev/embedded.js";
 import { startTwilioSimulator } from "../src/sim/twilio-sim.js";
+import { seedAppDataset, verifyAppDataset } from "./app-dataset.js";
 import { type BenchDatabase, createDatabase, seedDataset, simulatorCalls, verify } from "./dataset.js";
 import { renderDiagnosis, runDiagnosisBench } from "./diagnosis.js";
 import { renderListing, runListingBench } from "./history.js";
 import { phaseRate, watchRequests } from "./measure.js";
 import { type BenchOptions, parseOptions, USAGE } from "./options.js";
-import type { ChildMessage, Job, PassReport, Strategy, WriteReport } from "./protocol.js";
+import type { ChildMessage, Job, PassReport, Strategy, TableKind, WriteReport } from "./protocol.js";
 import {
   type Comparison,
   compare,
@@ -29,6 +31,7 @@ import {
   type PassRun,
   render,
   type Summary,
+  textAgainstTimestamptz,
   type WriteRun,
 } from "./report.js";
 import { strategyWiring } from "./strategy.js";
@@ -40,6 +43,8 @@ const CHILD = new URL("./child.js", import.meta.url);
 const MAPPING = loadConfig({}).calls;
 /** The same table, each row naming its Twilio subaccount (the multi-account run). */
 const ACCOUNT_MAPPING = loadConfig({ CALLS_COL_TWILIO_ACCOUNT: "twilio_account_sid" }).calls;
+/** The app's table with text times, mapped as its operator maps it. */
+const APP_MAPPING = loadConfig(APP_TABLE_SETTINGS).calls;
 /** The subaccount SIDs the dataset spreads rows over: AC + the number 1…n in 32 hex digits. */
 const subaccounts = (n: number) =>
   Array.from({ length: n }, (_, k) => `AC${(k + 1).toString(16).padStart(32, "0")}`);
@@ -89,22 +94,30 @@ function runChild<T extends PassReport | WriteReport>(
  */
 const UNLIMITED_RPS = 1_000_000;
 
+interface PassVariant {
+  /** Spread the rows over this many Twilio subaccounts (0: none). */
+  accounts?: number;
+  /** The machine's floor: a simulator answering at once, no rate limit anywhere. */
+  floor?: boolean;
+  table?: TableKind;
+}
+
 async function passRun(
   adminUrl: string,
   o: BenchOptions,
   strategy: Strategy,
   rows: number,
-  accounts = 0,
-  /** The machine's floor: a simulator answering at once, no rate limit anywhere. */
-  floor = false,
+  { accounts = 0, floor = false, table = "timestamptz" }: PassVariant = {},
 ): Promise<PassRun> {
-  const mapping = accounts > 0 ? ACCOUNT_MAPPING : MAPPING;
-  const label = `${strategy}${floor ? " (floor)" : ""} at ${rows} rows`;
+  const text = table === "text";
+  const mapping = text ? APP_MAPPING : accounts > 0 ? ACCOUNT_MAPPING : MAPPING;
+  const label = `${strategy}${floor ? " (floor)" : ""}${text ? " (text times)" : ""} at ${rows} rows`;
   const run: PassRun = {
     strategy,
     rows,
     accounts,
     floor,
+    table,
     physicalMs: null,
     zombies: 0,
     seedMs: 0,
@@ -126,10 +139,16 @@ async function passRun(
     log(`${label}: skipped: ${wiring.reason}`);
     return run;
   }
-  const db = await createDatabase(adminUrl, `${strategy}_${rows}${floor ? "_floor" : ""}`);
+  const db = await createDatabase(
+    adminUrl,
+    `${strategy}_${rows}${floor ? "_floor" : ""}${text ? "_text" : ""}`,
+  );
   try {
     const t0 = performance.now();
-    run.zombies = (await seedDataset(db, mapping, rows, o.zombiePct, accounts)).zombies;
+    const seeded = text
+      ? await seedAppDataset(db, mapping, rows, o.zombiePct)
+      : await seedDataset(db, mapping, rows, o.zombiePct, accounts);
+    run.zombies = seeded.zombies;
     const calls = await simulatorCalls(db);
     run.seedMs = performance.now() - t0;
     log(`${label}: seeded ${rows} rows (${run.zombies} zombies) in ${Math.round(run.seedMs)} ms`);
@@ -157,6 +176,7 @@ async function passRun(
           limitRps: floor ? UNLIMITED_RPS : o.limitRps,
           concurrency: o.concurrency,
           accountColumn: accounts > 0,
+          appTable: text,
         },
         timeoutMs,
         o.childHeapMb,
@@ -190,7 +210,7 @@ async function passRun(
           : null;
     }
     if (run.report) {
-      run.verification = await verify(db, mapping, true);
+      run.verification = text ? await verifyAppDataset(db, mapping) : await verify(db, mapping, true);
       if (strategy === "list-diff" && run.lists === 0 && run.error === null) {
         run.error = "no list request reached the simulator: list-diff is not in effect";
       }
@@ -280,7 +300,13 @@ function targets(s: Omit<Summary, "targets">): Summary["targets"] {
   const o = s.options;
   const at = (strategy: Strategy, rows: number) =>
     s.passes.find(
-      (p) => p.strategy === strategy && p.rows === rows && p.accounts === 0 && !p.floor && p.report !== null,
+      (p) =>
+        p.strategy === strategy &&
+        p.rows === rows &&
+        p.accounts === 0 &&
+        !p.floor &&
+        p.table === "timestamptz" &&
+        p.report !== null,
     );
   const big = at("list-diff", o.calls);
   const small = o.perCallCalls !== o.calls ? at("list-diff", o.perCallCalls) : undefined;
@@ -288,7 +314,7 @@ function targets(s: Omit<Summary, "targets">): Summary["targets"] {
   const ran = s.passes.filter((p) => p.report !== null);
   const limited = ran.reduce((n, p) => n + p.rateLimited, 0);
   const rates = ran
-    .filter((p) => p.accounts === 0 && !p.floor)
+    .filter((p) => p.accounts === 0 && !p.floor && p.table === "timestamptz")
     .map((p) => {
       const r = fetchRate(p);
       return { p, rate: r && !r.short ? r.rate : null };
@@ -414,27 +440,44 @@ async function main(): Promise<number> {
     }
     const passes: PassRun[] = [];
     const plan: [Strategy, number][] = [];
-    for (const strategy of o.strategies) {
-      if (strategy === "per-call") plan.push([strategy, o.perCallCalls]);
-      else {
-        plan.push([strategy, o.calls]);
-        if (strategy === "list-diff" && o.perCallCalls !== o.calls) plan.push([strategy, o.perCallCalls]);
+    if (o.textTimes) plan.push(["list-diff", o.calls]);
+    else
+      for (const strategy of o.strategies) {
+        if (strategy === "per-call") plan.push([strategy, o.perCallCalls]);
+        else {
+          plan.push([strategy, o.calls]);
+          if (strategy === "list-diff" && o.perCallCalls !== o.calls) plan.push([strategy, o.perCallCalls]);
+        }
       }
+    for (const [strategy, rows] of plan) {
+      passes.push(await passRun(adminUrl, o, strategy, rows));
+      // Right after the timestamptz pass it is compared with, so that both meet the same machine.
+      if (o.textTable && strategy === "list-diff" && rows === o.calls)
+        passes.push(await passRun(adminUrl, o, strategy, rows, { table: "text" }));
     }
-    for (const [strategy, rows] of plan) passes.push(await passRun(adminUrl, o, strategy, rows));
-    if (o.accounts > 0 && o.strategies.includes("list-diff"))
-      passes.push(await passRun(adminUrl, o, "list-diff", o.accounts * o.accountCalls, o.accounts));
-    if (o.strategies.includes("list-diff"))
-      passes.push(await passRun(adminUrl, o, "list-diff", o.calls, 0, true));
+    if (o.accounts > 0 && o.strategies.includes("list-diff") && !o.textTimes)
+      passes.push(
+        await passRun(adminUrl, o, "list-diff", o.accounts * o.accountCalls, { accounts: o.accounts }),
+      );
+    if (o.strategies.includes("list-diff") || o.textTimes) {
+      passes.push(await passRun(adminUrl, o, "list-diff", o.calls, { floor: true }));
+      if (o.textTable)
+        passes.push(await passRun(adminUrl, o, "list-diff", o.calls, { floor: true, table: "text" }));
+    }
 
     const perCall = passes.find((p) => p.strategy === "per-call" && p.report !== null);
     const extrapolation =
-      o.strategies.includes("per-call") && o.perCallCalls < o.calls
+      o.strategies.includes("per-call") && o.perCallCalls < o.calls && !o.textTimes
         ? extrapolatePerCall(perCall, o.calls, o.limitRps)
         : null;
     const listDiffAt = (rows: number) =>
       passes.find(
-        (p) => p.strategy === "list-diff" && p.rows === rows && p.accounts === 0 && p.report !== null,
+        (p) =>
+          p.strategy === "list-diff" &&
+          p.rows === rows &&
+          p.accounts === 0 &&
+          p.table === "timestamptz" &&
+          p.report !== null,
       );
     const comparisons: Comparison[] = [];
     const atN = compare(listDiffAt(o.calls), extrapolation ?? perCall);
@@ -445,12 +488,13 @@ async function main(): Promise<number> {
     }
 
     const writes: WriteRun[] = [];
-    if (o.writeCalls > 0) {
+    if (o.writeCalls > 0 && !o.textTimes) {
       writes.push(await writeRun(adminUrl, o, "endCalls"));
       writes.push(await writeRun(adminUrl, o, "endCall"));
     }
 
-    const partial = { options: o, machine, passes, extrapolation, comparisons, writes };
+    const textTable = textAgainstTimestamptz(passes, o.calls);
+    const partial = { options: o, machine, passes, extrapolation, comparisons, textTable, writes };
     const summary: Summary = { ...partial, targets: targets(partial) };
     console.log(`\n${render(summary)}`);
     if (o.json) {
