@@ -46,23 +46,26 @@ export async function readTimeColumns(pool: pg.Pool, m: CallsTableMapping): Prom
   const typeOf = await readTypes(pool, m, TIME_COLUMN_TYPES_SQL, [m.startedAt, m.endedAt]);
   const startedAt = typeOf(m.startedAt, "CALLS_COL_STARTED_AT");
   const endedAt = typeOf(m.endedAt, "CALLS_COL_ENDED_AT");
+  // Both columns' problems in one message: doctor and migrate name each, and a fix of one should not reveal the other.
+  const problems: string[] = [];
   for (const [type, setting, column] of [
     [startedAt, "CALLS_COL_STARTED_AT", m.startedAt],
     [endedAt, "CALLS_COL_ENDED_AT", m.endedAt],
   ] as const) {
     const kind = rawTimeKind(type);
     if (kind === "epoch" && m.epochUnit === undefined) {
-      throw new SchemaMismatchError(
+      problems.push(
         `${setting} (${m.table}.${column}) is ${type}: set CALLS_EPOCH_UNIT to seconds or milliseconds (what it counts since the Unix epoch)`,
       );
     }
     // The daemon reads and writes instants: any other type would fail only at the first --apply.
     if (kind === null && type !== NAIVE_TIMESTAMP && type !== ZONED_TIMESTAMP) {
-      throw new SchemaMismatchError(
+      problems.push(
         `${setting} (${m.table}.${column}) is ${type}, not a timestamp: map the column that holds the call's ${setting === "CALLS_COL_ENDED_AT" ? "end" : "start"} as timestamptz (or timestamp with CALLS_TIME_ZONE, ISO 8601 text, or an integer, bigint or numeric epoch with CALLS_EPOCH_UNIT)`,
       );
     }
   }
+  if (problems.length > 0) throw new SchemaMismatchError([...new Set(problems)].join("; "));
   const zone = m.timeZone;
   const samples = await readSamples(pool, m, rawTimeKind(startedAt), rawTimeKind(endedAt));
   const naive = [

@@ -138,4 +138,18 @@ describe("doctor names every table problem in one run", () => {
     const text = await runCli(["doctor"], { DATABASE_URL: db.url, OPENAI_PROBE: "off" });
     expect(text.stdout.split("\n").filter((l) => l.startsWith("✗ "))).toHaveLength(5);
   });
+
+  it("a start and an end column that are no times are both named in the one run", async () => {
+    await db.pool.query(`CREATE TABLE calls (call_id text PRIMARY KEY, twilio_call_sid text, openai_call_id text,
+      status text NOT NULL, started_at date NOT NULL, ended_at date)`);
+    const r = await runCli(["doctor", "--json"], { DATABASE_URL: db.url, OPENAI_PROBE: "off" });
+    expect(r.code).toBe(2);
+    const failures = checksOf(r.stdout)
+      .filter((c) => c.state === "fail")
+      .map((c) => c.detail);
+    expect(failures.join("\n")).toMatch(
+      /CALLS_COL_STARTED_AT \(calls\.started_at\) is date, not a timestamp/,
+    );
+    expect(failures.join("\n")).toMatch(/CALLS_COL_ENDED_AT \(calls\.ended_at\) is date, not a timestamp/);
+  });
 });
