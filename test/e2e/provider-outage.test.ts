@@ -5,7 +5,7 @@
  * every end, during the outage or after it, is at Twilio's true end time. Once the outage is over, every zombie
  * ends within the breaker's half-open delay and two passes.
  *
- * Short by default (3 s interval, a 20 s outage, a 10 s half-open delay); `SOAK_SECONDS=300` runs a 5 s
+ * Short by default (3 s interval, a 12 s outage, a 6 s half-open delay); `SOAK_SECONDS=300` runs a 5 s
  * interval through that long an outage with the default breaker, and prints the figures.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,9 +15,9 @@ import { metricsUrl, type Replica, startReplica } from "../helpers/replica.js";
 import { until } from "../helpers/wait.js";
 
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 0);
-const OUTAGE_SECONDS = SOAK_SECONDS > 0 ? SOAK_SECONDS : 20;
+const OUTAGE_SECONDS = SOAK_SECONDS > 0 ? SOAK_SECONDS : 12;
 const INTERVAL_SECONDS = SOAK_SECONDS > 0 ? 5 : 3;
-const HALF_OPEN_SECONDS = SOAK_SECONDS > 0 ? 30 : 10;
+const HALF_OPEN_SECONDS = SOAK_SECONDS > 0 ? 30 : 6;
 const MAX_RPS = 10;
 const TOKEN = "outage-reconcile-token-0123456789abcdef";
 
@@ -80,7 +80,7 @@ describe("two replicas through a Twilio outage", () => {
       let wave = 0;
       const outageEnds = Date.now() + OUTAGE_SECONDS * 1000;
       while (Date.now() < outageEnds) {
-        await sleep(5000);
+        await sleep(SOAK_SECONDS > 0 ? 5000 : 4000);
         // New zombies keep arriving during the outage.
         wave++;
         const more = Array.from({ length: 3 }, (_, i) => zombie(`z${wave}-${i}`, 30 + i));
