@@ -48,16 +48,14 @@ export async function readTimeColumns(pool: pg.Pool, m: CallsTableMapping): Prom
   const endedAt = typeOf(m.endedAt, "CALLS_COL_ENDED_AT");
   // Both columns' problems in one message: doctor and migrate name each, and a fix of one should not reveal the other.
   const problems: string[] = [];
+  const unitless: string[] = [];
   for (const [type, setting, column] of [
     [startedAt, "CALLS_COL_STARTED_AT", m.startedAt],
     [endedAt, "CALLS_COL_ENDED_AT", m.endedAt],
   ] as const) {
     const kind = rawTimeKind(type);
-    if (kind === "epoch" && m.epochUnit === undefined) {
-      problems.push(
-        `${setting} (${m.table}.${column}) is ${type}: set CALLS_EPOCH_UNIT to seconds or milliseconds (what it counts since the Unix epoch)`,
-      );
-    }
+    if (kind === "epoch" && m.epochUnit === undefined)
+      unitless.push(`${setting} (${m.table}.${column}) is ${type}`);
     // The daemon reads and writes instants: any other type would fail only at the first --apply.
     if (kind === null && type !== NAIVE_TIMESTAMP && type !== ZONED_TIMESTAMP) {
       problems.push(
@@ -65,7 +63,11 @@ export async function readTimeColumns(pool: pg.Pool, m: CallsTableMapping): Prom
       );
     }
   }
-  if (problems.length > 0) throw new SchemaMismatchError([...new Set(problems)].join("; "));
+  if (unitless.length > 0)
+    problems.unshift(
+      `${unitless.join(" and ")}: set CALLS_EPOCH_UNIT to seconds or milliseconds (what it counts since the Unix epoch)`,
+    );
+  if (problems.length > 0) throw new SchemaMismatchError(problems.join("; "));
   const zone = m.timeZone;
   const samples = await readSamples(pool, m, rawTimeKind(startedAt), rawTimeKind(endedAt));
   const naive = [

@@ -85,6 +85,28 @@ const toEnd = (r: EndRow): RecordedEnd => ({
 /** The lengths the ends wrote, as the audit kept them (null: that end wrote none). */
 const lengths = (ends: readonly RecordedEnd[]) => ends.map((e) => e.durationSeconds);
 
+/** The restore statement's parameters (see RevertStatements.restore); `end` is its $9, if the end column takes one. */
+function restoreParams(
+  ends: readonly RecordedEnd[],
+  revertRunId: string,
+  by: string,
+  statements: Statements,
+  end: readonly unknown[],
+): unknown[] {
+  return [
+    ends.map((e) => e.callId),
+    ends.map((e) => e.auditId),
+    ends.map((e) => e.newStatus),
+    ends.map((e) => e.endedAt),
+    ends.map((e) => e.previousStatus),
+    revertRunId,
+    by,
+    ends.map((e) => e.previousEndedAt),
+    ...end,
+    ...(statements.duration ? [lengths(ends), ends.map((e) => e.previousDurationSeconds)] : []),
+  ];
+}
+
 /** `revert`: reads the audit trail and restores ended calls, conditionally and in batches (see sql/revert.ts). */
 export class RevertStore {
   private sqlCache: Promise<Statements> | undefined;
@@ -134,18 +156,7 @@ export class RevertStore {
     if (ends.length === 0) return { restored: new Set(), states: new Map() };
     const statements = await this.statements();
     if (statements.ended !== null) return this.restoreRaw(ends, revertRunId, by, statements);
-    const params = [
-      ends.map((e) => e.callId),
-      ends.map((e) => e.auditId),
-      ends.map((e) => e.newStatus),
-      ends.map((e) => e.endedAt),
-      ends.map((e) => e.previousStatus),
-      revertRunId,
-      by,
-      ends.map((e) => e.previousEndedAt),
-      ...statements.zone,
-      ...(statements.duration ? [lengths(ends), ends.map((e) => e.previousDurationSeconds)] : []),
-    ];
+    const params = restoreParams(ends, revertRunId, by, statements, statements.zone);
     try {
       return await withTransaction(this.pool, async (client) => {
         const { rows } = await client.query<{ action_id: string }>(statements.sql.restore, params);
@@ -177,18 +188,13 @@ export class RevertStore {
         });
         let restored = new Set<string>();
         if (due.length > 0) {
-          const { rows } = await client.query<{ action_id: string }>(statements.sql.restore, [
-            due.map((e) => e.callId),
-            due.map((e) => e.auditId),
-            due.map((e) => e.newStatus),
-            due.map((e) => e.endedAt),
-            due.map((e) => e.previousStatus),
-            revertRunId,
-            by,
-            due.map((e) => e.previousEndedAt),
-            due.map((e) => before.get(e.auditId)?.raw ?? null),
-            ...(statements.duration ? [lengths(due), due.map((e) => e.previousDurationSeconds)] : []),
-          ]);
+          const { rows } = await client.query<{ action_id: string }>(
+            statements.sql.restore,
+            // $9: the exact text each value was read as, which the restore must still find.
+            restoreParams(due, revertRunId, by, statements, [
+              due.map((e) => before.get(e.auditId)?.raw ?? null),
+            ]),
+          );
           restored = new Set(rows.map((r) => r.action_id));
         }
         return { restored, states: await this.statesWith(client, statements, ends) };

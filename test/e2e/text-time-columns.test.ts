@@ -401,7 +401,7 @@ describe("start and end columns held as text or epoch numbers", () => {
     const err = await epoch.store.verifySchema().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaMismatchError);
     expect((err as Error).message).toBe(
-      "CALLS_COL_STARTED_AT (epoch_no_unit.started_at) is bigint: set CALLS_EPOCH_UNIT to seconds or milliseconds (what it counts since the Unix epoch)",
+      "CALLS_COL_STARTED_AT (epoch_no_unit.started_at) is bigint and CALLS_COL_ENDED_AT (epoch_no_unit.ended_at) is bigint: set CALLS_EPOCH_UNIT to seconds or milliseconds (what it counts since the Unix epoch)",
     );
   });
 
