@@ -12,8 +12,8 @@ import { callEndedEvent } from "../notify/event.js";
 import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
 import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
+import { passSettings } from "../reconcile/pass-settings.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
-import { SessionCapCheck } from "../reconcile/session-cap.js";
 import { watchListingIndex } from "./listing-index-report.js";
 import { terminalText } from "./terminal-text.js";
 
@@ -42,9 +42,12 @@ export function passDepsFor(
   },
 ): PassDeps {
   const diagnosisRequests = diagnosisBudget(config);
-  const datesOnlyAccounts = new Set<string>();
   const backoff = new RowBackoff();
   return {
+    ...passSettings(config, parts.logger, {
+      capDisproved: () => parts.metrics.realtimeSessionCapDisproved.set(1),
+      datesOnlyAccounts: (accounts) => parts.metrics.twilioListByDate.set(accounts),
+    }),
     ...(parts.diagnoses !== undefined && diagnosisRequests >= 2
       ? {
           diagnosis: {
@@ -56,15 +59,6 @@ export function passDepsFor(
       : {}),
     store: parts.store,
     probes: guardProviders(config, parts.raw, parts.metrics, parts.logger, () => backoff.recovered()),
-    realtimeTrust: {
-      liveControlSeconds: config.openaiLiveControlSeconds,
-      maxEndShare: config.openaiMaxEndShare,
-    },
-    ageBoundMaxEndShare: config.ageBoundMaxEndShare,
-    realtimeProbe: {
-      mode: config.openaiProbe === "early" ? "early" : "after-cap",
-      cap: new SessionCapCheck(parts.logger, () => parts.metrics.realtimeSessionCapDisproved.set(1)),
-    },
     onEnded: (e) => {
       parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source });
       const lifetimeSeconds = (e.decidedAt.getTime() - e.endedAt.getTime()) / 1000;
@@ -75,23 +69,7 @@ export function passDepsFor(
     onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),
     onRowCheckFailed: (reason) => parts.metrics.rowCheckFailures.inc({ reason }),
     backoff,
-    policy: {
-      minCallAgeSeconds: config.minCallAgeSeconds,
-      maxCallDurationSeconds: config.maxCallDurationSeconds,
-      absenceConfirmSeconds: config.reconcileIntervalSeconds,
-      openaiMaxSessionSeconds: config.openaiMaxSessionSeconds,
-    },
     logger: parts.logger,
-    pageSize: config.dbPageSize,
-    twilioStrategy: {
-      mode: config.twilioStrategy,
-      listDiffThreshold: config.twilioListDiffThreshold,
-      configuredAccount: config.twilio?.accountSid,
-      datesOnlyAccounts,
-      onDatesOnly: () => parts.metrics.twilioListByDate.set(datesOnlyAccounts.size),
-    },
-    // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
-    concurrency: passConcurrency(config),
   };
 }
 
@@ -206,18 +184,3 @@ function withNotifier(
     },
   };
 }
-
-/**
- * Rows checked at once. Each Twilio account has its own TWILIO_CONCURRENCY, so with a subaccount column the
- * pass keeps enough rows in flight for several accounts at once (or for the overall cap, when one is set).
- */
-export function passConcurrency(config: Config): number {
-  const twilio =
-    config.calls.twilioAccount === undefined
-      ? config.twilioConcurrency
-      : (config.twilioTotalConcurrency ?? config.twilioConcurrency * ACCOUNTS_IN_FLIGHT);
-  return twilio + config.openaiConcurrency;
-}
-
-/** Accounts whose rows the pass keeps busy at once when no overall cap says otherwise. */
-const ACCOUNTS_IN_FLIGHT = 32;

@@ -2,8 +2,6 @@ import type { PendingEnd } from "./check-page.js";
 import { exceedsShare, HeldEnds } from "./held-ends.js";
 import type { PassOptions, PassRun } from "./pass-deps.js";
 
-export const AGE_BOUND_DEFAULT_MAX_END_SHARE = 0.5;
-
 /**
  * Why a pass's age-bound ends are not to be written without asking (null: they are): the age bound ends a
  * row no provider vouches for, so a pass that would end most of what it saw on it alone more likely reads
@@ -40,7 +38,7 @@ export class AgeBoundGuard {
   }
 
   suspicion(activeSeen: number): string | null {
-    const maxEndShare = this.deps.ageBoundMaxEndShare ?? AGE_BOUND_DEFAULT_MAX_END_SHARE;
+    const maxEndShare = this.deps.ageBoundMaxEndShare;
     const why = ageBoundSuspicion({ ageBoundEnds: this.held.ends.length, activeSeen, maxEndShare });
     if (why !== null && this.opts.confirmAgeBound === true) {
       this.deps.logger.warn(

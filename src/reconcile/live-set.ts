@@ -232,7 +232,7 @@ export function liveSetsFor(
   deps: Pick<PassDeps, "probes" | "twilioStrategy" | "logger" | "store">,
   opts: PassOptions,
 ): AccountLiveSets | null {
-  const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };
+  const strategy = deps.twilioStrategy;
   if (strategy.mode === "per-call" || deps.probes.twilio === null) return null;
   const threshold = strategy.mode === "list-diff" ? 1 : Math.max(1, strategy.listDiffThreshold);
   return new AccountLiveSets(

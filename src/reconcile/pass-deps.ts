@@ -11,20 +11,22 @@ import type {
 import type { RowBackoff } from "./row-backoff.js";
 import type { SessionCapCheck } from "./session-cap.js";
 
-/** What a pass works with; the daemon, the audit, the tests and the bench hand in their own. */
+/**
+ * What a pass works with. Its settings come from passSettings (pass-settings.ts), for the daemon, the audit, the
+ * bench and the tests alike; the ports and hooks are each caller's own.
+ */
 export interface PassDeps {
   store: CallStore;
   probes: ProviderProbes;
-  /** When OpenAI's absences are trusted (see realtime-guard.ts); defaults when absent. */
-  realtimeTrust?: { liveControlSeconds: number; maxEndShare: number };
+  /** When OpenAI's absences are trusted (see realtime-guard.ts). */
+  realtimeTrust: { liveControlSeconds: number; maxEndShare: number };
   /**
    * OPENAI_PROBE: `after-cap` connects only to realtime calls past OpenAI's session cap, `early` to younger ones
-   * too; `cap` remembers whether a live call disproved that cap. The daemon's wiring always sets it; absent:
-   * `early`, with a check of the pass's own.
+   * too; `cap` remembers whether a live call disproved that cap.
    */
-  realtimeProbe?: { mode: "after-cap" | "early"; cap: SessionCapCheck };
-  /** AGE_BOUND_MAX_END_SHARE (see age-bound-guard.ts); default 0.5. */
-  ageBoundMaxEndShare?: number;
+  realtimeProbe: { mode: "after-cap" | "early"; cap: SessionCapCheck };
+  /** AGE_BOUND_MAX_END_SHARE (see age-bound-guard.ts). */
+  ageBoundMaxEndShare: number;
   /** Rows whose check failed, backed off across passes (the daemon keeps one for its lifetime). */
   backoff?: RowBackoff;
   /** Told whenever the pass moves forward (a page read, an answer, a write): the daemon's stall detector. */
@@ -40,8 +42,8 @@ export interface PassDeps {
   onRowCheckFailed?: (reason: UnverifiedReason) => void;
   /** Told how each hang-up of an orphaned realtime session went; must not throw or block. */
   onHangup?: (outcome: HangupOutcome) => void;
-  /** How Twilio is asked; default per call. */
-  twilioStrategy?: TwilioStrategy;
+  /** How Twilio is asked. */
+  twilioStrategy: TwilioStrategy;
   policy: DecisionPolicy;
   logger: Logger;
   pageSize: number;
@@ -53,7 +55,7 @@ export interface PassDeps {
    */
   diagnosis?: { queue: DiagnosisQueue; maxRequests: number; onSettled?: (cause: string) => void };
   /** Findings kept for the report; beyond it they are only counted (the pass itself stays flat in memory). */
-  maxFindings?: number;
+  maxFindings: number;
 }
 
 /**

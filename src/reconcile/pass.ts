@@ -12,7 +12,6 @@ import type { PassDeps, PassOptions, PassRun } from "./pass-deps.js";
 import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from "./pass-result.js";
 import { RealtimeGuard } from "./realtime-guard.js";
 import { DeferredRows } from "./row-backoff.js";
-import { SessionCapCheck } from "./session-cap.js";
 import { PassSightings } from "./sightings.js";
 import { writeEnds } from "./write-ends.js";
 
@@ -25,7 +24,6 @@ export * from "./pass-result.js";
  * flat (a page is DB_PAGE_SIZE rows, about 150 KB at 500).
  */
 const PAGES_IN_FLIGHT = 8;
-const DEFAULT_MAX_FINDINGS = 10_000;
 /** Beyond this, a host clock is worth an operator's look (NTP broken, a VM resumed from a snapshot). */
 const CLOCK_SKEW_WARN_MS = 5_000;
 /** Due rows kept for the end of the pass, in pages. */
@@ -82,19 +80,14 @@ async function passWithin(
 ): Promise<PassResult> {
   const clocked = await onDatabaseClock(passDeps, opts.runId);
   const skewMs = clocked.skewMs;
-  const realtimeProbe = clocked.deps.realtimeProbe ?? {
-    mode: "early" as const,
-    cap: new SessionCapCheck(clocked.deps.logger),
-  };
   // A cap disproved by an earlier pass bounds nothing in this one (see session-cap.ts).
   const deps: PassRun = {
     ...clocked.deps,
-    realtimeProbe,
-    policy: { ...clocked.deps.policy, sessionCapTrusted: realtimeProbe.cap.disproof === null },
+    policy: { ...clocked.deps.policy, sessionCapTrusted: clocked.deps.realtimeProbe.cap.disproof === null },
   };
   const startedAt = deps.clock();
   const result = { ...newPassResult(opts.runId, opts.dryRun, startedAt), clockSkewMs: skewMs };
-  const maxFindings = deps.maxFindings ?? DEFAULT_MAX_FINDINGS;
+  const { maxFindings } = deps;
   const limit = pLimit(deps.concurrency);
   const cutoff = new Date(startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
   const stopped = () => opts.signal.aborted || result.leadershipLost || result.databaseLost;
@@ -106,7 +99,7 @@ async function passWithin(
 
   // How Twilio is asked this pass: each account listed once enough of its rows are met, or per call.
   const liveSets = liveSetsFor(deps, opts);
-  const configuredAccount = deps.twilioStrategy?.configuredAccount;
+  const configuredAccount = deps.twilioStrategy.configuredAccount;
   const gather = passEvidence({ ...deps, sightings, liveSets, configuredAccount }).gather;
   const write = async (pending: readonly PendingEnd[]) => {
     const written = await writeEnds(pending, deps, opts);

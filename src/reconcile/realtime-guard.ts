@@ -3,8 +3,6 @@ import { exceedsShare, HeldEnds } from "./held-ends.js";
 import type { PassOptions, PassRun } from "./pass-deps.js";
 import type { PassSightings } from "./sightings.js";
 
-export const REALTIME_TRUST_DEFAULTS = { liveControlSeconds: 3600, maxEndShare: 0.5 };
-
 /**
  * OpenAI's "gone" is an absence, and an absence can be a blind spot: an API key of another project is refused
  * `call_id_not_found` for every call, exactly like a call that ended. So the ends it confirms are held until
@@ -53,16 +51,16 @@ export class RealtimeGuard {
     zombies: { total: number; pastCap: number },
   ): Promise<string | null> {
     const probe = this.deps.realtimeProbe;
-    const disproof = probe?.cap.disproof ?? null;
+    const disproof = probe.cap.disproof;
     const onCap = zombies.pastCap;
     // The cap is all the default mode trusts; in the early mode, only the ends taken from it are in doubt.
-    if (disproof !== null && (probe?.mode !== "early" || onCap > 0)) {
+    if (disproof !== null && (probe.mode !== "early" || onCap > 0)) {
       return `realtime call ${disproof.callId} was seen live ${disproof.ageSeconds}s after it started, past OPENAI_MAX_SESSION_SECONDS=${this.deps.policy.openaiMaxSessionSeconds}: no absence is trusted on that cap until the setting is corrected and the daemon restarted`;
     }
     // Past the cap, a session cannot be live: the guards below protect the calls that still could be.
     const wouldEnd = zombies.total - onCap;
     if (wouldEnd === 0) return null;
-    const trust = this.deps.realtimeTrust ?? REALTIME_TRUST_DEFAULTS;
+    const trust = this.deps.realtimeTrust;
     const probed = sightings.live + sightings.gone;
     if (exceedsShare(wouldEnd, probed, trust.maxEndShare)) {
       return `this pass would end ${wouldEnd} of the ${probed} realtime calls it asked about (more than OPENAI_MAX_END_SHARE=${trust.maxEndShare})`;
