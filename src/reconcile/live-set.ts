@@ -160,7 +160,7 @@ export class AccountLiveSets implements LiveSets {
 
   private async list(account: string | null): Promise<LiveSet | null> {
     const { logger } = this.deps;
-    const fields = { runId: this.opts.runId, ...(account === null ? {} : { account }) };
+    const fields = account === null ? {} : { account };
     const key = account ?? "";
     const byDate = this.datesOnly?.has(key) === true;
     const queries = listQueries(account, byDate ? undefined : await this.sharesOf(account));
@@ -217,7 +217,7 @@ export class AccountLiveSets implements LiveSets {
     this.shares ??= (this.deps.store.activeStartShares?.(MAX_SLICES) ?? Promise.resolve(new Map())).catch(
       (err: unknown) => {
         this.deps.logger.warn(
-          { runId: this.opts.runId, err: errorMessage(err) },
+          { err: errorMessage(err) },
           "could not read where to slice Twilio's listing; listing each account whole",
         );
         return new Map();
