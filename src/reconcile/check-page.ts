@@ -151,7 +151,7 @@ export async function checkPage(rows: (ActiveCall | undefined)[], ctx: PageCheck
       tally.unverified[verdict.reason] = (tally.unverified[verdict.reason] ?? 0) + 1;
       if (!EXPECTED_UNVERIFIED.has(verdict.reason)) {
         tally.providerErrors++;
-        deps.onRowCheckFailed?.(verdict.reason);
+        deps.record?.rowCheckFailed?.(verdict.reason);
       }
       // Per-call lines are debug: the pass summary says how many, the report and audit table say which.
       deps.logger.debug({ callId: row.id, reason: verdict.reason, why: verdict.why }, "call unverified");

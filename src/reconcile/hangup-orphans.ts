@@ -18,7 +18,7 @@ export async function hangupOrphans(
       const outcome = await hangup(realtimeId, opts.signal);
       const label = outcome.kind === "error" ? "error" : outcome.kind;
       counts[label]++;
-      deps.onHangup?.(label);
+      deps.record?.hangup?.(label);
       const f = { callId, realtimeCallId: realtimeId, outcome: outcome.kind };
       if (outcome.kind === "error")
         deps.logger.warn({ ...f, detail: outcome.detail }, "could not hang up orphaned realtime session");

@@ -36,12 +36,8 @@ export interface PassDeps {
    * time). The pass then stops writing at once; the next leader picks the rest up. Absent: always the writer.
    */
   leadership?: AbortSignal;
-  /** Told of every end after it committed (metrics, the downstream webhook); must not throw or block. */
-  onEnded?: (event: EndedEvent) => void;
-  /** Told of each row whose provider check failed (not a clear answer), by reason; must not throw or block. */
-  onRowCheckFailed?: (reason: UnverifiedReason) => void;
-  /** Told how each hang-up of an orphaned realtime session went; must not throw or block. */
-  onHangup?: (outcome: HangupOutcome) => void;
+  /** The record step: what the pass tells as it goes (the daemon's metrics, the downstream webhook). */
+  record?: Partial<PassRecord>;
   /** How Twilio is asked. */
   twilioStrategy: TwilioStrategy;
   policy: DecisionPolicy;
@@ -95,6 +91,16 @@ export interface PassOptions {
    * it ends what it must and exits, whatever Twilio's records cost.
    */
   diagnose?: boolean;
+}
+
+/** What a pass records; each must not throw or block. */
+export interface PassRecord {
+  /** An end, once it committed. */
+  ended(event: EndedEvent): void;
+  /** A row whose provider check failed (not a clear answer), by reason. */
+  rowCheckFailed(reason: UnverifiedReason): void;
+  /** How the hang-up of an orphaned realtime session went. */
+  hangup(outcome: HangupOutcome): void;
 }
 
 export interface EndedEvent {

@@ -75,7 +75,7 @@ async function passWithin(
   /** Write, then record each end that committed, then hang up the realtime sessions they left billing. */
   const write = async (pending: readonly PendingEnd[]) => {
     const written = await writeEnds(pending, deps, opts);
-    for (const end of written.ended) deps.onEnded?.(end);
+    for (const end of written.ended) deps.record?.ended?.(end);
     written.tally.realtimeHangups = await hangupOrphans(written.orphans, deps, opts);
     addWrite(result, written.tally);
     addFindings(result, written.findings, maxFindings);

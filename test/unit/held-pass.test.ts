@@ -58,7 +58,7 @@ function world() {
   const failed: string[] = [];
   const deps: PassDeps = testPassDeps(store, probes, {
     backoff: new RowBackoff(),
-    onRowCheckFailed: (reason) => failed.push(reason),
+    record: { rowCheckFailed: (reason) => failed.push(reason) },
   });
   return { store, deps, asked, failed };
 }

@@ -300,7 +300,7 @@ describe("runPass with fake providers", () => {
     const store = new MemoryCallStore().add(call(1, { openaiId: "rtc_1" }));
     const { probes, asked } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
     const hangups: string[] = [];
-    const r = await pass(depsFor(store, probes, { onHangup: (o) => hangups.push(o) }));
+    const r = await pass(depsFor(store, probes, { record: { hangup: (o) => hangups.push(o) } }));
     expect(r.realtimeHangups).toEqual({ hung_up: 1, already_gone: 0, error: 0 });
     expect(asked.hangups).toEqual(["rtc_1"]);
     expect(hangups).toEqual(["hung_up"]);
@@ -319,7 +319,7 @@ describe("runPass with fake providers", () => {
     const deps = depsFor(store, probes, {
       backoff: new RowBackoff(30_000, 120_000),
       concurrency: 1,
-      onRowCheckFailed: (reason) => failed.push(reason),
+      record: { rowCheckFailed: (reason) => failed.push(reason) },
     });
 
     store.clock = () => now;

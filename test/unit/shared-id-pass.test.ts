@@ -71,7 +71,7 @@ function world(providers: { twilio: boolean; openai: boolean }) {
   const deps: PassDeps = testPassDeps(store, probes, {
     pageSize: 10,
     backoff,
-    onRowCheckFailed: (reason) => failures.push(reason),
+    record: { rowCheckFailed: (reason) => failures.push(reason) },
   });
   let n = 0;
   return {
