@@ -1,7 +1,6 @@
 import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { ActiveCall, PageCursor } from "../model/index.js";
-import { ageBoundGuard, ageBoundSuspicion } from "./age-bound-guard.js";
 import { checkPage, type PendingEnd } from "./check-page.js";
 import { diagnoseAfterPass } from "./diagnose-due.js";
 import { passEvidence } from "./evidence-gathering.js";
@@ -9,9 +8,9 @@ import { hangupOrphans } from "./hangup-orphans.js";
 import { liveSetsFor } from "./live-set.js";
 import { PagesInFlight } from "./pages-in-flight.js";
 import type { PassDeps, PassOptions } from "./pass-deps.js";
+import { passGuards } from "./pass-guards.js";
 import { addCheck, addFindings, addWrite, type PassResult } from "./pass-result.js";
 import { startPass } from "./pass-start.js";
-import { realtimeGuard, realtimeSuspicion } from "./realtime-guard.js";
 import { DeferredRows } from "./row-backoff.js";
 import { PassSightings } from "./sightings.js";
 import { writeEnds } from "./write-ends.js";
@@ -63,8 +62,7 @@ async function passWithin(
   const cutoff = new Date(result.startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
   const stopped = () => opts.signal.aborted || result.leadershipLost || result.databaseLost;
   const sightings = new PassSightings(deps.store);
-  const realtime = realtimeGuard(deps, opts);
-  const ageBound = ageBoundGuard(deps, opts);
+  const guards = passGuards(deps, opts);
   const deferred = new DeferredRows(deps.pageSize * MAX_DEFERRED_PAGES);
   deps.backoff?.beginPass();
   // How Twilio is asked this pass: each account listed once enough of its rows are met, or per call.
@@ -91,7 +89,7 @@ async function passWithin(
     addCheck(result, checked.tally);
     addFindings(result, checked.findings, maxFindings);
     // Even when shutting down: these were decided before the signal, and their ends are one transaction.
-    await write(ageBound.takeAside(realtime.takeAside(checked.toEnd)));
+    await write(guards.takeAside(checked.toEnd));
   };
 
   // List. A few pages overlap: while one page's last provider answers come in, the next is already read and
@@ -122,15 +120,8 @@ async function passWithin(
     if ((listing?.listedAccounts ?? 0) > 0) result.twilioStrategy = "list-diff";
   }
 
-  // The ends set aside: written now, all or none, unless the pass's evidence of their kind is suspect.
-  const realtimeZombies = { total: result.zombies.openai, pastCap: result.realtimePastCap };
-  const realtimeWhy = await realtimeSuspicion(deps, sightings, realtimeZombies);
-  await write(realtime.settle(realtimeWhy, result, maxFindings));
-  const ageBoundEnds = ageBound.setAside.length;
-  const maxEndShare = deps.ageBoundMaxEndShare;
-  const ageBoundWhy = ageBoundSuspicion({ ageBoundEnds, activeSeen: result.checked, maxEndShare });
-  await write(ageBound.settle(ageBoundWhy, result, maxFindings));
-
+  // The ends the guards set aside, written now, all or none.
+  await guards.settle(result, sightings, write);
   result.aborted = outer?.aborted ?? false;
   if (deps.leadership?.aborted === true) result.leadershipLost = true;
   if (!stopped()) deps.backoff?.endCompletePass();
