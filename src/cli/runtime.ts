@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type Config, ConfigError } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
+import { passRecord } from "../daemon/pass-record.js";
 import { pgDiagnosisQueue } from "../db/causes.js";
 import { createPool } from "../db/pool.js";
 import { daemonTables } from "../db/sql.js";
@@ -8,12 +9,11 @@ import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics, startEndedCounters } from "../metrics/metrics.js";
 import { type CallStore, type DiagnosisQueue, END_STATUSES } from "../model/index.js";
-import { callEndedEvent } from "../notify/event.js";
 import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
-import type { EndedEvent, PassDeps } from "../reconcile/pass.js";
+import type { PassDeps } from "../reconcile/pass.js";
+import { passSettings } from "../reconcile/pass-settings.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
-import { SessionCapCheck } from "../reconcile/session-cap.js";
 import { watchListingIndex } from "./listing-index-report.js";
 import { terminalText } from "./terminal-text.js";
 
@@ -39,12 +39,17 @@ export function passDepsFor(
     logger: Logger;
     raw: RawProviders;
     diagnoses?: DiagnosisQueue;
+    /** The downstream webhook, told of each end after the metrics; none in the bench. */
+    notifier?: WebhookNotifier | null;
   },
 ): PassDeps {
   const diagnosisRequests = diagnosisBudget(config);
-  const datesOnlyAccounts = new Set<string>();
   const backoff = new RowBackoff();
   return {
+    ...passSettings(config, parts.logger, {
+      capDisproved: () => parts.metrics.realtimeSessionCapDisproved.set(1),
+      datesOnlyAccounts: (accounts) => parts.metrics.twilioListByDate.set(accounts),
+    }),
     ...(parts.diagnoses !== undefined && diagnosisRequests >= 2
       ? {
           diagnosis: {
@@ -56,42 +61,9 @@ export function passDepsFor(
       : {}),
     store: parts.store,
     probes: guardProviders(config, parts.raw, parts.metrics, parts.logger, () => backoff.recovered()),
-    realtimeTrust: {
-      liveControlSeconds: config.openaiLiveControlSeconds,
-      maxEndShare: config.openaiMaxEndShare,
-    },
-    ageBoundMaxEndShare: config.ageBoundMaxEndShare,
-    realtimeProbe: {
-      mode: config.openaiProbe === "early" ? "early" : "after-cap",
-      cap: new SessionCapCheck(parts.logger, () => parts.metrics.realtimeSessionCapDisproved.set(1)),
-    },
-    onEnded: (e) => {
-      parts.metrics.callsEnded.inc({ status: mapStatus(config.statusMap, e.status), source: e.source });
-      const lifetimeSeconds = (e.decidedAt.getTime() - e.endedAt.getTime()) / 1000;
-      parts.metrics.zombieLifetime.observe({ source: e.source }, Math.max(0, lifetimeSeconds));
-      // A Twilio end's cause is counted once diagnosed; any other end's cause is its source.
-      if (e.source !== "twilio") parts.metrics.zombieCauses.inc({ cause: e.source });
-    },
-    onHangup: (outcome) => parts.metrics.realtimeHangups.inc({ outcome }),
-    onRowCheckFailed: (reason) => parts.metrics.rowCheckFailures.inc({ reason }),
+    record: passRecord(parts.metrics, config.statusMap, parts.notifier ?? null),
     backoff,
-    policy: {
-      minCallAgeSeconds: config.minCallAgeSeconds,
-      maxCallDurationSeconds: config.maxCallDurationSeconds,
-      absenceConfirmSeconds: config.reconcileIntervalSeconds,
-      openaiMaxSessionSeconds: config.openaiMaxSessionSeconds,
-    },
     logger: parts.logger,
-    pageSize: config.dbPageSize,
-    twilioStrategy: {
-      mode: config.twilioStrategy,
-      listDiffThreshold: config.twilioListDiffThreshold,
-      configuredAccount: config.twilio?.accountSid,
-      datesOnlyAccounts,
-      onDatesOnly: () => parts.metrics.twilioListByDate.set(datesOnlyAccounts.size),
-    },
-    // Enough rows in flight to keep both providers busy; each provider's own cap still applies.
-    concurrency: passConcurrency(config),
   };
 }
 
@@ -170,17 +142,14 @@ export function createRuntime(
     pool,
     store,
     metrics,
-    passDeps: withNotifier(
-      passDepsFor(config, {
-        store,
-        metrics,
-        logger,
-        raw,
-        diagnoses: pgDiagnosisQueue(pool, daemonTables(config.calls.daemonSchema)),
-      }),
+    passDeps: passDepsFor(config, {
+      store,
+      metrics,
+      logger,
+      raw,
+      diagnoses: pgDiagnosisQueue(pool, daemonTables(config.calls.daemonSchema)),
       notifier,
-      config.statusMap,
-    ),
+    }),
     close: async () => {
       // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.
       await notifier?.drain(NOTIFY_DRAIN_MS);
@@ -188,36 +157,3 @@ export function createRuntime(
     },
   };
 }
-
-/** Every committed end is also announced downstream (the signed webhook), after the metrics see it. */
-function withNotifier(
-  deps: PassDeps,
-  notifier: WebhookNotifier | null,
-  statusMap: Config["statusMap"],
-): PassDeps {
-  if (notifier === null) return deps;
-  const counted = deps.onEnded;
-  return {
-    ...deps,
-    onEnded: (e: EndedEvent) => {
-      counted?.(e);
-      // The app hears the status its row now carries, as pg_notify says it.
-      notifier.notify(callEndedEvent({ ...e, status: mapStatus(statusMap, e.status) }));
-    },
-  };
-}
-
-/**
- * Rows checked at once. Each Twilio account has its own TWILIO_CONCURRENCY, so with a subaccount column the
- * pass keeps enough rows in flight for several accounts at once (or for the overall cap, when one is set).
- */
-export function passConcurrency(config: Config): number {
-  const twilio =
-    config.calls.twilioAccount === undefined
-      ? config.twilioConcurrency
-      : (config.twilioTotalConcurrency ?? config.twilioConcurrency * ACCOUNTS_IN_FLIGHT);
-  return twilio + config.openaiConcurrency;
-}
-
-/** Accounts whose rows the pass keeps busy at once when no overall cap says otherwise. */
-const ACCOUNTS_IN_FLIGHT = 32;

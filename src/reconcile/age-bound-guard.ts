@@ -1,8 +1,5 @@
-import type { PendingEnd } from "./check-page.js";
-import { exceedsShare, HeldEnds } from "./held-ends.js";
 import type { PassOptions, PassRun } from "./pass-deps.js";
-
-export const AGE_BOUND_DEFAULT_MAX_END_SHARE = 0.5;
+import { exceedsShare, ShareGuard } from "./share-guard.js";
 
 /**
  * Why a pass's age-bound ends are not to be written without asking (null: they are): the age bound ends a
@@ -19,36 +16,22 @@ export function ageBoundSuspicion(p: {
 }
 
 /**
- * Holds the age-bound ends until the end of the pass, like the realtime guard: written only if their share
- * is usual, or the operator confirms (`audit --apply --confirm-age-bound`).
+ * Sets the age-bound ends aside until the end of the pass: written only if their share is usual, or the
+ * operator confirms (`audit --apply --confirm-age-bound`).
  */
-export class AgeBoundGuard {
-  private readonly held = new HeldEnds("age_bound");
-
-  constructor(
-    private readonly deps: PassRun,
-    private readonly opts: PassOptions,
-  ) {}
-
-  /** Sets the age-bound ends aside; returns the others for the page's write. */
-  takeAside(pending: readonly PendingEnd[]): PendingEnd[] {
-    return this.held.takeAside(pending);
-  }
-
-  get heldBack(): readonly PendingEnd[] {
-    return this.held.ends;
-  }
-
-  suspicion(activeSeen: number): string | null {
-    const maxEndShare = this.deps.ageBoundMaxEndShare ?? AGE_BOUND_DEFAULT_MAX_END_SHARE;
-    const why = ageBoundSuspicion({ ageBoundEnds: this.held.ends.length, activeSeen, maxEndShare });
-    if (why !== null && this.opts.confirmAgeBound === true) {
-      this.deps.logger.warn(
-        { runId: this.opts.runId, why },
+export function ageBoundGuard(deps: Pick<PassRun, "logger">, opts: PassOptions): ShareGuard {
+  return new ShareGuard(
+    {
+      source: "age_bound",
+      suspect: "ageBoundSuspect",
+      notWritten: "ageBoundHeldBack",
+      outcome: "age_bound_share",
+      confirmed: opts.confirmAgeBound === true,
+      confirmedWarning:
         "age-bound ends written on the operator's confirmation (--confirm-age-bound) despite their share",
-      );
-      return null;
-    }
-    return why;
-  }
+      suspectWarning:
+        "no call is ended on the age bound this pass: check ACTIVE_STATUSES and the column mapping; if this backlog is real, run `call-reconciler audit --apply --confirm-age-bound`",
+    },
+    deps.logger,
+  );
 }

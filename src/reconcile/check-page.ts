@@ -151,13 +151,10 @@ export async function checkPage(rows: (ActiveCall | undefined)[], ctx: PageCheck
       tally.unverified[verdict.reason] = (tally.unverified[verdict.reason] ?? 0) + 1;
       if (!EXPECTED_UNVERIFIED.has(verdict.reason)) {
         tally.providerErrors++;
-        deps.onRowCheckFailed?.(verdict.reason);
+        deps.record?.rowCheckFailed?.(verdict.reason);
       }
       // Per-call lines are debug: the pass summary says how many, the report and audit table say which.
-      deps.logger.debug(
-        { runId: opts.runId, callId: row.id, reason: verdict.reason, why: verdict.why },
-        "call unverified",
-      );
+      deps.logger.debug({ callId: row.id, reason: verdict.reason, why: verdict.why }, "call unverified");
       check.findings.push(finding("unverified"));
       return null;
     }
@@ -166,7 +163,6 @@ export async function checkPage(rows: (ActiveCall | undefined)[], ctx: PageCheck
     if (!opts.dryRun) return { row, evidence, verdict, decidedAt: now };
     deps.logger.debug(
       {
-        runId: opts.runId,
         callId: row.id,
         newStatus: verdict.newStatus,
         endedAt: verdict.endedAt.toISOString(),

@@ -174,3 +174,18 @@ async function diagnoseOne(
   }
   return 2;
 }
+
+/** The diagnosis step as a pass runs it: nothing to read without a queue, or without Twilio. */
+export function diagnoseAfterPass(
+  deps: {
+    diagnosis?: Omit<DiagnosisDeps, "twilio" | "clock" | "logger"> | undefined;
+    probes: Pick<ProviderProbes, "twilio">;
+    clock: () => Date;
+    logger: Logger;
+  },
+  signal?: AbortSignal,
+): Promise<DiagnosisTally> {
+  const { diagnosis, probes } = deps;
+  if (diagnosis === undefined || probes.twilio === null) return Promise.resolve(emptyDiagnosisTally());
+  return diagnoseDue({ ...diagnosis, twilio: probes.twilio, clock: deps.clock, logger: deps.logger }, signal);
+}

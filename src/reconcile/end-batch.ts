@@ -25,8 +25,8 @@ export type RowEnd =
 export async function endBatch(
   reqs: readonly EndRequest[],
   store: CallStore,
+  /** The pass's: its lines carry the pass's runId. */
   logger: Logger,
-  runId: string,
 ): Promise<Map<string, RowEnd>> {
   const outcomes = new Map<string, RowEnd>();
   const byBatch = async (batch: readonly EndRequest[]): Promise<boolean> => {
@@ -39,7 +39,7 @@ export async function endBatch(
         );
       return true;
     } catch (err) {
-      logger.warn({ runId, err: errorMessage(err), batch: batch.length }, "batch end failed");
+      logger.warn({ err: errorMessage(err), batch: batch.length }, "batch end failed");
       return false;
     }
   };
@@ -67,7 +67,7 @@ export async function endBatch(
           databaseTrouble = true;
           outcomes.set(r.call.id, "failed");
           logger.error(
-            { runId, callId: r.call.id, err: errorMessage(err) },
+            { callId: r.call.id, err: errorMessage(err) },
             "could not end zombie call; the pass stops writing and the next one retries",
           );
         }
@@ -77,7 +77,7 @@ export async function endBatch(
   }
 
   async function refused(r: EndRequest, err: RowRefusedError): Promise<RowEnd> {
-    const fields = { runId, callId: r.call.id, newStatus: r.newStatus, err: err.message };
+    const fields = { callId: r.call.id, newStatus: r.newStatus, err: err.message };
     try {
       if (!(await store.recordRefusal(r, err.message))) return "refused_known";
       logger.error(

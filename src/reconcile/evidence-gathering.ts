@@ -52,7 +52,7 @@ export function passEvidence(parts: {
   /** TWILIO_ACCOUNT_SID: a row naming it is asked, and stopped, as a row naming no account. */
   configuredAccount?: string | undefined;
   policy: Pick<DecisionPolicy, "openaiMaxSessionSeconds">;
-  realtimeProbe?: PassDeps["realtimeProbe"];
+  realtimeProbe: PassDeps["realtimeProbe"];
 }) {
   const { probes, sightings, logger, clock, liveSets, configuredAccount, realtimeProbe } = parts;
   const capSeconds = parts.policy.openaiMaxSessionSeconds;
@@ -128,7 +128,7 @@ export function passEvidence(parts: {
     // By default a call that may still be live is not connected to at all: whether a second sideband disturbs
     // the app's own control connection is documented nowhere. Past the cap no session can be live.
     const pastCap = pastSessionCap(row.startedAt, clock(), capSeconds);
-    if (!pastCap && realtimeProbe?.mode !== "early") return { kind: "skipped", why: "within_session_cap" };
+    if (!pastCap && realtimeProbe.mode !== "early") return { kind: "skipped", why: "within_session_cap" };
     const stopped = notAsked("openai");
     if (stopped !== null) return stopped;
     const o = await probes.openai.probeSession(callId, signalFor("openai", signal));
@@ -136,7 +136,7 @@ export function passEvidence(parts: {
     if (o.kind === "live") {
       const seenAt = clock();
       sightings.sawLive(callId, seenAt, pastCap);
-      if (pastCap) realtimeProbe?.cap.sawLivePastCap(callId, row.startedAt, seenAt, capSeconds);
+      if (pastCap) realtimeProbe.cap.sawLivePastCap(callId, row.startedAt, seenAt, capSeconds);
       return { ...o };
     }
     if (o.kind === "gone") return { ...o, ...sightings.sawGone(callId, clock(), pastCap) };

@@ -18,8 +18,8 @@ export async function hangupOrphans(
       const outcome = await hangup(realtimeId, opts.signal);
       const label = outcome.kind === "error" ? "error" : outcome.kind;
       counts[label]++;
-      deps.onHangup?.(label);
-      const f = { runId: opts.runId, callId, realtimeCallId: realtimeId, outcome: outcome.kind };
+      deps.record?.hangup?.(label);
+      const f = { callId, realtimeCallId: realtimeId, outcome: outcome.kind };
       if (outcome.kind === "error")
         deps.logger.warn({ ...f, detail: outcome.detail }, "could not hang up orphaned realtime session");
       else deps.logger.debug(f, "orphaned realtime session hung up");

@@ -1,21 +1,12 @@
-import { setMaxListeners } from "node:events";
-import pLimit, { type LimitFunction } from "p-limit";
+import pLimit from "p-limit";
 import { errorMessage } from "../error-message.js";
-import type {
-  ActiveCall,
-  ProviderProbes,
-  StartShares,
-  TwilioListAnswer,
-  TwilioListQuery,
-} from "../model/index.js";
+import type { ActiveCall, StartShares } from "../model/index.js";
 import { rowAccount } from "./account-key.js";
 import type { LiveSet, LiveSets } from "./evidence-gathering.js";
+import { listLiveCalls, type Twilio } from "./list-live-calls.js";
 import { listQueries, MAX_SLICES } from "./list-slices.js";
-import { LiveCalls } from "./live-calls.js";
 import type { PassDeps, PassOptions } from "./pass-deps.js";
 
-/** Enough for 10 million live calls at 1,000 a page: a runaway paging loop ends here instead of never. */
-const MAX_PAGES = 10_000;
 /**
  * List pages asked at once in a pass, over all accounts and slices. A page is read as it arrives, one call at a
  * time (twilio-list-page.ts), so a page in flight costs little memory; enough of them keep the rate budget busy
@@ -23,87 +14,6 @@ const MAX_PAGES = 10_000;
  * budget's 1.1 s; at 16, 1.1 s).
  */
 const LIST_PAGES_IN_FLIGHT = 16;
-
-type Twilio = NonNullable<ProviderProbes["twilio"]>;
-
-export type LiveSetResult =
-  | { ok: true; live: LiveCalls; requests: number }
-  /** `slicesIgnored`: a slice listed a call that started outside it: the provider filters by the date only. */
-  | { ok: false; detail: string; requests: number; slicesIgnored?: true };
-
-/** Twilio's start times are whole seconds and a slice's upper bound is its last whole second, inclusive. */
-const SECOND_MS = 1000;
-
-/** Whether a listed call's start lies outside the slice that listed it (unknown starts prove nothing). */
-function outsideSlice(query: TwilioListQuery, start: Date | null | undefined): boolean {
-  if (start === null || start === undefined) return false;
-  const t = start.getTime();
-  return (
-    (query.startedFrom !== undefined && t < query.startedFrom.getTime()) ||
-    (query.startedTo !== undefined && t >= query.startedTo.getTime() + SECOND_MS)
-  );
-}
-
-/**
- * Lists one account's live calls: one chain of pages per query (queued, ringing, in-progress, or slices of
- * them), all chains at once so that the account's rate budget is not left idle while one page is answered.
- * Any failure abandons the whole list (the other chains stop): the caller then asks per call.
- */
-export async function listLiveCalls(
-  twilio: Twilio,
-  queries: readonly TwilioListQuery[],
-  signal: AbortSignal | undefined,
-  /** Shared by every listing of the pass: bounds the list pages in flight. */
-  pages: LimitFunction,
-): Promise<LiveSetResult> {
-  const live = new LiveCalls();
-  const failed = new AbortController();
-  const chainSignal = signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]);
-  // Every page in flight or queued listens on it (up to one per slice): not a leak.
-  setMaxListeners(0, chainSignal);
-  let requests = 0;
-  let failure: string | null = null;
-  let slicesIgnored = false;
-  const fail = (detail: string) => {
-    failure ??= detail;
-    failed.abort();
-  };
-  const chain = async (query: TwilioListQuery) => {
-    let pageUri: string | null = null;
-    // A next page already read is a loop (a broken or hostile answer): given up at once, not 10,000 times.
-    const read = new Set<string>();
-    do {
-      if (failed.signal.aborted) return;
-      if (requests >= MAX_PAGES) return fail(`more than ${MAX_PAGES} list pages`);
-      requests++;
-      const uri: string | null = pageUri;
-      const page: TwilioListAnswer = await pages(
-        (): Promise<TwilioListAnswer> => twilio.listCallsPage(query, uri, chainSignal),
-      );
-      if (page.kind === "error") return fail(`listing ${query.status} calls: ${page.detail}`);
-      for (const c of page.calls) {
-        if (outsideSlice(query, c.startTime)) {
-          slicesIgnored = true;
-          return fail(
-            `a call listed for StartTime ${sliceText(query)} started at ${c.startTime?.toISOString()}`,
-          );
-        }
-        // The Status filter should already guarantee it; a call listed with another status is not trusted.
-        if (c.status === query.status) live.add(c.sid, query.status);
-      }
-      if (page.nextPageUri !== null && read.has(page.nextPageUri))
-        return fail(`listing ${query.status} calls: the next page is one already read (the list repeats)`);
-      if (page.nextPageUri !== null) read.add(page.nextPageUri);
-      pageUri = page.nextPageUri;
-    } while (pageUri !== null);
-  };
-  await Promise.all(queries.map(chain));
-  if (failure === null) return { ok: true, live: live.seal(), requests };
-  return { ok: false, detail: failure, requests, ...(slicesIgnored ? { slicesIgnored: true as const } : {}) };
-}
-
-const sliceText = (q: TwilioListQuery) =>
-  `${q.startedFrom?.toISOString() ?? "…"} to ${q.startedTo?.toISOString() ?? "…"}`;
 
 /**
  * List-diff, per Twilio account: one listing of an account's live calls replaces a fetch
@@ -160,7 +70,7 @@ export class AccountLiveSets implements LiveSets {
 
   private async list(account: string | null): Promise<LiveSet | null> {
     const { logger } = this.deps;
-    const fields = { runId: this.opts.runId, ...(account === null ? {} : { account }) };
+    const fields = account === null ? {} : { account };
     const key = account ?? "";
     const byDate = this.datesOnly?.has(key) === true;
     const queries = listQueries(account, byDate ? undefined : await this.sharesOf(account));
@@ -217,7 +127,7 @@ export class AccountLiveSets implements LiveSets {
     this.shares ??= (this.deps.store.activeStartShares?.(MAX_SLICES) ?? Promise.resolve(new Map())).catch(
       (err: unknown) => {
         this.deps.logger.warn(
-          { runId: this.opts.runId, err: errorMessage(err) },
+          { err: errorMessage(err) },
           "could not read where to slice Twilio's listing; listing each account whole",
         );
         return new Map();
@@ -232,7 +142,7 @@ export function liveSetsFor(
   deps: Pick<PassDeps, "probes" | "twilioStrategy" | "logger" | "store">,
   opts: PassOptions,
 ): AccountLiveSets | null {
-  const strategy = deps.twilioStrategy ?? { mode: "per-call", listDiffThreshold: 0 };
+  const strategy = deps.twilioStrategy;
   if (strategy.mode === "per-call" || deps.probes.twilio === null) return null;
   const threshold = strategy.mode === "list-diff" ? 1 : Math.max(1, strategy.listDiffThreshold);
   return new AccountLiveSets(

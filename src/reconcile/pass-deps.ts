@@ -11,20 +11,22 @@ import type {
 import type { RowBackoff } from "./row-backoff.js";
 import type { SessionCapCheck } from "./session-cap.js";
 
-/** What a pass works with; the daemon, the audit, the tests and the bench hand in their own. */
+/**
+ * What a pass works with. Its settings come from passSettings (pass-settings.ts), for the daemon, the audit, the
+ * bench and the tests alike; the ports and hooks are each caller's own.
+ */
 export interface PassDeps {
   store: CallStore;
   probes: ProviderProbes;
-  /** When OpenAI's absences are trusted (see realtime-guard.ts); defaults when absent. */
-  realtimeTrust?: { liveControlSeconds: number; maxEndShare: number };
+  /** When OpenAI's absences are trusted (see realtime-guard.ts). */
+  realtimeTrust: { liveControlSeconds: number; maxEndShare: number };
   /**
    * OPENAI_PROBE: `after-cap` connects only to realtime calls past OpenAI's session cap, `early` to younger ones
-   * too; `cap` remembers whether a live call disproved that cap. The daemon's wiring always sets it; absent:
-   * `early`, with a check of the pass's own.
+   * too; `cap` remembers whether a live call disproved that cap.
    */
-  realtimeProbe?: { mode: "after-cap" | "early"; cap: SessionCapCheck };
-  /** AGE_BOUND_MAX_END_SHARE (see age-bound-guard.ts); default 0.5. */
-  ageBoundMaxEndShare?: number;
+  realtimeProbe: { mode: "after-cap" | "early"; cap: SessionCapCheck };
+  /** AGE_BOUND_MAX_END_SHARE (see age-bound-guard.ts). */
+  ageBoundMaxEndShare: number;
   /** Rows whose check failed, backed off across passes (the daemon keeps one for its lifetime). */
   backoff?: RowBackoff;
   /** Told whenever the pass moves forward (a page read, an answer, a write): the daemon's stall detector. */
@@ -34,14 +36,10 @@ export interface PassDeps {
    * time). The pass then stops writing at once; the next leader picks the rest up. Absent: always the writer.
    */
   leadership?: AbortSignal;
-  /** Told of every end after it committed (metrics, the downstream webhook); must not throw or block. */
-  onEnded?: (event: EndedEvent) => void;
-  /** Told of each row whose provider check failed (not a clear answer), by reason; must not throw or block. */
-  onRowCheckFailed?: (reason: UnverifiedReason) => void;
-  /** Told how each hang-up of an orphaned realtime session went; must not throw or block. */
-  onHangup?: (outcome: HangupOutcome) => void;
-  /** How Twilio is asked; default per call. */
-  twilioStrategy?: TwilioStrategy;
+  /** The record step: what the pass tells as it goes (the daemon's metrics, the downstream webhook). */
+  record?: Partial<PassRecord>;
+  /** How Twilio is asked. */
+  twilioStrategy: TwilioStrategy;
   policy: DecisionPolicy;
   logger: Logger;
   pageSize: number;
@@ -53,7 +51,7 @@ export interface PassDeps {
    */
   diagnosis?: { queue: DiagnosisQueue; maxRequests: number; onSettled?: (cause: string) => void };
   /** Findings kept for the report; beyond it they are only counted (the pass itself stays flat in memory). */
-  maxFindings?: number;
+  maxFindings: number;
 }
 
 /**
@@ -93,6 +91,16 @@ export interface PassOptions {
    * it ends what it must and exits, whatever Twilio's records cost.
    */
   diagnose?: boolean;
+}
+
+/** What a pass records; each must not throw or block. */
+export interface PassRecord {
+  /** An end, once it committed. */
+  ended(event: EndedEvent): void;
+  /** A row whose provider check failed (not a clear answer), by reason. */
+  rowCheckFailed(reason: UnverifiedReason): void;
+  /** How the hang-up of an orphaned realtime session went. */
+  hangup(outcome: HangupOutcome): void;
 }
 
 export interface EndedEvent {

@@ -1,18 +1,17 @@
 import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { ActiveCall, PageCursor } from "../model/index.js";
-import { AgeBoundGuard } from "./age-bound-guard.js";
 import { checkPage, type PendingEnd } from "./check-page.js";
-import { diagnoseDue } from "./diagnose-due.js";
+import { diagnoseAfterPass } from "./diagnose-due.js";
 import { passEvidence } from "./evidence-gathering.js";
-import { holdBack, holdBackAgeBound } from "./hold-back.js";
+import { hangupOrphans } from "./hangup-orphans.js";
 import { liveSetsFor } from "./live-set.js";
 import { PagesInFlight } from "./pages-in-flight.js";
-import type { PassDeps, PassOptions, PassRun } from "./pass-deps.js";
-import { addCheck, addFindings, addWrite, newPassResult, type PassResult } from "./pass-result.js";
-import { RealtimeGuard } from "./realtime-guard.js";
+import type { PassDeps, PassOptions } from "./pass-deps.js";
+import { passGuards } from "./pass-guards.js";
+import { addCheck, addFindings, addWrite, type PassResult } from "./pass-result.js";
+import { startPass } from "./pass-start.js";
 import { DeferredRows } from "./row-backoff.js";
-import { SessionCapCheck } from "./session-cap.js";
 import { PassSightings } from "./sightings.js";
 import { writeEnds } from "./write-ends.js";
 
@@ -25,34 +24,14 @@ export * from "./pass-result.js";
  * flat (a page is DB_PAGE_SIZE rows, about 150 KB at 500).
  */
 const PAGES_IN_FLIGHT = 8;
-const DEFAULT_MAX_FINDINGS = 10_000;
-/** Beyond this, a host clock is worth an operator's look (NTP broken, a VM resumed from a snapshot). */
-const CLOCK_SKEW_WARN_MS = 5_000;
 /** Due rows kept for the end of the pass, in pages. */
 const MAX_DEFERRED_PAGES = 20;
 
 /**
- * The pass's clock: the database's `now()`, read once, carried forward on the monotonic clock, so that the
- * minimum age, the age bound, the future-end check and the sightings never depend on the host's wall clock.
- * How far the host's clock is ahead (the query's round trip included) is measured, and said when large.
- */
-async function onDatabaseClock(deps: PassDeps, runId: string): Promise<{ deps: PassRun; skewMs: number }> {
-  const hostBefore = Date.now();
-  const database = (await deps.store.now()).getTime();
-  const t0 = performance.now();
-  const skewMs = Math.round((hostBefore + Date.now()) / 2 - database);
-  if (Math.abs(skewMs) > CLOCK_SKEW_WARN_MS)
-    deps.logger.warn(
-      { runId, clockSkewSeconds: skewMs / 1000 },
-      "this host's clock disagrees with the database's; decisions use the database's, but check NTP",
-    );
-  return { deps: { ...deps, clock: () => new Date(database + (performance.now() - t0)) }, skewMs };
-}
-
-/**
- * One level-triggered pass: page through the active rows, ask the providers, decide, end the confirmed
- * zombies. Running it twice changes nothing the second time. Throws when the database cannot be read, after
- * every page it had started has settled: nothing of a pass runs on once it has returned.
+ * One level-triggered pass: list the active rows page by page, gather the providers' evidence, decide, write
+ * the confirmed zombies' ends, record them. Running it twice changes nothing the second time. Throws when the
+ * database cannot be read, after every page it had started has settled: nothing of a pass runs on once it has
+ * returned.
  *
  * Every request of the pass listens on a signal that aborts when the pass ends, however it ends, when a page
  * fails, and when this replica stops leading: a deposed leader asks no provider anything more, and a listing
@@ -65,11 +44,7 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
   // Every request in flight or queued listens on it: not a leak.
   setMaxListeners(0, signal);
   try {
-    return await passWithin(
-      passDeps,
-      { ...opts, signal },
-      { outer: opts.signal, stop: (why) => ended.abort(why) },
-    );
+    return await passWithin(passDeps, { ...opts, signal }, opts.signal, (why) => ended.abort(why));
   } finally {
     ended.abort();
   }
@@ -78,46 +53,33 @@ export async function runPass(passDeps: PassDeps, opts: PassOptions): Promise<Pa
 async function passWithin(
   passDeps: PassDeps,
   opts: PassOptions & { signal: AbortSignal },
-  control: { outer: AbortSignal | undefined; stop: (why: unknown) => void },
+  outer: AbortSignal | undefined,
+  stop: (why: unknown) => void,
 ): Promise<PassResult> {
-  const clocked = await onDatabaseClock(passDeps, opts.runId);
-  const skewMs = clocked.skewMs;
-  const realtimeProbe = clocked.deps.realtimeProbe ?? {
-    mode: "early" as const,
-    cap: new SessionCapCheck(clocked.deps.logger),
-  };
-  // A cap disproved by an earlier pass bounds nothing in this one (see session-cap.ts).
-  const deps: PassRun = {
-    ...clocked.deps,
-    realtimeProbe,
-    policy: { ...clocked.deps.policy, sessionCapTrusted: realtimeProbe.cap.disproof === null },
-  };
-  const startedAt = deps.clock();
-  const result = { ...newPassResult(opts.runId, opts.dryRun, startedAt), clockSkewMs: skewMs };
-  const maxFindings = deps.maxFindings ?? DEFAULT_MAX_FINDINGS;
+  const { deps, result } = await startPass(passDeps, opts);
+  const { maxFindings } = deps;
   const limit = pLimit(deps.concurrency);
-  const cutoff = new Date(startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
+  const cutoff = new Date(result.startedAt.getTime() - deps.policy.minCallAgeSeconds * 1000);
   const stopped = () => opts.signal.aborted || result.leadershipLost || result.databaseLost;
   const sightings = new PassSightings(deps.store);
-  const realtime = new RealtimeGuard(deps, opts);
-  const ageBound = new AgeBoundGuard(deps, opts);
+  const guards = passGuards(deps, opts);
   const deferred = new DeferredRows(deps.pageSize * MAX_DEFERRED_PAGES);
   deps.backoff?.beginPass();
-
   // How Twilio is asked this pass: each account listed once enough of its rows are met, or per call.
   const liveSets = liveSetsFor(deps, opts);
-  const configuredAccount = deps.twilioStrategy?.configuredAccount;
+  const configuredAccount = deps.twilioStrategy.configuredAccount;
   const gather = passEvidence({ ...deps, sightings, liveSets, configuredAccount }).gather;
+
+  /** Write, then record each end that committed, then hang up the realtime sessions they left billing. */
   const write = async (pending: readonly PendingEnd[]) => {
     const written = await writeEnds(pending, deps, opts);
+    for (const end of written.ended) deps.record?.ended?.(end);
+    written.tally.realtimeHangups = await hangupOrphans(written.orphans, deps, opts);
     addWrite(result, written.tally);
     addFindings(result, written.findings, maxFindings);
   };
 
-  /**
-   * Page -> evidence -> verdicts -> one batch write; its tallies are added to the pass's result. `rows` is
-   * handed over: checkPage empties it as it goes.
-   */
+  /** Gather and decide for a page's rows (handed over: checkPage empties it as it goes), then write. */
   const processPage = async (rows: ActiveCall[], held: ReadonlySet<string>, last = false): Promise<void> => {
     const realtimeIds = rows.flatMap((r) => (r.openaiId === null ? [] : [r.openaiId]));
     await sightings.load(realtimeIds);
@@ -127,14 +89,14 @@ async function passWithin(
     addCheck(result, checked.tally);
     addFindings(result, checked.findings, maxFindings);
     // Even when shutting down: these were decided before the signal, and their ends are one transaction.
-    await write(ageBound.takeAside(realtime.takeAside(checked.toEnd)));
+    await write(guards.takeAside(checked.toEnd));
   };
 
-  // A few pages overlap: while one page's last provider answers come in, the next is already read and
+  // List. A few pages overlap: while one page's last provider answers come in, the next is already read and
   // asked about, so a page that needs few requests (list-diff) does not leave the budget idle. Memory
   // stays bounded by PAGES_IN_FLIGHT pages, and provider load by the shared concurrency limit. The first page
   // that fails stops the others (no new row, requests abandoned) and fails the pass once they have settled.
-  const pages = new PagesInFlight(PAGES_IN_FLIGHT, control.stop);
+  const pages = new PagesInFlight(PAGES_IN_FLIGHT, stop);
   let cursor: PageCursor | null = null;
   try {
     do {
@@ -158,31 +120,14 @@ async function passWithin(
     if ((listing?.listedAccounts ?? 0) > 0) result.twilioStrategy = "list-diff";
   }
 
-  result.realtimeSuspect = await realtime.suspicion(sightings, {
-    total: result.zombies.openai,
-    pastCap: result.realtimePastCap,
-  });
-  if (result.realtimeSuspect === null) await write(realtime.heldBack);
-  else holdBack(result, realtime.heldBack, deps, maxFindings);
-  result.ageBoundSuspect = ageBound.suspicion(result.checked);
-  if (result.ageBoundSuspect === null) await write(ageBound.heldBack);
-  else holdBackAgeBound(result, ageBound.heldBack, deps, maxFindings);
-  result.aborted = control.outer?.aborted ?? false;
+  // The ends the guards set aside, written now, all or none.
+  await guards.settle(result, sightings, write);
+  result.aborted = outer?.aborted ?? false;
   if (deps.leadership?.aborted === true) result.leadershipLost = true;
   if (!stopped()) deps.backoff?.endCompletePass();
   // After the ends: a diagnosis never delays one. Not in a dry run, which writes nothing.
-  if (
-    opts.diagnose === true &&
-    !opts.dryRun &&
-    !stopped() &&
-    deps.diagnosis !== undefined &&
-    deps.probes.twilio !== null
-  ) {
-    result.diagnoses = await diagnoseDue(
-      { ...deps.diagnosis, twilio: deps.probes.twilio, clock: deps.clock, logger: deps.logger },
-      opts.signal,
-    );
-  }
+  if (opts.diagnose === true && !opts.dryRun && !stopped())
+    result.diagnoses = await diagnoseAfterPass(deps, opts.signal);
   result.finishedAt = deps.clock();
   return result;
 }

@@ -1,20 +1,21 @@
 import type { EndRequest } from "../model/index.js";
 import { type PendingEnd, pendingFinding } from "./check-page.js";
 import { endBatch } from "./end-batch.js";
-import { hangupOrphans } from "./hangup-orphans.js";
-import type { PassOptions, PassRun } from "./pass-deps.js";
+import type { EndedEvent, PassOptions, PassRun } from "./pass-deps.js";
 import { emptyWriteTally, type Finding, type FindingOutcome, type WriteTally } from "./pass-result.js";
 
-/** One page's write: what it did, and a finding for every zombie it was given. */
+/**
+ * One page's write: what it did, a finding for every zombie it was given, the ends that committed (for the
+ * pass to record), and the realtime sessions those ends left orphaned (for the pass to hang up).
+ */
 export interface PageWrite {
   tally: WriteTally;
   findings: Finding[];
+  ended: EndedEvent[];
+  orphans: { callId: string; realtimeId: string }[];
 }
 
-/**
- * Writes a page's zombies (one batch, see endBatch), then logs and announces each end that committed, and
- * hangs up the realtime sessions that outlived their phone leg. Never rejects.
- */
+/** Writes a page's zombies (one batch, see endBatch) and says what became of each. Never rejects. */
 export async function writeEnds(
   pending: readonly PendingEnd[],
   deps: PassRun,
@@ -22,30 +23,30 @@ export async function writeEnds(
 ): Promise<PageWrite> {
   const tally = emptyWriteTally();
   const findings: Finding[] = [];
+  const ended: EndedEvent[] = [];
+  const orphans: PageWrite["orphans"] = [];
   const found = (p: PendingEnd, outcome: FindingOutcome) => findings.push(pendingFinding(p, outcome));
-  if (pending.length === 0) return { tally, findings };
+  if (pending.length === 0) return { tally, findings, ended, orphans };
   if (deps.leadership?.aborted === true) {
     tally.leadershipLost = true;
     for (const p of pending) found(p, "not_leader");
-    return { tally, findings };
+    return { tally, findings, ended, orphans };
   }
 
   const outcomes = await endBatch(
     pending.map((p) => endRequest(p, opts)),
     deps.store,
     deps.logger,
-    opts.runId,
   );
   deps.onProgress?.();
-  const orphans: { callId: string; realtimeId: string }[] = [];
   for (const p of pending) {
     const outcome = outcomes.get(p.row.id) ?? "failed";
     switch (outcome) {
       case "ended":
         tally.ended++;
         // Each end is in the audit trail with its evidence; the log has the pass's count, per call only at debug.
-        deps.logger.debug(logFields(p, opts), "zombie call ended");
-        deps.onEnded?.({
+        deps.logger.debug(logFields(p), "zombie call ended");
+        ended.push({
           callId: p.row.id,
           status: p.verdict.newStatus,
           endedAt: p.verdict.endedAt,
@@ -59,13 +60,13 @@ export async function writeEnds(
         break;
       case "not_active":
         tally.alreadyEnded++;
-        deps.logger.debug(logFields(p, opts), "zombie already ended by someone else; left as it is");
+        deps.logger.debug(logFields(p), "zombie already ended by someone else; left as it is");
         found(p, "already_ended");
         break;
       case "locked":
         tally.locked++;
         deps.logger.debug(
-          logFields(p, opts),
+          logFields(p),
           "zombie row locked by the app; not waited for, tried again next pass",
         );
         found(p, "locked");
@@ -84,8 +85,7 @@ export async function writeEnds(
         break;
     }
   }
-  tally.realtimeHangups = await hangupOrphans(orphans, deps, opts);
-  return { tally, findings };
+  return { tally, findings, ended, orphans };
 }
 
 function endRequest(p: PendingEnd, opts: PassOptions): EndRequest {
@@ -101,9 +101,8 @@ function endRequest(p: PendingEnd, opts: PassOptions): EndRequest {
   };
 }
 
-function logFields(p: PendingEnd, opts: PassOptions) {
+function logFields(p: PendingEnd) {
   return {
-    runId: opts.runId,
     callId: p.row.id,
     newStatus: p.verdict.newStatus,
     endedAt: p.verdict.endedAt.toISOString(),

@@ -7,6 +7,7 @@ import { createMetrics } from "../../src/metrics/metrics.js";
 import type { ActiveCall } from "../../src/model/index.js";
 import { classifyAnswer, guardProviders, rawProviders } from "../../src/providers/guarded.js";
 import { passEvidence } from "../../src/reconcile/evidence-gathering.js";
+import { passSettings } from "../../src/reconcile/pass-settings.js";
 import { PassSightings } from "../../src/reconcile/sightings.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
 
@@ -60,6 +61,7 @@ function setup(env: Record<string, string> = {}) {
       clock: () => new Date(),
       liveSets: null,
       policy: { openaiMaxSessionSeconds: 3600 },
+      realtimeProbe: passSettings(config, logger).realtimeProbe,
     });
   const metric = async (name: string) => metrics.registry.getSingleMetricAsString(`call_reconciler_${name}`);
   return { config, probes, evidence, metric, logs, recoveries };

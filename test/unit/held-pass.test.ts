@@ -1,10 +1,9 @@
-import pino from "pino";
 import { describe, expect, it } from "vitest";
 import type { ActiveCall, ProviderProbes, TwilioEvidence } from "../../src/model/index.js";
 import { type PassDeps, passOutcome, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
-import { TEST_POLICY } from "../helpers/policy.js";
+import { testPassDeps } from "../helpers/pass-deps.js";
 
 // runPass with fake providers and the in-memory store (as in run-pass.test.ts), for held calls.
 const NOW = new Date("2026-11-29T12:00:00Z");
@@ -57,16 +56,10 @@ function world() {
   );
   store.clock = () => NOW;
   const failed: string[] = [];
-  const deps: PassDeps = {
-    store,
-    probes,
+  const deps: PassDeps = testPassDeps(store, probes, {
     backoff: new RowBackoff(),
-    policy: TEST_POLICY,
-    logger: pino({ level: "silent" }),
-    pageSize: 3,
-    concurrency: 2,
-    onRowCheckFailed: (reason) => failed.push(reason),
-  };
+    record: { rowCheckFailed: (reason) => failed.push(reason) },
+  });
   return { store, deps, asked, failed };
 }
 

@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import { describe, expect, it } from "vitest";
 import type { ProviderProbes, TwilioListAnswer } from "../../src/model/index.js";
-import { listLiveCalls } from "../../src/reconcile/live-set.js";
+import { listLiveCalls } from "../../src/reconcile/list-live-calls.js";
 
 const SID = (n: number) => `CA${String(n).padStart(32, "0")}`;
 

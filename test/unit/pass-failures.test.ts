@@ -4,7 +4,7 @@ import type { ActiveCall, ProviderProbes, TwilioEvidence } from "../../src/model
 import { type PassDeps, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
-import { TEST_POLICY } from "../helpers/policy.js";
+import { testPassDeps } from "../helpers/pass-deps.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
 const HOUR = 3_600_000;
@@ -82,14 +82,7 @@ function depsFor(store: MemoryCallStore, probes: ProviderProbes): PassDeps {
     if (pages++ > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     return list(...args);
   };
-  return {
-    store,
-    probes,
-    policy: TEST_POLICY,
-    logger: quiet,
-    pageSize: 3,
-    concurrency: 4,
-  };
+  return testPassDeps(store, probes, { logger: quiet, concurrency: 4 });
 }
 
 /** Runs `body` while listening for rejections nobody handled, and returns them. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { ActiveCall, ProviderProbes, RealtimeObservation } from "../../src/model/index.js";
 import { type PassDeps, runPass } from "../../src/reconcile/pass.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
-import { TEST_POLICY } from "../helpers/policy.js";
+import { earlyProbe, testPassDeps } from "../helpers/pass-deps.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
 const quiet = pino({ level: "silent" });
@@ -30,14 +30,12 @@ function world(answer: (id: string) => RealtimeObservation, rows: ActiveCall[]) 
     openai: { probeSession: async (id) => answer(id) },
     hangupRealtime: null,
   };
-  const deps: PassDeps = {
-    store,
-    probes,
-    policy: TEST_POLICY,
+  // Young calls are asked about (OPENAI_PROBE=early): the guards below are what keep that safe.
+  const deps: PassDeps = testPassDeps(store, probes, {
     logger: quiet,
     pageSize: 4,
-    concurrency: 2,
-  };
+    realtimeProbe: earlyProbe(),
+  });
   let n = 0;
   return {
     store,

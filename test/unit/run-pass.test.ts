@@ -11,7 +11,7 @@ import {
 import { type PassDeps, type PassResult, passOutcome, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
-import { TEST_POLICY } from "../helpers/policy.js";
+import { earlyProbe, testPassDeps } from "../helpers/pass-deps.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
 const HOUR = 3_600_000;
@@ -73,15 +73,7 @@ function fakeProbes(answers: {
 /** The pass's dependencies; the database's clock reads NOW unless the test moves it afterwards. */
 function depsFor(store: MemoryCallStore, probes: ProviderProbes, over: Partial<PassDeps> = {}): PassDeps {
   store.clock = () => NOW;
-  return {
-    store,
-    probes,
-    policy: TEST_POLICY,
-    logger: quiet,
-    pageSize: 3,
-    concurrency: 2,
-    ...over,
-  };
+  return testPassDeps(store, probes, { logger: quiet, ...over });
 }
 const pass = (deps: PassDeps, dryRun = false, runId = "run-1"): Promise<PassResult> =>
   runPass(deps, { runId, dryRun });
@@ -266,7 +258,8 @@ describe("runPass with fake providers", () => {
     let flapping: RealtimeObservation = { kind: "gone" };
     const { probes } = fakeProbes({ openai: (id) => (id === "rtc_2" ? flapping : { kind: "gone" }) });
     let now = NOW;
-    const deps = depsFor(store, probes);
+    // The calls are younger than the session cap: only OPENAI_PROBE=early asks about them.
+    const deps = depsFor(store, probes, { realtimeProbe: earlyProbe() });
     store.clock = () => now;
 
     const first = await pass(deps);
@@ -307,7 +300,7 @@ describe("runPass with fake providers", () => {
     const store = new MemoryCallStore().add(call(1, { openaiId: "rtc_1" }));
     const { probes, asked } = fakeProbes({ twilio: () => completed(new Date(NOW.getTime() - HOUR / 2)) });
     const hangups: string[] = [];
-    const r = await pass(depsFor(store, probes, { onHangup: (o) => hangups.push(o) }));
+    const r = await pass(depsFor(store, probes, { record: { hangup: (o) => hangups.push(o) } }));
     expect(r.realtimeHangups).toEqual({ hung_up: 1, already_gone: 0, error: 0 });
     expect(asked.hangups).toEqual(["rtc_1"]);
     expect(hangups).toEqual(["hung_up"]);
@@ -326,7 +319,7 @@ describe("runPass with fake providers", () => {
     const deps = depsFor(store, probes, {
       backoff: new RowBackoff(30_000, 120_000),
       concurrency: 1,
-      onRowCheckFailed: (reason) => failed.push(reason),
+      record: { rowCheckFailed: (reason) => failed.push(reason) },
     });
 
     store.clock = () => now;

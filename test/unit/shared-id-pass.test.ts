@@ -1,8 +1,3 @@
-/**
- * One column holds both providers' ids: a pass asks each row's id of the provider whose shape it has, and
- * only of it; an id of neither shape is asked of nobody and counts against no provider.
- */
-import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { reportJson, reportTable } from "../../src/cli/report.js";
 import type {
@@ -14,7 +9,7 @@ import type {
 import { type PassDeps, passOutcome, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
-import { TEST_POLICY } from "../helpers/policy.js";
+import { testPassDeps } from "../helpers/pass-deps.js";
 
 const NOW = new Date("2026-12-01T12:00:00Z");
 const MIN = 60_000;
@@ -73,16 +68,11 @@ function world(providers: { twilio: boolean; openai: boolean }) {
   store.clock = () => now;
   const failures: string[] = [];
   const backoff = new RowBackoff(30_000, 120_000);
-  const deps: PassDeps = {
-    store,
-    probes,
-    policy: TEST_POLICY,
-    logger: pino({ level: "silent" }),
+  const deps: PassDeps = testPassDeps(store, probes, {
     pageSize: 10,
-    concurrency: 2,
     backoff,
-    onRowCheckFailed: (reason) => failures.push(reason),
-  };
+    record: { rowCheckFailed: (reason) => failures.push(reason) },
+  });
   let n = 0;
   return {
     store,
