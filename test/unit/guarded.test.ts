@@ -150,6 +150,23 @@ describe("the breaker behind the adapters", () => {
     expect(await metric("circuit_breaker_transitions_total")).toContain('{provider="twilio",to="open"} 0');
   });
 
+  it("a Twilio 408 is a timeout: retried, counted as one, and the next attempt's answer is the answer", async () => {
+    const { probes, metric } = setup({ TWILIO_AUTH_TOKEN: "right", PROVIDER_MAX_ATTEMPTS: "2" });
+    const scope = nock(BASE)
+      .get(CALLS)
+      .reply(408, { code: 20408, message: "Request Timeout", status: 408 })
+      .get(CALLS)
+      .reply(200, (path) => completed(path));
+    expect(await probes.twilio?.fetchCall(sid(1), null)).toMatchObject({
+      kind: "ended",
+      status: "completed",
+    });
+    expect(scope.isDone()).toBe(true);
+    const requests = await metric("provider_requests_total");
+    expect(requests).toContain('{provider="twilio",outcome="timeout"} 1');
+    expect(requests).toContain('{provider="twilio",outcome="bad_request"} 0');
+  });
+
   it("counts each transition: open on an outage, then half-open and closed when the trial succeeds", async () => {
     const { probes, metric, recoveries } = setup({
       TWILIO_AUTH_TOKEN: "right",
