@@ -68,14 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     diagnosisRequestShare: e.DIAGNOSIS_REQUEST_SHARE,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
-    breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
     breakerFailureRate: e.BREAKER_FAILURE_RATE,
     breakerWindowSeconds: e.BREAKER_WINDOW_SECONDS,
-    breakerMinThroughput:
-      e.BREAKER_MIN_THROUGHPUT ??
-      (e.BREAKER_FAILURE_THRESHOLD === undefined
-        ? DEFAULT_BREAKER_MIN_THROUGHPUT
-        : e.BREAKER_FAILURE_THRESHOLD / e.BREAKER_WINDOW_SECONDS),
+    breakerMinThroughput: e.BREAKER_MIN_THROUGHPUT ?? DEFAULT_BREAKER_MIN_THROUGHPUT,
     breakerHalfOpenSeconds: e.BREAKER_HALF_OPEN_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     leaderLeaseSeconds: leaseSeconds(e.LEADER_LEASE_SECONDS, e.RECONCILE_INTERVAL_SECONDS),

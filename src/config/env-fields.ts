@@ -74,12 +74,7 @@ export const optionalSecret = z
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
 export const openaiProbeSetting = z
-  .enum(["after-cap", "early", "off"], {
-    error: (issue) =>
-      issue.input === "sideband"
-        ? "must be after-cap, early or off (sideband, which probed every realtime call, is now early; after-cap, the default, probes only calls older than OPENAI_MAX_SESSION_SECONDS)"
-        : "must be after-cap, early or off",
-  })
+  .enum(["after-cap", "early", "off"], { error: "must be after-cap, early or off" })
   .default("after-cap");
 
 /** A comma-separated list of OpenAI's runtime surfaces, each once, at least one. */

@@ -203,12 +203,4 @@ describe("the breaker behind the adapters", () => {
     for (const reason of ["server_error", "timeout", "network"])
       expect(classifyAnswer(err(reason))).toBe("retryable");
   });
-
-  it("BREAKER_FAILURE_THRESHOLD is still accepted: a warning, and it sets the requests the window needs", () => {
-    const { config, logs } = setup({ BREAKER_FAILURE_THRESHOLD: "5" });
-    expect(config.breakerMinThroughput).toBeCloseTo(5 / 30);
-    expect(
-      logs.filter((l) => l.level === 40 && l.msg.includes("BREAKER_FAILURE_THRESHOLD is deprecated")),
-    ).toHaveLength(1);
-  });
 });

@@ -33,9 +33,4 @@ export const REQUEST_SETTINGS = inGroup("requests", {
     about: "how long the breaker stays open before one trial request",
     field: positiveNumber(30, "seconds"),
   },
-  BREAKER_FAILURE_THRESHOLD: {
-    about:
-      "deprecated (a warning at start-up): when set without `BREAKER_MIN_THROUGHPUT`, the requests the window needs before the breaker may open",
-    field: numberSetting({ whole: true, above: 0, unit: "failures", example: 10 }).optional(),
-  },
 });
