@@ -135,9 +135,27 @@ describe("statuses the app's table accepts (STATUS_MAP, checked at start-up)", (
     await storeFor(db, m, { STATUS_MAP: "no-answer:canceled" }).verifySchema();
   });
 
-  it("a CHECK of another form is not guessed at: start-up goes on and says which it could not read", async () => {
+  it("a CHECK of any form is PostgreSQL's to evaluate: start-up names what it refuses", async () => {
     const m = await appTable(db, "odd_calls", "text NOT NULL CONSTRAINT no_busy CHECK (status <> 'busy')");
-    expect(await storeFor(db, m).verifySchema()).toEqual({ checked: "none", unreadableChecks: ["no_busy"] });
+    await expect(storeFor(db, m).verifySchema()).rejects.toThrow(
+      /^the status column odd_calls\.status \(CHECK constraint no_busy\) does not accept busy, .*STATUS_MAP=busy:<value>/,
+    );
+    expect(await storeFor(db, m, { STATUS_MAP: "busy:failed" }).verifySchema()).toEqual({
+      checked: "check",
+      unreadableChecks: [],
+    });
+  });
+
+  it("a CHECK that also reads another column is not evaluated: start-up goes on and names it", async () => {
+    const m = await appTable(
+      db,
+      "paired_calls",
+      "text NOT NULL, CONSTRAINT ends_paired CHECK ((status = 'active') = (ended_at IS NULL))",
+    );
+    expect(await storeFor(db, m).verifySchema()).toEqual({
+      checked: "none",
+      unreadableChecks: ["ends_paired"],
+    });
   });
 });
 
