@@ -1,9 +1,9 @@
 import type { z } from "zod";
 import type { Config, TwilioCredentials } from "./config-types.js";
+import { safeUrl } from "./fields/url-setting.js";
 import { unknownVariableProblem } from "./known-variables.js";
 import { DEFAULT_BREAKER_MIN_THROUGHPUT, envSchema, SETTINGS } from "./settings/index.js";
 import { parseStatusMap } from "./status-map.js";
-import { safeUrl } from "./url-setting.js";
 
 export type { CallsTableMapping, Config, TwilioCredentials } from "./config-types.js";
 export { DEFAULT_BREAKER_MIN_THROUGHPUT } from "./settings/index.js";

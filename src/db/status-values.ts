@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { type CallsTableMapping, mapStatus } from "../config/config.js";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { END_STATUSES } from "../model/index.js";
 import { SchemaMismatchError } from "./errors.js";
 import { ENUM_LABELS_SQL } from "./sql.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, KNOWN_VARIABLES, loadConfig, mapStatus } from "../../src/config/config.js";
-import { quoteIdentifier, quoteQualifiedIdentifier } from "../../src/config/identifiers.js";
-import { safeUrl } from "../../src/config/url-setting.js";
+import { quoteIdentifier, quoteQualifiedIdentifier } from "../../src/config/fields/identifiers.js";
+import { safeUrl } from "../../src/config/fields/url-setting.js";
 
 const SID = `AC${"0".repeat(32)}`;
 const KEY = `SK${"1".repeat(32)}`;

@@ -1,5 +1,5 @@
-import { positiveInt, positiveNumber } from "../env-fields.js";
-import { numberSetting } from "../number-setting.js";
+import { positiveInt, positiveNumber } from "../fields/env-fields.js";
+import { numberSetting } from "../fields/number-setting.js";
 import { inGroup } from "./setting.js";
 
 /**

@@ -1,6 +1,6 @@
 /** Field parsers of the environment schema in config.ts: defaults, coercions and the checks they share. */
 import { z } from "zod";
-import { REALTIME_SURFACES, type RealtimeSurface } from "../model/index.js";
+import { REALTIME_SURFACES, type RealtimeSurface } from "../../model/index.js";
 import { quoteIdentifier } from "./identifiers.js";
 import { numberSetting } from "./number-setting.js";
 import { urlSetting } from "./url-setting.js";
