@@ -10,7 +10,7 @@ import { evaluateStatusChecks } from "./status-checks.js";
 export interface StatusValuesReport {
   /** `enum`: its labels were checked; `check`: CHECK constraints were; `none`: nothing to check. */
   checked: "enum" | "check" | "none";
-  /** CHECK constraints on the column that PostgreSQL could not evaluate here, so were not checked. */
+  /** CHECK constraints on the column that PostgreSQL could not evaluate here, so were not checked: `name (why)`. */
   unreadableChecks: string[];
 }
 
@@ -59,7 +59,7 @@ export async function statusValueProblems(
   const verdicts = await evaluateStatusChecks(pool, params[0] as string, m.status, candidates);
   const unreadableChecks: string[] = [];
   for (const v of verdicts) {
-    if (v.kind === "unevaluated") unreadableChecks.push(v.name);
+    if (v.kind === "unevaluated") unreadableChecks.push(`${v.name} (${v.why})`);
     else {
       const refused = new Set(v.refused);
       const accepted = new Set(candidates.filter((c) => !refused.has(c)));
