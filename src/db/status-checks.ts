@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { errorMessage } from "../error-message.js";
+import { boundedText, errorMessage } from "../error-message.js";
 import { pgCode } from "./errors.js";
 import { CHECK_ROW_SQL, type CheckRowColumn, checkEvaluationSql, STATUS_CHECKS_SQL } from "./sql.js";
 
@@ -79,7 +79,7 @@ async function evaluateOne(
   } catch (err) {
     if (!isEvaluationError(err)) throw err;
     await client.query("ROLLBACK TO SAVEPOINT status_check");
-    return { name, kind: "unevaluated", why: errorMessage(err) };
+    return { name, kind: "unevaluated", why: boundedText(errorMessage(err)) };
   }
 }
 
