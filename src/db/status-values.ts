@@ -46,10 +46,9 @@ export async function statusValueProblems(
   const labels = await pool.query<{ label: string; type: string }>(ENUM_LABELS_SQL, params);
   const enumLabels = labels.rows.length > 0 ? new Set(labels.rows.map((r) => r.label)) : null;
   if (enumLabels !== null) {
-    const allowed = enumLabels;
     const what = `${where} (enum ${labels.rows[0]?.type})`;
-    problems.push(...missingWrites(writes, allowed, what));
-    const inactive = activeStatuses.filter((s) => !allowed.has(s));
+    problems.push(...refusedWrites(writes, (v) => !enumLabels.has(v), what));
+    const inactive = activeStatuses.filter((s) => !enumLabels.has(s));
     if (inactive.length > 0)
       problems.push(`ACTIVE_STATUSES names ${inactive.join(", ")}, which ${what} lacks`);
   }
@@ -62,23 +61,20 @@ export async function statusValueProblems(
     if (v.kind === "unevaluated") unreadableChecks.push(`${v.name} (${v.why})`);
     else {
       const refused = new Set(v.refused);
-      const accepted = new Set(candidates.filter((c) => !refused.has(c)));
-      problems.push(...missingWrites(writes, accepted, `${where} (CHECK constraint ${v.name})`, enumLabels));
+      problems.push(...refusedWrites(writes, (w) => refused.has(w), `${where} (CHECK constraint ${v.name})`));
     }
   }
   const checked = enumLabels !== null ? "enum" : verdicts.length > unreadableChecks.length ? "check" : "none";
   return { report: { checked, unreadableChecks }, problems };
 }
 
-/** The one line naming what `allowed` lacks of what the daemon may write, with STATUS_MAP; none if nothing. */
-function missingWrites(
+/** The one line naming what `what` refuses of what the daemon may write, with STATUS_MAP; none if nothing. */
+function refusedWrites(
   writes: readonly { provider: string; value: string }[],
-  allowed: ReadonlySet<string>,
+  refuses: (value: string) => boolean,
   what: string,
-  /** Only these values were asked about (an enum's labels): the rest are named by the enum's own line. */
-  asked: ReadonlySet<string> | null = null,
 ): string[] {
-  const missing = writes.filter((w) => !allowed.has(w.value) && (asked?.has(w.value) ?? true));
+  const missing = writes.filter((w) => refuses(w.value));
   if (missing.length === 0) return [];
   const names = missing.map((w) =>
     w.value === w.provider ? w.value : `${w.value} (STATUS_MAP ${w.provider}:${w.value})`,

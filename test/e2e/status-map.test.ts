@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CallsTableMapping, loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
+import { statusValueProblems } from "../../src/db/status-values.js";
 import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import { readActions, readCalls } from "../../src/dev/seed.js";
 import { type EndRequest, RowRefusedError } from "../../src/model/index.js";
@@ -144,6 +145,24 @@ describe("statuses the app's table accepts (STATUS_MAP, checked at start-up)", (
       checked: "check",
       unreadableChecks: [],
     });
+  });
+
+  it("an enum with a CHECK: each names what it refuses, and a value the enum lacks is not cast for the CHECK", async () => {
+    const m = await appTable(
+      db,
+      "enum_checked",
+      "call_state NOT NULL CONSTRAINT no_busy CHECK (status <> 'busy')",
+    );
+    const { report, problems } = await statusValueProblems(db.pool, m, {}, ["active"]);
+    expect(report).toEqual({ checked: "enum", unreadableChecks: [] });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^the status column enum_checked\.status \(enum call_state\) does not accept no-answer,/,
+      ),
+      expect.stringMatching(
+        /^the status column enum_checked\.status \(CHECK constraint no_busy\) does not accept busy,/,
+      ),
+    ]);
   });
 
   it("a CHECK that also reads another column is not evaluated: start-up goes on and names it", async () => {
