@@ -153,6 +153,16 @@ describe("CHECK constraints on the status column, as PostgreSQL evaluates them",
     }
   });
 
+  it("a CHECK added NOT VALID is asked too: the rows it was not checked against stay, new writes meet it", async () => {
+    const name = table();
+    await db.pool.query(`CREATE TABLE ${name} (call_id text, status text)`);
+    await db.pool.query(`INSERT INTO ${name} VALUES ('old', 'busy')`);
+    await db.pool.query(`ALTER TABLE ${name} ADD CONSTRAINT later CHECK (status <> 'busy') NOT VALID`);
+    expect(await evaluateStatusChecks(db.pool, name, "status", WRITES)).toEqual([
+      { name: "later", kind: "evaluated", refused: ["busy"] },
+    ]);
+  });
+
   it("no CHECK on the column: nothing asked", async () => {
     expect(await verdictsFor(db.pool, table(), "text NOT NULL")).toEqual([]);
   });
