@@ -51,6 +51,20 @@ module.exports = {
       ["config", "model"],
     ),
     layer(
+      "config-settings-import-only-fields",
+      "src/config/settings/ defines the settings from the field builders of src/config/fields/: it never imports " +
+        "the rest of config/, which reads the settings, so no folder of config/ imports one that imports it back.",
+      "^src/config/settings/",
+      ["config/settings", "config/fields", "model"],
+    ),
+    layer(
+      "config-fields-are-a-leaf",
+      "src/config/fields/ holds the parsers every setting is built from: it imports only itself, model/ and the " +
+        "bottom helpers.",
+      "^src/config/fields/",
+      ["config/fields", "model"],
+    ),
+    layer(
       "metrics-imports-only-config-model-helpers",
       "src/metrics/ imports only config/, model/ and the bottom helpers (never reconcile/, adapters, daemon/).",
       "^src/metrics/",

@@ -5,7 +5,7 @@
  * table's (same rows, same zombies, same Twilio end times), seeded in SQL as fast.
  */
 import type { CallsTableMapping } from "../src/config/config.js";
-import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../src/config/identifiers.js";
+import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../src/config/fields/identifiers.js";
 import { migrate } from "../src/db/migrate.js";
 import { daemonTables } from "../src/db/sql.js";
 import { APP_CALLS_TABLE_SQL, APP_LISTING_INDEX_SQL } from "../src/dev/app-table.js";

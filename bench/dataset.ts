@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { CallsTableMapping } from "../src/config/config.js";
-import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../src/config/identifiers.js";
+import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../src/config/fields/identifiers.js";
 import { migrate } from "../src/db/migrate.js";
 import { daemonTables } from "../src/db/sql.js";
 import type { SimTwilioCall } from "../src/sim/twilio-sim.js";

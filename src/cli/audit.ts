@@ -75,7 +75,7 @@ export async function runAudit(
   });
   try {
     const store = force ? runtime.store.asForced() : runtime.store;
-    await store.verifySchema();
+    await store.schema.verify();
     // Checked 0 active calls because CALLS_COL_STATUS names the wrong column should not look like a clean bill.
     const statusWarning = await statusColumnWarning(runtime.pool, config.calls, config.activeStatuses);
     if (statusWarning !== null) logger.warn(statusWarning);

@@ -52,7 +52,7 @@ export async function statusWordChecks(
     found.statusValues.checked !== "none" &&
     !found.problems.some((p) => p.check === "status values");
   try {
-    const { finished, warnings } = await store.statusWords({ targetsAccepted });
+    const { finished, warnings } = await store.schema.statusWords({ targetsAccepted });
     if (finished.length === 0) {
       return [
         {

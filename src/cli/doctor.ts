@@ -104,7 +104,7 @@ export async function tableChecks(
   let found: SchemaProblems;
   try {
     // Privileges already checked (and reported) just above: a missing one fails this check with its own GRANT.
-    found = await store.schemaProblems({ privilegesChecked: privileges === "privileged" });
+    found = await store.schema.problems({ privilegesChecked: privileges === "privileged" });
   } catch (err) {
     checks.push(failed("tables", err));
     return [];

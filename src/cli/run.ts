@@ -78,7 +78,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   });
   try {
     try {
-      await runtime.store.verifySchema();
+      await runtime.store.schema.verify();
       const statusWarning = await statusColumnWarning(runtime.pool, config.calls, config.activeStatuses);
       if (statusWarning !== null) log.warn(statusWarning);
       // Warns (once) and sets the gauge when no index serves the listing; every pass asks again.

@@ -32,7 +32,7 @@ export async function runSimulate(
       statusMap: config.statusMap,
       withoutHolds: true,
     });
-    await store.verifyCallsTable();
+    await store.schema.verifyCallsTable();
     const now = await store.now();
     sims = await startMirrorSimulators({
       ...opts,

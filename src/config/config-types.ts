@@ -88,11 +88,6 @@ export interface Config {
   diagnosisRequestShare: number;
   providerTimeoutMs: number;
   providerMaxAttempts: number;
-  /**
-   * Deprecated BREAKER_FAILURE_THRESHOLD, undefined when unset. The breaker judges a failure rate now; when this
-   * is set and BREAKER_MIN_THROUGHPUT is not, it becomes the minimum throughput (threshold / window).
-   */
-  breakerFailureThreshold: number | undefined;
   /** Opens when more than this share of the window's requests failed (5xx, timeouts, network errors). */
   breakerFailureRate: number;
   breakerWindowSeconds: number;

@@ -1,9 +1,9 @@
 import type { z } from "zod";
 import type { Config, TwilioCredentials } from "./config-types.js";
+import { safeUrl } from "./fields/url-setting.js";
 import { unknownVariableProblem } from "./known-variables.js";
 import { DEFAULT_BREAKER_MIN_THROUGHPUT, envSchema, SETTINGS } from "./settings/index.js";
 import { parseStatusMap } from "./status-map.js";
-import { safeUrl } from "./url-setting.js";
 
 export type { CallsTableMapping, Config, TwilioCredentials } from "./config-types.js";
 export { DEFAULT_BREAKER_MIN_THROUGHPUT } from "./settings/index.js";
@@ -68,14 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     diagnosisRequestShare: e.DIAGNOSIS_REQUEST_SHARE,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
-    breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
     breakerFailureRate: e.BREAKER_FAILURE_RATE,
     breakerWindowSeconds: e.BREAKER_WINDOW_SECONDS,
-    breakerMinThroughput:
-      e.BREAKER_MIN_THROUGHPUT ??
-      (e.BREAKER_FAILURE_THRESHOLD === undefined
-        ? DEFAULT_BREAKER_MIN_THROUGHPUT
-        : e.BREAKER_FAILURE_THRESHOLD / e.BREAKER_WINDOW_SECONDS),
+    breakerMinThroughput: e.BREAKER_MIN_THROUGHPUT ?? DEFAULT_BREAKER_MIN_THROUGHPUT,
     breakerHalfOpenSeconds: e.BREAKER_HALF_OPEN_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     leaderLeaseSeconds: leaseSeconds(e.LEADER_LEASE_SECONDS, e.RECONCILE_INTERVAL_SECONDS),

@@ -1,5 +1,5 @@
 import type { CallsTableMapping } from "./config.js";
-import { quoteIdentifier as q, quoteQualifiedIdentifier } from "./identifiers.js";
+import { quoteIdentifier as q, quoteQualifiedIdentifier } from "./fields/identifiers.js";
 
 /**
  * One column holds both providers' ids (CALLS_COL_TWILIO_SID = CALLS_COL_OPENAI_ID): each row's value belongs

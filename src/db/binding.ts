@@ -6,7 +6,7 @@
  */
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { pgCode, SchemaMismatchError } from "./errors.js";
 import { missingTableMessage } from "./schema-hints.js";
 import { bindingSql } from "./sql/binding.js";

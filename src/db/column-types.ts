@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { errorMessage } from "../error-message.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
 import {

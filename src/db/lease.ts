@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { daemonTables } from "./sql/tables.js";
 import { leaseSql, RESOLVED_TABLE_SQL } from "./sql.js";
 

@@ -4,7 +4,7 @@
  */
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { withTransaction } from "./pool.js";
 import {
   buildPageStatements,

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { ensureListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { daemonTables } from "./sql/tables.js";

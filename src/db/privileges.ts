@@ -6,7 +6,7 @@
  */
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteIdentifier as q } from "../config/identifiers.js";
+import { quoteIdentifier as q } from "../config/fields/identifiers.js";
 import { SchemaMismatchError } from "./errors.js";
 import { columnSettings } from "./schema-hints.js";
 import { PRIVILEGES_SQL, TABLE_SCHEMA_SQL } from "./sql/privileges.js";

@@ -6,7 +6,7 @@
  */
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { editDistance } from "../config/known-variables.js";
 import { pgCode } from "./errors.js";
 import { anyActiveSql, statusSampleSql, TABLE_COLUMNS_SQL, TABLES_LIKE_SQL } from "./sql/columns.js";

@@ -1,5 +1,5 @@
 /**
- * Every problem of the table checks at once, for `doctor` and `migrate`: the start-up checks (verifySchema)
+ * Every problem of the table checks at once, for `doctor` and `migrate`: the start-up checks (SchemaVerifier.verify)
  * stop at the first, which took one run per fact to learn. Each problem keeps the one-line message, and fix,
  * that start-up gives it.
  */
@@ -44,7 +44,7 @@ export interface SchemaSubject {
 }
 
 /**
- * Runs every check verifySchema runs, and each that still makes sense after a failure: a missing table skips
+ * Runs every check SchemaVerifier.verify runs, and each that still makes sense after a failure: a missing table skips
  * its column checks, a missing column the type checks that need it. Errors other than SchemaMismatchError (a
  * lost connection) are thrown.
  */

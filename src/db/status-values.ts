@@ -1,23 +1,23 @@
 import type pg from "pg";
 import { type CallsTableMapping, mapStatus } from "../config/config.js";
-import { quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { END_STATUSES } from "../model/index.js";
-import { valuesAllowedByCheck } from "./check-values.js";
 import { SchemaMismatchError } from "./errors.js";
-import { ENUM_LABELS_SQL, STATUS_CHECKS_SQL } from "./sql.js";
+import { ENUM_LABELS_SQL } from "./sql.js";
+import { evaluateStatusChecks } from "./status-checks.js";
 
 /** What the start-up check of the status column could read, for the logs. */
 export interface StatusValuesReport {
-  /** `enum`: its labels were checked; `check`: readable CHECK constraints were; `none`: nothing to check. */
+  /** `enum`: its labels were checked; `check`: CHECK constraints were; `none`: nothing to check. */
   checked: "enum" | "check" | "none";
-  /** CHECK constraints on the column that could not be read, so were not checked. */
+  /** CHECK constraints on the column that PostgreSQL could not evaluate here, so were not checked: `name (why)`. */
   unreadableChecks: string[];
 }
 
 /**
  * Start-up check that every status the daemon may write (END_STATUSES, through STATUS_MAP) is one the status
- * column accepts: an enum's labels, or the values of CHECK constraints of a readable form (see
- * check-values.ts). Throws SchemaMismatchError, one line naming the missing values and STATUS_MAP; for an
+ * column accepts: an enum's labels, and each CHECK constraint as PostgreSQL evaluates it (see
+ * status-checks.ts). Throws SchemaMismatchError, one line naming the missing values and STATUS_MAP; for an
  * enum, also when an active status is not one of its labels (every listing would fail).
  */
 export async function checkStatusValues(
@@ -44,34 +44,37 @@ export async function statusValueProblems(
   const problems: string[] = [];
 
   const labels = await pool.query<{ label: string; type: string }>(ENUM_LABELS_SQL, params);
-  if (labels.rows.length > 0) {
-    const allowed = new Set(labels.rows.map((r) => r.label));
+  const enumLabels = labels.rows.length > 0 ? new Set(labels.rows.map((r) => r.label)) : null;
+  if (enumLabels !== null) {
     const what = `${where} (enum ${labels.rows[0]?.type})`;
-    problems.push(...missingWrites(writes, allowed, what));
-    const inactive = activeStatuses.filter((s) => !allowed.has(s));
+    problems.push(...refusedWrites(writes, (v) => !enumLabels.has(v), what));
+    const inactive = activeStatuses.filter((s) => !enumLabels.has(s));
     if (inactive.length > 0)
       problems.push(`ACTIVE_STATUSES names ${inactive.join(", ")}, which ${what} lacks`);
   }
 
-  const checks = await pool.query<{ name: string; def: string; subject: string }>(STATUS_CHECKS_SQL, params);
+  // A value the enum lacks is named above; cast to the enum it would fail before any CHECK is asked.
+  const candidates = [...new Set(writes.map((w) => w.value))].filter((v) => enumLabels?.has(v) ?? true);
+  const verdicts = await evaluateStatusChecks(pool, params[0] as string, m.status, candidates);
   const unreadableChecks: string[] = [];
-  for (const c of checks.rows) {
-    const allowed = valuesAllowedByCheck(c.def, c.subject);
-    if (allowed === null) unreadableChecks.push(c.name);
-    else problems.push(...missingWrites(writes, allowed, `${where} (CHECK constraint ${c.name})`));
+  for (const v of verdicts) {
+    if (v.kind === "unevaluated") unreadableChecks.push(`${v.name} (${v.why})`);
+    else {
+      const refused = new Set(v.refused);
+      problems.push(...refusedWrites(writes, (w) => refused.has(w), `${where} (CHECK constraint ${v.name})`));
+    }
   }
-  const checked =
-    labels.rows.length > 0 ? "enum" : checks.rows.length > unreadableChecks.length ? "check" : "none";
+  const checked = enumLabels !== null ? "enum" : verdicts.length > unreadableChecks.length ? "check" : "none";
   return { report: { checked, unreadableChecks }, problems };
 }
 
-/** The one line naming what `allowed` lacks of what the daemon may write, with STATUS_MAP; none if nothing. */
-function missingWrites(
+/** The one line naming what `what` refuses of what the daemon may write, with STATUS_MAP; none if nothing. */
+function refusedWrites(
   writes: readonly { provider: string; value: string }[],
-  allowed: ReadonlySet<string>,
+  refuses: (value: string) => boolean,
   what: string,
 ): string[] {
-  const missing = writes.filter((w) => !allowed.has(w.value));
+  const missing = writes.filter((w) => refuses(w.value));
   if (missing.length === 0) return [];
   const names = missing.map((w) =>
     w.value === w.provider ? w.value : `${w.value} (STATUS_MAP ${w.provider}:${w.value})`,

@@ -5,7 +5,7 @@
  */
 import type pg from "pg";
 import { type CallsTableMapping, mapStatus } from "../config/config.js";
-import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/identifiers.js";
+import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { END_STATUSES } from "../model/index.js";
 import { finishedStatusesSql } from "./sql/finished-statuses.js";
 

@@ -22,13 +22,11 @@ import {
 } from "./column-types.js";
 import { readDurationColumn, writtenDuration } from "./duration-column.js";
 import { endError, SchemaMismatchError } from "./errors.js";
-import { refuseFinishedActive } from "./finished-active.js";
 import { ActiveListing } from "./listing.js";
 import { type ListingIndex, readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
-import { verifyPrivileges } from "./privileges.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
-import { collectSchemaProblems, type SchemaProblems } from "./schema-problems.js";
+import { SchemaVerifier } from "./schema-verifier.js";
 import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
 import { endedSinceSql } from "./sql/causes.js";
 import { holdsSql } from "./sql/holds.js";
@@ -43,10 +41,7 @@ import {
   SERVER_INFO_SQL,
 } from "./sql.js";
 import { readStartShares } from "./start-shares.js";
-import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
-import { readStatusWords, type StatusWords } from "./status-words.js";
 import { oldestStart, readUnparseableStarts } from "./unparseable-starts.js";
-import { probeCallsTable, probeTables } from "./verify-schema.js";
 
 export { pgCode, SchemaMismatchError } from "./errors.js";
 
@@ -75,6 +70,8 @@ export class PgCallStore implements CallStore {
   /** The daemon's own tables, in RECONCILER_SCHEMA. */
   private readonly own: DaemonTables;
   private endSqlCache: Promise<EndStatements> | undefined;
+  /** The checks of the configured tables before use (start-up, `doctor`, `migrate`, `simulate`). */
+  readonly schema: SchemaVerifier;
   /** The start and end columns' types and CALLS_TIME_ZONE (see readTimeColumns); then the listing for them. */
   private readonly timeColumns = cachedUntilSettled(() => readTimeColumns(this.pool, this.mapping));
   /** CALLS_COL_DURATION's base type, null when unset (see readDurationColumn); `doctor` shows it. */
@@ -113,6 +110,17 @@ export class PgCallStore implements CallStore {
     });
     this.statusMap = opts.statusMap ?? {};
     this.forced = opts.forced === true;
+    this.schema = new SchemaVerifier({
+      pool,
+      mapping,
+      sql: this.sql,
+      own: this.own,
+      statusMap: this.statusMap,
+      activeStatuses,
+      activeParam: this.activeParam(),
+      listingTypes: () => this.pages(),
+      endTypes: () => this.endSql(),
+    });
   }
 
   /** The listing's $1: the one active status, or the list of them (see buildPageStatements). */
@@ -308,61 +316,5 @@ export class PgCallStore implements CallStore {
     const { started } = await this.timeColumns();
     if (started === null) return { count: 0, example: null };
     return readUnparseableStarts(this.pool, this.mapping, this.activeStatuses, started);
-  }
-
-  /**
-   * The calls table, its columns and its time columns only, with verifySchema's one-line errors: for a reader
-   * that neither writes nor needs the daemon's tables (`simulate`).
-   */
-  async verifyCallsTable(): Promise<void> {
-    await probeCallsTable(this.pool, this.sql, this.mapping);
-    await this.pages();
-  }
-
-  /**
-   * Checks before the first pass, with actionable errors (SchemaMismatchError): the configured table and
-   * columns, the daemon's tables (migrated to the last version), and that the status column accepts every
-   * status the daemon may write after STATUS_MAP. Returns what the status check could read, for the logs.
-   * `privilegesChecked`: the caller has just checked the privileges itself (doctor), so they are not asked twice.
-   * `bindState: false`: an unbound state is left unbound (doctor writes nothing); bound to another table, it
-   * still fails.
-   */
-  async verifySchema(
-    opts: { privilegesChecked?: boolean; bindState?: boolean } = {},
-  ): Promise<StatusValuesReport> {
-    // First: without USAGE on a schema the probes below would fail with a bare "permission denied".
-    if (opts.privilegesChecked !== true) await verifyPrivileges(this.pool, this.mapping);
-    await probeTables(this.pool, this.sql, this.own, this.mapping, { bind: opts.bindState !== false });
-    // Resolves (and caches) the column types the batched end casts to; an unsupported type fails here, and so
-    // does a `timestamp without time zone` start or end column without CALLS_TIME_ZONE.
-    await this.pages();
-    await this.endSql();
-    const report = await checkStatusValues(this.pool, this.mapping, this.statusMap, this.activeStatuses);
-    // After the status check: an active status the column's enum lacks would fail this statement unexplained.
-    await refuseFinishedActive(this.pool, this.sql, this.mapping, this.activeParam());
-    return report;
-  }
-
-  /** verifySchema's checks, every problem found rather than the first thrown: for `doctor` and `migrate`. */
-  schemaProblems(opts: { privilegesChecked?: boolean } = {}): Promise<SchemaProblems> {
-    return collectSchemaProblems({
-      pool: this.pool,
-      mapping: this.mapping,
-      sql: this.sql,
-      own: this.own,
-      statusMap: this.statusMap,
-      activeStatuses: this.activeStatuses,
-      activeParam: this.activeParam(),
-      columnTypes: async () => {
-        await this.pages();
-        await this.endSql();
-      },
-      privilegesChecked: opts.privilegesChecked === true,
-    });
-  }
-
-  /** The statuses the daemon would write against those the latest finished rows carry. */
-  statusWords(opts: { targetsAccepted: boolean }): Promise<StatusWords> {
-    return readStatusWords(this.pool, this.mapping, this.statusMap, opts);
   }
 }

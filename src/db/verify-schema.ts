@@ -1,5 +1,5 @@
 /**
- * The start-up table checks of PgCallStore.verifySchema: the configured calls table and columns, and the
+ * The start-up table checks of SchemaVerifier.verify: the configured calls table and columns, and the
  * daemon's own tables migrated to the last version. Failures become an actionable SchemaMismatchError.
  */
 import type pg from "pg";

@@ -1,5 +1,5 @@
 import type { CallsTableMapping } from "../config/config.js";
-import { quoteIdentifier as q } from "../config/identifiers.js";
+import { quoteIdentifier as q } from "../config/fields/identifiers.js";
 import { quotedMapping } from "../config/quoted-mapping.js";
 import { daemonTables } from "../db/sql.js";
 

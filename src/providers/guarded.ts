@@ -132,14 +132,6 @@ export function guardProviders(
       return answer;
     };
 
-  if (config.breakerFailureThreshold !== undefined) {
-    logger.warn(
-      { breakerMinThroughput: config.breakerMinThroughput },
-      "BREAKER_FAILURE_THRESHOLD is deprecated: the breakers judge a failure rate (BREAKER_FAILURE_RATE over " +
-        "BREAKER_WINDOW_SECONDS); unless BREAKER_MIN_THROUGHPUT is set, it is read as the number of requests " +
-        "the window needs before a breaker may open",
-    );
-  }
   const twilio = raw.twilio;
   const openai = raw.openai;
   const twilioPolicyOf = accountPolicies<Answer>(config, {

@@ -214,7 +214,7 @@ export function evidenceFromResponse(
   return errorFromResponse(statusCode, body, headers);
 }
 
-/** Any answer but a 200: a 404 is `not_found` (proves nothing), the rest are errors. */
+/** Any answer but a 200: a 404 is `not_found` (proves nothing), a 408 a timeout, the rest are errors. */
 function errorFromResponse(
   statusCode: number,
   body: unknown,
@@ -235,6 +235,8 @@ function errorFromResponse(
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     };
   }
+  // Request Timeout: no answer in time, as when the socket waits too long (OpenAI's adapter says the same).
+  if (statusCode === 408) return { kind: "error", reason: "timeout", detail, httpStatus: statusCode };
   if (statusCode >= 500) return { kind: "error", reason: "server_error", detail, httpStatus: statusCode };
   return { kind: "error", reason: "bad_request", detail, httpStatus: statusCode };
 }

@@ -54,7 +54,7 @@ describe("the causes table: written with every end, in its transaction", () => {
     db = await freshDatabase();
     await migrate(db.pool, { withCallsTable: true, mapping: DEFAULT });
     store = new PgCallStore(db.pool, DEFAULT, ["active"], { twilioAccount: ACCOUNT });
-    await store.verifySchema();
+    await store.schema.verify();
   });
   afterAll(async () => {
     await db?.drop();

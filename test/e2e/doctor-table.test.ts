@@ -37,6 +37,20 @@ describe("doctor compares the statuses the daemon writes with the table's finish
     return checksOf(r.stdout);
   };
 
+  it("a CHECK on the status that PostgreSQL cannot answer for alone is a warning naming it and why", async () => {
+    await db.pool.query(`ALTER TABLE calls ADD CONSTRAINT paired CHECK ((status = 'active') = (ended_at IS NULL)),
+      ADD CONSTRAINT known CHECK (status <> 'unknown')`);
+    expect(named(await doctor(), "status values")).toEqual([
+      {
+        name: "status values",
+        state: "warn",
+        detail: expect.stringMatching(
+          /^could not read CHECK paired \(it also reads ended_at\): make sure it accepts completed→completed, /,
+        ),
+      },
+    ]);
+  });
+
   it("rows that say cancelled, where the daemon writes canceled: a warning with the STATUS_MAP entry to add", async () => {
     await seedAppRows(db.pool, ["active", "completed", "cancelled", "failed", "No_Answer"]);
     const words = named(await doctor(), "status words");

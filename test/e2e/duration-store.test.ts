@@ -72,7 +72,7 @@ describe("CALLS_COL_DURATION (real PostgreSQL)", () => {
 
   it("a real column gets the length to the millisecond, with the status and end time, and the audit keeps it", async () => {
     const { calls } = await setUp(db, "real");
-    await calls.verifySchema();
+    await calls.schema.verify();
     const { ended } = await calls.endCalls([endOf("a", randomUUID())]);
     expect(ended).toEqual(new Set(["a"]));
     expect((await rowsOf(db))[0]).toEqual({
@@ -87,7 +87,7 @@ describe("CALLS_COL_DURATION (real PostgreSQL)", () => {
   it("an integer column, through a domain, gets whole seconds, rounded", async () => {
     await db.pool.query("CREATE DOMAIN seconds AS integer CHECK (VALUE >= 0)");
     const { calls } = await setUp(db, "seconds");
-    await calls.verifySchema();
+    await calls.schema.verify();
     await calls.endCalls([endOf("a", randomUUID(), 3607.5), endOf("b", randomUUID(), 0.4)]);
     const [a, b] = await rowsOf(db);
     expect([a?.d, b?.d]).toEqual(["3608", "0"]);
@@ -96,7 +96,7 @@ describe("CALLS_COL_DURATION (real PostgreSQL)", () => {
 
   it("a row the app ended meanwhile is left as it is, its length too", async () => {
     const { calls } = await setUp(db, "double precision");
-    await calls.verifySchema();
+    await calls.schema.verify();
     await db.pool.query(
       "UPDATE calls_d SET status = 'completed', ended_at = $1, duration_seconds = 42 WHERE call_id = 'a'",
       [new Date("2026-11-25T10:00:42Z")],
@@ -113,7 +113,7 @@ describe("CALLS_COL_DURATION (real PostgreSQL)", () => {
 
   it("revert restores status, end time and length, and leaves a row whose length the app rewrote", async () => {
     const { config, calls } = await setUp(db, "numeric");
-    await calls.verifySchema();
+    await calls.schema.verify();
     // A length the app wrote before the call ended (a running counter): the revert must give it back.
     await db.pool.query("UPDATE calls_d SET duration_seconds = 12.5 WHERE call_id = 'b'");
     const runId = randomUUID();
@@ -147,7 +147,7 @@ describe("CALLS_COL_DURATION (real PostgreSQL)", () => {
 
   it("an end written without the setting is reverted without touching the column", async () => {
     const { calls } = await setUp(db, "integer", { CALLS_COL_DURATION: "" });
-    await calls.verifySchema();
+    await calls.schema.verify();
     await db.pool.query("UPDATE calls_d SET duration_seconds = 7 WHERE call_id = 'a'");
     const runId = randomUUID();
     await calls.endCalls([endOf("a", runId)]);
@@ -167,7 +167,7 @@ describe("CALLS_COL_DURATION (real PostgreSQL)", () => {
     for (const type of ["text", "interval"]) {
       await db.pool.query("DROP TABLE IF EXISTS calls_d");
       const { calls } = await setUp(db, type);
-      const error = await calls.verifySchema().then(
+      const error = await calls.schema.verify().then(
         () => null,
         (err: unknown) => err as Error,
       );

@@ -183,7 +183,7 @@ describe("fault matrix (real Postgres, both simulators, the daemon's own policie
     m = await startMatrix(
       CASES.map((c) => c.row),
       // Its realtime rows probe every fault, young calls included: the opt-in early probing, under its guards.
-      { HANGUP_ORPHANED_REALTIME: "true", BREAKER_FAILURE_THRESHOLD: "100", OPENAI_PROBE: "early" },
+      { HANGUP_ORPHANED_REALTIME: "true", BREAKER_MIN_THROUGHPUT: "3.4", OPENAI_PROBE: "early" },
     );
     for (const c of CASES) {
       if (c.twilio) m.twilio.upsertCall(c.twilio);
@@ -281,7 +281,7 @@ describe("fault matrix (real Postgres, both simulators, the daemon's own policie
   it("a 500/503 burst opens the breaker (rows unverified, pass partial), then half-open → closed and the zombies end", async () => {
     const rows = Array.from({ length: 10 }, (_, i) => activeRow(`b-${i}`, START, { sid: sid(`b-${i}`) }));
     m = await startMatrix(rows, {
-      BREAKER_FAILURE_THRESHOLD: "3",
+      BREAKER_MIN_THROUGHPUT: "0.1",
       BREAKER_HALF_OPEN_SECONDS: "0.5",
       PROVIDER_MAX_ATTEMPTS: "1",
       TWILIO_CONCURRENCY: "1",
@@ -349,7 +349,7 @@ describe("fault matrix (real Postgres, both simulators, the daemon's own policie
         TWILIO_MAX_RPS: "200",
         TWILIO_CONCURRENCY: "8",
         PROVIDER_MAX_ATTEMPTS: "5",
-        BREAKER_FAILURE_THRESHOLD: "1000",
+        BREAKER_MIN_THROUGHPUT: "34",
       },
       { twilioMaxRps: N },
     );

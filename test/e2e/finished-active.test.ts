@@ -31,7 +31,7 @@ const storeFor = (db: FreshDatabase, m: CallsTableMapping, active: string[]) =>
   new PgCallStore(db.pool, m, active, { statusMap: loadConfig({ STATUS_MAP }).statusMap });
 
 async function failure(store: PgCallStore): Promise<string> {
-  const err = await store.verifySchema().catch((e: unknown) => e);
+  const err = await store.schema.verify().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SchemaMismatchError);
   const message = (err as Error).message;
   expect(message).not.toContain("\n");
@@ -60,7 +60,7 @@ describe("active statuses that the table's finished rows carry (checked at start
       'ACTIVE_STATUSES includes "completed" and "done", which 15 finished rows (with an end time in ended_at, CALLS_COL_ENDED_AT) carry: remove them from ACTIVE_STATUSES',
     );
     // The app's live statuses alone start.
-    await expect(storeFor(db, m, ["in_progress", "ringing"]).verifySchema()).resolves.toBeDefined();
+    await expect(storeFor(db, m, ["in_progress", "ringing"]).schema.verify()).resolves.toBeDefined();
   });
 
   it("the check reads a bounded number of rows: a big history is named as 'at least'", async () => {

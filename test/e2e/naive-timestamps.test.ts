@@ -65,27 +65,27 @@ describe("timestamp without time zone start and end columns (CALLS_TIME_ZONE)", 
 
   it("without CALLS_TIME_ZONE, start-up is refused with one line naming the columns and the setting", async () => {
     const m = await naiveTable(db, "no_zone");
-    const err = await new PgCallStore(pool, m, ["active"]).verifySchema().catch((e: unknown) => e);
+    const err = await new PgCallStore(pool, m, ["active"]).schema.verify().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaMismatchError);
     const message = (err as Error).message;
     expect(message).toMatch(
       /^CALLS_COL_STARTED_AT \(no_zone\.started_at\) and CALLS_COL_ENDED_AT \(no_zone\.ended_at\): .*CALLS_TIME_ZONE/,
     );
     expect(message).not.toContain("\n");
-    // The listing refuses too (a caller that skipped verifySchema never reads naive values as local time).
+    // The listing refuses too (a caller that skipped schema.verify never reads naive values as local time).
     await expect(new PgCallStore(pool, m, ["active"]).listActivePage(null, new Date(), 10)).rejects.toThrow(
       SchemaMismatchError,
     );
 
     const endOnly = await naiveTable(db, "end_only", "timestamp");
     await db.pool.query("ALTER TABLE end_only ALTER started_at TYPE timestamptz");
-    await expect(new PgCallStore(pool, endOnly, ["active"]).verifySchema()).rejects.toThrow(
+    await expect(new PgCallStore(pool, endOnly, ["active"]).schema.verify()).rejects.toThrow(
       /^CALLS_COL_ENDED_AT \(end_only\.ended_at\): timestamp without time zone .*CALLS_TIME_ZONE/,
     );
 
     await db.pool.query("CREATE DOMAIN wall_time AS timestamp");
     const domain = await naiveTable(db, "domain_zone", "wall_time");
-    await expect(new PgCallStore(pool, domain, ["active"]).verifySchema()).rejects.toThrow(
+    await expect(new PgCallStore(pool, domain, ["active"]).schema.verify()).rejects.toThrow(
       /^CALLS_COL_STARTED_AT .* and CALLS_COL_ENDED_AT \(domain_zone\.ended_at\)/,
     );
   });
@@ -93,7 +93,7 @@ describe("timestamp without time zone start and end columns (CALLS_TIME_ZONE)", 
   it("a zone PostgreSQL does not know is refused naming CALLS_TIME_ZONE", async () => {
     const m = await naiveTable(db, "unknown_zone");
     await expect(
-      new PgCallStore(pool, { ...m, timeZone: "Nowhere/Atlantis" }, ["active"]).verifySchema(),
+      new PgCallStore(pool, { ...m, timeZone: "Nowhere/Atlantis" }, ["active"]).schema.verify(),
     ).rejects.toThrow(/^CALLS_TIME_ZONE: PostgreSQL does not know the time zone Nowhere\/Atlantis/);
   });
 
@@ -114,7 +114,7 @@ describe("timestamp without time zone start and end columns (CALLS_TIME_ZONE)", 
         ["late", "2026-03-01T11:00:00.001Z"],
       ]);
       const store = new PgCallStore(pool, m, ["active"]);
-      await store.verifySchema();
+      await store.schema.verify();
       const cutoff = new Date("2026-03-01T11:00:00Z");
       const seen: { id: string; startedAt: string }[] = [];
       let page = await store.listActivePage(null, cutoff, 2);

@@ -37,7 +37,7 @@ async function setUp(db: FreshDatabase, ddl: string, env: Record<string, string>
   await migrate(db.pool, { withCallsTable: false, mapping: config.calls });
   await db.pool.query(ddl);
   const calls = new PgCallStore(db.pool, config.calls, ["active"]);
-  await calls.verifySchema();
+  await calls.schema.verify();
   return {
     config,
     calls,

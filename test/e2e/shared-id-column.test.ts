@@ -64,7 +64,7 @@ async function columnsOf(m: Matrix): Promise<string[]> {
 
 /** The checks `run` and `doctor` make at start-up: they must not look for a column the table does not have. */
 async function expectSchemaAccepted(m: Matrix): Promise<void> {
-  await new PgCallStore(m.db.pool, m.config.calls, m.config.activeStatuses).verifySchema();
+  await new PgCallStore(m.db.pool, m.config.calls, m.config.activeStatuses).schema.verify();
   expect(await missingColumnMessage(m.db.pool, m.config.calls)).toBeNull();
 }
 

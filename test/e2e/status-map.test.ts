@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CallsTableMapping, loadConfig } from "../../src/config/config.js";
 import { migrate } from "../../src/db/migrate.js";
+import { statusValueProblems } from "../../src/db/status-values.js";
 import { PgCallStore, SchemaMismatchError } from "../../src/db/store.js";
 import { readActions, readCalls } from "../../src/dev/seed.js";
 import { type EndRequest, RowRefusedError } from "../../src/model/index.js";
@@ -60,7 +61,7 @@ describe("statuses the app's table accepts (STATUS_MAP, checked at start-up)", (
   it("an enum without no-answer: start-up fails with one line naming it and STATUS_MAP; mapped, the end writes the app's value", async () => {
     const m = await appTable(db, "enum_calls", "call_state NOT NULL", "e1");
     const err = await storeFor(db, m)
-      .verifySchema()
+      .schema.verify()
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaMismatchError);
     const message = (err as Error).message;
@@ -71,13 +72,13 @@ describe("statuses the app's table accepts (STATUS_MAP, checked at start-up)", (
     expect(message).not.toContain("\n");
 
     // Mapped to a value the enum lacks too: named with its mapping.
-    await expect(storeFor(db, m, { STATUS_MAP: "no-answer:missed" }).verifySchema()).rejects.toThrow(
+    await expect(storeFor(db, m, { STATUS_MAP: "no-answer:missed" }).schema.verify()).rejects.toThrow(
       /does not accept missed \(STATUS_MAP no-answer:missed\)/,
     );
 
     await db.pool.query("ALTER TYPE call_state ADD VALUE 'missed'");
     const store = storeFor(db, m, { STATUS_MAP: "no-answer:missed" });
-    expect(await store.verifySchema()).toEqual({ checked: "enum", unreadableChecks: [] });
+    expect(await store.schema.verify()).toEqual({ checked: "enum", unreadableChecks: [] });
     const req = request("e1", "no-answer");
     expect(await store.endCalls([req])).toEqual({ ended: new Set(["e1"]), locked: new Set() });
     expect(await readCalls(db.pool, m, ["e1"])).toEqual([
@@ -101,7 +102,7 @@ describe("statuses the app's table accepts (STATUS_MAP, checked at start-up)", (
     const store = new PgCallStore(db.pool, m, ["active", "ringing"], {
       statusMap: { "no-answer": "missed" },
     });
-    await expect(store.verifySchema()).rejects.toThrow(
+    await expect(store.schema.verify()).rejects.toThrow(
       /^ACTIVE_STATUSES names ringing, which the status column enum_calls2\.status \(enum call_state\) lacks$/,
     );
   });
@@ -117,10 +118,10 @@ describe("statuses the app's table accepts (STATUS_MAP, checked at start-up)", (
     ["IN (...) AND another rule", `text CHECK (status IN (${ALL_BUT_NO_ANSWER}) AND length(status) < 20)`],
   ])("a CHECK constraint (%s) is read: start-up names what it lacks", async (_, decl) => {
     const m = await appTable(db, `chk_${randomUUID().slice(0, 8)}`, decl);
-    await expect(storeFor(db, m).verifySchema()).rejects.toThrow(
+    await expect(storeFor(db, m).schema.verify()).rejects.toThrow(
       /CHECK constraint \S+\) does not accept no-answer,/,
     );
-    expect(await storeFor(db, m, { STATUS_MAP: "no-answer:completed" }).verifySchema()).toEqual({
+    expect(await storeFor(db, m, { STATUS_MAP: "no-answer:completed" }).schema.verify()).toEqual({
       checked: "check",
       unreadableChecks: [],
     });
@@ -129,15 +130,51 @@ describe("statuses the app's table accepts (STATUS_MAP, checked at start-up)", (
   it("a domain's CHECK is read too", async () => {
     await db.pool.query(`CREATE DOMAIN call_status AS text CHECK (VALUE IN (${ALL_BUT_NO_ANSWER}))`);
     const m = await appTable(db, "domain_calls", "call_status NOT NULL");
-    await expect(storeFor(db, m).verifySchema()).rejects.toThrow(
+    await expect(storeFor(db, m).schema.verify()).rejects.toThrow(
       /CHECK constraint call_status_check\) does not accept no-answer/,
     );
-    await storeFor(db, m, { STATUS_MAP: "no-answer:canceled" }).verifySchema();
+    await storeFor(db, m, { STATUS_MAP: "no-answer:canceled" }).schema.verify();
   });
 
-  it("a CHECK of another form is not guessed at: start-up goes on and says which it could not read", async () => {
+  it("a CHECK of any form is PostgreSQL's to evaluate: start-up names what it refuses", async () => {
     const m = await appTable(db, "odd_calls", "text NOT NULL CONSTRAINT no_busy CHECK (status <> 'busy')");
-    expect(await storeFor(db, m).verifySchema()).toEqual({ checked: "none", unreadableChecks: ["no_busy"] });
+    await expect(storeFor(db, m).schema.verify()).rejects.toThrow(
+      /^the status column odd_calls\.status \(CHECK constraint no_busy\) does not accept busy, .*STATUS_MAP=busy:<value>/,
+    );
+    expect(await storeFor(db, m, { STATUS_MAP: "busy:failed" }).schema.verify()).toEqual({
+      checked: "check",
+      unreadableChecks: [],
+    });
+  });
+
+  it("an enum with a CHECK: each names what it refuses, and a value the enum lacks is not cast for the CHECK", async () => {
+    const m = await appTable(
+      db,
+      "enum_checked",
+      "call_state NOT NULL CONSTRAINT no_busy CHECK (status <> 'busy')",
+    );
+    const { report, problems } = await statusValueProblems(db.pool, m, {}, ["active"]);
+    expect(report).toEqual({ checked: "enum", unreadableChecks: [] });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^the status column enum_checked\.status \(enum call_state\) does not accept no-answer,/,
+      ),
+      expect.stringMatching(
+        /^the status column enum_checked\.status \(CHECK constraint no_busy\) does not accept busy,/,
+      ),
+    ]);
+  });
+
+  it("a CHECK that also reads another column is not evaluated: start-up goes on and names it", async () => {
+    const m = await appTable(
+      db,
+      "paired_calls",
+      "text NOT NULL, CONSTRAINT ends_paired CHECK ((status = 'active') = (ended_at IS NULL))",
+    );
+    expect(await storeFor(db, m).schema.verify()).toEqual({
+      checked: "none",
+      unreadableChecks: ["ends_paired (it also reads ended_at)"],
+    });
   });
 });
 

@@ -96,7 +96,7 @@ describe("batched ends on the default schema", () => {
     db = await freshDatabase({ poolMax: 12 });
     await migrate(db.pool, { withCallsTable: true, mapping: DEFAULT });
     store = new PgCallStore(db.pool, DEFAULT, ["active", "ringing"]);
-    await store.verifySchema();
+    await store.schema.verify();
     listener = await listen(db.url);
   });
   afterAll(async () => {
@@ -459,7 +459,7 @@ describe("batched ends on other id and status types", () => {
     // The enum lacks four of the statuses the daemon writes; three are mapped, `busy` is not.
     const statusMap = { "no-answer": "completed", canceled: "completed", failed: "completed" };
     const store = new PgCallStore(db.pool, telephony, ["active"], { statusMap });
-    await expect(store.verifySchema()).rejects.toThrow(/does not accept busy, which the daemon may write/);
+    await expect(store.schema.verify()).rejects.toThrow(/does not accept busy, which the daemon may write/);
     const runId = randomUUID();
     const wanted = Array.from({ length: 250 }, (_, i) => String(i + 1));
     const reqs = [...wanted, "1000", "5", "99999"].map((id, i) =>
@@ -524,7 +524,7 @@ describe("batched ends on other id and status types", () => {
       "INSERT INTO uuid_calls (call_id, status, started_at) SELECT unnest($1::uuid[]), 'active', $2",
       [callIds, STARTED],
     );
-    await store.verifySchema();
+    await store.schema.verify();
     const runId = randomUUID();
     const ended = await store.endCalls(
       [...callIds, callIds[0] as string].map((id, i) => request(id, runId, i)),
@@ -560,10 +560,10 @@ describe("batched ends on other id and status types", () => {
       openai_call_id text, status text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`);
     const arrays: CallsTableMapping = { ...DEFAULT, table: "array_calls", daemonSchema: "array_calls_state" };
     await migrate(db.pool, { withCallsTable: false, mapping: arrays });
-    await expect(new PgCallStore(db.pool, arrays, ["active"]).verifySchema()).rejects.toThrow(
+    await expect(new PgCallStore(db.pool, arrays, ["active"]).schema.verify()).rejects.toThrow(
       SchemaMismatchError,
     );
-    await expect(new PgCallStore(db.pool, arrays, ["active"]).verifySchema()).rejects.toThrow(
+    await expect(new PgCallStore(db.pool, arrays, ["active"]).schema.verify()).rejects.toThrow(
       /CALLS_COL_ID: the column's type "integer\[\]" is not supported/,
     );
   });

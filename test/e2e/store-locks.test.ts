@@ -61,7 +61,7 @@ describe("ends never wait on the app's locks", () => {
     // The daemon's own pool, with a short lock_timeout so that a lock it must wait for fails fast here.
     pool = createPool(db.url, { lockTimeoutMs: 300 });
     store = new PgCallStore(pool, DEFAULT, ["active"]);
-    await store.verifySchema();
+    await store.schema.verify();
   });
   afterAll(async () => {
     await pool?.end();

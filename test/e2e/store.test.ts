@@ -34,7 +34,7 @@ describe("PgCallStore on the default schema", () => {
     // Running it again is a no-op.
     expect(await migrate(db.pool, { withCallsTable: true, mapping: DEFAULT })).toMatchObject({ applied: [] });
     store = new PgCallStore(db.pool, DEFAULT, ["active", "ringing"]);
-    await store.verifySchema();
+    await store.schema.verify();
   });
   afterAll(async () => {
     await db.drop();
@@ -208,7 +208,7 @@ describe("PgCallStore on a custom schema (names from config, validated and quote
       failed: "completed",
     };
     const store = new PgCallStore(db.pool, mapping, ["active"], { statusMap });
-    await store.verifySchema();
+    await store.schema.verify();
     const rows = await listAll(store, new Date(), 1);
     expect(rows.map((r) => r.id)).toEqual(["1", "2"]);
     const first = rows[0] as ActiveCall;
@@ -231,10 +231,10 @@ describe("PgCallStore on a custom schema (names from config, validated and quote
 
   it("explains a wrong table or column name", async () => {
     await expect(
-      new PgCallStore(db.pool, { ...mapping, table: "telephony.calls" }, ["active"]).verifySchema(),
+      new PgCallStore(db.pool, { ...mapping, table: "telephony.calls" }, ["active"]).schema.verify(),
     ).rejects.toThrow(/CALLS_TABLE: table telephony.calls does not exist/);
     await expect(
-      new PgCallStore(db.pool, { ...mapping, endedAt: "ended_at" }, ["active"]).verifySchema(),
+      new PgCallStore(db.pool, { ...mapping, endedAt: "ended_at" }, ["active"]).schema.verify(),
     ).rejects.toThrow(SchemaMismatchError);
   });
 
@@ -243,7 +243,7 @@ describe("PgCallStore on a custom schema (names from config, validated and quote
     try {
       await migrate(other.pool, { withCallsTable: true, mapping: DEFAULT });
       await other.pool.query("DROP TABLE call_reconciler_actions");
-      await expect(new PgCallStore(other.pool, DEFAULT, ["active"]).verifySchema()).rejects.toThrow(
+      await expect(new PgCallStore(other.pool, DEFAULT, ["active"]).schema.verify()).rejects.toThrow(
         /call-reconciler migrate/,
       );
     } finally {

@@ -218,7 +218,7 @@ describe("start and end columns held as text or epoch numbers", () => {
       const table = `t_${randomUUID().slice(0, 8)}`;
       const { config, store } = await appTable(table, c.startedType, c.endedType, c.env);
       await insert(table, c.rows);
-      await store.verifySchema();
+      await store.schema.verify();
       // The index doctor recommends can be created on the column, and then serves the listing.
       await db.pool.query((await store.listingIndex()).statement);
       expect((await store.listingIndex()).usable).toBe(true);
@@ -280,7 +280,7 @@ describe("start and end columns held as text or epoch numbers", () => {
         to_char(timestamp '2026-01-01' + g * interval '1.5 second', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
         CASE WHEN g % 5 = 0 THEN NULL ELSE to_char(timestamp '2026-01-02' + g * interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS.US') END
       FROM generate_series(1, 20000) AS g`);
-    await store.verifySchema();
+    await store.schema.verify();
     const advice = await store.listingIndex();
     expect(advice.usable).toBe(false);
     expect(advice.statement).toBe(
@@ -373,7 +373,7 @@ describe("start and end columns held as text or epoch numbers", () => {
       ["words", "active", "yesterday", null],
       ["null", "active", null as unknown as string, null],
     ]);
-    await store.verifySchema();
+    await store.schema.verify();
     const page = await store.listActivePage(null, new Date("2026-12-07T00:00:00Z"), 10);
     // Compared raw, text that sorts after every time is past the cutoff, and NULL is no match: never listed.
     expect(
@@ -394,11 +394,11 @@ describe("start and end columns held as text or epoch numbers", () => {
   it("naive text without CALLS_TIME_ZONE, and an epoch column without CALLS_EPOCH_UNIT, are refused in one line", async () => {
     const naive = await appTable("naive_no_zone", "TEXT NOT NULL", "TEXT", {});
     await insert("naive_no_zone", [["a", "active", "2026-12-06T03:04:05.123456", null]]);
-    await expect(naive.store.verifySchema()).rejects.toThrow(
+    await expect(naive.store.schema.verify()).rejects.toThrow(
       /^CALLS_COL_STARTED_AT \(naive_no_zone\.started_at\): text such as "2026-12-06T03:04:05\.123456" holds no time zone; set CALLS_TIME_ZONE/,
     );
     const epoch = await appTable("epoch_no_unit", "bigint NOT NULL", "bigint", {});
-    const err = await epoch.store.verifySchema().catch((e: unknown) => e);
+    const err = await epoch.store.schema.verify().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaMismatchError);
     expect((err as Error).message).toBe(
       "CALLS_COL_STARTED_AT (epoch_no_unit.started_at) is bigint and CALLS_COL_ENDED_AT (epoch_no_unit.ended_at) is bigint: set CALLS_EPOCH_UNIT to seconds or milliseconds (what it counts since the Unix epoch)",
@@ -411,7 +411,7 @@ describe("start and end columns held as text or epoch numbers", () => {
       ["empty_plain", {}, "2026-12-06T04:30:00.250000+00:00"],
     ] as const) {
       const { store } = await appTable(table, "TEXT", "TEXT", env);
-      await store.verifySchema();
+      await store.schema.verify();
       // A row the app inserts after start-up, with an offset its end does not have to follow.
       await db.pool.query(`INSERT INTO ${table} (call_id, status, started_at) VALUES ('a', 'active', NULL)`);
       await store.endCalls([endRequest("a", new Date(0), new Date(ENDED_AT), randomUUID())]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, KNOWN_VARIABLES, loadConfig, mapStatus } from "../../src/config/config.js";
-import { quoteIdentifier, quoteQualifiedIdentifier } from "../../src/config/identifiers.js";
-import { safeUrl } from "../../src/config/url-setting.js";
+import { quoteIdentifier, quoteQualifiedIdentifier } from "../../src/config/fields/identifiers.js";
+import { safeUrl } from "../../src/config/fields/url-setting.js";
 
 const SID = `AC${"0".repeat(32)}`;
 const KEY = `SK${"1".repeat(32)}`;
@@ -168,11 +168,11 @@ describe("circuit breaker settings", () => {
       breakerWindowSeconds: 30,
       breakerMinThroughput: 2,
       breakerHalfOpenSeconds: 30,
-      breakerFailureThreshold: undefined,
     });
+    expect(loadConfig({})).not.toHaveProperty("breakerFailureThreshold");
   });
 
-  it("read every variable; the deprecated BREAKER_FAILURE_THRESHOLD sets the requests the window needs", () => {
+  it("read every variable", () => {
     const env = {
       BREAKER_FAILURE_RATE: "0.25",
       BREAKER_WINDOW_SECONDS: "60",
@@ -184,13 +184,6 @@ describe("circuit breaker settings", () => {
       breakerMinThroughput: 0.5,
       breakerHalfOpenSeconds: 5,
     });
-    expect(loadConfig({ ...env, BREAKER_FAILURE_THRESHOLD: "12" })).toMatchObject({
-      breakerFailureThreshold: 12,
-      breakerMinThroughput: 0.2,
-    });
-    // Set explicitly, the minimum throughput wins.
-    const both = loadConfig({ BREAKER_FAILURE_THRESHOLD: "12", BREAKER_MIN_THROUGHPUT: "3" });
-    expect(both.breakerMinThroughput).toBe(3);
   });
 
   it.each([
@@ -198,7 +191,6 @@ describe("circuit breaker settings", () => {
     [{ BREAKER_FAILURE_RATE: "0" }, /^BREAKER_FAILURE_RATE must be a number between 0 and 1/],
     [{ BREAKER_WINDOW_SECONDS: "0" }, /^BREAKER_WINDOW_SECONDS /],
     [{ BREAKER_MIN_THROUGHPUT: "-1" }, /^BREAKER_MIN_THROUGHPUT /],
-    [{ BREAKER_FAILURE_THRESHOLD: "2.5" }, /^BREAKER_FAILURE_THRESHOLD /],
   ])("rejects %j with one line naming the variable", (env, message) => {
     const m = fails(env as Record<string, string>);
     expect(m).toMatch(message);
@@ -227,6 +219,7 @@ describe("a mistake is named with its fix", () => {
     [{ RECONCILE_INTERVAL: "30" }, /did you mean RECONCILE_INTERVAL_SECONDS\?/],
     [{ DB_STATEMENT_TIMEOUT: "30000" }, /did you mean DB_STATEMENT_TIMEOUT_MS\?/],
     [{ TWILIO_PHONE_NUMBER: "+15550100" }, /^TWILIO_PHONE_NUMBER is not a setting .*RECONCILER_IGNORE_VARS/],
+    [{ BREAKER_FAILURE_THRESHOLD: "12" }, /^BREAKER_FAILURE_THRESHOLD is not a setting of call-reconciler: /],
   ])("refuses the unknown variable %j", (env, message) => {
     const m = fails(env as Record<string, string>);
     expect(m).toMatch(message);
@@ -298,7 +291,6 @@ describe("a mistake is named with its fix", () => {
     ["OPENAI_CONCURRENCY", "x", "OPENAI_CONCURRENCY must be a whole number above 0, e.g. 4"],
     ["OPENAI_MAX_RPS", "x", "OPENAI_MAX_RPS must be a number of requests per second above 0, e.g. 5"],
     ["OPENAI_PROBE", "on", "OPENAI_PROBE must be after-cap, early or off"],
-    ["OPENAI_PROBE", "sideband", "sideband, which probed every realtime call, is now early"],
     [
       "OPENAI_SURFACES",
       "live,sip",
@@ -323,11 +315,6 @@ describe("a mistake is named with its fix", () => {
     ],
     ["PROVIDER_MAX_ATTEMPTS", "many", "PROVIDER_MAX_ATTEMPTS must be a whole number from 1 to 10, e.g. 3"],
     ["PROVIDER_MAX_ATTEMPTS", "11", "PROVIDER_MAX_ATTEMPTS must be a whole number from 1 to 10, e.g. 3"],
-    [
-      "BREAKER_FAILURE_THRESHOLD",
-      "x",
-      "BREAKER_FAILURE_THRESHOLD must be a whole number of failures above 0, e.g. 10",
-    ],
     [
       "BREAKER_FAILURE_RATE",
       "50%",
@@ -366,6 +353,12 @@ describe("a mistake is named with its fix", () => {
     expect(m).toContain(message);
     expect(m).not.toMatch(/expected|received|Invalid/);
     expect(m).not.toContain("\n");
+  });
+
+  it("OPENAI_PROBE=sideband gets the same one line as any other value it does not take", () => {
+    expect(fails({ OPENAI_PROBE: "sideband" })).toBe(
+      'OPENAI_PROBE must be after-cap, early or off (got "sideband")',
+    );
   });
 
   it("tells an operator who quoted a mixed-case table or column to drop the quotes", () => {

@@ -152,6 +152,23 @@ describe("the breaker behind the adapters", () => {
     expect(await metric("circuit_breaker_transitions_total")).toContain('{provider="twilio",to="open"} 0');
   });
 
+  it("a Twilio 408 is a timeout: retried, counted as one, and the next attempt's answer is the answer", async () => {
+    const { probes, metric } = setup({ TWILIO_AUTH_TOKEN: "right", PROVIDER_MAX_ATTEMPTS: "2" });
+    const scope = nock(BASE)
+      .get(CALLS)
+      .reply(408, { code: 20408, message: "Request Timeout", status: 408 })
+      .get(CALLS)
+      .reply(200, (path) => completed(path));
+    expect(await probes.twilio?.fetchCall(sid(1), null)).toMatchObject({
+      kind: "ended",
+      status: "completed",
+    });
+    expect(scope.isDone()).toBe(true);
+    const requests = await metric("provider_requests_total");
+    expect(requests).toContain('{provider="twilio",outcome="timeout"} 1');
+    expect(requests).toContain('{provider="twilio",outcome="bad_request"} 0');
+  });
+
   it("counts each transition: open on an outage, then half-open and closed when the trial succeeds", async () => {
     const { probes, metric, recoveries } = setup({
       TWILIO_AUTH_TOKEN: "right",
@@ -187,13 +204,5 @@ describe("the breaker behind the adapters", () => {
     expect(classifyAnswer(err("rate_limited"))).toBe("rate_limited");
     for (const reason of ["server_error", "timeout", "network"])
       expect(classifyAnswer(err(reason))).toBe("retryable");
-  });
-
-  it("BREAKER_FAILURE_THRESHOLD is still accepted: a warning, and it sets the requests the window needs", () => {
-    const { config, logs } = setup({ BREAKER_FAILURE_THRESHOLD: "5" });
-    expect(config.breakerMinThroughput).toBeCloseTo(5 / 30);
-    expect(
-      logs.filter((l) => l.level === 40 && l.msg.includes("BREAKER_FAILURE_THRESHOLD is deprecated")),
-    ).toHaveLength(1);
   });
 });

@@ -105,6 +105,23 @@ describe("import rules on fixtures", () => {
     ]);
   });
 
+  it("reports config/settings/ importing the rest of config/, and config/fields/ importing config/settings/", async () => {
+    const dir = await fixture("config-folders", {
+      "src/config/fields/f.ts": ['import { s } from "../settings/s.js";', "export const f = s;"],
+      "src/config/settings/s.ts": ["export const s = 1;"],
+      "src/config/settings/t.ts": ['import { config } from "../config.js";', "export const t = config;"],
+      "src/config/config.ts": ['import { s } from "./settings/s.js";', "export const config = s;"],
+    });
+    expect(await violations(dir)).toEqual([
+      { rule: "config-fields-are-a-leaf", from: "src/config/fields/f.ts", to: "src/config/settings/s.ts" },
+      {
+        rule: "config-settings-import-only-fields",
+        from: "src/config/settings/t.ts",
+        to: "src/config/config.ts",
+      },
+    ]);
+  });
+
   it("finds nothing in a tree that imports downward only", async () => {
     const dir = await fixture("clean", {
       "src/model/call.ts": ["export interface Call { id: string }"],

@@ -315,6 +315,17 @@ describe("hangup against nock", () => {
     expect(requests).toBe(1);
   });
 
+  it("408 → timeout, like an answer that did not come in time, one request", async () => {
+    reply(408, errorBody(null, "Request Timeout"));
+    expect(await probe.hangup(LIVE)).toMatchObject({
+      kind: "error",
+      reason: "timeout",
+      httpStatus: 408,
+      asked: { callId: LIVE },
+    });
+    expect(requests).toBe(1);
+  });
+
   it("429 → rate_limited with retry-after-ms, one request", async () => {
     reply(429, errorBody("rate_limit_exceeded", "slow down"), { "retry-after-ms": "2500" });
     expect(await probe.hangup(LIVE)).toMatchObject({

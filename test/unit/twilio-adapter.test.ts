@@ -505,6 +505,15 @@ describe("Twilio probe over HTTP (official SDK, nock)", () => {
     });
   });
 
+  it("maps a 408 to timeout, like a request that got no answer in time (retried, never an answer)", async () => {
+    nock(BASE).get(PATH).reply(408, { code: 20408, message: "Request Timeout", status: 408 });
+    expect(await probe().fetchCall(SID, null)).toMatchObject({
+      kind: "error",
+      reason: "timeout",
+      httpStatus: 408,
+    });
+  });
+
   it("maps a 400 to bad_request", async () => {
     nock(BASE).get(PATH).reply(400, { code: 21211, message: "bad", status: 400 });
     expect(await probe().fetchCall(SID, null)).toMatchObject({ kind: "error", reason: "bad_request" });

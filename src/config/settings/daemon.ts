@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { optionalSecret, positiveNumber } from "../env-fields.js";
-import { numberSetting } from "../number-setting.js";
+import { optionalSecret, positiveNumber } from "../fields/env-fields.js";
+import { numberSetting } from "../fields/number-setting.js";
 import { inGroup } from "./setting.js";
 
 export const DAEMON_SETTINGS = inGroup("daemon", {

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { databaseUrlProblem } from "../database-url.js";
-import { identifier } from "../env-fields.js";
-import { numberSetting } from "../number-setting.js";
+import { databaseUrlProblem } from "../fields/database-url.js";
+import { identifier } from "../fields/env-fields.js";
+import { numberSetting } from "../fields/number-setting.js";
 import { inGroup } from "./setting.js";
 
 export const DATABASE_SETTINGS = inGroup("database", {

@@ -5,9 +5,9 @@ import {
   optionalColumn,
   optionalIdentifier,
   quotable,
-} from "../env-fields.js";
-import { quoteQualifiedIdentifier } from "../identifiers.js";
-import { timeZoneSetting } from "../time-zone.js";
+} from "../fields/env-fields.js";
+import { quoteQualifiedIdentifier } from "../fields/identifiers.js";
+import { timeZoneSetting } from "../fields/time-zone.js";
 import { inGroup } from "./setting.js";
 
 export const MAPPING_SETTINGS = inGroup("mapping", {

@@ -1,5 +1,5 @@
-import { optionalSecret } from "../env-fields.js";
-import { urlSetting } from "../url-setting.js";
+import { optionalSecret } from "../fields/env-fields.js";
+import { urlSetting } from "../fields/url-setting.js";
 import { inGroup } from "./setting.js";
 
 export const NOTIFY_SETTINGS = inGroup("notify", {

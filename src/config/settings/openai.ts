@@ -6,8 +6,8 @@ import {
   positiveInt,
   positiveNumber,
   realtimeSurfaces,
-} from "../env-fields.js";
-import { numberSetting } from "../number-setting.js";
+} from "../fields/env-fields.js";
+import { numberSetting } from "../fields/number-setting.js";
 import { inGroup, readElsewhere } from "./setting.js";
 
 export const OPENAI_SETTINGS = inGroup("openai", {

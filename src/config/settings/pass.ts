@@ -1,5 +1,5 @@
-import { booleanFlag, positiveInt, positiveNumber } from "../env-fields.js";
-import { numberSetting } from "../number-setting.js";
+import { booleanFlag, positiveInt, positiveNumber } from "../fields/env-fields.js";
+import { numberSetting } from "../fields/number-setting.js";
 import { inGroup } from "./setting.js";
 
 export const PASS_SETTINGS = inGroup("pass", {

@@ -1,5 +1,5 @@
-import { positiveInt, positiveNumber } from "../env-fields.js";
-import { numberSetting } from "../number-setting.js";
+import { positiveInt, positiveNumber } from "../fields/env-fields.js";
+import { numberSetting } from "../fields/number-setting.js";
 import { inGroup } from "./setting.js";
 
 /**
@@ -32,10 +32,5 @@ export const REQUEST_SETTINGS = inGroup("requests", {
   BREAKER_HALF_OPEN_SECONDS: {
     about: "how long the breaker stays open before one trial request",
     field: positiveNumber(30, "seconds"),
-  },
-  BREAKER_FAILURE_THRESHOLD: {
-    about:
-      "deprecated (a warning at start-up): when set without `BREAKER_MIN_THROUGHPUT`, the requests the window needs before the breaker may open",
-    field: numberSetting({ whole: true, above: 0, unit: "failures", example: 10 }).optional(),
   },
 });

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { httpUrl, optionalPositiveInt, optionalSecret, positiveInt, positiveNumber } from "../env-fields.js";
+import {
+  httpUrl,
+  optionalPositiveInt,
+  optionalSecret,
+  positiveInt,
+  positiveNumber,
+} from "../fields/env-fields.js";
 import { inGroup, readElsewhere } from "./setting.js";
 
 export const TWILIO_SETTINGS = inGroup("twilio", {

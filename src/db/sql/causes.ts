@@ -5,7 +5,7 @@
  * some minutes after the call ended, so it waits here (`cause` NULL) with the time it is due.
  */
 import type { CallsTableMapping } from "../../config/config.js";
-import { quoteIdentifier, quoteQualifiedIdentifier } from "../../config/identifiers.js";
+import { quoteIdentifier, quoteQualifiedIdentifier } from "../../config/fields/identifiers.js";
 import type { DaemonTables } from "./tables.js";
 
 /**

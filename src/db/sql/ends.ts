@@ -1,5 +1,5 @@
 import type { CallsTableMapping } from "../../config/config.js";
-import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/identifiers.js";
+import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../../config/fields/identifiers.js";
 import { NAIVE_TIMESTAMP, rawTimeKind } from "./schema.js";
 import { type DaemonTables, daemonTables, ENDED_CHANNEL } from "./tables.js";
 

@@ -1,5 +1,9 @@
 import type { CallsTableMapping } from "../../config/config.js";
-import { quoteIdentifier as q, quoteIdentifier, quoteQualifiedIdentifier } from "../../config/identifiers.js";
+import {
+  quoteIdentifier as q,
+  quoteIdentifier,
+  quoteQualifiedIdentifier,
+} from "../../config/fields/identifiers.js";
 import { type DaemonTables, TABLE_NAMES } from "./tables.js";
 
 export interface Migration {

@@ -1,4 +1,4 @@
-import { quoteIdentifier } from "../../config/identifiers.js";
+import { quoteIdentifier } from "../../config/fields/identifiers.js";
 
 /** The daemon's own tables' names (created by `migrate`, see migrations.ts), never the app's. */
 export const TABLE_NAMES = {

@@ -1,6 +1,6 @@
 /**
  * Wall times in an IANA zone ↔ instants, through the runtime's Intl (ICU and its tz data, the database that
- * already vouches for CALLS_TIME_ZONE in config/time-zone.ts) rather than a dependency such as luxon: Intl is
+ * already vouches for CALLS_TIME_ZONE in config/fields/time-zone.ts) rather than a dependency such as luxon: Intl is
  * the tz source luxon itself reads, and what is left here is reading an offset and choosing between two at a transition.
  */
 

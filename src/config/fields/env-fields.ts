@@ -1,6 +1,6 @@
 /** Field parsers of the environment schema in config.ts: defaults, coercions and the checks they share. */
 import { z } from "zod";
-import { REALTIME_SURFACES, type RealtimeSurface } from "../model/index.js";
+import { REALTIME_SURFACES, type RealtimeSurface } from "../../model/index.js";
 import { quoteIdentifier } from "./identifiers.js";
 import { numberSetting } from "./number-setting.js";
 import { urlSetting } from "./url-setting.js";
@@ -74,12 +74,7 @@ export const optionalSecret = z
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
 export const openaiProbeSetting = z
-  .enum(["after-cap", "early", "off"], {
-    error: (issue) =>
-      issue.input === "sideband"
-        ? "must be after-cap, early or off (sideband, which probed every realtime call, is now early; after-cap, the default, probes only calls older than OPENAI_MAX_SESSION_SECONDS)"
-        : "must be after-cap, early or off",
-  })
+  .enum(["after-cap", "early", "off"], { error: "must be after-cap, early or off" })
   .default("after-cap");
 
 /** A comma-separated list of OpenAI's runtime surfaces, each once, at least one. */
