@@ -68,13 +68,12 @@ export function buildEndStatements(
         : `c.${ended}`;
   const statusType = checkedTypeName(types.status, "CALLS_COL_STATUS");
   const length = durationParts(m, types);
-  // input: one row per distinct id (typed like the column, so c.id = input.id is an index lookup), the first
-  //   occurrence winning. target: the rows still active, locked in id order; FOR NO KEY UPDATE is the lock the
-  //   UPDATE itself takes (an app's FK insert holding KEY SHARE does not block it), and SKIP LOCKED leaves out
-  //   any row someone holds, instead of waiting for it; a row a webhook ended meanwhile is re-checked and
-  //   dropped; so is a row held since the pass looked (reported as locked: tried, and seen held, next
-  //   pass). ended: the conditional UPDATE (re-checking the status and that no end time was written). inserted: one audit row per ended
-  //   call. The final SELECT evaluates pg_notify once per audit row.
+  // - input: one row per distinct id, typed like the column (so the lookup uses the key), the first one winning.
+  // - target: the rows still active, locked in id order with the UPDATE's own lock (FOR NO KEY UPDATE: an app's
+  //   FK insert holding KEY SHARE does not block it); SKIP LOCKED leaves out a row someone holds rather than
+  //   wait; a row ended or held since the pass looked drops out here.
+  // - ended: the conditional UPDATE, re-checking the status and that no end time was written.
+  // - inserted: one audit row per ended call; the final SELECT sends one pg_notify per audit row.
   const endCalls = `WITH input AS (
       SELECT DISTINCT ON (u.id) u.id, u.new_status, u.ended_at, u.source, u.evidence, u.run_id, u.decided_at,
         u.provider_status, ${rawEnded ? "u.ended_raw, " : ""}${length.input}
