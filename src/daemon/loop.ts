@@ -2,12 +2,9 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Lease } from "../db/lease.js";
 import { errorMessage } from "../error-message.js";
-import { type LoopState, leaderTick } from "./leader-tick.js";
-import type { PassGate } from "./pass-gate.js";
-import { recordPass } from "./record-pass.js";
-import type { TickDeps } from "./tick.js";
+import { type LoopState, leaderTick, type PassGate, recordPass, type TickDeps } from "./tick.js";
 
-export type { LoopState } from "./leader-tick.js";
+export type { LoopState } from "./tick.js";
 
 /**
  * Every interval: take or renew the lease; the leader runs a tick, the others stand by. A failed pass

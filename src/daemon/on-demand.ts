@@ -2,9 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { Lease } from "../db/lease.js";
 import { errorMessage } from "../error-message.js";
 import { passOutcome } from "../reconcile/pass.js";
-import { type LoopState, leaderTick } from "./leader-tick.js";
-import type { PassGate, RunningPass } from "./pass-gate.js";
-import { summaryFields, type TickDeps } from "./tick.js";
+import {
+  type LoopState,
+  leaderTick,
+  type PassGate,
+  type RunningPass,
+  summaryFields,
+  type TickDeps,
+} from "./tick.js";
 
 /** An HTTP answer, for the server adapter to send as JSON. */
 export interface OnDemandAnswer {

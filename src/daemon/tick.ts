@@ -1,3 +1,8 @@
+/**
+ * One tick of the leader, timer or request alike: through the gate (one pass at a time per replica), one pass
+ * under its lease's heartbeat, the metrics it publishes, and the summary line. The loop (loop.ts) and POST
+ * /reconcile (on-demand.ts) both start passes here and nowhere else.
+ */
 import type { Lease } from "../db/lease.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
@@ -13,8 +18,75 @@ import {
   totalZombies,
 } from "../reconcile/pass.js";
 import { holdLeadership } from "./leadership.js";
-import type { Progress } from "./progress.js";
-import { recordActive, recordPass } from "./record-pass.js";
+
+/** What the probes, /zombies and POST /reconcile read of the loop. */
+export interface LoopState {
+  leader: boolean;
+  /** performance.now() of the last tick that did its job: a pass that did not fail, or a lease check. */
+  lastTickOkAt: number;
+  lastResult: PassResult | null;
+}
+
+/**
+ * When the loop last moved forward (a page read, a provider answer, a write; a lease check on a stand-by),
+ * on the monotonic clock. A loop that stops moving (a database link gone silent, a hung request) is what
+ * /healthz, the lease heartbeat and the stall alert look at. It lives with the tick, whose heartbeat reads it,
+ * because the loop imports the tick and not the other way round.
+ */
+export class Progress {
+  private last: number;
+
+  constructor(private readonly now: () => number = () => performance.now()) {
+    this.last = now();
+  }
+
+  mark(): void {
+    this.last = this.now();
+  }
+
+  msSince(): number {
+    return this.now() - this.last;
+  }
+}
+
+/** What started a pass: the daemon's interval, or POST /reconcile. */
+export type PassTrigger = "timer" | "request";
+
+export interface RunningPass {
+  runId: string;
+  trigger: PassTrigger;
+  startedAt: Date;
+}
+
+/**
+ * One pass at a time per replica, whoever starts it. Two passes at once would ask the providers twice and race
+ * each other's ends; the second is refused rather than queued, so that the caller learns which run to look at.
+ */
+export class PassGate {
+  private current: { pass: RunningPass; done: Promise<unknown> } | null = null;
+
+  get running(): RunningPass | null {
+    return this.current?.pass ?? null;
+  }
+
+  /**
+   * Starts `pass` now, or names the one running. The check and the start happen in the same turn of the
+   * event loop, so two callers can never both start.
+   */
+  start<T>(pass: RunningPass, run: () => Promise<T>): { started: Promise<T> } | { busy: RunningPass } {
+    if (this.current !== null) return { busy: this.current.pass };
+    const started = run().finally(() => {
+      this.current = null;
+    });
+    this.current = { pass, done: started };
+    return { started };
+  }
+
+  /** Resolves once no pass is running (at once when none is). Never rejects. */
+  async idle(): Promise<void> {
+    while (this.current !== null) await this.current.done.catch(() => undefined);
+  }
+}
 
 export interface TickDeps {
   passDeps: PassDeps;
@@ -37,10 +109,29 @@ export interface Tick {
 }
 
 /**
+ * The leader's pass, timer or request alike: through the gate (busy: another pass is running, named), and
+ * into what the probes and /zombies read.
+ */
+export function leaderTick(
+  deps: TickDeps,
+  state: LoopState,
+  gate: PassGate,
+  run: { runId: string; trigger: PassTrigger; dryRun?: boolean },
+  signal: AbortSignal,
+): { started: Promise<Tick> } | { busy: RunningPass } {
+  return gate.start({ runId: run.runId, trigger: run.trigger, startedAt: new Date() }, async () => {
+    const t = await runTick(deps, run.runId, signal, { dryRun: run.dryRun });
+    if (t.result !== null) state.lastResult = t.result;
+    if (t.outcome !== "failed") state.lastTickOkAt = performance.now();
+    return t;
+  });
+}
+
+/**
  * The leader's tick: one pass under its lease's heartbeat, its metrics, and one summary line. Never throws:
  * a failed pass is logged and counted, and the next interval tries again.
  */
-export async function runTick(
+async function runTick(
   deps: TickDeps,
   runId: string,
   signal: AbortSignal,
@@ -120,4 +211,29 @@ export function summaryFields(r: PassResult, outcome: PassOutcome) {
     leadershipLost: r.leadershipLost,
     durationMs: r.finishedAt.getTime() - r.startedAt.getTime(),
   };
+}
+
+/**
+ * Publishes what one pass found; the loop counts a lease check that failed here too, as a failed pass. Gauges
+ * describe the last pass, so stale label values are reset first.
+ */
+export function recordPass(metrics: Metrics, result: PassResult | null, outcome: PassOutcome): void {
+  metrics.passes.inc({ result: outcome });
+  if (result === null) return;
+  metrics.passDuration.observe((result.finishedAt.getTime() - result.startedAt.getTime()) / 1000);
+  if (outcome !== "failed") metrics.lastSuccess.set(result.finishedAt.getTime() / 1000);
+  metrics.zombieCalls.reset();
+  for (const [source, n] of Object.entries(result.zombies)) metrics.zombieCalls.set({ source }, n);
+  metrics.unverifiedCalls.reset();
+  for (const [reason, n] of Object.entries(result.unverified))
+    metrics.unverifiedCalls.set({ reason }, n ?? 0);
+}
+
+/** The state of the calls table itself, whatever the last pass did. */
+function recordActive(metrics: Metrics, summary: ActiveSummary, now: Date): void {
+  metrics.activeCalls.set(summary.active);
+  const oldest = summary.oldestStartedAt;
+  metrics.oldestActiveCallAge.set(
+    oldest === null ? 0 : Math.max(0, (now.getTime() - oldest.getTime()) / 1000),
+  );
 }

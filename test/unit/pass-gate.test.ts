@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PassGate } from "../../src/daemon/pass-gate.js";
+import { PassGate } from "../../src/daemon/tick.js";
 
 const pass = (runId: string) => ({ runId, trigger: "request" as const, startedAt: new Date(0) });
 
