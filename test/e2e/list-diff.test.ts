@@ -55,7 +55,13 @@ describe("Twilio list-diff (real Postgres, the simulator's list and paging)", ()
 
   it("lists the live calls across several pages and fetches only the rest; zombies end with their true end time", async () => {
     const { rows, calls } = population(2500, 25);
-    m = await startMatrix(rows, { TWILIO_STRATEGY: "auto", TWILIO_MAX_RPS: "500", TWILIO_CONCURRENCY: "8" });
+    m = await startMatrix(rows, {
+      TWILIO_STRATEGY: "auto",
+      TWILIO_MAX_RPS: "500",
+      TWILIO_CONCURRENCY: "8",
+      // The request counts below are exact: on a loaded machine a page must not time out and be asked again.
+      PROVIDER_TIMEOUT_MS: "60000",
+    });
     for (const c of calls) m.twilio.upsertCall(c);
     const r = await m.pass();
     expect(r.twilioStrategy).toBe("list-diff");

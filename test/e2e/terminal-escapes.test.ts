@@ -137,7 +137,7 @@ describe("ids, statuses and provider text reach the terminal escaped (the built 
       expect(release.code).toBe(0);
       expectSafe(release);
     }
-  });
+  }, 90_000); // a dozen CLI runs, one after another: on a loaded machine more than the default 30 s
 
   it("doctor: an account column holding an escape sequence is named escaped", async () => {
     const w = await start({ CALLS_COL_TWILIO_ACCOUNT: "twilio_account_sid" });
