@@ -6,7 +6,8 @@ export default defineConfig({
     // test/packaging (real installs, minutes) runs as a CI step of its own: `npm run test:packaging`.
     include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
-    testTimeout: 30_000,
+    // A hang detector, not a speed check: with three workers a core an e2e test of many CLI runs takes 20 s.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     // Separate processes: native handles (pg sockets, child servers) and process-wide state stay isolated.
     pool: "forks",
