@@ -57,7 +57,7 @@ describe("createRateLimiter", () => {
     (await limiter.acquire())();
     const t0 = performance.now();
     const waiting = limiter.acquire().then((r) => r()); // due about 1 s from now
-    await vi.waitFor(() => expect(limiter.waiting).toBe(1));
+    await vi.waitFor(() => expect(limiter.waiting).toBe(1), { timeout: 20_000, interval: 1 });
     limiter.pauseFor(1300);
     await waiting;
     expect(performance.now() - t0).toBeGreaterThanOrEqual(1300);

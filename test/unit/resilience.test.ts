@@ -48,7 +48,7 @@ describe("retry", () => {
     const limited = script({ status: 429, retryAfterMs: 300 }, { status: 200 });
     const first = p.execute(limited.attempt);
     // The 429 has come back, paused the provider and scheduled its retry.
-    await vi.waitFor(() => expect(delays).toHaveLength(1), { interval: 1 });
+    await vi.waitFor(() => expect(delays).toHaveLength(1), { timeout: 20_000, interval: 1 });
     const other = script({ status: 200 });
     await expect(p.execute(other.attempt)).resolves.toEqual({ status: 200 });
     await expect(first).resolves.toEqual({ status: 200 });
@@ -160,7 +160,7 @@ describe("concurrency", () => {
     const p = policy({ concurrency: 1, initialBackoffMs: 200, maxBackoffMs: 1000, onRetry: () => retries++ });
     const slow = script({ status: 503 }, { status: 200 });
     const first = p.execute(slow.attempt);
-    await vi.waitFor(() => expect(retries).toBe(1), { interval: 1 });
+    await vi.waitFor(() => expect(retries).toBe(1), { timeout: 20_000, interval: 1 });
     const other = script({ status: 200 });
     await p.execute(other.attempt);
     await first;
@@ -215,7 +215,7 @@ describe("outer signal", () => {
     const queued = script({ status: 200 });
     const inFlight = p.execute(first.attempt, stop.signal);
     const waiting = p.execute(queued.attempt, stop.signal);
-    await vi.waitFor(() => expect(first.attempt).toHaveBeenCalledTimes(1), { interval: 1 });
+    await vi.waitFor(() => expect(first.attempt).toHaveBeenCalledTimes(1), { timeout: 20_000, interval: 1 });
     const answer = {
       kind: "error",
       reason: "auth_failed",
