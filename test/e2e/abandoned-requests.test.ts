@@ -68,6 +68,7 @@ describe("Twilio requests given up are aborted (real Postgres, the simulator)", 
     await until("the listing's connections closed", () => twilio.openResponses === 0, 2_000);
     const asked = twilio.stats.requests;
     expect(twilio.stats.abandoned).toBe(asked);
+    // A sleep: a page asked after the deadline would come within the next page's turn; nothing may come.
     await sleep(500);
     expect(twilio.stats.requests).toBe(asked);
     expect(twilio.openResponses).toBe(0);

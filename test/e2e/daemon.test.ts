@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readActions } from "../../src/dev/seed.js";
 import { startCli, watchOutput } from "../helpers/cli.js";
@@ -16,6 +15,8 @@ describe("run: the daemon", () => {
 
   // The daemon runs passes an interval apart, so it also confirms the realtime absence.
   const zombieCount = (w: SeededWorld) => endedBy(w.scenario, true).length;
+  const passesLogged = (stderr: string) =>
+    stderr.split("\n").filter((l) => l.includes('"pass finished"')).length;
 
   it("ends the zombies on its interval, keeps live calls, and exits 0 on SIGTERM", async () => {
     const { child, done } = startCli(["run"], {
@@ -24,12 +25,14 @@ describe("run: the daemon", () => {
       // Each end's own line is at debug.
       LOG_LEVEL: "debug",
     });
+    const out = watchOutput(child);
     await until(
       "all zombies ended",
       async () => (await readActions(world.db.pool, world.config.calls)).length === zombieCount(world),
     );
-    // Let it run a few more passes: level-triggered, they must change nothing.
-    await sleep(2500);
+    // Let it run at least one more whole pass: level-triggered, it must change nothing.
+    const before = passesLogged(out.stderr());
+    await until("two more passes", () => passesLogged(out.stderr()) >= before + 2);
     child.kill("SIGTERM");
     const r = await done;
     expect(r.code).toBe(0);
@@ -92,8 +95,12 @@ describe("run: the daemon", () => {
       BREAKER_HALF_OPEN_SECONDS: "0.5",
       PROVIDER_TIMEOUT_MS: "500",
     });
+    const out = watchOutput(child);
     await until("the breaker to open", async () => world.sim.stats.requests >= 3);
-    await sleep(3000);
+    await until(
+      "two passes and the breaker open",
+      () => passesLogged(out.stderr()) >= 2 && out.stderr().includes("circuit breaker opened"),
+    );
     child.kill("SIGTERM");
     const r = await done;
     expect(r.code).toBe(0);

@@ -99,7 +99,9 @@ describe("a daemon whose database fails under it", () => {
             },
             60_000,
           );
-          await sleep(INTERVAL_SECONDS * 1000 + 1000);
+          // The next pass has read its first page and has a Twilio request per slot in flight.
+          const asked = world.twilio.stats.requests;
+          await until("the next pass to ask Twilio", () => world.twilio.stats.requests >= asked + 4, 60_000);
         };
         const passesEnded = () =>
           d
@@ -118,6 +120,7 @@ describe("a daemon whose database fails under it", () => {
           await admin.query("BEGIN");
           await admin.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
           faults.locks++;
+          // A sleep: the lock must outlast the pool's lock_timeout in real time.
           await sleep(seconds * 1000);
           await admin.query("COMMIT");
         };
@@ -135,6 +138,7 @@ describe("a daemon whose database fails under it", () => {
             // Three bursts a second apart: the daemon's sessions die with work in flight, and again as it reconnects.
             for (let i = 0; i < 3; i++) {
               await burst();
+              // A sleep: the bursts are spaced on purpose, so that the later ones meet the daemon reconnecting.
               await sleep(1000);
             }
             expect(d.child.exitCode, `exited after a fault on ${table}`).toBeNull();

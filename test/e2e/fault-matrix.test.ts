@@ -301,7 +301,8 @@ describe("fault matrix (real Postgres, both simulators, the daemon's own policie
     ).toContain('call_reconciler_circuit_breaker_state{provider="twilio"} 2');
 
     m.twilio.setAccountFault(undefined);
-    await new Promise((r) => setTimeout(r, 700));
+    // A sleep: the breaker's half-open delay (0.5 s) must pass in real time; the pass does real I/O.
+    await new Promise((r) => setTimeout(r, 520));
     // Past the row backoff (30 s) of the rows that failed, so that they are asked again too.
     m.clockOffsetMs = 31_000;
     const second = await m.pass();

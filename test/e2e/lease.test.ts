@@ -7,6 +7,7 @@ import { Lease, reconcileLeaseName } from "../../src/db/lease.js";
 import { migrate } from "../../src/db/migrate.js";
 import { createPool } from "../../src/db/pool.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
+import { until } from "../helpers/wait.js";
 
 const quiet = pino({ level: "silent" });
 
@@ -67,7 +68,7 @@ describe("the leader lease (real Postgres)", () => {
     expect(await a.acquireOrRenew()).toBe(true);
     expect(a.remainingMs()).toBeGreaterThan(500);
     // a dies without releasing: b takes over once the lease expired on the database's clock.
-    await new Promise((r) => setTimeout(r, 1100));
+    await until("t1 to expire on the database's clock", async () => (await b.currentHolder()) === null);
     expect(await b.acquireOrRenew()).toBe(true);
     expect(await a.acquireOrRenew()).toBe(false);
   });
@@ -117,7 +118,7 @@ describe("the leader lease (real Postgres)", () => {
     let clock = 0;
     const lease = new Lease(db.pool, { name: "t5", holder: "a", ttlSeconds: 1, now: () => clock });
     expect(await lease.acquireOrRenew()).toBe(true);
-    await new Promise((r) => setTimeout(r, 1100));
+    await until("t5 to expire on the database's clock", async () => (await lease.currentHolder()) === null);
     expect(await new Lease(db.pool, { name: "t5", holder: "b", ttlSeconds: 60 }).acquireOrRenew()).toBe(true);
     const leadership = holdLeadership(lease, 1, quiet, { heartbeat: false });
     try {
@@ -139,6 +140,7 @@ describe("the leader lease (real Postgres)", () => {
       leadership.signal.addEventListener("abort", () => resolve(lease.remainingMs())),
     );
     try {
+      // A sleep: real time must pass for a too-early abort to show; the abort itself comes at 2.5 s.
       await new Promise((r) => setTimeout(r, 1000));
       expect(leadership.signal.aborted).toBe(false);
       expect(await leftWhenLost).toBeGreaterThan(0);
@@ -154,9 +156,10 @@ describe("the leader lease (real Postgres)", () => {
     try {
       // Renewed by someone else before the heartbeat's turn: the heartbeat then sees plenty left and skips its
       // own renewal, and the deadline armed at the start (2.5 s) must not fire on a lease valid until 4.2 s.
+      // Sleeps: the renewal must come before the heartbeat's turn (1.5 s left), the check after the deadline.
       await new Promise((r) => setTimeout(r, 1200));
       expect(await lease.acquireOrRenew()).toBe(true);
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, 1600));
       expect(leadership.signal.aborted).toBe(false);
       expect(lease.remainingMs()).toBeGreaterThan(0);
     } finally {
@@ -169,7 +172,8 @@ describe("the leader lease (real Postgres)", () => {
     expect(await lease.acquireOrRenew()).toBe(true);
     const leadership = holdLeadership(lease, 1, quiet);
     try {
-      await new Promise((r) => setTimeout(r, 2500));
+      // A sleep: the pass "runs" past its 1 s lease, and past the deadline armed at the start (0.83 s).
+      await new Promise((r) => setTimeout(r, 1500));
       expect(leadership.signal.aborted).toBe(false);
       expect(lease.remainingMs()).toBeGreaterThan(0);
     } finally {

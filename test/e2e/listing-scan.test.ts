@@ -115,8 +115,8 @@ describe("the listing without an index: one scan, not one per page", () => {
       const ids = await listAll(
         (c) => l.page(c, CUTOFF, 4),
         async () => {
-          // A provider round slower than the timeout between two pages.
-          await sleep(250);
+          // A sleep: a provider round slower, in real time, than the 100 ms timeout between two pages.
+          await sleep(150);
           seen.push(await idleInTransaction());
         },
       );

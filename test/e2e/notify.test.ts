@@ -58,8 +58,12 @@ describe("downstream notification of ended calls", () => {
     const listener = new pg.Client({ connectionString: world.db.url });
     await listener.connect();
     const notified: Record<string, unknown>[] = [];
+    let barrierArrived = () => {};
     listener.on("notification", (n) => {
-      if (n.channel === "call_reconciler_ended") notified.push(JSON.parse(n.payload ?? "{}"));
+      if (n.channel !== "call_reconciler_ended") return;
+      const payload = JSON.parse(n.payload ?? "{}");
+      if (payload.barrier === true) barrierArrived();
+      else notified.push(payload);
     });
     await listener.query("LISTEN call_reconciler_ended");
     try {
@@ -75,8 +79,13 @@ describe("downstream notification of ended calls", () => {
         .sort();
       expect(actions.map((a) => a.callId).sort()).toEqual(ended);
 
-      // Every ended call: one NOTIFY with its end, delivered on commit.
-      await new Promise((res) => setTimeout(res, 200));
+      // Every ended call: one NOTIFY with its end, delivered on commit. PostgreSQL delivers notifications in
+      // commit order, so once one sent now arrives, every one the CLI's transactions sent has too.
+      const barrier = new Promise<void>((resolve) => {
+        barrierArrived = resolve;
+      });
+      await listener.query(`SELECT pg_notify('call_reconciler_ended', '{"barrier":true}')`);
+      await barrier;
       expect(notified.map((n) => n.callId).sort()).toEqual(ended);
       for (const a of actions) {
         expect(notified.find((n) => n.callId === a.callId)).toMatchObject({

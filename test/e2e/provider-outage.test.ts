@@ -80,6 +80,7 @@ describe("two replicas through a Twilio outage", () => {
       let wave = 0;
       const outageEnds = Date.now() + OUTAGE_SECONDS * 1000;
       while (Date.now() < outageEnds) {
+        // A sleep: the waves are spread over an outage of fixed length, so a shorter one would save no time.
         await sleep(SOAK_SECONDS > 0 ? 5000 : 4000);
         // New zombies keep arriving during the outage.
         wave++;

@@ -165,7 +165,8 @@ describe("POST /reconcile (one pass now)", () => {
     await until("the requested pass", () =>
       r.lines().some((l) => l.msg === "pass requested (POST /reconcile)"),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The pass is under way: a Twilio request of it is waiting on its answer (the zombie's takes 8 s).
+    await until("the requested pass to ask Twilio", () => suite.world.sim.openResponses > 0);
     r.child.kill("SIGTERM");
     const answer = await pending;
     expect(answer.status).toBe(200);

@@ -53,6 +53,7 @@ describe("several replicas on one database", () => {
       async () => (await readActions(suite.world.db.pool, suite.world.config.calls)).length >= wanted,
       40_000,
     );
+    // A sleep: a second leader would show only after the stand-by's next lease attempt, a 1 s interval away.
     await sleep(1500);
     const survivors = replicas.filter((_, i) => i !== leaderIndex);
     const newLeaders = survivors.filter((r) =>

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CallsTableMapping } from "../../src/config/config.js";
@@ -25,24 +24,42 @@ interface Notified {
   runId: string;
 }
 
+interface Listener {
+  client: pg.Client;
+  received: Notified[];
+  /** Resolves once every NOTIFY committed before the call has arrived: PostgreSQL delivers them in commit order. */
+  caughtUp(): Promise<void>;
+}
+
 /** A LISTENing connection that keeps every `call_reconciler_ended` payload. */
-async function listen(url: string): Promise<{ client: pg.Client; received: Notified[] }> {
+async function listen(url: string): Promise<Listener> {
   const client = new pg.Client({ connectionString: url });
   client.on("error", () => {});
   const received: Notified[] = [];
+  const barriers = new Map<string, () => void>();
   client.on("notification", (n) => {
-    if (n.channel === ENDED_CHANNEL) received.push(JSON.parse(n.payload ?? "{}") as Notified);
+    if (n.channel !== ENDED_CHANNEL) return;
+    const payload = JSON.parse(n.payload ?? "{}") as Notified | { barrier: string };
+    if ("barrier" in payload) barriers.get(payload.barrier)?.();
+    else received.push(payload);
   });
   await client.connect();
   await client.query(`LISTEN ${ENDED_CHANNEL}`);
-  return { client, received };
+  const caughtUp = async () => {
+    const barrier = randomUUID();
+    const arrived = new Promise<void>((resolve) => barriers.set(barrier, resolve));
+    await client.query("SELECT pg_notify($1, $2)", [ENDED_CHANNEL, JSON.stringify({ barrier })]);
+    await arrived;
+    barriers.delete(barrier);
+  };
+  return { client, received, caughtUp };
 }
 
-/** The notifications of one run, once `expected` have arrived, plus a short wait so that extras would show. */
-async function notifiedFor(received: Notified[], runId: string, expected: number): Promise<Notified[]> {
-  const mine = () => received.filter((n) => n.runId === runId);
+/** The notifications of one run, once `expected` have arrived and any extras would have too. */
+async function notifiedFor(listener: Listener, runId: string, expected: number): Promise<Notified[]> {
+  const mine = () => listener.received.filter((n) => n.runId === runId);
   await until(`${expected} notifications for ${runId}`, () => mine().length >= expected);
-  await sleep(150);
+  await listener.caughtUp();
   return mine();
 }
 
@@ -142,7 +159,7 @@ describe("batched ends on the default schema", () => {
       });
     }
 
-    const notified = await notifiedFor(listener.received, runId, 2000);
+    const notified = await notifiedFor(listener, runId, 2000);
     expect(notified).toHaveLength(2000);
     const notifiedById = new Map(notified.map((n) => [n.callId, n]));
     expect(notifiedById.size).toBe(2000);
@@ -210,9 +227,7 @@ describe("batched ends on the default schema", () => {
     const actions = actionsOf(await readActions(db.pool, DEFAULT), runId);
     expect(actions.map((a) => a.callId).sort()).toEqual(others);
     expect(actions.find((a) => a.callId === "hook-00009")?.previousStatus).toBe("ringing");
-    expect((await notifiedFor(listener.received, runId, others.length)).map((n) => n.callId).sort()).toEqual(
-      others,
-    );
+    expect((await notifiedFor(listener, runId, others.length)).map((n) => n.callId).sort()).toEqual(others);
   });
 
   it("ends an id given twice once, with its first request, and ignores unknown ids", async () => {
@@ -245,7 +260,7 @@ describe("batched ends on the default schema", () => {
     expect(await readCalls(db.pool, DEFAULT, ["dup-a"])).toMatchObject([
       { status: "completed", endedAt: reqs[0]?.endedAt },
     ]);
-    expect(await notifiedFor(listener.received, runId, 3)).toHaveLength(3);
+    expect(await notifiedFor(listener, runId, 3)).toHaveLength(3);
   });
 
   /**
@@ -271,7 +286,7 @@ describe("batched ends on the default schema", () => {
       "a NOTIFY per ended call",
       () => listener.received.filter((n) => runs.has(n.runId)).length >= all.length,
     );
-    await sleep(150);
+    await listener.caughtUp();
     for (const b of batches) {
       const notified = listener.received.filter((n) => n.runId === b.runId);
       expect(notified).toHaveLength(b.ended.size);
@@ -345,12 +360,12 @@ describe("batched ends on the default schema", () => {
       callIds.map((id) => ({ id, status: "active", startedAt: STARTED, endedAt: null })),
     );
     expect(actionsOf(await readActions(db.pool, DEFAULT), runId)).toEqual([]);
-    await sleep(300);
+    await listener.caughtUp();
     expect(listener.received.filter((n) => n.runId === runId)).toEqual([]);
 
     // Nothing was left locked or half-done: the good batch goes through.
     expect((await store.endCalls(reqs)).ended).toEqual(new Set(callIds));
-    expect(await notifiedFor(listener.received, runId, 5)).toHaveLength(5);
+    expect(await notifiedFor(listener, runId, 5)).toHaveLength(5);
   });
 
   it("endCall is the batch of one", async () => {
@@ -364,7 +379,7 @@ describe("batched ends on the default schema", () => {
       true,
     );
     expect(actionsOf(await readActions(db.pool, DEFAULT), runId)).toHaveLength(1);
-    expect(await notifiedFor(listener.received, runId, 1)).toHaveLength(1);
+    expect(await notifiedFor(listener, runId, 1)).toHaveLength(1);
   });
 
   it("an empty batch sends no query at all", async () => {
@@ -481,7 +496,7 @@ describe("batched ends on other id and status types", () => {
     const actions = actionsOf(await readActions(db.pool, telephony), runId);
     expect(actions.map((a) => a.callId).sort()).toEqual([...wanted].sort());
     expect(actions.every((a) => a.previousStatus === "active")).toBe(true);
-    expect(await notifiedFor(listener.received, runId, 250)).toHaveLength(250);
+    expect(await notifiedFor(listener, runId, 250)).toHaveLength(250);
 
     // A status the enum does not know fails the whole batch, before anything is written.
     await expect(store.endCalls([request("260", runId, 0, { newStatus: "busy" })])).rejects.toThrow(/enum/);
@@ -540,7 +555,7 @@ describe("batched ends on other id and status types", () => {
     expect(await store.endCall(request(upper.toUpperCase(), runId, 1))).toBe("ended");
     expect(await store.endCall(request(randomUUID(), runId, 1))).toBe("not_active");
     expect(actionsOf(await readActions(db.pool, uuids), runId)).toHaveLength(101);
-    expect(await notifiedFor(listener.received, runId, 101)).toHaveLength(101);
+    expect(await notifiedFor(listener, runId, 101)).toHaveLength(101);
   });
 
   it("never truncates an over-long id into another call's id (varchar(n))", async () => {

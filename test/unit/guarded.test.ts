@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
@@ -10,6 +10,7 @@ import { passEvidence } from "../../src/reconcile/evidence-gathering.js";
 import { passSettings } from "../../src/reconcile/pass-settings.js";
 import { PassSightings } from "../../src/reconcile/sightings.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
+import { until } from "../helpers/wait.js";
 
 const ACCOUNT = `AC${"a".repeat(32)}`;
 const BASE = "https://api.twilio.example";
@@ -77,7 +78,10 @@ const row = (i: number): ActiveCall => ({
 });
 
 beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
+afterEach(() => {
+  nock.cleanAll();
+  vi.useRealTimers();
+});
 afterAll(() => nock.enableNetConnect());
 
 describe("wrong credentials stop the provider at once", () => {
@@ -111,11 +115,14 @@ describe("wrong credentials stop the provider at once", () => {
     );
     expect(notAsked.length).toBeGreaterThanOrEqual(12 - concurrency);
     // Those never sent are not counted as provider requests.
-    await new Promise((r) => setTimeout(r, 100));
     // The first 401 is counted as such; those in flight with it are cancelled when the provider is stopped.
-    const text = await metric("provider_requests_total");
+    let text = "";
     const count = (outcome: string) =>
       Number(text.match(new RegExp(`provider="twilio",outcome="${outcome}"} (\\d+)`))?.[1] ?? 0);
+    await until("the requests in flight to be counted", async () => {
+      text = await metric("provider_requests_total");
+      return count("auth_failed") + count("timeout") >= sent.length;
+    });
     expect(count("auth_failed")).toBeGreaterThanOrEqual(1);
     expect(count("auth_failed") + count("timeout")).toBe(sent.length);
     expect(count("network")).toBe(0);
@@ -170,6 +177,8 @@ describe("the breaker behind the adapters", () => {
   });
 
   it("counts each transition: open on an outage, then half-open and closed when the trial succeeds", async () => {
+    // The breaker's half-open delay runs on Date.now: a fake Date passes it without waiting.
+    vi.useFakeTimers({ toFake: ["Date"] });
     const { probes, metric, recoveries } = setup({
       TWILIO_AUTH_TOKEN: "right",
       PROVIDER_MAX_ATTEMPTS: "1",
@@ -186,7 +195,7 @@ describe("the breaker behind the adapters", () => {
     // Meets the open breaker: not asked, at once.
     await expect(probes.twilio?.fetchCall(sid(8), null)).resolves.toMatchObject({ reason: "circuit_open" });
     // The first call after the half-open delay carries the trial and gets the answer.
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    vi.advanceTimersByTime(250);
     await expect(probes.twilio?.fetchCall(sid(9), null)).resolves.toMatchObject({ kind: "ended" });
     const transitions = await metric("circuit_breaker_transitions_total");
     for (const to of ["open", "half-open", "closed"])

@@ -79,6 +79,7 @@ function depsFor(store: MemoryCallStore, probes: ProviderProbes): PassDeps {
   const list = store.listActivePage.bind(store);
   let pages = 0;
   store.listActivePage = async (...args) => {
+    // A sleep: the latency itself is the point, so that a page fails while the next is being listed.
     if (pages++ > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     return list(...args);
   };
@@ -92,8 +93,8 @@ async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
   process.on("unhandledRejection", onUnhandled);
   try {
     await body();
-    // Node reports an unhandled rejection after the microtasks of the turn it happened in.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Node reports an unhandled rejection after the microtasks of the turn it happened in: one turn later.
+    await new Promise((resolve) => setImmediate(resolve));
   } finally {
     process.off("unhandledRejection", onUnhandled);
   }
@@ -121,6 +122,7 @@ describe("a pass whose database fails under a page still being checked", () => {
       world.settled();
       endsAtFailure = store.ends.length;
       // Whatever the pass had in flight finished before it returned: nothing is asked or written after.
+      // A sleep: past Twilio's answer at 50 ms, when anything the pass left running would go on.
       await new Promise((resolve) => setTimeout(resolve, 100));
     });
     expect(unhandled).toEqual([]);

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRateLimiter } from "../../src/providers/rate-limiter.js";
 
 /** The most events in any sliding window of `spanMs`, counted the way the provider simulator counts. */
@@ -15,6 +14,10 @@ function maxInSlidingWindow(times: number[], spanMs = 1000): number {
 }
 
 describe("createRateLimiter", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("never lets more than maxRps start in any sliding second", async () => {
     const limiter = createRateLimiter({ maxRps: 20 });
     const t0 = performance.now();
@@ -54,7 +57,7 @@ describe("createRateLimiter", () => {
     (await limiter.acquire())();
     const t0 = performance.now();
     const waiting = limiter.acquire().then((r) => r()); // due about 1 s from now
-    await sleep(20);
+    await vi.waitFor(() => expect(limiter.waiting).toBe(1), { timeout: 20_000, interval: 1 });
     limiter.pauseFor(1300);
     await waiting;
     expect(performance.now() - t0).toBeGreaterThanOrEqual(1300);
@@ -112,6 +115,8 @@ describe("createRateLimiter", () => {
   });
 
   it("holds a request's place until it is released, then dates it at the release", async () => {
+    // Timer-driven and on performance.now alone: a fake clock passes the window without waiting for it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const limiter = createRateLimiter({ maxRps: 2, guardMs: 0 });
     const slow = await limiter.acquire();
     (await limiter.acquire())();
@@ -121,9 +126,10 @@ describe("createRateLimiter", () => {
       return performance.now();
     });
     // The slow request is still in flight after a whole window: its place is still taken.
-    await sleep(1100);
+    await vi.advanceTimersByTimeAsync(1100);
     expect(limiter.waiting).toBe(1);
     slow();
+    await vi.runAllTimersAsync();
     const startedAt = await third;
     // A window after the release, not after the slow request's start.
     expect(startedAt - t0).toBeGreaterThanOrEqual(1100 + 999);

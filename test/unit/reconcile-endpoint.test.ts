@@ -114,15 +114,20 @@ describe("POST /reconcile: the HTTP contract", () => {
 
   it("sends the daemon's refusals as they are (409, 503) and still answers a pass in flight at close", async () => {
     let release: () => void = () => {};
+    let arrived: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
     const url = await serve({
       reconcileToken: TOKEN,
       reconcile: () =>
         new Promise((resolve) => {
           release = () => resolve({ status: 409, body: { error: "busy", running: { runId: "r-0" } } });
+          arrived();
         }),
     });
     const pending = send(url, "/reconcile", { headers: bearer(TOKEN) });
-    await new Promise((r) => setTimeout(r, 100));
+    await inFlight;
     const closing = server?.close();
     server = undefined;
     release();

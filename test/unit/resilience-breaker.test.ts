@@ -5,7 +5,17 @@ import { type Answer, HANG, policy, script } from "./resilience-fixtures.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
 });
+
+/**
+ * The breaker's window and half-open delay run on Date.now (cockatiel's clock): faking Date alone moves them on
+ * without waiting, while timeouts, backoffs and the rate limit keep their real timers.
+ */
+function fakeBreakerClock(): (ms: number) => void {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  return (ms) => vi.advanceTimersByTime(ms);
+}
 
 /** A breaker that may open after `n` requests in its window (1 s here): rate > 50 % once n are in. */
 const afterRequests = (n: number) => ({ breakerWindowMs: 1000, breakerMinThroughput: n });
@@ -21,6 +31,7 @@ function seeded(seed: number) {
 
 describe("circuit breaker: judges the provider by its failure rate", () => {
   it("opens on the rate once the window holds enough requests, refuses the calls that meet it, half-opens, closes on success", async () => {
+    const pass = fakeBreakerClock();
     const states: BreakerState[] = [];
     const p = policy({
       maxAttempts: 1,
@@ -39,7 +50,7 @@ describe("circuit breaker: judges the provider by its failure rate", () => {
     });
     expect(refused.attempt).not.toHaveBeenCalled();
 
-    await sleep(220);
+    pass(220);
     const trial = script({ status: 200 });
     await expect(p.execute(trial.attempt)).resolves.toEqual({ status: 200 });
     expect(trial.attempt).toHaveBeenCalledTimes(1);
@@ -48,6 +59,7 @@ describe("circuit breaker: judges the provider by its failure rate", () => {
   });
 
   it("re-opens when the half-open trial fails", async () => {
+    const pass = fakeBreakerClock();
     const states: BreakerState[] = [];
     const p = policy({
       maxAttempts: 1,
@@ -56,7 +68,7 @@ describe("circuit breaker: judges the provider by its failure rate", () => {
       onBreakerStateChange: (s) => states.push(s),
     });
     for (let i = 0; i < 2; i++) await p.execute(script({ status: 500 }).attempt);
-    await sleep(120);
+    pass(120);
     await expect(p.execute(script({ status: 503 }).attempt)).resolves.toEqual({ status: 503 });
     expect(p.breakerState()).toBe("open");
     expect(states).toEqual(["open", "half-open", "open"]);
@@ -128,9 +140,10 @@ describe("circuit breaker: judges the provider by its failure rate", () => {
   });
 
   it("forgets failures older than its window", async () => {
+    const pass = fakeBreakerClock();
     const p = policy({ maxAttempts: 1, breakerWindowMs: 300, breakerMinThroughput: 10 });
     for (let i = 0; i < 2; i++) await p.execute(script({ status: 500 }).attempt);
-    await sleep(320);
+    pass(320);
     // 2 old failures + 1 new would open it (3 requests ≥ 10/s × 0.3 s, all failed) if they still counted.
     await p.execute(script({ status: 500 }).attempt);
     expect(p.breakerState()).toBe("closed");
@@ -165,6 +178,7 @@ describe("circuit breaker: an open breaker is a reason, never a wait", () => {
   });
 
   it("the first call after the half-open delay carries the trial; a call meanwhile waits only for that request", async () => {
+    const pass = fakeBreakerClock();
     const states: BreakerState[] = [];
     const p = policy({
       maxAttempts: 1,
@@ -173,7 +187,7 @@ describe("circuit breaker: an open breaker is a reason, never a wait", () => {
       onBreakerStateChange: (s) => states.push(s),
     });
     for (let i = 0; i < 2; i++) await p.execute(script({ status: 503 }).attempt);
-    await sleep(120);
+    pass(120);
     let answerTrial = () => {};
     const trialAnswered = new Promise<void>((resolve) => {
       answerTrial = resolve;

@@ -47,7 +47,8 @@ describe("retry", () => {
     const p = policy({ onRetry: (r) => delays.push(r.delayMs) });
     const limited = script({ status: 429, retryAfterMs: 300 }, { status: 200 });
     const first = p.execute(limited.attempt);
-    await sleep(30);
+    // The 429 has come back, paused the provider and scheduled its retry.
+    await vi.waitFor(() => expect(delays).toHaveLength(1), { timeout: 20_000, interval: 1 });
     const other = script({ status: 200 });
     await expect(p.execute(other.attempt)).resolves.toEqual({ status: 200 });
     await expect(first).resolves.toEqual({ status: 200 });
@@ -56,7 +57,7 @@ describe("retry", () => {
     expect(delays).toHaveLength(1);
     expect(delays[0]).toBeGreaterThanOrEqual(300);
     expect(tRetry - t429).toBeGreaterThanOrEqual(299);
-    // The other call asked 30 ms after the 429, yet did not start before the Retry-After had passed.
+    // The other call asked once the 429 was back, yet did not start before the Retry-After had passed.
     expect((other.starts[0] as number) - t429).toBeGreaterThanOrEqual(299);
   });
 
@@ -144,6 +145,7 @@ describe("concurrency", () => {
     const attempt = async () => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
+      // A sleep: the attempt's own duration, so that the calls overlap.
       await sleep(30);
       inFlight--;
       return { status: 200 };
@@ -154,10 +156,11 @@ describe("concurrency", () => {
 
   it("frees the slot while a retry waits out its backoff", async () => {
     vi.spyOn(Math, "random").mockReturnValue(0.5); // decorrelated jitter → a first delay of ~180 ms
-    const p = policy({ concurrency: 1, initialBackoffMs: 200, maxBackoffMs: 1000 });
+    let retries = 0;
+    const p = policy({ concurrency: 1, initialBackoffMs: 200, maxBackoffMs: 1000, onRetry: () => retries++ });
     const slow = script({ status: 503 }, { status: 200 });
     const first = p.execute(slow.attempt);
-    await sleep(30);
+    await vi.waitFor(() => expect(retries).toBe(1), { timeout: 20_000, interval: 1 });
     const other = script({ status: 200 });
     await p.execute(other.attempt);
     await first;
@@ -200,6 +203,7 @@ describe("outer signal", () => {
       reason: "timeout",
     });
     expect(signals[0]?.aborted).toBe(true);
+    // A sleep: a failure counted late, once the abandoned attempt settles, would show after a few turns.
     await sleep(10);
     expect(p.breakerState()).toBe("closed");
   });
@@ -211,7 +215,7 @@ describe("outer signal", () => {
     const queued = script({ status: 200 });
     const inFlight = p.execute(first.attempt, stop.signal);
     const waiting = p.execute(queued.attempt, stop.signal);
-    await sleep(20);
+    await vi.waitFor(() => expect(first.attempt).toHaveBeenCalledTimes(1), { timeout: 20_000, interval: 1 });
     const answer = {
       kind: "error",
       reason: "auth_failed",

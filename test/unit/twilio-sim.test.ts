@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { formatRfc2822 } from "../../src/sim/rfc2822.js";
 import { type SimTwilioCall, startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { until } from "../helpers/wait.js";
@@ -378,7 +378,7 @@ describe("Twilio simulator", () => {
     const pending = fetch(`${sim.url}${fetchPath(sid(1))}`, { headers: { authorization: AUTH } }).catch(
       (e: unknown) => e,
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(sim.stats.requests).toBe(2), { timeout: 20_000, interval: 5 });
     // A close that waited for the delay (a minute) would fail the test by its timeout.
     await sim.close();
     expect(await pending).toBeInstanceOf(Error);
@@ -400,7 +400,8 @@ describe("Twilio simulator rate limit", () => {
       expect(r.body).toMatchObject({ code: 20429, status: 429 });
     }
     expect(sim.stats).toMatchObject({ requests: 6, rateLimited: 3, maxRequestsInOneSecond: 6 });
-    await new Promise((r) => setTimeout(r, 1050));
+    // A sleep: the three served requests must leave the simulator's sliding second (real time, on its clock).
+    await new Promise((r) => setTimeout(r, 1010));
     expect((await get(fetchPath(sid(1)))).res.status).toBe(200);
   });
 });
@@ -424,7 +425,7 @@ describe("Twilio simulator latency", () => {
       timed(listPath()),
       timed(fetchPath(sid(99))),
     ]);
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.waitFor(() => expect(sim.stats.requests).toBe(10), { timeout: 20_000, interval: 5 });
     // Arrived and counted, not answered yet.
     expect(sim.stats).toMatchObject({ requests: 10, fetches: 9, lists: 1, responsesByStatus: {} });
     const results = await pending;
@@ -455,7 +456,7 @@ describe("Twilio simulator latency", () => {
     ).rejects.toThrow(RangeError);
     sim = await startTwilioSimulator({ accountSid: ACCOUNT, authToken: TOKEN, latencyMs: 60_000 });
     const pending = get(fetchPath(sid(1))).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(sim.stats.requests).toBe(1), { timeout: 20_000, interval: 5 });
     // A close that waited for the latency (a minute) would fail the test by its timeout.
     await sim.close();
     expect(await pending).toBeInstanceOf(Error);

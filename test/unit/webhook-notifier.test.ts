@@ -196,6 +196,7 @@ describe("webhook delivery", () => {
 
 describe("queueing", () => {
   it("notify returns synchronously even when the receiver is slow; concurrency stays bounded", async () => {
+    // A sleep: the receiver's slowness is the point.
     const r = await receiver((res) => void sleep(50).then(() => answer(200)(res)));
     const { n, outcomes } = notifier(r.url);
     n.notify(event(100)); // warm-up
