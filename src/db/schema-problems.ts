@@ -12,7 +12,7 @@ import { callsTableColumns, missingColumnMessages, missingTableMessage } from ".
 import type { DaemonTables } from "./sql/tables.js";
 import type { PageStatements } from "./sql.js";
 import { type StatusValuesReport, statusValueProblems } from "./status-values.js";
-import { probeCallsTable, probeDaemonTables } from "./verify-schema.js";
+import { probeCallsTable, probeDaemonTables } from "./table-probes.js";
 
 export interface SchemaProblem {
   /** The `doctor` check it belongs to. */

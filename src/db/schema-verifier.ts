@@ -12,7 +12,7 @@ import type { DaemonTables } from "./sql/tables.js";
 import type { PageStatements } from "./sql.js";
 import { checkStatusValues, type StatusValuesReport } from "./status-values.js";
 import { readStatusWords, type StatusWords } from "./status-words.js";
-import { probeCallsTable, probeTables } from "./verify-schema.js";
+import { probeCallsTable, probeTables } from "./table-probes.js";
 
 /** What the checks need of the store they check. */
 export interface VerifiedStore {

@@ -6,6 +6,7 @@
  */
 import type pg from "pg";
 import { withTransaction } from "../db/pool.js";
+import { formatIso } from "../db/time/iso-text.js";
 
 /** The app's own DDL, its own index included (which does not serve the daemon's listing). */
 export const APP_CALLS_TABLE_SQL = `CREATE TABLE calls (
@@ -41,12 +42,12 @@ export const APP_LISTING_INDEX_SQL =
 
 /**
  * `datetime.isoformat()` of a naive UTC datetime: `YYYY-MM-DDTHH:MM:SS.ffffff`, the fraction left out when
- * the microseconds are 0 (a JavaScript Date has milliseconds: the last three digits are 0).
+ * the microseconds are 0 (a JavaScript Date has milliseconds: the last three digits are 0). Written by the
+ * daemon's own formatter of text times, in the shape Python uses for that instant.
  */
 export function pythonIsoformat(d: Date): string {
-  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const ms = iso.slice(20, 23);
-  return ms === "000" ? iso.slice(0, 19) : `${iso.slice(0, 19)}.${ms}000`;
+  const fraction = d.getUTCMilliseconds() === 0 ? 0 : 6;
+  return formatIso(d, { separator: "T", fraction, seconds: true, offset: { kind: "none" } }, "UTC");
 }
 
 export interface AppCall {
