@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { summarise, type ZombieRecord } from "../../src/diagnosis/summary.js";
-
-const T0 = new Date("2026-12-01T00:00:00Z");
-const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const HOOK = { scheme: "https", host: "api.example.org", path: "/twilio/status" };
+import { at, HOOK, T0 } from "../helpers/cause-rows.js";
 
 function zombie(i: number, over: Partial<ZombieRecord> = {}): ZombieRecord {
   return {
