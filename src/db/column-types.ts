@@ -2,6 +2,8 @@ import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { errorMessage } from "../error-message.js";
+import { detectShape, fallbackShape, type IsoShape, parseIsoShape } from "../time/iso-text.js";
+import { epochTime, type RawTime, textTime } from "../time/raw-time.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
 import {
   CHECK_TIME_ZONE_SQL,
@@ -12,8 +14,6 @@ import {
   sampleTimeValuesSql,
   TIME_COLUMN_TYPES_SQL,
 } from "./sql.js";
-import { detectShape, fallbackShape, type IsoShape, parseIsoShape } from "./time/iso-text.js";
-import { epochTime, type RawTime, textTime } from "./time/raw-time.js";
 
 /** How `format_type` spells timestamptz. */
 const ZONED_TIMESTAMP = "timestamp with time zone";

@@ -1,11 +1,8 @@
 import type { CallsTableMapping } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
-import { RowLockedError, RowRefusedError } from "../model/index.js";
+import { RowLockedError, RowRefusedError, SchemaMismatchError } from "../model/index.js";
 
-/** Raised with a message an operator can act on when the configured table does not match the database. */
-export class SchemaMismatchError extends Error {
-  override name = "SchemaMismatchError";
-}
+export { SchemaMismatchError };
 
 export function pgCode(err: unknown): string | undefined {
   return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string"

@@ -5,6 +5,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
+import type { RawTime } from "../time/raw-time.js";
 import { withTransaction } from "./pool.js";
 import {
   buildPageStatements,
@@ -15,7 +16,6 @@ import {
   RESET_PREFER_INDEXES_SQL,
   TABLE_INDEXES_SQL,
 } from "./sql.js";
-import type { RawTime } from "./time/raw-time.js";
 
 export interface ListingIndex {
   /** An index serves the listing: the planner can use it, and it reads active rows only. */

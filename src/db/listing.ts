@@ -7,9 +7,9 @@
  */
 import type pg from "pg";
 import type { ActiveCall, ActivePage, PageCursor } from "../model/index.js";
+import type { RawTime } from "../time/raw-time.js";
 import type { ListingIndex } from "./listing-index.js";
 import type { PageStatements } from "./sql.js";
-import type { RawTime } from "./time/raw-time.js";
 
 /**
  * Rows one scan reads when no index serves the listing: every active row of a typical table in one scan, and

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
+import type { RawTime } from "../time/raw-time.js";
 import { readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { readDurationColumn } from "./duration-column.js";
 import { SchemaMismatchError } from "./errors.js";
@@ -8,7 +9,6 @@ import { missingTables } from "./holds.js";
 import { withTransaction } from "./pool.js";
 import { buildRevertStatements, type RevertStatements, revertReadSql } from "./sql/revert.js";
 import { daemonTables } from "./sql/tables.js";
-import type { RawTime } from "./time/raw-time.js";
 
 /** The revert statements, their time-zone parameter, and a text or epoch end column's conversion. */
 interface Statements {

@@ -1,8 +1,8 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import type { StartShares } from "../model/index.js";
+import type { RawTime } from "../time/raw-time.js";
 import { buildStartSharesSql } from "./sql.js";
-import type { RawTime } from "./time/raw-time.js";
 
 /** The fractions 1/parts … (parts − 1)/parts: the cuts between `parts` equal shares. */
 const fractions = (parts: number): number[] => Array.from({ length: parts - 1 }, (_, i) => (i + 1) / parts);

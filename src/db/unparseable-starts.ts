@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import type { RawTime } from "../time/raw-time.js";
 import { activeStartsSql } from "./sql/time-values.js";
-import type { RawTime } from "./time/raw-time.js";
 
 /** See PgCallStore.unparseableStarts. */
 export async function readUnparseableStarts(

@@ -6,7 +6,7 @@
  */
 import type pg from "pg";
 import { withTransaction } from "../db/pool.js";
-import { formatIso } from "../db/time/iso-text.js";
+import { formatIso } from "../time/iso-text.js";
 
 /** The app's own DDL, its own index included (which does not serve the daemon's listing). */
 export const APP_CALLS_TABLE_SQL = `CREATE TABLE calls (

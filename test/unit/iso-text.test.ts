@@ -6,9 +6,9 @@ import {
   type IsoShape,
   parseIsoInstant,
   parseIsoShape,
-} from "../../src/db/time/iso-text.js";
-import { epochTime, textTime } from "../../src/db/time/raw-time.js";
-import { instantOf, wallOf } from "../../src/db/time/zone-offset.js";
+} from "../../src/time/iso-text.js";
+import { epochTime, textTime } from "../../src/time/raw-time.js";
+import { instantOf, wallOf } from "../../src/time/zone-offset.js";
 
 const iso = (d: Date) => (Number.isNaN(d.getTime()) ? "invalid" : d.toISOString());
 

@@ -1,6 +1,6 @@
 /** Offsets read once per hour must equal the zone's at every instant, across transitions too. */
 import { describe, expect, it } from "vitest";
-import { instantOf, offsetMinutesAt } from "../../src/db/time/zone-offset.js";
+import { instantOf, offsetMinutesAt } from "../../src/time/zone-offset.js";
 
 const MINUTE = 60_000;
 

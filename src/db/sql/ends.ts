@@ -11,7 +11,7 @@ export interface ColumnTypes {
    * The end column's base type (TIME_COLUMN_TYPES_SQL). When it is `timestamp without time zone`, the UPDATE
    * writes `$3[i] AT TIME ZONE $10` (the wall time in CALLS_TIME_ZONE, whatever the session's TimeZone) and
    * endCalls takes $10. When it is text or an epoch number, $10 is a text array aligned with $1: the value
-   * written for each call, already in the column's format (see db/time/raw-time.ts). Otherwise (timestamptz,
+   * written for each call, already in the column's format (see time/raw-time.ts). Otherwise (timestamptz,
    * or not given) the value is written as it is, no $10.
    */
   endedAt?: string;

@@ -46,7 +46,7 @@ export const FINISHED_ACTIVE_LIMIT = 1000;
  * the raw column: the cutoff is converted into the column's type (`$2::timestamptz AT TIME ZONE $tz`) and
  * the cursor is the column's own text, so the (status, started_at, id) index still serves each page.
  *
- * `startedRaw`: the start column is ISO 8601 text or an epoch number (see db/time/raw-time.ts). `started_at`
+ * `startedRaw`: the start column is ISO 8601 text or an epoch number (see time/raw-time.ts). `started_at`
  * (and the summary's oldest) is then its text, parsed by the daemon: a cast in SQL would abort the page on
  * one bad row. The cutoff ($2) is passed in the column's own format and compared raw, like the cursor.
  */

@@ -90,7 +90,7 @@ export const TIME_COLUMN_TYPES_SQL = `WITH RECURSIVE col(name, typ) AS (
 /** Fails with 22023 when PostgreSQL does not know the time zone $1 (checked at start-up, before any pass). */
 export const CHECK_TIME_ZONE_SQL = "SELECT now() AT TIME ZONE $1::text AS local";
 
-/** Start or end column types the daemon reads raw and converts itself (see db/time/raw-time.ts). */
+/** Start or end column types the daemon reads raw and converts itself (see time/raw-time.ts). */
 const TEXT_TIME_TYPES: ReadonlySet<string> = new Set(["text", "character varying"]);
 const EPOCH_TIME_TYPES: ReadonlySet<string> = new Set(["integer", "bigint", "numeric"]);
 

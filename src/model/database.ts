@@ -1,0 +1,222 @@
+/**
+ * What the commands ask of a database, whichever it is: PostgreSQL (db/) or a SQLite file (sqlite/) implement
+ * it, and cli/ opens one from DATABASE_URL. A pass needs only CallStore and DiagnosisQueue (ports.ts); the
+ * rest is for the commands around it: the lease, holds, revert, the causes report, migrate and doctor.
+ */
+import type { CallStore, DiagnosisQueue } from "./ports.js";
+import type { ZombieRecord } from "./zombie-record.js";
+
+/** Raised with a message an operator can act on when the configured table does not match the database. */
+export class SchemaMismatchError extends Error {
+  override name = "SchemaMismatchError";
+}
+
+/** The calls store as the commands see it: a pass's CallStore, and what start-up and doctor read beside it. */
+export interface CommandStore extends CallStore {
+  activeStartShares(parts: number): Promise<Map<string | null, import("./ports.js").StartShares>>;
+  /** Whether an index serves the listing, and the statement that would create one (valid for this database). */
+  listingIndex(): Promise<ListingIndex>;
+  /** The active rows whose start names no time: never ended. How many, and one of their values. */
+  unparseableStarts(): Promise<{ count: number; example: string | null }>;
+  /** The same store, whose audit rows are marked `forced` (`audit --apply --force`). */
+  asForced(): CommandStore;
+  /** Readiness probe: does the database answer? */
+  ping(): Promise<void>;
+}
+
+/** Who holds a lease, as the database sees it now. */
+export interface LeaseHolder {
+  holder: string;
+  expiresAt: Date;
+  /** Seconds until it expires unless renewed. */
+  secondsLeft: number;
+}
+
+/** One replica's view of the writers' lease on one calls table (the daemon's leader, `audit --apply`). */
+export interface WriterLease {
+  readonly holder: string;
+  /** Takes the lease if free or expired, renews it if ours. Throws when the database cannot be reached. */
+  acquireOrRenew(): Promise<boolean>;
+  /** The current holder (this process or another), or null when nobody holds it now. */
+  currentHolder(): Promise<LeaseHolder | null>;
+  /** Milliseconds of leadership this process can still count on (≤ 0: not the leader). */
+  remainingMs(): number;
+  /** Hands the lease back so another replica takes over without waiting for it to expire. */
+  release(): Promise<void>;
+  /** Forgets leadership locally (a renewal failed): no more writes until a renewal succeeds. */
+  drop(): void;
+}
+
+/** A calls table as the database resolves it (SQLite: schema `main`). */
+export interface ResolvedTable {
+  schema: string;
+  name: string;
+}
+
+export interface StateBinding {
+  /** The table CALLS_TABLE resolves to now. */
+  table: ResolvedTable;
+  /** When the state was bound to it; null while nothing has used the state yet (and `bind` was not asked). */
+  boundAt: Date | null;
+  /** This call bound it. */
+  boundNow: boolean;
+}
+
+/** Whether an index serves the listing of active calls. */
+export interface ListingIndex {
+  /** An index serves the listing, and it reads active rows only. */
+  usable: boolean;
+  /** That index's name; null when none serves it. */
+  index: string | null;
+  /** The statement that creates the partial index the listing needs, in this database's SQL. */
+  statement: string;
+}
+
+export interface MigrateResult {
+  applied: number[];
+  /** Where the daemon's tables are (PostgreSQL: RECONCILER_SCHEMA; SQLite: the file), and whether this run created it. */
+  schema: string;
+  schemaCreated: boolean;
+  /**
+   * `--with-calls-table`: `created` (with the index its listing needs), or `existing`: the app's table, left
+   * exactly as it is, for the caller to check. Null when not asked.
+   */
+  callsTable: "created" | "existing" | null;
+  /** The partial index created with a new calls table (null: one already served it, or no table created). */
+  listingIndexCreated: string | null;
+}
+
+/** A call of the app's table as it stands now, under its canonical id. */
+export interface CallNow {
+  callId: string;
+  status: string;
+  /** As the column holds it (text), for display. */
+  endedAt: string | null;
+}
+
+export interface Hold {
+  callId: string;
+  reason: string | null;
+  heldBy: string;
+  /** The run whose end a revert undid; null for a hold by hand. */
+  runId: string | null;
+  heldAt: Date;
+}
+
+/** Holds by hand (`hold`, `release`); the calls table is only read. */
+export interface HoldBook {
+  /** The call an operator named, or null when the table has no such row. */
+  callById(rawId: string): Promise<CallNow | null>;
+  /** Holds `callId` (canonical); `made` is false when a hold already stood (returned as it is). */
+  hold(
+    callId: string,
+    by: { reason: string | null; heldBy: string; runId?: string | null },
+  ): Promise<{ made: boolean; hold: Hold }>;
+  current(callId: string): Promise<Hold | null>;
+  /** Ends the current hold of `callId`; returns it, or null when the call was not held. */
+  release(callId: string, releasedBy: string): Promise<Hold | null>;
+}
+
+/** One end the daemon recorded (an audit row with outcome `ended`), and the revert that undid it, if any. */
+export interface RecordedEnd {
+  auditId: string;
+  runId: string;
+  callId: string;
+  previousStatus: string;
+  /** The row's end time before the end (null: it had none, and for ends recorded before it was kept). */
+  previousEndedAt: Date | null;
+  newStatus: string;
+  endedAt: Date;
+  /** The length written to CALLS_COL_DURATION, as the column held it, and the value it replaced; null: none. */
+  durationSeconds: number | null;
+  previousDurationSeconds: number | null;
+  source: string;
+  /** The run id of the revert that undid this end; null while it stands. */
+  revertedBy: string | null;
+  revertedAt: Date | null;
+}
+
+/** Where a call stands now, against what its end wrote. */
+export interface CallState {
+  /** The row still exists. */
+  present: boolean;
+  status: string | null;
+  endedAt: Date | null;
+  /** Its status, end time and length (when the end wrote one) are still exactly what the end wrote. */
+  asWritten: boolean;
+  revertedBy: string | null;
+}
+
+/** `revert`: reads the audit trail and restores ended calls, conditionally and in batches. */
+export interface RevertBook {
+  /** The audit rows of run `runId`, counted by outcome (empty: no such run). */
+  runOutcomes(runId: string): Promise<Record<string, number>>;
+  /** One keyset page of run `runId`'s ends, after the audit row `afterAuditId` ("0" for the first). */
+  runEnds(runId: string, afterAuditId: string, limit: number): Promise<RecordedEnd[]>;
+  /** The last end recorded for `callId`, or null. */
+  lastEndOf(callId: string): Promise<RecordedEnd | null>;
+  /** Where each end's call stands now, by audit row id. Reads only. */
+  states(ends: readonly RecordedEnd[]): Promise<Map<string, CallState>>;
+  /**
+   * Restores, in one transaction, every call of `ends` still exactly as its end left it and not reverted yet
+   * (holding each, one audit row per restore under `revertRunId`; `by` is user@host), then reads where every
+   * call stands. Returns the audit row ids restored now and the states after.
+   */
+  restore(
+    ends: readonly RecordedEnd[],
+    revertRunId: string,
+    by: string,
+  ): Promise<{ restored: Set<string>; states: Map<string, CallState> }>;
+}
+
+/** One row of the causes table as `report` reads it: the zombie, and where its diagnosis stands. */
+export interface CauseRow extends ZombieRecord {
+  callSid: string | null;
+  accountSid: string | null;
+  attempts: number;
+  lastError: string | null;
+  diagnosedAt: Date | null;
+  /** The end was undone by `revert`: not a zombie ended, whatever its cause. */
+  reverted: boolean;
+}
+
+/** One audit row of a call, for its story. */
+export interface CallAction {
+  runId: string;
+  previousStatus: string;
+  newStatus: string;
+  endedAt: Date | null;
+  source: string;
+  decidedAt: Date | null;
+  outcome: string;
+  /** What the providers said when the end was decided. */
+  evidence?: unknown;
+}
+
+/** `report`'s reads of the causes table and the audit trail. */
+export interface CausesBook {
+  since(since: Date): Promise<CauseRow[]>;
+  of(callId: string): Promise<CauseRow | null>;
+  actionsOf(callId: string): Promise<CallAction[]>;
+}
+
+/** One `doctor` line: what was found and, for a warning or a failure, what to do about it. */
+export interface DoctorFinding {
+  name: string;
+  state: "pass" | "warn" | "fail";
+  detail: string;
+}
+
+/** A database the commands can use: the calls table's store and the daemon's state beside it. */
+export interface Database {
+  /** Which database: its messages and doctor's lines name it. */
+  readonly kind: "postgresql" | "sqlite";
+  readonly store: CommandStore;
+  readonly diagnoses: DiagnosisQueue;
+  /** The writers' lease on the calls table (`ttlSeconds`: LEADER_LEASE_SECONDS). */
+  writerLease(opts: { holder: string; ttlSeconds: number }): WriterLease;
+  holds(): HoldBook;
+  reverts(): RevertBook;
+  causes(): CausesBook;
+  close(): Promise<void>;
+}
