@@ -78,10 +78,15 @@ export function diagnosisBudget(config: Config): number {
 }
 
 export function requireDatabaseUrl(config: Config): string {
-  if (config.databaseUrl === undefined) {
-    throw new ConfigError("DATABASE_URL is required (postgres://user:password@host:5432/db)");
+  if (config.database === undefined) {
+    throw new ConfigError(
+      "DATABASE_URL is required (postgres://user:password@host:5432/db, or sqlite:///absolute/path/calls.db)",
+    );
   }
-  return config.databaseUrl;
+  if (config.database.kind === "sqlite") {
+    throw new ConfigError("DATABASE_URL: this command does not run on a SQLite file yet; use PostgreSQL");
+  }
+  return config.database.url;
 }
 
 /** How the runtime says what it found missing at start-up: the daemon's default is its JSON log. */

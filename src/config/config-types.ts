@@ -45,8 +45,24 @@ export interface CallsTableMapping {
   daemonSchema?: string | undefined;
 }
 
+/** Where the calls table is: a PostgreSQL server, or a SQLite file on this host. */
+export type DatabaseTarget =
+  | { kind: "postgresql"; url: string }
+  | {
+      kind: "sqlite";
+      /** As DATABASE_URL names it: absolute, or relative to the working directory. */
+      path: string;
+      /** SQLITE_BUSY_TIMEOUT_MS. */
+      busyTimeoutMs: number;
+      /** SQLITE_JOURNAL_MODE: set by `migrate`; undefined: left as it is. */
+      journalMode: "wal" | "delete" | "truncate" | "persist" | undefined;
+    };
+
 export interface Config {
+  /** DATABASE_URL as given (PostgreSQL or SQLite); `database` says which. */
   databaseUrl: string | undefined;
+  /** DATABASE_URL read: undefined when unset. */
+  database: DatabaseTarget | undefined;
   twilio: TwilioCredentials | null;
   twilioApiBaseUrl: string;
   twilioConcurrency: number;

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { Config, TwilioCredentials } from "./config-types.js";
+import type { Config, DatabaseTarget, TwilioCredentials } from "./config-types.js";
+import { sqlitePath } from "./fields/database-url.js";
 import { safeUrl } from "./fields/url-setting.js";
 import { unknownVariableProblem } from "./known-variables.js";
 import { DEFAULT_BREAKER_MIN_THROUGHPUT, envSchema, SETTINGS } from "./settings/index.js";
@@ -44,8 +45,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.MIN_CALL_AGE_SECONDS >= e.MAX_CALL_DURATION_SECONDS) {
     throw new ConfigError("MIN_CALL_AGE_SECONDS must be smaller than MAX_CALL_DURATION_SECONDS");
   }
+  const database = databaseTarget(e);
+  if (database?.kind === "sqlite" && env.RECONCILER_SCHEMA !== undefined) {
+    throw new ConfigError(
+      "RECONCILER_SCHEMA is for PostgreSQL: on SQLite the daemon's tables (call_reconciler_*) are in the file itself; unset it (a trial on a copy of the table uses a copy of the file)",
+    );
+  }
   return {
     databaseUrl: e.DATABASE_URL,
+    database,
     twilio: twilioCredentials(e),
     twilioApiBaseUrl: e.TWILIO_API_BASE_URL,
     twilioConcurrency: e.TWILIO_CONCURRENCY,
@@ -151,4 +159,18 @@ function statusMapOf(raw: string, activeStatuses: readonly string[]): Record<str
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err));
   }
+}
+
+/** DATABASE_URL read: a SQLite file with its settings, or PostgreSQL's URL as pg reads it. */
+function databaseTarget(e: z.infer<typeof envSchema>): DatabaseTarget | undefined {
+  if (e.DATABASE_URL === undefined) return undefined;
+  const path = sqlitePath(e.DATABASE_URL);
+  return path === null
+    ? { kind: "postgresql", url: e.DATABASE_URL }
+    : {
+        kind: "sqlite",
+        path,
+        busyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
+        journalMode: e.SQLITE_JOURNAL_MODE,
+      };
 }

@@ -467,6 +467,56 @@ describe("credentials stay out of URLs and out of messages", () => {
     "postgres://app:p@ss@db/app",
   ])("accepts DATABASE_URL %s", (url) => {
     expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: "postgresql", url });
+  });
+});
+
+describe("a SQLite DATABASE_URL", () => {
+  it.each([
+    ["sqlite:///srv/app/call_history.db", "/srv/app/call_history.db"],
+    ["sqlite:data/call_history.db", "data/call_history.db"],
+    ["sqlite:call_history.db", "call_history.db"],
+    ["sqlite:/srv/app/calls.db", "/srv/app/calls.db"],
+  ])("%s names the file %s, with the SQLite settings' defaults", (url, path) => {
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual({
+      kind: "sqlite",
+      path,
+      busyTimeoutMs: 5_000,
+      journalMode: undefined,
+    });
+  });
+
+  it("takes the busy timeout and the journal mode to set", () => {
+    const c = loadConfig({
+      DATABASE_URL: "sqlite:calls.db",
+      SQLITE_BUSY_TIMEOUT_MS: "250",
+      SQLITE_JOURNAL_MODE: "wal",
+    });
+    expect(c.database).toMatchObject({ busyTimeoutMs: 250, journalMode: "wal" });
+    expect(fails({ DATABASE_URL: "sqlite:calls.db", SQLITE_JOURNAL_MODE: "off" })).toMatch(
+      /^SQLITE_JOURNAL_MODE must be wal, delete, truncate or persist/,
+    );
+  });
+
+  it.each(["sqlite://fileserver/calls.db", "sqlite:", "sqlite:///", "sqlite:calls.db?mode=ro"])(
+    "refuses %s: a file on this host, named plainly",
+    (url) => {
+      expect(fails({ DATABASE_URL: url })).toMatch(
+        /^DATABASE_URL must name a file on this host: sqlite:\/\/\//,
+      );
+    },
+  );
+
+  it("refuses RECONCILER_SCHEMA: the daemon's tables are in the file", () => {
+    expect(fails({ DATABASE_URL: "sqlite:calls.db", RECONCILER_SCHEMA: "call_reconciler" })).toMatch(
+      /^RECONCILER_SCHEMA is for PostgreSQL: on SQLite the daemon's tables \(call_reconciler_\*\) are in the file itself/,
+    );
+    expect(
+      loadConfig({ DATABASE_URL: "postgres://db/app", RECONCILER_SCHEMA: "call_reconciler" }).database,
+    ).toEqual({
+      kind: "postgresql",
+      url: "postgres://db/app",
+    });
   });
 });
 

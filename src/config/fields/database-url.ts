@@ -22,10 +22,28 @@ function parseLikePg(raw: string): URL | null {
   return null;
 }
 
+/**
+ * The file a `sqlite:` DATABASE_URL names: `sqlite:///abs/path.db` (three slashes, an absolute path) or
+ * `sqlite:relative/path.db` (from the working directory). Null when the URL is not a `sqlite:` one, or names a
+ * host (`sqlite://host/…`): a SQLite file is on this host.
+ */
+export function sqlitePath(raw: string): string | null {
+  if (!raw.startsWith("sqlite:")) return null;
+  const rest = raw.slice("sqlite:".length);
+  const path = rest.startsWith("//") ? (rest.startsWith("///") ? rest.slice(2) : "") : rest;
+  if (path === "" || path === "/" || /[?#]/.test(path)) return null;
+  return path;
+}
+
 /** Why DATABASE_URL cannot be used as it is written (one line without the value), or null. */
 export function databaseUrlProblem(raw: string): string | null {
+  if (raw.startsWith("sqlite:")) {
+    return sqlitePath(raw) === null
+      ? "must name a file on this host: sqlite:///absolute/path/calls.db or sqlite:relative/path/calls.db"
+      : null;
+  }
   if (!/^postgres(ql)?:\/\//.test(raw)) {
-    return "must be a postgres:// or postgresql:// URL, e.g. postgres://user:password@host:5432/db";
+    return "must be a postgres:// or postgresql:// URL (e.g. postgres://user:password@host:5432/db), or a sqlite: one naming a file (sqlite:///absolute/path/calls.db)";
   }
   const url = parseLikePg(raw);
   if (url === null) return `is not a valid URL: ${ENCODE_HINT}`;
