@@ -72,9 +72,9 @@ module.exports = {
     ),
     layer(
       "adapters-import-only-below-and-not-each-other",
-      "Adapters (db/, providers/, notify/, server/) import only metrics/, config/, model/, the bottom helpers " +
+      "Adapters (db/, sqlite/, providers/, notify/, server/) import only metrics/, config/, model/, the bottom helpers " +
         "and their own folder: never each other, reconcile/, daemon/ or cli/.",
-      "^src/(db|providers|notify|server)/",
+      "^src/(db|sqlite|providers|notify|server)/",
       ["$1", "metrics", "config", "model"],
     ),
     layer(
