@@ -37,8 +37,11 @@ export function doctorReport(checks: readonly Check[]): string {
     .join("\n");
 }
 
+/** An error as a line's detail: the one line an operator can act on, else its message. */
+export const explainCheck = (err: unknown): string => explainFatal(err) ?? errorMessage(err);
+
 export const failed = (name: string, err: unknown): Check => ({
   name,
   state: "fail",
-  detail: explainFatal(err) ?? errorMessage(err),
+  detail: explainCheck(err),
 });

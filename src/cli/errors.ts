@@ -1,7 +1,8 @@
 import { ConfigError } from "../config/config.js";
-import { pgCode, SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
+import { SchemaMismatchError } from "../model/index.js";
 import { ListenError } from "../server/http.js";
+import { errorCode as pgCode } from "./database.js";
 
 /** Bad command-line usage: one line and exit code 2, like a bad config. */
 export class UsageError extends Error {
