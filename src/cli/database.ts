@@ -6,6 +6,7 @@ import { type Config, ConfigError } from "../config/config.js";
 import { openPostgres } from "../db/database.js";
 import type { Database, OpenDatabaseOptions } from "../model/index.js";
 
+/** The code of a database or network error (a SQLSTATE, `ECONNREFUSED`), for the one-line explanations. */
 export { pgCode as errorCode } from "../db/errors.js";
 
 export async function openDatabase(config: Config, opts: OpenDatabaseOptions = {}): Promise<Database> {

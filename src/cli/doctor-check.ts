@@ -1,16 +1,12 @@
 /** One check of `doctor`, its mark, and the exit code of a set of them. */
 import { errorMessage } from "../error-message.js";
+import type { DoctorFinding } from "../model/index.js";
 import { EXIT, explainFatal } from "./errors.js";
 import { terminalText } from "./terminal-text.js";
 
-export type CheckState = "pass" | "warn" | "fail";
-
-export interface Check {
-  name: string;
-  state: CheckState;
-  /** What was found, and for a warning or a failure, what to do about it. */
-  detail: string;
-}
+/** A provider's line and the database's (model/database.ts) are one kind of line. */
+export type Check = DoctorFinding;
+export type CheckState = Check["state"];
 
 const MARK: Record<CheckState, string> = { pass: "✓", warn: "!", fail: "✗" };
 

@@ -2,7 +2,6 @@
  * The PostgreSQL database behind the commands' port: one pool, the calls table's store on it, and the
  * daemon's state in RECONCILER_SCHEMA.
  */
-import type pg from "pg";
 import type { Config } from "../config/config.js";
 import type { CausesBook, Database, OpenDatabaseOptions, WriterLease } from "../model/index.js";
 import { SchemaMismatchError } from "../model/index.js";
@@ -20,11 +19,10 @@ import { statusColumnWarning } from "./schema-hints.js";
 import { daemonTables } from "./sql/tables.js";
 import { PgCallStore } from "./store.js";
 
-/** A PostgreSQL database as the commands use it; `pool` for what only PostgreSQL has (the demo's seeding). */
+/** A PostgreSQL database as the commands use it. */
 export interface PgDatabase extends Database {
   readonly kind: "postgresql";
   readonly store: PgCallStore;
-  readonly pool: pg.Pool;
 }
 
 /** Opens DATABASE_URL (a postgres:// URL): the pool connects on its first query. */
@@ -46,7 +44,6 @@ export function openPostgres(config: Config, url: string, opts: OpenDatabaseOpti
   const leaseName = () => reconcileLeaseName(pool, calls.table);
   return {
     kind: "postgresql",
-    pool,
     store,
     diagnoses: pgDiagnosisQueue(pool, tables),
     writerLease: ({ holder, ttlSeconds }): WriterLease =>
