@@ -233,7 +233,10 @@ export interface Database {
   readonly kind: "postgresql" | "sqlite";
   readonly store: CommandStore;
   readonly diagnoses: DiagnosisQueue;
-  /** The writers' lease on the calls table (`ttlSeconds`: LEADER_LEASE_SECONDS). */
+  /**
+   * The writers' lease on the calls table (`ttlSeconds`: LEADER_LEASE_SECONDS). Its first request checks the
+   * state's binding (binding an unbound state): a writer never leads on the state of another calls table.
+   */
   writerLease(opts: { holder: string; ttlSeconds: number }): WriterLease;
   holds(): HoldBook;
   reverts(): RevertBook;
