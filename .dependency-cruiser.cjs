@@ -116,6 +116,15 @@ module.exports = {
       ["sim", "dev", "db", "config", "model"],
     ),
     {
+      name: "cli-opens-the-database-through-the-port",
+      comment:
+        "The commands get their database from cli/database.ts (the port of model/database.ts, PostgreSQL or SQLite): " +
+        "no other file of cli/ imports db/, except the demo, which starts and seeds its own PostgreSQL.",
+      severity: "error",
+      from: { path: "^src/cli/", pathNot: "^src/cli/(?:database|demo|demo-app-table)\\.ts$" },
+      to: { path: "^src/db/" },
+    },
+    {
       name: "only-cli-imports-sim-dev",
       comment:
         "src/sim/ and src/dev/ are for the demo, tests and bench: of src/, only cli/ (and sim/, dev/ themselves) may import them.",

@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Config } from "../config/config.js";
 import { holdLeadership } from "../daemon/leadership.js";
-import { Lease, type LeaseHolder, reconcileLeaseName } from "../db/lease.js";
-import { statusColumnWarning } from "../db/schema-hints.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
+import type { Database, LeaseHolder, WriterLease } from "../model/index.js";
 import { type PassDeps, type PassResult, runPass, totalUnverified, totalZombies } from "../reconcile/pass.js";
 import { EXIT, UsageError } from "./errors.js";
 import { listingIndexNote } from "./listing-index-report.js";
@@ -69,25 +68,23 @@ export async function runAudit(
     ...(opts.confirmRealtimeAbsences === true ? { confirmRealtimeAbsences: true } : {}),
     ...(opts.confirmAgeBound === true ? { confirmAgeBound: true } : {}),
   };
-  const runtime = createRuntime(config, logger, {
+  const runtime = await createRuntime(config, logger, {
     twilioKeepAlive: opts.twilioKeepAlive ?? false,
     warn: plainWarnings(logger),
   });
   try {
     const store = force ? runtime.store.asForced() : runtime.store;
-    await store.schema.verify();
+    await runtime.database.verify();
     // Checked 0 active calls because CALLS_COL_STATUS names the wrong column should not look like a clean bill.
-    const statusWarning = await statusColumnWarning(runtime.pool, config.calls, config.activeStatuses);
+    const statusWarning = await runtime.database.statusColumnWarning();
     if (statusWarning !== null) logger.warn(statusWarning);
     // Also logged as a warning (runtime's onListingIndex); printed below with the statement to run.
     const listingIndex = await store.listingIndex();
     const passDeps: PassDeps = { ...runtime.passDeps, store };
     const runId = randomUUID();
-    const lease = new Lease(runtime.pool, {
-      name: () => reconcileLeaseName(runtime.pool, config.calls.table),
+    const lease = runtime.database.writerLease({
       holder: `audit:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       ttlSeconds: config.leaderLeaseSeconds,
-      schema: config.calls.daemonSchema,
     });
     let result: PassResult;
     // The daemon's bound on one pass holds for audit too: a provider that answers slowly, or not at all,
@@ -103,7 +100,7 @@ export async function runAudit(
       );
       result = await runPass(passDeps, { runId, dryRun: false, signal, ...confirm });
     } else {
-      result = await underLease(lease, config.leaderLeaseSeconds, logger, (leadership) =>
+      result = await underLease(runtime.database, lease, config.leaderLeaseSeconds, logger, (leadership) =>
         runPass({ ...passDeps, leadership }, { runId, dryRun: false, signal, ...confirm }),
       );
     }
@@ -129,12 +126,13 @@ export async function runAudit(
  * daemon that starts next leads at once.
  */
 async function underLease<T>(
-  lease: Lease,
+  database: Database,
+  lease: WriterLease,
   ttlSeconds: number,
   logger: Logger,
   pass: (leadership: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  await takeLease(lease);
+  await takeLease(database, lease);
   const leadership = holdLeadership(lease, ttlSeconds, logger);
   try {
     return await pass(leadership.signal);
@@ -148,16 +146,16 @@ async function underLease<T>(
   }
 }
 
-async function takeLease(lease: Lease): Promise<void> {
+async function takeLease(database: Database, lease: WriterLease): Promise<void> {
   // The holder read after a refusal may have let go meanwhile: ask again, a few times.
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await lease.acquireOrRenew()) return;
     const other = await lease.currentHolder();
     if (other !== null && other.holder !== lease.holder)
-      throw new LeaseHeldError(heldLine(await lease.name(), other));
+      throw new LeaseHeldError(heldLine(await database.leaseName(), other));
   }
   throw new LeaseHeldError(
-    `audit --apply: the lease ${await lease.name()} keeps changing hands; nothing was written`,
+    `audit --apply: the lease ${await database.leaseName()} keeps changing hands; nothing was written`,
   );
 }
 

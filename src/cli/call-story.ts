@@ -1,7 +1,8 @@
 /** `report --call`: one call's story in order, from its cause row and its audit rows. */
-import type { CallAction, CauseRow } from "../db/causes.js";
+
 import { type Endpoint, endpointUrl } from "../diagnosis/call-records.js";
 import { isBoundSource } from "../diagnosis/summary.js";
+import type { CallAction, CauseRow } from "../model/index.js";
 import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 type StoryRequest = {

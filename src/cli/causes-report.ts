@@ -3,16 +3,10 @@
  * calls the app ended itself). Reads only; asks no provider.
  */
 import type { Config } from "../config/config.js";
-import { checkBinding } from "../db/binding.js";
-import { actionsOf, causeOf, causesSince } from "../db/causes.js";
-import { pgCode } from "../db/errors.js";
-import { createPool } from "../db/pool.js";
-import { daemonTables } from "../db/sql.js";
-import { PgCallStore } from "../db/store.js";
 import { type CauseSummary, summarise } from "../diagnosis/summary.js";
 import { callStory } from "./call-story.js";
+import { openDatabase } from "./database.js";
 import { EXIT, UsageError } from "./errors.js";
-import { requireDatabaseUrl } from "./runtime.js";
 import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 const DAY_MS = 86_400_000;
@@ -93,19 +87,19 @@ export async function runCausesReport(
   config: Config,
   opts: { since?: string | undefined; call?: string | undefined; json: boolean; out: NodeJS.WritableStream },
 ): Promise<number> {
-  const pool = createPool(requireDatabaseUrl(config), { max: 2 });
-  const tables = daemonTables(config.calls.daemonSchema);
+  const database = await openDatabase(config, { connections: 2 });
+  const causes = database.causes();
   try {
     // Another table's causes and ends would be reported as this one's; reading binds nothing.
-    await checkBinding(pool, config.calls, { bind: false });
+    await database.checkBinding({ bind: false });
     const now = new Date();
     if (opts.call !== undefined) {
-      const row = await withTables(() => causeOf(pool, tables, opts.call as string));
+      const row = await causes.of(opts.call);
       if (row === null) {
         opts.out.write(`call ${terminalId(opts.call)}: the daemon has not ended it (no cause recorded)\n`);
         return EXIT.zombiesLeft;
       }
-      const actions = await actionsOf(pool, tables, row.callId);
+      const actions = await causes.actionsOf(row.callId);
       opts.out.write(
         opts.json
           ? `${JSON.stringify({ call: row, actions }, null, 2)}\n`
@@ -114,9 +108,8 @@ export async function runCausesReport(
       return EXIT.ok;
     }
     const since = parseSince(opts.since, now);
-    const zombies = await withTables(() => causesSince(pool, tables, since));
-    const store = new PgCallStore(pool, config.calls, config.activeStatuses);
-    const endedAll = await store.endedSince(since);
+    const zombies = await causes.since(since);
+    const endedAll = await database.endedSince(since);
     // The daemon's own ends carry their true end time, which may be before the window: never below zero.
     // A reverted end is no longer in the calls table: nothing to subtract.
     const ownInWindow = zombies.filter((z) => !z.reverted && z.providerEndedAt >= since).length;
@@ -128,19 +121,6 @@ export async function runCausesReport(
     opts.out.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryText(summary)}\n`);
     return EXIT.ok;
   } finally {
-    await pool.end();
-  }
-}
-
-/** A database without the causes table has not been migrated to this release: one line saying so. */
-async function withTables<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (pgCode(err) === "42P01")
-      throw new UsageError(
-        "the daemon's tables are missing or outdated: run `call-reconciler migrate` first",
-      );
-    throw err;
+    await database.close();
   }
 }

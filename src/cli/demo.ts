@@ -78,7 +78,7 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
     say(
       "\n$ call-reconciler run              # one pass of the daemon: after its ends, it reads Twilio's records of the ended zombies",
     );
-    const runtime = createRuntime(config, logger);
+    const runtime = await createRuntime(config, logger);
     try {
       const pass = await runPass(runtime.passDeps, { runId: randomUUID(), dryRun: false, diagnose: true });
       const settled = Object.values(pass.diagnoses.settled).reduce((a, n) => a + n, 0);

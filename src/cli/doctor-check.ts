@@ -1,16 +1,12 @@
 /** One check of `doctor`, its mark, and the exit code of a set of them. */
 import { errorMessage } from "../error-message.js";
+import type { DoctorFinding } from "../model/index.js";
 import { EXIT, explainFatal } from "./errors.js";
 import { terminalText } from "./terminal-text.js";
 
-export type CheckState = "pass" | "warn" | "fail";
-
-export interface Check {
-  name: string;
-  state: CheckState;
-  /** What was found, and for a warning or a failure, what to do about it. */
-  detail: string;
-}
+/** A provider's line and the database's (model/database.ts) are one kind of line. */
+export type Check = DoctorFinding;
+export type CheckState = Check["state"];
 
 const MARK: Record<CheckState, string> = { pass: "✓", warn: "!", fail: "✗" };
 
@@ -37,8 +33,11 @@ export function doctorReport(checks: readonly Check[]): string {
     .join("\n");
 }
 
+/** An error as a line's detail: the one line an operator can act on, else its message. */
+export const explainCheck = (err: unknown): string => explainFatal(err) ?? errorMessage(err);
+
 export const failed = (name: string, err: unknown): Check => ({
   name,
   state: "fail",
-  detail: explainFatal(err) ?? errorMessage(err),
+  detail: explainCheck(err),
 });

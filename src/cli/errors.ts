@@ -1,7 +1,8 @@
 import { ConfigError } from "../config/config.js";
-import { pgCode, SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
+import { SchemaMismatchError } from "../model/index.js";
 import { ListenError } from "../server/http.js";
+import { errorCode } from "./database.js";
 
 /** Bad command-line usage: one line and exit code 2, like a bad config. */
 export class UsageError extends Error {
@@ -20,7 +21,7 @@ const NO_TLS = /server does not support SSL connections/i;
  * A database that is down or unreachable is not one of them: the daemon waits for it.
  */
 export function isDatabaseConfigError(err: unknown): boolean {
-  const code = pgCode(err);
+  const code = errorCode(err);
   return (
     code === "28P01" ||
     code === "28000" ||
@@ -43,7 +44,7 @@ export function explainFatal(err: unknown): string | null {
   ) {
     return err.message;
   }
-  const code = pgCode(err);
+  const code = errorCode(err);
   const message = errorMessage(err);
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ETIMEDOUT") {
     return `DATABASE_URL: cannot reach the database (${code}: ${message})`;

@@ -1,12 +1,9 @@
 import { hostname, userInfo } from "node:os";
 import type { Config } from "../config/config.js";
-import { checkBinding } from "../db/binding.js";
-import { type Hold, HoldStore } from "../db/holds.js";
-import { createPool } from "../db/pool.js";
-import { verifyPrivileges } from "../db/privileges.js";
 import type { Logger } from "../log.js";
+import type { Hold, HoldBook } from "../model/index.js";
+import { openDatabase } from "./database.js";
 import { EXIT, UsageError } from "./errors.js";
-import { requireDatabaseUrl } from "./runtime.js";
 import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 export interface HoldOptions {
@@ -36,17 +33,14 @@ function describe(h: Hold): string {
   return `held since ${h.heldAt.toISOString()} by ${terminalText(h.heldBy, ID_WIDTH)}${reason}`;
 }
 
-async function withHolds<T>(config: Config, fn: (holds: HoldStore) => Promise<T>): Promise<T> {
-  const pool = createPool(requireDatabaseUrl(config), {
-    max: 1,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-  });
+async function withHolds<T>(config: Config, fn: (holds: HoldBook) => Promise<T>): Promise<T> {
+  const database = await openDatabase(config, { connections: 1 });
   try {
-    await verifyPrivileges(pool, config.calls);
-    await checkBinding(pool, config.calls, { bind: true });
-    return await fn(new HoldStore(pool, config.calls));
+    await database.verifyWriter();
+    await database.checkBinding({ bind: true });
+    return await fn(database.holds());
   } finally {
-    await pool.end();
+    await database.close();
   }
 }
 

@@ -2,9 +2,10 @@
  * Telling the operator whether an index serves the listing of active calls: the gauge, a warning with the
  * statement to run, and the lines `audit` prints. Without one, a pass reads the whole calls table.
  */
-import type { ListingIndex } from "../db/listing-index.js";
+
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
+import type { ListingIndex } from "../model/index.js";
 import { terminalText } from "./terminal-text.js";
 
 /**

@@ -1,11 +1,8 @@
 import type { Config } from "../config/config.js";
-import { migrate } from "../db/migrate.js";
-import { createPool } from "../db/pool.js";
 import type { Logger } from "../log.js";
-import { tableChecks } from "./doctor.js";
-import { type Check, doctorReport } from "./doctor-check.js";
+import { openDatabase } from "./database.js";
+import { type Check, doctorReport, explainCheck } from "./doctor-check.js";
 import { EXIT } from "./errors.js";
-import { createRuntime, requireDatabaseUrl } from "./runtime.js";
 import { terminalText } from "./terminal-text.js";
 
 /**
@@ -15,20 +12,13 @@ import { terminalText } from "./terminal-text.js";
  */
 export async function runMigrate(
   config: Config,
-  logger: Logger,
+  _logger: Logger,
   opts: { withCallsTable: boolean; out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
-  const pool = createPool(requireDatabaseUrl(config), {
-    max: 1,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-  });
+  const database = await openDatabase(config, { connections: 1 });
   let callsTable: "created" | "existing" | null;
   try {
-    const result = await migrate(pool, {
-      withCallsTable: opts.withCallsTable,
-      mapping: config.calls,
-      activeStatuses: config.activeStatuses,
-    });
+    const result = await database.migrate({ withCallsTable: opts.withCallsTable });
     callsTable = result.callsTable;
     if (result.schemaCreated) opts.out.write(`created schema ${result.schema}\n`);
     opts.out.write(
@@ -40,11 +30,11 @@ export async function runMigrate(
     if (result.listingIndexCreated !== null)
       opts.out.write(`created index ${result.listingIndexCreated} for the listing of active calls\n`);
   } finally {
-    await pool.end();
+    await database.close();
   }
   if (callsTable !== "existing") return EXIT.ok;
   opts.out.write(`calls table ${config.calls.table} already exists: left as it is, checked\n`);
-  const { checks, index } = await checkCallsTable(config, logger);
+  const { checks, index } = await checkCallsTable(config);
   opts.out.write(`${doctorReport(checks)}\n`);
   if (index !== null) {
     opts.out.write(
@@ -63,17 +53,13 @@ export async function runMigrate(
  * one does, or the table is not usable). The role that migrates owns the daemon's tables: its privileges are
  * not the daemon's, so they are not checked.
  */
-async function checkCallsTable(
-  config: Config,
-  logger: Logger,
-): Promise<{ checks: Check[]; index: string | null }> {
-  const runtime = createRuntime(config, logger.child({}, { level: "silent" }), { twilioKeepAlive: false });
-  const checks: Check[] = [];
+async function checkCallsTable(config: Config): Promise<{ checks: Check[]; index: string | null }> {
+  const database = await openDatabase(config);
   try {
-    await tableChecks(config, runtime, checks, "privileged");
+    const { findings: checks } = await database.doctorChecks({ scope: "tables", explain: explainCheck });
     const unindexed = checks.some((c) => c.name === "listing index" && c.state === "warn");
-    return { checks, index: unindexed ? (await runtime.store.listingIndex()).statement : null };
+    return { checks, index: unindexed ? (await database.store.listingIndex()).statement : null };
   } finally {
-    await runtime.close();
+    await database.close();
   }
 }

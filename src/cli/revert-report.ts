@@ -1,4 +1,4 @@
-import type { CallState, RecordedEnd } from "../db/revert.js";
+import type { CallState, RecordedEnd } from "../model/index.js";
 import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
 
 /** What became of one end of the run (or of the call) being reverted. */

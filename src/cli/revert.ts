@@ -1,11 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config/config.js";
-import { checkBinding } from "../db/binding.js";
-import { HoldStore } from "../db/holds.js";
-import { createPool } from "../db/pool.js";
-import { verifyPrivileges } from "../db/privileges.js";
-import { type CallState, type RecordedEnd, RevertStore } from "../db/revert.js";
 import type { Logger } from "../log.js";
+import type { CallState, RecordedEnd, RevertBook } from "../model/index.js";
+import { openDatabase } from "./database.js";
 import { EXIT, UsageError } from "./errors.js";
 import { operator } from "./hold.js";
 import {
@@ -15,7 +12,6 @@ import {
   revertJson,
   revertTable,
 } from "./revert-report.js";
-import { requireDatabaseUrl } from "./runtime.js";
 import { terminalId } from "./terminal-text.js";
 
 export interface RevertOptions {
@@ -69,14 +65,11 @@ export async function runRevert(
   opts: RevertOptions,
 ): Promise<{ exitCode: number; report: RevertReport }> {
   const target = checkTarget(opts);
-  const pool = createPool(requireDatabaseUrl(config), {
-    max: 2,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-  });
+  const database = await openDatabase(config, { connections: 2 });
   try {
-    await verifyPrivileges(pool, config.calls);
-    await checkBinding(pool, config.calls, { bind: true });
-    const store = new RevertStore(pool, config.calls);
+    await database.verifyWriter();
+    await database.checkBinding({ bind: true });
+    const store = database.reverts();
     const report: RevertReport = {
       revertRunId: randomUUID(),
       dryRun: !opts.apply,
@@ -111,7 +104,7 @@ export async function runRevert(
     };
 
     if (target.call !== undefined) {
-      const call = await new HoldStore(pool, config.calls).callById(target.call);
+      const call = await database.holds().callById(target.call);
       const end = await store.lastEndOf(call?.callId ?? target.call);
       if (end === null) {
         if (call === null)
@@ -136,7 +129,7 @@ export async function runRevert(
     );
     return { exitCode: revertExitCode(report.items), report };
   } finally {
-    await pool.end();
+    await database.close();
   }
 }
 
@@ -156,7 +149,7 @@ function checkTarget(opts: RevertOptions): { run?: string; call?: string } {
 }
 
 /** A run with no end to revert: an id no audit row carries is bad usage (2); a run that ended nothing is not. */
-async function emptyRun(store: RevertStore, run: string): Promise<string> {
+async function emptyRun(store: RevertBook, run: string): Promise<string> {
   const outcomes = await store.runOutcomes(run);
   const recorded = Object.entries(outcomes).map(([outcome, n]) => `${n} ${outcome}`);
   if (recorded.length === 0)

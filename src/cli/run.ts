@@ -5,12 +5,9 @@ import type { Config } from "../config/config.js";
 import { type LoopState, reconcileLoop } from "../daemon/loop.js";
 import { reconcileNow } from "../daemon/on-demand.js";
 import { PassGate, Progress } from "../daemon/tick.js";
-import { checkBinding } from "../db/binding.js";
-import { Lease, reconcileLeaseName } from "../db/lease.js";
-import { statusColumnWarning } from "../db/schema-hints.js";
-import { SchemaMismatchError } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
+import { SchemaMismatchError, type WriterLease } from "../model/index.js";
 import { type Readiness, startHttpServer } from "../server/http.js";
 import { isDatabaseConfigError } from "./errors.js";
 import { daemonReadiness } from "./readiness.js";
@@ -27,22 +24,16 @@ export interface DaemonOptions {
  * contradicts stops it. Wiring only: the loop, its lease and its ticks live in daemon/.
  */
 export async function runDaemon(config: Config, logger: Logger, opts: DaemonOptions): Promise<void> {
-  const runtime = createRuntime(config, logger);
+  const runtime = await createRuntime(config, logger);
   const { signal } = opts;
   // Every in-flight provider request listens on the shutdown signal; their number is bounded by the
   // concurrency caps, so Node's default warning at 11 listeners would only be noise on stderr.
   setMaxListeners(0, signal);
   const intervalMs = config.reconcileIntervalSeconds * 1000;
-  const lease = new Lease(runtime.pool, {
-    // Asked of the database on the first lease check: the daemon may start before the database answers, and
-    // then never leads (never writes) on a state that belongs to another calls table.
-    name: async () => {
-      await checkBinding(runtime.pool, config.calls, { bind: true });
-      return reconcileLeaseName(runtime.pool, config.calls.table);
-    },
+  // The database is first asked on the first lease check: the daemon may start before it answers.
+  const lease = runtime.database.writerLease({
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlSeconds: config.leaderLeaseSeconds,
-    schema: config.calls.daemonSchema,
   });
   const state: LoopState = { leader: false, lastTickOkAt: Number.NEGATIVE_INFINITY, lastResult: null };
   const progress = new Progress();
@@ -77,8 +68,8 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
   });
   try {
     try {
-      await runtime.store.schema.verify();
-      const statusWarning = await statusColumnWarning(runtime.pool, config.calls, config.activeStatuses);
+      await runtime.database.verify();
+      const statusWarning = await runtime.database.statusColumnWarning();
       if (statusWarning !== null) log.warn(statusWarning);
       // Warns (once) and sets the gauge when no index serves the listing; every pass asks again.
       await runtime.store.listingIndex();
@@ -119,7 +110,7 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
  */
 function zombiesReport(
   state: LoopState,
-  lease: Lease,
+  lease: WriterLease,
   statusMap: Config["statusMap"],
 ): { report: unknown } | { unavailable: string } {
   if (!state.leader || lease.remainingMs() <= 0) {

@@ -1,25 +1,27 @@
-import type pg from "pg";
-import { type Config, ConfigError } from "../config/config.js";
+import type { Config } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
 import { passRecord } from "../daemon/pass-record.js";
-import { pgDiagnosisQueue } from "../db/causes.js";
-import { createPool } from "../db/pool.js";
-import { daemonTables } from "../db/sql.js";
-import { PgCallStore } from "../db/store.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics, startEndedCounters } from "../metrics/metrics.js";
-import { type CallStore, type DiagnosisQueue, END_STATUSES } from "../model/index.js";
+import {
+  type CallStore,
+  type CommandStore,
+  type Database,
+  type DiagnosisQueue,
+  END_STATUSES,
+} from "../model/index.js";
 import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
 import type { PassDeps } from "../reconcile/pass.js";
 import { passSettings } from "../reconcile/pass-settings.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
+import { openDatabase } from "./database.js";
 import { watchListingIndex } from "./listing-index-report.js";
 import { terminalText } from "./terminal-text.js";
 
 export interface Runtime {
-  pool: pg.Pool;
-  store: PgCallStore;
+  database: Database;
+  store: CommandStore;
   metrics: Metrics;
   passDeps: PassDeps;
   close(): Promise<void>;
@@ -77,18 +79,6 @@ export function diagnosisBudget(config: Config): number {
   return Math.floor(config.diagnosisRequestShare * config.twilioMaxRps * config.reconcileIntervalSeconds);
 }
 
-export function requireDatabaseUrl(config: Config): string {
-  if (config.database === undefined) {
-    throw new ConfigError(
-      "DATABASE_URL is required (postgres://user:password@host:5432/db, or sqlite:///absolute/path/calls.db)",
-    );
-  }
-  if (config.database.kind === "sqlite") {
-    throw new ConfigError("DATABASE_URL: this command does not run on a SQLite file yet; use PostgreSQL");
-  }
-  return config.database.url;
-}
-
 /** How the runtime says what it found missing at start-up: the daemon's default is its JSON log. */
 export type StartupWarn = (message: string) => void;
 
@@ -103,27 +93,23 @@ export function plainWarnings(logger: Logger, stderr: NodeJS.WritableStream = pr
 }
 
 /** Wires the adapters around the pure core from one validated config. */
-export function createRuntime(
+export async function createRuntime(
   config: Config,
   logger: Logger,
   opts: { twilioKeepAlive?: boolean; warn?: StartupWarn } = {},
-): Runtime {
+): Promise<Runtime> {
   const warn = opts.warn ?? ((message: string) => logger.warn(message));
-  const pool = createPool(requireDatabaseUrl(config), {
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-    onError: (err) =>
-      logger.warn({ err: err.message }, "database connection lost; the next query reconnects"),
-  });
   const metrics = createMetrics();
+  const database = await openDatabase(config, {
+    onConnectionLost: (err) =>
+      logger.warn({ err: err.message }, "database connection lost; the next query reconnects"),
+    onListingIndex: watchListingIndex(metrics, logger, config.calls.table),
+  });
   startEndedCounters(
     metrics,
     END_STATUSES.map((s) => mapStatus(config.statusMap, s)),
   );
-  const store = new PgCallStore(pool, config.calls, config.activeStatuses, {
-    statusMap: config.statusMap,
-    twilioAccount: config.twilio?.accountSid,
-    onListingIndex: watchListingIndex(metrics, logger, config.calls.table),
-  });
+  const { store } = database;
   const raw = rawProviders(config, opts);
   // A table without a Call SID column (CALLS_COL_TWILIO_SID set empty) has no row for Twilio to judge.
   if (raw.twilio === null && config.calls.twilioSid !== null) {
@@ -144,7 +130,7 @@ export function createRuntime(
           onOutcome: (outcome) => metrics.notifications.inc({ outcome }),
         });
   return {
-    pool,
+    database,
     store,
     metrics,
     passDeps: passDepsFor(config, {
@@ -152,13 +138,13 @@ export function createRuntime(
       metrics,
       logger,
       raw,
-      diagnoses: pgDiagnosisQueue(pool, daemonTables(config.calls.daemonSchema)),
+      diagnoses: database.diagnoses,
       notifier,
     }),
     close: async () => {
       // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.
       await notifier?.drain(NOTIFY_DRAIN_MS);
-      await pool.end();
+      await database.close();
     },
   };
 }

@@ -1,12 +1,10 @@
 import type { Config } from "../config/config.js";
-import { createPool } from "../db/pool.js";
-import { PgCallStore } from "../db/store.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import type { PageCursor } from "../model/index.js";
 import { type MirrorSimulators, type MirrorTally, startMirrorSimulators } from "../sim/mirror-simulators.js";
+import { openDatabase } from "./database.js";
 import { EXIT, UsageError } from "./errors.js";
-import { requireDatabaseUrl } from "./runtime.js";
 import type { SimulateOptions } from "./simulate-options.js";
 import { isLoopback } from "./simulate-options.js";
 
@@ -20,19 +18,16 @@ export async function runSimulate(
   logger: Logger,
   opts: SimulateOptions & { out: NodeJS.WritableStream; signal: AbortSignal },
 ): Promise<number> {
-  const pool = createPool(requireDatabaseUrl(config), {
-    max: 1,
+  const database = await openDatabase(config, {
+    connections: 1,
     readOnly: true,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-    onError: (err) => logger.warn({ err: err.message }, "database connection lost"),
+    withoutHolds: true,
+    onConnectionLost: (err) => logger.warn({ err: err.message }, "database connection lost"),
   });
   let sims: MirrorSimulators | undefined;
   try {
-    const store = new PgCallStore(pool, config.calls, config.activeStatuses, {
-      statusMap: config.statusMap,
-      withoutHolds: true,
-    });
-    await store.schema.verifyCallsTable();
+    const { store } = database;
+    await database.verifyCallsTable();
     const now = await store.now();
     sims = await startMirrorSimulators({
       ...opts,
@@ -58,7 +53,7 @@ export async function runSimulate(
     await sims?.close();
     throw err;
   } finally {
-    await pool.end();
+    await database.close();
   }
   printBanner(opts.out, sims, config, opts);
   if (!opts.signal.aborted)

@@ -1,6 +1,6 @@
-import type { Lease } from "../db/lease.js";
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
+import type { WriterLease } from "../model/index.js";
 
 /** This replica's hold on the lease while it reconciles: "leadership lost" is an AbortSignal. */
 export interface Leadership {
@@ -20,7 +20,7 @@ export interface Leadership {
  * (slow providers, many rows), so a healthy leader keeps it for as long as the pass runs.
  */
 export function holdLeadership(
-  lease: Lease,
+  lease: WriterLease,
   ttlSeconds: number,
   logger: Logger,
   opts: {

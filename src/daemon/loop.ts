@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Lease } from "../db/lease.js";
 import { errorMessage } from "../error-message.js";
+import type { WriterLease } from "../model/index.js";
 import { type LoopState, leaderTick, type PassGate, recordPass, type TickDeps } from "./tick.js";
 
 export type { LoopState } from "./tick.js";
@@ -12,7 +12,7 @@ export type { LoopState } from "./tick.js";
  * itself. Returns once `signal` is aborted and the tick in flight has finished.
  */
 export async function reconcileLoop(
-  deps: TickDeps & { intervalMs: number; lease: Lease },
+  deps: TickDeps & { intervalMs: number; lease: WriterLease },
   state: LoopState,
   signal: AbortSignal,
   gate: PassGate,
@@ -46,7 +46,7 @@ export async function reconcileLoop(
 }
 
 /** Whether this replica leads this interval; null when the lease could not be checked (database trouble). */
-async function checkLease(lease: Lease, deps: TickDeps, runId: string): Promise<boolean | null> {
+async function checkLease(lease: WriterLease, deps: TickDeps, runId: string): Promise<boolean | null> {
   try {
     return await lease.acquireOrRenew();
   } catch (err) {

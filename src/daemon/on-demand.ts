@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Lease } from "../db/lease.js";
 import { errorMessage } from "../error-message.js";
+import type { WriterLease } from "../model/index.js";
 import { passOutcome } from "../reconcile/pass.js";
 import {
   type LoopState,
@@ -19,7 +19,7 @@ export interface OnDemandAnswer {
 
 export interface OnDemandDeps {
   tickDeps: TickDeps;
-  lease: Lease;
+  lease: WriterLease;
   state: LoopState;
   gate: PassGate;
   /** The daemon's shutdown: a pass asked for stops on it as a timer pass does. */
@@ -75,7 +75,7 @@ export async function reconcileNow(deps: OnDemandDeps, opts: { dryRun: boolean }
   };
 }
 
-async function standingBy(lease: Lease): Promise<OnDemandAnswer> {
+async function standingBy(lease: WriterLease): Promise<OnDemandAnswer> {
   const holder = await lease.currentHolder().catch(() => null);
   return {
     status: 503,

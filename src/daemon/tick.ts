@@ -3,11 +3,11 @@
  * under its lease's heartbeat, the metrics it publishes, and the summary line. The loop (loop.ts) and POST
  * /reconcile (on-demand.ts) both start passes here and nowhere else.
  */
-import type { Lease } from "../db/lease.js";
+
 import { errorMessage } from "../error-message.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { ActiveSummary } from "../model/index.js";
+import type { ActiveSummary, WriterLease } from "../model/index.js";
 import {
   type PassDeps,
   type PassOutcome,
@@ -90,7 +90,7 @@ export class PassGate {
 
 export interface TickDeps {
   passDeps: PassDeps;
-  lease: Lease;
+  lease: WriterLease;
   leaseSeconds: number;
   dryRun: boolean;
   metrics: Metrics;

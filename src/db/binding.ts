@@ -7,26 +7,12 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
+import type { ResolvedTable, StateBinding } from "../model/index.js";
 import { pgCode, SchemaMismatchError } from "./errors.js";
 import { missingTableMessage } from "./schema-hints.js";
 import { bindingSql } from "./sql/binding.js";
 import { daemonTables, TABLE_NAMES } from "./sql/tables.js";
 import { RESOLVED_TABLE_SQL } from "./sql.js";
-
-/** A calls table as the database resolves it. */
-export interface ResolvedTable {
-  schema: string;
-  name: string;
-}
-
-export interface StateBinding {
-  /** The table CALLS_TABLE resolves to now. */
-  table: ResolvedTable;
-  /** When the state was bound to it; null while nothing has used the state yet (and `bind` was not asked). */
-  boundAt: Date | null;
-  /** This call bound it. */
-  boundNow: boolean;
-}
 
 const named = (t: ResolvedTable) => `${t.schema}.${t.name}`;
 

@@ -4,26 +4,16 @@
  */
 import type pg from "pg";
 import {
+  type CallAction,
+  type CauseRow,
   type DiagnosisQueue,
   type DueDiagnosis,
   type EndRequest,
   type Evidence,
   TWILIO_RECORDS_DELAY_MS,
-  type ZombieRecord,
 } from "../model/index.js";
 import { causesSql } from "./sql/causes.js";
 import type { DaemonTables } from "./sql/tables.js";
-
-/** One row of the causes table as `report` reads it: the zombie, and where its diagnosis stands. */
-export interface CauseRow extends ZombieRecord {
-  callSid: string | null;
-  accountSid: string | null;
-  attempts: number;
-  lastError: string | null;
-  diagnosedAt: Date | null;
-  /** The end was undone by `revert`: not a zombie ended, whatever its cause. */
-  reverted: boolean;
-}
 
 const twilioOf = (evidence: unknown) => (evidence as Partial<Evidence> | null | undefined)?.twilio;
 
@@ -178,19 +168,6 @@ export function pgDiagnosisQueue(pool: pg.Pool, tables: DaemonTables): Diagnosis
     retry: (callId, dueAt, error) => retryDiagnosis(pool, tables, callId, dueAt, error),
     backlog: () => diagnosisBacklog(pool, tables),
   };
-}
-
-/** One audit row of a call, for its story. */
-export interface CallAction {
-  runId: string;
-  previousStatus: string;
-  newStatus: string;
-  endedAt: Date | null;
-  source: string;
-  decidedAt: Date | null;
-  outcome: string;
-  /** What the providers said when the end was decided: tells a realtime end at the session cap from one at a sighting. */
-  evidence?: unknown;
 }
 
 export async function actionsOf(pool: pg.Pool, tables: DaemonTables, callId: string): Promise<CallAction[]> {

@@ -1,25 +1,9 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
+import type { CallNow, Hold, HoldBook } from "../model/index.js";
 import { explainSchemaError, pgCode, SchemaMismatchError } from "./errors.js";
 import { callByIdSql, holdsSql } from "./sql/holds.js";
 import { daemonTables } from "./sql/tables.js";
-
-/** A call of the app's table as it stands now, under its canonical id (`id::text`). */
-export interface CallNow {
-  callId: string;
-  status: string;
-  /** As the column holds it (text), for display. */
-  endedAt: string | null;
-}
-
-export interface Hold {
-  callId: string;
-  reason: string | null;
-  heldBy: string;
-  /** The run whose end a revert undid; null for a hold by hand. */
-  runId: string | null;
-  heldAt: Date;
-}
 
 interface HoldRow {
   call_id: string;
@@ -38,7 +22,7 @@ const toHold = (r: HoldRow): Hold => ({
 });
 
 /** Holds by hand (`hold`, `release`) on the daemon's table `call_reconciler_holds`; the calls table is only read. */
-export class HoldStore {
+export class HoldStore implements HoldBook {
   private readonly sql: ReturnType<typeof holdsSql>;
 
   constructor(

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
+import type { LeaseHolder, WriterLease } from "../model/index.js";
 import { daemonTables } from "./sql/tables.js";
 import { leaseSql, RESOLVED_TABLE_SQL } from "./sql.js";
 
@@ -16,14 +17,6 @@ export async function reconcileLeaseName(pool: pg.Pool, callsTable: string): Pro
   const table = rows[0];
   if (table === undefined) throw new Error(`CALLS_TABLE: table ${callsTable} does not exist`);
   return `reconcile:${table.schema}.${table.name}`;
-}
-
-/** Who holds a lease, as the database sees it now. */
-export interface LeaseHolder {
-  holder: string;
-  expiresAt: Date;
-  /** Seconds until it expires unless renewed, on the database's clock. */
-  secondsLeft: number;
 }
 
 export interface LeaseOptions {
@@ -43,7 +36,7 @@ export interface LeaseOptions {
  * the moment the request was *sent* (not answered), so it can only under-estimate how long the database
  * still considers us the holder; writes stop before the lease can have passed to someone else.
  */
-export class Lease {
+export class Lease implements WriterLease {
   private validUntil = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly sql: ReturnType<typeof leaseSql>;

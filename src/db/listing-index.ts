@@ -5,6 +5,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
+import type { ListingIndex } from "../model/index.js";
 import type { RawTime } from "../time/raw-time.js";
 import { withTransaction } from "./pool.js";
 import {
@@ -16,15 +17,6 @@ import {
   RESET_PREFER_INDEXES_SQL,
   TABLE_INDEXES_SQL,
 } from "./sql.js";
-
-export interface ListingIndex {
-  /** An index serves the listing: the planner can use it, and it reads active rows only. */
-  usable: boolean;
-  /** That index's name; null when none serves it. */
-  index: string | null;
-  /** `CREATE INDEX CONCURRENTLY …`: the partial index to create (the one `migrate --with-calls-table` makes). */
-  statement: string;
-}
 
 export interface ListingTable {
   mapping: CallsTableMapping;

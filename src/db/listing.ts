@@ -6,9 +6,8 @@
  * are handed out of it; the next window, if any, starts after its last row.
  */
 import type pg from "pg";
-import type { ActiveCall, ActivePage, PageCursor } from "../model/index.js";
+import type { ActiveCall, ActivePage, ListingIndex, PageCursor } from "../model/index.js";
 import type { RawTime } from "../time/raw-time.js";
-import type { ListingIndex } from "./listing-index.js";
 import type { PageStatements } from "./sql.js";
 
 /**

@@ -1,24 +1,11 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
+import type { MigrateResult } from "../model/index.js";
 import { ensureListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { daemonTables } from "./sql/tables.js";
 import { CALLS_TABLE_EXISTS_SQL, createCallsTableSql, migrationSql, migrations } from "./sql.js";
-
-export interface MigrateResult {
-  applied: number[];
-  /** The schema the daemon's tables are in (RECONCILER_SCHEMA), and whether this run created it. */
-  schema: string;
-  schemaCreated: boolean;
-  /**
-   * `--with-calls-table`: `created` (with the index its listing needs), or `existing`: the app's table, left
-   * exactly as it is, for the caller to check. Null when not asked.
-   */
-  callsTable: "created" | "existing" | null;
-  /** The partial index created with a new calls table (null: one already served it, or no table created). */
-  listingIndexCreated: string | null;
-}
 
 /**
  * Brings the daemon's own tables up to date. The app's calls table is only ever created, when asked and

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { CallsTableMapping } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
+import type { CallState, RecordedEnd, RevertBook } from "../model/index.js";
 import type { RawTime } from "../time/raw-time.js";
 import { readEndColumnTypes, readTimeColumns } from "./column-types.js";
 import { readDurationColumn } from "./duration-column.js";
@@ -17,39 +18,6 @@ interface Statements {
   /** CALLS_COL_DURATION is set: the lengths are compared and restored. */
   duration: boolean;
   ended: RawTime | null;
-}
-
-/** One end the daemon recorded (an audit row with outcome `ended`), and the revert that undid it, if any. */
-export interface RecordedEnd {
-  auditId: string;
-  runId: string;
-  callId: string;
-  previousStatus: string;
-  /** The row's end time before the end (null: it had none, and for ends recorded before it was kept). */
-  previousEndedAt: Date | null;
-  newStatus: string;
-  endedAt: Date;
-  /**
-   * The length it wrote to CALLS_COL_DURATION, as the column held it, and the value it replaced; both null
-   * when it wrote none.
-   */
-  durationSeconds: number | null;
-  previousDurationSeconds: number | null;
-  source: string;
-  /** The run id of the revert that undid this end; null while it stands. */
-  revertedBy: string | null;
-  revertedAt: Date | null;
-}
-
-/** Where a call stands now, against what its end wrote. */
-export interface CallState {
-  /** The row still exists. */
-  present: boolean;
-  status: string | null;
-  endedAt: Date | null;
-  /** Its status, end time and length (when the end wrote one) are still exactly what the end wrote. */
-  asWritten: boolean;
-  revertedBy: string | null;
 }
 
 interface EndRow {
@@ -108,7 +76,7 @@ function restoreParams(
 }
 
 /** `revert`: reads the audit trail and restores ended calls, conditionally and in batches (see sql/revert.ts). */
-export class RevertStore {
+export class RevertStore implements RevertBook {
   private sqlCache: Promise<Statements> | undefined;
   private readonly reads: ReturnType<typeof revertReadSql>;
 

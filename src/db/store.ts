@@ -5,9 +5,10 @@ import { errorMessage } from "../error-message.js";
 import {
   type ActivePage,
   type ActiveSummary,
-  type CallStore,
+  type CommandStore,
   type EndBatchResult,
   type EndRequest,
+  type ListingIndex,
   type PageCursor,
   routeSharedId,
   type Sighting,
@@ -23,7 +24,7 @@ import {
 import { readDurationColumn, writtenDuration } from "./duration-column.js";
 import { endError, SchemaMismatchError } from "./errors.js";
 import { ActiveListing } from "./listing.js";
-import { type ListingIndex, readListingIndex } from "./listing-index.js";
+import { readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
 import { SchemaVerifier } from "./schema-verifier.js";
@@ -61,7 +62,7 @@ export interface StoreOptions {
   withoutHolds?: boolean;
 }
 
-export class PgCallStore implements CallStore {
+export class PgCallStore implements CommandStore {
   private readonly sql: PageStatements;
   private readonly listing: ActiveListing;
   /** The listing's $1: the one active status, or the list of them. */

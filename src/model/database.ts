@@ -207,16 +207,78 @@ export interface DoctorFinding {
   detail: string;
 }
 
+/** `doctor`'s database lines, and the Twilio subaccounts the active rows name (beside the configured one). */
+export interface DoctorReport {
+  findings: DoctorFinding[];
+  subaccounts: string[];
+}
+
+/** How a command opens its database: what it reads and writes decides these. */
+export interface OpenDatabaseOptions {
+  /** Connections at most (PostgreSQL's pool; default 4). */
+  connections?: number;
+  /** Every transaction is read-only, enforced by the database (`simulate` promises to write nothing). */
+  readOnly?: boolean;
+  /** The store lists active rows without reading holds (`simulate`, before `migrate` as after it). */
+  withoutHolds?: boolean;
+  /** Hears every answer of `store.listingIndex()` (the gauge of whether an index serves the listing). */
+  onListingIndex?: (found: ListingIndex) => void;
+  /** An idle connection was lost; the next query reconnects. Unheard by default. */
+  onConnectionLost?: (err: Error) => void;
+}
+
 /** A database the commands can use: the calls table's store and the daemon's state beside it. */
 export interface Database {
   /** Which database: its messages and doctor's lines name it. */
   readonly kind: "postgresql" | "sqlite";
   readonly store: CommandStore;
   readonly diagnoses: DiagnosisQueue;
-  /** The writers' lease on the calls table (`ttlSeconds`: LEADER_LEASE_SECONDS). */
+  /**
+   * The writers' lease on the calls table (`ttlSeconds`: LEADER_LEASE_SECONDS). Its first request checks the
+   * state's binding (binding an unbound state): a writer never leads on the state of another calls table.
+   */
   writerLease(opts: { holder: string; ttlSeconds: number }): WriterLease;
   holds(): HoldBook;
   reverts(): RevertBook;
   causes(): CausesBook;
+  /** The name of the writers' lease, as `writerLease` resolves it (for the line naming who holds it). */
+  leaseName(): Promise<string>;
+  /** How many rows of the calls table got an end time since `since` (by anyone), for `report`. */
+  endedSince(since: Date): Promise<number>;
+  /**
+   * `migrate`: brings the daemon's tables up to date; with `withCallsTable`, creates a missing calls table
+   * (and its listing index). An existing calls table is never altered.
+   */
+  migrate(opts: { withCallsTable: boolean }): Promise<MigrateResult>;
+  /**
+   * Checks that the daemon's state belongs to CALLS_TABLE; with `bind`, binds an unbound state to it (a
+   * write). Throws SchemaMismatchError, one line with the fix, when it belongs to another table.
+   */
+  checkBinding(opts: { bind: boolean }): Promise<StateBinding>;
+  /** For `doctor`: what the state is bound to, in words. */
+  describeBinding(binding: StateBinding): string;
+  /**
+   * The connection may read and write what `run`, `audit`, `revert` and `hold` do (PostgreSQL: the role's
+   * privileges); else SchemaMismatchError naming what is missing and how to give it.
+   */
+  verifyWriter(): Promise<void>;
+  /**
+   * The start-up checks of `run` and `audit`, before any read of a call: the writer's rights, the calls table
+   * and its columns, the daemon's tables (binding the state), the status values. SchemaMismatchError on the first.
+   */
+  verify(): Promise<void>;
+  /** The calls table and its columns only: for a reader that neither writes nor needs the daemon's tables. */
+  verifyCallsTable(): Promise<void>;
+  /** A warning when the status column holds none of ACTIVE_STATUSES in a non-empty table; null when fine. */
+  statusColumnWarning(): Promise<string | null>;
+  /**
+   * `doctor`'s database lines (`scope: "database"`: reachability, clock and rights, then the tables), or the
+   * tables' lines alone (`migrate`'s check of an existing calls table). `explain` words an error as the
+   * command reports it.
+   */
+  doctorChecks(opts: {
+    scope: "database" | "tables";
+    explain: (err: unknown) => string;
+  }): Promise<DoctorReport>;
   close(): Promise<void>;
 }

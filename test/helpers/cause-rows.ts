@@ -1,4 +1,4 @@
-import type { CallAction, CauseRow } from "../../src/db/causes.js";
+import type { CallAction, CauseRow } from "../../src/model/index.js";
 
 /** Fixtures for the report's renderers: cause rows and audit actions as the causes store reads them. */
 export const T0 = new Date("2026-12-01T00:00:00Z");

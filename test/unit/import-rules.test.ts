@@ -105,6 +105,18 @@ describe("import rules on fixtures", () => {
     ]);
   });
 
+  it("reports a command importing db/ beside cli/database.ts, the port's one door", async () => {
+    const dir = await fixture("cli-db", {
+      "src/db/store.ts": ["export const store = 1;"],
+      "src/cli/database.ts": ['import { store } from "../db/store.js";', "export const open = () => store;"],
+      "src/cli/run.ts": ['import { open } from "./database.js";', "export const run = open;"],
+      "src/cli/hold.ts": ['import { store } from "../db/store.js";', "export const hold = store;"],
+    });
+    expect(await violations(dir)).toEqual([
+      { rule: "cli-opens-the-database-through-the-port", from: "src/cli/hold.ts", to: "src/db/store.ts" },
+    ]);
+  });
+
   it("reports config/settings/ importing the rest of config/, and config/fields/ importing config/settings/", async () => {
     const dir = await fixture("config-folders", {
       "src/config/fields/f.ts": ['import { s } from "../settings/s.js";', "export const f = s;"],

@@ -33,47 +33,51 @@ describe("start-up warnings: readable for a one-shot command, a log line for the
     await Promise.all(runtimes.splice(0).map((r) => r.close()));
   });
 
-  it("a one-shot command without Twilio: one plain line on stderr, no JSON", () => {
+  it("a one-shot command without Twilio: one plain line on stderr, no JSON", async () => {
     const log = sink();
     const stderr = sink();
     const logger = createLogger("warn", log.stream);
-    runtimes.push(createRuntime(loadConfig(BASE), logger, { warn: plainWarnings(logger, stderr.stream) }));
+    runtimes.push(
+      await createRuntime(loadConfig(BASE), logger, { warn: plainWarnings(logger, stderr.stream) }),
+    );
     expect(stderr.lines).toEqual([TWILIO_LINE]);
     expect(log.lines).toEqual([]);
   });
 
-  it("the daemon without Twilio keeps its JSON warning", () => {
+  it("the daemon without Twilio keeps its JSON warning", async () => {
     const log = sink();
-    runtimes.push(createRuntime(loadConfig(BASE), createLogger("info", log.stream)));
+    runtimes.push(await createRuntime(loadConfig(BASE), createLogger("info", log.stream)));
     const lines = log.lines.map((l) => JSON.parse(l) as { level: number; msg: string });
     expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
       TWILIO_LINE.replace("call-reconciler: warning: ", ""),
     ]);
   });
 
-  it("LOG_LEVEL above warn silences the plain line too", () => {
+  it("LOG_LEVEL above warn silences the plain line too", async () => {
     const stderr = sink();
     const logger = createLogger("error", sink().stream);
-    runtimes.push(createRuntime(loadConfig(BASE), logger, { warn: plainWarnings(logger, stderr.stream) }));
+    runtimes.push(
+      await createRuntime(loadConfig(BASE), logger, { warn: plainWarnings(logger, stderr.stream) }),
+    );
     expect(stderr.lines).toEqual([]);
   });
 
-  it("a table without a Call SID column (CALLS_COL_TWILIO_SID set empty) has no row Twilio could judge: no warning", () => {
+  it("a table without a Call SID column (CALLS_COL_TWILIO_SID set empty) has no row Twilio could judge: no warning", async () => {
     const stderr = sink();
     const logger = createLogger("warn", sink().stream);
     runtimes.push(
-      createRuntime(loadConfig({ ...BASE, CALLS_COL_TWILIO_SID: "" }), logger, {
+      await createRuntime(loadConfig({ ...BASE, CALLS_COL_TWILIO_SID: "" }), logger, {
         warn: plainWarnings(logger, stderr.stream),
       }),
     );
     expect(stderr.lines).toEqual([]);
   });
 
-  it("with Twilio configured there is nothing to warn of", () => {
+  it("with Twilio configured there is nothing to warn of", async () => {
     const stderr = sink();
     const logger = createLogger("warn", sink().stream);
     runtimes.push(
-      createRuntime(loadConfig({ ...BASE, ...TWILIO }), logger, {
+      await createRuntime(loadConfig({ ...BASE, ...TWILIO }), logger, {
         warn: plainWarnings(logger, stderr.stream),
       }),
     );

@@ -3,8 +3,8 @@ import { callStory } from "../../src/cli/call-story.js";
 import { summaryText } from "../../src/cli/causes-report.js";
 import { doctorReport } from "../../src/cli/doctor-check.js";
 import { type RevertReport, revertJson, revertTable } from "../../src/cli/revert-report.js";
-import type { CauseRow } from "../../src/db/causes.js";
 import { summarise } from "../../src/diagnosis/summary.js";
+import type { CauseRow } from "../../src/model/index.js";
 
 /** What a hostile record can carry in any text field: a screen clear, a forged line, a reversed tail. */
 const EVIL = "\x1b[2J\x1b]0;t\x07ok\n| forged |\u202etxt.exe";

@@ -1,10 +1,12 @@
 /** `doctor`'s lines for the table checks (every problem, each on its own line) and for the status words. */
 import type { Config } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
-import type { SchemaProblems } from "../db/schema-problems.js";
-import type { PgCallStore } from "../db/store.js";
-import { END_STATUSES } from "../model/index.js";
-import { type Check, failed } from "./doctor-check.js";
+import { type DoctorFinding as Check, END_STATUSES } from "../model/index.js";
+import type { SchemaProblems } from "./schema-problems.js";
+import type { PgCallStore } from "./store.js";
+
+/** A failed line, its detail worded as the command reports errors. */
+export type Failed = (name: string, err: unknown) => Check;
 
 /** One failed line per problem; the passing lines for the checks that found none. */
 export function schemaChecks(config: Config, found: SchemaProblems): Check[] {
@@ -44,6 +46,7 @@ export async function statusWordChecks(
   config: Config,
   store: PgCallStore,
   found: SchemaProblems,
+  failed: Failed,
 ): Promise<Check[]> {
   const name = "status words";
   // An enum or readable CHECK that accepts every status written vouches for STATUS_MAP's targets.
@@ -76,7 +79,7 @@ export async function statusWordChecks(
 }
 
 /** The duration column's line, when CALLS_COL_DURATION is set: what each end writes there. */
-export async function durationChecks(config: Config, store: PgCallStore): Promise<Check[]> {
+export async function durationChecks(config: Config, store: PgCallStore, failed: Failed): Promise<Check[]> {
   try {
     const duration = await store.durationColumn();
     if (duration === null) return [];
