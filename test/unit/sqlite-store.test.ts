@@ -279,6 +279,40 @@ describe("SqliteCallStore's ends", () => {
   });
 });
 
+describe("an epoch table", () => {
+  it("pages and ends on INTEGER epoch seconds, with a whole-second duration", async () => {
+    f = await appFile(
+      { CALLS_EPOCH_UNIT: "seconds", CALLS_TIME_ZONE: undefined },
+      `CREATE TABLE calls (call_id INTEGER PRIMARY KEY, call_type TEXT, started_at INTEGER NOT NULL,
+        ended_at INTEGER, duration_seconds INTEGER, status TEXT NOT NULL)`,
+    );
+    const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+    for (const n of [3, 1, 2, 10])
+      f.app
+        .prepare("INSERT INTO calls VALUES (?, 'in', ?, NULL, NULL, 'active')")
+        .run(n, epoch(at(n === 10 ? 1 : 0)));
+    const store = f.store();
+    const rows = await listAll(store, at(5), 1);
+    expect(rows.map((r) => [r.id, r.startedAt])).toEqual([
+      ["1", at(0)],
+      ["2", at(0)],
+      ["3", at(0)],
+      ["10", at(1)],
+    ]);
+    expect(await store.endCalls([endRequest(rows[3] as ActiveCall, { durationSeconds: 61.5 })])).toEqual({
+      ended: new Set(["10"]),
+      locked: new Set(),
+    });
+    expect(
+      f.app.prepare("SELECT ended_at, duration_seconds, status FROM calls WHERE call_id = 10").get(),
+    ).toEqual({
+      ended_at: epoch(at(1)) + 61,
+      duration_seconds: 62,
+      status: "completed",
+    });
+  });
+});
+
 describe("sightings", () => {
   it("round-trip, and the last live one is the positive control; week-old ones are forgotten", async () => {
     f = await appFile();
