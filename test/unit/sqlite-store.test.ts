@@ -279,6 +279,23 @@ describe("SqliteCallStore's ends", () => {
   });
 });
 
+describe("the commands' view", () => {
+  it("a forced store marks its audit rows; now is the host's clock; ping answers", async () => {
+    f = await appFile();
+    f.insert({ id: sid(1), startedAt: pythonIsoformat(at(1)) });
+    const now = new Date("2026-12-06T12:00:00Z");
+    const store = f.store({ clock: () => now });
+    expect(await store.now()).toEqual(now);
+    await expect(store.ping()).resolves.toBeUndefined();
+    const forced = store.asForced();
+    const [call] = (await forced.listActivePage(null, now, 10)).rows;
+    expect(await forced.endCall(endRequest(call as ActiveCall))).toBe("ended");
+    expect(f.app.prepare("SELECT forced, recorded_at FROM call_reconciler_actions").all()).toEqual([
+      { forced: 1, recorded_at: now.toISOString() },
+    ]);
+  });
+});
+
 describe("an epoch table", () => {
   it("pages and ends on INTEGER epoch seconds, with a whole-second duration", async () => {
     f = await appFile(
