@@ -131,6 +131,17 @@ export class SqliteCallStore implements CommandStore {
     return this.file.read((db) => startShares(db, this.contextOf(db), parts));
   }
 
+  /** How many rows got an end time since `since` (by anyone): for the share of ends that were lost. */
+  endedSince(since: Date): Promise<number> {
+    return this.file.read((db) => {
+      const ctx = this.contextOf(db);
+      const row = db.prepare(ctx.sql.endedSince).get({ since: ctx.shape.ended.format(since) }) as
+        | { n: number }
+        | undefined;
+      return Number(row?.n ?? 0);
+    });
+  }
+
   async heldAmong(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = (await this.file.read((db) =>

@@ -286,6 +286,19 @@ describe("the commands' view", () => {
     const now = new Date("2026-12-06T12:00:00Z");
     const store = f.store({ clock: () => now });
     expect(await store.now()).toEqual(now);
+    f.insert({
+      id: sid(2),
+      startedAt: pythonIsoformat(at(0)),
+      status: "completed",
+      endedAt: "2026-12-06T11:59:59.999999",
+    });
+    f.insert({
+      id: sid(3),
+      startedAt: pythonIsoformat(at(0)),
+      status: "completed",
+      endedAt: "2026-12-06T12:00:00",
+    });
+    expect(await store.endedSince(now)).toBe(1);
     await expect(store.ping()).resolves.toBeUndefined();
     const forced = store.asForced();
     const [call] = (await forced.listActivePage(null, now, 10)).rows;

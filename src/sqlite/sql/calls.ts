@@ -25,6 +25,8 @@ export interface CallsStatements {
   activeStarts: string;
   /** Per account (`account`), the raw starts of the active rows Twilio is asked about, in order. */
   twilioStarts: string | null;
+  /** How many rows got an end time at or after :since (raw, in the end column's format), by anyone. */
+  endedSince: string;
   /** The row :id still active, unheld and without an end: its status, end and length before the end. */
   endable: string;
   /** Ends the row :id only if still active without an end: :status, :ended, :duration. */
@@ -71,6 +73,7 @@ export function callsStatements(
         : `SELECT NULLIF(CAST(${account ?? "NULL"} AS TEXT), '') AS account, ${started} AS started_at
       FROM ${quotedTable} WHERE ${active("")} AND ${ended} IS NULL AND ${twilioRows}
       ORDER BY ${started}`,
+    endedSince: `SELECT count(*) AS n FROM ${quotedTable} WHERE ${ended} >= :since`,
     endable: `SELECT CAST(c.${id} AS TEXT) AS id, CAST(c.${status} AS TEXT) AS status,
         ${duration === null ? "NULL" : `c.${duration}`} AS duration
       FROM ${quotedTable} AS c
