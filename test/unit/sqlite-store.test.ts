@@ -296,7 +296,7 @@ describe("the commands' view", () => {
       id: sid(3),
       startedAt: pythonIsoformat(at(0)),
       status: "completed",
-      endedAt: "2026-12-06T12:00:00",
+      endedAt: "2026-12-06T12:00:01",
     });
     expect(await store.endedSince(now)).toBe(1);
     await expect(store.ping()).resolves.toBeUndefined();
