@@ -258,6 +258,18 @@ describe("SqliteCallStore's ends", () => {
     expect(await store.endCall(reqs[0] as never)).toBe("ended");
   });
 
+  it("rolls the end back when its audit row cannot be written", async () => {
+    f = await appFile();
+    f.insert({ id: sid(1), startedAt: pythonIsoformat(at(1)) });
+    f.app.exec(`CREATE TRIGGER audit_full BEFORE INSERT ON call_reconciler_actions
+      BEGIN SELECT RAISE(ABORT, 'audit trail full'); END`);
+    const store = f.store();
+    const [call] = await listed(store);
+    await expect(store.endCalls([endRequest(call as ActiveCall)])).rejects.toThrow("audit trail full");
+    expect(rowOf(f, sid(1))).toMatchObject({ status: "active", ended_at: null, duration_seconds: null });
+    expect(count(f, "call_reconciler_causes")).toBe(0);
+  });
+
   it("the app holding the write lock past the busy timeout: SqliteBusyError, nothing written", async () => {
     f = await appFile();
     f.insert({ id: sid(1), startedAt: pythonIsoformat(at(1)) });
