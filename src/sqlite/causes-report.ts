@@ -1,7 +1,8 @@
 /** `report`'s reads on a SQLite file: the causes of the zombies ended, and a call's audit rows. */
 import type { CallAction, CauseRow, CausesBook } from "../model/index.js";
 import type { Connection, SqliteFile } from "./file.js";
-import { explainOwnTablesMissing, ownTime } from "./own-tables-missing.js";
+import { ownTime } from "./own-time.js";
+import { explainSchemaError } from "./schema-errors.js";
 import { CAUSES_REPORT_SQL } from "./sql/causes-report.js";
 
 interface RawCauseRow {
@@ -90,7 +91,7 @@ export class SqliteCausesBook implements CausesBook {
     try {
       return await this.file.read(fn);
     } catch (err) {
-      throw explainOwnTablesMissing(err);
+      throw explainSchemaError(err);
     }
   }
 }

@@ -5,7 +5,8 @@
 import type { CallsTableMapping } from "../config/config.js";
 import type { CallNow, Hold, HoldBook } from "../model/index.js";
 import type { Connection, SqliteFile } from "./file.js";
-import { explainOwnTablesMissing, ownTime } from "./own-tables-missing.js";
+import { ownTime } from "./own-time.js";
+import { explainSchemaError } from "./schema-errors.js";
 import { callByIdSql, HOLDS_SQL } from "./sql/holds.js";
 
 interface HoldRow {
@@ -46,18 +47,20 @@ export class SqliteHoldBook implements HoldBook {
 
   constructor(
     private readonly file: SqliteFile,
-    mapping: CallsTableMapping,
+    private readonly mapping: CallsTableMapping,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.callByIdSql = callByIdSql(mapping);
   }
 
   async callById(rawId: string): Promise<CallNow | null> {
-    const row = await this.file.read(
-      (db) =>
-        db.prepare(this.callByIdSql).get(rawId) as
-          | { call_id: string; status: string; ended_at: string | null }
-          | undefined,
+    const row = await this.guarded(() =>
+      this.file.read(
+        (db) =>
+          db.prepare(this.callByIdSql).get(rawId) as
+            | { call_id: string; status: string; ended_at: string | null }
+            | undefined,
+      ),
     );
     return row === undefined ? null : { callId: row.call_id, status: row.status, endedAt: row.ended_at };
   }
@@ -96,7 +99,7 @@ export class SqliteHoldBook implements HoldBook {
     try {
       return await f();
     } catch (err) {
-      throw explainOwnTablesMissing(err);
+      throw explainSchemaError(err, this.mapping);
     }
   }
 }

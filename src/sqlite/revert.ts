@@ -9,7 +9,8 @@ import { fallbackShape } from "../time/iso-text.js";
 import { epochTime, type RawTime, textTime } from "../time/raw-time.js";
 import type { Connection, SqliteFile } from "./file.js";
 import { holdIn } from "./holds.js";
-import { explainOwnTablesMissing, ownTime } from "./own-tables-missing.js";
+import { ownTime } from "./own-time.js";
+import { explainSchemaError } from "./schema-errors.js";
 import { type CallRowStatements, callRowSql, REVERT_READ_SQL, REVERTED_AUDIT_SQL } from "./sql/revert.js";
 
 interface EndRow {
@@ -125,7 +126,7 @@ export class SqliteRevertBook implements RevertBook {
         return { restored, states: withoutRaw(this.statesIn(db, ends)) };
       });
     } catch (err) {
-      throw explainOwnTablesMissing(err);
+      throw explainSchemaError(err, this.mapping);
     }
   }
 
@@ -218,7 +219,7 @@ export class SqliteRevertBook implements RevertBook {
     try {
       return await this.file.read(fn);
     } catch (err) {
-      throw explainOwnTablesMissing(err);
+      throw explainSchemaError(err, this.mapping);
     }
   }
 }

@@ -79,3 +79,18 @@ describe("SqliteHoldBook before migrate", () => {
     await expect(book.hold("CA1", { reason: null, heldBy: "x" })).rejects.toThrow("call-reconciler migrate");
   });
 });
+
+describe("SqliteHoldBook on a table the settings misname", () => {
+  beforeEach(async () => {
+    f = await appFile();
+  });
+
+  it("names the setting to fix", async () => {
+    await expect(
+      new SqliteHoldBook(f.file, { ...APP_MAPPING, table: "call" }).callById("CA1"),
+    ).rejects.toThrow("CALLS_TABLE: the SQLite file has no table call");
+    await expect(
+      new SqliteHoldBook(f.file, { ...APP_MAPPING, status: "state" }).callById("CA1"),
+    ).rejects.toThrow("CALLS_COL_STATUS: table calls lacks the column");
+  });
+});
