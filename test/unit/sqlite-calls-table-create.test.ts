@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pythonIsoformat } from "../../src/dev/app-table.js";
+import { SchemaMismatchError } from "../../src/model/index.js";
 import { createCallsTableIfMissing } from "../../src/sqlite/calls-table-create.js";
 import { SqliteFile } from "../../src/sqlite/file.js";
 import { APP_MAPPING, type AppFile, appFile, insertCall } from "../helpers/sqlite-app-file.js";
@@ -49,6 +50,15 @@ describe("createCallsTableIfMissing on a new file", () => {
       callsTable: "existing",
       listingIndexCreated: null,
     });
+  });
+
+  it("refuses a table in another schema: the calls table is in the file itself", async () => {
+    await expect(
+      createCallsTableIfMissing(file, {
+        mapping: { ...APP_MAPPING, table: "app.calls" },
+        activeStatuses: ["active"],
+      }),
+    ).rejects.toThrow(SchemaMismatchError);
   });
 
   it("takes a free index name when the file has one of that name", async () => {

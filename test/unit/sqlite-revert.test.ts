@@ -212,6 +212,17 @@ describe("SqliteRevertBook", () => {
     expect(callRow("CA2")).toEqual({ status: "active", ended_at: null, duration_seconds: null });
   });
 
+  it("restores a call held by hand and keeps that hold as it was", async () => {
+    insertCall(f.app, { id: "CA1", startedAt: started });
+    ended("CA1", { endedAt: new Date("2026-12-06T10:01:00Z") });
+    const holds = new SqliteHoldBook(f.file, APP_MAPPING, clock);
+    const byHand = await holds.hold("CA1", { reason: "disputed", heldBy: "ops@host" });
+    const book = new SqliteRevertBook(f.file, APP_MAPPING, clock);
+    const { restored } = await book.restore(await book.runEnds(RUN, "0", 10), REVERT_RUN, "ops@host");
+    expect(restored.size).toBe(1);
+    expect(await holds.current("CA1")).toEqual(byHand.hold);
+  });
+
   it("says a deleted row is gone", async () => {
     insertCall(f.app, { id: "CA1", startedAt: started });
     ended("CA1", { endedAt: new Date("2026-12-06T10:01:00Z") });
