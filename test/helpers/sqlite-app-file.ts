@@ -3,18 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "@photostructure/sqlite";
 import type { CallsTableMapping } from "../../src/config/config.js";
+import { APP_SQLITE_DDL } from "../../src/dev/app-sqlite.js";
 import { pythonIsoformat } from "../../src/dev/app-table.js";
 import { SqliteFile } from "../../src/sqlite/file.js";
 import { migrateOwnTables } from "../../src/sqlite/migrate.js";
-
-/** The app's own DDL, exactly as the Python app runs it. */
-export const APP_DDL = `CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, call_type TEXT NOT NULL, caller_number TEXT,
-  callee_number TEXT, started_at TEXT NOT NULL, ended_at TEXT, duration_seconds REAL, status TEXT NOT NULL,
-  recording_path TEXT, transcript_path TEXT, has_audio BOOLEAN DEFAULT FALSE, has_transcript BOOLEAN DEFAULT FALSE,
-  metadata TEXT);
-CREATE TABLE IF NOT EXISTS transcripts (id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL,
-  speaker TEXT, text TEXT, created_at TEXT);
-CREATE INDEX IF NOT EXISTS idx_calls_started_at ON calls(started_at);`;
 
 /** The app's table as the README's worked example maps it. */
 export const APP_MAPPING: CallsTableMapping = {
@@ -44,7 +36,7 @@ export async function appFile(opts: { own?: boolean } = {}): Promise<AppFile> {
   const dir = mkdtempSync(join(tmpdir(), "sqlite-app-"));
   const path = join(dir, "calls.db");
   const app = new DatabaseSync(path);
-  app.exec(APP_DDL);
+  app.exec(APP_SQLITE_DDL);
   const file = new SqliteFile(path, { busyTimeoutMs: 2_000 });
   if (opts.own !== false) await migrateOwnTables(file);
   return {
