@@ -1,7 +1,8 @@
 /**
  * `doctor`'s line for the SQLite file itself. The daemon writes its ends into the app's file, and SQLite
  * writes its rollback journal (or WAL) beside it: both the file and its directory must be writable by the
- * user the daemon runs as. Imports only Node (the check is about this process's user, nothing else).
+ * user the daemon runs as. Kept free of the project's modules: root may write any file whatever its mode, so
+ * its test runs this module alone, in a child process, as another user.
  */
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";

@@ -6,6 +6,7 @@ import { pythonIsoformat } from "../../src/dev/app-table.js";
 import { SchemaMismatchError } from "../../src/model/index.js";
 import { createCallsTableIfMissing } from "../../src/sqlite/calls-table-create.js";
 import { SqliteFile } from "../../src/sqlite/file.js";
+import { activeRowsPredicate } from "../../src/sqlite/sql/calls-table-create.js";
 import { APP_MAPPING, type AppFile, appFile, insertCall } from "../helpers/sqlite-app-file.js";
 
 describe("createCallsTableIfMissing on a new file", () => {
@@ -40,8 +41,8 @@ describe("createCallsTableIfMissing on a new file", () => {
     const plan = await file.read((db) =>
       db
         .prepare(
-          `EXPLAIN QUERY PLAN SELECT call_id FROM calls WHERE status IN ('active', 'ringing') AND ended_at IS NULL
-            AND started_at <= ? ORDER BY started_at, call_id LIMIT 500`,
+          `EXPLAIN QUERY PLAN SELECT call_id FROM calls WHERE ${activeRowsPredicate(APP_MAPPING, opts.activeStatuses)}
+            AND ended_at IS NULL AND started_at <= ? ORDER BY started_at, call_id LIMIT 500`,
         )
         .all(pythonIsoformat(new Date())),
     );
