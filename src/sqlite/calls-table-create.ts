@@ -4,12 +4,8 @@
  */
 import type { CallsTableMapping } from "../config/config.js";
 import type { SqliteFile } from "./file.js";
-import {
-  CALLS_TABLE_EXISTS_SQL,
-  createCallsTableSql,
-  INDEX_NAMES_SQL,
-  listingIndexSql,
-} from "./sql/calls-table-create.js";
+import { listingIndexStatement } from "./listing-index.js";
+import { CALLS_TABLE_EXISTS_SQL, createCallsTableSql, INDEX_NAMES_SQL } from "./sql/calls-table-create.js";
 import { sqliteTableName } from "./table-name.js";
 
 export interface CallsTableCreated {
@@ -30,16 +26,11 @@ export async function createCallsTableIfMissing(
     }
     db.exec(createCallsTableSql(opts.mapping, name));
     const taken = new Set((db.prepare(INDEX_NAMES_SQL).all() as Array<{ name: string }>).map((r) => r.name));
-    const index = freeIndexName(name, taken);
-    db.exec(listingIndexSql(opts.mapping, name, index, opts.activeStatuses));
-    return { callsTable: "created", listingIndexCreated: index };
+    const statement = listingIndexStatement(opts.mapping, name, opts.activeStatuses, taken);
+    db.exec(statement);
+    return {
+      callsTable: "created",
+      listingIndexCreated: /INDEX IF NOT EXISTS "([^"]+)"/.exec(statement)?.[1] ?? null,
+    };
   });
-}
-
-/** `<table>_active_idx`, or with a number when the file has an index of that name. */
-function freeIndexName(table: string, taken: ReadonlySet<string>): string {
-  const bare = table.slice(0, 48);
-  let n = 0;
-  while (taken.has(`${bare}_active_idx${n === 0 ? "" : n}`.toLowerCase())) n++;
-  return `${bare}_active_idx${n === 0 ? "" : n}`;
 }

@@ -1,5 +1,7 @@
 /** `doctor`'s lines that only a SQLite file has: its journal mode, and the status words its app writes. */
+
 import type { CallsTableMapping } from "../config/config.js";
+import { compareStatusWords } from "../config/status-words.js";
 import { errorMessage } from "../error-message.js";
 import type { DoctorFinding } from "../model/index.js";
 import type { SqliteFile } from "./file.js";
@@ -51,25 +53,13 @@ export async function readFinishedStatuses(file: SqliteFile, m: CallsTableMappin
   return rows.map((r) => r.status);
 }
 
-/**
- * The comparison of the statuses the daemon would write with those the app's finished rows carry (the one
- * PostgreSQL's doctor uses): passed in, as the adapters do not import each other.
- */
-export type CompareStatusWords = (
-  statusMap: Readonly<Record<string, string>>,
-  finished: readonly string[],
-  table: string,
-  opts: { targetsAccepted: boolean },
-) => string[];
-
 /** The status words check on a SQLite file: the finished rows' statuses, and one warning per misspelt one. */
 export async function readStatusWords(
   file: SqliteFile,
   m: CallsTableMapping,
   statusMap: Readonly<Record<string, string>>,
-  compare: CompareStatusWords,
   opts: { targetsAccepted: boolean } = { targetsAccepted: false },
 ): Promise<{ finished: string[]; warnings: string[] }> {
   const finished = await readFinishedStatuses(file, m);
-  return { finished, warnings: compare(statusMap, finished, m.table, opts) };
+  return { finished, warnings: compareStatusWords(statusMap, finished, m.table, opts) };
 }

@@ -42,15 +42,28 @@ export function inspectListingIndex(
   return {
     usable: serving !== undefined,
     index: serving?.name ?? null,
-    statement: createListingIndexSql({
-      index: freeName(`call_reconciler_${table}_active_idx`, taken),
-      table,
-      started: m.startedAt,
-      id: m.id,
-      status: m.status,
-      activeStatuses,
-    }),
+    statement: listingIndexStatement(m, table, activeStatuses, taken),
   };
+}
+
+/**
+ * The statement creating the partial index the listing needs, under a name no other index of the file has
+ * (`taken`, lower case): what doctor advises, and what `migrate --with-calls-table` runs on a new table.
+ */
+export function listingIndexStatement(
+  m: CallsTableMapping,
+  table: string,
+  activeStatuses: readonly string[],
+  taken: ReadonlySet<string>,
+): string {
+  return createListingIndexSql({
+    index: freeName(`call_reconciler_${table}_active_idx`, taken),
+    table,
+    started: m.startedAt,
+    id: m.id,
+    status: m.status,
+    activeStatuses,
+  });
 }
 
 function leadingColumn(db: Connection, index: string): string | null {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { compareStatusWords } from "../../src/db/status-words.js";
+import { compareStatusWords } from "../../src/config/status-words.js";
 import type { DoctorFinding } from "../../src/model/index.js";
 import { fileFinding, journalModeFinding, readStatusWords } from "../../src/sqlite/doctor.js";
 import { setJournalMode } from "../../src/sqlite/migrate.js";
@@ -115,12 +115,12 @@ describe("journal mode and status words", () => {
     insertCall(f.app, { id: "CA1", status: "completed", startedAt, endedAt });
     insertCall(f.app, { id: "CA2", status: "cancelled", startedAt, endedAt });
     insertCall(f.app, { id: "CA3", status: "active", startedAt });
-    const words = await readStatusWords(f.file, APP_MAPPING, {}, compareStatusWords);
+    const words = await readStatusWords(f.file, APP_MAPPING, {});
     expect(words.finished).toEqual(["cancelled", "completed"]);
     expect(words.warnings).toEqual([
       'the daemon would write canceled, which no finished row of calls carries, but "cancelled" does: set STATUS_MAP=canceled:cancelled',
     ]);
-    const mapped = await readStatusWords(f.file, APP_MAPPING, { canceled: "cancelled" }, compareStatusWords);
+    const mapped = await readStatusWords(f.file, APP_MAPPING, { canceled: "cancelled" });
     expect(mapped.warnings).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareStatusWords } from "../../src/db/status-words.js";
+import { compareStatusWords } from "../../src/config/status-words.js";
 
 describe("compareStatusWords: what the daemon writes against what the finished rows carry", () => {
   it.each([

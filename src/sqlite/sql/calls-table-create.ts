@@ -32,30 +32,3 @@ export function createCallsTableSql(m: CallsTableMapping, name: string): string 
   ];
   return `CREATE TABLE main.${q(name)} (\n  ${columns.join(",\n  ")}\n)`;
 }
-
-/** A status as a SQL string literal, for the partial index's predicate (DDL takes no parameters). */
-const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
-
-/**
- * The active rows, as the partial index names them. SQLite uses a partial index only for a statement whose
- * WHERE contains its predicate term for term: one status may be a bound parameter (`status = ?`), but a list
- * must be these same literals in this same order, so the listing takes its status condition from here.
- */
-export function activeRowsPredicate(m: CallsTableMapping, activeStatuses: readonly string[]): string {
-  return activeStatuses.length === 1
-    ? `${q(m.status)} = ${literal(activeStatuses[0] as string)}`
-    : `${q(m.status)} IN (${activeStatuses.map(literal).join(", ")})`;
-}
-
-/**
- * The partial index the listing needs: the active rows only, in its keyset order (start, id), so it stays
- * small however much history the table keeps.
- */
-export function listingIndexSql(
-  m: CallsTableMapping,
-  name: string,
-  index: string,
-  activeStatuses: readonly string[],
-): string {
-  return `CREATE INDEX main.${q(index)} ON ${q(name)} (${q(m.startedAt)}, ${q(m.id)}) WHERE ${activeRowsPredicate(m, activeStatuses)}`;
-}
