@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { compareStatusWords } from "../../src/config/status-words.js";
 import type { DoctorFinding } from "../../src/model/index.js";
 import { fileFinding, journalModeFinding, readStatusWords } from "../../src/sqlite/doctor.js";
 import { setJournalMode } from "../../src/sqlite/migrate.js";
