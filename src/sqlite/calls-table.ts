@@ -11,6 +11,7 @@ import { detectShape, fallbackShape, parseIsoShape } from "../time/iso-text.js";
 import { epochTime, type RawTime, textTime } from "../time/raw-time.js";
 import type { Connection } from "./file.js";
 import { COLUMNS_SQL, sampleValuesSql, TABLE_NAMES_SQL, TABLE_SQL } from "./sql/calls-table.js";
+import { sqliteTableName } from "./table-name.js";
 
 export interface CallsTableShape {
   /** The table as the file spells it (SQLite matches names case-insensitively). */
@@ -37,22 +38,6 @@ export function affinityOf(declared: string): Affinity {
   return "numeric";
 }
 
-/**
- * CALLS_TABLE's name in the file: a bare name, or `main.name`. The daemon's tables live beside it in the main
- * schema, so a table in another (attached) schema is refused.
- */
-export function sqliteTableName(table: string): string {
-  const parts = table.split(".");
-  const [schema, name] = parts.length === 2 ? parts : [null, parts[0]];
-  if (parts.length > 2 || (schema !== null && schema.toLowerCase() !== "main") || !name) {
-    throw new SchemaMismatchError(
-      `CALLS_TABLE=${table}: in a SQLite file the calls table is named bare (calls) or as main.calls; the daemon's tables live beside it in the file's main schema`,
-    );
-  }
-  quoteIdentifier(name);
-  return name;
-}
-
 /** Each CALLS_COL_* setting with the column it names (the optional ones only when set, the id ones unless empty). */
 export function columnSettings(m: CallsTableMapping): Array<[variable: string, column: string]> {
   const all: Array<[string, string | null | undefined]> = [
@@ -70,7 +55,7 @@ export function columnSettings(m: CallsTableMapping): Array<[variable: string, c
 
 /** The table CALLS_TABLE names, as the file spells it; SchemaMismatchError (one line) when it is not there. */
 export function resolveCallsTable(db: Connection, m: CallsTableMapping): string {
-  const bare = sqliteTableName(m.table);
+  const bare = sqliteTableName(m).name;
   const found = db.prepare(TABLE_SQL).get(bare) as { name: string; type: string } | undefined;
   if (found?.type === "table") return found.name;
   if (found !== undefined)

@@ -7,19 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync, type DatabaseSyncInstance } from "@photostructure/sqlite";
 import { type Config, loadConfig } from "../../src/config/config.js";
+import { APP_SQLITE_DDL } from "../../src/dev/app-sqlite.js";
 import { APP_TABLE_SETTINGS } from "../../src/dev/app-table.js";
 import type { ActiveCall, EndRequest } from "../../src/model/index.js";
 import { SqliteFile } from "../../src/sqlite/file.js";
 import { migrateOwnTables } from "../../src/sqlite/migrate.js";
 import { SqliteCallStore, type SqliteStoreOptions } from "../../src/sqlite/store.js";
-
-export const APP_SQLITE_DDL = `CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, call_type TEXT NOT NULL,
-  caller_number TEXT, callee_number TEXT, started_at TEXT NOT NULL, ended_at TEXT, duration_seconds REAL,
-  status TEXT NOT NULL, recording_path TEXT, transcript_path TEXT, has_audio BOOLEAN DEFAULT FALSE,
-  has_transcript BOOLEAN DEFAULT FALSE, metadata TEXT);
-CREATE TABLE IF NOT EXISTS transcripts (id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL,
-  speaker TEXT, text TEXT, created_at TEXT);
-CREATE INDEX IF NOT EXISTS idx_calls_started_at ON calls(started_at);`;
 
 export interface AppFile {
   path: string;

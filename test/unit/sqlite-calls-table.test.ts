@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SchemaMismatchError } from "../../src/model/index.js";
-import { affinityOf, sqliteTableName } from "../../src/sqlite/calls-table.js";
+import { affinityOf } from "../../src/sqlite/calls-table.js";
+import { sqliteTableName } from "../../src/sqlite/table-name.js";
 import { type AppFile, appFile } from "../helpers/sqlite-app.js";
+import { APP_MAPPING } from "../helpers/sqlite-app-file.js";
 
 let f: AppFile | undefined;
 afterEach(() => {
@@ -11,10 +13,12 @@ afterEach(() => {
 
 describe("the calls table's shape in a SQLite file", () => {
   it("names the table bare or as main.name, and refuses another schema in one line", () => {
-    expect(sqliteTableName("calls")).toBe("calls");
-    expect(sqliteTableName("main.calls")).toBe("calls");
-    expect(() => sqliteTableName("telephony.calls")).toThrow(SchemaMismatchError);
-    expect(() => sqliteTableName("telephony.calls")).toThrow(/CALLS_TABLE=telephony\.calls.*main\.calls/);
+    expect(sqliteTableName({ ...APP_MAPPING, table: "calls" }).name).toBe("calls");
+    expect(sqliteTableName({ ...APP_MAPPING, table: "main.calls" }).name).toBe("calls");
+    expect(() => sqliteTableName({ ...APP_MAPPING, table: "telephony.calls" })).toThrow(SchemaMismatchError);
+    expect(() => sqliteTableName({ ...APP_MAPPING, table: "telephony.calls" })).toThrow(
+      /CALLS_TABLE=telephony\.calls.*main\.calls/,
+    );
   });
 
   it("reads the app's table: naive ISO text in CALLS_TIME_ZONE, a REAL duration to the millisecond", async () => {

@@ -234,7 +234,7 @@ describe("SqliteCallStore's ends", () => {
   it("a batch the table refuses (CHECK) throws RowRefusedError and writes nothing; the refusal is kept once", async () => {
     f = await appFile(
       {},
-      (await import("../helpers/sqlite-app.js")).APP_SQLITE_DDL.replace(
+      (await import("../../src/dev/app-sqlite.js")).APP_SQLITE_DDL.replace(
         "status TEXT NOT NULL,",
         "status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'failed')),",
       ),
