@@ -4,10 +4,13 @@
  */
 import { type Config, ConfigError } from "../config/config.js";
 import { openPostgres } from "../db/database.js";
+import { openSqlite } from "../sqlite/database.js";
 import type { Database, OpenDatabaseOptions } from "../model/index.js";
 
 /** The code of a database or network error (a SQLSTATE, `ECONNREFUSED`), for the one-line explanations. */
 export { pgCode as errorCode } from "../db/errors.js";
+/** The SQLite file stayed locked by the app for SQLITE_BUSY_TIMEOUT_MS: one line, nothing written. */
+export { SqliteBusyError } from "../sqlite/busy.js";
 
 export async function openDatabase(config: Config, opts: OpenDatabaseOptions = {}): Promise<Database> {
   const target = config.database;
@@ -16,8 +19,6 @@ export async function openDatabase(config: Config, opts: OpenDatabaseOptions = {
       "DATABASE_URL is required (postgres://user:password@host:5432/db, or sqlite:///absolute/path/calls.db)",
     );
   }
-  if (target.kind === "sqlite") {
-    throw new ConfigError("DATABASE_URL: this command does not run on a SQLite file yet; use PostgreSQL");
-  }
+  if (target.kind === "sqlite") return openSqlite(config, target, opts);
   return openPostgres(config, target.url, opts);
 }

@@ -2,7 +2,7 @@ import { ConfigError } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import { SchemaMismatchError } from "../model/index.js";
 import { ListenError } from "../server/http.js";
-import { errorCode } from "./database.js";
+import { errorCode, SqliteBusyError } from "./database.js";
 
 /** Bad command-line usage: one line and exit code 2, like a bad config. */
 export class UsageError extends Error {
@@ -40,7 +40,8 @@ export function explainFatal(err: unknown): string | null {
     err instanceof ConfigError ||
     err instanceof UsageError ||
     err instanceof SchemaMismatchError ||
-    err instanceof ListenError
+    err instanceof ListenError ||
+    err instanceof SqliteBusyError
   ) {
     return err.message;
   }

@@ -15,7 +15,7 @@ export async function runMigrate(
   _logger: Logger,
   opts: { withCallsTable: boolean; out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
-  const database = await openDatabase(config, { connections: 1 });
+  const database = await openDatabase(config, { connections: 1, createFile: opts.withCallsTable });
   let callsTable: "created" | "existing" | null;
   try {
     const result = await database.migrate({ withCallsTable: opts.withCallsTable });

@@ -223,6 +223,8 @@ export interface OpenDatabaseOptions {
   withoutHolds?: boolean;
   /** Hears every answer of `store.listingIndex()` (the gauge of whether an index serves the listing). */
   onListingIndex?: (found: ListingIndex) => void;
+  /** A SQLite file that does not exist is created (`migrate --with-calls-table`); otherwise it is refused. */
+  createFile?: boolean;
   /** An idle connection was lost; the next query reconnects. Unheard by default. */
   onConnectionLost?: (err: Error) => void;
 }

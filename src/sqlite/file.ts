@@ -11,6 +11,7 @@
 import { existsSync } from "node:fs";
 import { DatabaseSync, type DatabaseSyncInstance } from "@photostructure/sqlite";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
+import { ConfigError } from "../config/config.js";
 import { isBusy, SqliteBusyError } from "./busy.js";
 
 /** The driver's blocking wait for a lock, per attempt. */
@@ -23,21 +24,32 @@ export interface SqliteFileOptions {
   busyTimeoutMs: number;
   /** Create the file when it is missing (`migrate --with-calls-table`, the demo); otherwise a missing file is refused. */
   create?: boolean;
+  /** Opened read-only (`simulate` promises to write nothing): SQLite itself refuses any write. */
+  readOnly?: boolean;
 }
 
 export class SqliteFile {
-  private readonly db: DatabaseSyncInstance;
+  /** Opened on first use: `doctor` reports a missing file as one of its lines rather than failing to start. */
+  private opened: DatabaseSyncInstance | null = null;
 
   constructor(
     readonly path: string,
     private readonly opts: SqliteFileOptions,
-  ) {
-    if (opts.create !== true && !existsSync(path)) {
-      throw new SqliteFileMissingError(
-        `DATABASE_URL: there is no SQLite file at ${path} (the app creates it: check the path and the volume the daemon mounts)`,
-      );
+  ) {}
+
+  private get db(): DatabaseSyncInstance {
+    if (this.opened === null) {
+      if (this.opts.create !== true && !existsSync(this.path)) {
+        throw new SqliteFileMissingError(
+          `DATABASE_URL: there is no SQLite file at ${this.path} (the app creates it: check the path and the volume the daemon mounts)`,
+        );
+      }
+      this.opened = new DatabaseSync(this.path, {
+        timeout: Math.min(STEP_MS, this.opts.busyTimeoutMs),
+        ...(this.opts.readOnly === true ? { readOnly: true } : {}),
+      });
     }
-    this.db = new DatabaseSync(path, { timeout: Math.min(STEP_MS, opts.busyTimeoutMs) });
+    return this.opened;
   }
 
   /** Runs `fn` (synchronous statements, no transaction of its own), waiting out other connections' locks. */
@@ -65,7 +77,7 @@ export class SqliteFile {
   }
 
   close(): void {
-    if (this.db.isOpen) this.db.close();
+    if (this.opened?.isOpen === true) this.opened.close();
   }
 
   private async patiently<T>(attempt: () => T): Promise<T> {
@@ -91,6 +103,6 @@ export class SqliteFile {
 }
 
 /** DATABASE_URL names no file: a configuration problem, told in one line. */
-export class SqliteFileMissingError extends Error {
+export class SqliteFileMissingError extends ConfigError {
   override name = "SqliteFileMissingError";
 }

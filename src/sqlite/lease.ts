@@ -18,6 +18,8 @@ export interface SqliteLeaseOptions {
   now?: () => number;
   /** The host's clock the expiry is judged on, injectable for tests. */
   clock?: () => Date;
+  /** Run once before the lease's first request (the state's binding check): a failure fails that request. */
+  beforeFirstRequest?: () => Promise<void>;
 }
 
 export class SqliteLease implements WriterLease {
@@ -42,6 +44,7 @@ export class SqliteLease implements WriterLease {
   /** The lease's name, resolved once: a name that changed under a leader would let it hold two leases. */
   async leaseName(): Promise<string> {
     if (this.name === null) {
+      await this.opts.beforeFirstRequest?.();
       const table = await this.file.read((db) => resolveCallsTable(db, this.mapping));
       this.name = `reconcile:main.${table}`;
     }

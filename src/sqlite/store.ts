@@ -37,6 +37,8 @@ export interface SqliteStoreOptions {
   onListingIndex?: (found: ListingIndex) => void;
   /** The host's clock; injectable for tests. */
   clock?: () => Date;
+  /** Lists active rows without reading holds (every row unheld): `simulate`, before `migrate` as after it. */
+  withoutHolds?: boolean;
 }
 
 export class SqliteCallStore implements CommandStore {
@@ -63,7 +65,9 @@ export class SqliteCallStore implements CommandStore {
     const shape = readCallsTable(db, this.mapping);
     this.context = {
       shape,
-      sql: callsStatements(this.mapping, shape.quoted, this.activeStatuses.length),
+      sql: callsStatements(this.mapping, shape.quoted, this.activeStatuses.length, {
+        withoutHolds: this.opts.withoutHolds === true,
+      }),
       active: activeParams(this.activeStatuses),
       sharedId: idColumnShared(this.mapping),
     };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "@photostructure/sqlite";
@@ -33,11 +33,27 @@ function appHoldsWriteLock(): { release: () => void } {
 }
 
 describe("SqliteFile", () => {
-  it("refuses a file that is not there, in one line naming it, unless asked to create it", () => {
+  it("refuses a file that is not there, in one line naming it, unless asked to create it", async () => {
     const missing = join(dir, "nope.db");
-    expect(() => new SqliteFile(missing, { busyTimeoutMs: 100 })).toThrow(SqliteFileMissingError);
-    expect(() => new SqliteFile(missing, { busyTimeoutMs: 100 })).toThrow(`no SQLite file at ${missing}`);
-    new SqliteFile(missing, { busyTimeoutMs: 100, create: true }).close();
+    const file = new SqliteFile(missing, { busyTimeoutMs: 100 });
+    await expect(file.read((db) => db.prepare("SELECT 1").get())).rejects.toThrow(SqliteFileMissingError);
+    await expect(file.read((db) => db.prepare("SELECT 1").get())).rejects.toThrow(
+      `no SQLite file at ${missing}`,
+    );
+    expect(existsSync(missing)).toBe(false);
+    const created = new SqliteFile(missing, { busyTimeoutMs: 100, create: true });
+    await created.read((db) => db.prepare("SELECT 1").get());
+    created.close();
+    expect(existsSync(missing)).toBe(true);
+  });
+
+  it("opened read-only, refuses every write", async () => {
+    const file = new SqliteFile(path, { busyTimeoutMs: 100, readOnly: true });
+    await expect(file.write((db) => db.prepare("INSERT INTO t VALUES (3)").run())).rejects.toThrow(
+      /readonly/,
+    );
+    expect(await file.read((db) => db.prepare("SELECT count(*) AS n FROM t").get())).toEqual({ n: 0 });
+    file.close();
   });
 
   it("waits for the app's write lock without blocking the event loop, then writes", async () => {

@@ -33,10 +33,15 @@ export interface CallsStatements {
   end: string;
 }
 
+/**
+ * `withoutHolds`: every row is listed unheld, without reading the daemon's holds table (`simulate` mirrors the
+ * calls table alone, before `migrate` as after it).
+ */
 export function callsStatements(
   m: CallsTableMapping,
   quotedTable: string,
   activeCount: number,
+  opts: { withoutHolds?: boolean } = {},
 ): CallsStatements {
   const { id, sid, rtc, status, started, ended, account, duration } = quotedMapping(m);
   const active = (alias: string) => {
@@ -61,8 +66,8 @@ export function callsStatements(
         ? `substr(CAST(${sid} AS TEXT), 1, 2) = 'CA'`
         : `${sid} IS NOT NULL`;
   return {
-    firstPage: `${select(true)} ${order}`,
-    nextPage: `${select(true)} AND (c.${started}, c.${id}) > (:afterStarted, :afterId) ${order}`,
+    firstPage: `${select(opts.withoutHolds !== true)} ${order}`,
+    nextPage: `${select(opts.withoutHolds !== true)} AND (c.${started}, c.${id}) > (:afterStarted, :afterId) ${order}`,
     firstPagePlan: `${select(false)} ${order}`,
     summary: `SELECT count(*) AS active, min(${started}) AS oldest FROM ${quotedTable}
       WHERE ${active("")} AND ${ended} IS NULL`,
