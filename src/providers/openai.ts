@@ -1,4 +1,4 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { boundedText, errorMessage } from "../error-message.js";
 import { type Asked, type HangupResult, isRealtimeCallId, type RealtimeObservation } from "../model/index.js";
 import { classifyRefusal, classifyWsError } from "./openai-classify.js";
@@ -85,17 +85,22 @@ export function liveAttachUrl(baseUrl: string, callId: string): URL {
 export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
   const closeGraceMs = opts.closeGraceMs ?? Math.min(1000, opts.timeoutMs);
   const headers = { Authorization: `Bearer ${opts.apiKey}` };
-  let client: OpenAI | undefined;
-  const sdk = (): OpenAI => {
-    client ??= new OpenAI({
-      apiKey: opts.apiKey,
-      baseURL: opts.baseUrl,
-      // Retries belong to one layer (ours); the SDK's default also waits up to 10 minutes per request.
-      maxRetries: 0,
-      timeout: opts.timeoutMs,
-      // Looked up per request, so that nock (or any later-installed fetch) intercepts it.
-      fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args),
-    });
+  // Only hang-ups use the SDK (probes speak `ws` directly): it is imported at the first one, so the about 70 ms
+  // its import takes is not paid by every start of the CLI.
+  let client: Promise<{ sdk: typeof OpenAI; client: OpenAI }> | undefined;
+  const sdk = () => {
+    client ??= import("openai").then(({ default: OpenAI }) => ({
+      sdk: OpenAI,
+      client: new OpenAI({
+        apiKey: opts.apiKey,
+        baseURL: opts.baseUrl,
+        // Retries belong to one layer (ours); the SDK's default also waits up to 10 minutes per request.
+        maxRetries: 0,
+        timeout: opts.timeoutMs,
+        // Looked up per request, so that nock (or any later-installed fetch) intercepts it.
+        fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args),
+      }),
+    }));
     return client;
   };
 
@@ -162,15 +167,16 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
 
     async hangup(callId, signal) {
       if (!isRealtimeCallId(callId)) return badId(callId);
+      const { sdk: OpenAI, client } = await sdk();
       try {
-        const { response } = await sdk()
-          .realtime.calls.hangup(callId, signal ? { signal } : {})
+        const { response } = await client.realtime.calls
+          .hangup(callId, signal ? { signal } : {})
           .withResponse();
         return { kind: "hung_up", asked: askedOf(callId, response.headers) };
       } catch (err) {
         // An APIError carries the answer's headers; a transport error or a timeout has none.
         const headers = err instanceof OpenAI.APIError ? err.headers : undefined;
-        return { ...hangupError(err, signal), asked: askedOf(callId, headers) };
+        return { ...hangupError(OpenAI, err, signal), asked: askedOf(callId, headers) };
       }
     },
   };
@@ -180,7 +186,11 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
  * The SDK's messages quote OpenAI's answer (an APIError's is the error body's message, whole): every text
  * copied from one is bounded.
  */
-function hangupError(err: unknown, signal: AbortSignal | undefined): HangupResult {
+function hangupError(
+  OpenAI: typeof import("openai").default,
+  err: unknown,
+  signal: AbortSignal | undefined,
+): HangupResult {
   if (err instanceof OpenAI.APIUserAbortError || signal?.aborted) return aborted(signal);
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     return { kind: "error", reason: "timeout", detail: `hangup timed out: ${boundedText(err.message)}` };
