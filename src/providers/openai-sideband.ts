@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 
 /** What happened on one sideband connection attempt, before any interpretation. */
 export type SidebandOutcome =
@@ -35,11 +35,13 @@ const MAX_FRAME = 1024 * 1024;
  * socket is closed or destroyed, and after every timer and listener it installed is gone; one overall
  * deadline (`timeoutMs`) covers connect and handshake, plus at most `closeGraceMs` to close.
  */
-export function openSideband(
+export async function openSideband(
   url: URL,
   headers: Record<string, string>,
   opts: SidebandOptions,
 ): Promise<SidebandOutcome> {
+  // Imported at the first probe: loading `ws` (about 50 ms) is not paid by every start of the CLI.
+  const { default: WebSocket } = await import("ws");
   return new Promise((resolve) => {
     let ws: WebSocket;
     try {
