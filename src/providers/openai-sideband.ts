@@ -28,6 +28,9 @@ const MAX_REFUSAL_BODY = 64 * 1024;
  */
 const MAX_FRAME = 1024 * 1024;
 
+/** Imported at the first probe: loading `ws` (about 50 ms) is not paid by every start of the CLI. */
+export const loadWs = () => import("ws");
+
 /**
  * Opens the sideband WebSocket, settles as soon as the handshake is answered (101, or a refusal), and closes.
  *
@@ -40,8 +43,7 @@ export async function openSideband(
   headers: Record<string, string>,
   opts: SidebandOptions,
 ): Promise<SidebandOutcome> {
-  // Imported at the first probe: loading `ws` (about 50 ms) is not paid by every start of the CLI.
-  const { default: WebSocket } = await import("ws");
+  const { default: WebSocket } = await loadWs();
   return new Promise((resolve) => {
     let ws: WebSocket;
     try {

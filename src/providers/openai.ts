@@ -2,7 +2,7 @@ import type OpenAI from "openai";
 import { boundedText, errorMessage } from "../error-message.js";
 import { type Asked, type HangupResult, isRealtimeCallId, type RealtimeObservation } from "../model/index.js";
 import { classifyRefusal, classifyWsError } from "./openai-classify.js";
-import { openSideband } from "./openai-sideband.js";
+import { loadWs, openSideband } from "./openai-sideband.js";
 import { requestIdFrom } from "./request-id.js";
 
 export interface OpenAIProbeOptions {
@@ -28,6 +28,11 @@ export interface OpenAIProbe {
   attachLive(callId: string, signal?: AbortSignal): Promise<RealtimeObservation>;
   /** Ends the call. Never use it as a probe: on a live call it hangs up on the caller. */
   hangup(callId: string, signal?: AbortSignal): Promise<HangupResult>;
+  /**
+   * Loads what a probe (`ws`) or a hang-up (the SDK) needs: a caller that times its requests awaits this first,
+   * so that the load is never counted against a request's timeout.
+   */
+  ready(what: "probe" | "hangup"): Promise<void>;
 }
 
 /** The shape is the domain's: the same test routes a shared id column's values (see routeSharedId). */
@@ -162,6 +167,9 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
   }
 
   return {
+    ready: async (what) => {
+      await (what === "probe" ? loadWs() : sdk());
+    },
     probeSession: (callId, signal) => probeAt(sidebandUrl, callId, signal),
     attachLive: (callId, signal) => probeAt(liveAttachUrl, callId, signal),
 

@@ -38,6 +38,11 @@ export interface TwilioClient {
   /** `<base>/2010-04-01/Accounts/<sid>`: only ever called with a validated Account SID. */
   accountPath(accountSid: string): string;
   baseUrl: string;
+  /**
+   * Loads the SDK (the first request would): a caller that times its requests awaits this first, so that the
+   * load is never counted against a request's timeout.
+   */
+  ready(): Promise<void>;
 }
 
 /**
@@ -48,17 +53,17 @@ export interface TwilioClient {
 export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
   // Loaded at the first request: the SDK's import (about 100 ms) is not paid by commands that never ask Twilio.
   let requester: Promise<SdkRequester> | undefined;
-  const get = async (uri: string, scope: Omit<RequestScope, "uri">): Promise<TwilioResponse> => {
-    requester ??= import("./twilio-sdk.js").then((sdk) =>
+  const load = () =>
+    (requester ??= import("./twilio-sdk.js").then((sdk) =>
       sdk.createSdkRequester({
         credentials: opts.credentials,
         keepAlive: opts.keepAlive ?? true,
         timeoutMs: opts.timeoutMs,
         maxBodyBytes: MAX_TWILIO_BODY_BYTES,
       }),
-    );
-    return (await requester)(uri, scope);
-  };
+    ));
+  const get = async (uri: string, scope: Omit<RequestScope, "uri">): Promise<TwilioResponse> =>
+    (await load())(uri, scope);
   return {
     get: (uri, o = {}) => get(uri, { signal: o.signal }),
     getStream: async (uri, o = {}) => {
@@ -68,5 +73,8 @@ export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
     },
     accountPath: (accountSid) => `${opts.baseUrl}/2010-04-01/Accounts/${accountSid}`,
     baseUrl: opts.baseUrl,
+    ready: async () => {
+      await load();
+    },
   };
 }
