@@ -65,7 +65,8 @@ export function rawProviders(config: Config, opts: { twilioKeepAlive?: boolean }
 
 /**
  * Puts every provider request behind that provider's policy (rate limit, concurrency cap, timeout, retries
- * honouring Retry-After, circuit breaker) and counts it. The probes' own retries are off, so this is the
+ * honouring Retry-After, circuit breaker) and counts it; the SDK a request needs is loaded before its policy
+ * times it. The probes' own retries are off, so this is the
  * only layer that retries.
  */
 export function guardProviders(
@@ -161,8 +162,9 @@ export function guardProviders(
         : {
             // Each surface's handshake is a request of its own: the rate limit and the breaker see every one.
             probeSession: (id, signal) =>
-              askEachSurface(config.openaiSurfaces, async (surface) =>
-                naming(
+              askEachSurface(config.openaiSurfaces, async (surface) => {
+                await openai.ready("probe");
+                return naming(
                   (await openaiPolicy.execute(
                     counted("openai", (s) =>
                       surface === "live" ? openai.attachLive(id, s) : openai.probeSession(id, s),
@@ -170,19 +172,21 @@ export function guardProviders(
                     signal,
                   )) as RealtimeObservation,
                   isRealtimeCallId(id) ? { callId: id } : null,
-                ),
-              ),
+                );
+              }),
           },
     hangupRealtime:
       openai === null || !config.hangupOrphanedRealtime
         ? null
-        : async (id, signal) =>
-            naming(
+        : async (id, signal) => {
+            await openai.ready("hangup");
+            return naming(
               (await openaiPolicy.execute(
                 counted("openai", (s) => openai.hangup(id, s)),
                 signal,
               )) as HangupResult,
               isRealtimeCallId(id) ? { callId: id } : null,
-            ),
+            );
+          },
   };
 }

@@ -3,7 +3,6 @@
  * official SDK). OpenAI has no call-status read to try the key on, and the realtime probe would open a socket
  * on a call; the model list needs only a valid key, so a 401 here is a key every probe would be refused with.
  */
-import OpenAI from "openai";
 import { boundedText } from "../error-message.js";
 
 export type OpenAIKeyAnswer =
@@ -22,6 +21,8 @@ export async function checkOpenAIKey(opts: {
   baseUrl: string;
   timeoutMs: number;
 }): Promise<OpenAIKeyAnswer> {
+  // Imported here: the SDK (about 70 ms to load) is not paid by every start of the CLI that imports doctor.
+  const { default: OpenAI } = await import("openai");
   const client = new OpenAI({
     apiKey: opts.apiKey,
     baseURL: opts.baseUrl,

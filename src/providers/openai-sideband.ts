@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 
 /** What happened on one sideband connection attempt, before any interpretation. */
 export type SidebandOutcome =
@@ -28,6 +28,9 @@ const MAX_REFUSAL_BODY = 64 * 1024;
  */
 const MAX_FRAME = 1024 * 1024;
 
+/** Imported at the first probe: loading `ws` (about 50 ms) is not paid by every start of the CLI. */
+export const loadWs = () => import("ws");
+
 /**
  * Opens the sideband WebSocket, settles as soon as the handshake is answered (101, or a refusal), and closes.
  *
@@ -35,11 +38,12 @@ const MAX_FRAME = 1024 * 1024;
  * socket is closed or destroyed, and after every timer and listener it installed is gone; one overall
  * deadline (`timeoutMs`) covers connect and handshake, plus at most `closeGraceMs` to close.
  */
-export function openSideband(
+export async function openSideband(
   url: URL,
   headers: Record<string, string>,
   opts: SidebandOptions,
 ): Promise<SidebandOutcome> {
+  const { default: WebSocket } = await loadWs();
   return new Promise((resolve) => {
     let ws: WebSocket;
     try {

@@ -1,8 +1,8 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { boundedText, errorMessage } from "../error-message.js";
 import { type Asked, type HangupResult, isRealtimeCallId, type RealtimeObservation } from "../model/index.js";
 import { classifyRefusal, classifyWsError } from "./openai-classify.js";
-import { openSideband } from "./openai-sideband.js";
+import { loadWs, openSideband } from "./openai-sideband.js";
 import { requestIdFrom } from "./request-id.js";
 
 export interface OpenAIProbeOptions {
@@ -28,6 +28,11 @@ export interface OpenAIProbe {
   attachLive(callId: string, signal?: AbortSignal): Promise<RealtimeObservation>;
   /** Ends the call. Never use it as a probe: on a live call it hangs up on the caller. */
   hangup(callId: string, signal?: AbortSignal): Promise<HangupResult>;
+  /**
+   * Loads what a probe (`ws`) or a hang-up (the SDK) needs: a caller that times its requests awaits this first,
+   * so that the load is never counted against a request's timeout.
+   */
+  ready(what: "probe" | "hangup"): Promise<void>;
 }
 
 /** The shape is the domain's: the same test routes a shared id column's values (see routeSharedId). */
@@ -85,17 +90,22 @@ export function liveAttachUrl(baseUrl: string, callId: string): URL {
 export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
   const closeGraceMs = opts.closeGraceMs ?? Math.min(1000, opts.timeoutMs);
   const headers = { Authorization: `Bearer ${opts.apiKey}` };
-  let client: OpenAI | undefined;
-  const sdk = (): OpenAI => {
-    client ??= new OpenAI({
-      apiKey: opts.apiKey,
-      baseURL: opts.baseUrl,
-      // Retries belong to one layer (ours); the SDK's default also waits up to 10 minutes per request.
-      maxRetries: 0,
-      timeout: opts.timeoutMs,
-      // Looked up per request, so that nock (or any later-installed fetch) intercepts it.
-      fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args),
-    });
+  // Only hang-ups use the SDK (probes speak `ws` directly): it is imported at the first one, so the about 70 ms
+  // its import takes is not paid by every start of the CLI.
+  let client: Promise<{ sdk: typeof OpenAI; client: OpenAI }> | undefined;
+  const sdk = () => {
+    client ??= import("openai").then(({ default: OpenAI }) => ({
+      sdk: OpenAI,
+      client: new OpenAI({
+        apiKey: opts.apiKey,
+        baseURL: opts.baseUrl,
+        // Retries belong to one layer (ours); the SDK's default also waits up to 10 minutes per request.
+        maxRetries: 0,
+        timeout: opts.timeoutMs,
+        // Looked up per request, so that nock (or any later-installed fetch) intercepts it.
+        fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args),
+      }),
+    }));
     return client;
   };
 
@@ -157,20 +167,24 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
   }
 
   return {
+    ready: async (what) => {
+      await (what === "probe" ? loadWs() : sdk());
+    },
     probeSession: (callId, signal) => probeAt(sidebandUrl, callId, signal),
     attachLive: (callId, signal) => probeAt(liveAttachUrl, callId, signal),
 
     async hangup(callId, signal) {
       if (!isRealtimeCallId(callId)) return badId(callId);
+      const { sdk: OpenAI, client } = await sdk();
       try {
-        const { response } = await sdk()
-          .realtime.calls.hangup(callId, signal ? { signal } : {})
+        const { response } = await client.realtime.calls
+          .hangup(callId, signal ? { signal } : {})
           .withResponse();
         return { kind: "hung_up", asked: askedOf(callId, response.headers) };
       } catch (err) {
         // An APIError carries the answer's headers; a transport error or a timeout has none.
         const headers = err instanceof OpenAI.APIError ? err.headers : undefined;
-        return { ...hangupError(err, signal), asked: askedOf(callId, headers) };
+        return { ...hangupError(OpenAI, err, signal), asked: askedOf(callId, headers) };
       }
     },
   };
@@ -180,7 +194,11 @@ export function createOpenAIProbe(opts: OpenAIProbeOptions): OpenAIProbe {
  * The SDK's messages quote OpenAI's answer (an APIError's is the error body's message, whole): every text
  * copied from one is bounded.
  */
-function hangupError(err: unknown, signal: AbortSignal | undefined): HangupResult {
+function hangupError(
+  OpenAI: typeof import("openai").default,
+  err: unknown,
+  signal: AbortSignal | undefined,
+): HangupResult {
   if (err instanceof OpenAI.APIUserAbortError || signal?.aborted) return aborted(signal);
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     return { kind: "error", reason: "timeout", detail: `hangup timed out: ${boundedText(err.message)}` };

@@ -75,8 +75,9 @@ type Counted = (
 type Executes = Pick<ProviderPolicy<unknown>, "execute">;
 
 /**
- * The Twilio port: each request under the policy of the account it is about. An account column value that is
- * not an Account SID is answered without a request (and never becomes a policy, a URL or a label).
+ * The Twilio port: each request under the policy of the account it is about, once the SDK is loaded (outside
+ * the policy's timeout). An account column value that is not an Account SID is answered without a request (and
+ * never becomes a policy, a URL or a label).
  */
 export function guardedTwilio(
   twilio: TwilioProbe,
@@ -88,6 +89,7 @@ export function guardedTwilio(
     async fetchCall(sid, account, signal) {
       const accountSid = account ?? configuredAccount;
       if (!isAccountSid(accountSid)) return notAnAccount(accountSid);
+      await twilio.ready();
       const answer = (await policyOf(accountSid).execute(
         counted((s) => twilio.fetchCall(sid, account, s)),
         signal,
@@ -96,6 +98,7 @@ export function guardedTwilio(
     },
     async fetchCallRecords(kind, callSid, account, signal) {
       if (!isAccountSid(account)) return notAnAccount(account);
+      await twilio.ready();
       return (await policyOf(account).execute(
         counted((s) => twilio.fetchCallRecords(kind, callSid, account, s)),
         signal,
@@ -104,6 +107,7 @@ export function guardedTwilio(
     async listCallsPage(query, pageUri, signal) {
       const accountSid = query.account ?? configuredAccount;
       if (!isAccountSid(accountSid)) return notAnAccount(accountSid);
+      await twilio.ready();
       return (await policyOf(accountSid).execute(
         counted((s) => twilio.listCallsPage(query, pageUri, s)),
         signal,

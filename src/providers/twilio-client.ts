@@ -1,7 +1,6 @@
 import { type Readable, Stream } from "node:stream";
-import twilio from "twilio";
-import type RequestClient from "twilio/lib/base/RequestClient.js";
 import type { TwilioCredentials } from "../config/config.js";
+import type { RequestScope, SdkRequester, TwilioResponse } from "./twilio-sdk.js";
 
 export interface TwilioClientOptions {
   credentials: TwilioCredentials;
@@ -18,11 +17,7 @@ export interface TwilioClientOptions {
  */
 export const MAX_TWILIO_BODY_BYTES = 4 * 1024 * 1024;
 
-export interface TwilioResponse {
-  statusCode: number;
-  body: unknown;
-  headers?: Record<string, unknown>;
-}
+export type { TwilioResponse } from "./twilio-sdk.js";
 
 export interface TwilioGetOptions {
   /**
@@ -43,79 +38,12 @@ export interface TwilioClient {
   /** `<base>/2010-04-01/Accounts/<sid>`: only ever called with a validated Account SID. */
   accountPath(accountSid: string): string;
   baseUrl: string;
+  /**
+   * Loads the SDK (the first request would): a caller that times its requests awaits this first, so that the
+   * load is never counted against a request's timeout.
+   */
+  ready(): Promise<void>;
 }
-
-/** What one request adds to the SDK's: how it may be aborted, and whether its body is left as a stream. */
-interface RequestScope {
-  /** The URI as asked for, before the SDK rewrote its host for TWILIO_REGION / TWILIO_EDGE. */
-  uri: string;
-  signal?: AbortSignal | undefined;
-  stream?: boolean;
-}
-
-/**
- * The header that carries a request's scope through the SDK's `request()` to its `httpClient`: both are the
- * SDK's public, documented extension points (a class whose `request(opts)` resolves to `{statusCode, body,
- * headers}`: https://github.com/twilio/twilio-node/blob/main/advanced-examples/custom-http-client.md), and
- * the SDK hands a request's headers on to it. It never reaches the wire.
- */
-const SCOPE_HEADER = "X-Call-Reconciler-Scope";
-
-/**
- * The SDK's own RequestClient (its agent, keep-alive, HTTP_PROXY and TWILIO_CA_BUNDLE handling, all set up by
- * its constructor), with `request()` replaced as the SDK documents: the same Basic auth and headers, plus a
- * request's abort signal and streamed body, which the SDK's `request()` does not pass on.
- */
-class ScopedRequestClient extends twilio.RequestClient {
-  private readonly scopes = new Map<string, RequestScope>();
-  private nextId = 0;
-
-  /** Registers a request's scope; the returned headers carry it to `request`. */
-  scoped(scope: RequestScope): Record<string, string> {
-    const id = String(++this.nextId);
-    this.scopes.set(id, scope);
-    return { [SCOPE_HEADER]: id };
-  }
-
-  /** Forgets a scope `request` never took (the SDK threw before calling it). */
-  drop(headers: Record<string, string>): void {
-    const id = headers[SCOPE_HEADER];
-    if (id !== undefined) this.scopes.delete(id);
-  }
-
-  override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<RequestResponse<TData>> {
-    const { [SCOPE_HEADER]: id, ...headers } = opts.headers ?? {};
-    const scope = id === undefined ? undefined : this.scopes.get(String(id));
-    if (scope === undefined)
-      throw new Error(
-        "the Twilio SDK did not hand the request's headers to its httpClient: its request path changed",
-      );
-    this.scopes.delete(String(id));
-    if (opts.username !== undefined && opts.password !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString("base64")}`;
-    }
-    headers.Connection = this.keepAlive ? "keep-alive" : "close";
-    const response = await this.axios.request({
-      // The SDK rewrites every host for TWILIO_REGION / TWILIO_EDGE, and mangles a two-label host even without
-      // them (twilio-sim.internal becomes twilio-sim.internal.twilio-sim.internal). That is for Twilio's own
-      // hosts: a TWILIO_API_BASE_URL of another host (a simulator, a proxy) is used exactly as given.
-      url: new URL(scope.uri).hostname.endsWith(".twilio.com") ? opts.uri : scope.uri,
-      method: opts.method,
-      headers,
-      timeout: opts.timeout ?? this.defaultTimeout,
-      maxRedirects: 0,
-      proxy: false,
-      validateStatus: (status) => status >= 100 && status < 600,
-      // axios stops reading past the limit and rejects; a streamed body errors past it.
-      maxContentLength: MAX_TWILIO_BODY_BYTES,
-      ...(scope.signal !== undefined ? { signal: scope.signal } : {}),
-      ...(scope.stream === true ? { responseType: "stream" as const } : {}),
-    });
-    return { statusCode: response.status, body: response.data, headers: response.headers };
-  }
-}
-
-type RequestResponse<TData> = Awaited<ReturnType<RequestClient["request"]>> & { body: TData };
 
 /**
  * The official SDK's client (auth, user agent, HTTP agent), used through its generic `request()` with an
@@ -123,25 +51,19 @@ type RequestResponse<TData> = Awaited<ReturnType<RequestClient["request"]>> & { 
  * that the raw JSON can be normalised without the SDK's date trap.
  */
 export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
-  const { credentials } = opts;
-  // Retries belong to one layer (ours): the SDK's autoRetry covers only 429 and ignores Retry-After.
-  const httpClient = new ScopedRequestClient({
-    keepAlive: opts.keepAlive ?? true,
-    timeout: opts.timeoutMs,
-    autoRetry: false,
-  });
-  const client = twilio(credentials.username, credentials.password, {
-    accountSid: credentials.accountSid,
-    httpClient,
-  });
-  const get = async (uri: string, scope: Omit<RequestScope, "uri">): Promise<TwilioResponse> => {
-    const headers = httpClient.scoped({ uri, ...scope });
-    try {
-      return (await client.request({ method: "get", uri, headers })) as TwilioResponse;
-    } finally {
-      httpClient.drop(headers);
-    }
-  };
+  // Loaded at the first request: the SDK's import (about 100 ms) is not paid by commands that never ask Twilio.
+  let requester: Promise<SdkRequester> | undefined;
+  const load = () =>
+    (requester ??= import("./twilio-sdk.js").then((sdk) =>
+      sdk.createSdkRequester({
+        credentials: opts.credentials,
+        keepAlive: opts.keepAlive ?? true,
+        timeoutMs: opts.timeoutMs,
+        maxBodyBytes: MAX_TWILIO_BODY_BYTES,
+      }),
+    ));
+  const get = async (uri: string, scope: Omit<RequestScope, "uri">): Promise<TwilioResponse> =>
+    (await load())(uri, scope);
   return {
     get: (uri, o = {}) => get(uri, { signal: o.signal }),
     getStream: async (uri, o = {}) => {
@@ -151,5 +73,8 @@ export function createTwilioClient(opts: TwilioClientOptions): TwilioClient {
     },
     accountPath: (accountSid) => `${opts.baseUrl}/2010-04-01/Accounts/${accountSid}`,
     baseUrl: opts.baseUrl,
+    ready: async () => {
+      await load();
+    },
   };
 }

@@ -30,7 +30,7 @@ export type TwilioProbeOptions = TwilioClientOptions;
  * every answer about a well-formed SID and account carries `asked`. `listCallsPage` reads a page as it arrives,
  * keeping only what the diff needs (see twilio-list-page.ts).
  */
-export type TwilioProbe = Required<NonNullable<ProviderProbes["twilio"]>>;
+export type TwilioProbe = Required<NonNullable<ProviderProbes["twilio"]>> & Pick<TwilioClient, "ready">;
 
 /**
  * A call's records are few (a create request, a TwiML fetch, a handful of callbacks): one page of this size
@@ -100,6 +100,7 @@ export function createTwilioProbe(
   const { accountPath } = client;
 
   return {
+    ready: client.ready,
     async fetchCall(callSid, account, signal) {
       const accountSid = account ?? credentials.accountSid;
       if (!ACCOUNT_SID.test(accountSid)) return notAnAccount(accountSid);

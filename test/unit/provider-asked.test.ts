@@ -43,8 +43,13 @@ describe("answers the policy gives without asking the provider still name what w
   });
   const never = <T>() => new Promise<T>(() => {});
   const raw = {
-    twilio: { fetchCall: () => never(), listCallsPage: () => never() },
-    openai: { probeSession: () => never(), attachLive: () => never(), hangup: () => never() },
+    twilio: { ready: async () => {}, fetchCall: () => never(), listCallsPage: () => never() },
+    openai: {
+      ready: async () => {},
+      probeSession: () => never(),
+      attachLive: () => never(),
+      hangup: () => never(),
+    },
   } as unknown as RawProviders;
   const probes = guardProviders(config, raw, createMetrics(), quiet);
 
