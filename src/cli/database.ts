@@ -4,7 +4,6 @@
  */
 import { type Config, ConfigError } from "../config/config.js";
 import { openPostgres } from "../db/database.js";
-import { openSqlite } from "../sqlite/database.js";
 import type { Database, OpenDatabaseOptions } from "../model/index.js";
 
 /** The code of a database or network error (a SQLSTATE, `ECONNREFUSED`), for the one-line explanations. */
@@ -19,6 +18,10 @@ export async function openDatabase(config: Config, opts: OpenDatabaseOptions = {
       "DATABASE_URL is required (postgres://user:password@host:5432/db, or sqlite:///absolute/path/calls.db)",
     );
   }
-  if (target.kind === "sqlite") return openSqlite(config, target, opts);
+  if (target.kind === "sqlite") {
+    // Loaded only for a SQLite file: its native driver is no start-up cost of a PostgreSQL deployment.
+    const { openSqlite } = await import("../sqlite/database.js");
+    return openSqlite(config, target, opts);
+  }
   return openPostgres(config, target.url, opts);
 }
