@@ -386,6 +386,28 @@ function targets(s: Omit<Summary, "targets">): Summary["targets"] {
       met: p.report.wallMs <= bound,
     };
   };
+  if (o.sqlite) {
+    const lite = (rows: number) =>
+      s.passes.find((p) => p.table === "sqlite" && p.rows === rows && !p.floor && p.report !== null);
+    const sizes = o.perCallCalls !== o.calls ? [o.perCallCalls, o.calls] : [o.calls];
+    const biggest = lite(o.calls);
+    return [
+      ...sizes.map((rows) => ({
+        name: `list-diff on the SQLite file at ${rows.toLocaleString("en-US")} rows within 1.2 × the physical limit`,
+        ...within(lite(rows), null),
+      })),
+      {
+        name: "0 rate-limit 429s caused by the daemon",
+        value: ran.length === 0 ? "n/a" : `${limited} in ${ran.length} passes`,
+        met: ran.length === 0 ? null : limited === 0,
+      },
+      {
+        name: `peak RSS < 200 MB at ${o.calls.toLocaleString("en-US")} rows (list-diff, SQLite file)`,
+        value: biggest?.report ? mbOf(biggest.report.maxRssBytes) : "n/a",
+        met: biggest?.report ? biggest.report.maxRssBytes < 200 * 1024 * 1024 : null,
+      },
+    ];
+  }
   return [
     {
       name: `list-diff at ${o.calls.toLocaleString("en-US")} rows within 1.2 × the physical limit`,
