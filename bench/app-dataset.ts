@@ -21,6 +21,26 @@ const pythonIsoformat = (ts: string) =>
            ELSE to_char(${ts} AT TIME ZONE 'UTC', '.US') END`;
 
 /**
+ * The truth (`bench_truth`, as the timestamptz table's) and each row's start as the app writes it
+ * (`started_text`): the truth's start plus a fraction of a second, none on every 50th row. The PostgreSQL and
+ * the SQLite app tables are seeded from it.
+ */
+export async function seedAppTruth(
+  db: BenchDatabase,
+  rows: number,
+  zombiePct: number,
+): Promise<{ zombies: number }> {
+  const truth = await seedTruth(db, rows, zombiePct);
+  await db.pool.query(
+    `ALTER TABLE bench_truth ADD COLUMN started_text text;
+     UPDATE bench_truth SET started_text = ${pythonIsoformat(
+       "(started_at + make_interval(secs => CASE WHEN i % 50 = 0 THEN 0 ELSE (i * 7919) % 1000000 END / 1e6))",
+     )}`,
+  );
+  return truth;
+}
+
+/**
  * The app's table, every row of the truth in it, `active`, its id the Call SID. A real app stamps a start with
  * microseconds, a little after Twilio's whole-second `start_time`: each row's start is its truth's plus a
  * fraction of a second, none on every 50th row (Python then leaves the fraction out).
@@ -34,13 +54,7 @@ export async function seedAppDataset(
   await migrate(db.pool, { withCallsTable: false, mapping });
   await db.pool.query(APP_CALLS_TABLE_SQL);
   await db.pool.query(APP_LISTING_INDEX_SQL);
-  const truth = await seedTruth(db, rows, zombiePct);
-  await db.pool.query(
-    `ALTER TABLE bench_truth ADD COLUMN started_text text;
-     UPDATE bench_truth SET started_text = ${pythonIsoformat(
-       "(started_at + make_interval(secs => CASE WHEN i % 50 = 0 THEN 0 ELSE (i * 7919) % 1000000 END / 1e6))",
-     )}`,
-  );
+  const truth = await seedAppTruth(db, rows, zombiePct);
   const m = mapping;
   if (m.duration === undefined) throw new Error("the app's mapping names its duration column");
   await db.pool.query(

@@ -8,15 +8,16 @@ import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { Writable } from "node:stream";
 import pLimit from "p-limit";
+import { openDatabase } from "../src/cli/database.js";
 import { passDepsFor } from "../src/cli/runtime.js";
-import { loadConfig } from "../src/config/config.js";
+import { type Config, loadConfig } from "../src/config/config.js";
 import { createPool } from "../src/db/pool.js";
 import { PgCallStore } from "../src/db/store.js";
 import { APP_TABLE_SETTINGS } from "../src/dev/app-table.js";
 import { tuneGarbageCollection } from "../src/gc-tuning.js";
 import { createLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics/metrics.js";
-import type { ActiveCall, EndRequest } from "../src/model/index.js";
+import type { ActiveCall, CommandStore, EndRequest } from "../src/model/index.js";
 import { rawProviders } from "../src/providers/guarded.js";
 import { type PassDeps, runPass } from "../src/reconcile/pass.js";
 import { formatRfc2822 } from "../src/sim/rfc2822.js";
@@ -67,9 +68,8 @@ async function runPassJob(job: PassJob): Promise<PassReport> {
   if (!wiring.ok) throw new Error(wiring.reason);
   const logs = logSink();
   const logger = createLogger(config.logLevel, logs.sink);
-  const pool = createPool(job.databaseUrl);
-  const real = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
-  await real.ping(); // a warm pool, as between two passes of the daemon; not timed
+  const { store: real, close } = await openStore(config, job.databaseUrl);
+  await real.ping(); // a warm pool (an open file), as between two passes of the daemon; not timed
   const { store, times } = timedStore(real);
   const metrics = createMetrics();
   const deps: PassDeps = {
@@ -85,7 +85,7 @@ async function runPassJob(job: PassJob): Promise<PassReport> {
   const r = await runPass(deps, { runId: randomUUID(), dryRun: false, signal: shutdown.signal });
   const wallMs = performance.now() - t0;
   const { peakHeapUsedBytes } = memory.stop();
-  await pool.end();
+  await close();
   const used = (r as { twilioStrategy?: unknown }).twilioStrategy;
   return {
     kind: "pass",
@@ -105,6 +105,23 @@ async function runPassJob(job: PassJob): Promise<PassReport> {
     problems: logs.problems,
     problemCount: logs.count(),
   };
+}
+
+/**
+ * The store a pass runs on: PostgreSQL's on the daemon's pool, or a SQLite file opened through the commands'
+ * port (src/cli/database.ts), as `run` opens it.
+ */
+async function openStore(
+  config: Config,
+  databaseUrl: string,
+): Promise<{ store: CommandStore; close: () => Promise<void> }> {
+  if (config.database?.kind === "sqlite") {
+    const database = await openDatabase(config);
+    return { store: database.store, close: () => database.close() };
+  }
+  const pool = createPool(databaseUrl);
+  const store = new PgCallStore(pool, config.calls, config.activeStatuses, { statusMap: config.statusMap });
+  return { store, close: () => pool.end() };
 }
 
 type BatchStore = PgCallStore & { endCalls?: (batch: EndRequest[]) => Promise<unknown> };

@@ -27,6 +27,11 @@ export interface BenchOptions {
   textTable: boolean;
   /** `--text-times`: only the list-diff passes at `calls` rows, timestamptz and text times, and their floors. */
   textTimes: boolean;
+  /**
+   * `--sqlite`: only list-diff on the app's table at `perCallCalls` and `calls` rows, in PostgreSQL (text times)
+   * and in the app's SQLite file, and both floors at `calls` rows.
+   */
+  sqlite: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -65,6 +70,10 @@ N-row pass runs again on an app's calls table with ISO 8601 text times, compared
   --history-factor F  ended rows per active row for --listing (>= 20)         default 100
   --text-times        instead: only list-diff at --calls rows on the timestamptz table and on the app's
                       text-time table, and both floors (a quick run: --text-times --calls 10000)
+  --sqlite            instead: list-diff at --per-call-calls and --calls rows on the app's table with
+                      text times in PostgreSQL, then in the app's SQLite file (its exact DDL, the listing
+                      index doctor advises), and both floors at --calls rows (a quick run: --sqlite
+                      --calls 10000)
   --help`;
 
 const positive = (name: string, v: string | undefined, fallback: number, integer = true): number => {
@@ -101,6 +110,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "history-factor": { type: "string" },
       "no-text-table": { type: "boolean" },
       "text-times": { type: "boolean" },
+      sqlite: { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -126,6 +136,10 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   const calls = positive("calls", values.calls, 100_000);
   if (values["text-times"] === true && values["no-text-table"] === true)
     throw new Error("--text-times runs the text-time table: it cannot be combined with --no-text-table");
+  if (values.sqlite === true && values["no-text-table"] === true)
+    throw new Error("--sqlite runs the text-time table: it cannot be combined with --no-text-table");
+  if (values.sqlite === true && values["text-times"] === true)
+    throw new Error("--sqlite and --text-times are two different runs: choose one");
   return {
     calls,
     perCallCalls: Math.min(calls, positive("per-call-calls", values["per-call-calls"], 10_000)),
@@ -150,6 +164,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     historyFactor: historyFactor(values["history-factor"]),
     textTable: values["no-text-table"] !== true,
     textTimes: values["text-times"] === true,
+    sqlite: values.sqlite === true,
   };
 }
 

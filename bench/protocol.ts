@@ -1,12 +1,16 @@
 /** What the parent (bench/run.ts) asks a child (bench/child.ts) to do, and what the child answers. */
 
 export type Strategy = "list-diff" | "per-call" | "auto";
-/** The calls table a pass runs on: the default one (timestamptz times) or the app's (ISO 8601 text times). */
-export type TableKind = "timestamptz" | "text";
+/**
+ * The calls table a pass runs on: the default one (timestamptz times), the app's (ISO 8601 text times), or the
+ * app's in its SQLite file (the same text times).
+ */
+export type TableKind = "timestamptz" | "text" | "sqlite";
 export const STRATEGIES: readonly Strategy[] = ["list-diff", "per-call", "auto"];
 
 export interface PassJob {
   kind: "pass";
+  /** postgres://… of the run's database, or sqlite:///… of the app's file (with `appTable`). */
   databaseUrl: string;
   twilioUrl: string;
   accountSid: string;

@@ -9,7 +9,7 @@ export interface PassRun {
   accounts: number;
   /** The machine's floor: the simulator answers at once and nothing limits the rate. */
   floor: boolean;
-  /** The default calls table (timestamptz times) or the app's, with ISO 8601 text times. */
+  /** The default calls table (timestamptz times), the app's with ISO 8601 text times, or the app's SQLite file. */
   table: TableKind;
   /**
    * The physical limit: the busiest account's requests ÷ its rate limit (accounts are limited each on its
@@ -52,6 +52,8 @@ export interface Machine {
   os: string;
   node: string;
   postgres: string;
+  /** The SQLite library the driver is built with, and how the app's file is written: in the SQLite runs. */
+  sqlite?: string;
 }
 
 /**
@@ -176,6 +178,44 @@ export function textAgainstTimestamptz(
   return pairs.length === 0 ? null : { rows, pairs };
 }
 
+export interface SqliteAgainstPostgres {
+  /** The SQLite file's pass over the PostgreSQL text-time pass at the same size, floors apart. */
+  pairs: {
+    rows: number;
+    floor: boolean;
+    wallMs: [number, number];
+    dbMs: [number, number];
+    writeMs: [number, number];
+    rssBytes: [number, number];
+    wall: number;
+  }[];
+}
+
+/** The SQLite passes against the PostgreSQL text-time passes of the same run: null when no pair ran. */
+export function sqliteAgainstPostgres(passes: readonly PassRun[]): SqliteAgainstPostgres | null {
+  const ran = (table: TableKind) =>
+    passes.filter(
+      (p) =>
+        p.strategy === "list-diff" && p.accounts === 0 && p.table === table && p.report !== null && !p.error,
+    );
+  const pairs: SqliteAgainstPostgres["pairs"] = [];
+  for (const lite of ran("sqlite")) {
+    const pg = ran("text").find((p) => p.rows === lite.rows && p.floor === lite.floor)?.report;
+    const l = lite.report;
+    if (!pg || !l || pg.wallMs <= 0) continue;
+    pairs.push({
+      rows: lite.rows,
+      floor: lite.floor,
+      wallMs: [l.wallMs, pg.wallMs],
+      dbMs: [l.db.busyMs, pg.db.busyMs],
+      writeMs: [l.db.writeBusyMs, pg.db.writeBusyMs],
+      rssBytes: [l.maxRssBytes, pg.maxRssBytes],
+      wall: l.wallMs / pg.wallMs,
+    });
+  }
+  return pairs.length === 0 ? null : { pairs };
+}
+
 export interface Summary {
   options: BenchOptions;
   machine: Machine;
@@ -183,6 +223,7 @@ export interface Summary {
   extrapolation: Extrapolation | null;
   comparisons: Comparison[];
   textTable: TextAgainstTimestamptz | null;
+  sqliteTable: SqliteAgainstPostgres | null;
   writes: WriteRun[];
   targets: { name: string; value: string; met: boolean | null }[];
 }
@@ -191,7 +232,7 @@ export function render(s: Summary): string {
   const o = s.options;
   const out: string[] = [];
   out.push(
-    `Machine: ${s.machine.cpu}, ${s.machine.cores} cores, ${s.machine.memoryGiB} GiB; ${s.machine.os}; Node ${s.machine.node}; ${s.machine.postgres}`,
+    `Machine: ${s.machine.cpu}, ${s.machine.cores} cores, ${s.machine.memoryGiB} GiB; ${s.machine.os}; Node ${s.machine.node}; ${s.machine.postgres}${s.machine.sqlite === undefined ? "" : `; ${s.machine.sqlite}`}`,
     `Simulator: ${o.latencyMs} ms per request, 429 above ${o.limitRps} req/s (sliding second); TWILIO_MAX_RPS=${o.limitRps}, TWILIO_CONCURRENCY=${o.concurrency}, PROVIDER_TIMEOUT_MS=10000; ${o.zombiePct} % zombies${o.childHeapMb === undefined ? "" : `; passes run with --max-old-space-size=${o.childHeapMb}`}`,
     "",
   );
@@ -205,6 +246,7 @@ export function render(s: Summary): string {
         (r?.usedStrategy && r.usedStrategy !== p.strategy ? ` (ran ${r.usedStrategy})` : "") +
         (p.accounts > 0 ? `, ${p.accounts} accounts` : "") +
         (p.table === "text" ? ", text times (app table)" : "") +
+        (p.table === "sqlite" ? ", SQLite file (app table)" : "") +
         (p.floor ? ", floor (0 ms, no limit)" : ""),
       int(p.rows),
       int(p.zombies),
@@ -299,6 +341,14 @@ export function render(s: Summary): string {
     for (const p of t.pairs) {
       out.push(
         `  ${p.floor ? "floor" : "pass "}: wall time ${ratio(p.wall, ...p.wallMs)}, DB time ${ratio(p.db, ...p.dbMs)}`,
+      );
+    }
+  }
+  if (s.sqliteTable) {
+    out.push("", "SQLite file / PostgreSQL, the app's table (text times), list-diff, same run:");
+    for (const p of s.sqliteTable.pairs) {
+      out.push(
+        `  ${int(p.rows)} rows${p.floor ? ", floor" : ""}: wall time ${p.wall.toFixed(2)}× (${secs(p.wallMs[0])} vs ${secs(p.wallMs[1])}), DB time ${secs(p.dbMs[0])} vs ${secs(p.dbMs[1])} (writes ${secs(p.writeMs[0])} vs ${secs(p.writeMs[1])}), peak RSS ${mb(p.rssBytes[0])} vs ${mb(p.rssBytes[1])}`,
       );
     }
   }

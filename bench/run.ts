@@ -9,6 +9,7 @@ import { fork } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { cpus, release, totalmem, type } from "node:os";
 import { performance } from "node:perf_hooks";
+import { DatabaseSync } from "@photostructure/sqlite";
 import pg from "pg";
 import { loadConfig } from "../src/config/config.js";
 import { APP_TABLE_SETTINGS } from "../src/dev/app-table.js";
@@ -31,9 +32,11 @@ import {
   type PassRun,
   render,
   type Summary,
+  sqliteAgainstPostgres,
   textAgainstTimestamptz,
   type WriteRun,
 } from "./report.js";
+import { type SqliteBenchFile, seedSqliteFile, verifySqliteFile } from "./sqlite-dataset.js";
 import { strategyWiring } from "./strategy.js";
 
 const ACCOUNT_SID = `AC${"b".repeat(32)}`;
@@ -110,8 +113,9 @@ async function passRun(
   { accounts = 0, floor = false, table = "timestamptz" }: PassVariant = {},
 ): Promise<PassRun> {
   const text = table === "text";
-  const mapping = text ? APP_MAPPING : accounts > 0 ? ACCOUNT_MAPPING : MAPPING;
-  const label = `${strategy}${floor ? " (floor)" : ""}${text ? " (text times)" : ""} at ${rows} rows`;
+  const sqlite = table === "sqlite";
+  const mapping = text || sqlite ? APP_MAPPING : accounts > 0 ? ACCOUNT_MAPPING : MAPPING;
+  const label = `${strategy}${floor ? " (floor)" : ""}${text ? " (text times)" : ""}${sqlite ? " (SQLite file)" : ""} at ${rows} rows`;
   const run: PassRun = {
     strategy,
     rows,
@@ -141,14 +145,25 @@ async function passRun(
   }
   const db = await createDatabase(
     adminUrl,
-    `${strategy}_${rows}${floor ? "_floor" : ""}${text ? "_text" : ""}`,
+    `${strategy}_${rows}${floor ? "_floor" : ""}${text ? "_text" : ""}${sqlite ? "_sqlite" : ""}`,
   );
+  // With `sqlite`, the truth is in `db` and the calls table in the app's file.
+  let file: SqliteBenchFile | undefined;
   try {
     const t0 = performance.now();
-    const seeded = text
-      ? await seedAppDataset(db, mapping, rows, o.zombiePct)
-      : await seedDataset(db, mapping, rows, o.zombiePct, accounts);
-    run.zombies = seeded.zombies;
+    if (sqlite) {
+      const made = await seedSqliteFile(db, rows, o.zombiePct);
+      file = made.file;
+      run.zombies = made.zombies;
+      log(
+        `${label}: ${file.path} (journal mode ${file.journalMode}), listing index as doctor advises it: ${file.listingIndex}`,
+      );
+    } else {
+      const seeded = text
+        ? await seedAppDataset(db, mapping, rows, o.zombiePct)
+        : await seedDataset(db, mapping, rows, o.zombiePct, accounts);
+      run.zombies = seeded.zombies;
+    }
     const calls = await simulatorCalls(db);
     run.seedMs = performance.now() - t0;
     log(`${label}: seeded ${rows} rows (${run.zombies} zombies) in ${Math.round(run.seedMs)} ms`);
@@ -168,7 +183,7 @@ async function passRun(
       run.report = await runChild<PassReport>(
         {
           kind: "pass",
-          databaseUrl: db.url,
+          databaseUrl: file?.url ?? db.url,
           twilioUrl: sim.url,
           accountSid: ACCOUNT_SID,
           authToken: AUTH_TOKEN,
@@ -176,7 +191,7 @@ async function passRun(
           limitRps: floor ? UNLIMITED_RPS : o.limitRps,
           concurrency: o.concurrency,
           accountColumn: accounts > 0,
-          appTable: text,
+          appTable: text || sqlite,
         },
         timeoutMs,
         o.childHeapMb,
@@ -210,7 +225,11 @@ async function passRun(
           : null;
     }
     if (run.report) {
-      run.verification = text ? await verifyAppDataset(db, mapping) : await verify(db, mapping, true);
+      run.verification = file
+        ? await verifySqliteFile(db, file)
+        : text
+          ? await verifyAppDataset(db, mapping)
+          : await verify(db, mapping, true);
       if (strategy === "list-diff" && run.lists === 0 && run.error === null) {
         run.error = "no list request reached the simulator: list-diff is not in effect";
       }
@@ -232,9 +251,25 @@ async function passRun(
       log(`${label}: FAILED: ${run.error}`);
     }
   } finally {
+    file?.remove();
     await db.drop();
   }
   return run;
+}
+
+/**
+ * `--sqlite`: list-diff on the app's table in PostgreSQL (text times), then in its SQLite file, at each size,
+ * each SQLite pass right after the PostgreSQL one so that both meet the same machine; then both floors.
+ */
+async function sqlitePasses(adminUrl: string, o: BenchOptions): Promise<PassRun[]> {
+  const passes: PassRun[] = [];
+  for (const rows of o.perCallCalls !== o.calls ? [o.perCallCalls, o.calls] : [o.calls]) {
+    passes.push(await passRun(adminUrl, o, "list-diff", rows, { table: "text" }));
+    passes.push(await passRun(adminUrl, o, "list-diff", rows, { table: "sqlite" }));
+  }
+  passes.push(await passRun(adminUrl, o, "list-diff", o.calls, { floor: true, table: "text" }));
+  passes.push(await passRun(adminUrl, o, "list-diff", o.calls, { floor: true, table: "sqlite" }));
+  return passes;
 }
 
 async function writeRun(adminUrl: string, o: BenchOptions, method: WriteRun["method"]): Promise<WriteRun> {
@@ -278,7 +313,20 @@ async function writeRun(adminUrl: string, o: BenchOptions, method: WriteRun["met
   return run;
 }
 
-async function describeMachine(adminUrl: string): Promise<Machine> {
+/** The SQLite the driver is built with, and how it writes the app's file (the app's own defaults). */
+function describeSqlite(): string {
+  const db = new DatabaseSync(":memory:");
+  try {
+    const row = db.prepare("SELECT sqlite_version() AS v").get() as { v: string };
+    const sync = db.prepare("PRAGMA synchronous").get() as { synchronous: number };
+    const level = ["OFF", "NORMAL", "FULL", "EXTRA"][sync.synchronous] ?? String(sync.synchronous);
+    return `SQLite ${row.v} (@photostructure/sqlite, synchronous=${level}; the file's journal mode as the app leaves it)`;
+  } finally {
+    db.close();
+  }
+}
+
+async function describeMachine(adminUrl: string, withSqlite: boolean): Promise<Machine> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   const { rows } = await client.query<{ v: string; fsync: string }>(
@@ -293,6 +341,7 @@ async function describeMachine(adminUrl: string): Promise<Machine> {
     os: `${type()} ${release()}`,
     node: process.version,
     postgres: `${rows[0]?.v ?? "PostgreSQL"} (fsync=${rows[0]?.fsync ?? "?"})`,
+    ...(withSqlite ? { sqlite: describeSqlite() } : {}),
   };
 }
 
@@ -337,6 +386,28 @@ function targets(s: Omit<Summary, "targets">): Summary["targets"] {
       met: p.report.wallMs <= bound,
     };
   };
+  if (o.sqlite) {
+    const lite = (rows: number) =>
+      s.passes.find((p) => p.table === "sqlite" && p.rows === rows && !p.floor && p.report !== null);
+    const sizes = o.perCallCalls !== o.calls ? [o.perCallCalls, o.calls] : [o.calls];
+    const biggest = lite(o.calls);
+    return [
+      ...sizes.map((rows) => ({
+        name: `list-diff on the SQLite file at ${rows.toLocaleString("en-US")} rows within 1.2 × the physical limit`,
+        ...within(lite(rows), null),
+      })),
+      {
+        name: "0 rate-limit 429s caused by the daemon",
+        value: ran.length === 0 ? "n/a" : `${limited} in ${ran.length} passes`,
+        met: ran.length === 0 ? null : limited === 0,
+      },
+      {
+        name: `peak RSS < 200 MB at ${o.calls.toLocaleString("en-US")} rows (list-diff, SQLite file)`,
+        value: biggest?.report ? mbOf(biggest.report.maxRssBytes) : "n/a",
+        met: biggest?.report ? biggest.report.maxRssBytes < 200 * 1024 * 1024 : null,
+      },
+    ];
+  }
   return [
     {
       name: `list-diff at ${o.calls.toLocaleString("en-US")} rows within 1.2 × the physical limit`,
@@ -416,7 +487,7 @@ async function main(): Promise<number> {
     stopServer = () => server.stop();
   }
   try {
-    const machine = await describeMachine(adminUrl);
+    const machine = await describeMachine(adminUrl, o.sqlite);
     if (o.diagnosis) {
       const summary = await runDiagnosisBench(
         adminUrl,
@@ -438,10 +509,10 @@ async function main(): Promise<number> {
       if (o.json) await writeFile(o.json, `${JSON.stringify({ machine, ...summary }, null, 2)}\n`);
       return 0;
     }
-    const passes: PassRun[] = [];
+    const passes: PassRun[] = o.sqlite ? await sqlitePasses(adminUrl, o) : [];
     const plan: [Strategy, number][] = [];
     if (o.textTimes) plan.push(["list-diff", o.calls]);
-    else
+    else if (!o.sqlite)
       for (const strategy of o.strategies) {
         if (strategy === "per-call") plan.push([strategy, o.perCallCalls]);
         else {
@@ -455,11 +526,11 @@ async function main(): Promise<number> {
       if (o.textTable && strategy === "list-diff" && rows === o.calls)
         passes.push(await passRun(adminUrl, o, strategy, rows, { table: "text" }));
     }
-    if (o.accounts > 0 && o.strategies.includes("list-diff") && !o.textTimes)
+    if (o.accounts > 0 && o.strategies.includes("list-diff") && !o.textTimes && !o.sqlite)
       passes.push(
         await passRun(adminUrl, o, "list-diff", o.accounts * o.accountCalls, { accounts: o.accounts }),
       );
-    if (o.strategies.includes("list-diff") || o.textTimes) {
+    if ((o.strategies.includes("list-diff") || o.textTimes) && !o.sqlite) {
       passes.push(await passRun(adminUrl, o, "list-diff", o.calls, { floor: true }));
       if (o.textTable)
         passes.push(await passRun(adminUrl, o, "list-diff", o.calls, { floor: true, table: "text" }));
@@ -467,7 +538,7 @@ async function main(): Promise<number> {
 
     const perCall = passes.find((p) => p.strategy === "per-call" && p.report !== null);
     const extrapolation =
-      o.strategies.includes("per-call") && o.perCallCalls < o.calls && !o.textTimes
+      o.strategies.includes("per-call") && o.perCallCalls < o.calls && !o.textTimes && !o.sqlite
         ? extrapolatePerCall(perCall, o.calls, o.limitRps)
         : null;
     const listDiffAt = (rows: number) =>
@@ -488,13 +559,23 @@ async function main(): Promise<number> {
     }
 
     const writes: WriteRun[] = [];
-    if (o.writeCalls > 0 && !o.textTimes) {
+    if (o.writeCalls > 0 && !o.textTimes && !o.sqlite) {
       writes.push(await writeRun(adminUrl, o, "endCalls"));
       writes.push(await writeRun(adminUrl, o, "endCall"));
     }
 
     const textTable = textAgainstTimestamptz(passes, o.calls);
-    const partial = { options: o, machine, passes, extrapolation, comparisons, textTable, writes };
+    const sqliteTable = sqliteAgainstPostgres(passes);
+    const partial = {
+      options: o,
+      machine,
+      passes,
+      extrapolation,
+      comparisons,
+      textTable,
+      sqliteTable,
+      writes,
+    };
     const summary: Summary = { ...partial, targets: targets(partial) };
     console.log(`\n${render(summary)}`);
     if (o.json) {
