@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import { openDatabase } from "./database.js";
 import { type Check, doctorExitCode, doctorReport, explainCheck } from "./doctor-check.js";
 import { openaiCheck, twilioChecks } from "./doctor-providers.js";
+import { storeChecks, subaccountsOf } from "./doctor-store.js";
 
 export async function runDoctor(
   config: Config,
@@ -18,11 +19,18 @@ export async function runDoctor(
   const checks: Check[] = [{ name: "configuration", state: "pass", detail: "every setting is valid" }];
   const database = await openDatabase(config);
   try {
-    const { findings, subaccounts } = await database.doctorChecks({
+    const { findings, tablesUsable } = await database.doctorChecks({
       scope: "database",
       explain: explainCheck,
     });
     checks.push(...findings);
+    const failed = (name: string, err: unknown): Check => ({
+      name,
+      state: "fail",
+      detail: explainCheck(err),
+    });
+    if (tablesUsable) checks.push(...(await storeChecks(config, database.store, failed)));
+    const subaccounts = tablesUsable ? await subaccountsOf(config, database.store) : [];
     checks.push(...(await twilioChecks(config, subaccounts, opts.twilioKeepAlive ?? false)));
     checks.push(await openaiCheck(config));
   } finally {

@@ -2,6 +2,7 @@ import type { Config } from "../config/config.js";
 import type { Logger } from "../log.js";
 import { openDatabase } from "./database.js";
 import { type Check, doctorReport, explainCheck } from "./doctor-check.js";
+import { storeChecks } from "./doctor-store.js";
 import { EXIT } from "./errors.js";
 import { terminalText } from "./terminal-text.js";
 
@@ -56,7 +57,18 @@ export async function runMigrate(
 async function checkCallsTable(config: Config): Promise<{ checks: Check[]; index: string | null }> {
   const database = await openDatabase(config);
   try {
-    const { findings: checks } = await database.doctorChecks({ scope: "tables", explain: explainCheck });
+    const { findings, tablesUsable } = await database.doctorChecks({
+      scope: "tables",
+      explain: explainCheck,
+    });
+    const failed = (name: string, err: unknown): Check => ({
+      name,
+      state: "fail",
+      detail: explainCheck(err),
+    });
+    const checks = tablesUsable
+      ? [...findings, ...(await storeChecks(config, database.store, failed))]
+      : findings;
     const unindexed = checks.some((c) => c.name === "listing index" && c.state === "warn");
     return { checks, index: unindexed ? (await database.store.listingIndex()).statement : null };
   } finally {

@@ -2,7 +2,7 @@
  * The status words the daemon would write (END_STATUSES through STATUS_MAP) against those the app writes when
  * a call ends, as its finished rows carry them: the comparison both stores' `doctor` make, pure.
  */
-import { END_STATUSES } from "../model/index.js";
+import { type DoctorFinding, END_STATUSES } from "../model/index.js";
 import { mapStatus } from "./status-map.js";
 
 /**
@@ -64,3 +64,31 @@ const quoted = (values: readonly string[]): string =>
     .slice(0, 10)
     .map((v) => JSON.stringify(v))
     .join(", ")}${values.length > 10 ? ", ..." : ""}`;
+
+/**
+ * `doctor`'s status words lines, from what the finished rows carry (`finished`) and the warnings of
+ * compareStatusWords: one line per warning, or one line saying all is well or that there is nothing to compare.
+ */
+export function statusWordFindings(
+  words: { finished: readonly string[]; warnings: readonly string[] },
+  columns: { table: string; endedAt: string },
+): DoctorFinding[] {
+  const name = "status words";
+  if (words.finished.length === 0) {
+    return [
+      {
+        name,
+        state: "pass",
+        detail: `no finished rows (with an end time in ${columns.endedAt}) yet: nothing to compare the statuses the daemon would write with`,
+      },
+    ];
+  }
+  if (words.warnings.length > 0) return words.warnings.map((detail) => ({ name, state: "warn", detail }));
+  return [
+    {
+      name,
+      state: "pass",
+      detail: `the finished rows of ${columns.table} carry ${words.finished.map((v) => JSON.stringify(v)).join(", ")}: no status the daemon would write is spelt otherwise there`,
+    },
+  ];
+}

@@ -1,6 +1,6 @@
 /**
  * `doctor`'s PostgreSQL lines: reachability, clock and privileges, then the calls table, the daemon's tables,
- * the status values and words, the listing index and the active rows. Reads only: one statement per check.
+ * the status values and words. Reads only: one statement per check.
  */
 import type pg from "pg";
 import type { Config } from "../config/config.js";
@@ -31,8 +31,8 @@ export async function pgDoctorChecks(
   const failed: Failed = (name, err) => ({ name, state: "fail", detail: opts.explain(err) });
   const findings: Check[] = [];
   const privileges = opts.scope === "tables" ? "privileged" : await databaseChecks(t, findings, failed);
-  const subaccounts = privileges === "unreachable" ? [] : await tableChecks(t, findings, privileges, failed);
-  return { findings, subaccounts };
+  const tablesUsable = privileges !== "unreachable" && (await tableChecks(t, findings, privileges, failed));
+  return { findings, tablesUsable };
 }
 
 /** Reachability, clock and privileges: whether the database can be used, and if so whether they were all there. */
@@ -87,16 +87,15 @@ async function databaseChecks(
 }
 
 /**
- * The calls table, the daemon's tables, the status values and words, the listing index and the active rows.
- * Every table problem is named, each on its line; the listing index and active rows only once there is none.
- * Returns the Twilio subaccounts the active rows name (beside the configured account).
+ * The calls table, the daemon's tables, the state, the duration column, the status values and words. Every
+ * table problem is named, each on its line. True when there is none.
  */
 async function tableChecks(
   t: DoctorTarget,
   checks: Check[],
   privileges: "privileged" | "unprivileged",
   failed: Failed,
-): Promise<string[]> {
+): Promise<boolean> {
   const { store, config } = t;
   let found: SchemaProblems;
   try {
@@ -104,7 +103,7 @@ async function tableChecks(
     found = await store.schema.problems({ privilegesChecked: privileges === "privileged" });
   } catch (err) {
     checks.push(failed("tables", err));
-    return [];
+    return false;
   }
   checks.push(...schemaChecks(config, found));
   if (!found.problems.some((p) => p.check === "tables")) {
@@ -123,58 +122,6 @@ async function tableChecks(
     checks.push(...(await durationChecks(config, store, failed)));
     checks.push(...(await statusWordChecks(config, store, found, failed)));
   }
-  // The checks below would only fail again on what is named above.
-  if (found.problems.length > 0) return [];
-  try {
-    const index = await store.listingIndex();
-    checks.push(
-      index.usable
-        ? { name: "listing index", state: "pass", detail: "an index serves the listing of active calls" }
-        : {
-            name: "listing index",
-            state: "warn",
-            detail: `every pass scans the whole table: ${index.statement}`,
-          },
-    );
-  } catch (err) {
-    checks.push(failed("listing index", err));
-  }
-  try {
-    const summary = await store.activeSummary();
-    const statuses = config.activeStatuses.join(",");
-    checks.push(
-      summary.active > 0
-        ? {
-            name: "active rows",
-            state: "pass",
-            detail: `${summary.active} rows hold ACTIVE_STATUSES (${statuses})`,
-          }
-        : {
-            name: "active rows",
-            state: "warn",
-            detail: `no row's ${config.calls.status} holds ${statuses}: if calls are live now, CALLS_COL_STATUS or ACTIVE_STATUSES is wrong`,
-          },
-    );
-  } catch (err) {
-    checks.push(failed("active rows", err));
-  }
-  try {
-    const bad = await store.unparseableStarts();
-    if (bad.count > 0) {
-      checks.push({
-        name: "start times",
-        state: "warn",
-        detail: `${bad.count} active rows have a ${config.calls.startedAt} that names no time (e.g. ${JSON.stringify(bad.example)}): they are never ended`,
-      });
-    }
-  } catch (err) {
-    checks.push(failed("start times", err));
-  }
-  return config.calls.twilioAccount === undefined ? [] : await subaccountsOf(t);
-}
-
-/** The distinct account SIDs of the active rows, beside the configured account. */
-async function subaccountsOf(t: DoctorTarget): Promise<string[]> {
-  const shares = await t.store.activeStartShares(2).catch(() => new Map<string | null, unknown>());
-  return [...shares.keys()].filter((a): a is string => a !== null && a !== t.config.twilio?.accountSid);
+  // The store's own checks (cli/) would only fail again on what is named above.
+  return found.problems.length === 0;
 }

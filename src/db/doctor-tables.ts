@@ -1,6 +1,7 @@
 /** `doctor`'s lines for the table checks (every problem, each on its own line) and for the status words. */
 import type { Config } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
+import { statusWordFindings } from "../config/status-words.js";
 import { type DoctorFinding as Check, END_STATUSES } from "../model/index.js";
 import type { SchemaProblems } from "./schema-problems.js";
 import type { PgCallStore } from "./store.js";
@@ -55,24 +56,8 @@ export async function statusWordChecks(
     found.statusValues.checked !== "none" &&
     !found.problems.some((p) => p.check === "status values");
   try {
-    const { finished, warnings } = await store.schema.statusWords({ targetsAccepted });
-    if (finished.length === 0) {
-      return [
-        {
-          name,
-          state: "pass",
-          detail: `no finished rows (with an end time in ${config.calls.endedAt}) yet: nothing to compare the statuses the daemon would write with`,
-        },
-      ];
-    }
-    if (warnings.length > 0) return warnings.map((detail): Check => ({ name, state: "warn", detail }));
-    return [
-      {
-        name,
-        state: "pass",
-        detail: `the finished rows of ${config.calls.table} carry ${finished.map((v) => JSON.stringify(v)).join(", ")}: no status the daemon would write is spelt otherwise there`,
-      },
-    ];
+    const words = await store.schema.statusWords({ targetsAccepted });
+    return statusWordFindings(words, { table: config.calls.table, endedAt: config.calls.endedAt });
   } catch (err) {
     return [failed(name, err)];
   }

@@ -207,10 +207,15 @@ export interface DoctorFinding {
   detail: string;
 }
 
-/** `doctor`'s database lines, and the Twilio subaccounts the active rows name (beside the configured one). */
+/**
+ * `doctor`'s lines for what only this database can tell (reachability, rights or file permissions, the tables,
+ * the state's binding, the status words); the lines read through the store (listing index, active rows) are
+ * the command's, once `tablesUsable`.
+ */
 export interface DoctorReport {
   findings: DoctorFinding[];
-  subaccounts: string[];
+  /** No problem found with the calls table and the daemon's tables: the store's own reads can run. */
+  tablesUsable: boolean;
 }
 
 /** How a command opens its database: what it reads and writes decides these. */

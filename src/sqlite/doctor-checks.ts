@@ -1,10 +1,11 @@
 /**
  * `doctor`'s lines for a SQLite file: the file itself (there, on a local disk, readable and writable with its
  * directory), its journal mode, then the calls table, the daemon's tables and the state's binding, the
- * duration column, the status words, the listing index and the active rows. Reads only.
+ * duration column and the status words. Reads only.
  */
 import type { Config } from "../config/config.js";
 import type { DatabaseTarget } from "../config/config-types.js";
+import { statusWordFindings } from "../config/status-words.js";
 import {
   type DoctorFinding as Check,
   type Database,
@@ -38,22 +39,24 @@ export async function sqliteDoctorChecks(
   const findings: Check[] = [];
   if (opts.scope === "database") {
     const file = await fileFinding(t.target.path, t.target.busyTimeoutMs);
-    if (file.state === "fail") return { findings: [file], subaccounts: [] };
+    if (file.state === "fail") return { findings: [file], tablesUsable: false };
     try {
       const { version } = (await t.file.read((db) => db.prepare(VERSION_SQL).get())) as { version: string };
       findings.push({ name: "database", state: "pass", detail: `SQLite ${version}, file ${t.target.path}` });
     } catch (err) {
-      return { findings: [failed("database", err)], subaccounts: [] };
+      return { findings: [failed("database", err)], tablesUsable: false };
     }
     findings.push(file, await journalModeFinding(t.file));
   }
-  return { findings: [...findings, ...(await tableChecks(t, failed))], subaccounts: await subaccountsOf(t) };
+  const tables = await tableChecks(t, failed);
+  return { findings: [...findings, ...tables.checks], tablesUsable: tables.usable };
 }
 
+/** The calls table, the daemon's tables, the state, the duration column and the status words. */
 async function tableChecks(
   t: SqliteDoctorTarget,
   failed: (name: string, err: unknown) => Check,
-): Promise<Check[]> {
+): Promise<{ checks: Check[]; usable: boolean }> {
   const { config, store } = t;
   const checks: Check[] = [];
   let shape: Awaited<ReturnType<SqliteCallStore["shape"]>> | null = null;
@@ -69,7 +72,7 @@ async function tableChecks(
   } catch (err) {
     checks.push(failed("tables", err));
   }
-  if (shape === null || !migrated) return checks;
+  if (shape === null || !migrated) return { checks, usable: false };
   checks.push({
     name: "tables",
     state: "pass",
@@ -89,52 +92,7 @@ async function tableChecks(
     });
   }
   checks.push(...(await statusWordChecks(t, failed)));
-  try {
-    const index = await store.listingIndex();
-    checks.push(
-      index.usable
-        ? { name: "listing index", state: "pass", detail: "an index serves the listing of active calls" }
-        : {
-            name: "listing index",
-            state: "warn",
-            detail: `every pass reads the history: ${index.statement}`,
-          },
-    );
-  } catch (err) {
-    checks.push(failed("listing index", err));
-  }
-  try {
-    const summary = await store.activeSummary();
-    const statuses = config.activeStatuses.join(",");
-    checks.push(
-      summary.active > 0
-        ? {
-            name: "active rows",
-            state: "pass",
-            detail: `${summary.active} rows hold ACTIVE_STATUSES (${statuses})`,
-          }
-        : {
-            name: "active rows",
-            state: "warn",
-            detail: `no row's ${config.calls.status} holds ${statuses}: if calls are live now, CALLS_COL_STATUS or ACTIVE_STATUSES is wrong`,
-          },
-    );
-  } catch (err) {
-    checks.push(failed("active rows", err));
-  }
-  try {
-    const bad = await store.unparseableStarts();
-    if (bad.count > 0) {
-      checks.push({
-        name: "start times",
-        state: "warn",
-        detail: `${bad.count} active rows have a ${config.calls.startedAt} that names no time (e.g. ${JSON.stringify(bad.example)}): they are never ended`,
-      });
-    }
-  } catch (err) {
-    checks.push(failed("start times", err));
-  }
-  return checks;
+  return { checks, usable: true };
 }
 
 async function statusWordChecks(
@@ -144,32 +102,9 @@ async function statusWordChecks(
   const name = "status words";
   const { config } = t;
   try {
-    const { finished, warnings } = await readStatusWords(t.file, config.calls, config.statusMap);
-    if (finished.length === 0) {
-      return [
-        {
-          name,
-          state: "pass",
-          detail: `no finished rows (with an end time in ${config.calls.endedAt}) yet: nothing to compare the statuses the daemon would write with`,
-        },
-      ];
-    }
-    if (warnings.length > 0) return warnings.map((detail): Check => ({ name, state: "warn", detail }));
-    return [
-      {
-        name,
-        state: "pass",
-        detail: `the finished rows of ${config.calls.table} carry ${finished.map((v) => JSON.stringify(v)).join(", ")}: no status the daemon would write is spelt otherwise there`,
-      },
-    ];
+    const words = await readStatusWords(t.file, config.calls, config.statusMap);
+    return statusWordFindings(words, { table: config.calls.table, endedAt: config.calls.endedAt });
   } catch (err) {
     return [failed(name, err)];
   }
-}
-
-/** The distinct account SIDs of the active rows, beside the configured account. */
-async function subaccountsOf(t: SqliteDoctorTarget): Promise<string[]> {
-  if (t.config.calls.twilioAccount === undefined) return [];
-  const shares = await t.store.activeStartShares(2).catch(() => new Map<string | null, unknown>());
-  return [...shares.keys()].filter((a): a is string => a !== null && a !== t.config.twilio?.accountSid);
 }
