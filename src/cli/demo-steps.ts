@@ -1,4 +1,4 @@
-/** What both demo scenarios do alike: an embedded PostgreSQL, and the audit, the --apply and the audit again. */
+/** What the demo scenarios do alike: an embedded PostgreSQL (not --sqlite's), and the audit, the --apply and the audit again. */
 import type { Config } from "../config/config.js";
 import { ConfigError } from "../config/config.js";
 import {
@@ -17,7 +17,7 @@ export async function startDemoDatabase(say: Say): Promise<EmbeddedPostgres> {
   return startEmbeddedPostgres().catch((err: unknown) => {
     // A production install omits the optional embedded server: that is a setup problem, not a crash.
     if (err instanceof Error && err.message === EMBEDDED_NOT_INSTALLED_MESSAGE)
-      throw new ConfigError(err.message);
+      throw new ConfigError(`${err.message}; demo --sqlite needs none`);
     throw err;
   });
 }

@@ -7,7 +7,7 @@ Commands:
   audit     one pass, dry-run unless --apply; prints what it found
   migrate   create or update the daemon's own tables
   doctor    check the setup (database, privileges, tables, index, clock, providers); writes nothing
-  demo      zero-config demo on an embedded Postgres and the provider simulator
+  demo      zero-config demo on an embedded Postgres (--sqlite: on a SQLite file) and the provider simulators
   simulate  Twilio and OpenAI simulators mirroring your table's active rows: try audit without credentials
   report    why the ends were lost: zombies by cause, endpoint, direction and day, and the diagnosis
   revert    undo the ends of one run (or of one call), dry-run unless --apply; restored calls are held
@@ -19,7 +19,9 @@ Options:
   -v, --version   print the version
 
 Configuration is read from the environment (DATABASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, ...);
-docs/configuration.md lists every setting. Exit code 2 means bad usage or configuration.`;
+docs/configuration.md lists every setting. DATABASE_URL is PostgreSQL's postgres://user:password@host/db, or
+the app's SQLite file on this host: sqlite:///absolute/path/calls.db (docs/sqlite.md). Exit code 2 means bad
+usage or configuration.`;
 
 export const COMMAND_HELP: Record<string, string> = {
   run: `Usage: call-reconciler run
@@ -96,7 +98,9 @@ and the daemon's tables (migrated, and the calls table their state belongs to), 
 the column accepts them, the listing index, that some rows hold ACTIVE_STATUSES, the Twilio credentials
 (one page of calls in progress for the account and for each subaccount the active rows name), the phone
 numbers without a status callback (inbound calls to them never report their end) and the OpenAI key (one
-page of the model list). Reads only.
+page of the model list). Reads only. On a SQLite file (DATABASE_URL=sqlite:…) the database lines are the
+file's instead of a server's: its SQLite version, that it is on a local disk and that this user can read and
+write it and its directory, its journal mode.
 
 Options:
   --json   the checks as JSON: {"checks": [{"name", "state": "pass"|"warn"|"fail", "detail"}]}
@@ -113,7 +117,9 @@ call_reconciler_sightings, call_reconciler_causes and call_reconciler_binding (t
 state belongs to, recorded by the first command that uses it), plus the call_reconciler_migrations ledger of
 what was applied. A copy of the calls table needs a RECONCILER_SCHEMA of its own. Prints where it wrote. Run it as the owner of these
 tables, once and after every upgrade; the daemon's runtime role needs only the GRANTs of the README's
-"Database privileges" step. It never alters the app's calls table.
+"Database privileges" step. It never alters the app's calls table. On a SQLite file (DATABASE_URL=sqlite:…)
+the same tables go into the app's file, beside its calls table (RECONCILER_SCHEMA is refused there), and
+SQLITE_JOURNAL_MODE, when set, becomes the file's journal mode.
 
 Options:
   --with-calls-table   when CALLS_TABLE does not exist, also create the default calls table (CALLS_TABLE and
@@ -126,18 +132,21 @@ Exit codes:
   0  done (an existing calls table is usable; warnings, such as the index to create, are printed)
   2  the existing calls table is not usable as configured (its problems are printed), or bad usage or
      configuration`,
-  demo: `Usage: call-reconciler demo [--table default|text]
+  demo: `Usage: call-reconciler demo [--table default|text] [--sqlite]
 
 Zero configuration: starts an embedded PostgreSQL and the built-in Twilio and OpenAI simulators, seeds about
 50 calls of mixed kinds (live, zombies with a true end time, busy/no-answer without one, unknown SIDs, ancient
 rows), runs an audit (dry run), then audit --apply, prints both and the zombie count before and after, and
-stops.
+stops. Exit code 0 when the rows end as the providers say, 1 otherwise.
 
 Options:
   --table text   the same incident on the calls table a small Python app creates for itself (text ISO times,
                  one id column for both providers, a duration column, its own status words), mapped as it is
-                 and never altered; prints the rows as the app reads them before and after
-  --table default  the daemon's default table (the default)`,
+                 and never altered: migrate, doctor, the index doctor advises, then the audits; prints the rows
+                 as the app reads them before and after
+  --table default  the daemon's default table (the default)
+  --sqlite       the app's table (--table text) in its own SQLite file, call_history.db in a temporary folder
+                 (DATABASE_URL=sqlite:///…/call_history.db), removed at the end; no PostgreSQL is started`,
   simulate: `Usage: call-reconciler simulate [--live <share>] [--ended <share>] [--unknown <share>]
                                  [--twilio-port <port>] [--openai-port <port>] [--host <loopback>]
 

@@ -25,7 +25,7 @@ const FLAGS = {
   },
   migrate: { "with-calls-table": { type: "boolean" } },
   doctor: { json: { type: "boolean" } },
-  demo: { table: { type: "string" } },
+  demo: { table: { type: "string" }, sqlite: { type: "boolean" } },
   simulate: {
     live: { type: "string" },
     ended: { type: "string" },
@@ -98,11 +98,19 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (cmd === "demo") {
-    const table = flags.table ?? "default";
+    const sqlite = flags.sqlite === true;
+    const table = text(flags.table) ?? (sqlite ? "text" : "default");
+    if (table !== "default" && table !== "text")
+      throw new UsageError(
+        `demo: --table takes default or text, not ${JSON.stringify(table)} (the app's SQLite file: demo --sqlite)`,
+      );
+    if (sqlite && table !== "text")
+      throw new UsageError(
+        "demo: --sqlite keeps the app's own table (--table text) in its SQLite file, not --table default",
+      );
+    if (sqlite) return (await import("./demo-app-sqlite.js")).runSqliteAppDemo({ out: process.stdout });
     if (table === "text")
-      return (await import("./demo-app-table.js")).runAppTableDemo({ out: process.stdout });
-    if (table !== "default")
-      throw new UsageError(`demo: --table takes default or text, not ${JSON.stringify(table)}`);
+      return (await import("./demo-app-postgres.js")).runPostgresAppDemo({ out: process.stdout });
     return (await import("./demo.js")).runDemo({ out: process.stdout });
   }
   const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";

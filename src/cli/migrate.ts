@@ -22,10 +22,15 @@ export async function runMigrate(
     const result = await database.migrate({ withCallsTable: opts.withCallsTable });
     callsTable = result.callsTable;
     if (result.schemaCreated) opts.out.write(`created schema ${result.schema}\n`);
+    // SQLite's tables go into the app's file: its schema name (main) would tell an operator nothing.
+    const where =
+      config.database?.kind === "sqlite"
+        ? `the SQLite file ${config.database.path}`
+        : `schema ${result.schema}`;
     opts.out.write(
       result.applied.length > 0
-        ? `applied migrations: ${result.applied.join(", ")} in schema ${result.schema}\n`
-        : `the daemon's tables in schema ${result.schema} are up to date\n`,
+        ? `applied migrations: ${result.applied.join(", ")} in ${where}\n`
+        : `the daemon's tables in ${where} are up to date\n`,
     );
     if (callsTable === "created") opts.out.write(`created calls table ${config.calls.table}\n`);
     if (result.listingIndexCreated !== null)

@@ -35,6 +35,11 @@ export function createAppFile(path: string): void {
   asTheApp(path, (db) => db.exec(APP_SQLITE_DDL));
 }
 
+/** Runs a statement on the file as its owner would in the `sqlite3` shell (the index `doctor` advises). */
+export function execAppFile(path: string, sql: string): void {
+  asTheApp(path, (db) => db.exec(sql));
+}
+
 /** Inserts rows as the app writes them (text times in its own format), in one transaction. */
 export function seedAppFile(path: string, calls: readonly AppCall[]): void {
   asTheApp(path, (db) => {

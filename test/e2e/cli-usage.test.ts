@@ -22,6 +22,14 @@ describe("command line: help, usage and configuration errors", () => {
     },
   );
 
+  it("names a SQLite file as a DATABASE_URL, and the demo on one", async () => {
+    const main = await runCli(["--help"], {});
+    expect(main.stdout).toMatch(/sqlite:\/\/\/absolute\/path\/calls\.db/);
+    const demo = await runCli(["demo", "--help"], {});
+    expect(demo.stdout).toMatch(/^Usage: call-reconciler demo \[--table default\|text\] \[--sqlite\]$/m);
+    expect(demo.stdout).toMatch(/^ {2}--sqlite +the app's table .* SQLite file/m);
+  });
+
   it("documents the exit codes in audit --help", async () => {
     const r = await runCli(["audit", "--help"], {});
     expect(r.stdout).toMatch(/2 {2}bad usage/);

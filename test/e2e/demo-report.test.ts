@@ -35,6 +35,8 @@ describe("npm run demo -- --table text", () => {
   it("refuses a table it does not know, in one line", async () => {
     const r = await runCli(["demo", "--table", "sqlite"], {});
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('call-reconciler: demo: --table takes default or text, not "sqlite"');
+    expect(r.stderr.trim()).toBe(
+      'call-reconciler: demo: --table takes default or text, not "sqlite" (the app\'s SQLite file: demo --sqlite)',
+    );
   });
 });

@@ -184,6 +184,15 @@ describe("the image's two stages, replayed in temp directories", () => {
       const r = await cli(["demo"]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("embedded PostgreSQL is not installed");
+      expect(r.stderr).toContain("demo --sqlite needs none");
+    });
+
+    it("demo --sqlite: exit 0, the SQLite driver's prebuilt binary loading without its install script", async () => {
+      const r = await cli(["demo", "--sqlite"], { TMPDIR: work });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /^rows whose status, ended_at or duration_seconds differs from what the providers say: 0$/m,
+      );
     });
 
     it("every compiled module imports (no dependency is missing), main.js aside", async () => {
