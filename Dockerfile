@@ -36,9 +36,9 @@ LABEL org.opencontainers.image.title="call-reconciler" \
       org.opencontainers.image.base.name="docker.io/library/node:20-bookworm-slim"
 ENV NODE_ENV=production
 WORKDIR /app
-# No dev dependencies, no embedded-postgres (only `demo` needs it: here it exits 2, "embedded PostgreSQL is
-# not installed"), no install scripts. Files stay owned by root: the process below cannot modify its own
-# code or dependencies.
+# No dev dependencies, no embedded-postgres (only the PostgreSQL demos need it: here they exit 2, "embedded
+# PostgreSQL is not installed"; `demo --sqlite` runs), no install scripts (the SQLite driver's binaries are in
+# its package). Files stay owned by root: the process below cannot modify its own code or dependencies.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
