@@ -12,7 +12,8 @@ import { existsSync } from "node:fs";
 import { DatabaseSync, type DatabaseSyncInstance } from "@photostructure/sqlite";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import { ConfigError } from "../config/config.js";
-import { isBusy, SqliteBusyError } from "./busy.js";
+import { errorMessage } from "../error-message.js";
+import { errcodeOf, isBusy, SqliteBusyError } from "./busy.js";
 
 /** The driver's blocking wait for a lock, per attempt. */
 const STEP_MS = 50;
@@ -93,7 +94,7 @@ export class SqliteFile {
     try {
       return await policy.execute(attempt);
     } catch (err) {
-      if (!isBusy(err)) throw err;
+      if (!isBusy(err)) throw unusableFile(err, this.path) ?? err;
       throw new SqliteBusyError(
         `the SQLite file ${this.path} stayed locked by another connection for ${this.opts.busyTimeoutMs} ms (SQLITE_BUSY_TIMEOUT_MS); nothing was written, the next pass tries again`,
         { cause: err },
@@ -102,7 +103,28 @@ export class SqliteFile {
   }
 }
 
-/** DATABASE_URL names no file: a configuration problem, told in one line. */
+/** DATABASE_URL names no file, or one this user cannot use: a configuration problem, told in one line. */
 export class SqliteFileMissingError extends ConfigError {
   override name = "SqliteFileMissingError";
+}
+
+/**
+ * SQLite's answers that say the file cannot be used as it is (by this user, from this directory), as one line
+ * with what to check: SQLITE_READONLY (8: the file, or its directory where the journal, `-wal` and `-shm` files
+ * go, is not writable), SQLITE_CANTOPEN (14), SQLITE_NOTADB (26). Null for any other error.
+ */
+export function unusableFile(err: unknown, path: string): SqliteFileMissingError | null {
+  const code = errcodeOf(err);
+  const primary = code === undefined ? undefined : code & 0xff;
+  const why =
+    primary === 8
+      ? "is read-only for this user: the file, and its directory (SQLite writes its journal, or its -wal and -shm files, beside it), must be writable by the user the daemon runs as"
+      : primary === 14
+        ? "cannot be opened: check that its directory exists and this user may enter and read it"
+        : primary === 26
+          ? "is not a SQLite database: check the path in DATABASE_URL"
+          : null;
+  return why === null
+    ? null
+    : new SqliteFileMissingError(`DATABASE_URL: ${path} ${why} (${errorMessage(err)})`, { cause: err });
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "@photostructure/sqlite";
@@ -45,6 +45,16 @@ describe("SqliteFile", () => {
     await created.read((db) => db.prepare("SELECT 1").get());
     created.close();
     expect(existsSync(missing)).toBe(true);
+  });
+
+  it("a file that is not a database is one line naming it, not a stack trace", async () => {
+    const junk = join(dir, "junk.db");
+    writeFileSync(junk, "this is not a SQLite file, but long enough to have a header of one".repeat(10));
+    const file = new SqliteFile(junk, { busyTimeoutMs: 100 });
+    const failure = file.read((db) => db.prepare("SELECT * FROM sqlite_master").all());
+    await expect(failure).rejects.toThrow(SqliteFileMissingError);
+    await expect(failure).rejects.toThrow(`DATABASE_URL: ${junk} is not a SQLite database`);
+    file.close();
   });
 
   it("opened read-only, refuses every write", async () => {
