@@ -23,13 +23,15 @@ export function inspectListingIndex(
   ctx: ListingContext,
 ): ListingIndex {
   const table = ctx.shape.name;
+  // Read the index list first: that statement checks the schema is current (another connection may have created
+  // the index since this one last read it). EXPLAIN alone plans on the cached schema and would miss the index.
+  const indexes = db.prepare(INDEX_LIST_SQL).all({ table }) as Array<{ name: string; partial: number }>;
   const plan = db
     .prepare(`EXPLAIN QUERY PLAN ${ctx.sql.firstPagePlan}`)
     .all({ ...ctx.active, cutoff: ctx.shape.started.format(new Date()), limit: 500 }) as Array<{
     detail: string;
   }>;
   const used = new Set(plan.flatMap((p) => USED_INDEX.exec(p.detail)?.[1] ?? []));
-  const indexes = db.prepare(INDEX_LIST_SQL).all({ table }) as Array<{ name: string; partial: number }>;
   const serving = indexes.find(
     (i) =>
       used.has(i.name) && (Number(i.partial) === 1 || leadingColumn(db, i.name) === m.status.toLowerCase()),

@@ -131,6 +131,30 @@ describe("listingIndex", () => {
     });
   });
 
+  it("sees an index another connection created after this one listed (the operator runs doctor's statement)", async () => {
+    f = await appFile();
+    for (let i = 0; i < 300; i++) {
+      const done = i % 3 !== 0;
+      f.insert({
+        id: sid(i),
+        startedAt: pythonIsoformat(at(i)),
+        status: done ? "completed" : "active",
+        endedAt: done ? pythonIsoformat(at(i + 60)) : null,
+      });
+    }
+    const store = f.store();
+    const before = await store.listingIndex();
+    await store.listActivePage(null, at(1000), 100);
+    const operator = new DatabaseSync(f.path);
+    operator.exec(before.statement);
+    operator.close();
+    expect(await store.listingIndex()).toEqual({
+      ...before,
+      usable: true,
+      index: "call_reconciler_calls_active_idx",
+    });
+  });
+
   it("several active statuses: the statement compares each, the form the listing's parameters match", async () => {
     f = await appFile({ ACTIVE_STATUSES: "ringing,active" });
     const store = f.store();
