@@ -1,3 +1,4 @@
+import { settingsNaming } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import { RowLockedError, RowRefusedError, SchemaMismatchError } from "../model/index.js";
@@ -10,18 +11,6 @@ export function pgCode(err: unknown): string | undefined {
     : undefined;
 }
 
-/** Each CALLS_COL_* variable and the mapping key it sets. */
-const CALLS_COLUMN_VARIABLES: ReadonlyArray<[string, keyof CallsTableMapping]> = [
-  ["CALLS_COL_ID", "id"],
-  ["CALLS_COL_TWILIO_SID", "twilioSid"],
-  ["CALLS_COL_OPENAI_ID", "openaiId"],
-  ["CALLS_COL_STATUS", "status"],
-  ["CALLS_COL_STARTED_AT", "startedAt"],
-  ["CALLS_COL_ENDED_AT", "endedAt"],
-  ["CALLS_COL_TWILIO_ACCOUNT", "twilioAccount"],
-  ["CALLS_COL_DURATION", "duration"],
-];
-
 export function explainSchemaError(err: unknown, m: CallsTableMapping): Error {
   const code = pgCode(err);
   const message = errorMessage(err);
@@ -31,8 +20,7 @@ export function explainSchemaError(err: unknown, m: CallsTableMapping): Error {
   if (code === "42703") {
     // pg names the column it could not find: `column "twiliosid" does not exist`.
     const column = /column "([^"]+)"/.exec(message)?.[1];
-    const variables = CALLS_COLUMN_VARIABLES.filter(([, key]) => column !== undefined && m[key] === column);
-    const which = variables.length > 0 ? variables.map(([v]) => v).join(" / ") : "a CALLS_COL_* setting";
+    const which = settingsNaming(m, column);
     return new SchemaMismatchError(
       `${which}: table ${m.table} lacks the column (${message}); names are case-sensitive`,
     );

@@ -5,10 +5,10 @@
  * audit trail only SELECT and INSERT: it can append to the trail, never rewrite it.
  */
 import type pg from "pg";
+import { columnSettings } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteIdentifier as q } from "../config/fields/identifiers.js";
 import { SchemaMismatchError } from "./errors.js";
-import { columnSettings } from "./schema-hints.js";
 import { PRIVILEGES_SQL, TABLE_SCHEMA_SQL } from "./sql/privileges.js";
 import { DEFAULT_DAEMON_SCHEMA, TABLE_NAMES } from "./sql/tables.js";
 

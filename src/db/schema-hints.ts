@@ -5,26 +5,12 @@
  * always double-quoted by the daemon, so case matters and is the usual culprit.
  */
 import type pg from "pg";
+import { columnSettings } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { editDistance } from "../config/known-variables.js";
 import { pgCode } from "./errors.js";
 import { anyActiveSql, statusSampleSql, TABLE_COLUMNS_SQL, TABLES_LIKE_SQL } from "./sql/columns.js";
-
-/** Each CALLS_COL_* setting with the column it names (the optional ones only when set, the id ones unless empty). */
-export function columnSettings(m: CallsTableMapping): Array<[variable: string, column: string]> {
-  const all: Array<[string, string | null | undefined]> = [
-    ["CALLS_COL_ID", m.id],
-    ["CALLS_COL_TWILIO_SID", m.twilioSid],
-    ["CALLS_COL_OPENAI_ID", m.openaiId],
-    ["CALLS_COL_STATUS", m.status],
-    ["CALLS_COL_STARTED_AT", m.startedAt],
-    ["CALLS_COL_ENDED_AT", m.endedAt],
-    ["CALLS_COL_TWILIO_ACCOUNT", m.twilioAccount],
-    ["CALLS_COL_DURATION", m.duration],
-  ];
-  return all.filter((e): e is [string, string] => typeof e[1] === "string");
-}
 
 /** The candidate most like `name`: the same up to case first, else the nearest within a few edits. */
 export function closestName(name: string, candidates: readonly string[]): string | undefined {

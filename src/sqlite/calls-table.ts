@@ -3,6 +3,8 @@
  * time and duration columns are read and written. SQLite types a column by its declared type's affinity, so a
  * column's kind follows from that declaration and, for a time column, from the values its rows hold.
  */
+
+import { columnSettings } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config-types.js";
 import { quoteIdentifier } from "../config/fields/identifiers.js";
 import { editDistance } from "../config/known-variables.js";
@@ -36,21 +38,6 @@ export function affinityOf(declared: string): Affinity {
   if (t.includes("BLOB") || t.trim() === "") return "blob";
   if (/REAL|FLOA|DOUB/.test(t)) return "real";
   return "numeric";
-}
-
-/** Each CALLS_COL_* setting with the column it names (the optional ones only when set, the id ones unless empty). */
-export function columnSettings(m: CallsTableMapping): Array<[variable: string, column: string]> {
-  const all: Array<[string, string | null | undefined]> = [
-    ["CALLS_COL_ID", m.id],
-    ["CALLS_COL_TWILIO_SID", m.twilioSid],
-    ["CALLS_COL_OPENAI_ID", m.openaiId],
-    ["CALLS_COL_STATUS", m.status],
-    ["CALLS_COL_STARTED_AT", m.startedAt],
-    ["CALLS_COL_ENDED_AT", m.endedAt],
-    ["CALLS_COL_TWILIO_ACCOUNT", m.twilioAccount],
-    ["CALLS_COL_DURATION", m.duration],
-  ];
-  return all.filter((e): e is [string, string] => typeof e[1] === "string");
 }
 
 /** The table CALLS_TABLE names, as the file spells it; SchemaMismatchError (one line) when it is not there. */

@@ -1,18 +1,7 @@
+import { settingsNaming } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
 import { SchemaMismatchError } from "../model/index.js";
-
-/** Each CALLS_COL_* variable and the mapping key it sets. */
-const CALLS_COLUMN_VARIABLES: ReadonlyArray<[string, keyof CallsTableMapping]> = [
-  ["CALLS_COL_ID", "id"],
-  ["CALLS_COL_TWILIO_SID", "twilioSid"],
-  ["CALLS_COL_OPENAI_ID", "openaiId"],
-  ["CALLS_COL_STATUS", "status"],
-  ["CALLS_COL_STARTED_AT", "startedAt"],
-  ["CALLS_COL_ENDED_AT", "endedAt"],
-  ["CALLS_COL_TWILIO_ACCOUNT", "twilioAccount"],
-  ["CALLS_COL_DURATION", "duration"],
-];
 
 /**
  * SQLite's `no such table` / `no such column` (result code 1, the generic error, so the message tells them)
@@ -33,8 +22,7 @@ export function explainSchemaError(err: unknown, m?: CallsTableMapping): unknown
   }
   const column = /no such column: "?(?:\w+\.)*(\w+)/.exec(message)?.[1];
   if (column !== undefined) {
-    const variables = CALLS_COLUMN_VARIABLES.filter(([, key]) => m[key] === column);
-    const which = variables.length > 0 ? variables.map(([v]) => v).join(" / ") : "a CALLS_COL_* setting";
+    const which = settingsNaming(m, column);
     return new SchemaMismatchError(`${which}: table ${m.table} lacks the column (${message})`);
   }
   return err;
