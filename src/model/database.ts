@@ -6,6 +6,20 @@
 import type { CallStore, DiagnosisQueue } from "./ports.js";
 import type { ZombieRecord } from "./zombie-record.js";
 
+/**
+ * The daemon's own tables (created by `migrate`, never the app's): in RECONCILER_SCHEMA on PostgreSQL, beside
+ * the calls table in a SQLite file.
+ */
+export const OWN_TABLE_NAMES = {
+  actions: "call_reconciler_actions",
+  leases: "call_reconciler_leases",
+  migrations: "call_reconciler_migrations",
+  sightings: "call_reconciler_sightings",
+  holds: "call_reconciler_holds",
+  causes: "call_reconciler_causes",
+  binding: "call_reconciler_binding",
+} as const;
+
 /** Raised with a message an operator can act on when the configured table does not match the database. */
 export class SchemaMismatchError extends Error {
   override name = "SchemaMismatchError";

@@ -6,15 +6,9 @@
  * Times are ISO 8601 text in UTC with milliseconds (`Date.toISOString()`): they sort as text and read as
  * themselves in the `sqlite3` shell. Applied in order, each exactly once; never edit a shipped entry, append.
  */
-export const OWN_TABLES = {
-  actions: "call_reconciler_actions",
-  leases: "call_reconciler_leases",
-  migrations: "call_reconciler_migrations",
-  sightings: "call_reconciler_sightings",
-  holds: "call_reconciler_holds",
-  causes: "call_reconciler_causes",
-  binding: "call_reconciler_binding",
-} as const;
+import { OWN_TABLE_NAMES } from "../model/index.js";
+
+export const OWN_TABLES = OWN_TABLE_NAMES;
 
 export interface SqliteMigration {
   version: number;

@@ -1,15 +1,8 @@
 import { quoteIdentifier } from "../../config/fields/identifiers.js";
+import { OWN_TABLE_NAMES } from "../../model/index.js";
 
 /** The daemon's own tables' names (created by `migrate`, see migrations.ts), never the app's. */
-export const TABLE_NAMES = {
-  actions: "call_reconciler_actions",
-  leases: "call_reconciler_leases",
-  migrations: "call_reconciler_migrations",
-  sightings: "call_reconciler_sightings",
-  holds: "call_reconciler_holds",
-  causes: "call_reconciler_causes",
-  binding: "call_reconciler_binding",
-} as const;
+export const TABLE_NAMES = OWN_TABLE_NAMES;
 
 /** Where the daemon's tables live when RECONCILER_SCHEMA is unset: where earlier releases created them. */
 export const DEFAULT_DAEMON_SCHEMA = "public";
