@@ -458,6 +458,24 @@ describe("the app's own SQLite file, reconciled as it is (built CLI, both simula
       duration_seconds: talked.duration,
     });
 
+    // The daemon reads Twilio's records of the call it ended again and settles why its end was lost (a pass
+    // interval long enough for the diagnosis' share of the request budget).
+    const daemon = startCli(["run"], {
+      ...env,
+      RECONCILE_INTERVAL_SECONDS: "30",
+      DIAGNOSIS_REQUEST_SHARE: "0.1",
+    });
+    const cause = await until("the call's cause settled", () => {
+      const [c] = f.query<{ cause: string | null }>(
+        "SELECT cause FROM call_reconciler_causes WHERE call_id = ?",
+        talked.row.callId,
+      );
+      return c?.cause ?? undefined;
+    });
+    daemon.child.kill("SIGTERM");
+    expect((await daemon.done).code).toBe(0);
+    expect(cause).toBe("callback_not_requested");
+
     const report = await runCli(["report", "--json"], env);
     noStack(report);
     expect(report.code).toBe(0);
@@ -466,10 +484,12 @@ describe("the app's own SQLite file, reconciled as it is (built CLI, both simula
     expect(JSON.parse(report.stdout)).toMatchObject({
       zombies: 2,
       reverted: runEnds.length - 1,
-      byCause: { openai: 1, pending: 1 },
+      byCause: { openai: 1, callback_not_requested: 1 },
     });
     const text = await runCli(["report"], env);
+    expect(text.stdout).toMatch(/^By cause: .*callback_not_requested 1/m);
     expect(text.stdout).toMatch(/^By cause: .*openai 1/m);
+    expect(text.stdout).toContain("no status callback is configured for them");
     const story = await runCli(["report", "--call", canceled.row.callId], env);
     noStack(story);
     expect(story.code).toBe(0);
