@@ -126,9 +126,13 @@ describe("two replicas of the daemon on one SQLite file (built CLI, the Twilio s
     expect(gauge((await scrape(standbyUrl, "/metrics")).body, "call_reconciler_is_leader")).toBe(0);
     await until("every first zombie ended", () => actionRows(f).length >= first.length, 40_000);
 
-    const leaderRuns = runIds(leader);
-    const standbyRuns = runIds(standby);
     const audits = actionRows(f);
+    // A pass logs its run id once its writes are done.
+    const leaderRuns = await until("the leader's passes logged", () => {
+      const ids = runIds(leader);
+      return audits.every((a) => ids.has(a.run_id)) ? ids : undefined;
+    });
+    const standbyRuns = runIds(standby);
     expect(audits.map((a) => a.call_id).sort()).toEqual(first.map((z) => z.row.callId).sort());
     for (const a of audits) {
       expect(leaderRuns.has(a.run_id), a.call_id).toBe(true);
@@ -167,7 +171,10 @@ describe("two replicas of the daemon on one SQLite file (built CLI, the Twilio s
 
     const all = actionRows(f);
     expect(new Set(all.map((a) => a.call_id)).size).toBe(all.length);
-    const newRuns = runIds(standby);
+    const newRuns = await until("the new leader's passes logged", () => {
+      const ids = runIds(standby);
+      return all.every((a) => ids.has(a.run_id) || leaderRuns.has(a.run_id)) ? ids : undefined;
+    });
     for (const a of all.filter((x) => later.some((z) => z.row.callId === x.call_id)))
       expect(newRuns.has(a.run_id) && !leaderRuns.has(a.run_id), a.call_id).toBe(true);
     const lease = f.query<{ holder: string }>("SELECT holder FROM call_reconciler_leases");
@@ -184,5 +191,47 @@ describe("two replicas of the daemon on one SQLite file (built CLI, the Twilio s
 
     standby.child.kill("SIGTERM");
     expect((await standby.done).code).toBe(0);
+  });
+
+  it("audit --apply beside the leading daemon is refused, whatever CALLS_TABLE's spelling; --force writes, marked forced", async () => {
+    const extra = zombie("beside", 70);
+    const daemon = startReplica(
+      { ...env, RECONCILE_INTERVAL_SECONDS: "30", LEADER_LEASE_SECONDS: "60" },
+      120_000,
+    );
+    running.push(daemon);
+    await until("the daemon leads", () => said(daemon, LEADER));
+    // Known to the file only after the daemon's first pass: its next is 30 s away.
+    await until("the daemon's first pass", () => daemon.lines().some((l) => l.msg === "pass finished"));
+    upsert(extra);
+    seedAppFile(f.path, [extra.row]);
+    const [lease] = f.query<{ holder: string }>("SELECT holder FROM call_reconciler_leases");
+    for (const table of ["calls", "main.calls", "CALLS"]) {
+      const r = await runCli(["audit", "--apply"], { ...env, CALLS_TABLE: table, LOG_LEVEL: "error" });
+      expect(r.code, `${table}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.trim().split("\n")[0]).toMatch(
+        /^call-reconciler: audit --apply: another replica is reconciling/,
+      );
+      expect(r.stderr).toContain(`held by ${lease?.holder} until `);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(calls().get(extra.row.callId)).toMatchObject({ status: "active", ended_at: null });
+
+    const forced = await runCli(["audit", "--apply", "--force"], { ...env, LOG_LEVEL: "warn" }, 60_000);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toContain("writing without the lease");
+    expect(calls().get(extra.row.callId)).toEqual({
+      call_id: extra.row.callId,
+      status: "completed",
+      ended_at: asWritten(extra.end),
+      duration_seconds: extra.duration,
+    });
+    expect(actionRows(f).filter((a) => a.call_id === extra.row.callId)).toMatchObject([
+      { outcome: "ended", forced: 1 },
+    ]);
+    // The daemon's lease is still its own.
+    expect(f.query<{ holder: string }>("SELECT holder FROM call_reconciler_leases")).toEqual([lease]);
+    daemon.child.kill("SIGTERM");
+    expect((await daemon.done).code).toBe(0);
   });
 });
