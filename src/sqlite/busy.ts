@@ -7,11 +7,21 @@ export function isBusy(err: unknown): boolean {
   return code !== undefined && ((code & 0xff) === 5 || (code & 0xff) === 6);
 }
 
-/** The SQLite result code an error carries (the driver sets `errcode`), if any. */
+/**
+ * SQLite's own text of a result code (sqlite3_errstr), for the driver's errors that carry only that text: a
+ * statement's `all()` and `iterate()` throw `ERR_SQLITE_ERROR` without `errcode` when a step fails.
+ */
+const CODE_OF_TEXT: ReadonlyMap<string, number> = new Map([
+  ["database is locked", 5],
+  ["database table is locked", 6],
+]);
+
+/** The SQLite result code an error carries (the driver sets `errcode`, or only SQLite's text of it), if any. */
 export function errcodeOf(err: unknown): number | undefined {
-  return typeof err === "object" && err !== null && "errcode" in err && typeof err.errcode === "number"
-    ? err.errcode
-    : undefined;
+  if (typeof err !== "object" || err === null) return undefined;
+  if ("errcode" in err && typeof err.errcode === "number") return err.errcode;
+  if (!("code" in err) || err.code !== "ERR_SQLITE_ERROR" || !(err instanceof Error)) return undefined;
+  return CODE_OF_TEXT.get(err.message);
 }
 
 /**

@@ -32,6 +32,19 @@ function appHoldsWriteLock(): { release: () => void } {
   };
 }
 
+/** The app's connection in the middle of its commit (an EXCLUSIVE lock): readers are locked out too. */
+function appHoldsExclusiveLock(): { release: () => void } {
+  const app = new DatabaseSync(path);
+  app.exec("BEGIN EXCLUSIVE");
+  app.prepare("INSERT INTO t VALUES (1)").run();
+  return {
+    release: () => {
+      app.exec("COMMIT");
+      app.close();
+    },
+  };
+}
+
 describe("SqliteFile", () => {
   it("refuses a file that is not there, in one line naming it, unless asked to create it", async () => {
     const missing = join(dir, "nope.db");
@@ -99,6 +112,42 @@ describe("SqliteFile", () => {
       lock.release();
     }
     expect(await file.read((db) => db.prepare("SELECT x FROM t").all())).toEqual([{ x: 1 }]);
+    file.close();
+  });
+
+  it("a read of many rows (`all`) waits for the app's commit too, then reads", async () => {
+    const file = new SqliteFile(path, { busyTimeoutMs: 5_000 });
+    // The schema already read (as after the daemon's first statement): only the step meets the lock.
+    await file.read((db) => db.prepare("SELECT x FROM t").all());
+    // The app in the middle of its commit: the file is locked against readers too.
+    const lock = appHoldsExclusiveLock();
+    let ticks = 0;
+    const ticker = setInterval(() => {
+      ticks += 1;
+      if (ticks === 5) lock.release();
+    }, 20);
+    try {
+      expect(await file.read((db) => db.prepare("SELECT x FROM t").all())).toEqual([{ x: 1 }]);
+    } finally {
+      clearInterval(ticker);
+    }
+    // Read once the app's commit was done: the event loop ran while the read waited.
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    file.close();
+  });
+
+  it("a read of many rows (`all`) locked out past SQLITE_BUSY_TIMEOUT_MS gives the clear error", async () => {
+    const file = new SqliteFile(path, { busyTimeoutMs: 200 });
+    await file.read((db) => db.prepare("SELECT x FROM t").all());
+    const lock = appHoldsExclusiveLock();
+    try {
+      await expect(file.read((db) => db.prepare("SELECT x FROM t").all())).rejects.toThrow(SqliteBusyError);
+      await expect(file.read((db) => [...db.prepare("SELECT x FROM t").iterate()])).rejects.toThrow(
+        SqliteBusyError,
+      );
+    } finally {
+      lock.release();
+    }
     file.close();
   });
 
