@@ -6,7 +6,7 @@
  * are handed out of it; the next window, if any, starts after its last row.
  */
 import type pg from "pg";
-import type { ActiveCall, ActivePage, ListingIndex, PageCursor } from "../model/index.js";
+import { type ActivePage, type ListingIndex, listedCall, type PageCursor } from "../model/index.js";
 import type { RawTime } from "../time/raw-time.js";
 import type { PageStatements } from "./sql.js";
 
@@ -125,7 +125,7 @@ export class ActiveListing {
           ? r.started_at
           : new Date(Number.NaN);
     return {
-      rows: rows.map((r) => toCall(r, startOf(r))),
+      rows: rows.map((r) => listedCall(r, startOf(r))),
       next,
       held: new Set(rows.filter((r) => r.held).map((r) => r.id)),
     };
@@ -138,19 +138,4 @@ function keyOf(cursor: PageCursor | null): string {
 
 function cursorOf(r: ListedRow): PageCursor {
   return { startedAt: r.cursor_started_at, id: r.id };
-}
-
-function toCall(r: ListedRow, startedAt: Date): ActiveCall {
-  return {
-    id: r.id,
-    twilioSid: blankToNull(r.twilio_sid),
-    twilioAccount: blankToNull(r.twilio_account),
-    openaiId: blankToNull(r.openai_id),
-    status: r.status,
-    startedAt,
-  };
-}
-
-function blankToNull(v: string | null): string | null {
-  return v === null || v.trim() === "" ? null : v.trim();
 }

@@ -19,6 +19,30 @@ export interface ActiveCall {
 }
 
 /** Whose id a value of a shared id column is: `neither` is of no provider's shape, and asked of nobody. */
+/** A row of the listing as both stores read it: ids as text, a blank one (or only spaces) is no id. */
+export interface ListedCallRow {
+  id: string;
+  twilio_sid: string | null;
+  twilio_account: string | null;
+  openai_id: string | null;
+  status: string;
+}
+
+export function listedCall(r: ListedCallRow, startedAt: Date): ActiveCall {
+  return {
+    id: r.id,
+    twilioSid: blankToNull(r.twilio_sid),
+    twilioAccount: blankToNull(r.twilio_account),
+    openaiId: blankToNull(r.openai_id),
+    status: r.status,
+    startedAt,
+  };
+}
+
+function blankToNull(v: string | null): string | null {
+  return v === null || v.trim() === "" ? null : v.trim();
+}
+
 export type IdOwner = "twilio" | "openai" | "neither";
 
 /** What confirmed an end; a bounded set, used as a metric label. */

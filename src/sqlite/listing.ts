@@ -3,7 +3,7 @@
  * own format and the cursor is the last row's own value, so an index on (start, id) serves each page; the
  * daemon parses the start itself (a row whose start names no time is listed with an Invalid Date, never ended).
  */
-import { type ActiveCall, type ActivePage, type PageCursor, routeSharedId } from "../model/index.js";
+import { type ActivePage, listedCall, type PageCursor, routeSharedId } from "../model/index.js";
 import type { CallsTableShape } from "./calls-table.js";
 import type { Connection } from "./file.js";
 import type { CallsStatements } from "./sql/calls.js";
@@ -42,7 +42,7 @@ export function readActivePage(
         .all({ ...params, afterStarted: cursor.startedAt, afterId: cursor.id })) as unknown as ListedRow[];
   const last = rows[rows.length - 1];
   const calls = rows.map((r) => {
-    const call = toCall(r, ctx.shape.started.parse(rawText(r.started_at)));
+    const call = listedCall(r, ctx.shape.started.parse(rawText(r.started_at)));
     return ctx.sharedId ? routeSharedId(call) : call;
   });
   return {
@@ -58,19 +58,4 @@ export function readActivePage(
 /** A raw time value as text: an epoch number's digits, exactly as the column holds them. */
 export function rawText(v: string | number | bigint | null | undefined): string | null {
   return v === null || v === undefined ? null : String(v);
-}
-
-function toCall(r: ListedRow, startedAt: Date): ActiveCall {
-  return {
-    id: r.id,
-    twilioSid: blankToNull(r.twilio_sid),
-    twilioAccount: blankToNull(r.twilio_account),
-    openaiId: blankToNull(r.openai_id),
-    status: r.status,
-    startedAt,
-  };
-}
-
-function blankToNull(v: string | null): string | null {
-  return v === null || v.trim() === "" ? null : v.trim();
 }
