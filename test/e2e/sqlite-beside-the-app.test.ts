@@ -133,6 +133,9 @@ describe.skipIf(pythonMissing && process.env.CI !== "true")(
     let twilio: TwilioSimulator;
     let mirror: WriterCallsAtTwilio | undefined;
     let flipper: NodeJS.Timeout | undefined;
+    /** The daemon and the writer's current round, stopped in afterAll if a step before failed. */
+    let daemon: ReturnType<typeof startCli> | undefined;
+    let writerRun: ReturnType<typeof startAppWriter> | undefined;
     const writer: WriterReport = { errors: [], ended: {} };
     /** When each round of the writer ran (this host's clock, as the daemon's `recorded_at`). */
     const rounds: { from: number; to: number }[] = [];
@@ -209,7 +212,7 @@ describe.skipIf(pythonMissing && process.env.CI !== "true")(
       const migrated = await runCli(["migrate"], { ...env, LOG_LEVEL: "warn" });
       expect(migrated.code, migrated.stderr).toBe(0);
 
-      const daemon = startCli(["run"], env, 600_000);
+      daemon = startCli(["run"], env, 600_000);
       const out = watchOutput(daemon.child);
       const passes = () => passesIn(logLines(out.stderr())).length;
       await until("the daemon's first pass", () => passes() >= 1, 30_000);
@@ -240,6 +243,7 @@ describe.skipIf(pythonMissing && process.env.CI !== "true")(
         const from = Date.now();
         const prefix = roundPrefix(rounds.length);
         const run = startAppWriter(path, ROUND_CALLS, prefix, TRANSCRIPT_ROWS);
+        writerRun = run;
         if (frozen === undefined && canFreeze) {
           // Once, the writer pauses on a call as a real call lasts: the daemon, told by Twilio it is over, ends
           // it first; the writer, resumed, then ends it with its own UPDATE. Tried again next round when the
@@ -296,6 +300,11 @@ describe.skipIf(pythonMissing && process.env.CI !== "true")(
     }, 600_000);
 
     afterAll(async () => {
+      // kill() signals only a child still running; a stopped writer is resumed so that SIGTERM is handled.
+      writerRun?.child.kill("SIGCONT");
+      writerRun?.child.kill("SIGTERM");
+      daemon?.child.kill("SIGTERM");
+      await daemon?.done.catch(() => undefined);
       mirror?.stop();
       clearInterval(flipper);
       await twilio?.close();
