@@ -19,7 +19,7 @@ import { fileFinding } from "./doctor.js";
 import { sqliteDoctorChecks } from "./doctor-checks.js";
 import { SqliteFile } from "./file.js";
 import { SqliteHoldBook } from "./holds.js";
-import { SqliteLease } from "./lease.js";
+import { SqliteLease, writersLeaseName } from "./lease.js";
 import { LATEST_SQLITE_MIGRATION, migrateOwnTables, setJournalMode } from "./migrate.js";
 import { SqliteRevertBook } from "./revert.js";
 import { sharedFileProblem } from "./same-host.js";
@@ -79,7 +79,7 @@ export async function openSqlite(
         );
       }
     });
-  const leaseName = () => new SqliteLease(file, calls, { holder: "", ttlSeconds: 1 }).leaseName();
+  const leaseName = () => explained(() => writersLeaseName(file, calls));
   const database: SqliteDatabase = {
     kind: "sqlite",
     file,

@@ -45,8 +45,7 @@ export class SqliteLease implements WriterLease {
   async leaseName(): Promise<string> {
     if (this.name === null) {
       await this.opts.beforeFirstRequest?.();
-      const table = await this.file.read((db) => resolveCallsTable(db, this.mapping));
-      this.name = `reconcile:main.${table}`;
+      this.name = await writersLeaseName(this.file, this.mapping);
     }
     return this.name;
   }
@@ -105,4 +104,13 @@ export class SqliteLease implements WriterLease {
   drop(): void {
     this.validUntil = Number.NEGATIVE_INFINITY;
   }
+}
+
+/**
+ * The writers' lease of a calls table, named after the table as the file spells it (`reconcile:main.calls`),
+ * so that `calls`, `main.calls` and `CALLS` are one lease.
+ */
+export async function writersLeaseName(file: SqliteFile, mapping: CallsTableMapping): Promise<string> {
+  const table = await file.read((db) => resolveCallsTable(db, mapping));
+  return `reconcile:main.${table}`;
 }
