@@ -9,13 +9,11 @@ import {
   type DiagnosisQueue,
   type DueDiagnosis,
   type EndRequest,
-  type Evidence,
-  TWILIO_RECORDS_DELAY_MS,
+  type NewCauseRow,
+  newCauseRow,
 } from "../model/index.js";
 import { causesSql } from "./sql/causes.js";
 import type { DaemonTables } from "./sql/tables.js";
-
-const twilioOf = (evidence: unknown) => (evidence as Partial<Evidence> | null | undefined)?.twilio;
 
 /**
  * Records the cause rows of the calls just ended (`ended`: their ids as the end statement returned them), in
@@ -31,33 +29,21 @@ export async function recordCauses(
   const seen = new Set<string>();
   const rows = reqs.filter((r) => ended.has(r.call.id) && !seen.has(r.call.id) && seen.add(r.call.id));
   if (rows.length === 0) return;
-  const column = <T>(f: (r: EndRequest) => T) => rows.map(f);
-  const twilioEnd = (r: EndRequest) => r.source === "twilio" && r.call.twilioSid !== null;
+  const causes = rows.map((r) => newCauseRow(r, configuredAccount));
+  const column = <T>(f: (c: NewCauseRow) => T) => causes.map(f);
   await client.query(causesSql(tables).record, [
-    column((r) => r.call.id),
-    column((r) => r.runId),
-    column((r) => r.source),
-    column((r) => r.call.twilioSid),
-    column((r) => {
-      if (r.call.twilioSid === null) return null;
-      const t = twilioOf(r.evidence);
-      const asked = t !== undefined && "asked" in t ? t.asked?.account : undefined;
-      return asked ?? r.call.twilioAccount ?? configuredAccount;
-    }),
-    column((r) => {
-      const t = twilioOf(r.evidence);
-      return t?.kind === "ended" ? (t.direction ?? null) : null;
-    }),
-    column((r) => r.newStatus),
-    column((r) => r.call.startedAt),
-    column((r) => r.endedAt),
-    column((r) => r.decidedAt),
-    column((r) => (twilioEnd(r) ? null : r.source)),
-    column((r) =>
-      twilioEnd(r)
-        ? new Date(Math.max(r.endedAt.getTime() + TWILIO_RECORDS_DELAY_MS, r.decidedAt.getTime()))
-        : null,
-    ),
+    column((c) => c.callId),
+    column((c) => c.runId),
+    column((c) => c.source),
+    column((c) => c.callSid),
+    column((c) => c.accountSid),
+    column((c) => c.direction),
+    column((c) => c.providerStatus),
+    column((c) => c.startedAt),
+    column((c) => c.providerEndedAt),
+    column((c) => c.endedHereAt),
+    column((c) => c.cause),
+    column((c) => c.dueAt),
   ]);
 }
 

@@ -6,7 +6,7 @@
  */
 import { mapStatus } from "../config/status-map.js";
 import { errorMessage } from "../error-message.js";
-import { type EndRequest, type Evidence, RowRefusedError, TWILIO_RECORDS_DELAY_MS } from "../model/index.js";
+import { type EndRequest, newCauseRow, RowRefusedError } from "../model/index.js";
 import { errcodeOf } from "./busy.js";
 import { writtenDuration } from "./calls-table.js";
 import type { Connection } from "./file.js";
@@ -77,29 +77,18 @@ export function endInTransaction(
   return ended;
 }
 
-const twilioOf = (evidence: unknown) => (evidence as Partial<Evidence> | null | undefined)?.twilio;
-const isoOrNull = (d: Date) => (Number.isNaN(d.getTime()) ? null : d.toISOString());
+const isoOrNull = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.toISOString());
 
-/** A Twilio end waits for its diagnosis, due once Twilio's records of the call are readable. */
+/** The cause row's values as the file keeps them: times as ISO text (see own-tables.ts). */
 function causeParams(r: EndRequest, callId: string, configuredAccount: string | null) {
-  const t = twilioOf(r.evidence);
-  const twilioEnd = r.source === "twilio" && r.call.twilioSid !== null;
-  const asked = t !== undefined && "asked" in t ? t.asked?.account : undefined;
+  const c = newCauseRow(r, configuredAccount);
   return {
+    ...c,
     callId,
-    runId: r.runId,
-    source: r.source,
-    callSid: r.call.twilioSid,
-    accountSid: r.call.twilioSid === null ? null : (asked ?? r.call.twilioAccount ?? configuredAccount),
-    direction: t?.kind === "ended" ? (t.direction ?? null) : null,
-    providerStatus: r.newStatus,
-    startedAt: isoOrNull(r.call.startedAt),
-    providerEndedAt: r.endedAt.toISOString(),
-    endedHereAt: r.decidedAt.toISOString(),
-    cause: twilioEnd ? null : r.source,
-    dueAt: twilioEnd
-      ? new Date(Math.max(r.endedAt.getTime() + TWILIO_RECORDS_DELAY_MS, r.decidedAt.getTime())).toISOString()
-      : null,
+    startedAt: isoOrNull(c.startedAt),
+    providerEndedAt: c.providerEndedAt.toISOString(),
+    endedHereAt: c.endedHereAt.toISOString(),
+    dueAt: isoOrNull(c.dueAt),
   };
 }
 
