@@ -50,6 +50,23 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
+/**
+ * The table or column most like `name`, for a one-line "did you mean": the same up to case first, else the
+ * nearest within a few edits.
+ */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const sameCase = candidates.find((c) => c.toLowerCase() === lower);
+  if (sameCase !== undefined) return sameCase;
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(lower, c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
 /** The known name closest to `name`, when close enough to be a typo of it. */
 export function closest(name: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;

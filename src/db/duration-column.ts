@@ -40,8 +40,3 @@ export async function readDurationColumn(
   }
   return { type, whole };
 }
-
-/** A length in seconds as the column takes it: whole seconds (rounded) for an integer type, else to the ms. */
-export function writtenDuration(column: DurationColumn, seconds: number): number {
-  return column.whole ? Math.round(seconds) : Math.round(seconds * 1000) / 1000;
-}

@@ -8,23 +8,9 @@ import type pg from "pg";
 import { columnSettings } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
-import { editDistance } from "../config/known-variables.js";
+import { closestName } from "../config/known-variables.js";
 import { pgCode } from "./errors.js";
 import { anyActiveSql, statusSampleSql, TABLE_COLUMNS_SQL, TABLES_LIKE_SQL } from "./sql/columns.js";
-
-/** The candidate most like `name`: the same up to case first, else the nearest within a few edits. */
-export function closestName(name: string, candidates: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  const sameCase = candidates.find((c) => c.toLowerCase() === lower);
-  if (sameCase !== undefined) return sameCase;
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(lower, c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
-}
 
 /**
  * The one line for a CALLS_TABLE that does not exist: with the table of that name up to case (or in another

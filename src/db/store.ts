@@ -13,6 +13,7 @@ import {
   routeSharedId,
   type Sighting,
   type StartShares,
+  writtenDuration,
 } from "../model/index.js";
 import { recordCauses } from "./causes.js";
 import {
@@ -21,7 +22,7 @@ import {
   readEndColumnTypes,
   readTimeColumns,
 } from "./column-types.js";
-import { readDurationColumn, writtenDuration } from "./duration-column.js";
+import { readDurationColumn } from "./duration-column.js";
 import { endError, SchemaMismatchError } from "./errors.js";
 import { ActiveListing } from "./listing.js";
 import { readListingIndex } from "./listing-index.js";
@@ -186,7 +187,7 @@ export class PgCallStore implements CommandStore {
       ...time.endedZone,
       // A text or epoch end column: $10, the value written, in the column's own format (see buildEndStatements).
       ...(time.ended === null ? [] : [reqs.map((r) => time.ended?.format(r.endedAt))]),
-      ...(duration === null ? [] : [reqs.map((r) => writtenDuration(duration, r.durationSeconds))]),
+      ...(duration === null ? [] : [reqs.map((r) => writtenDuration(duration.whole, r.durationSeconds))]),
     ];
     // The NOTIFYs are sent by the statement itself, so they reach listeners only if this transaction commits.
     try {

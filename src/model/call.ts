@@ -43,6 +43,14 @@ function blankToNull(v: string | null): string | null {
   return v === null || v.trim() === "" ? null : v.trim();
 }
 
+/**
+ * A call's length in seconds as a duration column takes it, in either store: whole seconds (rounded) for an
+ * integer column, else to the millisecond.
+ */
+export function writtenDuration(whole: boolean, seconds: number): number {
+  return whole ? Math.round(seconds) : Math.round(seconds * 1000) / 1000;
+}
+
 export type IdOwner = "twilio" | "openai" | "neither";
 
 /** What confirmed an end; a bounded set, used as a metric label. */

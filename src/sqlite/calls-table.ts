@@ -7,7 +7,7 @@
 import { columnSettings } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config-types.js";
 import { quoteIdentifier } from "../config/fields/identifiers.js";
-import { editDistance } from "../config/known-variables.js";
+import { closestName } from "../config/known-variables.js";
 import { SchemaMismatchError } from "../model/index.js";
 import { detectShape, fallbackShape, parseIsoShape } from "../time/iso-text.js";
 import { epochTime, type RawTime, textTime } from "../time/raw-time.js";
@@ -171,21 +171,4 @@ function durationWhole(m: CallsTableMapping, typeOf: (column: string) => string)
   throw new SchemaMismatchError(
     `CALLS_COL_DURATION (${m.table}.${m.duration}) is declared ${declared}, not a number of seconds: map a REAL or INTEGER column, or unset CALLS_COL_DURATION`,
   );
-}
-
-/** A length in seconds as the column takes it: whole seconds (rounded), else to the millisecond. */
-export function writtenDuration(whole: boolean, seconds: number): number {
-  return whole ? Math.round(seconds) : Math.round(seconds * 1000) / 1000;
-}
-
-/** The candidate most like `name` (SQLite names ignore case): the nearest within a few edits. */
-function closestName(name: string, candidates: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(lower, c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
 }

@@ -6,9 +6,8 @@
  */
 import { mapStatus } from "../config/status-map.js";
 import { errorMessage } from "../error-message.js";
-import { type EndRequest, newCauseRow, RowRefusedError } from "../model/index.js";
+import { type EndRequest, newCauseRow, RowRefusedError, writtenDuration } from "../model/index.js";
 import { errcodeOf } from "./busy.js";
-import { writtenDuration } from "./calls-table.js";
 import type { Connection } from "./file.js";
 import type { ListingContext } from "./listing.js";
 import { INSERT_ENDED_SQL, RECORD_CAUSE_SQL, RECORD_REFUSAL_SQL, REFUSED_BEFORE_SQL } from "./sql/ends.js";

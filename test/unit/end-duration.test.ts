@@ -4,8 +4,8 @@
  * store writes it as the column's type takes it.
  */
 import { describe, expect, it } from "vitest";
-import { writtenDuration } from "../../src/db/duration-column.js";
 import type { ActiveCall, Evidence, TwilioEvidence } from "../../src/model/index.js";
+import { writtenDuration } from "../../src/model/index.js";
 import { normaliseTwilioCall } from "../../src/providers/twilio-normalise.js";
 import { decide } from "../../src/reconcile/decide.js";
 import { TEST_POLICY } from "../helpers/policy.js";
@@ -103,8 +103,8 @@ describe("the length of an end", () => {
 
 describe("writtenDuration: as the column's type takes it", () => {
   it("whole seconds, rounded, for an integer column; to the millisecond otherwise", () => {
-    const integer = { type: "integer", whole: true };
-    const real = { type: "real", whole: false };
+    const integer = true;
+    const real = false;
     expect(writtenDuration(integer, 3607.25)).toBe(3607);
     expect(writtenDuration(integer, 3607.5)).toBe(3608);
     expect(writtenDuration(real, 3607.25)).toBe(3607.25);
