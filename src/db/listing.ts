@@ -6,7 +6,13 @@
  * are handed out of it; the next window, if any, starts after its last row.
  */
 import type pg from "pg";
-import { type ActivePage, type ListingIndex, listedCall, type PageCursor } from "../model/index.js";
+import {
+  type ActivePage,
+  type ListedCallRow,
+  type ListingIndex,
+  listedCall,
+  type PageCursor,
+} from "../model/index.js";
 import type { RawTime } from "../time/raw-time.js";
 import type { PageStatements } from "./sql.js";
 
@@ -33,12 +39,7 @@ export interface ListingDeps {
   windowRows?: number;
 }
 
-interface ListedRow {
-  id: string;
-  twilio_sid: string | null;
-  openai_id: string | null;
-  twilio_account: string | null;
-  status: string;
+interface ListedRow extends ListedCallRow {
   /** The column's text for a text or epoch start column (see PageStatements). */
   started_at: Date | string | null;
   cursor_started_at: string;

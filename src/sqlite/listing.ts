@@ -3,7 +3,13 @@
  * own format and the cursor is the last row's own value, so an index on (start, id) serves each page; the
  * daemon parses the start itself (a row whose start names no time is listed with an Invalid Date, never ended).
  */
-import { type ActivePage, listedCall, type PageCursor, routeSharedId } from "../model/index.js";
+import {
+  type ActivePage,
+  type ListedCallRow,
+  listedCall,
+  type PageCursor,
+  routeSharedId,
+} from "../model/index.js";
 import type { CallsTableShape } from "./calls-table.js";
 import type { Connection } from "./file.js";
 import type { CallsStatements } from "./sql/calls.js";
@@ -17,12 +23,7 @@ export interface ListingContext {
   sharedId: boolean;
 }
 
-interface ListedRow {
-  id: string;
-  twilio_sid: string | null;
-  openai_id: string | null;
-  twilio_account: string | null;
-  status: string;
+interface ListedRow extends ListedCallRow {
   started_at: string | number | bigint | null;
   held: number;
 }
