@@ -78,7 +78,14 @@ export class SqliteCallStore implements CommandStore {
     return new SqliteCallStore(this.file, this.mapping, this.activeStatuses, { ...this.opts, forced: true });
   }
 
-  listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage> {
+  async listActivePage(
+    cursor: PageCursor | null,
+    startedAtOrBefore: Date,
+    limit: number,
+  ): Promise<ActivePage> {
+    // Each listing's first page asks again, as on PostgreSQL: an index created or dropped while the daemon
+    // runs is seen by the next pass's gauge (and alert), not only at start-up.
+    if (cursor === null) await this.listingIndex();
     return this.file.read((db) => readActivePage(db, this.contextOf(db), cursor, startedAtOrBefore, limit));
   }
 

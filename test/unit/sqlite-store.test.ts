@@ -155,6 +155,19 @@ describe("listingIndex", () => {
     });
   });
 
+  it("each listing's first page asks again, so the gauge sees an index created while the daemon runs", async () => {
+    f = await appFile();
+    f.insert({ id: sid(1), startedAt: pythonIsoformat(at(0)) });
+    const heard: boolean[] = [];
+    const store = f.store({ onListingIndex: (found) => heard.push(found.usable) });
+    const first = await store.listActivePage(null, at(1000), 100);
+    if (first.next !== null) await store.listActivePage(first.next, at(1000), 100);
+    expect(heard).toEqual([false]);
+    f.app.exec((await store.listingIndex()).statement);
+    await store.listActivePage(null, at(1000), 100);
+    expect(heard).toEqual([false, false, true]);
+  });
+
   it("several active statuses: the statement compares each, the form the listing's parameters match", async () => {
     f = await appFile({ ACTIVE_STATUSES: "ringing,active" });
     const store = f.store();
