@@ -28,3 +28,16 @@ export function settingsNaming(m: CallsTableMapping, column: string | undefined)
   const variables = columnSettings(m).filter(([, c]) => column !== undefined && c === column);
   return variables.length > 0 ? variables.map(([v]) => v).join(" / ") : "a CALLS_COL_* setting";
 }
+
+/**
+ * The warning when CALLS_COL_STATUS holds none of ACTIVE_STATUSES in a non-empty table (a wrong column, or
+ * statuses spelt otherwise): `seen`, up to ten of the values it does hold (ten: there may be more).
+ */
+export function statusColumnMessage(
+  m: CallsTableMapping,
+  activeStatuses: readonly string[],
+  seen: readonly string[],
+): string {
+  const held = seen.length === 0 ? "only NULL" : seen.map((v) => JSON.stringify(v)).join(", ");
+  return `CALLS_COL_STATUS=${m.status} holds none of ACTIVE_STATUSES (${activeStatuses.join(", ")}) in any row of ${m.table}; it holds ${held}${seen.length === 10 ? ", ..." : ""}: check CALLS_COL_STATUS and ACTIVE_STATUSES`;
+}

@@ -5,7 +5,7 @@
  * always double-quoted by the daemon, so case matters and is the usual culprit.
  */
 import type pg from "pg";
-import { columnSettings } from "../config/column-settings.js";
+import { columnSettings, statusColumnMessage } from "../config/column-settings.js";
 import type { CallsTableMapping } from "../config/config.js";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "../config/fields/identifiers.js";
 import { closestName } from "../config/known-variables.js";
@@ -88,6 +88,5 @@ export async function statusColumnWarning(
   if (s === undefined || s.rows === 0 || s.any_active) return null;
   const anywhere = await pool.query<{ any_active: boolean }>(anyActiveSql(table, status), [activeStatuses]);
   if (anywhere.rows[0]?.any_active === true) return null;
-  const held = s.values.length === 0 ? "only NULL" : s.values.map((v) => JSON.stringify(v)).join(", ");
-  return `CALLS_COL_STATUS=${m.status} holds none of ACTIVE_STATUSES (${activeStatuses.join(", ")}) in any row of ${m.table}; it holds ${held}${s.values.length === 10 ? ", ..." : ""}: check CALLS_COL_STATUS and ACTIVE_STATUSES`;
+  return statusColumnMessage(m, activeStatuses, s.values);
 }

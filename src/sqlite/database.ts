@@ -3,6 +3,7 @@
  * daemon's state in the same file (see own-tables.ts). For one host: a file on a network file system is
  * refused (same-host.ts), and several replicas on this host share the lease row in the file.
  */
+import { statusColumnMessage } from "../config/column-settings.js";
 import type { Config } from "../config/config.js";
 import type { DatabaseTarget } from "../config/config-types.js";
 import {
@@ -137,9 +138,7 @@ export async function openSqlite(
           .get(activeParams(config.activeStatuses)),
       )) as { any_rows: number; any_active: number; seen: string };
       if (Number(row.any_rows) === 0 || Number(row.any_active) === 1) return null;
-      const seen = JSON.parse(row.seen) as string[];
-      const held = seen.length === 0 ? "only NULL" : seen.map((v) => JSON.stringify(v)).join(", ");
-      return `CALLS_COL_STATUS=${calls.status} holds none of ACTIVE_STATUSES (${config.activeStatuses.join(", ")}) in any row of ${calls.table}; it holds ${held}${seen.length === 10 ? ", ..." : ""}: check CALLS_COL_STATUS and ACTIVE_STATUSES`;
+      return statusColumnMessage(calls, config.activeStatuses, JSON.parse(row.seen) as string[]);
     },
     doctorChecks: (o) => sqliteDoctorChecks({ config, target, file, store, database, verifyOwnTables }, o),
     close: async () => file.close(),
