@@ -9,7 +9,7 @@ import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../src/config/fi
 import { migrate } from "../src/db/migrate.js";
 import { daemonTables } from "../src/db/sql.js";
 import { APP_CALLS_TABLE_SQL, APP_LISTING_INDEX_SQL } from "../src/dev/app-table.js";
-import { type BenchDatabase, seedTruth, type Verification } from "./dataset.js";
+import { type BenchDatabase, seedTruth, type Verification, verdict } from "./dataset.js";
 
 /**
  * A time as Python's naive `isoformat()` spells it, in SQL: `YYYY-MM-DDTHH:MM:SS.ffffff` in UTC, the fraction
@@ -96,12 +96,5 @@ export async function verifyAppDataset(db: BenchDatabase, mapping: CallsTableMap
                  OR a.ended_at <> z.ended_at) AS "auditRowsWrong"
      FROM bench_truth t JOIN ${quoteQualifiedIdentifier(m.table)} c ON c.${q(m.id)} = t.sid`,
   );
-  const v = rows[0] as Omit<Verification, "ok">;
-  const ok =
-    v.zombiesEndedExactly === v.zombies &&
-    v.zombiesWrong === 0 &&
-    v.liveTouched === 0 &&
-    v.auditRows === v.zombies &&
-    v.auditRowsWrong === 0;
-  return { ...v, ok };
+  return verdict(rows[0] as Omit<Verification, "ok">);
 }

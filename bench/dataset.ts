@@ -164,6 +164,18 @@ export interface Verification {
   ok: boolean;
 }
 
+/** Right when every zombie was ended exactly (or, `expectEnded` false, none was), nothing else touched. */
+export function verdict(v: Omit<Verification, "ok">, expectEnded = true): Verification {
+  const wanted = expectEnded ? v.zombies : 0;
+  const ok =
+    v.zombiesEndedExactly === wanted &&
+    v.zombiesWrong === 0 &&
+    v.liveTouched === 0 &&
+    v.auditRows === wanted &&
+    v.auditRowsWrong === 0;
+  return { ...v, ok };
+}
+
 /**
  * After the pass: every zombie ended `completed` at exactly Twilio's end time with one audit row from
  * Twilio; no live row touched, no audit row for it.
@@ -189,13 +201,5 @@ export async function verify(
                  OR a.ended_at <> z.ended_at) AS "auditRowsWrong"
      FROM bench_truth t JOIN ${quoteQualifiedIdentifier(m.table)} c ON c.${q(m.id)} = t.call_id`,
   );
-  const v = rows[0] as Omit<Verification, "ok">;
-  const wanted = expectEnded ? v.zombies : 0;
-  const ok =
-    v.zombiesEndedExactly === wanted &&
-    v.zombiesWrong === 0 &&
-    v.liveTouched === 0 &&
-    v.auditRows === wanted &&
-    v.auditRowsWrong === 0;
-  return { ...v, ok };
+  return verdict(rows[0] as Omit<Verification, "ok">, expectEnded);
 }

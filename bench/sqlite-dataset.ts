@@ -14,7 +14,7 @@ import { APP_SQLITE_DDL } from "../src/dev/app-sqlite.js";
 import { APP_TABLE_SETTINGS } from "../src/dev/app-table.js";
 import type { Database } from "../src/model/index.js";
 import { seedAppTruth } from "./app-dataset.js";
-import type { BenchDatabase, Verification } from "./dataset.js";
+import { type BenchDatabase, type Verification, verdict } from "./dataset.js";
 
 export interface SqliteBenchFile {
   /** DATABASE_URL of the file, as the daemon is given it. */
@@ -204,11 +204,5 @@ export async function verifySqliteFile(db: BenchDatabase, file: SqliteBenchFile)
       new Date(a.ended_at).getTime() === t.ended_at.getTime();
     if (!right) v.auditRowsWrong++;
   }
-  const ok =
-    v.zombiesEndedExactly === v.zombies &&
-    v.zombiesWrong === 0 &&
-    v.liveTouched === 0 &&
-    v.auditRows === v.zombies &&
-    v.auditRowsWrong === 0;
-  return { ...v, ok };
+  return verdict(v);
 }
