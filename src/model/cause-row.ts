@@ -28,13 +28,14 @@ const twilioOf = (evidence: unknown) => (evidence as Partial<Evidence> | null | 
 export function newCauseRow(req: EndRequest, configuredAccount: string | null): NewCauseRow {
   const t = twilioOf(req.evidence);
   const twilioEnd = req.source === "twilio" && req.call.twilioSid !== null;
-  const asked = t !== undefined && "asked" in t ? t.asked?.account : undefined;
+  // Read only for a row with a Call SID: any other end's evidence need not be Twilio's shape.
+  const asked = () => (t !== undefined && "asked" in t ? t.asked?.account : undefined);
   return {
     callId: req.call.id,
     runId: req.runId,
     source: req.source,
     callSid: req.call.twilioSid,
-    accountSid: req.call.twilioSid === null ? null : (asked ?? req.call.twilioAccount ?? configuredAccount),
+    accountSid: req.call.twilioSid === null ? null : (asked() ?? req.call.twilioAccount ?? configuredAccount),
     direction: t?.kind === "ended" ? (t.direction ?? null) : null,
     providerStatus: req.newStatus,
     startedAt: req.call.startedAt,
