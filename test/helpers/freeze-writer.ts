@@ -8,6 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DatabaseSync } from "@photostructure/sqlite";
+import { isBusy } from "../../src/sqlite/busy.js";
 
 export const canFreeze = existsSync("/proc/locks");
 
@@ -29,9 +30,15 @@ export async function freezeOnACall(
     "SELECT call_id, status, ended_at FROM calls WHERE substr(call_id, 1, ?) = ? ORDER BY rowid DESC LIMIT 1",
   );
   const onACall = () => {
-    const row = latest.get(idPrefix.length, idPrefix) as
-      | { call_id: string; status: string; ended_at: string | null }
-      | undefined;
+    let found: unknown;
+    try {
+      found = latest.get(idPrefix.length, idPrefix);
+    } catch (error) {
+      // The file locked past the timeout (a loaded machine): not known to be on a call, so looked at again.
+      if (isBusy(error)) return null;
+      throw error;
+    }
+    const row = found as { call_id: string; status: string; ended_at: string | null } | undefined;
     return row?.status === "active" && row.ended_at === null ? row.call_id : null;
   };
   const pid = writer.pid ?? -1;
