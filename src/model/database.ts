@@ -3,6 +3,7 @@
  * it, and cli/ opens one from DATABASE_URL. A pass needs only CallStore and DiagnosisQueue (ports.ts); the
  * rest is for the commands around it: the lease, holds, revert, the causes report, migrate and doctor.
  */
+import type { NudgeRelay } from "./nudge.js";
 import type { CallStore, DiagnosisQueue } from "./ports.js";
 import type { ZombieRecord } from "./zombie-record.js";
 
@@ -260,6 +261,11 @@ export interface Database {
    */
   writerLease(opts: { holder: string; ttlSeconds: number }): WriterLease;
   holds(): HoldBook;
+  /**
+   * How an event received by any replica reaches the leader (PostgreSQL: NOTIFY); null where only one
+   * replica can run (SQLite): the receiving replica is then the writer, or refuses the event.
+   */
+  nudgeRelay?(): NudgeRelay | null;
   reverts(): RevertBook;
   causes(): CausesBook;
   /** The name of the writers' lease, as `writerLease` resolves it (for the line naming who holds it). */

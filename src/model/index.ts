@@ -4,6 +4,7 @@ export * from "./call-ids.js";
 export * from "./cause-row.js";
 export * from "./database.js";
 export * from "./evidence.js";
+export * from "./nudge.js";
 export * from "./outcomes.js";
 export * from "./ports.js";
 export * from "./twilio-records.js";

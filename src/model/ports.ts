@@ -129,6 +129,11 @@ export interface ActiveSummary {
 export interface CallStore {
   listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage>;
   /**
+   * The active rows whose Twilio Call SID is one of `callSids` (an event named them), in the form
+   * `listActivePage` gives, with `next` null. Unknown or no longer active SIDs are simply absent.
+   */
+  activeByCallSids?(callSids: readonly string[]): Promise<ActivePage>;
+  /**
    * `ended` when this call was ended now; `not_active` when it no longer was (a webhook won the race);
    * `locked` when the app holds its row locked (never waited for). Throws RowRefusedError when the table
    * refuses this row's values, RowLockedError when a lock the end needs stayed taken for the whole

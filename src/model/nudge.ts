@@ -1,0 +1,32 @@
+/**
+ * A Twilio status-callback event (Event Streams) accepted by the sink: a reason to look at one call now,
+ * never evidence of its end. The call is ended only if Twilio's Calls API, asked again, says it is over.
+ */
+export interface CallNudge {
+  /** The CloudEvent's id: at-least-once delivery repeats it. */
+  eventId: string;
+  /** The Call SID the event is about (CA…). */
+  callSid: string;
+  /** The account the call belongs to (AC…), when the event says. */
+  accountSid: string | null;
+  /** `CallStatus` as Twilio sent it to the app (`completed`, `busy`, `failed`, `no-answer`, `canceled`, …). */
+  callStatus: string;
+  /** Twilio's time of the event (the CloudEvent's `time`). */
+  eventAt: Date;
+  /**
+   * What the app answered to that status callback (`response.responseCode`), when the event carries it: the
+   * cause of a lost end, known without waiting for the Call Events API.
+   */
+  appResponseCode: number | null;
+}
+
+/**
+ * How a nudge received by one replica reaches the replica that writes (the leader). PostgreSQL relays it
+ * with NOTIFY; a store without one (SQLite, one replica) has none.
+ */
+export interface NudgeRelay {
+  /** Hands nudges to whichever replica leads. Throws when the database cannot be reached. */
+  publish(nudges: readonly CallNudge[]): Promise<void>;
+  /** Calls `onNudges` with every batch published from now on, by any replica, until closed. */
+  listen(onNudges: (nudges: CallNudge[]) => void): Promise<{ close(): Promise<void> }>;
+}
