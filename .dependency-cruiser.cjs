@@ -72,9 +72,9 @@ module.exports = {
     ),
     layer(
       "adapters-import-only-below-and-not-each-other",
-      "Adapters (db/, sqlite/, providers/, notify/, server/) import only metrics/, config/, model/, the bottom helpers " +
+      "Adapters (db/, sqlite/, providers/, notify/, server/, events/) import only metrics/, config/, model/, the bottom helpers " +
         "and their own folder: never each other, reconcile/, daemon/ or cli/.",
-      "^src/(db|sqlite|providers|notify|server)/",
+      "^src/(db|sqlite|providers|notify|server|events)/",
       ["$1", "metrics", "config", "model"],
     ),
     layer(
@@ -103,6 +103,7 @@ module.exports = {
         "providers",
         "notify",
         "server",
+        "events",
         "metrics",
         "config",
         "model",
