@@ -44,6 +44,11 @@ const SECTIONS: Record<SettingGroup, { title: string; intro: string }> = {
     title: "Notifications",
     intro: "`pg_notify` needs no setting; the webhook needs both of these.",
   },
+  events: {
+    title: "Event Streams",
+    intro:
+      "Optional: without them the daemon works exactly as before. What the sink accepts and how to expose it: [Event Streams](event-streams.md).",
+  },
   logging: { title: "Logging and environment", intro: "" },
 };
 

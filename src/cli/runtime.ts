@@ -1,6 +1,6 @@
 import type { Config } from "../config/config.js";
 import { mapStatus } from "../config/status-map.js";
-import { passRecord } from "../daemon/pass-record.js";
+import { type FoundBy, passRecord } from "../daemon/pass-record.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics, startEndedCounters } from "../metrics/metrics.js";
 import {
@@ -12,7 +12,7 @@ import {
 } from "../model/index.js";
 import { createWebhookNotifier, type WebhookNotifier } from "../notify/webhook.js";
 import { guardProviders, type RawProviders, rawProviders } from "../providers/guarded.js";
-import type { PassDeps } from "../reconcile/pass.js";
+import type { PassDeps, PassRecord } from "../reconcile/pass.js";
 import { passSettings } from "../reconcile/pass-settings.js";
 import { RowBackoff } from "../reconcile/row-backoff.js";
 import { openDatabase } from "./database.js";
@@ -24,6 +24,8 @@ export interface Runtime {
   store: CommandStore;
   metrics: Metrics;
   passDeps: PassDeps;
+  /** The record step for ends found another way than the periodic pass (an Event Streams event). */
+  recordFor(found: FoundBy): PassRecord;
   close(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ export async function createRuntime(
       diagnoses: database.diagnoses,
       notifier,
     }),
+    recordFor: (found) => passRecord(metrics, config.statusMap, notifier, found),
     close: async () => {
       // Ends are committed already; give their webhooks a moment, then let the audit table speak for them.
       await notifier?.drain(NOTIFY_DRAIN_MS);

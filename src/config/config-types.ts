@@ -121,6 +121,8 @@ export interface Config {
   passDeadlineSeconds: number;
   /** Downstream webhook for every ended call; null when NOTIFY_URL is unset. */
   notify: { url: string; secret: string } | null;
+  /** Twilio Event Streams: the public URL of the sink (EVENTS_URL), and its listener when EVENTS_PORT is set. */
+  events: EventsSettings;
   minCallAgeSeconds: number;
   maxCallDurationSeconds: number;
   dbPageSize: number;
@@ -144,4 +146,11 @@ export interface Config {
    * endpoint is off. Never logged.
    */
   reconcileToken: string | null;
+}
+
+export interface EventsSettings {
+  /** EVENTS_URL: where Twilio posts, as the sink's destination says it; null when unset. */
+  url: string | null;
+  /** The sink's listener; null when EVENTS_PORT is unset (no sink). */
+  sink: { host: string; port: number; url: string; authToken: string } | null;
 }

@@ -85,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     passDeadlineSeconds: e.PASS_DEADLINE_SECONDS,
     notify: notifyTarget(e.NOTIFY_URL, e.NOTIFY_SECRET),
+    events: eventsSettings(e),
     minCallAgeSeconds: e.MIN_CALL_AGE_SECONDS,
     maxCallDurationSeconds: e.MAX_CALL_DURATION_SECONDS,
     dbPageSize: e.DB_PAGE_SIZE,
@@ -144,6 +145,24 @@ function leaseSeconds(configured: number | undefined, intervalSeconds: number): 
     );
   }
   return lease;
+}
+
+function eventsSettings(e: z.infer<typeof envSchema>): Config["events"] {
+  const url = e.EVENTS_URL ?? null;
+  if (e.EVENTS_PORT === undefined) return { url, sink: null };
+  if (url === null)
+    throw new ConfigError(
+      "EVENTS_URL is required with EVENTS_PORT: the public URL Twilio posts to, which every signature covers",
+    );
+  if (e.TWILIO_AUTH_TOKEN === undefined)
+    throw new ConfigError(
+      "TWILIO_AUTH_TOKEN is required with EVENTS_PORT: Twilio signs each Event Streams delivery with the account's Auth Token",
+    );
+  if (e.EVENTS_PORT !== 0 && e.EVENTS_PORT === e.METRICS_PORT)
+    throw new ConfigError(
+      "EVENTS_PORT must differ from METRICS_PORT: the sink faces Twilio, the metrics port faces your network",
+    );
+  return { url, sink: { host: e.EVENTS_HOST, port: e.EVENTS_PORT, url, authToken: e.TWILIO_AUTH_TOKEN } };
 }
 
 function notifyTarget(url: string | undefined, secret: string | undefined): Config["notify"] {

@@ -15,6 +15,7 @@ export const SETTING_PREFIXES = [
   "DB_",
   "DATABASE_UR",
   "NOTIFY_",
+  "EVENTS_",
   "BREAKER_",
   "PROVIDER_",
   "LEADER_",

@@ -150,10 +150,13 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     zombieLifetime: new Histogram({
       name: `${prefix}zombie_lifetime_seconds`,
-      help: "How long a zombie stayed active after its true end, until the daemon ended it",
-      labelNames: ["source"] as const,
-      // Minutes (a webhook a little late) to days (a handler that never ends a call, found by the age bound).
-      buckets: [60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 604_800, 2_592_000],
+      help: "How long a zombie stayed active after its true end, until the daemon ended it, by evidence source and by what found it (a pass, or an Event Streams event)",
+      labelNames: ["source", "found_by"] as const,
+      // Seconds (an event's end), minutes (a webhook a little late, a pass) to days (a handler that never
+      // ends a call, found by the age bound).
+      buckets: [
+        1, 2, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 604_800, 2_592_000,
+      ],
       registers: [registry],
     }),
     twilioListByDate: new Gauge({
@@ -169,6 +172,54 @@ export function createMetrics(registry: Registry = new Registry()) {
     diagnosesQueued: new Gauge({
       name: `${prefix}diagnoses_queued`,
       help: "Twilio ends whose cause is still to be read from Twilio's records of the call",
+      registers: [registry],
+    }),
+    eventsReceived: new Counter({
+      name: `${prefix}events_received_total`,
+      help: "Event Streams events in batches the sink accepted (signed, well formed)",
+      registers: [registry],
+    }),
+    eventBatchesRefused: new Counter({
+      name: `${prefix}event_batches_refused_total`,
+      help: "Event Streams deliveries the sink refused, by reason (unsigned, bad signature, too large, not a batch, …)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    eventsDuplicate: new Counter({
+      name: `${prefix}events_duplicate_total`,
+      help: "Event Streams events received again (at-least-once delivery): answered, not acted on twice",
+      registers: [registry],
+    }),
+    eventsIgnored: new Counter({
+      name: `${prefix}events_ignored_total`,
+      help: "Event Streams events that name no call to look at, by reason (not a terminal status, stale, unreadable, …)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    eventsQueued: new Counter({
+      name: `${prefix}events_queued_total`,
+      help: "Terminal-status events queued for an immediate check of their call (a nudge, never evidence)",
+      registers: [registry],
+    }),
+    eventEnds: new Counter({
+      name: `${prefix}event_ends_total`,
+      help: "Calls ended by a check an Event Streams event asked for (Twilio's Calls API confirmed the end)",
+      registers: [registry],
+    }),
+    eventEndLag: new Histogram({
+      name: `${prefix}event_end_lag_seconds`,
+      help: "From Twilio's event time to the call's end in the table, for calls ended by an event's check",
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    lastEvent: new Gauge({
+      name: `${prefix}last_event_timestamp_seconds`,
+      help: "When the sink last accepted an Event Streams event (Unix time); 0: none since start",
+      registers: [registry],
+    }),
+    eventsSinkConfigured: new Gauge({
+      name: `${prefix}events_sink_configured`,
+      help: "1 when this replica runs the Event Streams sink (EVENTS_PORT set)",
       registers: [registry],
     }),
     notifications: new Counter({
@@ -200,6 +251,9 @@ export function createMetrics(registry: Registry = new Registry()) {
     for (const outcome of ["ok", "not_found", ...PROVIDER_ERROR_REASONS])
       m.providerRequests.inc({ provider, outcome }, 0);
   m.diagnosesQueued.set(0);
+  for (const counter of [m.eventsReceived, m.eventsDuplicate, m.eventsQueued, m.eventEnds]) counter.inc(0);
+  m.lastEvent.set(0);
+  m.eventsSinkConfigured.set(0);
   m.twilioListByDate.set(0);
   m.realtimeSessionCapDisproved.set(0);
   for (const provider of ["twilio", "openai"]) {

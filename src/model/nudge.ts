@@ -18,6 +18,16 @@ export interface CallNudge {
    * cause of a lost end, known without waiting for the Call Events API.
    */
   appResponseCode: number | null;
+  /**
+   * The status callback the event copies, as far as it says: where it went (the URL as Twilio sent it, not
+   * yet redacted), the method, how long the app took and when Twilio recorded the answer. Null: not given.
+   */
+  callback?: {
+    url: string | null;
+    method: string | null;
+    durationMs: number | null;
+    at: string | null;
+  } | null;
 }
 
 /**

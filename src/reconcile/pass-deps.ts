@@ -91,6 +91,12 @@ export interface PassOptions {
    * it ends what it must and exits, whatever Twilio's records cost.
    */
   diagnose?: boolean;
+  /**
+   * Only the active rows of these Twilio Call SIDs (Event Streams reported their calls' ends), in one page, at
+   * any age: MIN_CALL_AGE_SECONDS keeps a pass off calls Twilio may not know yet, and these it has reported.
+   * Each is still checked and decided as any pass does: the event is the reason to look, never the evidence.
+   */
+  callSids?: readonly string[];
 }
 
 /** What a pass records; each must not throw or block. */
@@ -105,6 +111,8 @@ export interface PassRecord {
 
 export interface EndedEvent {
   callId: string;
+  /** The row's Twilio Call SID, if it has one. */
+  callSid: string | null;
   status: string;
   endedAt: Date;
   /** When the daemon decided the end (the database's clock): `decidedAt − endedAt` is how long it was a zombie. */

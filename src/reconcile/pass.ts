@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
-import type { ActiveCall, PageCursor } from "../model/index.js";
+import type { ActiveCall, ActivePage, CallStore, PageCursor } from "../model/index.js";
 import { checkPage, type PendingEnd } from "./check-page.js";
 import { diagnoseAfterPass } from "./diagnose-due.js";
 import { passEvidence } from "./evidence-gathering.js";
@@ -66,7 +66,8 @@ async function passWithin(
   const deferred = new DeferredRows(deps.pageSize * MAX_DEFERRED_PAGES);
   deps.backoff?.beginPass();
   // How Twilio is asked this pass: each account listed once enough of its rows are met, or per call.
-  const liveSets = liveSetsFor(deps, opts);
+  // A pass of a few named calls asks Twilio about each: listing accounts would cost more.
+  const liveSets = opts.callSids === undefined ? liveSetsFor(deps, opts) : null;
   const configuredAccount = deps.twilioStrategy.configuredAccount;
   const gather = passEvidence({ ...deps, sightings, liveSets, configuredAccount }).gather;
 
@@ -101,7 +102,7 @@ async function passWithin(
   try {
     do {
       if (stopped()) break;
-      const page = await deps.store.listActivePage(cursor, cutoff, deps.pageSize);
+      const page = await listPage(deps.store, opts.callSids, cursor, cutoff, deps.pageSize);
       deps.onProgress?.();
       liveSets?.note(page.rows);
       await pages.add(processPage(page.rows, page.held));
@@ -130,4 +131,18 @@ async function passWithin(
     result.diagnoses = await diagnoseAfterPass(deps, opts.signal);
   result.finishedAt = deps.clock();
   return result;
+}
+
+/** The next page of active rows: the keyset listing, or, for named calls, their rows in one page. */
+function listPage(
+  store: CallStore,
+  callSids: readonly string[] | undefined,
+  cursor: PageCursor | null,
+  cutoff: Date,
+  pageSize: number,
+): Promise<ActivePage> {
+  if (callSids === undefined) return store.listActivePage(cursor, cutoff, pageSize);
+  if (store.activeByCallSids === undefined)
+    return Promise.reject(new Error("this store cannot read calls by Call SID"));
+  return store.activeByCallSids(callSids);
 }

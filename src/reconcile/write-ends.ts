@@ -48,6 +48,7 @@ export async function writeEnds(
         deps.logger.debug(logFields(p), "zombie call ended");
         ended.push({
           callId: p.row.id,
+          callSid: p.row.twilioSid,
           status: p.verdict.newStatus,
           endedAt: p.verdict.endedAt,
           decidedAt: p.decidedAt,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DAEMON_SETTINGS } from "./daemon.js";
 import { DATABASE_SETTINGS } from "./database.js";
+import { EVENTS_SETTINGS } from "./events.js";
 import { LOGGING_SETTINGS } from "./logging.js";
 import { MAPPING_SETTINGS } from "./mapping.js";
 import { NOTIFY_SETTINGS } from "./notify.js";
@@ -23,6 +24,7 @@ export const SETTING_PARTS = [
   PASS_SETTINGS,
   DAEMON_SETTINGS,
   NOTIFY_SETTINGS,
+  EVENTS_SETTINGS,
   LOGGING_SETTINGS,
 ] as const;
 
@@ -36,6 +38,7 @@ export const SETTINGS = {
   ...PASS_SETTINGS,
   ...DAEMON_SETTINGS,
   ...NOTIFY_SETTINGS,
+  ...EVENTS_SETTINGS,
   ...LOGGING_SETTINGS,
 } satisfies Record<string, Setting>;
 

@@ -15,6 +15,7 @@ export const SETTING_GROUPS = [
   "pass",
   "daemon",
   "notify",
+  "events",
   "logging",
 ] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
