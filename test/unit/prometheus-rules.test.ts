@@ -51,11 +51,22 @@ const CONTRACT = [
   // Twilio accounts whose StartTime filter honours the date only.
   "twilio_accounts_listed_by_date",
   "realtime_session_cap_disproved",
+  // Event Streams: what the sink accepts, refuses and ends.
+  "events_received_total",
+  "event_batches_refused_total",
+  "events_ignored_total",
+  "events_duplicate_total",
+  "events_queued_total",
+  "event_ends_total",
+  "event_end_lag_seconds",
+  "last_event_timestamp_seconds",
+  "events_sink_configured",
 ].map((name) => PREFIX + name);
 const CONTRACT_HISTOGRAMS = [
   "provider_request_duration_seconds",
   "pass_duration_seconds",
   "zombie_lifetime_seconds",
+  "event_end_lag_seconds",
 ].map((name) => PREFIX + name);
 const HISTOGRAM_SUFFIXES = ["_bucket", "_sum", "_count"];
 /** What every panel and target queries: the dashboard's data source variable. */
