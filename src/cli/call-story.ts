@@ -1,6 +1,7 @@
 /** `report --call`: one call's story in order, from its cause row and its audit rows. */
 
 import { type Endpoint, endpointUrl } from "../diagnosis/call-records.js";
+import { EVENT_CAUSE_SOURCE } from "../diagnosis/event-cause.js";
 import { isBoundSource } from "../diagnosis/summary.js";
 import type { CallAction, CauseRow } from "../model/index.js";
 import { ID_WIDTH, terminalId, terminalText } from "./terminal-text.js";
@@ -22,6 +23,7 @@ type StoryDetail = {
   requests?: StoryRequest[];
   reason?: string;
   detail?: string;
+  from?: string;
 };
 
 const iso = (d: Date | null) => (d === null ? "?" : d.toISOString());
@@ -100,7 +102,9 @@ export function callStory(row: CauseRow, actions: readonly CallAction[]): string
   }
   if (row.diagnosedAt !== null) {
     const why = d.reason ? ` (${word(d.reason)})` : "";
-    events.push([iso(row.diagnosedAt), `diagnosed: ${word(String(row.cause))}${why}`]);
+    const from =
+      d.from === EVENT_CAUSE_SOURCE ? ", from the Event Streams event (what the app answered)" : "";
+    events.push([iso(row.diagnosedAt), `diagnosed: ${word(String(row.cause))}${why}${from}`]);
   } else if (row.source === "twilio") {
     events.push([
       "…",

@@ -3,8 +3,11 @@
  * Twilio settles it at once, where the Call Events API would be read 15 minutes later. Pure.
  */
 import type { CallNudge } from "../model/index.js";
-import { stripUrl } from "./call-records.js";
+import { type AppRequest, stripUrl } from "./call-records.js";
 import type { CauseDiagnosis } from "./cause.js";
+
+/** What a cause row holds when an event settled it. */
+export type EventCauseDetail = CauseDiagnosis & { requests: AppRequest[]; from: string };
 
 /** Where a settled cause came from: the report names it. */
 export const EVENT_CAUSE_SOURCE = "event_stream";
@@ -16,7 +19,7 @@ export const EVENT_CAUSE_SOURCE = "event_stream";
  */
 export function causeFromEvent(
   nudge: CallNudge,
-): { cause: CauseDiagnosis["cause"]; detail: CauseDiagnosis & { from: string } } | null {
+): { cause: CauseDiagnosis["cause"]; detail: EventCauseDetail } | null {
   const code = nudge.appResponseCode;
   if (code === null || !Number.isInteger(code)) return null;
   const request = {
@@ -31,5 +34,6 @@ export function causeFromEvent(
     code >= 200 && code < 300
       ? { cause: "callback_acknowledged", attempts: 1, failedAttempts: 0, ...request }
       : { cause: "callback_failed", failure: "http_error", errorCode: null, attempts: 1, ...request };
-  return { cause: detail.cause, detail: { ...detail, from: EVENT_CAUSE_SOURCE } };
+  // `requests`: the callback as a call's story lists the requests Twilio's records show.
+  return { cause: detail.cause, detail: { ...detail, requests: [request], from: EVENT_CAUSE_SOURCE } };
 }

@@ -4,6 +4,7 @@
  */
 import type { ZombieRecord } from "../model/index.js";
 import { type Endpoint, endpointUrl } from "./call-records.js";
+import { EVENT_CAUSE_SOURCE } from "./event-cause.js";
 
 export type { ZombieRecord };
 
@@ -18,6 +19,8 @@ export interface EndpointGroup {
   medianDurationMs: number | null;
   errorCode: string | null;
   reason: string | null;
+  /** Of `calls`, those whose cause an Event Streams event settled (the rest: Twilio's Call Events). */
+  fromEvents: number;
 }
 
 export interface CauseSummary {
@@ -83,6 +86,8 @@ type Detail = {
   durationMs?: number | null;
   errorCode?: string | null;
   reason?: string | null;
+  /** Where the cause came from: EVENT_CAUSE_SOURCE, or absent (Twilio's Call Events and Notifications). */
+  from?: string;
 };
 
 const detailOf = (z: ZombieRecord): Detail =>
@@ -126,6 +131,7 @@ function endpointGroups(zombies: readonly ZombieRecord[]): EndpointGroup[] {
         medianDurationMs: durations.length > 0 ? quantile(durations, 0.5) : null,
         errorCode: mostCommon(details.map((d) => d.errorCode ?? null)),
         reason: mostCommon(details.map((d) => d.reason ?? null)),
+        fromEvents: details.filter((d) => d.from === EVENT_CAUSE_SOURCE).length,
       };
     })
     .sort(
@@ -142,7 +148,9 @@ const REASONS: Record<string, string> = {
 
 /** One sentence an on-call engineer acts on, per group of zombies with one cause at one endpoint. */
 export function sentence(g: EndpointGroup, twilioZombies: number): string {
-  const of = `${g.calls} of ${twilioZombies} calls`;
+  const told =
+    g.fromEvents === 0 ? "" : ` (${g.fromEvents === g.calls ? "all" : g.fromEvents} told by Event Streams)`;
+  const of = `${g.calls} of ${twilioZombies} calls${told}`;
   const took = g.medianDurationMs === null ? "" : ` in about ${g.medianDurationMs} ms`;
   switch (g.cause) {
     case "callback_acknowledged":

@@ -100,3 +100,30 @@ describe("summarise: what report says about a window's zombies", () => {
     ]);
   });
 });
+
+describe("summarise: causes an Event Streams event settled", () => {
+  const window = { since: T0, until: at(86_400), endedByApp: 0 };
+
+  it("counts them per endpoint and says so in the sentence; Call Events' causes are not counted", () => {
+    const fromEvent = (i: number) =>
+      zombie(i, {
+        detail: {
+          endpoint: HOOK,
+          method: "POST",
+          callStatus: "completed",
+          responseCode: 200,
+          from: "event_stream",
+        },
+      });
+    const mixed = summarise([fromEvent(0), fromEvent(1), zombie(2)], window);
+    expect(mixed.byEndpoint).toEqual([expect.objectContaining({ calls: 3, fromEvents: 2 })]);
+    expect(mixed.diagnosis[0]).toContain("3 of 3 calls (2 told by Event Streams)");
+
+    const all = summarise([fromEvent(0), fromEvent(1)], window);
+    expect(all.diagnosis[0]).toContain("2 of 2 calls (all told by Event Streams)");
+
+    const none = summarise([zombie(0)], window);
+    expect(none.byEndpoint[0]?.fromEvents).toBe(0);
+    expect(none.diagnosis[0]).not.toContain("Event Streams");
+  });
+});
