@@ -209,11 +209,14 @@ describe("readEventBatch: one event passed over, and why", () => {
       "future",
     ],
   ];
-  it.each(cases)("%s: %s", (_what, event, reason) => {
-    const batch = readOne(event);
-    expect(batch.nudges).toEqual([]);
-    expect(batch.ignored).toEqual([{ reason, count: 1 }]);
-  });
+  it.each(cases.map(([what, event, reason]) => ({ what, event, reason })))(
+    "$what: $reason",
+    ({ event, reason }) => {
+      const batch = readOne(event);
+      expect(batch.nudges).toEqual([]);
+      expect(batch.ignored).toEqual([{ reason, count: 1 }]);
+    },
+  );
 });
 
 describe("readEventBatch: the fields a nudge is read from", () => {

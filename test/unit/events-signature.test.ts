@@ -103,7 +103,7 @@ describe("loadSignatureCheck", () => {
       "signature_invalid",
     ],
     ["a garbled signature", () => ({ ...signed(), signature: "not base64 at all" }), "signature_invalid"],
-  ])("%s: %s", async (_what, request, refusal) => {
+  ])("%s: refused", async (_what, request, refusal) => {
     const check = await loadSignatureCheck(TOKEN, PUBLIC);
     expect(check(request())).toBe(refusal);
   });

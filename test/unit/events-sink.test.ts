@@ -139,21 +139,21 @@ describe("the Event Streams sink", () => {
   });
 
   it.each([
-    ["unsigned", { unsigned: true }, 401, "signature_missing"],
-    ["signed with another token", { token: "0".repeat(32) }, 403, "signature_invalid"],
+    ["unsigned", 401, "signature_missing", { unsigned: true }],
+    ["signed with another token", 403, "signature_invalid", { token: "0".repeat(32) }],
     [
       "signed for another URL",
-      { signedFor: "https://other.example.com/twilio/events" },
       403,
       "signature_invalid",
+      { signedFor: "https://other.example.com/twilio/events" },
     ],
     [
       "altered after signing",
-      { sent: batch(callEvent({ id: "EV1", callSid: callSid(9) })) },
       403,
       "body_hash_mismatch",
+      { sent: batch(callEvent({ id: "EV1", callSid: callSid(9) })) },
     ],
-  ] as const)("a delivery %s is refused %s and nudges nothing", async (_what, opts, status, reason) => {
+  ] as const)("a delivery %s is refused %s (%s) and nudges nothing", async (_what, status, reason, opts) => {
     const h = await start();
     const res = await post(h, batch(callEvent({ id: "EV1" })), opts);
     expect(res).toEqual({ status, body: { error: reason } });
@@ -197,12 +197,12 @@ describe("the Event Streams sink", () => {
   });
 
   it.each([
-    ["POST /twilio/event", { path: "/twilio/event" }, 404, "not_found"],
-    ["POST /", { path: "/" }, 404, "not_found"],
-    ["POST /twilio/events/", { path: "/twilio/events/" }, 404, "not_found"],
-    ["GET /twilio/events", { method: "GET" }, 405, "method_not_allowed"],
-    ["PUT /twilio/events", { method: "PUT" }, 405, "method_not_allowed"],
-  ] as const)("%s is answered %s", async (_what, opts, status, reason) => {
+    ["POST /twilio/event", 404, "not_found", { path: "/twilio/event" }],
+    ["POST /", 404, "not_found", { path: "/" }],
+    ["POST /twilio/events/", 404, "not_found", { path: "/twilio/events/" }],
+    ["GET /twilio/events", 405, "method_not_allowed", { method: "GET" }],
+    ["PUT /twilio/events", 405, "method_not_allowed", { method: "PUT" }],
+  ] as const)("%s is answered %s (%s)", async (_what, status, reason, opts) => {
     const h = await start();
     expect(await post(h, batch(callEvent()), opts)).toEqual({ status, body: { error: reason } });
     expect(h.handed).toEqual([]);
