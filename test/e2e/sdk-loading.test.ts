@@ -77,3 +77,28 @@ describe("the CLI's start loads no provider SDK", () => {
     expect(loaded.sort()).toEqual(["openai", "twilio", "ws"]);
   });
 });
+
+describe("the Event Streams sink loads Twilio's signature check when it starts, not when imported", () => {
+  it("importing events/sink-server.js loads none of twilio, openai, ws", async () => {
+    expect(await sdksLoadedBy(["events/sink-server.js"])).toEqual([]);
+  });
+
+  it("starting a sink loads twilio, and nothing else", async () => {
+    const loaded = await sdksLoadedBy(
+      ["events/sink-server.js", "log.js"],
+      `
+      const { startEventSink } = await import(${JSON.stringify(new URL("events/sink-server.js", DIST).href)});
+      const { createLogger } = await import(${JSON.stringify(new URL("log.js", DIST).href)});
+      const none = () => {};
+      const sink = await startEventSink({
+        host: "127.0.0.1", port: 0, publicUrl: "https://h.example/twilio/events", authToken: "t",
+        logger: createLogger("silent"),
+        observer: { received: none, refused: none, duplicate: none, ignored: none, queued: none },
+        onNudges: async () => "accepted",
+      });
+      await sink.close();
+      `,
+    );
+    expect(loaded).toEqual(["twilio"]);
+  });
+});
