@@ -1,5 +1,6 @@
 import { ConfigError } from "../config/config.js";
 import { errorMessage } from "../error-message.js";
+import { EventSinkListenError } from "../events/sink-server.js";
 import { SchemaMismatchError } from "../model/index.js";
 import { ListenError } from "../server/http.js";
 import { errorCode, SqliteBusyError } from "./database.js";
@@ -41,6 +42,7 @@ export function explainFatal(err: unknown): string | null {
     err instanceof UsageError ||
     err instanceof SchemaMismatchError ||
     err instanceof ListenError ||
+    err instanceof EventSinkListenError ||
     err instanceof SqliteBusyError
   ) {
     return err.message;

@@ -12,6 +12,7 @@ import { type Readiness, startHttpServer } from "../server/http.js";
 import { isDatabaseConfigError } from "./errors.js";
 import { daemonReadiness } from "./readiness.js";
 import { reportJson } from "./report.js";
+import { type EventsRunning, startEvents } from "./run-events.js";
 import { createRuntime } from "./runtime.js";
 
 export interface DaemonOptions {
@@ -66,7 +67,9 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
     reconcile: (request) => reconcileNow({ tickDeps, lease, state, gate, signal }, request),
     reconcileToken: config.reconcileToken,
   });
+  let events: EventsRunning | null = null;
   try {
+    events = await startEvents(config, runtime, { state, tickDeps, logger: log, signal });
     try {
       await runtime.database.verify();
       const statusWarning = await runtime.database.statusColumnWarning();
@@ -83,13 +86,16 @@ export async function runDaemon(config: Config, logger: Logger, opts: DaemonOpti
         dryRun: config.dryRun,
         table: config.calls.table,
         metrics: server.url,
+        ...(events === null ? {} : { events: events.url }),
       },
       "call-reconciler started",
     );
     await reconcileLoop(tickDeps, state, signal, gate);
     log.info("shutting down: no new calls taken, in-flight ends finished");
   } finally {
-    // A pass asked for over HTTP stops on the same signal; its ends commit or roll back before the lease goes.
+    // The checks events asked for, and a pass asked for over HTTP, stop on the same signal; their ends commit
+    // or roll back before the lease goes.
+    await events?.close();
     await gate.idle();
     if (state.leader) {
       await lease.release().then(

@@ -17,19 +17,16 @@ export function eventIntake(deps: {
   queue: NudgeQueue;
   relay: NudgeRelay | null;
   logger: Logger;
-  /** Calls queued for a check (on this replica or relayed). */
-  onQueued(calls: number): void;
 }): Intake {
   return async (nudges) => {
     if (nudges.length === 0) return "accepted";
     if (deps.state.leader) {
-      deps.onQueued(deps.queue.add(nudges));
+      deps.queue.add(nudges);
       return "accepted";
     }
     if (deps.relay === null) return "unavailable";
     try {
       await deps.relay.publish(nudges);
-      deps.onQueued(nudges.length);
       return "accepted";
     } catch (err) {
       deps.logger.warn(

@@ -122,7 +122,28 @@ function readEvent(event: unknown, now: Date, limits: BatchLimits): CallNudge | 
     callStatus: params.CallStatus,
     eventAt,
     appResponseCode: responseCodeOf(data.response),
+    callback: callbackOf(data.request, data.response),
   };
+}
+
+/** The app's status callback the event copies: where it went, how, how long the app took, when. */
+function callbackOf(request: Obj, response: unknown): CallNudge["callback"] {
+  const text = (v: unknown, max: number) => (typeof v === "string" && v.length <= max ? v : null);
+  const r = isObj(response) ? response : {};
+  const ms = r.requestDuration;
+  return {
+    url: text(request.url, 2048),
+    method: text(request.method, 16),
+    durationMs: typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : null,
+    at: isoOf(text(r.dateCreated, 64)),
+  };
+}
+
+/** Twilio dates its records in RFC 2822 (`Sun, 06 Dec 2026 12:00:00 +0000`); kept as ISO, or null. */
+function isoOf(value: string | null): string | null {
+  if (value === null) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
 /** The Call SID the event names, or null when it names none of that shape. */

@@ -67,9 +67,31 @@ describe("readEventBatch: a whole delivery", () => {
           callStatus: "completed",
           eventAt: NOW,
           appResponseCode: 502,
+          callback: {
+            url: "https://app.example.com/twilio/status",
+            method: "POST",
+            durationMs: 120,
+            at: "2026-12-06T12:00:00.000Z",
+          },
         },
       ],
       ignored: [],
+    });
+  });
+
+  it("the callback's details are kept only when readable: an odd one is unknown, never a reason to drop the event", () => {
+    const event = callEvent({ id: "EVodd" }) as {
+      data: { request: Record<string, unknown>; response: unknown };
+    };
+    event.data.request.url = 42;
+    event.data.request.method = "POST".repeat(10);
+    event.data.response = { responseCode: 200, requestDuration: -1, dateCreated: "yesterday" };
+    const read = readOne(event);
+    expect("nudges" in read && read.nudges[0]?.callback).toEqual({
+      url: null,
+      method: null,
+      durationMs: null,
+      at: null,
     });
   });
 
