@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pythonIsoformat } from "../../src/dev/app-table.js";
 import { type ActivePage, MAX_CALL_SIDS_PER_READ } from "../../src/model/index.js";
+import { openSqlite } from "../../src/sqlite/database.js";
 import { callsStatements } from "../../src/sqlite/sql/calls.js";
 import type { SqliteCallStore } from "../../src/sqlite/store.js";
 import { type AppFile, appFile, sid } from "../helpers/sqlite-app.js";
@@ -126,5 +127,14 @@ describe("SqliteCallStore.activeByCallSids", () => {
     const many = Array.from({ length: MAX_CALL_SIDS_PER_READ }, (_, i) => sid(1000 + i));
     expect(await f.store().activeByCallSids(many)).toMatchObject({ rows: [] });
     await expect(f.store().activeByCallSids([...many, sid(1)])).rejects.toThrow(RangeError);
+  });
+
+  it("has no nudge relay: SQLite carries no message between connections", async () => {
+    f = await appFile();
+    const target = f.config.database;
+    if (target?.kind !== "sqlite") throw new Error("the helper's config names no SQLite file");
+    const database = await openSqlite(f.config, target);
+    expect(database.nudgeRelay()).toBeNull();
+    await database.close();
   });
 });
