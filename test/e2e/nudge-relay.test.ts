@@ -3,11 +3,11 @@
  * another, cut under NOTIFY's payload limit, on a channel of the binding's own, and a listener that outlives
  * its connection and ignores what it cannot read.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { openPostgres, type PgDatabase } from "../../src/db/database.js";
 import { migrate } from "../../src/db/migrate.js";
-import { NOTIFY_PAYLOAD_LIMIT } from "../../src/db/nudge-payload.js";
+import { encodeNudges, NOTIFY_PAYLOAD_LIMIT } from "../../src/db/nudge-payload.js";
 import { nudgeChannel } from "../../src/db/sql/nudges.js";
 import { type CallNudge, NudgeNotRelayedError } from "../../src/model/index.js";
 import { type FreshDatabase, freshDatabase } from "../helpers/db.js";
@@ -32,12 +32,17 @@ interface Heard {
   close(): Promise<void>;
 }
 
+/** Every listener a test opened: closed after it, whatever became of the test. */
+const listening: Heard[] = [];
+
 async function listenOn(database: PgDatabase): Promise<Heard> {
   const relay = database.nudgeRelay();
   const batches: CallNudge[][] = [];
   const troubles: Error[] = [];
-  const listening = await relay.listen((n) => batches.push(n), { onTrouble: (err) => troubles.push(err) });
-  return { batches, troubles, all: () => batches.flat(), close: () => listening.close() };
+  const listener = await relay.listen((n) => batches.push(n), { onTrouble: (err) => troubles.push(err) });
+  const heard = { batches, troubles, all: () => batches.flat(), close: () => listener.close() };
+  listening.push(heard);
+  return heard;
 }
 
 describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
@@ -64,6 +69,9 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
     const mapping = loadConfig({}).calls;
     await migrate(db.pool, { withCallsTable: true, mapping });
   });
+  afterEach(async () => {
+    await Promise.all(listening.splice(0).map((h) => h.close()));
+  });
   afterAll(async () => {
     await Promise.all(opened.map((d) => d.close()));
     await db.drop();
@@ -83,7 +91,6 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
     await until("the nudges to arrive", () => heard.all().length >= 3);
     expect(heard.batches).toEqual([sent]);
     expect(heard.troubles).toEqual([]);
-    await heard.close();
   });
 
   it(`cuts a batch of more than ${NOTIFY_PAYLOAD_LIMIT} bytes into payloads NOTIFY takes, all delivered in order`, async () => {
@@ -96,7 +103,6 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
     await until("every nudge to arrive", () => heard.all().length >= sent.length);
     expect(heard.all()).toEqual(sent);
     expect(heard.batches.length).toBeGreaterThan(1);
-    await heard.close();
   });
 
   it("publishes what fits and says which nudge it could not carry", async () => {
@@ -110,7 +116,21 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
     expect((err as NudgeNotRelayedError).dropped).toEqual([huge]);
     await until("the others to arrive", () => heard.all().length >= 2);
     expect(heard.all()).toEqual([nudge(201), nudge(202)]);
-    await heard.close();
+  });
+
+  it("carries a nudge whose payload is 7999 bytes, NOTIFY's largest, and sets aside one a byte larger", async () => {
+    const heard = await listenOn(open());
+    const base = encodeNudges([nudge(250, { eventId: "" })]).payloads[0] as string;
+    const largest = nudge(250, { eventId: "z".repeat(NOTIFY_PAYLOAD_LIMIT - 1 - base.length) });
+    expect(encodeNudges([largest]).payloads[0]).toHaveLength(NOTIFY_PAYLOAD_LIMIT - 1);
+    const tooLarge = { ...largest, eventId: `${largest.eventId}z` };
+    const err = await open()
+      .nudgeRelay()
+      .publish([tooLarge, largest])
+      .catch((e: unknown) => e);
+    expect((err as NudgeNotRelayedError).dropped).toEqual([tooLarge]);
+    await until("the largest to arrive", () => heard.all().length >= 1);
+    expect(heard.batches).toEqual([[largest]]);
   });
 
   it("ignores a message on its channel it cannot read, and goes on listening", async () => {
@@ -134,7 +154,6 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
       expect.stringMatching(/ignored: a nudge payload of an unknown form/),
       expect.stringMatching(/ignored: nudge 0 of a payload is malformed/),
     ]);
-    await heard.close();
   });
 
   it("a listener whose session is terminated listens again on a new one and hears later publishes", async () => {
@@ -153,7 +172,6 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
       .publish([nudge(400)]);
     await until("the nudge to arrive", () => heard.all().length >= 1);
     expect(heard.batches).toEqual([[nudge(400)]]);
-    await heard.close();
   });
 
   it("two bindings in one database never hear each other", async () => {
@@ -178,7 +196,6 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
       .publish([nudge(502)]);
     await until("the next nudge to arrive", () => mine.all().length >= 2);
     expect(theirs.batches).toEqual([[nudge(501)]]);
-    await Promise.all([mine.close(), theirs.close()]);
   });
 
   it("close() ends the listener's session and its delivery; the Database's close ends its listeners", async () => {
@@ -204,6 +221,5 @@ describe("the nudge relay over NOTIFY (real PostgreSQL)", () => {
     opened.splice(opened.indexOf(database), 1);
     await database.close();
     await until("the database's listener to end", async () => (await listeners(CHANNEL)).length === 1);
-    await staying.close();
   });
 });
