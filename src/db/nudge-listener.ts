@@ -2,6 +2,8 @@
  * One LISTEN session on a client of its own: a pooled connection would be handed to other queries, and its
  * LISTEN would follow it, or be lost when the pool closes it. The session is opened again, with a backoff,
  * whenever it is lost (a restart, a failover, pg_terminate_backend); nothing it meets is thrown at the daemon.
+ * Behind PgBouncer it needs session pooling: in transaction pooling a LISTEN stays on whichever server session
+ * ran it, and this one would hear nothing.
  */
 import { ExponentialBackoff, type IBackoffFactory } from "cockatiel";
 import type pg from "pg";
