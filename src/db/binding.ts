@@ -44,7 +44,8 @@ export async function checkBinding(
   );
 }
 
-async function resolveCallsTable(pool: pg.Pool, mapping: CallsTableMapping): Promise<ResolvedTable> {
+/** CALLS_TABLE as the database resolves it now; SchemaMismatchError, one line, when there is no such table. */
+export async function resolveCallsTable(pool: pg.Pool, mapping: CallsTableMapping): Promise<ResolvedTable> {
   const { rows } = await pool.query<ResolvedTable>(RESOLVED_TABLE_SQL, [
     quoteQualifiedIdentifier(mapping.table),
   ]);

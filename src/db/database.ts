@@ -12,7 +12,8 @@ import { pgCode } from "./errors.js";
 import { HoldStore } from "./holds.js";
 import { Lease, reconcileLeaseName } from "./lease.js";
 import { migrate } from "./migrate.js";
-import { createPool } from "./pool.js";
+import { PgNudgeRelay } from "./nudge-relay.js";
+import { connectionSettings, createPool, type PoolOptions } from "./pool.js";
 import { verifyPrivileges } from "./privileges.js";
 import { RevertStore } from "./revert.js";
 import { statusColumnWarning } from "./schema-hints.js";
@@ -23,16 +24,23 @@ import { PgCallStore } from "./store.js";
 export interface PgDatabase extends Database {
   readonly kind: "postgresql";
   readonly store: PgCallStore;
+  nudgeRelay(): PgNudgeRelay;
 }
 
 /** Opens DATABASE_URL (a postgres:// URL): the pool connects on its first query. */
 export function openPostgres(config: Config, url: string, opts: OpenDatabaseOptions = {}): PgDatabase {
   const { calls } = config;
-  const pool = createPool(url, {
+  const poolOptions: PoolOptions = {
     max: opts.connections ?? 4,
     statementTimeoutMs: config.dbStatementTimeoutMs,
     ...(opts.readOnly === true ? { readOnly: true } : {}),
     ...(opts.onConnectionLost === undefined ? {} : { onError: opts.onConnectionLost }),
+  };
+  const pool = createPool(url, poolOptions);
+  const relay = new PgNudgeRelay({
+    pool,
+    clientConfig: connectionSettings(url, poolOptions),
+    mapping: calls,
   });
   const tables = daemonTables(calls.daemonSchema);
   const store = new PgCallStore(pool, calls, config.activeStatuses, {
@@ -58,6 +66,7 @@ export function openPostgres(config: Config, url: string, opts: OpenDatabaseOpti
         ttlSeconds,
         schema: calls.daemonSchema,
       }),
+    nudgeRelay: () => relay,
     holds: () => new HoldStore(pool, calls),
     reverts: () => new RevertStore(pool, calls),
     causes: (): CausesBook => ({
@@ -78,7 +87,10 @@ export function openPostgres(config: Config, url: string, opts: OpenDatabaseOpti
     verifyCallsTable: () => store.schema.verifyCallsTable(),
     statusColumnWarning: () => statusColumnWarning(pool, calls, config.activeStatuses),
     doctorChecks: (opts) => pgDoctorChecks({ pool, store, config }, opts),
-    close: () => pool.end(),
+    close: async () => {
+      await relay.close();
+      await pool.end();
+    },
   };
 }
 

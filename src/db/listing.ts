@@ -39,7 +39,8 @@ export interface ListingDeps {
   windowRows?: number;
 }
 
-interface ListedRow extends ListedCallRow {
+/** A row as every listing statement reads it (see PageStatements). */
+export interface ListedRow extends ListedCallRow {
   /** The column's text for a text or epoch start column (see PageStatements). */
   started_at: Date | string | null;
   cursor_started_at: string;
@@ -117,20 +118,31 @@ export class ActiveListing {
   }
 
   private pageOf(rows: readonly ListedRow[], next: PageCursor | null): ActivePage {
-    const started = this.started;
-    const startOf = (r: ListedRow): Date =>
-      started !== null
-        ? started.parse(typeof r.started_at === "string" ? r.started_at : null)
-        : // pg hands ±infinity back as a number: an Invalid Date, which decide() leaves unverified (invalid_time).
-          r.started_at instanceof Date
-          ? r.started_at
-          : new Date(Number.NaN);
-    return {
-      rows: rows.map((r) => listedCall(r, startOf(r))),
-      next,
-      held: new Set(rows.filter((r) => r.held).map((r) => r.id)),
-    };
+    return activePageOf(rows, this.started, next);
   }
+}
+
+/**
+ * Rows of a listing statement (see PageStatements) as the port gives them: a text or epoch start parsed with
+ * `started`, the column's conversion (null for a timestamp column, read by pg).
+ */
+export function activePageOf(
+  rows: readonly ListedRow[],
+  started: RawTime | null,
+  next: PageCursor | null,
+): ActivePage {
+  const startOf = (r: ListedRow): Date =>
+    started !== null
+      ? started.parse(typeof r.started_at === "string" ? r.started_at : null)
+      : // pg hands ±infinity back as a number: an Invalid Date, which decide() leaves unverified (invalid_time).
+        r.started_at instanceof Date
+        ? r.started_at
+        : new Date(Number.NaN);
+  return {
+    rows: rows.map((r) => listedCall(r, startOf(r))),
+    next,
+    held: new Set(rows.filter((r) => r.held).map((r) => r.id)),
+  };
 }
 
 function keyOf(cursor: PageCursor | null): string {

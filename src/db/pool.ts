@@ -53,14 +53,26 @@ export const POOL_DEFAULTS = {
  * pg emits them as 'error' events, which Node treats as fatal when unhandled.
  */
 export function createPool(connectionString: string, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    ...connectionSettings(connectionString, opts),
+    max: opts.max ?? 4,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on("error", (err) => opts.onError?.(err));
+  return pool;
+}
+
+/**
+ * What every connection of the daemon is opened with, pooled or not (a LISTEN session is a client of its
+ * own): the links and session limits of PoolOptions, and the name operators see in pg_stat_activity.
+ */
+export function connectionSettings(connectionString: string, opts: PoolOptions = {}): pg.ClientConfig {
   const d = POOL_DEFAULTS;
   const statementTimeoutMs = opts.statementTimeoutMs ?? d.statementTimeoutMs;
-  const pool = new pg.Pool({
+  return {
     connectionString,
-    max: opts.max ?? 4,
     application_name: "call-reconciler",
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? d.connectionTimeoutMs,
-    idleTimeoutMillis: 30_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: opts.keepAliveInitialDelayMs ?? d.keepAliveInitialDelayMs,
     query_timeout: opts.queryTimeoutMs ?? statementTimeoutMs + d.queryTimeoutMarginMs,
@@ -68,9 +80,7 @@ export function createPool(connectionString: string, opts: PoolOptions = {}): pg
     lock_timeout: opts.lockTimeoutMs ?? d.lockTimeoutMs,
     idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? d.idleInTransactionTimeoutMs,
     ...(opts.readOnly === true ? { options: "-c default_transaction_read_only=on" } : {}),
-  });
-  pool.on("error", (err) => opts.onError?.(err));
-  return pool;
+  };
 }
 
 /**

@@ -6,6 +6,8 @@ import {
   type ActivePage,
   type ActiveSummary,
   type CommandStore,
+  callSidBatch,
+  callSidPage,
   type EndBatchResult,
   type EndRequest,
   type ListingIndex,
@@ -24,7 +26,7 @@ import {
 } from "./column-types.js";
 import { readDurationColumn } from "./duration-column.js";
 import { endError, SchemaMismatchError } from "./errors.js";
-import { ActiveListing } from "./listing.js";
+import { ActiveListing, activePageOf, type ListedRow } from "./listing.js";
 import { readListingIndex } from "./listing-index.js";
 import { withTransaction } from "./pool.js";
 import { recordRefusal, refusedBefore } from "./refusals.js";
@@ -140,8 +142,24 @@ export class PgCallStore implements CommandStore {
     startedAtOrBefore: Date,
     limit: number,
   ): Promise<ActivePage> {
-    const page = await this.listing.page(cursor, startedAtOrBefore, limit);
+    return this.routed(await this.listing.page(cursor, startedAtOrBefore, limit));
+  }
+
+  /** With one id column for both providers, each row goes to the provider its id's shape names. */
+  private routed(page: ActivePage): ActivePage {
     return idColumnShared(this.mapping) ? { ...page, rows: page.rows.map(routeSharedId) } : page;
+  }
+
+  async activeByCallSids(callSids: readonly string[]): Promise<ActivePage> {
+    const asked = callSidBatch(callSids);
+    const [sql, { startedZone, started }] = await Promise.all([this.pages(), this.timeColumns()]);
+    if (asked.length === 0 || sql.activeByCallSids === null) return { rows: [], next: null, held: new Set() };
+    const { rows } = await this.pool.query<ListedRow>(sql.activeByCallSids, [
+      this.activeStatuses,
+      asked,
+      ...startedZone,
+    ]);
+    return callSidPage(this.routed(activePageOf(rows, started, null)), asked);
   }
 
   /**

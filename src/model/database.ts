@@ -265,7 +265,7 @@ export interface Database {
    * How an event received by any replica reaches the leader (PostgreSQL: NOTIFY); null where only one
    * replica can run (SQLite): the receiving replica is then the writer, or refuses the event.
    */
-  nudgeRelay?(): NudgeRelay | null;
+  nudgeRelay(): NudgeRelay | null;
   reverts(): RevertBook;
   causes(): CausesBook;
   /** The name of the writers' lease, as `writerLease` resolves it (for the line naming who holds it). */

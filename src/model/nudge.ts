@@ -35,8 +35,39 @@ export interface CallNudge {
  * with NOTIFY; a store without one (SQLite, one replica) has none.
  */
 export interface NudgeRelay {
-  /** Hands nudges to whichever replica leads. Throws when the database cannot be reached. */
+  /**
+   * Hands nudges to whichever replica leads. Throws when the database cannot be reached, and
+   * NudgeNotRelayedError when some nudge cannot be relayed at all (the others were).
+   */
   publish(nudges: readonly CallNudge[]): Promise<void>;
-  /** Calls `onNudges` with every batch published from now on, by any replica, until closed. */
-  listen(onNudges: (nudges: CallNudge[]) => void): Promise<{ close(): Promise<void> }>;
+  /**
+   * Calls `onNudges` with every batch published from now on, by any replica, until closed. Resolves once
+   * listening; rejects when the first connection fails. A connection lost later is opened again (nudges sent
+   * meanwhile are lost: the next pass looks at those calls anyway).
+   */
+  listen(
+    onNudges: (nudges: CallNudge[]) => void,
+    opts?: NudgeListenOptions,
+  ): Promise<{ close(): Promise<void> }>;
+}
+
+export interface NudgeListenOptions {
+  /**
+   * Hears what the listener survived without stopping: a message it could not read (ignored), its
+   * connection lost or not yet opened again, an error thrown by `onNudges`. Unheard by default.
+   */
+  onTrouble?: (err: Error) => void;
+}
+
+/**
+ * Nudges a relay cannot carry at all (one alone is larger than a message, or its time is not a time): not
+ * relayed, the rest of the batch was. The next pass looks at those calls anyway.
+ */
+export class NudgeNotRelayedError extends Error {
+  override name = "NudgeNotRelayedError";
+  constructor(readonly dropped: readonly CallNudge[]) {
+    super(
+      `${dropped.length} nudge(s) could not be relayed (larger than one message, or without a valid time)`,
+    );
+  }
 }

@@ -74,6 +74,9 @@ export interface PageCursor {
   id: string;
 }
 
+/** The most Call SIDs one `CallStore.activeByCallSids` takes: one statement's worth, a bounded parameter. */
+export const MAX_CALL_SIDS_PER_READ = 500;
+
 export interface ActivePage {
   rows: ActiveCall[];
   next: PageCursor | null;
@@ -130,9 +133,11 @@ export interface CallStore {
   listActivePage(cursor: PageCursor | null, startedAtOrBefore: Date, limit: number): Promise<ActivePage>;
   /**
    * The active rows whose Twilio Call SID is one of `callSids` (an event named them), in the form
-   * `listActivePage` gives, with `next` null. Unknown or no longer active SIDs are simply absent.
+   * `listActivePage` gives (held ids included), started at any time, in start order, with `next` null.
+   * Unknown or no longer active SIDs are simply absent. At most MAX_CALL_SIDS_PER_READ SIDs a call (callers
+   * batch): more throw a RangeError.
    */
-  activeByCallSids?(callSids: readonly string[]): Promise<ActivePage>;
+  activeByCallSids(callSids: readonly string[]): Promise<ActivePage>;
   /**
    * `ended` when this call was ended now; `not_active` when it no longer was (a webhook won the race);
    * `locked` when the app holds its row locked (never waited for). Throws RowRefusedError when the table

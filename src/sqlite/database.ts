@@ -96,6 +96,9 @@ export async function openSqlite(
           await explained(() => checkBinding(file, calls, { bind: true }));
         },
       }),
+    // No relay: SQLite has no message between connections (its hooks see only their own connection's
+    // writes), and the file serves replicas on one host only: an event reaches the leader by the next pass.
+    nudgeRelay: () => null,
     holds: () => new SqliteHoldBook(file, calls),
     reverts: () => new SqliteRevertBook(file, calls),
     causes: () => new SqliteCausesBook(file),

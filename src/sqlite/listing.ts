@@ -42,16 +42,40 @@ export function readActivePage(
         .prepare(ctx.sql.nextPage)
         .all({ ...params, afterStarted: cursor.startedAt, afterId: cursor.id })) as unknown as ListedRow[];
   const last = rows[rows.length - 1];
+  return activePageOf(
+    ctx,
+    rows,
+    last !== undefined && rows.length === limit
+      ? { startedAt: rawText(last.started_at) ?? "", id: last.id }
+      : null,
+  );
+}
+
+/**
+ * The active rows of the named Call SIDs (CallStore.activeByCallSids), `sids` distinct and bounded by the
+ * caller, as a listing's page gives them.
+ */
+export function readActiveByCallSids(
+  db: Connection,
+  ctx: ListingContext,
+  sids: readonly string[],
+): ActivePage {
+  if (ctx.sql.activeByCallSids === null || sids.length === 0)
+    return { rows: [], next: null, held: new Set() };
+  const rows = db
+    .prepare(ctx.sql.activeByCallSids)
+    .all({ ...ctx.active, sids: JSON.stringify(sids) }) as unknown as ListedRow[];
+  return activePageOf(ctx, rows, null);
+}
+
+function activePageOf(ctx: ListingContext, rows: readonly ListedRow[], next: PageCursor | null): ActivePage {
   const calls = rows.map((r) => {
     const call = listedCall(r, ctx.shape.started.parse(rawText(r.started_at)));
     return ctx.sharedId ? routeSharedId(call) : call;
   });
   return {
     rows: calls,
-    next:
-      last !== undefined && rows.length === limit
-        ? { startedAt: rawText(last.started_at) ?? "", id: last.id }
-        : null,
+    next,
     held: new Set(rows.filter((r) => Number(r.held) === 1).map((r) => r.id)),
   };
 }

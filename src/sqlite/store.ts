@@ -5,21 +5,23 @@
  */
 import type { CallsTableMapping } from "../config/config-types.js";
 import { idColumnShared } from "../config/quoted-mapping.js";
-import type {
-  ActivePage,
-  ActiveSummary,
-  CommandStore,
-  EndBatchResult,
-  EndRequest,
-  ListingIndex,
-  PageCursor,
-  Sighting,
-  StartShares,
+import {
+  type ActivePage,
+  type ActiveSummary,
+  type CommandStore,
+  callSidBatch,
+  callSidPage,
+  type EndBatchResult,
+  type EndRequest,
+  type ListingIndex,
+  type PageCursor,
+  type Sighting,
+  type StartShares,
 } from "../model/index.js";
 import { type CallsTableShape, readCallsTable } from "./calls-table.js";
 import { endError, endInTransaction, recordRefusalIn, refusedBeforeIn } from "./ends.js";
 import type { Connection, SqliteFile } from "./file.js";
-import { type ListingContext, rawText, readActivePage } from "./listing.js";
+import { type ListingContext, rawText, readActiveByCallSids, readActivePage } from "./listing.js";
 import { inspectListingIndex } from "./listing-index.js";
 import { lastLiveSighting, readSightings, saveSightings } from "./sightings.js";
 import { activeParams, callsStatements } from "./sql/calls.js";
@@ -87,6 +89,14 @@ export class SqliteCallStore implements CommandStore {
     // runs is seen by the next pass's gauge (and alert), not only at start-up.
     if (cursor === null) await this.listingIndex();
     return this.file.read((db) => readActivePage(db, this.contextOf(db), cursor, startedAtOrBefore, limit));
+  }
+
+  async activeByCallSids(callSids: readonly string[]): Promise<ActivePage> {
+    const asked = callSidBatch(callSids);
+    return callSidPage(
+      await this.file.read((db) => readActiveByCallSids(db, this.contextOf(db), asked)),
+      asked,
+    );
   }
 
   async endCall(req: EndRequest): Promise<"ended" | "not_active" | "locked"> {

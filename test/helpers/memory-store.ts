@@ -3,6 +3,8 @@ import {
   type ActivePage,
   type ActiveSummary,
   type CallStore,
+  callSidBatch,
+  callSidPage,
   type EndBatchResult,
   type EndRequest,
   type PageCursor,
@@ -108,6 +110,19 @@ export class MemoryCallStore implements CallStore {
     };
     this.onPage?.(page);
     return page;
+  }
+
+  /** The active rows of the named SIDs, as PgCallStore reads them: the listing's rows, any start, no cursor. */
+  async activeByCallSids(callSids: readonly string[]): Promise<ActivePage> {
+    const asked = callSidBatch(callSids);
+    const rows = [...this.rows.values()]
+      .filter((r) => this.activeStatuses.includes(r.status))
+      .map((r) => (this.sharedIdColumn ? routeSharedId(r.call) : r.call))
+      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : 1));
+    return callSidPage(
+      { rows, next: null, held: new Set(rows.filter((c) => this.held.has(c.id)).map((c) => c.id)) },
+      asked,
+    );
   }
 
   async endCall(req: EndRequest): Promise<"ended" | "not_active" | "locked"> {

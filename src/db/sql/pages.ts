@@ -5,7 +5,7 @@ import { daemonTables } from "./tables.js";
 /**
  * The reads of a pass and of the start-up checks. Built with `startedInZone` (a `timestamp without time zone`
  * start column), the listing and the summary take one more parameter, last: the time zone (CALLS_TIME_ZONE)
- * the column's wall times are in — $4, $6 and $2 below.
+ * the column's wall times are in — $4, $6, $3 and $2 below.
  */
 export interface PageStatements {
   /**
@@ -15,6 +15,14 @@ export interface PageStatements {
   firstActivePage: string;
   /** As firstActivePage, plus $4 cursor started_at (text, exact to the microsecond), $5 cursor id. */
   nextActivePage: string;
+  /**
+   * $1 active statuses (the list), $2 Call SIDs (text[]): the active rows whose Twilio SID column holds one of
+   * them, started at any time, in the listing's columns and order (`held` included). It relies on an index
+   * whose first column is the SID column, as an app that looks its rows up by the CallSid of a status
+   * callback has (the app's primary key when the id is the SID): without one, each read scans the table.
+   * Null when the table has no Twilio SID column.
+   */
+  activeByCallSids: string | null;
   /** $1 active statuses. */
   activeSummary: string;
   /**
@@ -90,6 +98,12 @@ export function buildPageStatements(
   return {
     firstActivePage: `${select("$4")} WHERE ${activeWhere("$4")} ${order}`,
     nextActivePage: `${select("$6")} WHERE ${activeWhere("$6")} AND (${started}, ${id}) > ($4, $5) ${order}`,
+    // The zone (when a naive start column needs one) is $3 here.
+    activeByCallSids:
+      sid === null
+        ? null
+        : `${select("$3")} WHERE c.${sid} = ANY($2::text[]) AND ${status} = ANY($1) AND ${ended} IS NULL
+      ORDER BY c.${started}, c.${id}`,
     activeSummary: `SELECT count(*)::bigint AS active, ${read(`min(${started})`, "$2")} AS oldest_started_at
       FROM ${table} WHERE ${status} = ANY($1) AND ${ended} IS NULL`,
     finishedActive: `SELECT s.status, count(*)::int AS n FROM (

@@ -19,6 +19,14 @@ export interface CallsStatements {
   nextPage: string;
   /** As firstPage without the holds: the plan the listing index is judged on. */
   firstPagePlan: string;
+  /**
+   * :sids (a JSON array of Call SIDs): the active rows whose Twilio SID column holds one of them, started at
+   * any time, in the listing's columns and order. It relies on an index whose first column is the SID column,
+   * as an app that looks its rows up by a status callback's CallSid has (the app's primary key when the id is
+   * the SID): SQLite then looks each SID up in it; without one, each read scans the table. Null when the
+   * table has no Twilio SID column.
+   */
+  activeByCallSids: string | null;
   /** count and the oldest start (raw) of the active rows. */
   summary: string;
   /** The raw start of every active row. */
@@ -50,13 +58,15 @@ export function callsStatements(
   };
   const held = `EXISTS (SELECT 1 FROM ${OWN_TABLES.holds} AS h
       WHERE h.call_id = CAST(c.${id} AS TEXT) AND h.released_at IS NULL)`;
-  const select = (withHolds: boolean) => `SELECT CAST(c.${id} AS TEXT) AS id,
+  const columns = (withHolds: boolean) => `SELECT CAST(c.${id} AS TEXT) AS id,
       CAST(${sid === null ? "NULL" : `c.${sid}`} AS TEXT) AS twilio_sid,
       CAST(${rtc === null ? "NULL" : `c.${rtc}`} AS TEXT) AS openai_id,
       CAST(${account === null ? "NULL" : `c.${account}`} AS TEXT) AS twilio_account,
       CAST(c.${status} AS TEXT) AS status, c.${started} AS started_at,
       ${withHolds ? held : "0"} AS held
-    FROM ${quotedTable} AS c
+    FROM ${quotedTable} AS c`;
+  const select = (withHolds: boolean) =>
+    `${columns(withHolds)}
     WHERE ${active("c.")} AND c.${ended} IS NULL AND c.${started} <= :cutoff`;
   const order = `ORDER BY c.${started}, c.${id} LIMIT :limit`;
   const twilioRows =
@@ -69,6 +79,12 @@ export function callsStatements(
     firstPage: `${select(opts.withoutHolds !== true)} ${order}`,
     nextPage: `${select(opts.withoutHolds !== true)} AND (c.${started}, c.${id}) > (:afterStarted, :afterId) ${order}`,
     firstPagePlan: `${select(false)} ${order}`,
+    activeByCallSids:
+      sid === null
+        ? null
+        : `${columns(opts.withoutHolds !== true)}
+    WHERE c.${sid} IN (SELECT value FROM json_each(:sids)) AND ${active("c.")} AND c.${ended} IS NULL
+    ORDER BY c.${started}, c.${id}`,
     summary: `SELECT count(*) AS active, min(${started}) AS oldest FROM ${quotedTable}
       WHERE ${active("")} AND ${ended} IS NULL`,
     activeStarts: `SELECT CAST(${started} AS TEXT) AS v FROM ${quotedTable} WHERE ${active("")} AND ${ended} IS NULL`,
