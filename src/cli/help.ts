@@ -98,8 +98,9 @@ database's, the role's privileges (with the GRANTs that are missing), the calls 
 and the daemon's tables (migrated, and the calls table their state belongs to), the status values that would be written (after STATUS_MAP) and whether
 the column accepts them, the listing index, that some rows hold ACTIVE_STATUSES, the Twilio credentials
 (one page of calls in progress for the account and for each subaccount the active rows name), the phone
-numbers without a status callback (inbound calls to them never report their end) and the OpenAI key (one
-page of the model list). Reads only. On a SQLite file (DATABASE_URL=sqlite:…) the database lines are the
+numbers without a status callback (inbound calls to them never report their end), with EVENTS_URL set the
+account's Event Streams (a sink posts to EVENTS_URL, is active and is subscribed to call ends; warnings only,
+as the passes do the work without them) and the OpenAI key (one page of the model list). Reads only. On a SQLite file (DATABASE_URL=sqlite:…) the database lines are the
 file's instead of a server's: its SQLite version, that it is on a local disk and that this user can read and
 write it and its directory, its journal mode.
 

@@ -165,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./doctor.js")).runDoctor(config, logger, {
         json: flags.json === true,
         out: process.stdout,
+        eventsUrl: process.env.EVENTS_URL?.trim() || undefined,
       });
     case "audit": {
       const { exitCode } = await (await import("./audit.js")).runAudit(config, logger, {
