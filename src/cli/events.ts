@@ -23,6 +23,9 @@ export interface EventsOptions {
   keepAlive?: boolean;
 }
 
+/** A line holds a URL, sids and Twilio's message: long, but never a page. */
+const LINE_WIDTH = 2000;
+
 /** What the operator can do about a failed request, by its reason. */
 const FIX: Record<EventStreamsError["reason"], string> = {
   auth_failed: ": check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET)",
@@ -92,59 +95,58 @@ export function teardownLine(url: string, a: TornDown): string {
   return `${a.account}: ${done}${foreign}`;
 }
 
+/** How one command reads its answer: its line, and whether it is done. */
+interface Action<T> {
+  doing: string;
+  act: (s: EventStreams) => Promise<T | EventStreamsError>;
+  line: (a: T) => string;
+  done: (a: T) => boolean;
+}
+
+const isError = (a: { kind: string }): a is EventStreamsError => a.kind === "error";
+
 async function run<T extends { kind: string }>(
   opts: EventsOptions,
   streams: EventStreams[],
-  act: (s: EventStreams) => Promise<T | EventStreamsError>,
-  line: (a: T) => string,
-  doing: string,
-  ok: (a: T) => boolean,
+  action: Action<T>,
 ): Promise<number> {
-  const answers: (T | EventStreamsError)[] = [];
-  // One account after another: each line is printed as it is known.
+  const accounts: ({ account: string } & (T | EventStreamsError))[] = [];
   const lines: string[] = [];
   let exit: number = EXIT.ok;
   for (const s of streams) {
-    const a = await act(s);
-    answers.push(a);
-    if (a.kind === "error") {
-      const e = a as EventStreamsError;
-      lines.push(failedLine(s.account, doing, e));
-      exit = Math.max(exit, errorExit(e));
+    const a = await action.act(s);
+    accounts.push({ account: s.account, ...a });
+    if (isError(a)) {
+      lines.push(failedLine(s.account, action.doing, a));
+      exit = Math.max(exit, errorExit(a));
     } else {
-      lines.push(line(a as T));
-      if (!ok(a as T)) exit = Math.max(exit, EXIT.zombiesLeft);
+      lines.push(action.line(a));
+      if (!action.done(a)) exit = Math.max(exit, EXIT.zombiesLeft);
     }
   }
-  const accounts = answers.map((a, i) => ({ account: streams[i]?.account, ...a }));
+  // Twilio's words and the URL are quoted in the lines: shown escaped, as every command's output is.
   opts.out.write(
     opts.json
       ? `${JSON.stringify({ url: opts.url, accounts }, null, 2)}\n`
-      : `${lines.map((l) => terminalText(l, 2000)).join("\n")}\n`,
+      : `${lines.map((l) => terminalText(l, LINE_WIDTH)).join("\n")}\n`,
   );
   return exit;
 }
 
 export function runEventsSetup(config: Config, opts: EventsOptions): Promise<number> {
-  const streams = streamsOf(config, "events setup", opts.keepAlive ?? false);
-  return run(
-    opts,
-    streams,
-    (s) => s.setup(opts.url),
-    (a) => setupLine(opts.url, a),
-    "Event Streams setup",
-    (a) => a.subscription !== null,
-  );
+  return run(opts, streamsOf(config, "events setup", opts.keepAlive ?? false), {
+    doing: "Event Streams setup",
+    act: (s) => s.setup(opts.url),
+    line: (a) => setupLine(opts.url, a),
+    done: (a) => a.subscription !== null,
+  });
 }
 
 export function runEventsTeardown(config: Config, opts: EventsOptions): Promise<number> {
-  const streams = streamsOf(config, "events teardown", opts.keepAlive ?? false);
-  return run(
-    opts,
-    streams,
-    (s) => s.teardown(opts.url),
-    (a) => teardownLine(opts.url, a),
-    "Event Streams teardown",
-    () => true,
-  );
+  return run(opts, streamsOf(config, "events teardown", opts.keepAlive ?? false), {
+    doing: "Event Streams teardown",
+    act: (s) => s.teardown(opts.url),
+    line: (a) => teardownLine(opts.url, a),
+    done: () => true,
+  });
 }

@@ -306,6 +306,14 @@ describe("events setup", () => {
     expect(scope.isDone()).toBe(true);
     expect(answer).toEqual({ kind: "state", account: ACCOUNT, sinks: [], subscriptions: [] });
   });
+  it("keeps a base URL's path: a proxy at /twilio receives /twilio/v1/…", async () => {
+    const scope = nock("http://proxy.example")
+      .get("/twilio/v1/Sinks")
+      .query({ PageSize: "1000" })
+      .reply(200, list("sinks", [], "http://proxy.example/twilio/v1/Sinks?Page=0"));
+    expect(await streams("http://proxy.example/twilio/").inspect(URL_)).toMatchObject({ kind: "state" });
+    expect(scope.isDone()).toBe(true);
+  });
 });
 
 describe("events teardown", () => {
