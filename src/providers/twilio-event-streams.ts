@@ -186,6 +186,8 @@ async function inspect(client: SdkClient, account: string, url: string): Promise
 async function schemaVersionOf(client: SdkClient, type: string): Promise<number> {
   const events = client.events.v1;
   const eventType = await step(`reading event type ${type}`, () => events.eventTypes(type).fetch());
+  if (typeof eventType.schemaId !== "string" || eventType.schemaId === "")
+    throw new UnexpectedAnswer(`Twilio names no schema for event type ${type}`);
   const versions = await step(`listing the versions of schema ${eventType.schemaId}`, () =>
     events.schemas(eventType.schemaId).versions.list({ pageSize: PAGE_SIZE }),
   );

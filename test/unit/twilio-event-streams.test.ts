@@ -413,6 +413,28 @@ describe("errors: one line naming the step, Twilio's status and error", () => {
     });
   });
 
+  it("a Type without a schema, or a schema without versions, is an answer not as documented", async () => {
+    const noSchema = nock(BASE);
+    listSinks(noSchema, [sink(1)]);
+    listSubscriptions(noSchema, 1, []);
+    noSchema
+      .get(`/v1/Types/${COMPLETED}`)
+      .reply(200, { type: COMPLETED, schema_id: null, status: "available" });
+    expect(await streams().setup(URL_)).toMatchObject({
+      kind: "error",
+      reason: "malformed_response",
+      detail: expect.stringMatching(/Twilio names no schema for event type/),
+    });
+    const noVersions = nock(BASE);
+    listSinks(noVersions, [sink(1)]);
+    listSubscriptions(noVersions, 1, []);
+    typeAndSchema(noVersions, []);
+    expect(await streams().setup(URL_)).toMatchObject({
+      reason: "malformed_response",
+      detail: expect.stringMatching(/Twilio lists no version of schema Voice\.StatusCallback/),
+    });
+  });
+
   it("an unreachable host is a network error, never an answer", async () => {
     nock.enableNetConnect("127.0.0.1:1");
     const answer = await createEventStreams({
