@@ -9,6 +9,7 @@ import { createTwilioProbe, type TwilioProbe } from "../providers/twilio.js";
 import { createTwilioClient } from "../providers/twilio-client.js";
 import { describeNumbers, readNumbers } from "../providers/twilio-numbers.js";
 import type { Check } from "./doctor-check.js";
+import { eventStreamsChecks } from "./doctor-events.js";
 
 /** Subaccounts asked one page each: enough to catch a closed or foreign one without one request per row. */
 const SUBACCOUNTS_CHECKED = 20;
@@ -24,6 +25,8 @@ export async function twilioChecks(
   config: Config,
   subaccounts: readonly string[],
   keepAlive: boolean,
+  /** EVENTS_URL as set: with it, the Event Streams lines. */
+  eventsUrl: string | undefined = undefined,
 ): Promise<Check[]> {
   if (config.twilio === null) {
     return [
@@ -33,6 +36,15 @@ export async function twilioChecks(
         detail:
           "not configured (TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN): rows with a Call SID stay unverified",
       },
+      ...(eventsUrl === undefined
+        ? []
+        : [
+            {
+              name: "event sink",
+              state: "warn" as const,
+              detail: "EVENTS_URL is set, but without Twilio's credentials no sink can be checked or set up",
+            },
+          ]),
     ];
   }
   const credentials = config.twilio;
@@ -69,6 +81,7 @@ export async function twilioChecks(
     const { ok, detail } = describeNumbers(numbers);
     checks.push({ name: "phone numbers", state: ok ? "pass" : "warn", detail });
   }
+  if (eventsUrl !== undefined) checks.push(...(await eventStreamsChecks(eventsUrl, numbers, options)));
   return checks;
 }
 

@@ -13,6 +13,7 @@ Commands:
   revert    undo the ends of one run (or of one call), dry-run unless --apply; restored calls are held
   hold      protect one call: the daemon never ends it until it is released
   release   end a call's hold: the next pass judges it again
+  events    events setup|teardown: the Twilio Event Streams sink that tells the daemon of call ends at once
 
 Options:
   -h, --help      show help (also: call-reconciler <command> --help)
@@ -97,8 +98,9 @@ database's, the role's privileges (with the GRANTs that are missing), the calls 
 and the daemon's tables (migrated, and the calls table their state belongs to), the status values that would be written (after STATUS_MAP) and whether
 the column accepts them, the listing index, that some rows hold ACTIVE_STATUSES, the Twilio credentials
 (one page of calls in progress for the account and for each subaccount the active rows name), the phone
-numbers without a status callback (inbound calls to them never report their end) and the OpenAI key (one
-page of the model list). Reads only. On a SQLite file (DATABASE_URL=sqlite:…) the database lines are the
+numbers without a status callback (inbound calls to them never report their end), with EVENTS_URL set the
+account's Event Streams (a sink posts to EVENTS_URL, is active and is subscribed to call ends; warnings only,
+as the passes do the work without them) and the OpenAI key (one page of the model list). Reads only. On a SQLite file (DATABASE_URL=sqlite:…) the database lines are the
 file's instead of a server's: its SQLite version, that it is on a local disk and that this user can read and
 write it and its directory, its journal mode.
 
@@ -212,4 +214,47 @@ Ends the hold of one call (call-reconciler hold, or a revert): the next pass jud
 end it. The hold stays in call_reconciler_holds as history (released_at, released_by).
 
 Exit codes: 0 released, or not held; 2 bad usage or configuration.`,
+  events: `Usage: call-reconciler events setup [--url <url>] [--json]
+       call-reconciler events teardown [--url <url>] [--json]
+
+Twilio's Event Streams send a copy of each call's final status callback to the daemon's events endpoint, so
+that it looks at that call at once instead of at the next pass. These commands make or remove what Twilio
+needs for it on the account: a webhook sink that posts to the URL, and its subscription to call ends.
+call-reconciler events setup --help and events teardown --help say what each does.`,
+  "events setup": `Usage: call-reconciler events setup [--url <url>] [--json]
+
+Makes sure the account (TWILIO_ACCOUNT_SID) has an Event Streams webhook sink that POSTs to the URL (--url,
+else EVENTS_URL: the events endpoint's public URL, exactly as Twilio must post to it) and that it is
+subscribed to com.twilio.voice.status-callback.call.completed, the status callback of every call's end. A sink
+or subscription that exists is used as it is ("already"); only what is missing is created, marked
+"call-reconciler" in its description, the subscription at the event type's newest schema version. Running it
+twice creates nothing the second time. Prints one line per account: the sink, its status (Twilio subscribes
+only an active sink) and the subscription. The URL must be https:// (http only to 127.0.0.1, localhost or
+[::1], for a local test). Events come only for calls that ask for status callbacks: doctor names the
+phone numbers that do not.
+
+Options:
+  --url <url>   the URL Twilio posts to (default: EVENTS_URL)
+  --json        the same as JSON: {"url", "accounts": [{"account", "kind": "set_up"|"error", ...}]}
+
+Exit codes:
+  0  the sink exists, is active and is subscribed to call ends
+  1  not done: the sink is not active yet, or Twilio failed (404, 429, 5xx, no answer); run it again
+  2  bad usage or configuration: no URL, a URL refused, no Twilio credentials, or Twilio refused them (401, 403)`,
+  "events teardown": `Usage: call-reconciler events teardown [--url <url>] [--json]
+
+Removes what events setup made for the URL (--url, else EVENTS_URL): the subscriptions whose description
+marks them as call-reconciler's, on any sink that posts to the URL, then call-reconciler's own sinks that post
+to it. A sink or subscription someone else made is never removed, even at the same URL; a sink of
+call-reconciler's that another's subscription still uses is kept. Running it twice removes nothing the second
+time ("already").
+
+Options:
+  --url <url>   the URL the sink posts to (default: EVENTS_URL)
+  --json        the same as JSON: {"url", "accounts": [{"account", "kind": "torn_down"|"error", ...}]}
+
+Exit codes:
+  0  nothing of call-reconciler's is left at the URL
+  1  not done: Twilio failed (404, 429, 5xx, no answer); run it again
+  2  bad usage or configuration: no URL, a URL refused, no Twilio credentials, or Twilio refused them (401, 403)`,
 };

@@ -6,6 +6,7 @@ import { errorMessage } from "../error-message.js";
 import { tuneGarbageCollection } from "../gc-tuning.js";
 import { createLogger } from "../log.js";
 import { EXIT, explainFatal, UsageError } from "./errors.js";
+import { eventsUrl } from "./events-url.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { shutDownOnUnexpectedError } from "./last-resort.js";
 import { terminalText } from "./terminal-text.js";
@@ -43,6 +44,7 @@ const FLAGS = {
   report: { since: { type: "string" }, call: { type: "string" }, json: { type: "boolean" } },
   hold: { reason: { type: "string" } },
   release: {},
+  events: { url: { type: "string" }, json: { type: "boolean" } },
 } as const;
 
 type Command = keyof typeof FLAGS;
@@ -50,12 +52,16 @@ type Command = keyof typeof FLAGS;
 /** Commands that take one call id after their options (`hold <call-id>`). */
 const TAKES_CALL_ID: ReadonlySet<Command> = new Set(["hold", "release"]);
 
+/** `events <action>`: what each action is. */
+const EVENTS_ACTIONS = ["setup", "teardown"] as const;
+type EventsAction = (typeof EVENTS_ACTIONS)[number];
+
 function parse(command: Command, args: string[]) {
   try {
     const { values, positionals } = parseArgs({
       args,
       options: { ...FLAGS[command], help: { type: "boolean", short: "h" } },
-      allowPositionals: TAKES_CALL_ID.has(command),
+      allowPositionals: TAKES_CALL_ID.has(command) || command === "events",
       strict: true,
     });
     return { flags: values as Record<string, string | boolean | undefined>, positionals };
@@ -77,6 +83,17 @@ function callIdOf(command: Command, positionals: string[]): string {
   return id.trim();
 }
 
+/** The one action of `events`, or null for `events --help` without one. */
+function eventsActionOf(positionals: string[], help: boolean): EventsAction | null {
+  const [action, ...extra] = positionals;
+  if (action === undefined && help) return null;
+  if (!EVENTS_ACTIONS.includes(action as EventsAction) || extra.length > 0)
+    throw new UsageError(
+      "events: give one action: call-reconciler events setup|teardown [--url <url>] (see --help)",
+    );
+  return action as EventsAction;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
@@ -93,8 +110,10 @@ async function main(argv: string[]): Promise<number> {
   if (!(command in FLAGS)) throw new UsageError(`unknown command "${command}" (try --help)`);
   const cmd = command as Command;
   const { flags, positionals } = parse(cmd, rest);
+  const eventsAction = cmd === "events" ? eventsActionOf(positionals, flags.help === true) : null;
   if (flags.help) {
-    process.stdout.write(`${COMMAND_HELP[cmd]}\n`);
+    const help = eventsAction === null ? COMMAND_HELP[cmd] : COMMAND_HELP[`events ${eventsAction}`];
+    process.stdout.write(`${help}\n`);
     return EXIT.ok;
   }
   if (cmd === "demo") {
@@ -114,6 +133,9 @@ async function main(argv: string[]): Promise<number> {
     return (await import("./demo.js")).runDemo({ out: process.stdout });
   }
   const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";
+  // A URL events would refuse is refused before the configuration is read.
+  const eventsUrlGiven =
+    eventsAction === null ? "" : eventsUrl(`events ${eventsAction}`, text(flags.url), process.env.EVENTS_URL);
   if (cmd === "simulate") {
     // Bad flags answer before the configuration and the database are looked at.
     const options = (await import("./simulate-options.js")).simulateOptions(flags);
@@ -143,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./doctor.js")).runDoctor(config, logger, {
         json: flags.json === true,
         out: process.stdout,
+        eventsUrl: process.env.EVENTS_URL?.trim() || undefined,
       });
     case "audit": {
       const { exitCode } = await (await import("./audit.js")).runAudit(config, logger, {
@@ -172,6 +195,11 @@ async function main(argv: string[]): Promise<number> {
         json: flags.json === true,
         out: process.stdout,
       });
+    case "events": {
+      const { runEventsSetup, runEventsTeardown } = await import("./events.js");
+      const opts = { url: eventsUrlGiven, json: flags.json === true, out: process.stdout };
+      return (eventsAction === "setup" ? runEventsSetup : runEventsTeardown)(config, opts);
+    }
     case "hold":
     case "release": {
       const { runHold, runRelease } = await import("./hold.js");

@@ -55,6 +55,7 @@ describe("the CLI's start loads no provider SDK", () => {
     "cli/doctor.js",
     "cli/audit.js",
     "cli/run.js",
+    "cli/events.js",
   ])("importing %s loads none of twilio, openai, ws", async (module) => {
     expect(await sdksLoadedBy([module])).toEqual([]);
   });
