@@ -12,7 +12,9 @@ import {
   type DeliveryTarget,
   EventDelivery,
 } from "./twilio-sim-event-delivery.js";
-import { EventStreams, readForm, type StoredSink } from "./twilio-sim-event-streams.js";
+import { readForm } from "./twilio-sim-event-requests.js";
+import type { StoredSink } from "./twilio-sim-event-resources.js";
+import { EventStreams } from "./twilio-sim-event-streams.js";
 import {
   CALL_COMPLETED_TYPE,
   LEGACY_CALL_COMPLETED_TYPE,

@@ -3,49 +3,36 @@
  * official OpenAPI description and SDK shape it: form-encoded requests, snake_case JSON, lists paged with a
  * `meta` object. Each account sees only its own sinks and subscriptions.
  */
-import type { IncomingMessage } from "node:http";
 import { hex32 } from "./twilio-sim-event-cloud.js";
+import {
+  badRequest,
+  DEFAULT_SCHEMA_VERSION,
+  missing,
+  notAllowed,
+  paramsOf,
+  parseJsonObject,
+  parseTypes,
+  webhookConfigError,
+} from "./twilio-sim-event-requests.js";
+import {
+  metaPage,
+  type StoredSink,
+  type StoredSubscription,
+  sinkJson,
+  subscribedEventJson,
+  subscriptionJson,
+} from "./twilio-sim-event-resources.js";
 import {
   CALL_COMPLETED_TYPE,
   LEGACY_CALL_COMPLETED_TYPE,
   type SimCloudEvent,
-  type SimEventDeliveryOptions,
   type SimEventSinkInput,
   type SimEventsApiRequest,
 } from "./twilio-sim-event-types.js";
-import { jsonReply, notFound, type Reply, twilioError } from "./twilio-sim-http.js";
+import { jsonReply, notFound, type Reply } from "./twilio-sim-http.js";
 
 export const TEST_EVENT_TYPE = "com.twilio.eventstreams.test-event";
 const SINK_TYPES = ["kinesis", "webhook", "segment", "email"];
-/** The schema version a subscribed type gets when the request names none: the status callbacks' latest. */
-const DEFAULT_SCHEMA_VERSION = 2;
-
-export interface StoredSink {
-  sid: string;
-  accountSid: string;
-  description: string;
-  sinkType: string;
-  configuration: Record<string, unknown>;
-  status: "initialized" | "validating" | "active" | "failed";
-  dateCreated: Date;
-  dateUpdated: Date;
-  /** The id of the last test event sent, which Validate must be given. */
-  testId: string | null;
-  /** The signature's key when not the simulator's token. */
-  authToken?: string;
-  delivery?: SimEventDeliveryOptions;
-}
-
-interface StoredSubscription {
-  sid: string;
-  accountSid: string;
-  sinkSid: string;
-  description: string;
-  /** Type → schema version, in the order subscribed. */
-  types: Map<string, number>;
-  dateCreated: Date;
-  dateUpdated: Date;
-}
 
 export interface EventsRequest {
   method: string;
@@ -65,69 +52,6 @@ interface Deps {
   sendTest: (sink: StoredSink, event: SimCloudEvent) => void;
 }
 
-/** Past this, a request's body is not a form a client sends: it is refused unread. */
-const MAX_FORM_BYTES = 1024 * 1024;
-
-/** The form-encoded body of a request (empty for any other body). */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) throw new RangeError(`a form body over ${MAX_FORM_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const type = req.headers["content-type"] ?? "";
-  if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) return new URLSearchParams();
-  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
-}
-
-const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
-const all = (p: URLSearchParams): Record<string, string[]> => {
-  const out: Record<string, string[]> = {};
-  for (const key of new Set(p.keys())) out[key] = p.getAll(key);
-  return out;
-};
-
-/** Twilio's answer to a request it refuses: code 20001 for a bad parameter. */
-const badRequest = (message: string): Reply => {
-  const reply = twilioError(400, message);
-  const body = JSON.parse(reply.body) as Record<string, unknown>;
-  return jsonReply(400, { ...body, code: 20001, more_info: "https://www.twilio.com/docs/errors/20001" });
-};
-const missing = (name: string): Reply => badRequest(`Missing required parameter ${name} in the post body`);
-const notAllowed = (allow: string): Reply => twilioError(405, undefined, { Allow: allow });
-
-function parseJsonObject(text: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-function webhookConfigError(config: Record<string, unknown>): string | null {
-  const destination = config.destination;
-  if (typeof destination !== "string") return "SinkConfiguration of a webhook sink needs a destination";
-  let url: URL;
-  try {
-    url = new URL(destination);
-  } catch {
-    return `SinkConfiguration destination is not a URL: ${destination}`;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    return "SinkConfiguration destination must be http(s)";
-  const method = config.method;
-  if (typeof method !== "string" || method.toUpperCase() !== "POST") {
-    return "SinkConfiguration method must be POST (the simulator delivers webhook sinks by POST only)";
-  }
-  if (config.batch_events !== undefined && typeof config.batch_events !== "boolean") {
-    return "SinkConfiguration batch_events must be a boolean";
-  }
-  return null;
-}
-
 export class EventStreams {
   private readonly sinks = new Map<string, StoredSink>();
   private readonly subscriptions = new Map<string, StoredSubscription>();
@@ -141,8 +65,8 @@ export class EventStreams {
     this.requests.push({
       method: req.method,
       path: req.pathname,
-      query: all(req.query),
-      form: all(req.form),
+      query: paramsOf(req.query),
+      form: paramsOf(req.form),
       status: reply.status,
       accountSid: req.accountSid,
     });
@@ -232,45 +156,6 @@ export class EventStreams {
     return notFound(req.pathname);
   }
 
-  private sinkJson(sink: StoredSink): Record<string, unknown> {
-    const url = `${this.deps.baseUrl()}/v1/Sinks/${sink.sid}`;
-    return {
-      date_created: iso(sink.dateCreated),
-      date_updated: iso(sink.dateUpdated),
-      description: sink.description,
-      sid: sink.sid,
-      sink_configuration: sink.configuration,
-      sink_type: sink.sinkType,
-      status: sink.status,
-      url,
-      links: { sink_test: `${url}/Test`, sink_validate: `${url}/Validate` },
-    };
-  }
-
-  private subscriptionJson(s: StoredSubscription): Record<string, unknown> {
-    const url = `${this.deps.baseUrl()}/v1/Subscriptions/${s.sid}`;
-    return {
-      account_sid: s.accountSid,
-      date_created: iso(s.dateCreated),
-      date_updated: iso(s.dateUpdated),
-      sid: s.sid,
-      sink_sid: s.sinkSid,
-      description: s.description,
-      url,
-      links: { subscribed_events: `${url}/SubscribedEvents` },
-    };
-  }
-
-  private subscribedEventJson(s: StoredSubscription, type: string): Record<string, unknown> {
-    return {
-      account_sid: s.accountSid,
-      type,
-      schema_version: s.types.get(type),
-      subscription_sid: s.sid,
-      url: `${this.deps.baseUrl()}/v1/Subscriptions/${s.sid}/SubscribedEvents/${encodeURIComponent(type)}`,
-    };
-  }
-
   private sinksCollection(req: EventsRequest): Reply {
     if (req.method === "GET") {
       const inUse = req.query.get("InUse");
@@ -282,7 +167,10 @@ export class EventStreams {
           (status === null || s.status === status) &&
           (inUse === null || used.has(s.sid) === (inUse === "true")),
       );
-      return this.page(req, list, "sinks", (s) => this.sinkJson(s), ["InUse", "Status"]);
+      return metaPage(this.deps.baseUrl(), req, list, "sinks", (s) => sinkJson(this.deps.baseUrl(), s), [
+        "InUse",
+        "Status",
+      ]);
     }
     if (req.method !== "POST") return notAllowed("GET, POST");
     const description = req.form.get("Description");
@@ -311,17 +199,17 @@ export class EventStreams {
       testId: null,
     };
     this.sinks.set(sink.sid, sink);
-    return jsonReply(201, this.sinkJson(sink));
+    return jsonReply(201, sinkJson(this.deps.baseUrl(), sink));
   }
 
   private sinkInstance(req: EventsRequest, sink: StoredSink): Reply {
-    if (req.method === "GET") return jsonReply(200, this.sinkJson(sink));
+    if (req.method === "GET") return jsonReply(200, sinkJson(this.deps.baseUrl(), sink));
     if (req.method === "POST") {
       const description = req.form.get("Description");
       if (description === null) return missing("Description");
       sink.description = description;
       sink.dateUpdated = this.deps.now();
-      return jsonReply(200, this.sinkJson(sink));
+      return jsonReply(200, sinkJson(this.deps.baseUrl(), sink));
     }
     if (req.method !== "DELETE") return notAllowed("GET, POST, DELETE");
     const users = [...this.subscriptions.values()].filter((s) => s.sinkSid === sink.sid).map((s) => s.sid);
@@ -359,21 +247,6 @@ export class EventStreams {
     return jsonReply(201, { result: "valid" });
   }
 
-  /** `Types` entries: JSON objects `{"type": T, "schema_version": N}` (schema_version optional). */
-  private parseTypes(raw: string[]): Map<string, number> | string {
-    const types = new Map<string, number>();
-    for (const text of raw) {
-      const t = parseJsonObject(text);
-      if (t === null || typeof t.type !== "string" || t.type === "") return `Invalid Types entry: ${text}`;
-      const version = t.schema_version ?? DEFAULT_SCHEMA_VERSION;
-      if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
-        return `Invalid schema_version in Types entry: ${text}`;
-      }
-      types.set(t.type, version);
-    }
-    return types;
-  }
-
   /** The sink a subscription may use, or the answer refusing it. */
   private usableSink(sinkSid: string, accountSid: string): Reply | null {
     const sink = this.sinks.get(sinkSid);
@@ -388,7 +261,14 @@ export class EventStreams {
       const list = [...this.subscriptions.values()].filter(
         (s) => s.accountSid === req.accountSid && (sinkSid === null || s.sinkSid === sinkSid),
       );
-      return this.page(req, list, "subscriptions", (s) => this.subscriptionJson(s), ["SinkSid"]);
+      return metaPage(
+        this.deps.baseUrl(),
+        req,
+        list,
+        "subscriptions",
+        (s) => subscriptionJson(this.deps.baseUrl(), s),
+        ["SinkSid"],
+      );
     }
     if (req.method !== "POST") return notAllowed("GET, POST");
     const description = req.form.get("Description");
@@ -397,17 +277,17 @@ export class EventStreams {
     if (description === null) return missing("Description");
     if (sinkSid === null) return missing("SinkSid");
     if (rawTypes.length === 0) return missing("Types");
-    const types = this.parseTypes(rawTypes);
+    const types = parseTypes(rawTypes);
     if (typeof types === "string") return badRequest(types);
     const refused = this.usableSink(sinkSid, req.accountSid);
     if (refused) return refused;
     const sub = this.newSubscription(req.accountSid, sinkSid, description, this.deps.now());
     for (const [t, v] of types) sub.types.set(t, v);
-    return jsonReply(201, this.subscriptionJson(sub));
+    return jsonReply(201, subscriptionJson(this.deps.baseUrl(), sub));
   }
 
   private subscriptionInstance(req: EventsRequest, s: StoredSubscription): Reply {
-    if (req.method === "GET") return jsonReply(200, this.subscriptionJson(s));
+    if (req.method === "GET") return jsonReply(200, subscriptionJson(this.deps.baseUrl(), s));
     if (req.method === "DELETE") {
       this.subscriptions.delete(s.sid);
       return { status: 204, body: "" };
@@ -422,12 +302,14 @@ export class EventStreams {
     }
     if (description !== null) s.description = description;
     s.dateUpdated = this.deps.now();
-    return jsonReply(200, this.subscriptionJson(s));
+    return jsonReply(200, subscriptionJson(this.deps.baseUrl(), s));
   }
 
   private subscribedEvents(req: EventsRequest, s: StoredSubscription): Reply {
     if (req.method === "GET") {
-      return this.page(req, [...s.types.keys()], "types", (t) => this.subscribedEventJson(s, t));
+      return metaPage(this.deps.baseUrl(), req, [...s.types.keys()], "types", (t) =>
+        subscribedEventJson(this.deps.baseUrl(), s, t),
+      );
     }
     if (req.method !== "POST") return notAllowed("GET, POST");
     const type = req.form.get("Type");
@@ -436,7 +318,7 @@ export class EventStreams {
     if (typeof version !== "number") return version;
     s.types.set(type, version);
     s.dateUpdated = this.deps.now();
-    return jsonReply(201, this.subscribedEventJson(s, type));
+    return jsonReply(201, subscribedEventJson(this.deps.baseUrl(), s, type));
   }
 
   private schemaVersion(req: EventsRequest): number | Reply {
@@ -448,7 +330,7 @@ export class EventStreams {
 
   private subscribedEvent(req: EventsRequest, s: StoredSubscription, type: string): Reply {
     if (!s.types.has(type)) return notFound(req.pathname);
-    if (req.method === "GET") return jsonReply(200, this.subscribedEventJson(s, type));
+    if (req.method === "GET") return jsonReply(200, subscribedEventJson(this.deps.baseUrl(), s, type));
     if (req.method === "DELETE") {
       s.types.delete(type);
       return { status: 204, body: "" };
@@ -457,51 +339,6 @@ export class EventStreams {
     const version = this.schemaVersion(req);
     if (typeof version !== "number") return version;
     s.types.set(type, version);
-    return jsonReply(200, this.subscribedEventJson(s, type));
-  }
-
-  /** One page in events v1's wrapper: the items under `key` and a `meta` whose URLs the SDK follows. */
-  private page<T>(
-    req: EventsRequest,
-    items: readonly T[],
-    key: string,
-    render: (item: T) => unknown,
-    kept: readonly string[] = [],
-  ): Reply {
-    const int = (name: string, fallback: number) => {
-      const n = Number.parseInt(req.query.get(name) ?? "", 10);
-      return Number.isFinite(n) ? n : fallback;
-    };
-    const pageSize = Math.min(1000, Math.max(1, int("PageSize", 50)));
-    const page = Math.max(0, int("Page", 0));
-    const token = req.query.get("PageToken");
-    const match = token === null ? null : /^PA(\d+)$/.exec(token);
-    if (token !== null && match === null) return badRequest(`Invalid PageToken: ${token}`);
-    const from = Math.min(items.length, match ? Number(match[1]) : page * pageSize);
-    const slice = items.slice(from, from + pageSize);
-    const url = (p: number, offset?: number): string => {
-      const q = new URLSearchParams();
-      for (const name of kept) {
-        const v = req.query.get(name);
-        if (v !== null) q.set(name, v);
-      }
-      q.set("PageSize", String(pageSize));
-      q.set("Page", String(p));
-      if (offset !== undefined) q.set("PageToken", `PA${offset}`);
-      return `${this.deps.baseUrl()}${req.pathname}?${q.toString()}`;
-    };
-    const hasNext = from + slice.length < items.length;
-    return jsonReply(200, {
-      [key]: slice.map(render),
-      meta: {
-        page,
-        page_size: pageSize,
-        first_page_url: url(0),
-        previous_page_url: page > 0 && from > 0 ? url(page - 1, Math.max(0, from - pageSize)) : null,
-        url: match ? url(page, from) : url(page),
-        next_page_url: hasNext ? url(page + 1, from + slice.length) : null,
-        key,
-      },
-    });
+    return jsonReply(200, subscribedEventJson(this.deps.baseUrl(), s, type));
   }
 }
