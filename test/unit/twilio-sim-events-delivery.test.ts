@@ -158,6 +158,57 @@ describe("Twilio simulator: Event Streams deliveries", () => {
     expect(sim.getCall(sid(1))?.status).toBe("completed");
   });
 
+  it("delivers a subaccount's calls to the subaccount's sinks, signed with the sink's token", async () => {
+    const { sim, receiver } = await world({ subaccounts: [SUB] });
+    sim.addEventSink({ url: `${receiver.origin}/sub`, accountSid: SUB, authToken: "sub-token" });
+    sim.upsertCall(live(1, { accountSid: SUB }));
+    sim.endCall(sid(2), { endTime: END });
+    sim.endCall(sid(1), { endTime: END });
+    await until("the subaccount's call", () => receiver.posts[0]);
+    await settled(sim);
+    expect(callSids(receiver)).toEqual([sid(1)]);
+    const [post] = receiver.posts;
+    expect(post?.events[0].data.request.parameters.AccountSid).toBe(SUB);
+    const signature = String(post?.headers["x-twilio-signature"]);
+    expect(
+      validateRequestWithBody("sub-token", signature, `${receiver.origin}${post?.path}`, post?.body ?? ""),
+    ).toBe(true);
+  });
+
+  it("stops retrying for a sink deleted meanwhile", async () => {
+    const retryDelaysMs = Array.from({ length: 50 }, () => 20);
+    const { sim, receiver } = await world({ eventDelivery: { retryDelaysMs } }, () => 500);
+    const { sinkSid, subscriptionSid } = sim.addEventSink({ url: `${receiver.origin}/e` });
+    sim.endCall(sid(1), { endTime: END });
+    await until("a failed post", () => sim.eventStats.failedDeliveries >= 1);
+    const auth = { authorization: `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}` };
+    await fetch(`${sim.url}/v1/Subscriptions/${subscriptionSid}`, { method: "DELETE", headers: auth });
+    expect((await fetch(`${sim.url}/v1/Sinks/${sinkSid}`, { method: "DELETE", headers: auth })).status).toBe(
+      204,
+    );
+    const posts = receiver.posts.length;
+    await settled(sim);
+    expect(receiver.posts.length).toBeLessThanOrEqual(posts + 1);
+    expect(sim.eventStats.gaveUp).toBe(0);
+  });
+
+  it("clears its delivery counters and recorded API requests with resetStats", async () => {
+    const { sim, receiver } = await world();
+    sim.addEventSink({ url: `${receiver.origin}/e` });
+    sim.endCall(sid(1), { endTime: END });
+    await settled(sim);
+    await fetch(`${sim.url}/v1/Sinks`, {
+      headers: { authorization: `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}` },
+    });
+    expect(sim.eventStats).toMatchObject({
+      delivered: 1,
+      posts: 1,
+      apiRequests: [{ method: "GET", path: "/v1/Sinks" }],
+    });
+    sim.resetStats();
+    expect(sim.eventStats).toMatchObject({ delivered: 0, posts: 0, apiRequests: [] });
+  });
+
   it("refuses to end an unknown call or with a status that is not an end", async () => {
     const { sim } = await world();
     expect(() => sim.endCall(sid(99))).toThrow(RangeError);
