@@ -88,19 +88,21 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     endCall(sid, end = {}) {
       const call = calls.get(sid);
       if (!call) throw new RangeError(`endCall: no call ${sid}`);
-      const status = end.status ?? "completed";
-      if (!(TWILIO_TERMINAL_STATUSES as readonly string[]).includes(status)) {
-        throw new RangeError(`endCall: ${status} is not a terminal status`);
-      }
-      const endTime = end.endTime ?? now();
+      // A call Twilio already ended (a zombie seeded ended) keeps its own end unless told otherwise.
+      const isEnd = (status: string) => (TWILIO_TERMINAL_STATUSES as readonly string[]).includes(status);
+      const wasEnded = isEnd(call.status);
+      const status = end.status ?? (wasEnded ? call.status : "completed");
+      if (!isEnd(status)) throw new RangeError(`endCall: ${status} is not a terminal status`);
+      const endTime = end.endTime ?? (wasEnded ? call.endTime : null) ?? now();
       const started = call.startTime?.getTime();
       const seconds =
         started === undefined ? 0 : Math.max(0, Math.round((endTime.getTime() - started) / 1000));
+      const duration = end.duration ?? (wasEnded ? call.duration : null) ?? String(seconds);
       const ended = {
         ...call,
         status,
         endTime,
-        duration: end.duration ?? String(seconds),
+        duration,
         dateUpdated: endTime,
       };
       calls.set(sid, ended);

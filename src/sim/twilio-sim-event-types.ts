@@ -57,7 +57,10 @@ export interface SimEventSinkInput extends SimEventDeliveryOptions {
   description?: string;
 }
 
-/** How a call ended, for `endCall`. */
+/**
+ * How a call ended, for `endCall`. A call already ended at the simulator (seeded with a terminal status) keeps
+ * its own status, end time and duration where these are not given: its late event is what is wanted.
+ */
 export interface SimCallEnd {
   /** A terminal status: completed, busy, failed, no-answer or canceled. Default completed. */
   status?: string;

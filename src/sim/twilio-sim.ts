@@ -87,7 +87,10 @@ export interface TwilioSimulator {
   endCall(sid: string, end?: SimCallEnd): SimCloudEvent | undefined;
   /** An active webhook sink and its subscription (default: the current call-completed type) without the API. */
   addEventSink(sink: SimEventSinkInput): { sinkSid: string; subscriptionSid: string };
-  /** Hands any events (a replay, a forgery) to the account's sinks subscribed to each event's type. */
+  /**
+   * Hands any events (a replay, a made-up event) to the account's sinks subscribed to each event's type,
+   * signed as any other; a sink added with another `authToken` gets forged signatures.
+   */
   deliverEvents(events: readonly SimCloudEvent[], opts?: { accountSid?: string }): void;
   /** Replaces the simulator-wide delivery options (sinks' own ones still win) for events handed on from now. */
   setEventDelivery(options: SimEventDeliveryOptions): void;

@@ -209,6 +209,19 @@ describe("Twilio simulator: Event Streams deliveries", () => {
     expect(sim.eventStats).toMatchObject({ delivered: 0, posts: 0, apiRequests: [] });
   });
 
+  it("sends the late event of a call Twilio already ended with the call's own end", async () => {
+    const { sim, receiver } = await world();
+    sim.addEventSink({ url: `${receiver.origin}/e` });
+    sim.upsertCall(live(1, { status: "no-answer", endTime: END, duration: "0" }));
+    const event = sim.endCall(sid(1), { appResponseCode: null });
+    expect(event?.data).toMatchObject({
+      request: { parameters: { CallStatus: "no-answer", CallDuration: "0" } },
+      response: { responseCode: null },
+    });
+    expect(sim.getCall(sid(1))).toMatchObject({ status: "no-answer", endTime: END, duration: "0" });
+    await until("the event", () => receiver.posts[0]);
+  });
+
   it("refuses to end an unknown call or with a status that is not an end", async () => {
     const { sim } = await world();
     expect(() => sim.endCall(sid(99))).toThrow(RangeError);
