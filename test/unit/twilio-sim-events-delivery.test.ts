@@ -327,8 +327,9 @@ describe("Twilio simulator: Event Streams deliveries", () => {
     sim.endCall(sid(1), { endTime: END });
     expect(sim.eventStats.pending).toBe(1);
     await until("the batch", () => receiver.posts[0]);
-    // Timers never fire early: a lower bound only, whatever the machine's load.
-    expect(performance.now() - endedAt).toBeGreaterThanOrEqual(290);
+    // A lower bound only, whatever the machine's load; the margin covers the event loop's cached clock, from
+    // which a timer counts and which may lag the real time a little.
+    expect(performance.now() - endedAt).toBeGreaterThanOrEqual(250);
   });
 
   it("keeps a ready event within batchWindowMs for others to share its POST", async () => {
