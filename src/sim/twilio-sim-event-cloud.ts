@@ -1,7 +1,7 @@
 /** The CloudEvent Event Streams delivers for a call's end: a copy of the status callback Twilio sent the app. */
 import { randomUUID } from "node:crypto";
 import { formatRfc2822 } from "./rfc2822.js";
-import { CALL_COMPLETED_TYPE, type SimCloudEvent } from "./twilio-sim-event-types.js";
+import type { SimCallProgress, SimCloudEvent } from "./twilio-sim-event-types.js";
 import { accountPath, DEFAULT_FROM, DEFAULT_TO } from "./twilio-sim-resources.js";
 import type { StoredCall } from "./twilio-sim-types.js";
 
@@ -10,20 +10,41 @@ export const DEFAULT_STATUS_CALLBACK = "https://app.example.com/twilio/status";
 
 export const hex32 = (): string => randomUUID().replaceAll("-", "");
 
+/** The status-callback event type of a step, under its current name and its deprecated one. */
+export const progressTypes = (step: SimCallProgress | "completed"): [string, string] => [
+  `com.twilio.voice.status-callback.call.${step}`,
+  `com.twilio.voice.webhook.status-callback.call.${step}`,
+];
+
+/** The `CallStatus` a status callback of each step carries (`completed`: the call's own terminal status). */
+const CALLBACK_STATUS: Record<SimCallProgress, string> = {
+  initiated: "initiated",
+  ringing: "ringing",
+  answered: "in-progress",
+};
+const SEQUENCE: Record<SimCallProgress | "completed", number> = {
+  initiated: 0,
+  ringing: 1,
+  answered: 2,
+  completed: 3,
+};
+
 /**
- * Whether Twilio sent the app status callbacks for this call, which is what Event Streams copies: the call's
- * own flag, else what its records show (a create request naming a callback for the `completed` event, which is
- * the default event; an inbound call with a status callback delivered), else yes.
+ * Whether Twilio sent the app this step's status callback, which is what Event Streams copies: the call's
+ * own flag, else what its records show (a create request naming a callback for that event, `completed` being
+ * the default one; an inbound call with a status callback delivered), else yes.
  */
-export function asksForStatusCallbacks(call: StoredCall): boolean {
+export function asksForStatusCallbacks(
+  call: StoredCall,
+  step: SimCallProgress | "completed" = "completed",
+): boolean {
   if (call.statusCallbacks !== undefined) return call.statusCallbacks;
   const origin = call.records?.origin;
   if (origin === undefined) return true;
   if (origin.kind === "inbound") return (call.records?.deliveries ?? []).some((d) => d.twiml !== true);
   if (origin.statusCallback === undefined) return false;
-  const events = origin.statusCallbackEvent;
-  if (events === undefined) return true;
-  return (Array.isArray(events) ? events : events.split(/[\s,]+/)).includes("completed");
+  const events = origin.statusCallbackEvent ?? ["completed"];
+  return (Array.isArray(events) ? events : events.split(/[\s,]+/)).includes(step);
 }
 
 function statusCallbackOf(call: StoredCall): { url: string; method: string } {
@@ -37,20 +58,35 @@ function statusCallbackOf(call: StoredCall): { url: string; method: string } {
     : { url: DEFAULT_STATUS_CALLBACK, method: "POST" };
 }
 
-/** The `completed` status callback's event for a call already ended (status, end time and duration set). */
-export function callCompletedEvent(call: StoredCall, appResponseCode: number | null): SimCloudEvent {
-  const end = call.endTime ?? new Date();
+/**
+ * The event of one status callback Twilio sent the app: `completed` for a call already ended (status, end
+ * time and duration set), or an earlier step at `at`.
+ */
+export function statusCallbackEvent(
+  call: StoredCall,
+  step: SimCallProgress | "completed",
+  at: Date,
+  appResponseCode: number | null,
+): SimCloudEvent {
   const from = call.from ?? DEFAULT_FROM;
   const to = call.to ?? DEFAULT_TO;
-  const duration = call.duration ?? "0";
   const callback = statusCallbackOf(call);
   const direction = call.records?.origin.kind === "api" ? "outbound-api" : "inbound";
-  // Twilio posts the callback a moment after the end and the app answers within the request's duration.
+  // Twilio posts the callback a moment after the step and the app answers within the request's duration.
   const requestDuration = appResponseCode === null ? 15_000 : 80;
-  const sentAt = new Date(end.getTime() + 200);
+  const sentAt = new Date(at.getTime() + 200);
+  const duration = call.duration ?? "0";
+  const ended =
+    step === "completed"
+      ? {
+          CallStatus: call.status,
+          CallDuration: duration,
+          Duration: String(Math.ceil(Number(duration) / 60)),
+        }
+      : { CallStatus: CALLBACK_STATUS[step] };
   return {
     specversion: "1.0",
-    type: CALL_COMPLETED_TYPE,
+    type: progressTypes(step)[0],
     source: `${accountPath(call.accountSid)}/Calls/${call.sid}.json`,
     id: `EV${hex32()}`,
     dataschema: "https://events-schemas.twilio.com/Voice.WebhookEvent/2",
@@ -69,17 +105,15 @@ export function callCompletedEvent(call: StoredCall, appResponseCode: number | n
           AccountSid: call.accountSid,
           ApiVersion: "2010-04-01",
           CallSid: call.sid,
-          CallStatus: call.status,
-          CallDuration: duration,
-          Duration: String(Math.ceil(Number(duration) / 60)),
+          ...ended,
           CallbackSource: "call-progress-events",
           Called: to,
           Caller: from,
           Direction: direction,
           From: from,
           To: to,
-          SequenceNumber: "0",
-          Timestamp: formatRfc2822(end),
+          SequenceNumber: String(SEQUENCE[step]),
+          Timestamp: formatRfc2822(at),
         },
       },
       response: {

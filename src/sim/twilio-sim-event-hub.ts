@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { TWILIO_TERMINAL_STATUSES } from "../model/index.js";
-import { asksForStatusCallbacks, callCompletedEvent } from "./twilio-sim-event-cloud.js";
+import { asksForStatusCallbacks, progressTypes, statusCallbackEvent } from "./twilio-sim-event-cloud.js";
 import {
   checkDeliveryOptions,
   DEFAULT_DELIVERY,
@@ -17,8 +17,8 @@ import type { StoredSink } from "./twilio-sim-event-resources.js";
 import { EventStreams } from "./twilio-sim-event-streams.js";
 import {
   CALL_COMPLETED_TYPE,
-  LEGACY_CALL_COMPLETED_TYPE,
   type SimCallEnd,
+  type SimCallProgress,
   type SimCloudEvent,
   type SimEventDeliveryOptions,
   type SimEventSinkInput,
@@ -31,6 +31,7 @@ export interface EventHub {
   /** Answers an authenticated request to `/v1/`; `user` is who the Basic credentials name. */
   handle(req: IncomingMessage, url: URL, user: string): Promise<Reply>;
   endCall(sid: string, end?: SimCallEnd): SimCloudEvent | undefined;
+  progressCall(sid: string, step: SimCallProgress, opts?: { at?: Date }): SimCloudEvent | undefined;
   addEventSink(sink: SimEventSinkInput): { sinkSid: string; subscriptionSid: string };
   deliverEvents(events: readonly SimCloudEvent[], opts?: { accountSid?: string }): void;
   setEventDelivery(options: SimEventDeliveryOptions): void;
@@ -77,6 +78,22 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     }
   }
 
+  /** Publishes a step's status callback under both its names (a sink subscribed to the deprecated one gets it). */
+  function announce(
+    call: StoredCall,
+    step: SimCallProgress | "completed",
+    at: Date,
+    appResponseCode: number | null,
+  ): SimCloudEvent | undefined {
+    if (!asksForStatusCallbacks(call, step)) return undefined;
+    const event = statusCallbackEvent(call, step, at, appResponseCode);
+    const legacy = { ...event, type: progressTypes(step)[1], id: `EV${randomUUID().replaceAll("-", "")}` };
+    publish(call.accountSid, [event, legacy]);
+    return event;
+  }
+
+  const isEnd = (status: string) => (TWILIO_TERMINAL_STATUSES as readonly string[]).includes(status);
+
   return {
     async handle(req, url, user) {
       // An API key acts for the account that made it: the parent.
@@ -89,7 +106,6 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       const call = calls.get(sid);
       if (!call) throw new RangeError(`endCall: no call ${sid}`);
       // A call Twilio already ended (a zombie seeded ended) keeps its own end unless told otherwise.
-      const isEnd = (status: string) => (TWILIO_TERMINAL_STATUSES as readonly string[]).includes(status);
       const wasEnded = isEnd(call.status);
       const status = end.status ?? (wasEnded ? call.status : "completed");
       if (!isEnd(status)) throw new RangeError(`endCall: ${status} is not a terminal status`);
@@ -107,16 +123,25 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       };
       calls.set(sid, ended);
       deps.callsChanged();
-      if (!asksForStatusCallbacks(ended)) return undefined;
-      const event = callCompletedEvent(ended, end.appResponseCode === undefined ? 200 : end.appResponseCode);
-      // A sink subscribed under the deprecated name gets the same callback under that name, as an event of its own.
-      const legacy = {
-        ...event,
-        type: LEGACY_CALL_COMPLETED_TYPE,
-        id: `EV${randomUUID().replaceAll("-", "")}`,
-      };
-      publish(ended.accountSid, [event, legacy]);
-      return event;
+      return announce(
+        ended,
+        "completed",
+        endTime,
+        end.appResponseCode === undefined ? 200 : end.appResponseCode,
+      );
+    },
+    progressCall(sid, step, o = {}) {
+      const call = calls.get(sid);
+      if (!call) throw new RangeError(`progressCall: no call ${sid}`);
+      if (isEnd(call.status))
+        throw new RangeError(`progressCall: call ${sid} already ended (${call.status})`);
+      const at = o.at ?? now();
+      const status = { initiated: "queued", ringing: "ringing", answered: "in-progress" }[step];
+      const startTime = step === "answered" ? (call.startTime ?? at) : call.startTime;
+      const moved = { ...call, status, startTime, dateUpdated: at };
+      calls.set(sid, moved);
+      deps.callsChanged();
+      return announce(moved, step, at, 200);
     },
     addEventSink(sink) {
       checkDeliveryOptions(sink);

@@ -57,6 +57,9 @@ export interface SimEventSinkInput extends SimEventDeliveryOptions {
   description?: string;
 }
 
+/** A step of a call before its end, each with a status callback of its own (`progressCall`). */
+export type SimCallProgress = "initiated" | "ringing" | "answered";
+
 /**
  * How a call ended, for `endCall`. A call already ended at the simulator (seeded with a terminal status) keeps
  * its own status, end time and duration where these are not given: its late event is what is wanted.

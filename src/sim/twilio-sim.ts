@@ -7,6 +7,7 @@ import { listenLocal } from "./listen.js";
 import { createEventHub } from "./twilio-sim-event-hub.js";
 import type {
   SimCallEnd,
+  SimCallProgress,
   SimCloudEvent,
   SimEventDeliveryOptions,
   SimEventSinkInput,
@@ -85,6 +86,12 @@ export interface TwilioSimulator {
    * status that is not terminal.
    */
   endCall(sid: string, end?: SimCallEnd): SimCloudEvent | undefined;
+  /**
+   * Moves a live call to a step before its end (`queued`, `ringing`, `in-progress`; answering sets its start
+   * time if it had none) and delivers that step's status callback event as `endCall` does, to sinks
+   * subscribed to it. Throws for an unknown or ended call.
+   */
+  progressCall(sid: string, step: SimCallProgress, opts?: { at?: Date }): SimCloudEvent | undefined;
   /** An active webhook sink and its subscription (default: the current call-completed type) without the API. */
   addEventSink(sink: SimEventSinkInput): { sinkSid: string; subscriptionSid: string };
   /**
@@ -312,6 +319,7 @@ export async function startTwilioSimulator(
       accountFault = fault ? slotFor(fault) : undefined;
     },
     endCall: (sid, end) => events.endCall(sid, end),
+    progressCall: (sid, step, o) => events.progressCall(sid, step, o),
     addEventSink: (sink) => events.addEventSink(sink),
     deliverEvents: (list, o) => events.deliverEvents(list, o),
     setEventDelivery: (options) => events.setEventDelivery(options),

@@ -222,6 +222,44 @@ describe("Twilio simulator: Event Streams deliveries", () => {
     await until("the event", () => receiver.posts[0]);
   });
 
+  it("delivers the steps before the end to sinks subscribed to them, for calls that asked for them", async () => {
+    const { sim, receiver } = await world();
+    const answered = "com.twilio.voice.status-callback.call.answered";
+    sim.addEventSink({ url: `${receiver.origin}/e`, types: [answered, CALL_COMPLETED_TYPE] });
+    const records = (statusCallbackEvent: string[]) => ({
+      origin: {
+        kind: "api" as const,
+        url: "https://app/voice",
+        statusCallback: "https://app/s",
+        statusCallbackEvent,
+      },
+    });
+    sim.upsertCall(
+      live(1, { status: "queued", startTime: null, records: records(["ringing", "answered", "completed"]) }),
+    );
+    sim.upsertCall(live(2, { records: records(["completed"]) }));
+    const at = new Date("2026-12-01T10:00:07Z");
+    expect(sim.progressCall(sid(1), "ringing", { at })?.type).toBe(
+      "com.twilio.voice.status-callback.call.ringing",
+    );
+    const event = sim.progressCall(sid(1), "answered", { at });
+    expect(event?.data).toMatchObject({
+      request: { url: "https://app/s", parameters: { CallSid: sid(1), CallStatus: "in-progress" } },
+    });
+    expect(sim.getCall(sid(1))).toMatchObject({ status: "in-progress", startTime: at });
+    expect(sim.progressCall(sid(2), "answered")).toBeUndefined();
+    sim.endCall(sid(1), { endTime: END });
+    await until("the end", () => callSids(receiver).length === 2);
+    await settled(sim);
+    expect(
+      receiver.posts.flatMap((p) => p.events.map((e) => [e.type, e.data.request.parameters.CallStatus])),
+    ).toEqual([
+      [answered, "in-progress"],
+      [CALL_COMPLETED_TYPE, "completed"],
+    ]);
+    expect(() => sim.progressCall(sid(1), "ringing")).toThrow(RangeError);
+  });
+
   it("refuses to end an unknown call or with a status that is not an end", async () => {
     const { sim } = await world();
     expect(() => sim.endCall(sid(99))).toThrow(RangeError);
