@@ -59,7 +59,14 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   let simulatorWide: SimEventDeliveryOptions = opts.eventDelivery ?? {};
 
   const targetOf = (sink: StoredSink): DeliveryTarget => {
-    const options = { ...DEFAULT_DELIVERY, ...simulatorWide, ...sink.delivery };
+    // An option given as undefined leaves the one below it in place, as one not given does.
+    const given = (o: SimEventDeliveryOptions = {}): SimEventDeliveryOptions =>
+      Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+    const options: Required<SimEventDeliveryOptions> = {
+      ...DEFAULT_DELIVERY,
+      ...given(simulatorWide),
+      ...given(sink.delivery),
+    };
     if (sink.configuration.batch_events === false) options.batchMaxEvents = 1;
     const url = String(sink.configuration.destination);
     return { sinkSid: sink.sid, url, authToken: sink.authToken ?? opts.authToken, options };

@@ -286,6 +286,17 @@ describe("Twilio simulator: Event Streams deliveries", () => {
     });
   });
 
+  it("keeps the simulator-wide option where a sink's is given as undefined", async () => {
+    const { sim, receiver } = await world({ eventDelivery: { retryDelaysMs: [10] } }, (n) =>
+      n === 0 ? 500 : 200,
+    );
+    sim.addEventSink({ url: `${receiver.origin}/e`, retryDelaysMs: undefined, batchMaxEvents: undefined });
+    sim.endCall(sid(1), { endTime: END });
+    await until("the retry", () => receiver.posts[1]);
+    await settled(sim);
+    expect(sim.eventStats).toMatchObject({ delivered: 1, retries: 1 });
+  });
+
   it("retries a sink that does not answer in time, and gives up after the last retry", async () => {
     const { sim, receiver } = await world(
       { eventDelivery: { retryDelaysMs: [20, 20], responseTimeoutMs: 200 } },
