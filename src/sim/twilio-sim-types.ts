@@ -1,3 +1,4 @@
+import type { SimEventDeliveryOptions } from "./twilio-sim-event-types.js";
 import type { SimFault } from "./twilio-sim-fault.js";
 import type { SimPhoneNumber } from "./twilio-sim-numbers.js";
 import type { SimCallRecords } from "./twilio-sim-records-types.js";
@@ -25,6 +26,12 @@ export interface SimTwilioCall {
   fault?: SimFault;
   /** What Twilio sent to the app for this call and what it answered; none = empty Events and Notifications. */
   records?: SimCallRecords;
+  /**
+   * Whether Twilio sends this call's status callbacks, which Event Streams copies to its sinks when the call
+   * ends (`endCall`). False for a leg that never has any (an Elastic SIP Trunking call). Default: what the
+   * records show (a create request with a status callback for `completed`), else true.
+   */
+  statusCallbacks?: boolean;
 }
 
 export interface SimTwilioOptions {
@@ -66,8 +73,15 @@ export interface SimTwilioOptions {
   recordsAvailableAfterMs?: number;
   /** A call's Events read as empty once it ended longer ago than this. Default 30 days. */
   eventsRetentionMs?: number;
-  /** The simulator's clock for the two windows above. Default the wall clock. */
+  /** The simulator's clock for the two windows above and for Event Streams. Default the wall clock. */
   now?: () => Date;
+  /** How Event Streams deliveries go (delays, duplicates, drops, batches, retries); per sink overridable. */
+  eventDelivery?: SimEventDeliveryOptions;
+  /**
+   * A webhook sink created through the API starts `initialized` and must pass its Test and Validate before a
+   * Subscription may use it, as at Twilio. Default false: it is `active` at once.
+   */
+  requireSinkValidation?: boolean;
 }
 
 /** What one account's URLs received. */

@@ -4,6 +4,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./listen.js";
+import { createEventHub } from "./twilio-sim-event-hub.js";
+import type {
+  SimCallEnd,
+  SimCallProgress,
+  SimCloudEvent,
+  SimEventDeliveryOptions,
+  SimEventSinkInput,
+  SimEventStats,
+} from "./twilio-sim-event-types.js";
 import { applyFault, type FaultSlot, slotFor } from "./twilio-sim-fault.js";
 import {
   matchRoute,
@@ -29,6 +38,7 @@ import type {
 } from "./twilio-sim-types.js";
 import { SlidingWindow } from "./twilio-sim-window.js";
 
+export * from "./twilio-sim-event-types.js";
 export type { SimPhoneNumber } from "./twilio-sim-numbers.js";
 export type * from "./twilio-sim-records-types.js";
 export type {
@@ -68,7 +78,35 @@ export interface TwilioSimulator {
   setAccountFault(fault: SimFault | undefined): void;
   /** The share of requests answered 500 at random from now on (a partial outage); 0 ends it. */
   setServerErrorShare(share: number): void;
-  /** Also drops idle keep-alive sockets and requests still waiting on a delay fault or on `latencyMs`. */
+  /**
+   * Ends a known call (status, end time, duration) and, when it asked for status callbacks, hands its
+   * `call.completed` event to every active sink of its account subscribed to that type (under either name).
+   * `upsertCall` never delivers: a call seeded already ended is one whose events went out before the test.
+   * Returns the event (undefined when the call sends no status callbacks); throws for an unknown SID or a
+   * status that is not terminal.
+   */
+  endCall(sid: string, end?: SimCallEnd): SimCloudEvent | undefined;
+  /**
+   * Moves a live call to a step before its end (`queued`, `ringing`, `in-progress`; answering sets its start
+   * time if it had none) and delivers that step's status callback event as `endCall` does, to sinks
+   * subscribed to it. Throws for an unknown or ended call.
+   */
+  progressCall(sid: string, step: SimCallProgress, opts?: { at?: Date }): SimCloudEvent | undefined;
+  /** An active webhook sink and its subscription (default: the current call-completed type) without the API. */
+  addEventSink(sink: SimEventSinkInput): { sinkSid: string; subscriptionSid: string };
+  /**
+   * Hands any events (a replay, a made-up event) to the account's sinks subscribed to each event's type,
+   * signed as any other; a sink added with another `authToken` gets forged signatures.
+   */
+  deliverEvents(events: readonly SimCloudEvent[], opts?: { accountSid?: string }): void;
+  /** Replaces the simulator-wide delivery options (sinks' own ones still win) for events handed on from now. */
+  setEventDelivery(options: SimEventDeliveryOptions): void;
+  /** A snapshot of Event Streams' deliveries and API requests; `resetStats` clears it too. */
+  readonly eventStats: SimEventStats;
+  /**
+   * Also drops idle keep-alive sockets and requests still waiting on a delay fault or on `latencyMs`, and
+   * stops every pending Event Streams delivery.
+   */
   close(): Promise<void>;
 }
 
@@ -102,6 +140,7 @@ export async function startTwilioSimulator(
   let serverErrorShare = shareOf(opts.randomServerErrorShare ?? 0);
   const credentials = new Map<string, string>([[opts.accountSid, opts.authToken]]);
   for (const key of opts.apiKeys ?? []) credentials.set(key.sid, key.secret);
+  let baseUrl = "";
 
   function upsertCall(call: SimTwilioCall): void {
     const { fault, ...rest } = call;
@@ -112,6 +151,14 @@ export async function startTwilioSimulator(
     if (call.records?.fault) recordFaults.set(call.sid, slotFor(call.records.fault));
   }
   for (const call of opts.calls ?? []) upsertCall(call);
+  const events = createEventHub({
+    opts,
+    calls,
+    callsChanged: () => listOrder.invalidate(),
+    baseUrl: () => baseUrl,
+    // A generator of its own: the events' draws leave the sequence of random 429s and 500s as it was.
+    random: seededRandom((opts.randomSeed ?? 1) ^ 0x5bd1e995),
+  });
 
   const withFault = (slot: FaultSlot | undefined, next: () => Promise<Reply>) =>
     applyFault(slot, next, closing.signal);
@@ -143,6 +190,7 @@ export async function startTwilioSimulator(
     }
     const auth = parseBasicAuth(req.headers.authorization);
     if (!auth || credentials.get(auth.user) !== auth.pass) return twilioError(401);
+    if (url.pathname.startsWith("/v1/")) return events.handle(req, url, auth.user);
     if (req.method !== "GET") return twilioError(405, undefined, { Allow: "GET" });
     if (!r) return notFound(url.pathname);
     // The parent's credentials reach its subaccounts; another account's resources are not found for them.
@@ -166,7 +214,6 @@ export async function startTwilioSimulator(
   let openResponses = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    req.resume();
     openResponses++;
     res.once("close", () => {
       openResponses--;
@@ -176,6 +223,8 @@ export async function startTwilioSimulator(
     stats.requests++;
     stats.maxRequestsInOneSecond = Math.max(stats.maxRequestsInOneSecond, arrivals.add(arrivedAt));
     const url = new URL(req.url ?? "/", "http://sim.invalid");
+    // Only the events API reads a body (a form); every other one is drained unread.
+    if (!url.pathname.startsWith("/v1/")) req.resume();
     const r = matchRoute(url.pathname);
     if (r !== null) {
       countRoute(stats, r.kind);
@@ -212,6 +261,7 @@ export async function startTwilioSimulator(
     void handle(req, res);
   });
   const url = await listenLocal(server, listen);
+  baseUrl = url;
 
   let closed: Promise<void> | undefined;
   return {
@@ -224,8 +274,12 @@ export async function startTwilioSimulator(
       const accounts = Object.fromEntries([...byAccount].map(([k, v]) => [k, { ...v }]));
       return { ...stats, responsesByStatus: { ...stats.responsesByStatus }, byAccount: accounts };
     },
+    get eventStats() {
+      return events.stats;
+    },
     resetStats() {
       stats = emptyStats();
+      events.resetStats();
       byAccount.clear();
       arrivals.clear();
       accountWindows.clearArrivals();
@@ -264,9 +318,15 @@ export async function startTwilioSimulator(
     setAccountFault(fault) {
       accountFault = fault ? slotFor(fault) : undefined;
     },
+    endCall: (sid, end) => events.endCall(sid, end),
+    progressCall: (sid, step, o) => events.progressCall(sid, step, o),
+    addEventSink: (sink) => events.addEventSink(sink),
+    deliverEvents: (list, o) => events.deliverEvents(list, o),
+    setEventDelivery: (options) => events.setEventDelivery(options),
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing.abort();
+        events.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });
