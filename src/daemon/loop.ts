@@ -18,14 +18,18 @@ export async function reconcileLoop(
   gate: PassGate,
 ): Promise<void> {
   const { lease, logger } = deps;
+  // What this replica last said it was: a stand-by says so once at start, as a leader does.
+  let said: boolean | null = null;
   while (!signal.aborted) {
     const runId = randomUUID();
     const leader = await checkLease(lease, deps, runId);
-    if (leader !== null && leader !== state.leader)
+    if (leader !== null && leader !== said) {
+      said = leader;
       logger.info(
         { leader },
         leader ? "became the leader: reconciling" : "standing by: another replica leads",
       );
+    }
     state.leader = leader === true;
     // A replica that does not lead has no findings to serve: its last report is stale (and it is not reused
     // if it leads again later).
