@@ -87,7 +87,10 @@ export async function checkReported(
       {
         runId,
         dryRun,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(Math.floor(leaseLeftMs - MIN_LEASE_LEFT_MS / 2))]),
+        signal: AbortSignal.any([
+          signal,
+          AbortSignal.timeout(Math.floor(leaseLeftMs - MIN_LEASE_LEFT_MS / 2)),
+        ]),
         callSids: [...bySid.keys()],
       },
     );

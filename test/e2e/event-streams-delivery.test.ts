@@ -48,7 +48,8 @@ describe("Event Streams delivered by the simulator", () => {
     ]);
     return { id: name, sid, startedAt };
   }
-  const rowOf = async (id: string) => (await readCalls(suite.world.db.pool, suite.world.config.calls, [id]))[0];
+  const rowOf = async (id: string) =>
+    (await readCalls(suite.world.db.pool, suite.world.config.calls, [id]))[0];
   const endedRow = (id: string) =>
     until(`${id} ended`, async () => {
       const row = await rowOf(id);

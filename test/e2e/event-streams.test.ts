@@ -85,7 +85,8 @@ describe("Event Streams: a reported end is checked at once, never taken on trust
     return e;
   };
 
-  const rowOf = async (id: string) => (await readCalls(suite.world.db.pool, suite.world.config.calls, [id]))[0];
+  const rowOf = async (id: string) =>
+    (await readCalls(suite.world.db.pool, suite.world.config.calls, [id]))[0];
   const endsOf = async (id: string) =>
     (await readActions(suite.world.db.pool, suite.world.config.calls)).filter(
       (a) => a.callId === id && a.outcome === "ended",
@@ -114,7 +115,9 @@ describe("Event Streams: a reported end is checked at once, never taken on trust
     expect(gauge(body, "call_reconciler_events_duplicate_total")).toBe(1);
     expect(gauge(body, "call_reconciler_event_ends_total")).toBe(1);
     expect(gauge(body, "call_reconciler_events_sink_configured")).toBe(1);
-    expect(body).toMatch(/call_reconciler_zombie_lifetime_seconds_count\{source="twilio",found_by="event"\} 1/);
+    expect(body).toMatch(
+      /call_reconciler_zombie_lifetime_seconds_count\{source="twilio",found_by="event"\} 1/,
+    );
     expect(body).toMatch(/call_reconciler_zombie_causes_total\{cause="callback_failed"\} 1/);
   });
 
@@ -139,7 +142,9 @@ describe("Event Streams: a reported end is checked at once, never taken on trust
     });
     expect(unsigned.status).toBe(401);
     expect(await deliver(eventsUrl, batch, { token: "not-the-auth-token" })).toBe(403);
-    expect(await deliver(eventsUrl, batch, { signedFor: "https://elsewhere.example.com/twilio/events" })).toBe(403);
+    expect(
+      await deliver(eventsUrl, batch, { signedFor: "https://elsewhere.example.com/twilio/events" }),
+    ).toBe(403);
     expect(await deliver(eventsUrl, batch, { tamper: (b) => b.replace("EVforged1", "EVforged2") })).toBe(403);
     const huge = await fetch(eventsUrl, {
       method: "POST",

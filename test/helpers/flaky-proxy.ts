@@ -27,10 +27,14 @@ export async function startFlakyProxy(target: () => string | null, failFirst: nu
         return;
       }
       proxy.forwarded++;
-      const out = request(`${to}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const out = request(
+        `${to}${req.url ?? "/"}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       out.on("error", () => res.writeHead(502).end());
       out.end(Buffer.concat(chunks));
     });
