@@ -149,7 +149,7 @@ describe("Event Streams: a reported end is checked at once, never taken on trust
     const huge = await fetch(eventsUrl, {
       method: "POST",
       headers: { "content-type": "application/json", "x-twilio-signature": "x" },
-      body: "[" + " ".repeat(2 * 1024 * 1024) + "]",
+      body: `[${" ".repeat(2 * 1024 * 1024)}]`,
     });
     expect(huge.status).toBe(413);
     const body = (await scrape(metrics, "/metrics")).body;
