@@ -117,7 +117,7 @@ describe("two replicas of the daemon on one SQLite file (built CLI, the Twilio s
     running.push(...replicas);
     const leader = await until("a leader", () => replicas.find((r) => said(r, LEADER)));
     const standby = replicas.find((r) => r !== leader) as Replica;
-    // The stand-by says so where it is asked (a replica that starts as one logs no change of role).
+    // The stand-by says so where it is asked, as it said so in its log at start.
     const standbyUrl = await until("the stand-by's metrics server", () => metricsUrl(standby));
     await until("the stand-by ready as a stand-by", async () => {
       const ready = await scrape(standbyUrl, "/readyz");
