@@ -11,6 +11,7 @@ import { withIncidentRecords } from "../sim/demo-records.js";
 import { buildDemoScenario, type ScenarioCall } from "../sim/demo-scenario.js";
 import { startDemoSimulators } from "../sim/demo-simulators.js";
 import { runCausesReport } from "./causes-report.js";
+import { eventStreamsStep } from "./demo-events.js";
 import { auditSteps, type Say, shownUrl, startDemoDatabase } from "./demo-steps.js";
 import { EXIT } from "./errors.js";
 import { createRuntime } from "./runtime.js";
@@ -89,7 +90,13 @@ export async function runDemo(opts: { out: NodeJS.WritableStream }): Promise<num
 
     say("\n$ call-reconciler report          # why the ends were lost");
     await runCausesReport(config, { json: false, out: opts.out });
-    return wrong === 0 ? EXIT.ok : EXIT.zombiesLeft;
+    const byEvent = await eventStreamsStep(say, {
+      databaseUrl: pgServer.url,
+      pool,
+      mapping: config.calls,
+      sims,
+    });
+    return wrong === 0 && byEvent ? EXIT.ok : EXIT.zombiesLeft;
   } finally {
     await pool.end();
     await sims.close();
