@@ -92,9 +92,9 @@ export interface PassOptions {
    */
   diagnose?: boolean;
   /**
-   * Only the active rows of these Twilio Call SIDs (Event Streams reported their calls' ends), in one page, at
-   * any age: MIN_CALL_AGE_SECONDS keeps a pass off calls Twilio may not know yet, and these it has reported.
-   * Each is still checked and decided as any pass does: the event is the reason to look, never the evidence.
+   * Only the active rows of these Twilio Call SIDs (Event Streams reported their calls' ends), in one page,
+   * whatever their start (the policy says what age a decision needs). Each is still checked and decided as any
+   * pass does: the event is the reason to look, never the evidence.
    */
   callSids?: readonly string[];
 }

@@ -14,7 +14,9 @@ describe("npm run demo", () => {
     expect(r.stdout).toMatch(/they were created without a StatusCallback/);
     expect(r.stdout).not.toMatch(/\+1500555/);
     // Event Streams: the call that ends during the demo is ended by its event, before the next pass.
-    expect(r.stdout).toMatch(/the daemon's first pass found call demo-event-1 live; its next pass is in 300 s/);
+    expect(r.stdout).toMatch(
+      /the daemon's first pass found call demo-event-1 live; its next pass is in 300 s/,
+    );
     expect(r.stdout).toMatch(
       /row demo-event-1: completed, ended_at \S+ \(Twilio's end time, exactly\), ended \d+\.\d s after the call, before any pass/,
     );
