@@ -35,7 +35,7 @@ async function simulator(requireSinkValidation = false): Promise<TwilioSimulator
 }
 
 /** Port 9 (discard) on loopback: a destination the simulator never delivers to in these tests. */
-const URL_ = "http://127.0.0.1:9/twilio/events";
+const SINK_URL = "http://127.0.0.1:9/twilio/events";
 
 const envFor = (s: TwilioSimulator, extra: Record<string, string> = {}) => ({
   DATABASE_URL: db.url,
@@ -47,7 +47,7 @@ const envFor = (s: TwilioSimulator, extra: Record<string, string> = {}) => ({
 });
 
 const events = (s: TwilioSimulator, action: string, extra: string[] = [], env: Record<string, string> = {}) =>
-  runCli(["events", action, "--url", URL_, ...extra], envFor(s, env));
+  runCli(["events", action, "--url", SINK_URL, ...extra], envFor(s, env));
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read Twilio's JSON as the simulator answers it.
 type Json = any;
@@ -61,10 +61,10 @@ async function read(s: TwilioSimulator, path: string): Promise<Json> {
   return res.json();
 }
 
-/** The webhook sinks at URL_, each with its subscriptions and their types. */
+/** The webhook sinks at SINK_URL, each with its subscriptions and their types. */
 async function held(s: TwilioSimulator) {
   const { sinks } = await read(s, "/v1/Sinks?PageSize=1000");
-  const atUrl = (sinks as Json[]).filter((k) => k.sink_configuration.destination === URL_);
+  const atUrl = (sinks as Json[]).filter((k) => k.sink_configuration.destination === SINK_URL);
   return Promise.all(
     atUrl.map(async (k) => {
       const { subscriptions } = await read(s, `/v1/Subscriptions?SinkSid=${k.sid}&PageSize=1000`);
@@ -105,7 +105,7 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     const version = await newestSchemaVersion(s);
     expect(first.stdout).toMatch(
       new RegExp(
-        `^${ACCOUNT}: created sink (DG[0-9a-f]{32}) posts to ${URL_}, active; subscribed it \\((DF[0-9a-f]{32})\\) to ${CALL_COMPLETED_TYPE.replaceAll(".", "\\.")} \\(schema ${version}\\)\\n$`,
+        `^${ACCOUNT}: created sink (DG[0-9a-f]{32}) posts to ${SINK_URL}, active; subscribed it \\((DF[0-9a-f]{32})\\) to ${CALL_COMPLETED_TYPE.replaceAll(".", "\\.")} \\(schema ${version}\\)\\n$`,
       ),
     );
 
@@ -146,7 +146,7 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     expect(createSink?.form.SinkType).toEqual(["webhook"]);
     expect(createSink?.form.Description).toEqual([sink?.description]);
     expect(JSON.parse(createSink?.form.SinkConfiguration?.[0] ?? "")).toEqual({
-      destination: URL_,
+      destination: SINK_URL,
       method: "POST",
     });
     expect(Object.keys(createSub?.form ?? {}).sort()).toEqual(["Description", "SinkSid", "Types"]);
@@ -160,7 +160,7 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     const again = await events(s, "setup");
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(
-      `${ACCOUNT}: already: sink ${sink?.sid} posts to ${URL_}, active; already subscribed (${sink?.subscriptions[0]?.sid}) to ${CALL_COMPLETED_TYPE}\n`,
+      `${ACCOUNT}: already: sink ${sink?.sid} posts to ${SINK_URL}, active; already subscribed (${sink?.subscriptions[0]?.sid}) to ${CALL_COMPLETED_TYPE}\n`,
     );
     // Reads only.
     expect(s.eventStats.apiRequests.every((r) => r.method === "GET")).toBe(true);
@@ -169,7 +169,7 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     const json = await events(s, "setup", ["--json"]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
-      url: URL_,
+      url: SINK_URL,
       accounts: [
         {
           account: ACCOUNT,
@@ -188,13 +188,13 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
 
   it("doctor passes the Event Streams lines after setup, and warns that no sink posts to the URL after teardown", async () => {
     const s = await simulator();
-    const doctor = () => runCli(["doctor"], envFor(s, { EVENTS_URL: URL_ }));
+    const doctor = () => runCli(["doctor"], envFor(s, { EVENTS_URL: SINK_URL }));
     expect((await events(s, "setup")).code).toBe(0);
     const [sink] = await held(s);
 
     const before = await doctor();
     expect(before.stderr).toBe("");
-    expect(before.stdout).toMatch(new RegExp(`^✓ event sink +sink ${sink?.sid} posts to ${URL_}$`, "m"));
+    expect(before.stdout).toMatch(new RegExp(`^✓ event sink +sink ${sink?.sid} posts to ${SINK_URL}$`, "m"));
     expect(before.stdout).toMatch(new RegExp(`^✓ event sink status +sink ${sink?.sid} is active$`, "m"));
     expect(before.stdout).toMatch(
       new RegExp(`^✓ event subscription +sink ${sink?.sid} is subscribed to ${CALL_COMPLETED_TYPE}$`, "m"),
@@ -204,7 +204,7 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     const after = await doctor();
     expect(after.stdout).toMatch(
       new RegExp(
-        `^! event sink +no Event Streams sink of ${ACCOUNT} posts to ${URL_}: call-reconciler events setup$`,
+        `^! event sink +no Event Streams sink of ${ACCOUNT} posts to ${SINK_URL}: call-reconciler events setup$`,
         "m",
       ),
     );
@@ -217,7 +217,7 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
       new RegExp(
-        `^${ACCOUNT}: created sink DG[0-9a-f]{32} posts to ${URL_}, initialized; not subscribed: Twilio subscribes only an active sink; run setup again once it is active\\n$`,
+        `^${ACCOUNT}: created sink DG[0-9a-f]{32} posts to ${SINK_URL}, initialized; not subscribed: Twilio subscribes only an active sink; run setup again once it is active\\n$`,
       ),
     );
     expect(await held(s)).toEqual([expect.objectContaining({ status: "initialized", subscriptions: [] })]);
@@ -228,7 +228,7 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     const s = await simulator();
     expect((await events(s, "setup")).code).toBe(0);
     const [ours] = await held(s);
-    const foreign = s.addEventSink({ url: URL_, description: "the app's own sink" });
+    const foreign = s.addEventSink({ url: SINK_URL, description: "the app's own sink" });
     expect((await held(s)).map((k) => k.sid).sort()).toEqual([ours?.sid, foreign.sinkSid].sort());
 
     const first = await events(s, "teardown");
@@ -250,17 +250,33 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
     const again = await events(s, "teardown");
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(
-      `${ACCOUNT}: already: no sink or subscription of call-reconciler at ${URL_}; left 1 sink(s) at the URL that call-reconciler did not make (${foreign.sinkSid})\n`,
+      `${ACCOUNT}: already: no sink or subscription of call-reconciler at ${SINK_URL}; left 1 sink(s) at the URL that call-reconciler did not make (${foreign.sinkSid})\n`,
     );
     expect(s.eventStats.apiRequests.every((r) => r.method === "GET")).toBe(true);
     expect(await held(s)).toEqual(left);
+
+    const json = await events(s, "teardown", ["--json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      url: SINK_URL,
+      accounts: [
+        {
+          account: ACCOUNT,
+          kind: "torn_down",
+          removedSubscriptions: [],
+          removedSinks: [],
+          keptSinks: [],
+          foreignSinks: [foreign.sinkSid],
+        },
+      ],
+    });
   });
 
   it("teardown with nothing at the URL says so and exits 0", async () => {
     const s = await simulator();
     const r = await events(s, "teardown");
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${ACCOUNT}: already: no sink or subscription of call-reconciler at ${URL_}\n`);
+    expect(r.stdout).toBe(`${ACCOUNT}: already: no sink or subscription of call-reconciler at ${SINK_URL}\n`);
   });
 
   it.each(["setup", "teardown"])(
