@@ -9,8 +9,8 @@ import { metaPage } from "./twilio-sim-event-resources.js";
 import type { SimCallProgress } from "./twilio-sim-event-types.js";
 import { jsonReply, notFound, type Reply } from "./twilio-sim-http.js";
 
-/** The schema of the status-callback events, as their `dataschema` names it. */
-export const STATUS_CALLBACK_SCHEMA = "Voice.WebhookEvent";
+/** The schema of the status-callback events, as the `dataschema` of those the simulator delivers names it. */
+const STATUS_CALLBACK_SCHEMA = "Voice.WebhookEvent";
 const RAW_SCHEMAS = "https://events-schemas.twilio.com";
 
 /** Fixed dates: the catalogue is Twilio's, older than any simulated call. */
