@@ -133,9 +133,6 @@ async function main(argv: string[]): Promise<number> {
     return (await import("./demo.js")).runDemo({ out: process.stdout });
   }
   const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";
-  // A URL events would refuse is refused before the configuration is read.
-  const eventsUrlGiven =
-    eventsAction === null ? "" : eventsUrl(`events ${eventsAction}`, text(flags.url), process.env.EVENTS_URL);
   if (cmd === "simulate") {
     // Bad flags answer before the configuration and the database are looked at.
     const options = (await import("./simulate-options.js")).simulateOptions(flags);
@@ -165,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./doctor.js")).runDoctor(config, logger, {
         json: flags.json === true,
         out: process.stdout,
-        eventsUrl: process.env.EVENTS_URL?.trim() || undefined,
+        eventsUrl: config.events.url ?? undefined,
       });
     case "audit": {
       const { exitCode } = await (await import("./audit.js")).runAudit(config, logger, {
@@ -197,7 +194,9 @@ async function main(argv: string[]): Promise<number> {
       });
     case "events": {
       const { runEventsSetup, runEventsTeardown } = await import("./events.js");
-      const opts = { url: eventsUrlGiven, json: flags.json === true, out: process.stdout };
+      // EVENTS_URL as the configuration read it: a value it refuses is refused as for any command.
+      const url = eventsUrl(`events ${eventsAction}`, text(flags.url), config.events.url ?? undefined);
+      const opts = { url, json: flags.json === true, out: process.stdout };
       return (eventsAction === "setup" ? runEventsSetup : runEventsTeardown)(config, opts);
     }
     case "hold":

@@ -1,8 +1,10 @@
 /**
- * The events v1 API (Sinks, their Test and Validate, Subscriptions and their SubscribedEvents) as the
- * official OpenAPI description and SDK shape it: form-encoded requests, snake_case JSON, lists paged with a
- * `meta` object. Each account sees only its own sinks and subscriptions.
+ * The events v1 API (Sinks, their Test and Validate, Subscriptions and their SubscribedEvents, and the
+ * catalogue of Types and Schemas) as the official OpenAPI description and SDK shape it: form-encoded
+ * requests, snake_case JSON, lists paged with a `meta` object. Each account sees only its own sinks and
+ * subscriptions.
  */
+import { catalogReply } from "./twilio-sim-event-catalog.js";
 import { hex32 } from "./twilio-sim-event-cloud.js";
 import {
   badRequest,
@@ -134,6 +136,8 @@ export class EventStreams {
     const parts = req.pathname.split("/").slice(2).map(decodeURIComponent);
     const [collection, sid, sub, type, ...rest] = parts;
     if (rest.length > 0) return notFound(req.pathname);
+    if (collection === "Types" || collection === "Schemas")
+      return catalogReply(this.deps.baseUrl(), req, parts);
     if (collection === "Sinks") {
       if (sid === undefined) return this.sinksCollection(req);
       const sink = this.sinks.get(sid);

@@ -106,6 +106,6 @@ export interface SimEventStats {
   posts: number;
   /** Events waiting for their delay, their batch, an answer or a retry. */
   pending: number;
-  /** Requests to /v1/ (Sinks, Subscriptions), in order of arrival. */
+  /** Requests to /v1/ (Sinks, Subscriptions, Types, Schemas), in order of arrival. */
   apiRequests: SimEventsApiRequest[];
 }

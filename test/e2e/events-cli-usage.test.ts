@@ -46,6 +46,32 @@ describe("call-reconciler events: help and usage", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it.each([
+    [
+      "not a url",
+      /^call-reconciler: EVENTS_URL must be an http\(s\) URL, e\.g\. https:\/\/host\/path \(got "not a url"\)$/,
+    ],
+    ["   ", /^call-reconciler: EVENTS_URL must be an http\(s\) URL/],
+  ])(
+    "EVENTS_URL %j is refused in the same line by events setup, events teardown and doctor",
+    async (url, message) => {
+      const runs = await Promise.all(
+        [
+          ["events", "setup"],
+          ["events", "teardown"],
+          ["events", "setup", "--url", "https://reconciler.example.com/e"],
+          ["doctor"],
+        ].map((args) => runCli(args, { EVENTS_URL: url })),
+      );
+      for (const r of runs) {
+        expect(r.code).toBe(2);
+        expect(r.stderr.trim()).toMatch(message);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+      expect(new Set(runs.map((r) => r.stderr)).size).toBe(1);
+    },
+  );
+
   it("with a good URL and no database, asks for Twilio's credentials next", async () => {
     const r = await runCli(["events", "setup", "--url", "https://reconciler.example.com/e"], {});
     expect(r.code).toBe(2);
