@@ -104,7 +104,8 @@ describe("Event Streams: a reported end is checked at once, never taken on trust
     });
     expect(row?.status).toBe("completed");
     expect(row?.endedAt?.toISOString()).toBe(endedAt.toISOString());
-    // Ended by the event's check, not by a pass (the next is 10 minutes away).
+    // Ended by the event's check, not by a pass (the next is 10 minutes away); its line follows the end.
+    await until("the check's line", () => reported(r).length >= 1);
     expect(reported(r)[0]).toMatchObject({ reported: 1, checked: 1, ended: 1, causesFromEvents: 1 });
     // Twilio delivers at least once: the same event, and a second event for the same call, end nothing more.
     expect(await deliver(eventsUrl, [completed(call.sid, "EVzombie1", 500)])).toBe(200);
