@@ -4,7 +4,8 @@ import { acceptRelayed, eventIntake } from "../daemon/event-intake.js";
 import { NudgeQueue } from "../daemon/nudge-queue.js";
 import type { LoopState, TickDeps } from "../daemon/tick.js";
 import { errorMessage } from "../error-message.js";
-import { EVENTS_PATH, startEventSink } from "../events/sink-server.js";
+import { IGNORED_REASONS } from "../events/call-events.js";
+import { EVENTS_PATH, SINK_REFUSALS, startEventSink } from "../events/sink-server.js";
 import type { Logger } from "../log.js";
 import type { CallNudge, NudgeRelay } from "../model/index.js";
 import type { Runtime } from "./runtime.js";
@@ -75,6 +76,9 @@ export async function startEvents(
     throw err;
   }
   metrics.eventsSinkConfigured.set(1);
+  // Every reason at 0 from the start, so that rate() and increase() see the first refusal.
+  for (const reason of SINK_REFUSALS) metrics.eventBatchesRefused.inc({ reason }, 0);
+  for (const reason of IGNORED_REASONS) metrics.eventsIgnored.inc({ reason }, 0);
   const publicPath = new URL(sinkSettings.url).pathname;
   if (publicPath !== EVENTS_PATH)
     logger.warn(

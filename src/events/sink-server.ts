@@ -115,6 +115,9 @@ const REFUSAL_STATUS: Record<SinkRefusal, number> = {
   failed: 503,
 };
 
+/** Every reason a delivery may be refused for: the counters start at 0 for each. */
+export const SINK_REFUSALS = Object.keys(REFUSAL_STATUS) as SinkRefusal[];
+
 export async function startEventSink(deps: EventSinkDeps): Promise<EventSink> {
   const limits = { ...DEFAULT_SINK_LIMITS, ...deps.limits };
   const now = deps.now ?? (() => new Date());

@@ -116,6 +116,9 @@ describe("Event Streams: a reported end is checked at once, never taken on trust
     expect(gauge(body, "call_reconciler_events_duplicate_total")).toBe(1);
     expect(gauge(body, "call_reconciler_event_ends_total")).toBe(1);
     expect(gauge(body, "call_reconciler_events_sink_configured")).toBe(1);
+    // Every refusal reason is exported from the start, at 0 until it happens.
+    expect(body).toMatch(/call_reconciler_event_batches_refused_total\{reason="body_hash_mismatch"\} 0/);
+    expect(body).toMatch(/call_reconciler_events_ignored_total\{reason="stale"\} 0/);
     expect(body).toMatch(
       /call_reconciler_zombie_lifetime_seconds_count\{source="twilio",found_by="event"\} 1/,
     );
