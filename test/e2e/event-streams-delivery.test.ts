@@ -4,61 +4,33 @@
  * (`run`), real PostgreSQL.
  */
 import { describe, expect, it } from "vitest";
-import { readActions, readCalls, seedCalls } from "../../src/dev/seed.js";
-import { fakeCallSid } from "../../src/sim/demo-scenario.js";
+import {
+  endedRow as endedIn,
+  endsOf as endsIn,
+  firstPass,
+  liveCall as liveCallIn,
+  replicaWithSink,
+  reportedChecks as reported,
+  wholeSecond as whole,
+} from "../helpers/event-streams-world.js";
 import { startFlakyProxy } from "../helpers/flaky-proxy.js";
-import { freePort } from "../helpers/free-port.js";
 import { type Replica, seededReplicas } from "../helpers/replica.js";
 import { until } from "../helpers/wait.js";
 
-const whole = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
-const reported = (r: Replica) => r.lines().filter((l) => l.msg === "reported ends checked");
 const passes = (r: Replica) => r.lines().filter((l) => l.msg === "pass finished");
 
 describe("Event Streams delivered by the simulator", () => {
   const suite = seededReplicas();
 
-  /** A replica with its sink; `publicUrl`: what Twilio posts to (a proxy in front of it), default the sink. */
-  async function replica(opts: { interval?: number; publicUrl?: (port: number) => string } = {}) {
-    const port = await freePort();
-    const eventsUrl = opts.publicUrl?.(port) ?? `http://127.0.0.1:${port}/twilio/events`;
-    const r = suite.start({
-      ...suite.world.env,
-      RECONCILE_INTERVAL_SECONDS: String(opts.interval ?? 600),
-      LOG_LEVEL: "info",
-      EVENTS_PORT: String(port),
-      EVENTS_HOST: "127.0.0.1",
-      EVENTS_URL: eventsUrl,
-    });
-    return { r, port, eventsUrl };
-  }
+  const replica = (opts: { interval?: number; publicUrl?: (port: number) => string } = {}) =>
+    replicaWithSink(suite.world, suite.start, opts);
   const leads = (r: Replica) =>
     until("the lease", () => r.lines().some((l) => l.msg === "became the leader: reconciling"));
   const standsBy = (r: Replica) =>
     until("standing by", () => r.lines().some((l) => l.msg === "standing by: another replica leads"));
-  const firstPass = (r: Replica) => until("the first pass", () => passes(r).length > 0);
-
-  async function liveCall(name: string) {
-    const { world } = suite;
-    const sid = fakeCallSid(name);
-    const startedAt = whole(Date.now() - 600_000);
-    world.sim.upsertCall({ sid, status: "in-progress", startTime: startedAt, endTime: null, duration: null });
-    await seedCalls(world.db.pool, world.config.calls, [
-      { id: name, twilioSid: sid, openaiId: null, status: "active", startedAt, endedAt: null },
-    ]);
-    return { id: name, sid, startedAt };
-  }
-  const rowOf = async (id: string) =>
-    (await readCalls(suite.world.db.pool, suite.world.config.calls, [id]))[0];
-  const endedRow = (id: string) =>
-    until(`${id} ended`, async () => {
-      const row = await rowOf(id);
-      return row?.status !== "active" ? row : undefined;
-    });
-  const endsOf = async (id: string) =>
-    (await readActions(suite.world.db.pool, suite.world.config.calls)).filter(
-      (a) => a.callId === id && a.outcome === "ended",
-    );
+  const liveCall = (name: string) => liveCallIn(suite.world, name);
+  const endedRow = (id: string) => endedIn(suite.world, id);
+  const endsOf = (id: string) => endsIn(suite.world, id);
 
   it("a call ended at Twilio is ended in the table by its event, late and delivered twice, once", async () => {
     const { r, eventsUrl } = await replica();

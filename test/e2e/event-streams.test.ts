@@ -4,47 +4,31 @@
  * within the test is an event's doing.
  */
 import { describe, expect, it } from "vitest";
-import { readActions, readCalls, seedCalls } from "../../src/dev/seed.js";
-import { DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, fakeCallSid } from "../../src/sim/demo-scenario.js";
+import { DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN } from "../../src/sim/demo-scenario.js";
 import { callEvent } from "../helpers/call-event.js";
-import { freePort } from "../helpers/free-port.js";
-import { gauge, metricsUrl, type Replica, scrape, seededReplicas } from "../helpers/replica.js";
+import {
+  endedRow,
+  endsOf as endsIn,
+  firstPass,
+  liveCall as liveCallIn,
+  replicaWithSink,
+  reportedChecks,
+  rowOf as rowIn,
+} from "../helpers/event-streams-world.js";
+import { gauge, metricsUrl, scrape, seededReplicas } from "../helpers/replica.js";
 import { signEventBatch } from "../helpers/sign-event-batch.js";
 import { until } from "../helpers/wait.js";
-
-const whole = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 
 describe("Event Streams: a reported end is checked at once, never taken on trust", () => {
   const suite = seededReplicas();
 
-  async function start(extra: Record<string, string> = {}) {
-    const port = await freePort();
-    const eventsUrl = `http://127.0.0.1:${port}/twilio/events`;
-    const r = suite.start({
-      ...suite.world.env,
-      RECONCILE_INTERVAL_SECONDS: "600",
-      LOG_LEVEL: "info",
-      EVENTS_PORT: String(port),
-      EVENTS_HOST: "127.0.0.1",
-      EVENTS_URL: eventsUrl,
-      ...extra,
-    });
-    await until("the first pass", () => r.lines().some((l) => l.msg === "pass finished"));
+  async function start() {
+    const { r, eventsUrl } = await replicaWithSink(suite.world, suite.start);
+    await firstPass(r);
     const metrics = await until("the metrics server", () => metricsUrl(r));
     return { r, eventsUrl, metrics };
   }
-
-  /** A call live at Twilio and active in the table (the first pass leaves it alone). */
-  async function liveCall(name: string) {
-    const { world } = suite;
-    const sid = fakeCallSid(name);
-    const startedAt = whole(Date.now() - 600_000);
-    world.sim.upsertCall({ sid, status: "in-progress", startTime: startedAt, endTime: null, duration: null });
-    await seedCalls(world.db.pool, world.config.calls, [
-      { id: name, twilioSid: sid, openaiId: null, status: "active", startedAt, endedAt: null },
-    ]);
-    return { id: name, sid, startedAt };
-  }
+  const liveCall = (name: string) => liveCallIn(suite.world, name);
 
   /** Twilio ends the call (its webhook to the app is lost): the simulator's Calls API now says so. */
   function endAtTwilio(call: { sid: string; startedAt: Date }, seconds = 240) {
@@ -85,23 +69,16 @@ describe("Event Streams: a reported end is checked at once, never taken on trust
     return e;
   };
 
-  const rowOf = async (id: string) =>
-    (await readCalls(suite.world.db.pool, suite.world.config.calls, [id]))[0];
-  const endsOf = async (id: string) =>
-    (await readActions(suite.world.db.pool, suite.world.config.calls)).filter(
-      (a) => a.callId === id && a.outcome === "ended",
-    );
-  const reported = (r: Replica) => r.lines().filter((l) => l.msg === "reported ends checked");
+  const rowOf = (id: string) => rowIn(suite.world, id);
+  const endsOf = (id: string) => endsIn(suite.world, id);
+  const reported = reportedChecks;
 
   it("a zombie reported by a signed event is ended within seconds, with Twilio's end time, once", async () => {
     const { r, eventsUrl, metrics } = await start();
     const call = await liveCall("evt-zombie");
     const endedAt = endAtTwilio(call);
     expect(await deliver(eventsUrl, [completed(call.sid, "EVzombie1", 500)])).toBe(200);
-    const row = await until("the row ended", async () => {
-      const now = await rowOf(call.id);
-      return now?.status !== "active" ? now : undefined;
-    });
+    const row = await endedRow(suite.world, call.id);
     expect(row?.status).toBe("completed");
     expect(row?.endedAt?.toISOString()).toBe(endedAt.toISOString());
     // Ended by the event's check, not by a pass (the next is 10 minutes away); its line follows the end.
