@@ -2,12 +2,12 @@ import type { Config } from "../config/config.js";
 import { eventChecks } from "../daemon/event-checks.js";
 import { acceptRelayed, eventIntake } from "../daemon/event-intake.js";
 import { NudgeQueue } from "../daemon/nudge-queue.js";
+import { listenForRelayed } from "../daemon/relay-listener.js";
 import type { LoopState, TickDeps } from "../daemon/tick.js";
 import { errorMessage } from "../error-message.js";
 import { IGNORED_REASONS } from "../events/call-events.js";
 import { EVENTS_PATH, SINK_REFUSALS, startEventSink } from "../events/sink-server.js";
 import type { Logger } from "../log.js";
-import type { CallNudge, NudgeRelay } from "../model/index.js";
 import type { Runtime } from "./runtime.js";
 
 export interface EventsRunning {
@@ -36,8 +36,7 @@ export async function startEvents(
   const queue = new NudgeQueue();
   const relay = runtime.database.nudgeRelay?.() ?? null;
   // Every replica listens; the one that leads queues what the others relay.
-  const listening =
-    relay === null ? null : await listenForRelayed(relay, acceptRelayed(state, queue), logger);
+  const listening = relay === null ? null : listenForRelayed(relay, acceptRelayed(state, queue), logger);
   const checks = eventChecks(
     {
       tickDeps: parts.tickDeps,
@@ -98,24 +97,4 @@ export async function startEvents(
         );
     },
   };
-}
-
-/**
- * The relay's listener, or null when the database cannot be reached at start (the daemon starts before its
- * database answers): what stand-bys relay is then missed until a restart, and the passes end those calls.
- */
-async function listenForRelayed(
-  relay: NudgeRelay,
-  onNudges: (nudges: CallNudge[]) => void,
-  logger: Logger,
-): Promise<{ close(): Promise<void> } | null> {
-  try {
-    return await relay.listen(onNudges);
-  } catch (err) {
-    logger.warn(
-      { err: errorMessage(err) },
-      "cannot listen for the ends stand-by replicas relay; the passes end those calls",
-    );
-    return null;
-  }
 }
