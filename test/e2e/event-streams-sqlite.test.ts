@@ -11,11 +11,11 @@ import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio
 import { runCli } from "../helpers/cli.js";
 import { freePort } from "../helpers/free-port.js";
 import { type Replica, startReplica } from "../helpers/replica.js";
+import { liveAtTwilio, sqliteDaemonEnv, stopAll } from "../helpers/sqlite-daemon.js";
 import { actionRows, type E2eFile, e2eFile } from "../helpers/sqlite-e2e.js";
 import { until } from "../helpers/wait.js";
 
-const ACCOUNT = `AC${"e".repeat(32)}`;
-const TOKEN = "sqlite-events-token-0123456789ab";
+const TWILIO_ACCOUNT = { accountSid: `AC${"e".repeat(32)}`, authToken: "sqlite-events-token-0123456789ab" };
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 
 const call = (name: string): AppCall => ({
@@ -54,32 +54,11 @@ describe("Event Streams on the app's SQLite file", () => {
   beforeAll(async () => {
     f = e2eFile("sqlite-events-e2e-");
     seedAppFile(f.path, [first, second]);
-    twilio = await startTwilioSimulator({ accountSid: ACCOUNT, authToken: TOKEN });
-    for (const c of [first, second])
-      twilio.upsertCall({
-        sid: c.callId,
-        status: "in-progress",
-        startTime: c.startedAt,
-        endTime: null,
-        duration: null,
-      });
-    env = {
-      ...f.env,
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_AUTH_TOKEN: TOKEN,
-      TWILIO_API_BASE_URL: twilio.url,
-      DIAGNOSIS_REQUEST_SHARE: "0",
-      OPENAI_PROBE: "off",
-      RECONCILE_INTERVAL_SECONDS: "600",
-      LOG_LEVEL: "info",
-    };
+    twilio = await startTwilioSimulator(TWILIO_ACCOUNT);
+    for (const c of [first, second]) liveAtTwilio(twilio, c);
+    env = sqliteDaemonEnv(f, twilio, TWILIO_ACCOUNT, { RECONCILE_INTERVAL_SECONDS: "600" });
   });
-  afterAll(async () => {
-    for (const r of running) r.child.kill("SIGKILL");
-    await Promise.allSettled(running.map((r) => r.done));
-    await twilio?.close();
-    f?.remove();
-  });
+  afterAll(() => stopAll(running, twilio, f));
 
   it("the leader ends a reported call in seconds, in the app's own format; a stand-by refuses, for Twilio to retry", async () => {
     const migrated = await runCli(["migrate"], env);

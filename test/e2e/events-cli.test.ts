@@ -96,6 +96,28 @@ async function newestSchemaVersion(s: TwilioSimulator): Promise<number> {
 const requests = (s: TwilioSimulator) =>
   s.eventStats.apiRequests.map((r) => `${r.method} ${r.path} ${r.status}`);
 
+/** Runs the command again: it exits 0 and prints `stdout`, and only reads the account (it was already so). */
+async function againReadingOnly(s: TwilioSimulator, action: string, stdout: string): Promise<void> {
+  s.resetStats();
+  const again = await events(s, action);
+  expect(again.code).toBe(0);
+  expect(again.stdout).toBe(stdout);
+  expect(s.eventStats.apiRequests.every((r) => r.method === "GET")).toBe(true);
+}
+
+/** The command's answer with --json, once it exited 0. */
+async function jsonAnswer(s: TwilioSimulator, action: string): Promise<Json> {
+  const r = await events(s, action, ["--json"]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/** A --json answer about the one account at SINK_URL. */
+const theAccount = (answer: Record<string, unknown>) => ({
+  url: SINK_URL,
+  accounts: [{ account: ACCOUNT, ...answer }],
+});
+
 describe("call-reconciler events setup / teardown against the Twilio simulator", () => {
   it("setup makes one sink and one subscription, with the requests the Events API describes; a second run changes nothing", async () => {
     const s = await simulator();
@@ -156,34 +178,25 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
       { type: CALL_COMPLETED_TYPE, schema_version: version },
     ]);
 
-    s.resetStats();
-    const again = await events(s, "setup");
-    expect(again.code).toBe(0);
-    expect(again.stdout).toBe(
+    await againReadingOnly(
+      s,
+      "setup",
       `${ACCOUNT}: already: sink ${sink?.sid} posts to ${SINK_URL}, active; already subscribed (${sink?.subscriptions[0]?.sid}) to ${CALL_COMPLETED_TYPE}\n`,
     );
-    // Reads only.
-    expect(s.eventStats.apiRequests.every((r) => r.method === "GET")).toBe(true);
     expect((await held(s)).map((k) => k.sid)).toEqual([sink?.sid]);
 
-    const json = await events(s, "setup", ["--json"]);
-    expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({
-      url: SINK_URL,
-      accounts: [
-        {
-          account: ACCOUNT,
-          kind: "set_up",
-          sink: expect.objectContaining({ sid: sink?.sid, status: "active", ours: true, created: false }),
-          subscription: {
-            sid: sink?.subscriptions[0]?.sid,
-            created: false,
-            added: [],
-            types: [{ type: CALL_COMPLETED_TYPE, schemaVersion: version }],
-          },
+    expect(await jsonAnswer(s, "setup")).toEqual(
+      theAccount({
+        kind: "set_up",
+        sink: expect.objectContaining({ sid: sink?.sid, status: "active", ours: true, created: false }),
+        subscription: {
+          sid: sink?.subscriptions[0]?.sid,
+          created: false,
+          added: [],
+          types: [{ type: CALL_COMPLETED_TYPE, schemaVersion: version }],
         },
-      ],
-    });
+      }),
+    );
   });
 
   it("doctor passes the Event Streams lines after setup, and warns that no sink posts to the URL after teardown", async () => {
@@ -246,30 +259,22 @@ describe("call-reconciler events setup / teardown against the Twilio simulator",
       },
     ]);
 
-    s.resetStats();
-    const again = await events(s, "teardown");
-    expect(again.code).toBe(0);
-    expect(again.stdout).toBe(
+    await againReadingOnly(
+      s,
+      "teardown",
       `${ACCOUNT}: already: no sink or subscription of call-reconciler at ${SINK_URL}; left 1 sink(s) at the URL that call-reconciler did not make (${foreign.sinkSid})\n`,
     );
-    expect(s.eventStats.apiRequests.every((r) => r.method === "GET")).toBe(true);
     expect(await held(s)).toEqual(left);
 
-    const json = await events(s, "teardown", ["--json"]);
-    expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({
-      url: SINK_URL,
-      accounts: [
-        {
-          account: ACCOUNT,
-          kind: "torn_down",
-          removedSubscriptions: [],
-          removedSinks: [],
-          keptSinks: [],
-          foreignSinks: [foreign.sinkSid],
-        },
-      ],
-    });
+    expect(await jsonAnswer(s, "teardown")).toEqual(
+      theAccount({
+        kind: "torn_down",
+        removedSubscriptions: [],
+        removedSinks: [],
+        keptSinks: [],
+        foreignSinks: [foreign.sinkSid],
+      }),
+    );
   });
 
   it("teardown with nothing at the URL says so and exits 0", async () => {

@@ -10,11 +10,11 @@ import { fakeCallSid } from "../../src/sim/demo-scenario.js";
 import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { runCli } from "../helpers/cli.js";
 import { gauge, metricsUrl, type Replica, scrape, startReplica } from "../helpers/replica.js";
+import { liveAtTwilio, sqliteDaemonEnv, stopAll } from "../helpers/sqlite-daemon.js";
 import { actionRows, asWritten, type E2eFile, e2eFile } from "../helpers/sqlite-e2e.js";
 import { until } from "../helpers/wait.js";
 
-const ACCOUNT = `AC${"c".repeat(32)}`;
-const TOKEN = "sqlite-replicas-token-0123456789";
+const TWILIO_ACCOUNT = { accountSid: `AC${"c".repeat(32)}`, authToken: "sqlite-replicas-token-0123456789" };
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 
 interface Zombie {
@@ -75,39 +75,21 @@ describe("two replicas of the daemon on one SQLite file (built CLI, the Twilio s
   beforeAll(async () => {
     f = e2eFile("sqlite-replicas-e2e-");
     seedAppFile(f.path, [...first.map((z) => z.row), live.row]);
-    twilio = await startTwilioSimulator({ accountSid: ACCOUNT, authToken: TOKEN });
+    twilio = await startTwilioSimulator(TWILIO_ACCOUNT);
     for (const z of first) {
       upsert(z);
       // Slow answers: the leader is still at work while the other replica asks for the lease.
       twilio.setFault(z.row.callId, { kind: "delay", ms: 200 });
     }
-    twilio.upsertCall({
-      sid: live.row.callId,
-      status: "in-progress",
-      startTime: live.row.startedAt,
-      endTime: null,
-      duration: null,
-    });
-    env = {
-      ...f.env,
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_AUTH_TOKEN: TOKEN,
-      TWILIO_API_BASE_URL: twilio.url,
+    liveAtTwilio(twilio, live.row);
+    env = sqliteDaemonEnv(f, twilio, TWILIO_ACCOUNT, {
       TWILIO_STRATEGY: "per-call",
       TWILIO_CONCURRENCY: "2",
-      DIAGNOSIS_REQUEST_SHARE: "0",
-      OPENAI_PROBE: "off",
       RECONCILE_INTERVAL_SECONDS: "1",
       LEADER_LEASE_SECONDS: "3",
-      LOG_LEVEL: "info",
-    };
+    });
   });
-  afterAll(async () => {
-    for (const r of running) r.child.kill("SIGKILL");
-    await Promise.allSettled(running.map((r) => r.done));
-    await twilio?.close();
-    f?.remove();
-  });
+  afterAll(() => stopAll(running, twilio, f));
 
   it("one leads and writes, the other stands by; each call is ended once; the stand-by takes over from a stopped leader", async () => {
     const migrated = await runCli(["migrate"], env);

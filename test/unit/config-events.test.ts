@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/config.js";
+import { loadConfig } from "../../src/config/config.js";
+import { configFailure } from "../helpers/config-failure.js";
 
 const SID = `AC${"0".repeat(32)}`;
 const KEY = `SK${"1".repeat(32)}`;
 const URL = "https://reconciler.example.com/twilio/events";
-
-function fails(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("Event Streams settings", () => {
   it("are off by default: no sink, no URL", () => {
@@ -48,11 +39,11 @@ describe("Event Streams settings", () => {
   });
 
   it("refuses a sink that could not check a signature, or that shares the metrics port", () => {
-    expect(fails({ EVENTS_PORT: "9465", TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: "t" })).toMatch(
+    expect(configFailure({ EVENTS_PORT: "9465", TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: "t" })).toMatch(
       /^EVENTS_URL is required with EVENTS_PORT/,
     );
     expect(
-      fails({
+      configFailure({
         EVENTS_PORT: "9465",
         EVENTS_URL: URL,
         TWILIO_ACCOUNT_SID: SID,
@@ -61,17 +52,22 @@ describe("Event Streams settings", () => {
       }),
     ).toMatch(/^TWILIO_AUTH_TOKEN is required with EVENTS_PORT/);
     expect(
-      fails({ EVENTS_PORT: "9464", EVENTS_URL: URL, TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: "t" }),
+      configFailure({
+        EVENTS_PORT: "9464",
+        EVENTS_URL: URL,
+        TWILIO_ACCOUNT_SID: SID,
+        TWILIO_AUTH_TOKEN: "t",
+      }),
     ).toMatch(/^EVENTS_PORT must differ from METRICS_PORT/);
   });
 
   it("refuses a URL carrying a credential or a query, and a port out of range", () => {
-    expect(fails({ EVENTS_URL: "https://u:p@example.com/twilio/events" })).toMatch(/EVENTS_URL/);
-    expect(fails({ EVENTS_URL: "https://example.com/twilio/events?token=x" })).toMatch(/EVENTS_URL/);
-    expect(fails({ EVENTS_PORT: "70000" })).toMatch(/EVENTS_PORT/);
+    expect(configFailure({ EVENTS_URL: "https://u:p@example.com/twilio/events" })).toMatch(/EVENTS_URL/);
+    expect(configFailure({ EVENTS_URL: "https://example.com/twilio/events?token=x" })).toMatch(/EVENTS_URL/);
+    expect(configFailure({ EVENTS_PORT: "70000" })).toMatch(/EVENTS_PORT/);
   });
 
   it("names a mistyped variable", () => {
-    expect(fails({ EVENTS_PROT: "9465" })).toMatch(/EVENTS_PORT/);
+    expect(configFailure({ EVENTS_PROT: "9465" })).toMatch(/EVENTS_PORT/);
   });
 });

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, KNOWN_VARIABLES, loadConfig, mapStatus } from "../../src/config/config.js";
+import { KNOWN_VARIABLES, loadConfig, mapStatus } from "../../src/config/config.js";
 import { quoteIdentifier, quoteQualifiedIdentifier } from "../../src/config/fields/identifiers.js";
 import { safeUrl } from "../../src/config/fields/url-setting.js";
+import { configFailure } from "../helpers/config-failure.js";
 
 const SID = `AC${"0".repeat(32)}`;
 const KEY = `SK${"1".repeat(32)}`;
-
-function fails(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("loadConfig", () => {
   it("has the documented defaults", () => {
@@ -110,14 +101,16 @@ describe("loadConfig", () => {
       /^MIN_CALL_AGE_SECONDS must be smaller/,
     ],
   ])("rejects %j with one line naming the variable", (env, message) => {
-    const m = fails(env as Record<string, string>);
+    const m = configFailure(env as Record<string, string>);
     expect(m).toMatch(message);
     expect(m).not.toContain("\n");
   });
 
   it("never echoes a secret in its error", () => {
-    expect(fails({ DATABASE_URL: "mysql://user:hunter2@x" })).not.toContain("hunter2");
-    expect(fails({ TWILIO_API_KEY: "not-a-key-hunter2", TWILIO_ACCOUNT_SID: SID })).not.toContain("hunter2");
+    expect(configFailure({ DATABASE_URL: "mysql://user:hunter2@x" })).not.toContain("hunter2");
+    expect(configFailure({ TWILIO_API_KEY: "not-a-key-hunter2", TWILIO_ACCOUNT_SID: SID })).not.toContain(
+      "hunter2",
+    );
   });
 });
 
@@ -155,7 +148,7 @@ describe("STATUS_MAP and DB_STATEMENT_TIMEOUT_MS", () => {
     ],
     [{ DB_STATEMENT_TIMEOUT_MS: "10" }, /^DB_STATEMENT_TIMEOUT_MS .*\(got "10"\)$/],
   ])("rejects %j with one line naming the variable", (env, message) => {
-    const m = fails(env as Record<string, string>);
+    const m = configFailure(env as Record<string, string>);
     expect(m).toMatch(message);
     expect(m).not.toContain("\n");
   });
@@ -192,7 +185,7 @@ describe("circuit breaker settings", () => {
     [{ BREAKER_WINDOW_SECONDS: "0" }, /^BREAKER_WINDOW_SECONDS /],
     [{ BREAKER_MIN_THROUGHPUT: "-1" }, /^BREAKER_MIN_THROUGHPUT /],
   ])("rejects %j with one line naming the variable", (env, message) => {
-    const m = fails(env as Record<string, string>);
+    const m = configFailure(env as Record<string, string>);
     expect(m).toMatch(message);
     expect(m).not.toContain("\n");
   });
@@ -221,7 +214,7 @@ describe("a mistake is named with its fix", () => {
     [{ TWILIO_PHONE_NUMBER: "+15550100" }, /^TWILIO_PHONE_NUMBER is not a setting .*RECONCILER_IGNORE_VARS/],
     [{ BREAKER_FAILURE_THRESHOLD: "12" }, /^BREAKER_FAILURE_THRESHOLD is not a setting of call-reconciler: /],
   ])("refuses the unknown variable %j", (env, message) => {
-    const m = fails(env as Record<string, string>);
+    const m = configFailure(env as Record<string, string>);
     expect(m).toMatch(message);
     expect(m).not.toContain("\n");
   });
@@ -349,37 +342,37 @@ describe("a mistake is named with its fix", () => {
     ["METRICS_PORT", "tcp://10.0.0.1:9464", "METRICS_PORT must be a whole number from 0 to 65535, e.g. 9464"],
     ["LOG_LEVEL", "loud", "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
   ])("%s=%j names the expected form", (variable, value, message) => {
-    const m = fails({ [variable]: value });
+    const m = configFailure({ [variable]: value });
     expect(m).toContain(message);
     expect(m).not.toMatch(/expected|received|Invalid/);
     expect(m).not.toContain("\n");
   });
 
   it("OPENAI_PROBE=sideband gets the same one line as any other value it does not take", () => {
-    expect(fails({ OPENAI_PROBE: "sideband" })).toBe(
+    expect(configFailure({ OPENAI_PROBE: "sideband" })).toBe(
       'OPENAI_PROBE must be after-cap, early or off (got "sideband")',
     );
   });
 
   it("tells an operator who quoted a mixed-case table or column to drop the quotes", () => {
-    expect(fails({ CALLS_TABLE: 'telephony."PhoneCalls"' })).toBe(
+    expect(configFailure({ CALLS_TABLE: 'telephony."PhoneCalls"' })).toBe(
       'CALLS_TABLE must be a table name or schema.table of plain SQL identifiers (letters, digits, _ and $; at most 63 characters each); names are used exactly as written (case-sensitive) and quoted by call-reconciler, so write telephony.PhoneCalls without quotes (got "telephony."PhoneCalls"")',
     );
-    expect(fails({ CALLS_COL_TWILIO_SID: '"twilioSid"' })).toMatch(
+    expect(configFailure({ CALLS_COL_TWILIO_SID: '"twilioSid"' })).toMatch(
       /^CALLS_COL_TWILIO_SID must be a plain SQL identifier .*so write twilioSid without quotes/,
     );
     expect(loadConfig({ CALLS_TABLE: "telephony.PhoneCalls" }).calls.table).toBe("telephony.PhoneCalls");
   });
 
   it("asks for a ZOMBIES_TOKEN of 32 characters at least, and says how to make one", () => {
-    expect(fails({ ZOMBIES_TOKEN: "short-token" })).toBe(
+    expect(configFailure({ ZOMBIES_TOKEN: "short-token" })).toBe(
       "ZOMBIES_TOKEN must be at least 32 characters; generate one with: openssl rand -hex 32",
     );
     expect(loadConfig({ ZOMBIES_TOKEN: "a".repeat(32) }).zombiesToken).toBe("a".repeat(32));
   });
 
   it("asks for a RECONCILE_TOKEN of 32 characters at least; unset or blank, POST /reconcile is off", () => {
-    expect(fails({ RECONCILE_TOKEN: "short-token" })).toBe(
+    expect(configFailure({ RECONCILE_TOKEN: "short-token" })).toBe(
       "RECONCILE_TOKEN must be at least 32 characters; generate one with: openssl rand -hex 32",
     );
     expect(loadConfig({ RECONCILE_TOKEN: ` ${"b".repeat(32)} ` }).reconcileToken).toBe("b".repeat(32));
@@ -426,7 +419,7 @@ describe("credentials stay out of URLs and out of messages", () => {
       /^NOTIFY_URL must be an http\(s\) URL, e\.g\. https:\/\/host\/path \(got "\(not shown/,
     ],
   ])("%s=%s is refused without repeating the credential", (variable, value, message) => {
-    const m = fails({ [variable]: value, NOTIFY_SECRET: "s" });
+    const m = configFailure({ [variable]: value, NOTIFY_SECRET: "s" });
     expect(m).toMatch(message);
     expect(m).not.toContain("hunter2");
     expect(m).not.toContain("\n");
@@ -455,7 +448,7 @@ describe("credentials stay out of URLs and out of messages", () => {
     ["postgres://app:a/b@db:5432/app", /^DATABASE_URL is not a valid URL: percent-encode .*\/ as %2F/],
     ["mysql://app:pass@db/app", /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
   ])("refuses DATABASE_URL %s in one line without the password", (url, message) => {
-    const m = fails({ DATABASE_URL: url });
+    const m = configFailure({ DATABASE_URL: url });
     expect(m).toMatch(message);
     expect(m).not.toMatch(/pa#ss|12#ss|a\/b@|:pass@/);
     expect(m).not.toContain("\n");
@@ -493,7 +486,7 @@ describe("a SQLite DATABASE_URL", () => {
       SQLITE_JOURNAL_MODE: "wal",
     });
     expect(c.database).toMatchObject({ busyTimeoutMs: 250, journalMode: "wal" });
-    expect(fails({ DATABASE_URL: "sqlite:calls.db", SQLITE_JOURNAL_MODE: "off" })).toMatch(
+    expect(configFailure({ DATABASE_URL: "sqlite:calls.db", SQLITE_JOURNAL_MODE: "off" })).toMatch(
       /^SQLITE_JOURNAL_MODE must be wal, delete, truncate or persist/,
     );
   });
@@ -501,14 +494,14 @@ describe("a SQLite DATABASE_URL", () => {
   it.each(["sqlite://fileserver/calls.db", "sqlite:", "sqlite:///", "sqlite:calls.db?mode=ro"])(
     "refuses %s: a file on this host, named plainly",
     (url) => {
-      expect(fails({ DATABASE_URL: url })).toMatch(
+      expect(configFailure({ DATABASE_URL: url })).toMatch(
         /^DATABASE_URL must name a file on this host: sqlite:\/\/\//,
       );
     },
   );
 
   it("refuses RECONCILER_SCHEMA: the daemon's tables are in the file", () => {
-    expect(fails({ DATABASE_URL: "sqlite:calls.db", RECONCILER_SCHEMA: "call_reconciler" })).toMatch(
+    expect(configFailure({ DATABASE_URL: "sqlite:calls.db", RECONCILER_SCHEMA: "call_reconciler" })).toMatch(
       /^RECONCILER_SCHEMA is for PostgreSQL: on SQLite the daemon's tables \(call_reconciler_\*\) are in the file itself/,
     );
     expect(
@@ -539,13 +532,13 @@ describe("the id columns", () => {
   });
 
   it("refuses both empty: no provider could ever be asked", () => {
-    expect(fails({ CALLS_COL_TWILIO_SID: "", CALLS_COL_OPENAI_ID: "" })).toMatch(
+    expect(configFailure({ CALLS_COL_TWILIO_SID: "", CALLS_COL_OPENAI_ID: "" })).toMatch(
       /^CALLS_COL_TWILIO_SID and CALLS_COL_OPENAI_ID are both empty/,
     );
   });
 
   it("still refuses a name that is not a plain identifier", () => {
-    expect(fails({ CALLS_COL_OPENAI_ID: "a b" })).toMatch(
+    expect(configFailure({ CALLS_COL_OPENAI_ID: "a b" })).toMatch(
       /^CALLS_COL_OPENAI_ID must be a plain SQL identifier/,
     );
   });

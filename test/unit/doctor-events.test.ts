@@ -4,33 +4,23 @@
  * callback for Event Streams to copy. Twilio is nock, answering as its OpenAPI descriptions document.
  */
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { twilioChecks } from "../../src/cli/doctor-providers.js";
 import { loadConfig } from "../../src/config/config.js";
 import {
-  CALL_END_EVENT_TYPES,
-  SINK_DESCRIPTION,
-  SUBSCRIPTION_DESCRIPTION,
-} from "../../src/providers/twilio-event-streams.js";
+  ACCOUNT,
+  COMPLETED,
+  EVENTS_URL,
+  listMeta,
+  nockOnly,
+  SINK,
+  SUB,
+  sinkJson,
+  subscriptionJson,
+  TWILIO_BASE,
+  twilioConfig,
+} from "../helpers/twilio-nock.js";
 
-const ACCOUNT = `AC${"a".repeat(32)}`;
-const TWILIO = "https://api.twilio.example";
-const URL_ = "https://reconciler.example.com/twilio/events";
-const COMPLETED = CALL_END_EVENT_TYPES[0];
-const SINK = `DG${"1".repeat(32)}`;
-const SUB = `DF${"1".repeat(32)}`;
-
-const config = (extra: Record<string, string> = {}) =>
-  loadConfig({
-    DATABASE_URL: "postgres://u:p@localhost/db",
-    TWILIO_ACCOUNT_SID: ACCOUNT,
-    TWILIO_AUTH_TOKEN: "t".repeat(32),
-    TWILIO_API_BASE_URL: TWILIO,
-    PROVIDER_TIMEOUT_MS: "2000",
-    ...extra,
-  });
-
-const meta = (key: string) => ({ key, page: 0, page_size: 1000, url: TWILIO, next_page_url: null });
 const number = (phone: string, statusCallback: string) => ({
   sid: `PN${"0".repeat(32)}`,
   phone_number: phone,
@@ -41,7 +31,7 @@ const number = (phone: string, statusCallback: string) => ({
 
 /** The Twilio lines' two reads: one page of calls in progress, one page of numbers. */
 function twilioAccount(numbers = [number("+15550000000", "https://app.example/status")]) {
-  return nock(TWILIO)
+  return nock(TWILIO_BASE)
     .get(`/2010-04-01/Accounts/${ACCOUNT}/Calls.json`)
     .query(true)
     .reply(200, { calls: [], next_page_uri: null })
@@ -54,27 +44,19 @@ function eventStreams(
   scope: nock.Scope,
   opts: { sinks?: Record<string, unknown>[]; types?: string[] } = {},
 ): nock.Scope {
-  const sinks = (opts.sinks ?? []).map((over) => ({
-    sid: SINK,
-    status: "active",
-    sink_type: "webhook",
-    sink_configuration: { destination: URL_, method: "POST" },
-    description: SINK_DESCRIPTION,
-    ...over,
-  }));
+  const sinks = (opts.sinks ?? []).map(sinkJson);
   scope
     .get("/v1/Sinks")
     .query(true)
-    .reply(200, { sinks, meta: meta("sinks") });
+    .reply(200, { sinks, meta: listMeta("sinks") });
   if (sinks.length === 0) return scope;
   const types = opts.types ?? [];
   scope
     .get("/v1/Subscriptions")
     .query({ SinkSid: SINK, PageSize: "1000" })
     .reply(200, {
-      subscriptions:
-        types.length > 0 ? [{ sid: SUB, sink_sid: SINK, description: SUBSCRIPTION_DESCRIPTION }] : [],
-      meta: meta("subscriptions"),
+      subscriptions: types.length > 0 ? [subscriptionJson] : [],
+      meta: listMeta("subscriptions"),
     });
   if (types.length > 0)
     scope
@@ -82,34 +64,32 @@ function eventStreams(
       .query(true)
       .reply(200, {
         types: types.map((type) => ({ type, schema_version: 1, subscription_sid: SUB })),
-        meta: meta("types"),
+        meta: listMeta("types"),
       });
   return scope;
 }
 
 const eventLines = (checks: { name: string; state: string; detail: string }[]) =>
   checks.filter((c) => c.name.startsWith("event "));
+/** The Event Streams lines when the one line is the sink's warning. */
+const sinkWarning = (detail: string) => [{ name: "event sink", state: "warn", detail }];
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+nockOnly();
 
 describe("doctor: Event Streams", () => {
   it("without EVENTS_URL has no Event Streams line and asks nothing of the Events API", async () => {
     const scope = twilioAccount();
-    const checks = await twilioChecks(config(), [], false);
+    const checks = await twilioChecks(twilioConfig(), [], false);
     expect(scope.isDone()).toBe(true);
     expect(eventLines(checks)).toEqual([]);
   });
 
   it("passes a sink at the URL that is active and subscribed to call ends", async () => {
     const scope = eventStreams(twilioAccount(), { sinks: [{}], types: [COMPLETED] });
-    const checks = await twilioChecks(config(), [], false, URL_);
+    const checks = await twilioChecks(twilioConfig(), [], false, EVENTS_URL);
     expect(scope.isDone()).toBe(true);
     expect(eventLines(checks)).toEqual([
-      { name: "event sink", state: "pass", detail: `sink ${SINK} posts to ${URL_}` },
+      { name: "event sink", state: "pass", detail: `sink ${SINK} posts to ${EVENTS_URL}` },
       { name: "event sink status", state: "pass", detail: `sink ${SINK} is active` },
       { name: "event subscription", state: "pass", detail: `sink ${SINK} is subscribed to ${COMPLETED}` },
     ]);
@@ -117,18 +97,14 @@ describe("doctor: Event Streams", () => {
 
   it("no sink at the URL warns with the command that makes one (a sink elsewhere does not count)", async () => {
     eventStreams(twilioAccount());
-    const checks = await twilioChecks(config(), [], false, URL_);
-    expect(eventLines(checks)).toEqual([
-      {
-        name: "event sink",
-        state: "warn",
-        detail: `no Event Streams sink of ${ACCOUNT} posts to ${URL_}: call-reconciler events setup`,
-      },
-    ]);
+    const checks = await twilioChecks(twilioConfig(), [], false, EVENTS_URL);
+    expect(eventLines(checks)).toEqual(
+      sinkWarning(`no Event Streams sink of ${ACCOUNT} posts to ${EVENTS_URL}: call-reconciler events setup`),
+    );
     const elsewhere = eventStreams(twilioAccount(), {
-      sinks: [{ sink_configuration: { destination: `${URL_}/other`, method: "POST" } }],
+      sinks: [{ sink_configuration: { destination: `${EVENTS_URL}/other`, method: "POST" } }],
     });
-    expect(eventLines(await twilioChecks(config(), [], false, URL_))).toMatchObject([
+    expect(eventLines(await twilioChecks(twilioConfig(), [], false, EVENTS_URL))).toMatchObject([
       { name: "event sink", state: "warn" },
     ]);
     expect(elsewhere.pendingMocks()).toEqual([expect.stringMatching(/\/v1\/Subscriptions/)]);
@@ -139,7 +115,7 @@ describe("doctor: Event Streams", () => {
       sinks: [{ status: "failed" }],
       types: ["com.twilio.voice.status-callback.call.ringing"],
     });
-    const checks = eventLines(await twilioChecks(config(), [], false, URL_));
+    const checks = eventLines(await twilioChecks(twilioConfig(), [], false, EVENTS_URL));
     expect(checks.map((c) => [c.name, c.state])).toEqual([
       ["event sink", "pass"],
       ["event sink status", "warn"],
@@ -160,7 +136,7 @@ describe("doctor: Event Streams", () => {
       ]),
       { sinks: [{}], types: [COMPLETED] },
     );
-    const checks = eventLines(await twilioChecks(config(), [], false, URL_));
+    const checks = eventLines(await twilioChecks(twilioConfig(), [], false, EVENTS_URL));
     expect(checks.at(-1)).toEqual({
       name: "event coverage",
       state: "warn",
@@ -174,39 +150,31 @@ describe("doctor: Event Streams", () => {
       .get("/v1/Sinks")
       .query(true)
       .reply(403, { code: 20403, message: "Forbidden", status: 403 });
-    const checks = eventLines(await twilioChecks(config(), [], false, URL_));
-    expect(checks).toEqual([
-      {
-        name: "event sink",
-        state: "warn",
-        detail:
-          "could not read the account's Event Streams (HTTP 403 listing the sinks (Twilio error 20403: Forbidden)): the credentials may lack access to the Events API",
-      },
-    ]);
+    const checks = eventLines(await twilioChecks(twilioConfig(), [], false, EVENTS_URL));
+    expect(checks).toEqual(
+      sinkWarning(
+        "could not read the account's Event Streams (HTTP 403 listing the sinks (Twilio error 20403: Forbidden)): the credentials may lack access to the Events API",
+      ),
+    );
   });
 
   it("an EVENTS_URL Twilio could not be told to use warns without asking", async () => {
     const scope = twilioAccount();
-    const checks = eventLines(await twilioChecks(config(), [], false, "http://reconciler.example.com/e"));
+    const checks = eventLines(
+      await twilioChecks(twilioConfig(), [], false, "http://reconciler.example.com/e"),
+    );
     expect(scope.isDone()).toBe(true);
-    expect(checks).toEqual([
-      {
-        name: "event sink",
-        state: "warn",
-        detail:
-          "EVENTS_URL must be https:// (plain http only to 127.0.0.1, localhost or [::1], for a local test)",
-      },
-    ]);
+    expect(checks).toEqual(
+      sinkWarning(
+        "EVENTS_URL must be https:// (plain http only to 127.0.0.1, localhost or [::1], for a local test)",
+      ),
+    );
   });
 
   it("with EVENTS_URL but no Twilio credentials, says no sink can be checked", async () => {
     const bare = loadConfig({ DATABASE_URL: "postgres://u:p@localhost/db" });
-    expect(eventLines(await twilioChecks(bare, [], false, URL_))).toEqual([
-      {
-        name: "event sink",
-        state: "warn",
-        detail: "EVENTS_URL is set, but without Twilio's credentials no sink can be checked or set up",
-      },
-    ]);
+    expect(eventLines(await twilioChecks(bare, [], false, EVENTS_URL))).toEqual(
+      sinkWarning("EVENTS_URL is set, but without Twilio's credentials no sink can be checked or set up"),
+    );
   });
 });

@@ -1,26 +1,15 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openaiCheck, twilioChecks } from "../../src/cli/doctor-providers.js";
-import { loadConfig } from "../../src/config/config.js";
 import { numbersFinding } from "../../src/providers/twilio-numbers.js";
+import { ACCOUNT, TWILIO_BASE, twilioConfig } from "../helpers/twilio-nock.js";
 
-const ACCOUNT = `AC${"a".repeat(32)}`;
 const SUB_OK = `AC${"b".repeat(32)}`;
 const SUB_CLOSED = `AC${"c".repeat(32)}`;
-const TWILIO = "https://api.twilio.example";
 const OPENAI = "https://openai.example/v1";
 
 const config = (extra: Record<string, string> = {}) =>
-  loadConfig({
-    DATABASE_URL: "postgres://u:p@localhost/db",
-    TWILIO_ACCOUNT_SID: ACCOUNT,
-    TWILIO_AUTH_TOKEN: "t".repeat(32),
-    TWILIO_API_BASE_URL: TWILIO,
-    OPENAI_API_KEY: "sk-test",
-    OPENAI_BASE_URL: OPENAI,
-    PROVIDER_TIMEOUT_MS: "2000",
-    ...extra,
-  });
+  twilioConfig({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: OPENAI, ...extra });
 
 const callsPath = (account: string) => `/2010-04-01/Accounts/${account}/Calls.json`;
 const numbersPath = `/2010-04-01/Accounts/${ACCOUNT}/IncomingPhoneNumbers.json`;
@@ -78,7 +67,7 @@ describe("numbersFinding: which numbers never report a call's end", () => {
 
 describe("the doctor's Twilio checks", () => {
   it("one page per account, the subaccounts the rows name, and the numbers without a status callback", async () => {
-    const twilio = nock(TWILIO)
+    const twilio = nock(TWILIO_BASE)
       .get(callsPath(ACCOUNT))
       .query(true)
       .reply(200, emptyCalls)
@@ -117,7 +106,10 @@ describe("the doctor's Twilio checks", () => {
   });
 
   it("refused credentials stop at the first check, naming the settings", async () => {
-    nock(TWILIO).get(callsPath(ACCOUNT)).query(true).reply(401, { code: 20003, message: "Authenticate" });
+    nock(TWILIO_BASE)
+      .get(callsPath(ACCOUNT))
+      .query(true)
+      .reply(401, { code: 20003, message: "Authenticate" });
     const checks = await twilioChecks(config(), [SUB_OK], false);
     expect(checks).toEqual([
       {
@@ -129,7 +121,7 @@ describe("the doctor's Twilio checks", () => {
   });
 
   it("every number reporting its end passes; an unreadable number list only warns", async () => {
-    nock(TWILIO)
+    nock(TWILIO_BASE)
       .get(callsPath(ACCOUNT))
       .query(true)
       .reply(200, emptyCalls)
@@ -137,7 +129,7 @@ describe("the doctor's Twilio checks", () => {
       .query(true)
       .reply(200, { incoming_phone_numbers: [number({ status_callback: "https://a.example/s" })] });
     expect((await twilioChecks(config(), [], false)).at(-1)).toMatchObject({ state: "pass" });
-    nock(TWILIO)
+    nock(TWILIO_BASE)
       .get(callsPath(ACCOUNT))
       .query(true)
       .reply(200, emptyCalls)

@@ -5,17 +5,11 @@ import { NudgeQueue } from "../../src/daemon/nudge-queue.js";
 import { passRecord } from "../../src/daemon/pass-record.js";
 import { Progress, type TickDeps } from "../../src/daemon/tick.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
-import type {
-  ActiveCall,
-  CallNudge,
-  DiagnosisQueue,
-  ProviderProbes,
-  TwilioEvidence,
-  WriterLease,
-} from "../../src/model/index.js";
+import type { ActiveCall, CallNudge, DiagnosisQueue, WriterLease } from "../../src/model/index.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
 import { testPassDeps } from "../helpers/pass-deps.js";
+import { completedAt, tableProbes } from "../helpers/table-probes.js";
 
 // The leader's checks of reported calls, on the in-memory store with fake providers: what a report may end.
 const NOW = new Date("2026-12-06T12:00:00Z");
@@ -29,13 +23,7 @@ const call = (n: number, startedAgoMs = 600_000): ActiveCall => ({
   startedAt: new Date(NOW.getTime() - startedAgoMs),
 });
 const END = new Date(NOW.getTime() - 30_000);
-const COMPLETED: TwilioEvidence = {
-  kind: "ended",
-  status: "completed",
-  endedAt: END,
-  endTimeSource: "end_time",
-  raw: { start_time: null, end_time: END.toUTCString(), duration: null, date_updated: null },
-};
+const COMPLETED = completedAt(END);
 const nudge = (n: number, appResponseCode: number | null = 200): CallNudge => ({
   eventId: `EV${n}`,
   callSid: sid(n),
@@ -46,24 +34,12 @@ const nudge = (n: number, appResponseCode: number | null = 200): CallNudge => ({
 });
 
 function world(opts: { leaseLeftMs?: number } = {}) {
-  const asked: string[] = [];
   // 1: over at Twilio (a zombie); 2: live (a mistaken or replayed report); 3: a call that started 40 s ago, over.
-  const answers: Record<string, TwilioEvidence> = {
+  const { probes, asked } = tableProbes({
     [sid(1)]: COMPLETED,
     [sid(2)]: { kind: "live", status: "in-progress" },
     [sid(3)]: COMPLETED,
-  };
-  const probes: ProviderProbes = {
-    twilio: {
-      fetchCall: async (s) => {
-        asked.push(s);
-        return answers[s] ?? { kind: "not_found" };
-      },
-      listCallsPage: async () => ({ kind: "page", calls: [], nextPageUri: null }),
-    },
-    openai: null,
-    hangupRealtime: null,
-  };
+  });
   const store = new MemoryCallStore().add(call(1), call(2), call(3, 40_000), call(4));
   store.clock = () => NOW;
   const metrics = createMetrics();

@@ -5,50 +5,23 @@
  */
 import { PassThrough } from "node:stream";
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runEventsSetup, runEventsTeardown } from "../../src/cli/events.js";
 import { eventsUrl } from "../../src/cli/events-url.js";
 import { loadConfig } from "../../src/config/config.js";
 import {
-  CALL_END_EVENT_TYPES,
-  SINK_DESCRIPTION,
-  SUBSCRIPTION_DESCRIPTION,
-} from "../../src/providers/twilio-event-streams.js";
-
-const ACCOUNT = `AC${"a".repeat(32)}`;
-const BASE = "https://twilio-sim.example";
-const URL_ = "https://reconciler.example.com/twilio/events";
-const COMPLETED = CALL_END_EVENT_TYPES[0];
-const SINK = `DG${"1".repeat(32)}`;
-const SUB = `DF${"1".repeat(32)}`;
-
-const config = (extra: Record<string, string> = {}) =>
-  loadConfig({
-    DATABASE_URL: "postgres://u:p@localhost/db",
-    TWILIO_ACCOUNT_SID: ACCOUNT,
-    TWILIO_AUTH_TOKEN: "t".repeat(32),
-    TWILIO_API_BASE_URL: BASE,
-    PROVIDER_TIMEOUT_MS: "2000",
-    ...extra,
-  });
-
-const meta = (key: string) => ({
-  key,
-  page: 0,
-  page_size: 1000,
-  url: BASE,
-  first_page_url: BASE,
-  next_page_url: null,
-});
-const sinkJson = (over: Record<string, unknown> = {}) => ({
-  sid: SINK,
-  status: "active",
-  sink_type: "webhook",
-  sink_configuration: { destination: URL_, method: "POST" },
-  description: SINK_DESCRIPTION,
-  ...over,
-});
-const subJson = { sid: SUB, sink_sid: SINK, account_sid: ACCOUNT, description: SUBSCRIPTION_DESCRIPTION };
+  ACCOUNT,
+  COMPLETED,
+  EVENTS_URL,
+  listMeta,
+  nockOnly,
+  SINK,
+  SUB,
+  sinkJson,
+  subscriptionJson,
+  TWILIO_BASE,
+  twilioConfig,
+} from "../helpers/twilio-nock.js";
 
 /**
  * A small account on nock: its sinks and subscriptions change as the requests ask, so that a second run
@@ -56,13 +29,13 @@ const subJson = { sid: SUB, sink_sid: SINK, account_sid: ACCOUNT, description: S
  */
 function account(start: { sink?: Record<string, unknown>; subscribed?: boolean } = {}) {
   let sinks = start.sink ? [sinkJson(start.sink)] : [];
-  let subs = start.subscribed ? [subJson] : [];
+  let subs = start.subscribed ? [subscriptionJson] : [];
   const posts: string[] = [];
-  nock(BASE)
+  nock(TWILIO_BASE)
     .persist()
     .get("/v1/Sinks")
     .query(true)
-    .reply(() => [200, { sinks, meta: meta("sinks") }])
+    .reply(() => [200, { sinks, meta: listMeta("sinks") }])
     .post("/v1/Sinks")
     .reply(() => {
       posts.push("sink");
@@ -71,12 +44,12 @@ function account(start: { sink?: Record<string, unknown>; subscribed?: boolean }
     })
     .get("/v1/Subscriptions")
     .query(true)
-    .reply(() => [200, { subscriptions: subs, meta: meta("subscriptions") }])
+    .reply(() => [200, { subscriptions: subs, meta: listMeta("subscriptions") }])
     .get(`/v1/Subscriptions/${SUB}/SubscribedEvents`)
     .query(true)
     .reply(200, {
       types: [{ type: COMPLETED, schema_version: 2, subscription_sid: SUB, account_sid: ACCOUNT }],
-      meta: meta("types"),
+      meta: listMeta("types"),
     })
     .get(`/v1/Types/${COMPLETED}`)
     .reply(200, { type: COMPLETED, schema_id: "Voice.StatusCallback", status: "available" })
@@ -84,13 +57,13 @@ function account(start: { sink?: Record<string, unknown>; subscribed?: boolean }
     .query(true)
     .reply(200, {
       schema_versions: [{ id: "Voice.StatusCallback", schema_version: 2 }],
-      meta: meta("schema_versions"),
+      meta: listMeta("schema_versions"),
     })
     .post("/v1/Subscriptions")
     .reply(() => {
       posts.push("subscription");
-      subs = [subJson];
-      return [201, subJson];
+      subs = [subscriptionJson];
+      return [201, subscriptionJson];
     })
     .delete(`/v1/Subscriptions/${SUB}`)
     .reply(() => {
@@ -110,22 +83,18 @@ function account(start: { sink?: Record<string, unknown>; subscribed?: boolean }
 async function run(
   fn: typeof runEventsSetup,
   json = false,
-  cfg = config(),
+  cfg = twilioConfig(),
 ): Promise<{ code: number; out: string }> {
   const out = new PassThrough();
   let text = "";
   out.on("data", (d: Buffer) => {
     text += d.toString();
   });
-  const code = await fn(cfg, { url: URL_, json, out, keepAlive: false });
+  const code = await fn(cfg, { url: EVENTS_URL, json, out, keepAlive: false });
   return { code, out: text };
 }
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+nockOnly();
 
 describe("events setup", () => {
   it("creates the sink and the subscription once; the second run says already and creates nothing", async () => {
@@ -133,14 +102,14 @@ describe("events setup", () => {
     const first = await run(runEventsSetup);
     expect(first.code).toBe(0);
     expect(first.out).toBe(
-      `${ACCOUNT}: created sink ${SINK} posts to ${URL_}, active; subscribed it (${SUB}) to ${COMPLETED} (schema 2)\n`,
+      `${ACCOUNT}: created sink ${SINK} posts to ${EVENTS_URL}, active; subscribed it (${SUB}) to ${COMPLETED} (schema 2)\n`,
     );
     expect(posts).toEqual(["sink", "subscription"]);
 
     const second = await run(runEventsSetup);
     expect(second.code).toBe(0);
     expect(second.out).toBe(
-      `${ACCOUNT}: already: sink ${SINK} posts to ${URL_}, active; already subscribed (${SUB}) to ${COMPLETED}\n`,
+      `${ACCOUNT}: already: sink ${SINK} posts to ${EVENTS_URL}, active; already subscribed (${SUB}) to ${COMPLETED}\n`,
     );
     expect(posts).toEqual(["sink", "subscription"]);
   });
@@ -150,7 +119,7 @@ describe("events setup", () => {
     const { code, out } = await run(runEventsSetup, true);
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({
-      url: URL_,
+      url: EVENTS_URL,
       accounts: [
         {
           account: ACCOUNT,
@@ -179,7 +148,7 @@ describe("events setup", () => {
   ])(
     "HTTP %i: one line with Twilio's error and the fix, exit %i",
     async (status, code, message, exit, fix) => {
-      nock(BASE).get("/v1/Sinks").query(true).reply(status, { code, message, status });
+      nock(TWILIO_BASE).get("/v1/Sinks").query(true).reply(status, { code, message, status });
       const r = await run(runEventsSetup);
       expect(r.code).toBe(exit);
       expect(r.out.split("\n")).toHaveLength(2);
@@ -206,7 +175,9 @@ describe("events teardown", () => {
     expect(first.out).toBe(`${ACCOUNT}: removed subscription ${SUB}, removed sink ${SINK}\n`);
     expect(posts).toEqual(["delete subscription", "delete sink"]);
     const second = await run(runEventsTeardown);
-    expect(second.out).toBe(`${ACCOUNT}: already: no sink or subscription of call-reconciler at ${URL_}\n`);
+    expect(second.out).toBe(
+      `${ACCOUNT}: already: no sink or subscription of call-reconciler at ${EVENTS_URL}\n`,
+    );
     expect(posts).toEqual(["delete subscription", "delete sink"]);
   });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ActiveCall, ProviderProbes, TwilioEvidence } from "../../src/model/index.js";
+import type { ActiveCall } from "../../src/model/index.js";
 import { type PassDeps, passOutcome, runPass } from "../../src/reconcile/pass.js";
 import { RowBackoff } from "../../src/reconcile/row-backoff.js";
 import { MemoryCallStore } from "../helpers/memory-store.js";
 import { testPassDeps } from "../helpers/pass-deps.js";
+import { completedAt, tableProbes } from "../helpers/table-probes.js";
 
 // runPass with fake providers and the in-memory store (as in run-pass.test.ts), for held calls.
 const NOW = new Date("2026-11-29T12:00:00Z");
@@ -19,34 +20,16 @@ const call = (n: number, opts: Partial<ActiveCall> = {}): ActiveCall => ({
   ...opts,
 });
 const END = new Date(NOW.getTime() - HOUR / 2);
-const COMPLETED: TwilioEvidence = {
-  kind: "ended",
-  status: "completed",
-  endedAt: END,
-  endTimeSource: "end_time",
-  raw: { start_time: null, end_time: END.toUTCString(), duration: null, date_updated: null },
-};
+const COMPLETED = completedAt(END);
 
 /** Twilio: the zombies (1, 4) are completed, 2 is unknown (404), 3 is live; every SID asked is logged. */
 function world() {
-  const asked: string[] = [];
-  const answers: Record<string, TwilioEvidence> = {
+  const { probes, asked } = tableProbes({
     [sid(1)]: COMPLETED,
     [sid(2)]: { kind: "not_found" },
     [sid(3)]: { kind: "live", status: "in-progress" },
     [sid(4)]: COMPLETED,
-  };
-  const probes: ProviderProbes = {
-    twilio: {
-      fetchCall: async (s) => {
-        asked.push(s);
-        return answers[s] ?? { kind: "not_found" };
-      },
-      listCallsPage: async () => ({ kind: "page", calls: [], nextPageUri: null }),
-    },
-    openai: null,
-    hangupRealtime: null,
-  };
+  });
   // 2 is older than the age bound: unheld, its 404 would let the age bound end it.
   const store = new MemoryCallStore().add(
     call(1),

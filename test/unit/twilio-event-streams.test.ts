@@ -4,13 +4,14 @@
  * has, what setup creates and what it leaves, what teardown removes and the sinks it never touches.
  */
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   CALL_END_EVENT_TYPES,
   createEventStreams,
   SINK_DESCRIPTION,
   SUBSCRIPTION_DESCRIPTION,
 } from "../../src/providers/twilio-event-streams.js";
+import { nockOnly } from "../helpers/twilio-nock.js";
 
 const ACCOUNT = `AC${"1".repeat(32)}`;
 const credentials = { accountSid: ACCOUNT, username: ACCOUNT, password: "token-1" };
@@ -142,11 +143,7 @@ const form = (body: string): Record<string, string[]> => {
   return fields;
 };
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+nockOnly();
 
 describe("events setup", () => {
   it("creates a POST webhook sink and subscribes it to the call-end type at the type's newest schema version", async () => {

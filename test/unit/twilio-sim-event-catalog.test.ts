@@ -2,8 +2,6 @@
  * The simulator's events v1 catalogue (Types, Schemas and their Versions) read through the official SDK:
  * what a client reads to choose a subscription's schema version.
  */
-import twilio from "twilio";
-import type RequestClient from "twilio/lib/base/RequestClient.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CALL_COMPLETED_TYPE,
@@ -11,27 +9,16 @@ import {
   startTwilioSimulator,
   type TwilioSimulator,
 } from "../../src/sim/twilio-sim.js";
+import { sdkToSimulator } from "../helpers/sdk-to-simulator.js";
+import { basicAuth, PARENT, PARENT_TOKEN } from "../helpers/sim-parent.js";
 
-const PARENT = "AC00000000000000000000000000000001";
-const TOKEN = "parent-token";
 const SCHEMA = "Voice.WebhookEvent";
 
-/** The SDK's own client, every Twilio host (events.twilio.com here) replaced by the simulator's. */
-class ToSimulator extends twilio.RequestClient {
-  constructor(private readonly base: string) {
-    super({ keepAlive: false });
-  }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request({ ...opts, uri: opts.uri.replace(/^https?:\/\/[^/]+/, this.base) });
-  }
-}
-
 let sim: TwilioSimulator;
-const sdk = (pass = TOKEN) =>
-  twilio(PARENT, pass, { accountSid: PARENT, httpClient: new ToSimulator(sim.url) });
+const sdk = (pass = PARENT_TOKEN) => sdkToSimulator(sim.url, PARENT, PARENT, pass);
 
 beforeEach(async () => {
-  sim = await startTwilioSimulator({ accountSid: PARENT, authToken: TOKEN });
+  sim = await startTwilioSimulator({ accountSid: PARENT, authToken: PARENT_TOKEN });
 });
 afterEach(async () => {
   await sim.close();
@@ -115,7 +102,7 @@ describe("Twilio simulator: the events v1 catalogue of types and schemas", () =>
     expect(await events.eventTypes.list({ schemaId: "Messaging.MessageStatus" })).toEqual([]);
 
     const raw = await fetch(`${sim.url}/v1/Types?PageSize=2`, {
-      headers: { authorization: `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}` },
+      headers: { authorization: basicAuth() },
     });
     const body = (await raw.json()) as { types: unknown[]; meta: Record<string, unknown> };
     expect(body.types).toHaveLength(2);
@@ -141,7 +128,7 @@ describe("Twilio simulator: the events v1 catalogue of types and schemas", () =>
     }
     const post = await fetch(`${sim.url}/v1/Types`, {
       method: "POST",
-      headers: { authorization: `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}` },
+      headers: { authorization: basicAuth() },
     });
     expect(post.status).toBe(405);
     await expect(sdk("wrong").events.v1.eventTypes(CALL_COMPLETED_TYPE).fetch()).rejects.toMatchObject({

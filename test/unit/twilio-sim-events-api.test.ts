@@ -1,5 +1,3 @@
-import twilio from "twilio";
-import type RequestClient from "twilio/lib/base/RequestClient.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CALL_COMPLETED_TYPE,
@@ -8,28 +6,16 @@ import {
   type TwilioSimulator,
 } from "../../src/sim/twilio-sim.js";
 import { type EventReceiver, startEventReceiver } from "../helpers/event-receiver.js";
+import { sdkToSimulator } from "../helpers/sdk-to-simulator.js";
+import { basicAuth, PARENT, PARENT_TOKEN } from "../helpers/sim-parent.js";
 import { until } from "../helpers/wait.js";
 
-const PARENT = "AC00000000000000000000000000000001";
 const OTHER = "AC00000000000000000000000000000002";
-const TOKEN = "parent-token";
 const KEY = { sid: "SK00000000000000000000000000000001", secret: "key-secret" };
-const AUTH = `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}`;
-
-/** The SDK's own client, every Twilio host (events.twilio.com here) replaced by the simulator's. */
-class ToSimulator extends twilio.RequestClient {
-  constructor(private readonly base: string) {
-    super({ keepAlive: false });
-  }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request({ ...opts, uri: opts.uri.replace(/^https?:\/\/[^/]+/, this.base) });
-  }
-}
 
 let sim: TwilioSimulator;
 let receiver: EventReceiver;
-const sdk = (user = PARENT, pass = TOKEN) =>
-  twilio(user, pass, { accountSid: PARENT, httpClient: new ToSimulator(sim.url) });
+const sdk = (user = PARENT, pass = PARENT_TOKEN) => sdkToSimulator(sim.url, PARENT, user, pass);
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary Twilio JSON and assert on it.
 type Json = any;
@@ -40,7 +26,7 @@ async function call(
 ): Promise<{ status: number; body: Json }> {
   const res = await fetch(`${sim.url}${path}`, {
     method,
-    headers: { authorization: AUTH, "content-type": "application/x-www-form-urlencoded" },
+    headers: { authorization: basicAuth(), "content-type": "application/x-www-form-urlencoded" },
     ...(form ? { body: new URLSearchParams(form).toString() } : {}),
   });
   const text = await res.text();
@@ -59,7 +45,7 @@ afterEach(async () => {
 
 describe("Twilio simulator: the events v1 API through the official SDK", () => {
   beforeEach(async () => {
-    sim = await startTwilioSimulator({ accountSid: PARENT, authToken: TOKEN, apiKeys: [KEY] });
+    sim = await startTwilioSimulator({ accountSid: PARENT, authToken: PARENT_TOKEN, apiKeys: [KEY] });
   });
 
   it("creates, lists, fetches and deletes a webhook sink and its subscription", async () => {
@@ -144,7 +130,7 @@ describe("Twilio simulator: the events v1 API through the official SDK", () => {
     });
     expect((await sdk().events.v1.sinks.list()).map((s) => s.sid)).toEqual([sink.sid]);
     const other = await fetch(`${sim.url}/v1/Sinks/${sink.sid}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${OTHER}:${TOKEN}`).toString("base64")}` },
+      headers: { authorization: basicAuth(OTHER) },
     });
     expect(other.status).toBe(401);
     const anonymous = await fetch(`${sim.url}/v1/Sinks`);
@@ -198,7 +184,11 @@ describe("Twilio simulator: the events v1 API through the official SDK", () => {
 
 describe("Twilio simulator: a sink that must pass its test first", () => {
   beforeEach(async () => {
-    sim = await startTwilioSimulator({ accountSid: PARENT, authToken: TOKEN, requireSinkValidation: true });
+    sim = await startTwilioSimulator({
+      accountSid: PARENT,
+      authToken: PARENT_TOKEN,
+      requireSinkValidation: true,
+    });
   });
 
   it("starts initialized, refuses subscriptions, and is active once validated with its test event's id", async () => {

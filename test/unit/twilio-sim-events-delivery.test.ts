@@ -10,11 +10,10 @@ import {
   type TwilioSimulator,
 } from "../../src/sim/twilio-sim.js";
 import { type Answer, type EventReceiver, startEventReceiver } from "../helpers/event-receiver.js";
+import { basicAuth, PARENT, PARENT_TOKEN } from "../helpers/sim-parent.js";
 import { until } from "../helpers/wait.js";
 
-const PARENT = "AC00000000000000000000000000000001";
 const SUB = "AC0000000000000000000000000000000a";
-const TOKEN = "parent-token";
 const START = new Date("2026-12-01T10:00:00Z");
 const END = new Date("2026-12-01T10:05:00Z");
 const sid = (n: number) => `CA${String(n).padStart(32, "0")}`;
@@ -39,7 +38,7 @@ async function world(
   const receiver = await startEventReceiver(answer);
   open.push(receiver);
   const calls = Array.from({ length: 30 }, (_, i) => live(i + 1));
-  const sim = await startTwilioSimulator({ accountSid: PARENT, authToken: TOKEN, calls, ...opts });
+  const sim = await startTwilioSimulator({ accountSid: PARENT, authToken: PARENT_TOKEN, calls, ...opts });
   open.push(sim);
   return { sim, receiver };
 }
@@ -49,7 +48,7 @@ async function sinkThroughApi(
   configuration: Record<string, unknown>,
   types: string[],
 ): Promise<void> {
-  const auth = `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}`;
+  const auth = basicAuth();
   const post = async (path: string, form: URLSearchParams) => {
     const res = await fetch(`${sim.url}${path}`, {
       method: "POST",
@@ -85,7 +84,9 @@ describe("Twilio simulator: Event Streams deliveries", () => {
 
     expect(post.path).toMatch(/^\/twilio\/events\?bodySHA256=[0-9a-f]{64}$/);
     const signature = String(post.headers["x-twilio-signature"]);
-    expect(validateRequestWithBody(TOKEN, signature, `${receiver.origin}${post.path}`, post.body)).toBe(true);
+    expect(
+      validateRequestWithBody(PARENT_TOKEN, signature, `${receiver.origin}${post.path}`, post.body),
+    ).toBe(true);
     expect(
       validateRequestWithBody("another-token", signature, `${receiver.origin}${post.path}`, post.body),
     ).toBe(false);
@@ -181,7 +182,7 @@ describe("Twilio simulator: Event Streams deliveries", () => {
     const { sinkSid, subscriptionSid } = sim.addEventSink({ url: `${receiver.origin}/e` });
     sim.endCall(sid(1), { endTime: END });
     await until("a failed post", () => sim.eventStats.failedDeliveries >= 1);
-    const auth = { authorization: `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}` };
+    const auth = { authorization: basicAuth() };
     await fetch(`${sim.url}/v1/Subscriptions/${subscriptionSid}`, { method: "DELETE", headers: auth });
     expect((await fetch(`${sim.url}/v1/Sinks/${sinkSid}`, { method: "DELETE", headers: auth })).status).toBe(
       204,
@@ -198,7 +199,7 @@ describe("Twilio simulator: Event Streams deliveries", () => {
     sim.endCall(sid(1), { endTime: END });
     await settled(sim);
     await fetch(`${sim.url}/v1/Sinks`, {
-      headers: { authorization: `Basic ${Buffer.from(`${PARENT}:${TOKEN}`).toString("base64")}` },
+      headers: { authorization: basicAuth() },
     });
     expect(sim.eventStats).toMatchObject({
       delivered: 1,
