@@ -86,7 +86,7 @@ N-row pass runs again on an app's calls table with ISO 8601 text times, compared
   --events            instead: the zombie lifetime (a call's end at Twilio -> its row ended) with Event
                       Streams and without: --calls live calls (default 1000 here) ended at seeded
                       moments, webhooks lost, the built daemon (\`npm run build\` first) watching;
-                      --limit-rps defaults to 50 here (about 9 minutes)
+                      --limit-rps defaults to 50 here (about 9 min 30 s)
   --end-over S        --events: the calls end within S seconds                default 180
   --interval-seconds I  --events: RECONCILE_INTERVAL_SECONDS                  default 60
   --delivery-delay-ms D --events: each event's delivery delay                 default 1000
