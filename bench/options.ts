@@ -32,6 +32,15 @@ export interface BenchOptions {
    * and in the app's SQLite file, and both floors at `calls` rows.
    */
   sqlite: boolean;
+  /**
+   * `--events`: only the zombie lifetime with Event Streams and without: `calls` live calls (default 1,000)
+   * ended at Twilio over `endOverSeconds`, the built daemon watching (bench/events.ts).
+   */
+  events: boolean;
+  endOverSeconds: number;
+  intervalSeconds: number;
+  deliveryDelayMs: number;
+  seed: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -74,6 +83,14 @@ N-row pass runs again on an app's calls table with ISO 8601 text times, compared
                       text times in PostgreSQL, then in the app's SQLite file (its exact DDL, the listing
                       index doctor advises), and both floors at --calls rows (a quick run: --sqlite
                       --calls 10000)
+  --events            instead: the zombie lifetime (a call's end at Twilio -> its row ended) with Event
+                      Streams and without: --calls live calls (default 1000 here) ended at seeded
+                      moments, webhooks lost, the built daemon (\`npm run build\` first) watching;
+                      --limit-rps defaults to 50 here (about 9 min 30 s)
+  --end-over S        --events: the calls end within S seconds                default 180
+  --interval-seconds I  --events: RECONCILE_INTERVAL_SECONDS                  default 60
+  --delivery-delay-ms D --events: each event's delivery delay                 default 1000
+  --seed N            --events: the seed of the moments the calls end         default 1
   --help`;
 
 const positive = (name: string, v: string | undefined, fallback: number, integer = true): number => {
@@ -111,6 +128,11 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "no-text-table": { type: "boolean" },
       "text-times": { type: "boolean" },
       sqlite: { type: "boolean" },
+      events: { type: "boolean" },
+      "end-over": { type: "string" },
+      "interval-seconds": { type: "string" },
+      "delivery-delay-ms": { type: "string" },
+      seed: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -133,7 +155,15 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   if (zombiePct > 100) throw new Error("--zombie-pct must be at most 100");
   const writeCalls =
     values["write-calls"] === "0" ? 0 : positive("write-calls", values["write-calls"], 10_000);
-  const calls = positive("calls", values.calls, 100_000);
+  const events = values.events === true;
+  const calls = positive("calls", values.calls, events ? 1000 : 100_000);
+  const other = (["sqlite", "text-times", "listing", "diagnosis"] as const).find((k) => values[k] === true);
+  if (events && other !== undefined)
+    throw new Error(`--events and --${other} are two different runs: choose one`);
+  const delay = values["delivery-delay-ms"];
+  const deliveryDelayMs = delay === undefined ? 1000 : Number(delay);
+  if (!Number.isFinite(deliveryDelayMs) || deliveryDelayMs < 0)
+    throw new Error(`--delivery-delay-ms must be >= 0, got "${delay}"`);
   if (values["text-times"] === true && values["no-text-table"] === true)
     throw new Error("--text-times runs the text-time table: it cannot be combined with --no-text-table");
   if (values.sqlite === true && values["no-text-table"] === true)
@@ -144,7 +174,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     calls,
     perCallCalls: Math.min(calls, positive("per-call-calls", values["per-call-calls"], 10_000)),
     latencyMs,
-    limitRps: positive("limit-rps", values["limit-rps"], 100),
+    // With --events, the demo's TWILIO_MAX_RPS against the simulator.
+    limitRps: positive("limit-rps", values["limit-rps"], events ? 50 : 100),
     strategies: [...new Set(strategies as Strategy[])],
     zombiePct,
     concurrency: positive("concurrency", values.concurrency, 16),
@@ -165,6 +196,11 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     textTable: values["no-text-table"] !== true,
     textTimes: values["text-times"] === true,
     sqlite: values.sqlite === true,
+    events,
+    endOverSeconds: positive("end-over", values["end-over"], 180),
+    intervalSeconds: positive("interval-seconds", values["interval-seconds"], 60),
+    deliveryDelayMs,
+    seed: positive("seed", values.seed, 1),
   };
 }
 

@@ -18,6 +18,7 @@ import { startTwilioSimulator } from "../src/sim/twilio-sim.js";
 import { seedAppDataset, verifyAppDataset } from "./app-dataset.js";
 import { type BenchDatabase, createDatabase, seedDataset, simulatorCalls, verify } from "./dataset.js";
 import { renderDiagnosis, runDiagnosisBench } from "./diagnosis.js";
+import { renderEvents, runEventsBench } from "./events.js";
 import { renderListing, runListingBench } from "./history.js";
 import { phaseRate, watchRequests } from "./measure.js";
 import { type BenchOptions, parseOptions, USAGE } from "./options.js";
@@ -488,6 +489,20 @@ async function main(): Promise<number> {
   }
   try {
     const machine = await describeMachine(adminUrl, o.sqlite);
+    if (o.events) {
+      const { calls, endOverSeconds, intervalSeconds, limitRps, latencyMs, deliveryDelayMs, seed } = o;
+      const summary = await runEventsBench(
+        adminUrl,
+        { calls, endOverSeconds, intervalSeconds, limitRps, latencyMs, deliveryDelayMs, seed },
+        MAPPING,
+        log,
+      );
+      console.log(
+        `\n${machine.cpu}, ${machine.cores} cores; ${machine.postgres}; Node ${machine.node}\n\n${renderEvents(summary)}`,
+      );
+      if (o.json) await writeFile(o.json, `${JSON.stringify({ machine, ...summary }, null, 2)}\n`);
+      return summary.ok ? 0 : 1;
+    }
     if (o.diagnosis) {
       const summary = await runDiagnosisBench(
         adminUrl,
