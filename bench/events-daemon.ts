@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -30,22 +29,6 @@ export async function checkBuild(): Promise<void> {
   if (built === null) throw new Error(`${CLI} does not exist: run \`npm run build\` first`);
   if ((await newestSource(join(ROOT, "src"))) > built.mtimeMs)
     throw new Error("src/ changed after the last build: run `npm run build` first");
-}
-
-/** A port nothing listens on now (bound, then released), for a listener whose URL must be known beforehand. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address !== null
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 export interface Daemon {

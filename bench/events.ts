@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CallsTableMapping } from "../src/config/config.js";
 import { quoteIdentifier as q, quoteQualifiedIdentifier } from "../src/config/fields/identifiers.js";
 import { daemonTables } from "../src/db/sql.js";
+import { freePort } from "../src/dev/free-port.js";
 import { EVENTS_PATH } from "../src/events/sink-server.js";
 import { startTwilioSimulator, type TwilioSimulator } from "../src/sim/twilio-sim.js";
 import {
@@ -21,7 +22,7 @@ import {
   type Verification,
   verify,
 } from "./dataset.js";
-import { checkBuild, type Daemon, freePort, startDaemon } from "./events-daemon.js";
+import { checkBuild, type Daemon, startDaemon } from "./events-daemon.js";
 import { endSchedule, type LifetimeSummary, summarizeLifetimes } from "./events-schedule.js";
 
 const ACCOUNT_SID = `AC${"e".repeat(32)}`;

@@ -8,11 +8,11 @@ import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { type CallsTableMapping, loadConfig } from "../config/config.js";
+import { freePort } from "../dev/free-port.js";
 import { readCalls, seedCalls } from "../dev/seed.js";
 import { createLogger } from "../log.js";
 import { fakeCallSid } from "../sim/demo-scenario.js";
 import type { DemoSimulators } from "../sim/demo-simulators.js";
-import { listenLocal } from "../sim/listen.js";
 import type { Say } from "./demo-steps.js";
 import { runDaemon } from "./run.js";
 
@@ -116,13 +116,4 @@ async function until<T>(look: () => T | undefined | Promise<T | undefined>): Pro
     await sleep(50);
   }
   return undefined;
-}
-
-/** A free local port (bound, then released): EVENTS_URL must name the sink's port before it starts. */
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:http");
-  const server = createServer();
-  const url = await listenLocal(server);
-  await new Promise((resolve) => server.close(resolve));
-  return Number(new URL(url).port);
 }

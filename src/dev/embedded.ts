@@ -13,8 +13,9 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { platform, tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
-import { forceStop, freePort, guardPostmaster, withTimeout } from "./embedded-lifecycle.js";
+import { forceStop, guardPostmaster, withTimeout } from "./embedded-lifecycle.js";
 import { type EmbeddedPostgresInstance, loadEmbeddedPostgres } from "./embedded-loader.js";
+import { freePort } from "./free-port.js";
 
 export { EMBEDDED_NOT_INSTALLED_MESSAGE } from "./embedded-loader.js";
 

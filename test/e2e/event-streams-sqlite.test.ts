@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedAppFile } from "../../src/dev/app-sqlite.js";
 import { type AppCall, pythonIsoformat } from "../../src/dev/app-table.js";
+import { freePort } from "../../src/dev/free-port.js";
 import { fakeCallSid } from "../../src/sim/demo-scenario.js";
 import { startTwilioSimulator, type TwilioSimulator } from "../../src/sim/twilio-sim.js";
 import { runCli } from "../helpers/cli.js";
-import { freePort } from "../helpers/free-port.js";
 import { type Replica, startReplica } from "../helpers/replica.js";
 import { liveAtTwilio, sqliteDaemonEnv, stopAll } from "../helpers/sqlite-daemon.js";
 import { actionRows, type E2eFile, e2eFile } from "../helpers/sqlite-e2e.js";

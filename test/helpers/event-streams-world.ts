@@ -3,9 +3,10 @@
  * port, a call live at Twilio and active in the table, and reads of its row, its ends and the checks events asked
  * for.
  */
+
+import { freePort } from "../../src/dev/free-port.js";
 import { readActions, readCalls, seedCalls } from "../../src/dev/seed.js";
 import { fakeCallSid } from "../../src/sim/demo-scenario.js";
-import { freePort } from "./free-port.js";
 import type { Replica } from "./replica.js";
 import type { SeededWorld } from "./scenario.js";
 import { until } from "./wait.js";
