@@ -35,7 +35,12 @@ DRY_RUN=true finds zombies without ending them. Logs are JSON lines on stderr.
 With RECONCILE_TOKEN set, POST /reconcile on the metrics port (METRICS_HOST:METRICS_PORT) runs one pass now
 on the leader, under the same lease, deadline and shutdown as the interval's passes, and answers its summary
 as JSON; ?dry_run=true writes nothing. 401 without the bearer token, 409 while a pass runs (naming it), 503
-on a stand-by (naming the leader).`,
+on a stand-by (naming the leader).
+
+With EVENTS_PORT set (and EVENTS_URL, TWILIO_AUTH_TOKEN), POST /twilio/events on that port is a Twilio Event
+Streams sink: each signed call-end event queues its call for an immediate check on the leader (the same
+Calls API request and decision as a pass, never an end on the event's word); the passes go on as the resync.
+Create the sink with \`call-reconciler events setup\`; docs/event-streams.md.`,
   audit: `Usage: call-reconciler audit [--apply [--force] [--confirm-realtime-absences] [--confirm-age-bound]] [--json]
 
 Runs one pass and prints every zombie and every call that could not be verified, with the providers'
