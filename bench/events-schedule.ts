@@ -2,18 +2,7 @@
  * When each call of `--events` ends at Twilio, and what the lifetimes measured come to. Pure: the schedule is
  * drawn from a seed, so that the run with events and the run without end the same calls at the same moments.
  */
-
-/** mulberry32, as the Twilio simulator draws its own: a few lines of a well-known seeded generator. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../src/sim/seeded-random.js";
 
 export interface ScheduledEnd {
   /** The call's position (0-based) in the seeded table. */

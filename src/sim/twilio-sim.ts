@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./listen.js";
+import { seededRandom } from "./seeded-random.js";
 import { createEventHub } from "./twilio-sim-event-hub.js";
 import type {
   SimCallEnd,
@@ -332,18 +333,6 @@ export async function startTwilioSimulator(
       });
       return closed;
     },
-  };
-}
-
-/** mulberry32: a few lines of a well-known seeded generator, so that a test's random faults can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
