@@ -5,6 +5,7 @@ import { errorMessage } from "../error-message.js";
 import {
   type ActivePage,
   type ActiveSummary,
+  type CallStoreOptions,
   type CommandStore,
   callSidBatch,
   callSidPage,
@@ -49,22 +50,6 @@ import { oldestStart, readUnparseableStarts } from "./unparseable-starts.js";
 
 export { pgCode, SchemaMismatchError } from "./errors.js";
 
-export interface StoreOptions {
-  /** STATUS_MAP: the provider's status → the value written into the calls table (and the audit row). */
-  statusMap?: Readonly<Record<string, string>>;
-  /** `audit --apply --force`: this store's audit rows are marked `forced` (written without the lease). */
-  forced?: boolean;
-  /** TWILIO_ACCOUNT_SID: the account of a Twilio end whose row names none (for its diagnosis). */
-  twilioAccount?: string | undefined;
-  /** Hears every answer of `listingIndex()` (the gauge of whether an index serves the listing). */
-  onListingIndex?: (found: ListingIndex) => void;
-  /**
-   * Lists active rows without reading holds (every row `held: false`): `simulate` mirrors the calls table
-   * alone, before `migrate` as after it. A pass never sets it.
-   */
-  withoutHolds?: boolean;
-}
-
 export class PgCallStore implements CommandStore {
   private readonly sql: PageStatements;
   private readonly listing: ActiveListing;
@@ -96,7 +81,7 @@ export class PgCallStore implements CommandStore {
     private readonly pool: pg.Pool,
     private readonly mapping: CallsTableMapping,
     private readonly activeStatuses: readonly string[],
-    private readonly opts: StoreOptions = {},
+    private readonly opts: CallStoreOptions = {},
   ) {
     this.sql = buildPageStatements(mapping, {
       oneActiveStatus: activeStatuses.length === 1,

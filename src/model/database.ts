@@ -26,6 +26,23 @@ export class SchemaMismatchError extends Error {
   override name = "SchemaMismatchError";
 }
 
+/** How a command opens its calls store, whichever the database. */
+export interface CallStoreOptions {
+  /** STATUS_MAP: the provider's status → the value written into the calls table (and the audit row). */
+  statusMap?: Readonly<Record<string, string>>;
+  /** `audit --apply --force`: this store's audit rows are marked `forced` (written without the lease). */
+  forced?: boolean;
+  /** TWILIO_ACCOUNT_SID: the account of a Twilio end whose row names none (for its diagnosis). */
+  twilioAccount?: string | undefined;
+  /** Hears every answer of `listingIndex()` (the gauge of whether an index serves the listing). */
+  onListingIndex?: (found: ListingIndex) => void;
+  /**
+   * Lists active rows without reading holds (every row `held: false`): `simulate` mirrors the calls table
+   * alone, before `migrate` as after it. A pass never sets it.
+   */
+  withoutHolds?: boolean;
+}
+
 /** The calls store as the commands see it: a pass's CallStore, and what start-up and doctor read beside it. */
 export interface CommandStore extends CallStore {
   activeStartShares(parts: number): Promise<Map<string | null, import("./ports.js").StartShares>>;

@@ -8,6 +8,7 @@ import { idColumnShared } from "../config/quoted-mapping.js";
 import {
   type ActivePage,
   type ActiveSummary,
+  type CallStoreOptions,
   type CommandStore,
   callSidBatch,
   callSidPage,
@@ -28,19 +29,9 @@ import { activeParams, callsStatements } from "./sql/calls.js";
 import { HELD_AMONG_SQL } from "./sql/state.js";
 import { startShares } from "./start-shares.js";
 
-export interface SqliteStoreOptions {
-  /** STATUS_MAP: the provider's status → the value written into the calls table (and the audit row). */
-  statusMap?: Readonly<Record<string, string>>;
-  /** `audit --apply --force`: this store's audit rows are marked `forced` (written without the lease). */
-  forced?: boolean;
-  /** TWILIO_ACCOUNT_SID: the account of a Twilio end whose row names none (for its diagnosis). */
-  twilioAccount?: string | undefined;
-  /** Hears every answer of `listingIndex()` (the gauge of whether an index serves the listing). */
-  onListingIndex?: (found: ListingIndex) => void;
+export interface SqliteStoreOptions extends CallStoreOptions {
   /** The host's clock; injectable for tests. */
   clock?: () => Date;
-  /** Lists active rows without reading holds (every row unheld): `simulate`, before `migrate` as after it. */
-  withoutHolds?: boolean;
 }
 
 export class SqliteCallStore implements CommandStore {
