@@ -8,7 +8,7 @@
  */
 
 // Bottom helpers: may exist or not; importable from every layer.
-const HELPERS = "error-message\\.ts$|log\\.ts$|json\\.ts$|retry/|time/";
+const HELPERS = "error-message\\.ts$|log\\.ts$|json\\.ts$|http-serve\\.ts$|retry/|time/";
 /** Regex for src/ paths in the given folders (or the bottom helpers, when `helpers` is true). */
 const under = (folders, helpers = true) =>
   `^src/(?:${[...folders.map((f) => `${f}/`), ...(helpers ? [HELPERS] : [])].join("|")})`;
@@ -40,7 +40,7 @@ module.exports = {
     ),
     layer(
       "helpers-import-only-helpers-and-model",
-      "Bottom helpers (error-message.ts, log.ts, json.ts, retry/, time/) import only each other and model/.",
+      "Bottom helpers (error-message.ts, log.ts, json.ts, http-serve.ts, retry/, time/) import only each other and model/.",
       `^src/(?:${HELPERS})`,
       ["model"],
     ),

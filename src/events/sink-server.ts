@@ -4,10 +4,10 @@
  * read into nudges, de-duplicated and handed on; the answer is quick, since Twilio waits 5 s and retries
  * anything but a 2xx for 4 hours.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage } from "../error-message.js";
+import { serveHttp } from "../http-serve.js";
 import type { Logger } from "../log.js";
 import type { CallNudge } from "../model/index.js";
 import {
@@ -95,8 +95,6 @@ export class EventSinkListenError extends Error {
   override name = "EventSinkListenError";
 }
 
-/** How long closing waits for deliveries in flight before it drops their connections. */
-const CLOSE_GRACE_MS = 2_000;
 /** How long a refused oversized upload may go on being discarded before its connection is dropped. */
 const OVERSIZE_LINGER_MS = 1_000;
 
@@ -130,48 +128,26 @@ export async function startEventSink(deps: EventSinkDeps): Promise<EventSink> {
     seen: seenEvents({ maxIds: limits.maxSeenIds, keepMs: limits.maxAgeMs }),
     log: refusalLog(deps.logger, now),
   };
-  const inFlight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
-    const answered = handle(req, res, ctx)
-      .catch((err: unknown) => {
+  return serveHttp(
+    (req, res) =>
+      handle(req, res, ctx).catch((err: unknown) => {
         deps.logger.error({ error: errorMessage(err) }, "Event Streams sink: a delivery failed");
         if (!res.headersSent) answer(res, 500, { error: "internal error" });
         else res.destroy();
-      })
-      .finally(() => inFlight.delete(answered));
-    inFlight.add(answered);
-  });
-  // Twilio sends a batch at once: a slow trickle of headers or body is not Twilio, and must not hold a socket.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        new EventSinkListenError(
-          err.code === "EADDRINUSE"
-            ? `EVENTS_PORT: ${deps.host}:${deps.port} is already in use`
-            : `EVENTS_HOST/EVENTS_PORT: cannot listen on ${deps.host}:${deps.port} (${err.message})`,
-        ),
-      ),
-    );
-    server.listen(deps.port, deps.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${shownHost}:${address.port}`,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await Promise.race([
-        Promise.allSettled([...inFlight]),
-        sleep(CLOSE_GRACE_MS, undefined, { ref: false }),
-      ]);
-      server.closeAllConnections();
-      await closed;
+      }),
+    {
+      host: deps.host,
+      port: deps.port,
+      settings: { host: "EVENTS_HOST", port: "EVENTS_PORT" },
+      error: (message) => new EventSinkListenError(message),
+      // Twilio sends a batch at once: a slow trickle of headers or body is not Twilio, and must not hold a socket.
+      configure: (server) => {
+        server.headersTimeout = 10_000;
+        server.requestTimeout = 10_000;
+        server.keepAliveTimeout = 5_000;
+      },
     },
-  };
+  );
 }
 
 interface Context {

@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 import { errorMessage } from "../error-message.js";
+import { serveHttp } from "../http-serve.js";
 
 export interface Readiness {
   ready: boolean;
@@ -46,9 +45,6 @@ export class ListenError extends Error {
   override name = "ListenError";
 }
 
-/** How long closing waits for answers in flight before it drops their connections. */
-const CLOSE_GRACE_MS = 2_000;
-
 /** A probe every few seconds is plenty for an orchestrator; a flood of them costs one query per window. */
 export const READINESS_CACHE_MS = 5_000;
 
@@ -86,47 +82,24 @@ export async function startHttpServer(
     ...given,
     readiness: sharedAnswer(given.readiness, given.readinessCacheMs ?? READINESS_CACHE_MS),
   };
-  // Answers being worked out: a POST /reconcile waits for its pass, and is owed its answer at shutdown.
-  const inFlight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
-    const answered = handle(req, res, deps)
-      .catch((err: unknown) => {
+  // A POST /reconcile waits for its pass, and is owed its answer at shutdown (its pass has stopped by then);
+  // a probe stuck on the database is not waited for long.
+  return serveHttp(
+    (req, res) =>
+      handle(req, res, deps).catch((err: unknown) => {
         send(res, 500, "text/plain", `internal error: ${errorMessage(err)}\n`);
-      })
-      .finally(() => inFlight.delete(answered));
-    inFlight.add(answered);
-  });
-  // Scrapes and probes are short; do not let an idle keep-alive socket hold up shutdown.
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        new ListenError(
-          err.code === "EADDRINUSE"
-            ? `METRICS_PORT: ${host}:${port} is already in use`
-            : `METRICS_HOST/METRICS_PORT: cannot listen on ${host}:${port} (${err.message})`,
-        ),
-      ),
-    );
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${shownHost}:${address.port}`,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // Answers already being worked out are sent (their pass has stopped by now); a probe stuck on the
-      // database is not waited for long.
-      await Promise.race([
-        Promise.allSettled([...inFlight]),
-        sleep(CLOSE_GRACE_MS, undefined, { ref: false }),
-      ]);
-      server.closeAllConnections();
-      await closed;
+      }),
+    {
+      host,
+      port,
+      settings: { host: "METRICS_HOST", port: "METRICS_PORT" },
+      error: (message) => new ListenError(message),
+      // Scrapes and probes are short; do not let an idle keep-alive socket hold up shutdown.
+      configure: (server) => {
+        server.keepAliveTimeout = 5_000;
+      },
     },
-  };
+  );
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps): Promise<void> {
