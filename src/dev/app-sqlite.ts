@@ -4,7 +4,7 @@
  * does, through the driver directly: this is the app's side, not the daemon's.
  */
 import { DatabaseSync } from "@photostructure/sqlite";
-import { type AppCall, pythonIsoformat, type StoredAppCall } from "./app-table.js";
+import { type AppCall, appRowValues, type StoredAppCall } from "./app-table.js";
 
 /** The app's own DDL, exactly, its own index included (which does not serve the daemon's listing). */
 export const APP_SQLITE_DDL = `CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, call_type TEXT NOT NULL, caller_number TEXT,
@@ -50,14 +50,7 @@ export function seedAppFile(path: string, calls: readonly AppCall[]): void {
     db.exec("BEGIN");
     try {
       for (const c of calls) {
-        insert.run(
-          c.callId,
-          c.callType,
-          pythonIsoformat(c.startedAt),
-          c.endedAt === null ? null : pythonIsoformat(c.endedAt),
-          c.durationSeconds,
-          c.status,
-        );
+        insert.run(...appRowValues(c));
       }
       db.exec("COMMIT");
     } catch (err) {

@@ -59,6 +59,21 @@ export interface AppCall {
   durationSeconds: number | null;
 }
 
+/**
+ * A row's values as the app writes them (text times in its own format), in the order of the INSERT both seeds
+ * use: call_id, call_type, started_at, ended_at, duration_seconds, status (the two numbers are fixed).
+ */
+export function appRowValues(c: AppCall): [string, string, string, string | null, number | null, string] {
+  return [
+    c.callId,
+    c.callType,
+    pythonIsoformat(c.startedAt),
+    c.endedAt === null ? null : pythonIsoformat(c.endedAt),
+    c.durationSeconds,
+    c.status,
+  ];
+}
+
 /** Inserts rows as the app writes them (text times in its own format), in one transaction. */
 export async function seedAppCalls(pool: pg.Pool, calls: readonly AppCall[]): Promise<void> {
   await withTransaction(pool, async (client) => {
@@ -67,14 +82,7 @@ export async function seedAppCalls(pool: pg.Pool, calls: readonly AppCall[]): Pr
         `INSERT INTO calls (call_id, call_type, caller_number, callee_number, started_at, ended_at,
            duration_seconds, status)
          VALUES ($1, $2, '+15005550006', '+15005550001', $3, $4, $5, $6)`,
-        [
-          c.callId,
-          c.callType,
-          pythonIsoformat(c.startedAt),
-          c.endedAt === null ? null : pythonIsoformat(c.endedAt),
-          c.durationSeconds,
-          c.status,
-        ],
+        appRowValues(c),
       );
     }
   });
