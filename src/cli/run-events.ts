@@ -34,7 +34,7 @@ export async function startEvents(
   const stop = new AbortController();
   const signal = AbortSignal.any([parts.signal, stop.signal]);
   const queue = new NudgeQueue();
-  const relay = runtime.database.nudgeRelay?.() ?? null;
+  const relay = runtime.database.nudgeRelay();
   // Every replica listens; the one that leads queues what the others relay.
   const listening = relay === null ? null : listenForRelayed(relay, acceptRelayed(state, queue), logger);
   const checks = eventChecks(

@@ -142,7 +142,5 @@ function listPage(
   pageSize: number,
 ): Promise<ActivePage> {
   if (callSids === undefined) return store.listActivePage(cursor, cutoff, pageSize);
-  if (store.activeByCallSids === undefined)
-    return Promise.reject(new Error("this store cannot read calls by Call SID"));
   return store.activeByCallSids(callSids);
 }
