@@ -6,7 +6,7 @@ import { listenForRelayed } from "../daemon/relay-listener.js";
 import type { LoopState, TickDeps } from "../daemon/tick.js";
 import { errorMessage } from "../error-message.js";
 import { IGNORED_REASONS } from "../events/call-events.js";
-import { EVENTS_PATH, SINK_REFUSALS, startEventSink } from "../events/sink-server.js";
+import { EVENTS_PATH, type EventSink, SINK_REFUSALS, startEventSink } from "../events/sink-server.js";
 import type { Logger } from "../log.js";
 import type { Runtime } from "./runtime.js";
 
@@ -42,13 +42,13 @@ export async function startEvents(
       tickDeps: parts.tickDeps,
       state,
       queue,
-      record: (found) => runtime.recordFor(found),
+      record: runtime.recordFor,
       diagnoses: runtime.database.diagnoses,
       onCauseSettled: (cause) => metrics.zombieCauses.inc({ cause }),
     },
     signal,
   );
-  let sink: Awaited<ReturnType<typeof startEventSink>>;
+  let sink: EventSink;
   try {
     sink = await startEventSink({
       host: sinkSettings.host,
