@@ -24,6 +24,8 @@ export interface AuditOptions {
   confirmAgeBound?: boolean;
   json: boolean;
   out: NodeJS.WritableStream;
+  /** Where start-up warnings go, one plain line each: stderr unless said. */
+  err?: NodeJS.WritableStream;
   twilioKeepAlive?: boolean;
 }
 
@@ -70,7 +72,7 @@ export async function runAudit(
   };
   const runtime = await createRuntime(config, logger, {
     twilioKeepAlive: opts.twilioKeepAlive ?? false,
-    warn: plainWarnings(logger),
+    warn: plainWarnings(logger, opts.err ?? process.stderr),
   });
   try {
     const store = force ? runtime.store.asForced() : runtime.store;

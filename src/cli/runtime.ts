@@ -88,7 +88,7 @@ export type StartupWarn = (message: string) => void;
  * A one-shot command's start-up warnings: one plain line each on stderr. Its answer is read by a person, and
  * a JSON log line above it reads as noise; LOG_LEVEL above warn still silences them.
  */
-export function plainWarnings(logger: Logger, stderr: NodeJS.WritableStream = process.stderr): StartupWarn {
+export function plainWarnings(logger: Logger, stderr: NodeJS.WritableStream): StartupWarn {
   return (message) => {
     if (logger.isLevelEnabled("warn")) stderr.write(`call-reconciler: warning: ${terminalText(message)}\n`);
   };

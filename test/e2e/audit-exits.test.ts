@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { runCliProcess } from "../helpers/cli.js";
 import { type SeededWorld, seededWorld } from "../helpers/scenario.js";
 
-describe("a one-shot command exits once it has answered (real Postgres, the simulator)", () => {
+describe("a one-shot command exits once it has answered (the real bin, real Postgres, the simulator)", () => {
   let world: SeededWorld;
   beforeAll(async () => {
     world = await seededWorld();
@@ -14,7 +14,7 @@ describe("a one-shot command exits once it has answered (real Postgres, the simu
   it("Twilio dripping its answers a byte at a time (a socket that never goes idle): audit reports and exits", async () => {
     // About 1 KB a call at 5 bytes a second: each answer would take minutes to arrive.
     world.sim.setAccountFault({ kind: "drip", everyMs: 200 });
-    const r = await runCli(
+    const r = await runCliProcess(
       ["audit"],
       { ...world.env, PASS_DEADLINE_SECONDS: "2", PROVIDER_TIMEOUT_MS: "1000", OPENAI_PROBE: "off" },
       45_000,
