@@ -212,6 +212,9 @@ describe("run: shutdown", () => {
         LOG_LEVEL: "info",
       });
       const out = watchOutput(child);
+      // Its own lead first: a session of another process waiting on the table would otherwise let the
+      // SIGTERM reach this daemon before it is listening for it (one run in a few under load).
+      await until("the daemon to lead", async () => out.stderr().includes("became the leader"));
       await until("the daemon to wait on the lock", async () => {
         const { rows } = await world.db.pool.query(
           "SELECT 1 FROM pg_stat_activity WHERE application_name = 'call-reconciler' AND wait_event_type = 'Lock'",
