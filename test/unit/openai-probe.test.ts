@@ -56,10 +56,9 @@ describe("probeSession against the simulator", () => {
 
   it("live without any event: a socket that opens and sends nothing is live at once, not a timeout", async () => {
     sim.setFault(LIVE, { kind: "silent" });
-    const slow = createOpenAIProbe({ apiKey: KEY, baseUrl: sim.url, timeoutMs: 10_000 });
-    const t0 = performance.now();
+    // A timeout far past the test's own: a probe that awaited a first event would hang the test.
+    const slow = createOpenAIProbe({ apiKey: KEY, baseUrl: sim.url, timeoutMs: 600_000 });
     expect(await slow.probeSession(LIVE)).toEqual({ kind: "live", asked: asked(LIVE) });
-    expect(performance.now() - t0).toBeLessThan(2000);
     expect(sim.stats).toMatchObject({ accepted: 1, clientFramesReceived: 0 });
     await expectCleanShutdown();
   });
@@ -152,8 +151,8 @@ describe("probeSession against the simulator", () => {
       detail: `sideband handshake not completed within ${TIMEOUT} ms`,
       asked: { callId: LIVE },
     });
+    // Not the handshake's 3 s: that would have answered live.
     expect(performance.now() - t0).toBeGreaterThanOrEqual(TIMEOUT - 5);
-    expect(performance.now() - t0).toBeLessThan(1500);
     await vi.waitFor(async () => expect(await sim.connectionCount()).toBe(0));
   });
 
@@ -176,15 +175,14 @@ describe("probeSession against the simulator", () => {
   );
 
   it("an abort signal ends the probe at once; an aborted signal never connects", async () => {
-    sim.setFault(LIVE, { kind: "delay", ms: 5000 });
-    const slow = createOpenAIProbe({ apiKey: KEY, baseUrl: sim.url, timeoutMs: 10_000 });
+    // A handshake and a timeout far past the test's own: only the abort can end this probe in time.
+    sim.setFault(LIVE, { kind: "delay", ms: 600_000 });
+    const slow = createOpenAIProbe({ apiKey: KEY, baseUrl: sim.url, timeoutMs: 600_000 });
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error("shutdown")), 100);
-    const t0 = performance.now();
     const result = await slow.probeSession(LIVE, ac.signal);
     expect(result).toMatchObject({ kind: "error", reason: "timeout", asked: { callId: LIVE } });
     if (result.kind === "error") expect(result.detail).toMatch(/aborted by the caller: shutdown/);
-    expect(performance.now() - t0).toBeLessThan(1500);
     await vi.waitFor(async () => expect(await sim.connectionCount()).toBe(0));
     sim.resetStats();
     expect(await slow.probeSession(LIVE, AbortSignal.abort())).toMatchObject({ reason: "timeout" });
@@ -363,12 +361,11 @@ describe("hangup against nock", () => {
         requests++;
         return [200, ""];
       });
-    const t0 = performance.now();
+    // Not the answer 3 s later: that would have been hung_up.
     expect(await probe.hangup(LIVE)).toMatchObject({
       kind: "error",
       reason: "timeout",
       asked: { callId: LIVE },
     });
-    expect(performance.now() - t0).toBeLessThan(2500);
   });
 });

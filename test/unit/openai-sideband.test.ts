@@ -143,9 +143,8 @@ describe("probeSession against hand-written WebSocket servers", () => {
   it("a 101 and then nothing: live at once (no first event awaited), x-request-id read from the 101", async () => {
     after = "nothing";
     closedByClient = 0;
-    const t0 = performance.now();
-    expect(await probeWith(5000, 1000).probeSession(LIVE)).toEqual(LIVE_ANSWER);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    // A timeout far past the test's own: a probe that awaited a first event would hang the test.
+    expect(await probeWith(600_000, 1000).probeSession(LIVE)).toEqual(LIVE_ANSWER);
     await vi.waitFor(() => expect(closedByClient).toBe(1));
     expect(dataFramesFromClient).toBe(0);
   });
@@ -161,10 +160,10 @@ describe("probeSession against hand-written WebSocket servers", () => {
   it("a peer that ignores the close handshake: still live, the socket destroyed after closeGraceMs", async () => {
     after = "session_created_ignoring_close";
     closedByClient = 0;
+    // Until the close grace, never the timeout: that one is far past the test's own and would hang it.
     const t0 = performance.now();
-    expect(await probeWith(2000, 150).probeSession(LIVE)).toEqual(LIVE_ANSWER);
+    expect(await probeWith(600_000, 150).probeSession(LIVE)).toEqual(LIVE_ANSWER);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
-    expect(performance.now() - t0).toBeLessThan(1500);
     await vi.waitFor(() => expect(closedByClient).toBe(1));
     expect(dataFramesFromClient).toBe(0);
   });

@@ -13,6 +13,22 @@ function maxInSlidingWindow(times: number[], spanMs = 1000): number {
   return max;
 }
 
+/**
+ * Under fake timers (setTimeout and performance.now, all the limiter reads), whether `p` settles while the
+ * clock stands still: what "at once" means, with no wall-clock bound.
+ */
+async function settlesAtOnce(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  const mark = () => {
+    settled = true;
+  };
+  p.then(mark, mark);
+  await vi.advanceTimersByTimeAsync(0);
+  return settled;
+}
+
+const fakeClock = () => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+
 describe("createRateLimiter", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -36,11 +52,12 @@ describe("createRateLimiter", () => {
     expect(limiter.waiting).toBe(0);
   });
 
-  it("lets a burst up to maxRps start at once", async () => {
+  it("lets a burst up to maxRps start at once, and the next one waits", async () => {
+    fakeClock();
     const limiter = createRateLimiter({ maxRps: 5 });
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: 5 }, async () => (await limiter.acquire())()));
-    expect(performance.now() - t0).toBeLessThan(500);
+    const burst = Promise.all(Array.from({ length: 5 }, async () => (await limiter.acquire())()));
+    expect(await settlesAtOnce(burst)).toBe(true);
+    expect(await settlesAtOnce(limiter.acquire())).toBe(false);
   });
 
   it("pauseFor delays every later acquire, and a shorter pause does not cut a longer one", async () => {
@@ -64,32 +81,35 @@ describe("createRateLimiter", () => {
   });
 
   it("ignores pauses that are not positive finite durations", async () => {
+    fakeClock();
     const limiter = createRateLimiter({ maxRps: 10 });
     for (const ms of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) limiter.pauseFor(ms);
-    const t0 = performance.now();
-    (await limiter.acquire())();
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(await settlesAtOnce(limiter.acquire().then((release) => release()))).toBe(true);
+    limiter.pauseFor(1);
+    expect(await settlesAtOnce(limiter.acquire())).toBe(false);
   });
 
-  it("rejects a waiting acquire when its signal aborts, and forgets it", async () => {
+  it("rejects a waiting acquire at once when its signal aborts, and forgets it", async () => {
+    fakeClock();
     const limiter = createRateLimiter({ maxRps: 1 });
     (await limiter.acquire())();
     const ctrl = new AbortController();
-    const t0 = performance.now();
     const waiting = limiter.acquire(ctrl.signal);
+    expect(await settlesAtOnce(waiting)).toBe(false);
     expect(limiter.waiting).toBe(1);
-    setTimeout(() => ctrl.abort(new Error("pass stopped")), 50);
+    ctrl.abort(new Error("pass stopped"));
+    expect(await settlesAtOnce(waiting)).toBe(true);
     await expect(waiting).rejects.toThrow("pass stopped");
-    expect(performance.now() - t0).toBeLessThan(900);
     expect(limiter.waiting).toBe(0);
   });
 
   it("rejects at once when the signal is already aborted, without using the budget", async () => {
+    fakeClock();
     const limiter = createRateLimiter({ maxRps: 1 });
-    await expect(limiter.acquire(AbortSignal.abort())).rejects.toThrow();
-    const t0 = performance.now();
-    (await limiter.acquire())();
-    expect(performance.now() - t0).toBeLessThan(500);
+    const refused = limiter.acquire(AbortSignal.abort());
+    expect(await settlesAtOnce(refused)).toBe(true);
+    await expect(refused).rejects.toThrow();
+    expect(await settlesAtOnce(limiter.acquire().then((release) => release()))).toBe(true);
   });
 
   it("serves waiters in order, and an aborted waiter does not hold up the next one", async () => {

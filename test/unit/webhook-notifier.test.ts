@@ -199,11 +199,10 @@ describe("queueing", () => {
     // A sleep: the receiver's slowness is the point.
     const r = await receiver((res) => void sleep(50).then(() => answer(200)(res)));
     const { n, outcomes } = notifier(r.url);
-    n.notify(event(100)); // warm-up
-    const started = performance.now();
-    for (let i = 0; i < 100; i++) n.notify(event(i));
-    expect(performance.now() - started).toBeLessThan(20);
+    for (let i = 0; i <= 100; i++) n.notify(event(i));
+    // All queued and nothing settled: notify handed every event on without waiting for a delivery.
     expect(n.pending).toBe(101);
+    expect(outcomes).toEqual([]);
     await n.drain(20_000);
     expect(outcomes.filter((o) => o === "delivered")).toHaveLength(101);
     expect(new Set(ids(r.requests)).size).toBe(101);
@@ -227,9 +226,9 @@ describe("drain", () => {
   it("resolves at once when idle, else waits for in-flight deliveries to finish", async () => {
     const r = await receiver((res) => setTimeout(() => answer(200)(res), 300));
     const { n, outcomes } = notifier(r.url);
-    const idle = performance.now();
-    await n.drain(5000);
-    expect(performance.now() - idle).toBeLessThan(50);
+    // Idle: drained before the event loop turns once.
+    const turned = new Promise((resolve) => setImmediate(() => resolve("the loop turned")));
+    expect(await Promise.race([n.drain(5000).then(() => "drained"), turned])).toBe("drained");
     n.notify(event(1));
     n.notify(event(2));
     const started = performance.now();
@@ -241,13 +240,12 @@ describe("drain", () => {
   it("gives up at its timeout: aborts requests, drops what is left, keeps no timer alive", async () => {
     const timers = trackTimers();
     const r = await receiver(() => {}); // never answers
-    const { n, outcomes, warnings } = notifier(r.url, { timeoutMs: 10_000 });
+    // Requests that would time out only long after the test's own timeout: waiting for them would hang it.
+    const { n, outcomes, warnings } = notifier(r.url, { timeoutMs: 600_000 });
     for (let i = 1; i <= 6; i++) n.notify(event(i)); // 4 in flight, 2 queued
     const started = performance.now();
     await n.drain(200);
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(190);
-    expect(elapsed).toBeLessThan(1000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
     expect(outcomes).toEqual(Array(6).fill("dropped"));
     expect(n.pending).toBe(0);
     expect(warnings().at(-1)).toMatchObject({ undelivered: 6 });
