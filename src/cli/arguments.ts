@@ -85,5 +85,5 @@ export function eventsActionOf(positionals: string[], help: boolean): EventsActi
   return action as EventsAction;
 }
 
-/** Whether `name` is a command. */
-export const isCommand = (name: string): name is Command => name in FLAGS;
+/** Whether `name` is a command: one of its own, never a name every object has (`constructor`). */
+export const isCommand = (name: string): name is Command => Object.hasOwn(FLAGS, name);

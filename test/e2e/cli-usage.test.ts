@@ -45,6 +45,9 @@ describe("command line: help, usage and configuration errors", () => {
 
   it.each([
     [["frobnicate"], {}, /unknown command "frobnicate"/],
+    // Names every object has: not commands either.
+    [["constructor"], {}, /unknown command "constructor"/],
+    [["__proto__"], {}, /unknown command "__proto__"/],
     [[], {}, /Usage: call-reconciler/],
     [["audit", "--aply"], {}, /audit: Unknown option '--aply'/],
     [["audit"], {}, /DATABASE_URL is required/],
