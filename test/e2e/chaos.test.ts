@@ -136,7 +136,7 @@ describe("chaos: nothing stalls reconciliation", () => {
         expect(rows.get(c.row.id), c.row.id).toMatchObject(
           c === locked ? { status: "active", endedAt: null } : { status: "completed", endedAt: c.endedAt },
         );
-      console.log(`chaos/locked-row: the pass took ${seconds.toFixed(1)} s (CLI start included)`);
+      console.log(`chaos/locked-row: the audit took ${seconds.toFixed(1)} s from start to report`);
     } finally {
       await app.query("ROLLBACK");
       app.release();
