@@ -57,15 +57,14 @@ async function dispatch(argv: string[], io: CommandLineIo): Promise<number> {
     return EXIT.ok;
   }
   if (!isCommand(command)) throw new UsageError(`unknown command "${command}" (try --help)`);
-  const cmd = command;
-  const { flags, positionals } = parse(cmd, rest);
-  const eventsAction = cmd === "events" ? eventsActionOf(positionals, flags.help === true) : null;
+  const { flags, positionals } = parse(command, rest);
+  const eventsAction = command === "events" ? eventsActionOf(positionals, flags.help === true) : null;
   if (flags.help) {
-    const help = eventsAction === null ? COMMAND_HELP[cmd] : COMMAND_HELP[`events ${eventsAction}`];
+    const help = eventsAction === null ? COMMAND_HELP[command] : COMMAND_HELP[`events ${eventsAction}`];
     io.stdout.write(`${help}\n`);
     return EXIT.ok;
   }
-  if (cmd === "demo") {
+  if (command === "demo") {
     const sqlite = flags.sqlite === true;
     const table = text(flags.table) ?? (sqlite ? "text" : "default");
     if (table !== "default" && table !== "text")
@@ -81,8 +80,8 @@ async function dispatch(argv: string[], io: CommandLineIo): Promise<number> {
       return (await import("./demo-app-postgres.js")).runPostgresAppDemo({ out: io.stdout });
     return (await import("./demo.js")).runDemo({ out: io.stdout });
   }
-  const callId = TAKES_CALL_ID.has(cmd) ? callIdOf(cmd, positionals) : "";
-  if (cmd === "simulate") {
+  const callId = TAKES_CALL_ID.has(command) ? callIdOf(command, positionals) : "";
+  if (command === "simulate") {
     // Bad flags answer before the configuration and the database are looked at.
     const options = (await import("./simulate-options.js")).simulateOptions(flags);
     const config = loadConfig(io.env);
@@ -98,9 +97,9 @@ async function dispatch(argv: string[], io: CommandLineIo): Promise<number> {
   const config = loadConfig(io.env);
   // A one-shot command answers on stdout, and info lines on stderr would bury the answer: it logs warnings
   // and errors only, unless LOG_LEVEL asks for more. The daemon's default stays info (a summary a pass).
-  const logLevel = cmd === "run" || io.env.LOG_LEVEL !== undefined ? config.logLevel : "warn";
+  const logLevel = command === "run" || io.env.LOG_LEVEL !== undefined ? config.logLevel : "warn";
   const logger = createLogger(logLevel, io.stderr);
-  switch (cmd) {
+  switch (command) {
     case "migrate":
       return (await import("./migrate.js")).runMigrate(config, logger, {
         withCallsTable: flags["with-calls-table"] === true,
@@ -153,7 +152,7 @@ async function dispatch(argv: string[], io: CommandLineIo): Promise<number> {
     case "release": {
       const { runHold, runRelease } = await import("./hold.js");
       const opts = { callId, reason: text(flags.reason), out: io.stdout };
-      return (cmd === "hold" ? runHold : runRelease)(config, logger, opts);
+      return (command === "hold" ? runHold : runRelease)(config, logger, opts);
     }
     case "run": {
       const stop = new AbortController();
